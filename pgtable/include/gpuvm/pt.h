@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gpuvm page tables: ARM LPAE / VMSAv8-64 translation tables built by the CPU in
+ * ordinary memory, for UMA GPUs (Mali-class) and IOMMUs that walk them.
+ *
+ * DOC: vocabulary
+ *
+ * - VA is the input address of the translation (GPU virtual address, or IPA at
+ *   stage 2); PA is the output address. Ranges are half-open [start, end); an
+ *   inclusive last address is called "last".
+ * - Levels use the Arm ARM numbering: level 0 is the root side, level 3 is the
+ *   leaf level of the smallest granule-sized pages. A configuration with fewer
+ *   levels starts at a higher number (start_level = 4 - levels); stage-2
+ *   concatenation starts one level further down.
+ * - An "item" is a slot in a table; an "entry" is what is written in it: a
+ *   table pointer, a leaf (a "block" at levels 1-2, a "page" at level 3) or
+ *   invalid. A table's "span" is the VA range its items cover together.
+ * - Values that are log2 carry an _lg2 suffix.
+ *
+ * DOC: concurrency
+ *
+ * One writer per page table (map, unmap, destroy are serialized by the caller).
+ * pt_walk() may run concurrently with that writer: a new table is filled
+ * completely before one 64-bit release store publishes it, and a table (and its
+ * CPU-side metadata) that an operation unlinks is released only after the
+ * flush op that makes the walker forget it has returned. A flush op that waits
+ * for concurrent readers (an RCU grace period) therefore makes pt_walk() safe
+ * against use-after-free, exactly as for the hardware walker.
+ */
+#ifndef GPUVM_PT_H
+#define GPUVM_PT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** PT_LEAF_LEVEL - the level whose leaves are granule-sized pages. */
+#define PT_LEAF_LEVEL 3
+/** PT_MAX_LEVELS - number of levels of the deepest configuration (0..3). */
+#define PT_MAX_LEVELS 4
+
+/**
+ * enum pt_format - descriptor and register format of a page table.
+ * @PT_FMT_ARM64_S1: VMSAv8-64 stage 1 (TTBR/TCR/MAIR), 4K/16K/64K granules.
+ * @PT_FMT_ARM64_S2: VMSAv8-64 stage 2 (VTTBR/VTCR), with top-level concatenation.
+ * @PT_FMT_MALI_LPAE: Mali Midgard/Bifrost legacy LPAE mode: 4K only, always four
+ *	levels, every leaf written as 01, RD/WR permission bits, no access flag.
+ * @PT_FMT_MALI_AARCH64: Mali AArch64 mode (panthor/CSF): stage-1 descriptors,
+ *	registers TRANSTAB/MEMATTR/TRANSCFG.
+ */
+enum pt_format {
+	PT_FMT_ARM64_S1 = 1,
+	PT_FMT_ARM64_S2,
+	PT_FMT_MALI_LPAE,
+	PT_FMT_MALI_AARCH64,
+};
+
+/*
+ * Protections of a mapping (@prot arguments). READ or WRITE must be set. A
+ * format rejects with -EINVAL what it cannot express (pt_format_prot_mask()):
+ * stage 1 cannot express write-only, and has no separate read bit; stage 2 and
+ * the Mali legacy format have no privilege bit.
+ */
+#define PT_PROT_READ (1u << 0)  /* readable */
+#define PT_PROT_WRITE (1u << 1) /* writable */
+#define PT_PROT_EXEC (1u << 2)  /* executable; clear = execute-never */
+#define PT_PROT_CACHE (1u << 3) /* normal write-back; clear = normal non-cacheable */
+#define PT_PROT_MMIO (1u << 4)  /* device memory; excludes PT_PROT_CACHE */
+#define PT_PROT_PRIV (1u << 5)  /* privileged access only */
+#define PT_PROT_ALL 0x3fu
+
+/* Quirks (struct pt_cfg.quirks). */
+/* Set NS in leaves and NSTable in table entries (stage 1 only). */
+#define PT_QUIRK_ARM_NS (1u << 0)
+/* Stage 2: do not concatenate where concatenation is only allowed, not required. */
+#define PT_QUIRK_S2_NO_CONCAT (1u << 1)
+#define PT_QUIRK_ALL 0x3u
+
+/**
+ * struct pt_mem - a piece of memory the walker can read.
+ * @cpu: CPU address of the first byte.
+ * @pa: physical (DMA) address the walker uses for the same byte.
+ */
+struct pt_mem {
+	void *cpu;
+	uint64_t pa;
+};
+
+/**
+ * struct pt_alloc_ops - where table memory comes from.
+ * @alloc: mandatory. Allocate @size bytes aligned (both @cpu and @pa) to @align,
+ *	a power of two. Contents need not be zeroed. Return 0 or -ENOMEM.
+ * @free: mandatory. Release memory returned by @alloc with the same @size.
+ * @alloc_bulk: optional. Allocate @n blocks of the same @size/@align into @out
+ *	in one batch; all or nothing (0 or -ENOMEM). Defaults to calling @alloc @n
+ *	times and undoing on failure.
+ *
+ * Context: called with the caller's locks held, never from a commit (a commit
+ * only uses memory reserved beforehand).
+ */
+struct pt_alloc_ops {
+	int (*alloc)(void *ctx, size_t size, size_t align, struct pt_mem *out);
+	void (*free)(void *ctx, const struct pt_mem *mem, size_t size);
+	int (*alloc_bulk)(void *ctx, size_t size, size_t align, unsigned int n,
+			  struct pt_mem *out);
+};
+
+/**
+ * struct pt_flush_ops - how the walker is told to forget cached translations.
+ * @flush_range: mandatory. Translations (and, unless @leaf_only, cached table
+ *	entries) for [@va, @va + @size) changed; invalidate them and return only
+ *	when the walker can no longer use them. @leaf_only is true when only leaf
+ *	entries changed, so walk caches that hold table entries may be kept.
+ * @flush_all: mandatory. Same for the whole address space; used when an
+ *	operation touched more separate ranges than a gather tracks.
+ *
+ * Flushes are issued once per coalesced range at the end of each operation,
+ * after every descriptor write (and sync) and before any table is freed.
+ */
+struct pt_flush_ops {
+	void (*flush_range)(void *ctx, uint64_t va, uint64_t size, bool leaf_only);
+	void (*flush_all)(void *ctx);
+};
+
+/**
+ * struct pt_sync_ops - cache maintenance for walkers that do not snoop CPU caches.
+ * @sync: mandatory when the walker is not coherent. Clean [@cpu, @cpu + @len)
+ *	(PA @pa) to the point of coherency. Called once per contiguous run of
+ *	changed descriptors of one table, and for a whole new table before it is
+ *	linked.
+ */
+struct pt_sync_ops {
+	void (*sync)(void *ctx, uint64_t pa, const void *cpu, size_t len);
+};
+
+/**
+ * struct pt_host_ops - CPU-side metadata memory (optional as a whole).
+ * @zalloc: allocate @size zeroed bytes or return NULL.
+ * @free: release them.
+ *
+ * Defaults to calloc()/free(). Metadata is allocated with the table it
+ * describes, so reservation covers it too. Tests use this hook to make every
+ * allocation site fail once.
+ */
+struct pt_host_ops {
+	void *(*zalloc)(void *ctx, size_t size);
+	void (*free)(void *ctx, void *ptr);
+};
+
+/**
+ * struct pt_cfg - configuration of a page table.
+ * @fmt: descriptor and register format.
+ * @granule_lg2: 12 (4K), 14 (16K) or 16 (64K).
+ * @ias: input address bits, 25..48.
+ * @oas: output address bits: 32, 36, 40, 42, 44 or 48 (Mali legacy: <= 40).
+ * @coherent_walk: the walker snoops CPU caches; otherwise @sync is mandatory.
+ * @quirks: PT_QUIRK_* bits.
+ * @leaf_sizes: optional bitmap of allowed leaf sizes (bit n = 2^n bytes); 0 =
+ *	every size the format allows. Must contain the granule and, with a block
+ *	size, every smaller leaf size of the format.
+ * @alloc/@alloc_ctx: table memory (mandatory).
+ * @flush/@flush_ctx: TLB maintenance (mandatory).
+ * @sync/@sync_ctx: cache maintenance (mandatory unless @coherent_walk).
+ * @host/@host_ctx: metadata memory (optional).
+ */
+struct pt_cfg {
+	enum pt_format fmt;
+	unsigned int granule_lg2;
+	unsigned int ias;
+	unsigned int oas;
+	bool coherent_walk;
+	uint32_t quirks;
+	uint64_t leaf_sizes;
+	const struct pt_alloc_ops *alloc;
+	void *alloc_ctx;
+	const struct pt_flush_ops *flush;
+	void *flush_ctx;
+	const struct pt_sync_ops *sync;
+	void *sync_ctx;
+	const struct pt_host_ops *host;
+	void *host_ctx;
+};
+
+/**
+ * struct pt_geometry - shape of the tables a configuration produces.
+ * @granule_lg2: log2 of the granule.
+ * @bits_per_level: index bits of a granule-sized table (granule_lg2 - 3).
+ * @levels: number of levels walked.
+ * @start_level: level of the top table (after concatenation).
+ * @top_index_bits: index bits resolved by the top table.
+ * @top_entries: items in the top table.
+ * @top_concat: number of granule-sized tables concatenated in the top (stage 2),
+ *	1 when not concatenated (the top may then be smaller than a granule).
+ * @top_bytes: size of the top table, exactly top_entries * 8.
+ * @top_align: alignment of the top table's physical address.
+ * @leaf_sizes: bitmap of the leaf sizes the table uses.
+ * @level_shift: log2 of the span of one item at each level (index by level).
+ */
+struct pt_geometry {
+	unsigned int granule_lg2;
+	unsigned int bits_per_level;
+	unsigned int levels;
+	unsigned int start_level;
+	unsigned int top_index_bits;
+	uint64_t top_entries;
+	unsigned int top_concat;
+	size_t top_bytes;
+	size_t top_align;
+	uint64_t leaf_sizes;
+	unsigned int level_shift[PT_MAX_LEVELS];
+};
+
+/**
+ * struct pt_regs - register values that point a walker at this table.
+ * @fmt: which member of the union is valid.
+ * @s1: TTBR0 (root PA), TCR (TTBR0 fields, EPD1 set), MAIR.
+ * @s2: VTTBR (root PA), VTCR (T0SZ, SL0, IRGN0, ORGN0, SH0, TG0, PS).
+ * @mali: TRANSTAB, MEMATTR, TRANSCFG (legacy LPAE: TRANSCFG is 0, the mode is
+ *	in TRANSTAB's low bits).
+ */
+struct pt_regs {
+	enum pt_format fmt;
+	union {
+		struct {
+			uint64_t ttbr, tcr, mair;
+		} s1;
+		struct {
+			uint64_t vttbr, vtcr;
+		} s2;
+		struct {
+			uint64_t transtab, memattr, transcfg;
+		} mali;
+	};
+};
+
+/**
+ * enum pt_entry_type - what an entry holds.
+ * @PT_ENTRY_INVALID: nothing; the walker faults.
+ * @PT_ENTRY_TABLE: pointer to the next level's table.
+ * @PT_ENTRY_LEAF: a block (levels 1-2) or page (level 3).
+ */
+enum pt_entry_type {
+	PT_ENTRY_INVALID = 0,
+	PT_ENTRY_TABLE,
+	PT_ENTRY_LEAF,
+};
+
+/**
+ * struct pt_entry - a decoded descriptor.
+ * @type: see enum pt_entry_type.
+ * @addr: table PA or output address of the leaf.
+ * @prot: PT_PROT_* of a leaf (0 otherwise).
+ */
+struct pt_entry {
+	enum pt_entry_type type;
+	uint64_t addr;
+	uint32_t prot;
+};
+
+/**
+ * struct pt_walk_result - what a walk of one VA found.
+ * @pa: output address of the VA (valid when the walk returned 0).
+ * @prot: PT_PROT_* of the leaf.
+ * @level: level of the leaf, or of the invalid entry that ended the walk.
+ * @leaf_size: bytes mapped by the leaf.
+ * @desc: the leaf descriptor (or the invalid one) as stored.
+ */
+struct pt_walk_result {
+	uint64_t pa;
+	uint32_t prot;
+	unsigned int level;
+	uint64_t leaf_size;
+	uint64_t desc;
+};
+
+/**
+ * struct pt_stats - table memory owned by one page table.
+ * @tables: tables owned: linked (including the top table), held for an
+ *	operation in progress, or unlinked and waiting for their flush.
+ * @table_bytes: bytes of table memory owned.
+ * @tables_by_level: tables per level.
+ */
+struct pt_stats {
+	uint64_t tables;
+	uint64_t table_bytes;
+	uint64_t tables_by_level[PT_MAX_LEVELS];
+};
+
+struct pt;
+
+/**
+ * pt_geometry() - compute the geometry of a configuration without creating it.
+ * @cfg: the configuration (ops are not inspected).
+ * @geo: filled on success.
+ *
+ * Return: 0, or -EINVAL for an unsupported format/granule/ias/oas/leaf_sizes.
+ */
+int pt_geometry(const struct pt_cfg *cfg, struct pt_geometry *geo);
+
+/**
+ * pt_create() - create an empty page table.
+ * @cfg: configuration; copied.
+ * @out: the new table on success.
+ *
+ * Allocates the top table (exactly its size, aligned as the walker needs).
+ * Context: may allocate.
+ * Return: 0; -EINVAL for an unsupported configuration or a missing mandatory
+ * op; -ENOMEM.
+ */
+int pt_create(const struct pt_cfg *cfg, struct pt **out);
+
+/**
+ * pt_destroy() - unmap everything, flush all, free every table.
+ * @pt: page table, or NULL.
+ */
+void pt_destroy(struct pt *pt);
+
+/**
+ * pt_map() - map [@va, @va + @size) to [@pa, @pa + @size).
+ * @pt: page table.
+ * @va: input address, granule aligned.
+ * @pa: output address, granule aligned.
+ * @size: bytes, granule aligned, non-zero.
+ * @prot: PT_PROT_* bits.
+ *
+ * Uses the largest leaf each aligned chunk allows. Tables are counted first
+ * and allocated in one batch, so a failure changes nothing. Issues one
+ * leaf-only flush of the range (walkers such as Mali's may cache faults).
+ *
+ * Context: may allocate; one writer at a time.
+ * Return: 0; -EINVAL for misalignment, size 0 or bad @prot; -ERANGE when the
+ * range overflows or leaves the input or output address space; -EEXIST when any
+ * item in the range is live; -ENOMEM.
+ */
+int pt_map(struct pt *pt, uint64_t va, uint64_t pa, uint64_t size, uint32_t prot);
+
+/**
+ * pt_unmap() - unmap whatever is mapped in [@va, @va + @size).
+ * @pt: page table.
+ * @va: granule aligned.
+ * @size: granule aligned, non-zero.
+ * @unmapped: optional; bytes that were mapped in the range.
+ *
+ * A block that the range cuts is split in place into a table that keeps the
+ * rest mapped (with the same attributes); tables that become empty are
+ * unlinked, flushed, then freed.
+ *
+ * Context: may allocate (split tables only); one writer at a time.
+ * Return: 0; -EINVAL for misalignment or size 0; -ERANGE outside the input
+ * address space; -ENOMEM when a split table cannot be allocated (nothing
+ * changed).
+ */
+int pt_unmap(struct pt *pt, uint64_t va, uint64_t size, uint64_t *unmapped);
+
+/**
+ * pt_walk() - translate one VA as the walker would.
+ * @pt: page table.
+ * @va: any address.
+ * @res: filled (level and desc also when not mapped).
+ *
+ * Context: lock-free, safe against one concurrent writer (see DOC: concurrency).
+ * Return: 0 when mapped; -ENOENT when not mapped; -ERANGE outside the input
+ * address space.
+ */
+int pt_walk(const struct pt *pt, uint64_t va, struct pt_walk_result *res);
+
+/**
+ * pt_get_geometry() - geometry of an existing table.
+ * @pt: page table.
+ * @geo: filled.
+ */
+void pt_get_geometry(const struct pt *pt, struct pt_geometry *geo);
+
+/**
+ * pt_get_regs() - register values for this table's format.
+ * @pt: page table.
+ * @regs: filled.
+ */
+void pt_get_regs(const struct pt *pt, struct pt_regs *regs);
+
+/**
+ * pt_get_stats() - table memory linked into this table.
+ * @pt: page table.
+ * @st: filled.
+ */
+void pt_get_stats(const struct pt *pt, struct pt_stats *st);
+
+/**
+ * pt_format_prot_mask() - protections the table's format can express.
+ * @pt: page table.
+ *
+ * Return: PT_PROT_* bits; a mapping may use any combination of them that has
+ * READ or WRITE, except CACHE with MMIO (and, at stage 1, WRITE without READ).
+ */
+uint32_t pt_format_prot_mask(const struct pt *pt);
+
+/**
+ * pt_encode_entry() - encode a descriptor as this table would write it.
+ * @pt: page table.
+ * @level: level of the item.
+ * @e: entry to encode.
+ * @desc: the descriptor.
+ *
+ * Return: 0; -EINVAL if the entry is not valid at @level (a table at the leaf
+ * level, a block where the format has none, a misaligned address, bad prot).
+ */
+int pt_encode_entry(const struct pt *pt, unsigned int level, const struct pt_entry *e,
+		    uint64_t *desc);
+
+/**
+ * pt_decode_entry() - decode a descriptor of this table's format.
+ * @pt: page table.
+ * @level: level of the item.
+ * @desc: the descriptor.
+ * @e: filled.
+ *
+ * Return: 0; -EINVAL for a descriptor that is malformed at @level (bad type
+ * bits, reserved bits set, address outside oas or misaligned).
+ */
+int pt_decode_entry(const struct pt *pt, unsigned int level, uint64_t desc,
+		    struct pt_entry *e);
+
+/**
+ * pt_validate() - check every invariant of the tree.
+ * @pt: page table.
+ * @report: where to describe the first problem found, or NULL.
+ *
+ * Checks well-formed descriptors, metadata matching descriptors, live-entry
+ * counts, table sizes and alignment, reference counts (a table reachable from
+ * more than one item only when shared on purpose), and the stats counters.
+ * Context: may allocate; not concurrently with a writer.
+ * Return: 0, -EUCLEAN on a broken invariant, -ENOMEM.
+ */
+int pt_validate(const struct pt *pt, FILE *report);
+
+/**
+ * pt_dump() - print the tree, one line per run of similar entries.
+ * @pt: page table.
+ * @out: stream.
+ */
+void pt_dump(const struct pt *pt, FILE *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GPUVM_PT_H */

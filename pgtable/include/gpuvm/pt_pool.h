@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gpuvm default table allocator: a pool of table pages.
+ *
+ * Pages are carved from chunks obtained from the C library; each chunk gets a
+ * range of simulated physical addresses, so descriptors hold addresses that fit
+ * any oas. Each thread keeps a small cache of free pages that it refills from
+ * and drains to the shared pool in batches, so page tables used from different
+ * threads do not contend on the pool lock for every table. Allocations smaller
+ * than a page (small top tables) are served from sub-page blocks; allocations
+ * of several pages (concatenated stage-2 tops) from dedicated chunks.
+ */
+#ifndef GPUVM_PT_POOL_H
+#define GPUVM_PT_POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gpuvm/pt.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * struct pt_pool_cfg - pool configuration.
+ * @page_size: table page size (the granule): 4096, 16384 or 65536.
+ * @pa_base: first simulated physical address handed out; multiple of 64 KiB.
+ *	0 selects 1 GiB.
+ * @pa_limit: end of the simulated physical range (exclusive); 0 selects
+ *	4 GiB, so that tables fit a 32-bit oas.
+ * @thread_cache_pages: capacity of each thread's cache; 0 selects 64.
+ * @batch_pages: pages moved between a thread cache and the pool at once; 0
+ *	selects 32. Must not exceed @thread_cache_pages.
+ */
+struct pt_pool_cfg {
+	size_t page_size;
+	uint64_t pa_base;
+	uint64_t pa_limit;
+	unsigned int thread_cache_pages;
+	unsigned int batch_pages;
+};
+
+/**
+ * struct pt_pool_stats - pool counters.
+ * @pages_in_use: pages handed out: whole pages, pages of multi-page blocks, and
+ *	pages currently carved into sub-page blocks with at least one in use.
+ * @bytes_in_use: exact bytes handed out.
+ * @pages_free: pages held free by the pool and by thread caches.
+ * @chunks: chunks obtained from the C library.
+ * @refills: batch transfers from the pool to thread caches.
+ */
+struct pt_pool_stats {
+	uint64_t pages_in_use;
+	uint64_t bytes_in_use;
+	uint64_t pages_free;
+	uint64_t chunks;
+	uint64_t refills;
+};
+
+struct pt_pool;
+
+/**
+ * pt_pool_ops - allocator ops for struct pt_cfg; the context is a struct pt_pool.
+ * Sizes up to a page are served from pages (sub-page sizes must be powers of
+ * two of at least 64 bytes); larger sizes must be a power-of-two number of
+ * pages, at most 16.
+ */
+extern const struct pt_alloc_ops pt_pool_ops;
+
+/**
+ * pt_pool_create() - create a pool.
+ * @cfg: configuration; copied.
+ * @out: the pool.
+ *
+ * Return: 0, -EINVAL for a bad configuration, -ENOMEM.
+ */
+int pt_pool_create(const struct pt_pool_cfg *cfg, struct pt_pool **out);
+
+/**
+ * pt_pool_destroy() - free every chunk. Pages still in use become invalid.
+ * @pool: the pool, or NULL.
+ *
+ * Context: no other thread may use the pool any more.
+ */
+void pt_pool_destroy(struct pt_pool *pool);
+
+/**
+ * pt_pool_get_stats() - read the counters.
+ * @pool: the pool.
+ * @st: filled.
+ */
+void pt_pool_get_stats(struct pt_pool *pool, struct pt_pool_stats *st);
+
+/**
+ * pt_pool_pa_to_cpu() - CPU address of a simulated physical address.
+ * @pool: the pool.
+ * @pa: a physical address inside a chunk of the pool.
+ *
+ * Lets a model walker follow descriptors by physical address, as hardware does.
+ * Return: the CPU address, or NULL when @pa is not in any chunk.
+ */
+void *pt_pool_pa_to_cpu(struct pt_pool *pool, uint64_t pa);
+
+/**
+ * pt_pool_flush_thread_cache() - return the calling thread's cached pages.
+ * @pool: the pool.
+ *
+ * Happens automatically when a thread exits; useful before reading stats.
+ */
+void pt_pool_flush_thread_cache(struct pt_pool *pool);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GPUVM_PT_POOL_H */

@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Page-table objects: creation, table memory, the stock of tables allocated
+ * ahead of a change, and the gather that flushes before it frees.
+ *
+ * Every operation runs in three steps so that a failure changes nothing:
+ *   1. count the tables the change needs (read-only walk),
+ *   2. take them from the allocator (pt_stock_fill: all or nothing),
+ *   3. apply the change using only the stock, gathering flush ranges and
+ *      unlinked tables; flush once per coalesced range; then free.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pt_internal.h"
+
+static void *default_zalloc(void *ctx, size_t size)
+{
+	(void)ctx;
+	return calloc(1, size);
+}
+
+static void default_free(void *ctx, void *ptr)
+{
+	(void)ctx;
+	free(ptr);
+}
+
+static const struct pt_host_ops default_host_ops = {
+	.zalloc = default_zalloc,
+	.free = default_free,
+};
+
+static void *host_zalloc(const struct pt_cfg *cfg, size_t size)
+{
+	return cfg->host->zalloc(cfg->host_ctx, size);
+}
+
+static void host_free(const struct pt_cfg *cfg, void *ptr)
+{
+	cfg->host->free(cfg->host_ctx, ptr);
+}
+
+size_t pt_table_bytes(const struct pt *pt, unsigned int lvl)
+{
+	if (lvl == pt->geo.start_level)
+		return pt->geo.top_bytes;
+	return (size_t)1 << pt->geo.granule_lg2;
+}
+
+static void stats_add(struct pt *pt, unsigned int lvl, int64_t n)
+{
+	pt->stats.tables += n;
+	pt->stats.tables_by_level[lvl] += n;
+	pt->stats.table_bytes += n * (int64_t)pt_table_bytes(pt, lvl);
+}
+
+/* Metadata for table memory @mem at level @lvl; NULL when out of memory. */
+static struct pt_table *table_wrap(struct pt *pt, unsigned int lvl, const struct pt_mem *mem)
+{
+	size_t nchild = lvl < PT_LEAF_LEVEL ? pt_nitems(pt, lvl) : 0;
+	struct pt_table *t;
+
+	t = host_zalloc(&pt->cfg, sizeof(*t) + nchild * sizeof(t->child[0]));
+	if (!t)
+		return NULL;
+	t->items = mem->cpu;
+	t->pa = mem->pa;
+	t->level = (uint8_t)lvl;
+	t->refs = 1;
+	stats_add(pt, lvl, 1);
+	return t;
+}
+
+void pt_table_release(struct pt *pt, struct pt_table *t)
+{
+	struct pt_mem mem = {.cpu = t->items, .pa = t->pa};
+
+	stats_add(pt, t->level, -1);
+	pt->cfg.alloc->free(pt->cfg.alloc_ctx, &mem, pt_table_bytes(pt, t->level));
+	host_free(&pt->cfg, t);
+}
+
+static int alloc_bulk(const struct pt_cfg *cfg, size_t size, unsigned int n,
+		      struct pt_mem *out)
+{
+	const struct pt_alloc_ops *ops = cfg->alloc;
+	unsigned int i;
+
+	if (ops->alloc_bulk)
+		return ops->alloc_bulk(cfg->alloc_ctx, size, size, n, out);
+	for (i = 0; i < n; i++) {
+		if (ops->alloc(cfg->alloc_ctx, size, size, &out[i]))
+			goto undo;
+	}
+	return 0;
+undo:
+	while (i--)
+		ops->free(cfg->alloc_ctx, &out[i], size);
+	return -ENOMEM;
+}
+
+#define STOCK_BATCH 32
+
+/* Wrap @k allocated tables onto @list; on failure free the ones not wrapped. */
+static int wrap_batch(struct pt *pt, unsigned int lvl, struct pt_mem *mem, unsigned int k,
+		      struct pt_table **list)
+{
+	size_t size = (size_t)1 << pt->geo.granule_lg2;
+
+	for (unsigned int i = 0; i < k; i++) {
+		struct pt_table *t = table_wrap(pt, lvl, &mem[i]);
+
+		if (!t) {
+			for (; i < k; i++)
+				pt->cfg.alloc->free(pt->cfg.alloc_ctx, &mem[i], size);
+			return -ENOMEM;
+		}
+		t->next = *list;
+		*list = t;
+	}
+	return 0;
+}
+
+/* Add @n granule-sized tables of level @lvl to @list; on failure @list keeps what was added. */
+static int stock_level(struct pt *pt, unsigned int lvl, unsigned int n, struct pt_table **list)
+{
+	size_t size = (size_t)1 << pt->geo.granule_lg2;
+	struct pt_mem mem[STOCK_BATCH];
+
+	while (n) {
+		unsigned int k = n < STOCK_BATCH ? n : STOCK_BATCH;
+
+		if (alloc_bulk(&pt->cfg, size, k, mem) || wrap_batch(pt, lvl, mem, k, list))
+			return -ENOMEM;
+		n -= k;
+	}
+	return 0;
+}
+
+static void release_list(struct pt *pt, struct pt_table *t)
+{
+	while (t) {
+		struct pt_table *next = t->next;
+
+		pt_table_release(pt, t);
+		t = next;
+	}
+}
+
+int pt_stock_fill(struct pt *pt, struct pt_stock *stock, const unsigned int need[PT_MAX_LEVELS])
+{
+	struct pt_table *added[PT_MAX_LEVELS] = {0};
+	unsigned int lvl;
+
+	for (lvl = 0; lvl < PT_MAX_LEVELS; lvl++) {
+		if (need[lvl] && stock_level(pt, lvl, need[lvl], &added[lvl]))
+			goto undo;
+	}
+	for (lvl = 0; lvl < PT_MAX_LEVELS; lvl++) {
+		while (added[lvl]) {
+			struct pt_table *t = added[lvl];
+
+			added[lvl] = t->next;
+			t->next = stock->head[lvl];
+			stock->head[lvl] = t;
+			stock->count[lvl]++;
+		}
+	}
+	return 0;
+undo:
+	for (lvl = 0; lvl < PT_MAX_LEVELS; lvl++)
+		release_list(pt, added[lvl]);
+	return -ENOMEM;
+}
+
+struct pt_table *pt_stock_take(struct pt *pt, struct pt_stock *stock, unsigned int lvl)
+{
+	struct pt_table *t = stock->head[lvl];
+
+	(void)pt;
+	assert(t && "a change used more tables than were counted");
+	stock->head[lvl] = t->next;
+	stock->count[lvl]--;
+	t->next = NULL;
+	return t;
+}
+
+void pt_stock_drain(struct pt *pt, struct pt_stock *stock)
+{
+	for (unsigned int lvl = 0; lvl < PT_MAX_LEVELS; lvl++) {
+		release_list(pt, stock->head[lvl]);
+		stock->head[lvl] = NULL;
+		stock->count[lvl] = 0;
+	}
+}
+
+void pt_sync_items(const struct pt *pt, const struct pt_table *t, unsigned int first,
+		   unsigned int end)
+{
+	if (pt->cfg.coherent_walk || first >= end)
+		return;
+	pt->cfg.sync->sync(pt->cfg.sync_ctx, t->pa + first * sizeof(uint64_t), &t->items[first],
+			   (end - first) * sizeof(uint64_t));
+}
+
+void pt_sync_table(const struct pt *pt, const struct pt_table *t)
+{
+	pt_sync_items(pt, t, 0, pt_nitems(pt, t->level));
+}
+
+/*
+ * Point item @idx of @parent at @child. The child is complete: make it visible
+ * to a non-coherent walker first, then set the metadata a concurrent pt_walk()
+ * follows, then publish the descriptor with one release store.
+ */
+void pt_link_table(struct pt *pt, struct pt_table *parent, unsigned int idx,
+		   struct pt_table *child)
+{
+	pt_sync_table(pt, child);
+	__atomic_store_n(&parent->child[idx], child, __ATOMIC_RELAXED);
+	pt_publish(&parent->items[idx], pt_table_desc(pt, child->pa));
+}
+
+void pt_gather_init(struct pt_gather *g)
+{
+	memset(g, 0, sizeof(*g));
+}
+
+void pt_gather_range(struct pt_gather *g, uint64_t va, uint64_t end, bool leaf_only)
+{
+	if (g->all)
+		return;
+	for (unsigned int i = 0; i < g->nr; i++) {
+		if (va > g->range[i].end || end < g->range[i].va)
+			continue;
+		g->range[i].va = va < g->range[i].va ? va : g->range[i].va;
+		g->range[i].end = end > g->range[i].end ? end : g->range[i].end;
+		g->range[i].leaf_only &= leaf_only;
+		return;
+	}
+	if (g->nr == PT_GATHER_RANGES) {
+		g->all = true;
+		return;
+	}
+	g->range[g->nr].va = va;
+	g->range[g->nr].end = end;
+	g->range[g->nr].leaf_only = leaf_only;
+	g->nr++;
+}
+
+void pt_gather_free(struct pt_gather *g, struct pt_table *t)
+{
+	t->next = g->to_free;
+	g->to_free = t;
+}
+
+/* Flush what changed, and only then free what was unlinked (lpae.md "Rules that bite"). */
+void pt_gather_finish(struct pt *pt, struct pt_gather *g)
+{
+	const struct pt_flush_ops *ops = pt->cfg.flush;
+
+	if (g->all) {
+		ops->flush_all(pt->cfg.flush_ctx);
+	} else {
+		for (unsigned int i = 0; i < g->nr; i++)
+			ops->flush_range(pt->cfg.flush_ctx, g->range[i].va,
+					 g->range[i].end - g->range[i].va, g->range[i].leaf_only);
+	}
+	release_list(pt, g->to_free);
+	pt_gather_init(g);
+}
+
+static int check_ops(const struct pt_cfg *cfg)
+{
+	if (!cfg->alloc || !cfg->alloc->alloc || !cfg->alloc->free)
+		return -EINVAL;
+	if (!cfg->flush || !cfg->flush->flush_range || !cfg->flush->flush_all)
+		return -EINVAL;
+	if (!cfg->coherent_walk && (!cfg->sync || !cfg->sync->sync))
+		return -EINVAL;
+	if (cfg->host && (!cfg->host->zalloc || !cfg->host->free))
+		return -EINVAL;
+	return 0;
+}
+
+static void derive_fields(struct pt *pt)
+{
+	const struct pt_geometry *geo = &pt->geo;
+
+	pt->oa_mask = ((1ull << PT_OA_TOP) - 1) & ~((1ull << geo->granule_lg2) - 1);
+	pt->table_attrs = pt->fmt->table_attrs(pt);
+	for (unsigned int l = geo->start_level; l <= PT_LEAF_LEVEL; l++) {
+		pt->index_bits[l] =
+			(uint8_t)(l == geo->start_level ? geo->top_index_bits : geo->bits_per_level);
+		if (geo->leaf_sizes & (1ull << geo->level_shift[l]))
+			pt->leaf_levels |= (uint8_t)(1u << l);
+	}
+}
+
+static int alloc_root(struct pt *pt)
+{
+	struct pt_mem mem;
+	int err;
+
+	err = pt->cfg.alloc->alloc(pt->cfg.alloc_ctx, pt->geo.top_bytes, pt->geo.top_align, &mem);
+	if (err)
+		return -ENOMEM;
+	pt->root = table_wrap(pt, pt->geo.start_level, &mem);
+	if (!pt->root) {
+		pt->cfg.alloc->free(pt->cfg.alloc_ctx, &mem, pt->geo.top_bytes);
+		return -ENOMEM;
+	}
+	memset(pt->root->items, 0, pt->geo.top_bytes);
+	pt_sync_table(pt, pt->root);
+	return 0;
+}
+
+int pt_create(const struct pt_cfg *cfg, struct pt **out)
+{
+	struct pt_cfg c;
+	struct pt_geometry geo;
+	const struct pt_fmt *fmt;
+	struct pt *pt;
+	int err;
+
+	if (!cfg || !out || check_ops(cfg))
+		return -EINVAL;
+	fmt = pt_fmt_find(cfg->fmt);
+	if (!fmt)
+		return -EINVAL;
+	err = pt_geometry_check(cfg, fmt, &geo);
+	if (err)
+		return err;
+	c = *cfg;
+	if (!c.host)
+		c.host = &default_host_ops;
+	pt = host_zalloc(&c, sizeof(*pt));
+	if (!pt)
+		return -ENOMEM;
+	pt->cfg = c;
+	pt->fmt = fmt;
+	pt->geo = geo;
+	derive_fields(pt);
+	err = alloc_root(pt);
+	if (err) {
+		host_free(&c, pt);
+		return err;
+	}
+	*out = pt;
+	return 0;
+}
+
+/*
+ * Drop one parent reference to @t; when it was the last, unlink the subtree
+ * below it too and queue every table for freeing after the flush.
+ */
+void pt_put_subtree(struct pt *pt, struct pt_gather *g, struct pt_table *t)
+{
+	if (--t->refs)
+		return;
+	if (t->level < PT_LEAF_LEVEL) {
+		for (unsigned int i = 0; i < pt_nitems(pt, t->level); i++)
+			if (t->child[i])
+				pt_put_subtree(pt, g, t->child[i]);
+	}
+	pt_gather_free(g, t);
+}
+
+void pt_destroy(struct pt *pt)
+{
+	struct pt_gather g;
+	struct pt_cfg cfg;
+
+	if (!pt)
+		return;
+	pt_gather_init(&g);
+	g.all = true;
+	pt_put_subtree(pt, &g, pt->root);
+	pt_gather_finish(pt, &g);
+	cfg = pt->cfg;
+	host_free(&cfg, pt);
+}
+
+void pt_get_geometry(const struct pt *pt, struct pt_geometry *geo)
+{
+	*geo = pt->geo;
+}
+
+void pt_get_regs(const struct pt *pt, struct pt_regs *regs)
+{
+	memset(regs, 0, sizeof(*regs));
+	regs->fmt = pt->cfg.fmt;
+	pt->fmt->regs(pt, pt->root->pa, regs);
+}
+
+void pt_get_stats(const struct pt *pt, struct pt_stats *st)
+{
+	*st = pt->stats;
+}

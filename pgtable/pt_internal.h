@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to pgtable/: the table metadata, the format interface, and the
+ * machinery every operation shares (stock of tables allocated ahead, gather of
+ * flushes and frees).
+ *
+ * DOC: table metadata
+ *
+ * The walker reads only the descriptors. The CPU side keeps, per table, a
+ * struct pt_table: where the table lives, how many of its items are live, how
+ * many parent items point at it (1, or more when shared), and, for tables above
+ * the leaf level, the metadata of each child table (child[i] is set exactly when
+ * item i holds a table entry). Following child[] instead of translating a
+ * descriptor's PA back to a CPU address keeps the library independent of how the
+ * driver's allocator maps its memory.
+ *
+ *   root (struct pt_table)          items (walker-visible memory)
+ *   +-----------------+             +-------+-------+-------+-----
+ *   | items ----------+-----------> | table | block | inval | ...
+ *   | pa, live=2      |             +---|---+-------+-------+-----
+ *   | child[0] ---+   |                 | descriptor holds child's PA
+ *   +-------------|---+                 v
+ *                 +---------------> child struct pt_table (items, pa, ...)
+ */
+#ifndef GPUVM_PT_INTERNAL_H
+#define GPUVM_PT_INTERNAL_H
+
+#include <assert.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <gpuvm/pt.h>
+
+/* Descriptor bits [1:0] (Arm ARM D8.3). */
+#define PT_DESC_TYPE_MASK 3ull
+#define PT_DESC_VALID 1ull
+#define PT_DESC_TABLE 3ull /* levels 0-2 */
+#define PT_DESC_BLOCK 1ull /* levels 1-2 */
+
+/* Output address field [47:pg_shift]; our oas is at most 48. */
+#define PT_OA_TOP 48
+
+struct pt_table {
+	uint64_t *items;	/* CPU address of item 0 */
+	uint64_t pa;		/* walker address of item 0 */
+	struct pt_table *next;	/* link on a stock or free list */
+	uint32_t live;		/* valid entries among items */
+	uint32_t refs;		/* parent items pointing here */
+	uint32_t pins;		/* reservations relying on this table staying */
+	uint8_t level;
+	struct pt_table *child[]; /* above the leaf level only */
+};
+
+/**
+ * struct pt_fmt - what one descriptor format knows; the algorithms ask it.
+ * @name: for dumps.
+ * @fmt: the enum value.
+ * @granules: bitmap of supported granule_lg2 values.
+ * @max_oas: largest output size.
+ * @prot_mask: PT_PROT_* the format can express.
+ * @page_type: bits [1:0] of a level-3 leaf (3 in VMSAv8-64, 1 in Mali legacy).
+ * @min_top_align: smallest alignment of the top table.
+ * @flags: PT_FMTF_*.
+ * @leaf_attrs: attribute bits (everything but type and OA) for @prot.
+ * @leaf_prot: PT_PROT_* encoded by a leaf's attribute bits.
+ * @table_attrs: attribute bits of a table entry.
+ * @regs: register values for a table whose root is at @root_pa.
+ */
+struct pt_fmt {
+	const char *name;
+	enum pt_format fmt;
+	uint32_t granules;
+	unsigned int max_oas;
+	uint32_t prot_mask;
+	uint8_t page_type;
+	unsigned int min_top_align;
+	uint32_t flags;
+	uint64_t (*leaf_attrs)(const struct pt *pt, uint32_t prot);
+	uint32_t (*leaf_prot)(const struct pt *pt, uint64_t desc);
+	uint64_t (*table_attrs)(const struct pt *pt);
+	void (*regs)(const struct pt *pt, uint64_t root_pa, struct pt_regs *regs);
+};
+
+/* Stage 2: the top level may be concatenated (VTCR.SL0 rules). */
+#define PT_FMTF_S2_CONCAT (1u << 0)
+/* The walker always starts at level 0, whatever the ias (Mali legacy LPAE). */
+#define PT_FMTF_FOUR_LEVELS (1u << 1)
+/* A writable leaf is always readable (stage-1 AP has no read bit). */
+#define PT_FMTF_WRITE_NEEDS_READ (1u << 2)
+
+extern const struct pt_fmt pt_fmt_arm64_s1;
+extern const struct pt_fmt pt_fmt_arm64_s2;
+extern const struct pt_fmt pt_fmt_mali_aarch64;
+extern const struct pt_fmt pt_fmt_mali_lpae;
+
+struct pt {
+	struct pt_cfg cfg;
+	const struct pt_fmt *fmt;
+	struct pt_geometry geo;
+	uint64_t oa_mask;	/* descriptor bits holding an address */
+	uint64_t table_attrs;	/* attribute bits of every table entry */
+	uint8_t leaf_levels;	/* bit l set: leaves allowed at level l */
+	uint8_t index_bits[PT_MAX_LEVELS];
+	struct pt_table *root;
+	struct pt_stats stats;
+};
+
+const struct pt_fmt *pt_fmt_find(enum pt_format fmt);
+int pt_geometry_check(const struct pt_cfg *cfg, const struct pt_fmt *fmt,
+		      struct pt_geometry *geo);
+int pt_prot_check(const struct pt *pt, uint32_t prot);
+uint64_t pt_mair_to_mali_memattr(uint64_t mair, bool coherent);
+uint64_t pt_fmt_no_table_attrs(const struct pt *pt);
+
+/* Geometry helpers. */
+static inline unsigned int pt_shift(const struct pt *pt, unsigned int lvl)
+{
+	return pt->geo.level_shift[lvl];
+}
+
+static inline uint64_t pt_size(const struct pt *pt, unsigned int lvl)
+{
+	return 1ull << pt->geo.level_shift[lvl];
+}
+
+static inline unsigned int pt_nitems(const struct pt *pt, unsigned int lvl)
+{
+	return 1u << pt->index_bits[lvl];
+}
+
+static inline unsigned int pt_index(const struct pt *pt, unsigned int lvl, uint64_t va)
+{
+	return (unsigned int)((va >> pt_shift(pt, lvl)) & (pt_nitems(pt, lvl) - 1));
+}
+
+/* End of the item that contains @va, clamped to @end. */
+static inline uint64_t pt_item_end(const struct pt *pt, unsigned int lvl, uint64_t va,
+				   uint64_t end)
+{
+	uint64_t next = (va | (pt_size(pt, lvl) - 1)) + 1;
+
+	return next < end ? next : end;
+}
+
+static inline bool pt_leaf_allowed(const struct pt *pt, unsigned int lvl)
+{
+	return pt->leaf_levels & (1u << lvl);
+}
+
+/* Descriptor classification (bits [1:0] mean different things at level 3). */
+static inline enum pt_entry_type pt_desc_type(const struct pt *pt, unsigned int lvl,
+					      uint64_t desc)
+{
+	uint64_t t = desc & PT_DESC_TYPE_MASK;
+
+	if (!(t & PT_DESC_VALID))
+		return PT_ENTRY_INVALID;
+	if (lvl == PT_LEAF_LEVEL)
+		return t == pt->fmt->page_type ? PT_ENTRY_LEAF : PT_ENTRY_INVALID;
+	return t == PT_DESC_TABLE ? PT_ENTRY_TABLE : PT_ENTRY_LEAF;
+}
+
+static inline uint64_t pt_leaf_type(const struct pt *pt, unsigned int lvl)
+{
+	return lvl == PT_LEAF_LEVEL ? pt->fmt->page_type : PT_DESC_BLOCK;
+}
+
+static inline uint64_t pt_leaf_desc(const struct pt *pt, unsigned int lvl, uint64_t pa,
+				    uint64_t attrs)
+{
+	return pt_leaf_type(pt, lvl) | pa | attrs;
+}
+
+static inline uint64_t pt_table_desc(const struct pt *pt, uint64_t pa)
+{
+	return PT_DESC_TABLE | pa | pt->table_attrs;
+}
+
+static inline uint64_t pt_desc_addr(const struct pt *pt, uint64_t desc)
+{
+	return desc & pt->oa_mask;
+}
+
+/* Attribute bits of a leaf: everything but the type and the address. */
+static inline uint64_t pt_desc_attrs(const struct pt *pt, uint64_t desc)
+{
+	return desc & ~(pt->oa_mask | PT_DESC_TYPE_MASK);
+}
+
+/* Walker-visible stores and loads: one 64-bit access each (DOC: concurrency). */
+static inline void pt_store(uint64_t *item, uint64_t desc)
+{
+	__atomic_store_n(item, desc, __ATOMIC_RELAXED);
+}
+
+static inline void pt_publish(uint64_t *item, uint64_t desc)
+{
+	__atomic_store_n(item, desc, __ATOMIC_RELEASE);
+}
+
+static inline uint64_t pt_load(const uint64_t *item)
+{
+	return __atomic_load_n(item, __ATOMIC_ACQUIRE);
+}
+
+/* Table memory. */
+size_t pt_table_bytes(const struct pt *pt, unsigned int lvl);
+void pt_table_release(struct pt *pt, struct pt_table *t);
+void pt_sync_items(const struct pt *pt, const struct pt_table *t, unsigned int first,
+		   unsigned int end);
+void pt_sync_table(const struct pt *pt, const struct pt_table *t);
+void pt_link_table(struct pt *pt, struct pt_table *parent, unsigned int idx,
+		   struct pt_table *child);
+
+
+/**
+ * struct pt_stock - tables allocated before an operation changes anything.
+ * @head: per level, a list of ready tables (linked by ->next).
+ * @count: per level, how many are on the list.
+ */
+struct pt_stock {
+	struct pt_table *head[PT_MAX_LEVELS];
+	unsigned int count[PT_MAX_LEVELS];
+};
+
+int pt_stock_fill(struct pt *pt, struct pt_stock *stock,
+		  const unsigned int need[PT_MAX_LEVELS]);
+struct pt_table *pt_stock_take(struct pt *pt, struct pt_stock *stock, unsigned int lvl);
+void pt_stock_drain(struct pt *pt, struct pt_stock *stock);
+
+/**
+ * struct pt_gather - what an operation must flush, and free after flushing.
+ * @range: coalesced VA ranges, with whether only leaves changed in them.
+ * @nr: ranges used.
+ * @all: more separate ranges than fit: flush everything instead.
+ * @to_free: tables unlinked by the operation (linked by ->next).
+ */
+#define PT_GATHER_RANGES 8
+struct pt_gather {
+	struct {
+		uint64_t va, end;
+		bool leaf_only;
+	} range[PT_GATHER_RANGES];
+	unsigned int nr;
+	bool all;
+	struct pt_table *to_free;
+};
+
+void pt_gather_init(struct pt_gather *g);
+void pt_gather_range(struct pt_gather *g, uint64_t va, uint64_t end, bool leaf_only);
+void pt_gather_free(struct pt_gather *g, struct pt_table *t);
+void pt_gather_finish(struct pt *pt, struct pt_gather *g);
+void pt_put_subtree(struct pt *pt, struct pt_gather *g, struct pt_table *t);
+
+/* Argument checks shared by map and unmap. */
+int pt_check_va_range(const struct pt *pt, uint64_t va, uint64_t size);
+
+#endif /* GPUVM_PT_INTERNAL_H */

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: MIT
+#include "pt-test.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void record(struct pt_test_env *env, enum pt_test_ev_type type, uint64_t a, uint64_t b,
+		   bool leaf_only)
+{
+	if (!env->record)
+		return;
+	if (env->nr_log == env->cap_log) {
+		env->cap_log = env->cap_log ? 2 * env->cap_log : 1024;
+		env->log = realloc(env->log, env->cap_log * sizeof(*env->log));
+		if (!env->log)
+			abort();
+	}
+	env->log[env->nr_log++] = (struct pt_test_ev){type, a, b, leaf_only};
+}
+
+/* One more allocation attempt: should it fail? */
+static bool inject(struct pt_test_env *env)
+{
+	return ++env->attempts == env->fail_at;
+}
+
+static int rec_alloc(void *ctx, size_t size, size_t align, struct pt_mem *out)
+{
+	struct pt_test_env *env = ctx;
+	int err;
+
+	if (inject(env))
+		return -ENOMEM;
+	err = pt_pool_ops.alloc(env->pool, size, align, out);
+	if (!err)
+		record(env, PT_EV_ALLOC, out->pa, size, false);
+	return err;
+}
+
+static void rec_free(void *ctx, const struct pt_mem *mem, size_t size)
+{
+	struct pt_test_env *env = ctx;
+
+	record(env, PT_EV_FREE, mem->pa, size, false);
+	pt_pool_ops.free(env->pool, mem, size);
+}
+
+static int rec_alloc_bulk(void *ctx, size_t size, size_t align, unsigned int n,
+			  struct pt_mem *out)
+{
+	struct pt_test_env *env = ctx;
+
+	for (unsigned int i = 0; i < n; i++) {
+		if (inject(env))
+			return -ENOMEM;
+	}
+	if (pt_pool_ops.alloc_bulk(env->pool, size, align, n, out))
+		return -ENOMEM;
+	for (unsigned int i = 0; i < n; i++)
+		record(env, PT_EV_ALLOC, out[i].pa, size, false);
+	return 0;
+}
+
+static const struct pt_alloc_ops rec_alloc_ops = {
+	.alloc = rec_alloc,
+	.free = rec_free,
+	.alloc_bulk = rec_alloc_bulk,
+};
+
+static void rec_flush_range(void *ctx, uint64_t va, uint64_t size, bool leaf_only)
+{
+	struct pt_test_env *env = ctx;
+
+	env->flush_ranges++;
+	record(env, PT_EV_FLUSH_RANGE, va, size, leaf_only);
+}
+
+static void rec_flush_all(void *ctx)
+{
+	struct pt_test_env *env = ctx;
+
+	env->flush_alls++;
+	record(env, PT_EV_FLUSH_ALL, 0, 0, false);
+}
+
+static const struct pt_flush_ops rec_flush_ops = {
+	.flush_range = rec_flush_range,
+	.flush_all = rec_flush_all,
+};
+
+static void rec_sync(void *ctx, uint64_t pa, const void *cpu, size_t len)
+{
+	struct pt_test_env *env = ctx;
+
+	(void)cpu;
+	env->syncs++;
+	record(env, PT_EV_SYNC, pa, len, false);
+}
+
+static const struct pt_sync_ops rec_sync_ops = {
+	.sync = rec_sync,
+};
+
+static void *rec_zalloc(void *ctx, size_t size)
+{
+	struct pt_test_env *env = ctx;
+
+	return inject(env) ? NULL : calloc(1, size);
+}
+
+static void rec_host_free(void *ctx, void *ptr)
+{
+	(void)ctx;
+	free(ptr);
+}
+
+static const struct pt_host_ops rec_host_ops = {
+	.zalloc = rec_zalloc,
+	.free = rec_host_free,
+};
+
+void pt_test_env_init(struct pt_test_env *env, enum pt_format fmt, unsigned int granule_lg2,
+		      unsigned int ias, unsigned int oas, bool coherent)
+{
+	struct pt_pool_cfg pcfg = {.page_size = (size_t)1 << granule_lg2};
+
+	memset(env, 0, sizeof(*env));
+	if (pt_pool_create(&pcfg, &env->pool)) {
+		fprintf(stderr, "pt_pool_create failed\n");
+		abort();
+	}
+	env->cfg = (struct pt_cfg){
+		.fmt = fmt,
+		.granule_lg2 = granule_lg2,
+		.ias = ias,
+		.oas = oas,
+		.coherent_walk = coherent,
+		.alloc = &rec_alloc_ops,
+		.alloc_ctx = env,
+		.flush = &rec_flush_ops,
+		.flush_ctx = env,
+		.sync = coherent ? NULL : &rec_sync_ops,
+		.sync_ctx = env,
+		.host = &rec_host_ops,
+		.host_ctx = env,
+	};
+}
+
+void pt_test_env_fini(struct pt_test_env *env)
+{
+	pt_pool_destroy(env->pool);
+	free(env->log);
+	memset(env, 0, sizeof(*env));
+}
+
+struct pt *pt_test_create(struct pt_test_env *env)
+{
+	struct pt *pt;
+	int err = pt_create(&env->cfg, &pt);
+
+	if (err) {
+		fprintf(stderr, "pt_create: %s\n", pt_test_errname(err));
+		abort();
+	}
+	return pt;
+}
+
+uint64_t pt_test_pages_in_use(struct pt_test_env *env)
+{
+	struct pt_pool_stats st;
+
+	pt_pool_flush_thread_cache(env->pool);
+	pt_pool_get_stats(env->pool, &st);
+	return st.pages_in_use;
+}
+
+uint64_t pt_test_bytes_in_use(struct pt_test_env *env)
+{
+	struct pt_pool_stats st;
+
+	pt_pool_get_stats(env->pool, &st);
+	return st.bytes_in_use;
+}
+
+void pt_test_log_clear(struct pt_test_env *env)
+{
+	env->nr_log = 0;
+}
+
+static uint64_t root_pa(const struct pt *pt)
+{
+	struct pt_regs regs;
+
+	pt_get_regs(pt, &regs);
+	switch (regs.fmt) {
+	case PT_FMT_ARM64_S1:
+		return regs.s1.ttbr;
+	case PT_FMT_ARM64_S2:
+		return regs.s2.vttbr;
+	case PT_FMT_MALI_LPAE:
+		return regs.mali.transtab & ~0xfffull; /* low bits hold the walk mode */
+	case PT_FMT_MALI_AARCH64:
+		return regs.mali.transtab;
+	}
+	return 0;
+}
+
+int pt_test_hw_walk(struct pt_test_env *env, const struct pt *pt, uint64_t va, uint64_t *pa,
+		    uint32_t *prot, unsigned int *level)
+{
+	struct pt_geometry geo;
+	uint64_t table = root_pa(pt);
+
+	pt_get_geometry(pt, &geo);
+	for (unsigned int lvl = geo.start_level; lvl <= PT_LEAF_LEVEL; lvl++) {
+		unsigned int bits = lvl == geo.start_level ? geo.top_index_bits : geo.bits_per_level;
+		uint64_t idx = (va >> geo.level_shift[lvl]) & ((1ull << bits) - 1);
+		const uint64_t *items = pt_pool_pa_to_cpu(env->pool, table);
+		struct pt_entry e;
+
+		*level = lvl;
+		if (!items || pt_decode_entry(pt, lvl, items[idx], &e))
+			return -EUCLEAN;
+		if (e.type == PT_ENTRY_INVALID)
+			return -ENOENT;
+		if (e.type == PT_ENTRY_LEAF) {
+			uint64_t mask = (1ull << geo.level_shift[lvl]) - 1;
+
+			*pa = e.addr | (va & mask);
+			*prot = e.prot;
+			return 0;
+		}
+		table = e.addr;
+	}
+	return -EUCLEAN;
+}
+
+const char *pt_test_errname(int err)
+{
+	static char buf[32];
+
+	switch (err) {
+	case 0:
+		return "0";
+	case -EINVAL:
+		return "-EINVAL";
+	case -ERANGE:
+		return "-ERANGE";
+	case -EEXIST:
+		return "-EEXIST";
+	case -ENOMEM:
+		return "-ENOMEM";
+	case -ENOENT:
+		return "-ENOENT";
+	case -EUCLEAN:
+		return "-EUCLEAN";
+	case -EOVERFLOW:
+		return "-EOVERFLOW";
+	case -EBUSY:
+		return "-EBUSY";
+	}
+	snprintf(buf, sizeof(buf), "%d", err);
+	return buf;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared harness of the pgtable tests: a page table over the default pool with
+ * ops that record what the library does (allocations, frees, flushes, syncs,
+ * in order), inject allocation failures, and a walker that follows
+ * descriptors by physical address as the hardware does.
+ */
+#ifndef GPUVM_TESTS_PT_TEST_H
+#define GPUVM_TESTS_PT_TEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gpuvm/pt.h>
+#include <gpuvm/pt_pool.h>
+
+enum pt_test_ev_type {
+	PT_EV_ALLOC,	   /* a = pa, b = size */
+	PT_EV_FREE,	   /* a = pa, b = size */
+	PT_EV_FLUSH_RANGE, /* a = va, b = size, leaf_only */
+	PT_EV_FLUSH_ALL,
+	PT_EV_SYNC, /* a = pa, b = len */
+};
+
+struct pt_test_ev {
+	enum pt_test_ev_type type;
+	uint64_t a, b;
+	bool leaf_only;
+};
+
+/**
+ * struct pt_test_env - a page table's environment under test.
+ * @pool: the default allocator the recording ops forward to.
+ * @cfg: configuration pt_test_create() uses; tests may edit it first.
+ * @fail_at: fail the @fail_at-th allocation attempt (table or metadata,
+ *	counting from 1); 0 never fails.
+ * @attempts: allocation attempts so far (tables counted one by one, bulk or not).
+ * @log: every event, in order, when @record is set.
+ * @record: append events to @log.
+ * @flush_ranges/@flush_alls/@syncs: counters (always kept).
+ */
+struct pt_test_env {
+	struct pt_pool *pool;
+	struct pt_cfg cfg;
+	uint64_t fail_at;
+	uint64_t attempts;
+	struct pt_test_ev *log;
+	size_t nr_log, cap_log;
+	bool record;
+	uint64_t flush_ranges, flush_alls, syncs;
+};
+
+/* Set up @env for the format; coherent walkers get no sync op. */
+void pt_test_env_init(struct pt_test_env *env, enum pt_format fmt, unsigned int granule_lg2,
+		      unsigned int ias, unsigned int oas, bool coherent);
+void pt_test_env_fini(struct pt_test_env *env);
+
+/* Create a page table from env->cfg; aborts the test on failure. */
+struct pt *pt_test_create(struct pt_test_env *env);
+
+/* Pages and bytes the pool has handed out (thread cache flushed first). */
+uint64_t pt_test_pages_in_use(struct pt_test_env *env);
+uint64_t pt_test_bytes_in_use(struct pt_test_env *env);
+
+void pt_test_log_clear(struct pt_test_env *env);
+
+/*
+ * Walk @va by physical address from the root register value, decoding each
+ * descriptor with pt_decode_entry() and reading tables through the pool's
+ * PA-to-CPU map, as hardware would. Returns 0 and fills @pa, @prot, @level for
+ * a mapped VA, -ENOENT when not mapped, -EUCLEAN when a descriptor is
+ * malformed or points outside table memory.
+ */
+int pt_test_hw_walk(struct pt_test_env *env, const struct pt *pt, uint64_t va, uint64_t *pa,
+		    uint32_t *prot, unsigned int *level);
+
+/* Errno name for assertion messages ("-EEXIST"). */
+const char *pt_test_errname(int err);
+
+#endif /* GPUVM_TESTS_PT_TEST_H */
