@@ -49,6 +49,13 @@ size_t pt_table_bytes(const struct pt *pt, unsigned int lvl)
 	return (size_t)1 << pt->geo.granule_lg2;
 }
 
+size_t pt_table_align(const struct pt *pt, unsigned int lvl)
+{
+	if (lvl == pt->geo.start_level)
+		return pt->geo.top_align;
+	return (size_t)1 << pt->geo.granule_lg2;
+}
+
 static void stats_add(struct pt *pt, unsigned int lvl, int64_t n)
 {
 	pt->stats.tables += n;
@@ -78,7 +85,8 @@ void pt_table_release(struct pt *pt, struct pt_table *t)
 	struct pt_mem mem = {.cpu = t->items, .pa = t->pa};
 
 	stats_add(pt, t->level, -1);
-	pt->cfg.alloc->free(pt->cfg.alloc_ctx, &mem, pt_table_bytes(pt, t->level));
+	pt->cfg.alloc->free(pt->cfg.alloc_ctx, &mem, pt_table_bytes(pt, t->level),
+			    pt_table_align(pt, t->level));
 	host_free(&pt->cfg, t);
 }
 
@@ -97,7 +105,7 @@ static int alloc_bulk(const struct pt_cfg *cfg, size_t size, unsigned int n,
 	return 0;
 undo:
 	while (i--)
-		ops->free(cfg->alloc_ctx, &out[i], size);
+		ops->free(cfg->alloc_ctx, &out[i], size, size);
 	return -ENOMEM;
 }
 
@@ -114,7 +122,7 @@ static int wrap_batch(struct pt *pt, unsigned int lvl, struct pt_mem *mem, unsig
 
 		if (!t) {
 			for (; i < k; i++)
-				pt->cfg.alloc->free(pt->cfg.alloc_ctx, &mem[i], size);
+				pt->cfg.alloc->free(pt->cfg.alloc_ctx, &mem[i], size, size);
 			return -ENOMEM;
 		}
 		t->next = *list;
@@ -219,7 +227,7 @@ void pt_link_table(struct pt *pt, struct pt_table *parent, unsigned int idx,
 		   struct pt_table *child)
 {
 	pt_sync_table(pt, child);
-	__atomic_store_n(&parent->child[idx], child, __ATOMIC_RELAXED);
+	pt_set_child(parent, idx, child);
 	pt_publish(&parent->items[idx], pt_table_desc(pt, child->pa));
 }
 
@@ -309,7 +317,7 @@ static int alloc_root(struct pt *pt)
 		return -ENOMEM;
 	pt->root = table_wrap(pt, pt->geo.start_level, &mem);
 	if (!pt->root) {
-		pt->cfg.alloc->free(pt->cfg.alloc_ctx, &mem, pt->geo.top_bytes);
+		pt->cfg.alloc->free(pt->cfg.alloc_ctx, &mem, pt->geo.top_bytes, pt->geo.top_align);
 		return -ENOMEM;
 	}
 	memset(pt->root->items, 0, pt->geo.top_bytes);
@@ -362,8 +370,8 @@ void pt_put_subtree(struct pt *pt, struct pt_gather *g, struct pt_table *t)
 		return;
 	if (t->level < PT_LEAF_LEVEL) {
 		for (unsigned int i = 0; i < pt_nitems(pt, t->level); i++)
-			if (t->child[i])
-				pt_put_subtree(pt, g, t->child[i]);
+			if (pt_child(t, i))
+				pt_put_subtree(pt, g, pt_child(t, i));
 	}
 	pt_gather_free(g, t);
 }

@@ -58,7 +58,7 @@ int pt_decode_entry(const struct pt *pt, unsigned int level, uint64_t desc,
 			return -EINVAL; /* a valid-bit pattern the level does not have */
 		out.addr = pt_desc_addr(pt, desc);
 		if (out.type == PT_ENTRY_LEAF)
-			out.prot = pt->fmt->leaf_prot(pt, desc);
+			out.prot = pt_leaf_prot(pt, desc);
 		/* Well formed means: exactly what we would have written. */
 		if (pt_encode_entry(pt, level, &out, &again) || again != desc)
 			return -EINVAL;
@@ -119,7 +119,7 @@ static int check_item(struct check *c, const struct pt_table *t, unsigned int i,
 		      unsigned int *live)
 {
 	const struct pt *pt = c->pt;
-	const struct pt_table *child = t->level < PT_LEAF_LEVEL ? t->child[i] : NULL;
+	const struct pt_table *child = t->level < PT_LEAF_LEVEL ? pt_child(t, i) : NULL;
 	struct pt_entry e;
 
 	if (pt_decode_entry(pt, t->level, t->items[i], &e))
@@ -229,10 +229,10 @@ static void dump_item(const struct pt *pt, const struct pt_table *t, unsigned in
 		end = leaf_run(pt, t, *i);
 		fprintf(out, "-%u] va 0x%" PRIx64 " +0x%" PRIx64 " -> pa 0x%" PRIx64 " ", end - 1,
 			va, (uint64_t)(end - *i) << pt_shift(pt, lvl), pt_desc_addr(pt, desc));
-		dump_prot(out, pt->fmt->leaf_prot(pt, desc));
+		dump_prot(out, pt_leaf_prot(pt, desc));
 		fputc('\n', out);
 	} else {
-		const struct pt_table *c = t->child[*i];
+		const struct pt_table *c = pt_child(t, *i);
 
 		fprintf(out, "] va 0x%" PRIx64 " table pa 0x%" PRIx64 " live %u%s\n", va, c->pa,
 			c->live, c->refs > 1 ? " shared" : "");

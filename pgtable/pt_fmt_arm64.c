@@ -74,24 +74,17 @@ static uint64_t s1_leaf_attrs(const struct pt *pt, uint32_t prot)
 	return a;
 }
 
-static uint32_t s1_leaf_prot(const struct pt *pt, uint64_t desc)
-{
-	uint32_t prot = PT_PROT_READ;
-	uint64_t idx = (desc >> S1_ATTRIDX_SHIFT) & 7;
-
-	(void)pt;
-	if (!(desc & S1_AP_RDONLY))
-		prot |= PT_PROT_WRITE;
-	if (!(desc & S1_AP_UNPRIV))
-		prot |= PT_PROT_PRIV;
-	if (!(desc & (S1_PXN | S1_UXN)))
-		prot |= PT_PROT_EXEC;
-	if (idx == ATTR_IDX_CACHE)
-		prot |= PT_PROT_CACHE;
-	else if (idx == ATTR_IDX_DEV)
-		prot |= PT_PROT_MMIO;
-	return prot;
+/* Stage 1 has no read bit: every valid leaf is readable. */
+/* clang-format off */
+#define S1_PROT_RULES {								\
+	{0, 0, PT_PROT_READ},							\
+	{S1_AP_RDONLY, 0, PT_PROT_WRITE},					\
+	{S1_AP_UNPRIV, 0, PT_PROT_PRIV},					\
+	{S1_PXN | S1_UXN, 0, PT_PROT_EXEC},					\
+	{7ull << S1_ATTRIDX_SHIFT, ATTR_IDX_CACHE << S1_ATTRIDX_SHIFT, PT_PROT_CACHE}, \
+	{7ull << S1_ATTRIDX_SHIFT, ATTR_IDX_DEV << S1_ATTRIDX_SHIFT, PT_PROT_MMIO},	\
 }
+/* clang-format on */
 
 static uint64_t s1_table_attrs(const struct pt *pt)
 {
@@ -170,25 +163,6 @@ static uint64_t s2_leaf_attrs(const struct pt *pt, uint32_t prot)
 	if (!(prot & PT_PROT_EXEC))
 		a |= S2_XN;
 	return a;
-}
-
-static uint32_t s2_leaf_prot(const struct pt *pt, uint64_t desc)
-{
-	uint64_t memattr = (desc >> S2_MEMATTR_SHIFT) & 0xf;
-	uint32_t prot = 0;
-
-	(void)pt;
-	if (desc & S2_AP_READ)
-		prot |= PT_PROT_READ;
-	if (desc & S2_AP_WRITE)
-		prot |= PT_PROT_WRITE;
-	if (!(desc & S2_XN))
-		prot |= PT_PROT_EXEC;
-	if (memattr == S2_MEMATTR_WB)
-		prot |= PT_PROT_CACHE;
-	else if (memattr == S2_MEMATTR_DEV)
-		prot |= PT_PROT_MMIO;
-	return prot;
 }
 
 /* VTCR.SL0 names the start level: 4K counts from level 2 down, others from 3. */
@@ -274,7 +248,7 @@ const struct pt_fmt pt_fmt_arm64_s1 = {
 	.min_top_align = 64, /* TTBR: BADDR below bit 6 is RES0 */
 	.flags = PT_FMTF_WRITE_NEEDS_READ,
 	.leaf_attrs = s1_leaf_attrs,
-	.leaf_prot = s1_leaf_prot,
+	.prot_rules = S1_PROT_RULES,
 	.table_attrs = s1_table_attrs,
 	.regs = s1_regs,
 };
@@ -289,7 +263,13 @@ const struct pt_fmt pt_fmt_arm64_s2 = {
 	.min_top_align = 64,
 	.flags = PT_FMTF_S2_CONCAT,
 	.leaf_attrs = s2_leaf_attrs,
-	.leaf_prot = s2_leaf_prot,
+	.prot_rules = {
+		{S2_AP_READ, S2_AP_READ, PT_PROT_READ},
+		{S2_AP_WRITE, S2_AP_WRITE, PT_PROT_WRITE},
+		{S2_XN, 0, PT_PROT_EXEC},
+		{0xfull << S2_MEMATTR_SHIFT, S2_MEMATTR_WB << S2_MEMATTR_SHIFT, PT_PROT_CACHE},
+		{0xfull << S2_MEMATTR_SHIFT, S2_MEMATTR_DEV << S2_MEMATTR_SHIFT, PT_PROT_MMIO},
+	},
 	.table_attrs = pt_fmt_no_table_attrs,
 	.regs = s2_regs,
 };
@@ -304,7 +284,7 @@ const struct pt_fmt pt_fmt_mali_aarch64 = {
 	.min_top_align = 4096, /* TRANSTAB takes a 4 KiB aligned root */
 	.flags = PT_FMTF_WRITE_NEEDS_READ,
 	.leaf_attrs = s1_leaf_attrs,
-	.leaf_prot = s1_leaf_prot,
+	.prot_rules = S1_PROT_RULES,
 	.table_attrs = pt_fmt_no_table_attrs,
 	.regs = mali_aarch64_regs,
 };

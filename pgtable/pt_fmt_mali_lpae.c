@@ -51,25 +51,6 @@ static uint64_t lpae_leaf_attrs(const struct pt *pt, uint32_t prot)
 	return a;
 }
 
-static uint32_t lpae_leaf_prot(const struct pt *pt, uint64_t desc)
-{
-	uint64_t idx = (desc >> LPAE_ATTRIDX_SHIFT) & 7;
-	uint32_t prot = 0;
-
-	(void)pt;
-	if (desc & LPAE_RD)
-		prot |= PT_PROT_READ;
-	if (desc & LPAE_WR)
-		prot |= PT_PROT_WRITE;
-	if (!(desc & LPAE_XN))
-		prot |= PT_PROT_EXEC;
-	if (idx == LPAE_IDX_CACHE)
-		prot |= PT_PROT_CACHE;
-	else if (idx == LPAE_IDX_DEV)
-		prot |= PT_PROT_MMIO;
-	return prot;
-}
-
 static void lpae_regs(const struct pt *pt, uint64_t root_pa, struct pt_regs *r)
 {
 	r->mali.transtab = root_pa | TRANSTAB_ADRMODE_TABLE | TRANSTAB_READ_INNER;
@@ -89,7 +70,13 @@ const struct pt_fmt pt_fmt_mali_lpae = {
 	.min_top_align = 4096, /* TRANSTAB's low 12 bits hold the mode */
 	.flags = PT_FMTF_FOUR_LEVELS,
 	.leaf_attrs = lpae_leaf_attrs,
-	.leaf_prot = lpae_leaf_prot,
+	.prot_rules = {
+		{LPAE_RD, LPAE_RD, PT_PROT_READ},
+		{LPAE_WR, LPAE_WR, PT_PROT_WRITE},
+		{LPAE_XN, 0, PT_PROT_EXEC},
+		{7ull << LPAE_ATTRIDX_SHIFT, LPAE_IDX_CACHE << LPAE_ATTRIDX_SHIFT, PT_PROT_CACHE},
+		{7ull << LPAE_ATTRIDX_SHIFT, LPAE_IDX_DEV << LPAE_ATTRIDX_SHIFT, PT_PROT_MMIO},
+	},
 	.table_attrs = pt_fmt_no_table_attrs,
 	.regs = lpae_regs,
 };

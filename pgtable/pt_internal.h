@@ -9,7 +9,7 @@
  * The walker reads only the descriptors. The CPU side keeps, per table, a
  * struct pt_table: where the table lives, how many of its items are live, how
  * many parent items point at it (1, or more when shared), and, for tables above
- * the leaf level, the metadata of each child table (child[i] is set exactly when
+ * the leaf level, a link to each child table (child[i] is set exactly when
  * item i holds a table entry). Following child[] instead of translating a
  * descriptor's PA back to a CPU address keeps the library independent of how the
  * driver's allocator maps its memory.
@@ -40,6 +40,12 @@
 /* Output address field [47:pg_shift]; our oas is at most 48. */
 #define PT_OA_TOP 48
 
+/* What a table above the leaf level keeps about the table in one of its items. */
+struct pt_link {
+	struct pt_table *table; /* the child's metadata; NULL unless the item holds a table */
+	uint64_t *items;	/* the child's items: a walk reads them without a detour */
+};
+
 struct pt_table {
 	uint64_t *items;	/* CPU address of item 0 */
 	uint64_t pa;		/* walker address of item 0 */
@@ -48,8 +54,31 @@ struct pt_table {
 	uint32_t refs;		/* parent items pointing here */
 	uint32_t pins;		/* reservations relying on this table staying */
 	uint8_t level;
-	struct pt_table *child[]; /* above the leaf level only */
+	struct pt_link child[]; /* above the leaf level only */
 };
+
+static inline struct pt_table *pt_child(const struct pt_table *t, unsigned int idx)
+{
+	return t->child[idx].table;
+}
+
+/* Set before the item's descriptor is published (or after it is cleared). */
+static inline void pt_set_child(struct pt_table *t, unsigned int idx, struct pt_table *child)
+{
+	__atomic_store_n(&t->child[idx].items, child ? child->items : NULL, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->child[idx].table, child, __ATOMIC_RELAXED);
+}
+
+/**
+ * struct pt_prot_rule - a leaf has protection @prot when (desc & @mask) == @value.
+ * A format's protections decode as data, so a walk needs no call to decode them.
+ */
+struct pt_prot_rule {
+	uint64_t mask, value;
+	uint32_t prot;
+};
+
+#define PT_PROT_RULES 6
 
 /**
  * struct pt_fmt - what one descriptor format knows; the algorithms ask it.
@@ -62,7 +91,8 @@ struct pt_table {
  * @min_top_align: smallest alignment of the top table.
  * @flags: PT_FMTF_*.
  * @leaf_attrs: attribute bits (everything but type and OA) for @prot.
- * @leaf_prot: PT_PROT_* encoded by a leaf's attribute bits.
+ * @prot_rules: how a leaf's attribute bits decode to PT_PROT_* (unused rules
+ *	are all zero).
  * @table_attrs: attribute bits of a table entry.
  * @regs: register values for a table whose root is at @root_pa.
  */
@@ -76,7 +106,7 @@ struct pt_fmt {
 	unsigned int min_top_align;
 	uint32_t flags;
 	uint64_t (*leaf_attrs)(const struct pt *pt, uint32_t prot);
-	uint32_t (*leaf_prot)(const struct pt *pt, uint64_t desc);
+	struct pt_prot_rule prot_rules[PT_PROT_RULES];
 	uint64_t (*table_attrs)(const struct pt *pt);
 	void (*regs)(const struct pt *pt, uint64_t root_pa, struct pt_regs *regs);
 };
@@ -187,6 +217,18 @@ static inline uint64_t pt_desc_attrs(const struct pt *pt, uint64_t desc)
 	return desc & ~(pt->oa_mask | PT_DESC_TYPE_MASK);
 }
 
+static inline uint32_t pt_leaf_prot(const struct pt *pt, uint64_t desc)
+{
+	uint32_t prot = 0;
+
+	for (unsigned int i = 0; i < PT_PROT_RULES; i++) {
+		const struct pt_prot_rule *r = &pt->fmt->prot_rules[i];
+
+		prot |= (desc & r->mask) == r->value ? r->prot : 0;
+	}
+	return prot;
+}
+
 /* Walker-visible stores and loads: one 64-bit access each (DOC: concurrency). */
 static inline void pt_store(uint64_t *item, uint64_t desc)
 {
@@ -205,6 +247,7 @@ static inline uint64_t pt_load(const uint64_t *item)
 
 /* Table memory. */
 size_t pt_table_bytes(const struct pt *pt, unsigned int lvl);
+size_t pt_table_align(const struct pt *pt, unsigned int lvl);
 void pt_table_release(struct pt *pt, struct pt_table *t);
 void pt_sync_items(const struct pt *pt, const struct pt_table *t, unsigned int first,
 		   unsigned int end);

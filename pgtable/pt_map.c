@@ -66,7 +66,7 @@ static int map_count(const struct pt *pt, const struct pt_table *t, unsigned int
 			if (type == PT_ENTRY_TABLE)
 				return -EEXIST;
 		} else if (type == PT_ENTRY_TABLE) {
-			err = map_count(pt, t->child[idx], lvl + 1, va, next, pa, need);
+			err = map_count(pt, pt_child(t, idx), lvl + 1, va, next, pa, need);
 		} else {
 			need[lvl + 1]++;
 			err = map_count(pt, NULL, lvl + 1, va, next, pa, need);
@@ -126,8 +126,12 @@ static void map_item(struct map_op *op, struct pt_table *t, unsigned int lvl, un
 	if (leaf_fits(pt, lvl, va, end, pa)) {
 		pt_store(&t->items[idx], pt_leaf_desc(pt, lvl, pa, op->attrs));
 		t->live++;
-	} else if (pt_desc_type(pt, lvl, t->items[idx]) == PT_ENTRY_TABLE) {
-		map_commit(op, t->child[idx], lvl + 1, va, end, pa, false);
+	} else if (pt_child(t, idx)) {
+		/*
+		 * Ask the metadata, not the item: the items a fresh table's range
+		 * covers still hold what the allocator left in them.
+		 */
+		map_commit(op, pt_child(t, idx), lvl + 1, va, end, pa, false);
 	} else {
 		child = new_table(op, lvl + 1, va, end);
 		map_commit(op, child, lvl + 1, va, end, pa, true);

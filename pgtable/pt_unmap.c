@@ -63,7 +63,7 @@ static void count_item(const struct pt *pt, const struct pt_table *t, unsigned i
 	enum pt_entry_type type = t ? pt_desc_type(pt, lvl, t->items[idx]) : PT_ENTRY_LEAF;
 
 	if (type == PT_ENTRY_TABLE) {
-		split_count(pt, t->child[idx], lvl + 1, va, end, need);
+		split_count(pt, pt_child(t, idx), lvl + 1, va, end, need);
 	} else if (type == PT_ENTRY_LEAF) {
 		need[lvl + 1]++;
 		split_count(pt, NULL, lvl + 1, va, end, need);
@@ -79,8 +79,8 @@ static uint64_t mapped_bytes(const struct pt *pt, const struct pt_table *t)
 	if (lvl == PT_LEAF_LEVEL)
 		return (uint64_t)t->live << pt_shift(pt, lvl);
 	for (unsigned int i = 0; i < pt_nitems(pt, lvl); i++) {
-		if (t->child[i])
-			bytes += mapped_bytes(pt, t->child[i]);
+		if (pt_child(t, i))
+			bytes += mapped_bytes(pt, pt_child(t, i));
 		else if (t->items[i] & PT_DESC_VALID)
 			bytes += pt_size(pt, lvl);
 	}
@@ -91,7 +91,7 @@ static uint64_t mapped_bytes(const struct pt *pt, const struct pt_table *t)
 static void clear_item(struct unmap_op *op, struct pt_table *t, unsigned int idx, uint64_t va)
 {
 	struct pt *pt = op->pt;
-	struct pt_table *child = t->child[idx];
+	struct pt_table *child = pt_child(t, idx);
 	uint64_t size = pt_size(pt, t->level);
 
 	pt_store(&t->items[idx], 0);
@@ -101,7 +101,7 @@ static void clear_item(struct unmap_op *op, struct pt_table *t, unsigned int idx
 		pt_gather_range(op->g, va, va + size, true);
 		return;
 	}
-	__atomic_store_n(&t->child[idx], NULL, __ATOMIC_RELAXED);
+	pt_set_child(t, idx, NULL);
 	op->unmapped += mapped_bytes(pt, child);
 	pt_put_subtree(pt, op->g, child);
 	pt_gather_range(op->g, va, va + size, false);
@@ -163,7 +163,7 @@ static void cut_item(struct unmap_op *op, struct pt_table *t, unsigned int idx, 
 		     uint64_t end)
 {
 	struct pt *pt = op->pt;
-	struct pt_table *child = t->child[idx];
+	struct pt_table *child = pt_child(t, idx);
 	uint64_t item_va = va & ~(pt_size(pt, t->level) - 1);
 
 	if (!child) {
@@ -174,7 +174,7 @@ static void cut_item(struct unmap_op *op, struct pt_table *t, unsigned int idx, 
 	if (child->live || child->pins)
 		return;
 	pt_store(&t->items[idx], 0);
-	__atomic_store_n(&t->child[idx], NULL, __ATOMIC_RELAXED);
+	pt_set_child(t, idx, NULL);
 	t->live--;
 	pt_put_subtree(pt, op->g, child);
 	pt_gather_range(op->g, item_va, item_va + pt_size(pt, t->level), false);

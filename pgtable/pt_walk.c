@@ -12,45 +12,48 @@
 
 #include "pt_internal.h"
 
-static void fill_leaf(const struct pt *pt, unsigned int lvl, uint64_t va, uint64_t desc,
-		      struct pt_walk_result *res)
+static int not_mapped(unsigned int lvl, uint64_t desc, struct pt_walk_result *res, int err)
 {
-	uint64_t size = pt_size(pt, lvl);
-
-	res->pa = (pt_desc_addr(pt, desc) & ~(size - 1)) | (va & (size - 1));
-	res->prot = pt->fmt->leaf_prot(pt, desc);
-	res->leaf_size = size;
-}
-
-int pt_walk(const struct pt *pt, uint64_t va, struct pt_walk_result *res)
-{
-	const struct pt_table *t = pt->root;
-	unsigned int lvl = pt->geo.start_level;
-
 	res->pa = 0;
 	res->prot = 0;
 	res->leaf_size = 0;
 	res->level = lvl;
-	res->desc = 0;
+	res->desc = desc;
+	return err;
+}
+
+/*
+ * The loop body is kept minimal on purpose: a random walk is bound by the
+ * latency of its last descriptor load, and a short body lets the CPU overlap
+ * the loads of consecutive walks.
+ */
+int pt_walk(const struct pt *pt, uint64_t va, struct pt_walk_result *res)
+{
+	const struct pt_table *t = pt->root;
+	const uint64_t *items = t->items;
+	unsigned int lvl = pt->geo.start_level;
+	uint64_t desc, size;
+
 	if (va >> pt->cfg.ias)
-		return -ERANGE;
+		return not_mapped(lvl, 0, res, -ERANGE);
 	for (;; lvl++) {
 		unsigned int idx = pt_index(pt, lvl, va);
-		uint64_t desc = pt_load(&t->items[idx]);
 
-		res->level = lvl;
-		res->desc = desc;
-		switch (pt_desc_type(pt, lvl, desc)) {
-		case PT_ENTRY_LEAF:
-			fill_leaf(pt, lvl, va, desc, res);
-			return 0;
-		case PT_ENTRY_TABLE:
-			t = __atomic_load_n(&t->child[idx], __ATOMIC_ACQUIRE);
-			if (!t)
-				return -ENOENT; /* unlinked under us */
-			continue;
-		case PT_ENTRY_INVALID:
-			return -ENOENT;
-		}
+		desc = pt_load(&items[idx]);
+		if (lvl == PT_LEAF_LEVEL || (desc & PT_DESC_TYPE_MASK) != PT_DESC_TABLE)
+			break;
+		items = __atomic_load_n(&t->child[idx].items, __ATOMIC_RELAXED);
+		t = __atomic_load_n(&t->child[idx].table, __ATOMIC_RELAXED);
+		if (!items || !t)
+			return not_mapped(lvl, desc, res, -ENOENT); /* unlinked under us */
 	}
+	if (pt_desc_type(pt, lvl, desc) != PT_ENTRY_LEAF)
+		return not_mapped(lvl, desc, res, -ENOENT);
+	size = pt_size(pt, lvl);
+	res->pa = (pt_desc_addr(pt, desc) & ~(size - 1)) | (va & (size - 1));
+	res->prot = pt_leaf_prot(pt, desc);
+	res->leaf_size = size;
+	res->level = lvl;
+	res->desc = desc;
+	return 0;
 }

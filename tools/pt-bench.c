@@ -136,7 +136,7 @@ static double store_baseline(struct bench_env *env, uint64_t table_pages)
 	}
 	t1 = now_ns();
 	for (uint64_t p = 0; p < table_pages; p++)
-		pt_pool_ops.free(env->pool, &mem[p], GRANULE);
+		pt_pool_ops.free(env->pool, &mem[p], GRANULE, GRANULE);
 	free(mem);
 	return t1 - t0;
 }
@@ -188,6 +188,12 @@ static uint64_t xorshift(uint64_t *s)
 	return *s;
 }
 
+/* @x scaled into [0, @n) without a division (which would cost more than a walk). */
+static uint64_t below(uint64_t x, uint64_t n)
+{
+	return (uint64_t)(((unsigned __int128)x * n) >> 64);
+}
+
 /* Random walks over a 4K mapping of @size; returns ns per walk. */
 static double walk_bench(struct bench_env *env, uint64_t size, uint64_t walks,
 			 uint64_t *checksum)
@@ -202,7 +208,7 @@ static double walk_bench(struct bench_env *env, uint64_t size, uint64_t walks,
 		die("pt_map", err);
 	t0 = now_ns();
 	for (uint64_t i = 0; i < walks; i++) {
-		uint64_t va = VA_BASE + (xorshift(&seed) % size);
+		uint64_t va = VA_BASE + below(xorshift(&seed), size);
 
 		if (pt_walk(pt, va, &res))
 			die("pt_walk", -EFAULT);

@@ -39,12 +39,12 @@ static int rec_alloc(void *ctx, size_t size, size_t align, struct pt_mem *out)
 	return err;
 }
 
-static void rec_free(void *ctx, const struct pt_mem *mem, size_t size)
+static void rec_free(void *ctx, const struct pt_mem *mem, size_t size, size_t align)
 {
 	struct pt_test_env *env = ctx;
 
 	record(env, PT_EV_FREE, mem->pa, size, false);
-	pt_pool_ops.free(env->pool, mem, size);
+	pt_pool_ops.free(env->pool, mem, size, align);
 }
 
 static int rec_alloc_bulk(void *ctx, size_t size, size_t align, unsigned int n,

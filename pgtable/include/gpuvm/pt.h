@@ -94,18 +94,21 @@ struct pt_mem {
 /**
  * struct pt_alloc_ops - where table memory comes from.
  * @alloc: mandatory. Allocate @size bytes aligned (both @cpu and @pa) to @align,
- *	a power of two. Contents need not be zeroed. Return 0 or -ENOMEM.
- * @free: mandatory. Release memory returned by @alloc with the same @size.
+ *	a power of two that may exceed @size (a small root the walker wants
+ *	page-aligned). Contents need not be zeroed. Return 0, -ENOMEM, or
+ *	-EINVAL for a size or alignment the allocator does not serve.
+ * @free: mandatory. Release memory returned by @alloc, with the same @size
+ *	and @align.
  * @alloc_bulk: optional. Allocate @n blocks of the same @size/@align into @out
- *	in one batch; all or nothing (0 or -ENOMEM). Defaults to calling @alloc @n
- *	times and undoing on failure.
+ *	in one batch; all or nothing (0 or an error as for @alloc). Defaults to
+ *	calling @alloc @n times and undoing on failure.
  *
  * Context: called with the caller's locks held, never from a commit (a commit
  * only uses memory reserved beforehand).
  */
 struct pt_alloc_ops {
 	int (*alloc)(void *ctx, size_t size, size_t align, struct pt_mem *out);
-	void (*free)(void *ctx, const struct pt_mem *mem, size_t size);
+	void (*free)(void *ctx, const struct pt_mem *mem, size_t size, size_t align);
 	int (*alloc_bulk)(void *ctx, size_t size, size_t align, unsigned int n,
 			  struct pt_mem *out);
 };

@@ -31,7 +31,7 @@ extern "C" {
  *	4 GiB, so that tables fit a 32-bit oas.
  * @thread_cache_pages: capacity of each thread's cache; 0 selects 64.
  * @batch_pages: pages moved between a thread cache and the pool at once; 0
- *	selects 32. Must not exceed @thread_cache_pages.
+ *	selects min(32, @thread_cache_pages). Must not exceed @thread_cache_pages.
  */
 struct pt_pool_cfg {
 	size_t page_size;
@@ -47,7 +47,7 @@ struct pt_pool_cfg {
  *	pages currently carved into sub-page blocks with at least one in use.
  * @bytes_in_use: exact bytes handed out.
  * @pages_free: pages held free by the pool and by thread caches.
- * @chunks: chunks obtained from the C library.
+ * @chunks: chunks currently held from the C library.
  * @refills: batch transfers from the pool to thread caches.
  */
 struct pt_pool_stats {
@@ -62,9 +62,10 @@ struct pt_pool;
 
 /**
  * pt_pool_ops - allocator ops for struct pt_cfg; the context is a struct pt_pool.
- * Sizes up to a page are served from pages (sub-page sizes must be powers of
- * two of at least 64 bytes); larger sizes must be a power-of-two number of
- * pages, at most 16.
+ * A request takes a block of max(size, align, 64) bytes rounded up to a power
+ * of two, aligned to its size: sub-page blocks carved from pages, whole pages,
+ * or dedicated multi-page blocks of at most 16 pages. Larger requests and an
+ * alignment that is not a power of two are -EINVAL.
  */
 extern const struct pt_alloc_ops pt_pool_ops;
 
@@ -81,7 +82,7 @@ int pt_pool_create(const struct pt_pool_cfg *cfg, struct pt_pool **out);
  * pt_pool_destroy() - free every chunk. Pages still in use become invalid.
  * @pool: the pool, or NULL.
  *
- * Context: no other thread may use the pool any more.
+ * Context: no other thread may use the pool any more, nor be exiting.
  */
 void pt_pool_destroy(struct pt_pool *pool);
 
@@ -89,6 +90,8 @@ void pt_pool_destroy(struct pt_pool *pool);
  * pt_pool_get_stats() - read the counters.
  * @pool: the pool.
  * @st: filled.
+ *
+ * Context: takes the pool lock; exact when no other thread allocates meanwhile.
  */
 void pt_pool_get_stats(struct pt_pool *pool, struct pt_pool_stats *st);
 
