@@ -227,8 +227,10 @@ static void dump_item(const struct pt *pt, const struct pt_table *t, unsigned in
 	fprintf(out, "%*sL%u [%u", (int)(2 * (lvl - pt->geo.start_level)), "", lvl, *i);
 	if (pt_desc_type(pt, lvl, desc) == PT_ENTRY_LEAF) {
 		end = leaf_run(pt, t, *i);
-		fprintf(out, "-%u] va 0x%" PRIx64 " +0x%" PRIx64 " -> pa 0x%" PRIx64 " ", end - 1,
-			va, (uint64_t)(end - *i) << pt_shift(pt, lvl), pt_desc_addr(pt, desc));
+		if (end - 1 > *i)
+			fprintf(out, "-%u", end - 1);
+		fprintf(out, "] va 0x%" PRIx64 " +0x%" PRIx64 " -> pa 0x%" PRIx64 " ", va,
+			(uint64_t)(end - *i) << pt_shift(pt, lvl), pt_desc_addr(pt, desc));
 		dump_prot(out, pt_leaf_prot(pt, desc));
 		fputc('\n', out);
 	} else {
