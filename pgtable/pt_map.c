@@ -116,8 +116,8 @@ static struct pt_table *new_table(struct map_op *op, unsigned int lvl, uint64_t 
 static void map_commit(struct map_op *op, struct pt_table *t, unsigned int lvl, uint64_t va,
 		       uint64_t end, uint64_t pa, bool fresh);
 
-/* One item of a table above the leaf level. */
-static void map_item(struct map_op *op, struct pt_table *t, unsigned int lvl, unsigned int idx,
+/* One item of a table above the leaf level; return whether the item itself was written. */
+static bool map_item(struct map_op *op, struct pt_table *t, unsigned int lvl, unsigned int idx,
 		     uint64_t va, uint64_t end, uint64_t pa)
 {
 	struct pt *pt = op->pt;
@@ -126,18 +126,21 @@ static void map_item(struct map_op *op, struct pt_table *t, unsigned int lvl, un
 	if (leaf_fits(pt, lvl, va, end, pa)) {
 		pt_store(&t->items[idx], pt_leaf_desc(pt, lvl, pa, op->attrs));
 		t->live++;
-	} else if (pt_child(t, idx)) {
+		return true;
+	}
+	if (pt_child(t, idx)) {
 		/*
 		 * Ask the metadata, not the item: the items a fresh table's range
 		 * covers still hold what the allocator left in them.
 		 */
 		map_commit(op, pt_child(t, idx), lvl + 1, va, end, pa, false);
-	} else {
-		child = new_table(op, lvl + 1, va, end);
-		map_commit(op, child, lvl + 1, va, end, pa, true);
-		pt_link_table(pt, t, idx, child);
-		t->live++;
+		return false;
 	}
+	child = new_table(op, lvl + 1, va, end);
+	map_commit(op, child, lvl + 1, va, end, pa, true);
+	pt_link_table(pt, t, idx, child);
+	t->live++;
+	return true;
 }
 
 /*
@@ -148,24 +151,32 @@ static void map_commit(struct map_op *op, struct pt_table *t, unsigned int lvl, 
 		       uint64_t end, uint64_t pa, bool fresh)
 {
 	const struct pt *pt = op->pt;
-	unsigned int first = pt_index(pt, lvl, va), idx = first;
+	unsigned int idx = pt_index(pt, lvl, va);
+	unsigned int lo = idx, hi = idx; /* the run of items written */
 
 	if (lvl == PT_LEAF_LEVEL) {
 		unsigned int n = (unsigned int)((end - va) >> pt_shift(pt, lvl));
 
-		write_leaves(pt, t, lvl, first, n, pt_leaf_desc(pt, lvl, pa, op->attrs), fresh);
-		idx += n;
+		write_leaves(pt, t, lvl, idx, n, pt_leaf_desc(pt, lvl, pa, op->attrs), fresh);
+		hi += n;
 	} else {
+		/*
+		 * Only the first and the last item can lead into an existing table
+		 * (any other is covered whole), so the items written form one run.
+		 */
 		for (; va < end; idx++) {
 			uint64_t next = pt_item_end(pt, lvl, va, end);
 
-			map_item(op, t, lvl, idx, va, next, pa);
+			if (map_item(op, t, lvl, idx, va, next, pa)) {
+				lo = hi == lo ? idx : lo;
+				hi = idx + 1;
+			}
 			pa += next - va;
 			va = next;
 		}
 	}
 	if (!fresh)
-		pt_sync_items(pt, t, first, idx);
+		pt_sync_items(pt, t, lo, hi);
 }
 
 static int check_map_args(const struct pt *pt, uint64_t va, uint64_t pa, uint64_t size,

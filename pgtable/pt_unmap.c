@@ -158,8 +158,11 @@ static void split_block(struct unmap_op *op, struct pt_table *t, unsigned int id
 	pt_gather_range(op->g, block_va, block_va + pt_size(pt, t->level), false);
 }
 
-/* The range cuts item @idx of @t: go down, and drop the child if it empties. */
-static void cut_item(struct unmap_op *op, struct pt_table *t, unsigned int idx, uint64_t va,
+/*
+ * The range cuts item @idx of @t: go down, and drop the child if it empties.
+ * Return whether the item itself was written.
+ */
+static bool cut_item(struct unmap_op *op, struct pt_table *t, unsigned int idx, uint64_t va,
 		     uint64_t end)
 {
 	struct pt *pt = op->pt;
@@ -168,16 +171,17 @@ static void cut_item(struct unmap_op *op, struct pt_table *t, unsigned int idx, 
 
 	if (!child) {
 		split_block(op, t, idx, va, end);
-		return;
+		return true;
 	}
 	unmap_commit(op, child, t->level + 1, va, end, false);
 	if (child->live || child->pins)
-		return;
+		return false;
 	pt_store(&t->items[idx], 0);
 	pt_set_child(t, idx, NULL);
 	t->live--;
 	pt_put_subtree(pt, op->g, child);
 	pt_gather_range(op->g, item_va, item_va + pt_size(pt, t->level), false);
+	return true;
 }
 
 /* Unmap [@va, @end) from @t; @fresh: @t is a split table not linked yet. */
@@ -185,7 +189,8 @@ static void unmap_commit(struct unmap_op *op, struct pt_table *t, unsigned int l
 			 uint64_t va, uint64_t end, bool fresh)
 {
 	const struct pt *pt = op->pt;
-	unsigned int first = pt_index(pt, lvl, va), idx = first;
+	unsigned int idx = pt_index(pt, lvl, va);
+	unsigned int lo = idx, hi = idx; /* the run of items written */
 
 	if (lvl == PT_LEAF_LEVEL) {
 		clear_pages(op, t, va, end, fresh);
@@ -193,17 +198,24 @@ static void unmap_commit(struct unmap_op *op, struct pt_table *t, unsigned int l
 	}
 	for (; va < end; idx++) {
 		uint64_t next = pt_item_end(pt, lvl, va, end);
+		bool written = false;
 
 		if (t->items[idx] & PT_DESC_VALID) {
-			if (covers_item(pt, lvl, va, next))
+			if (covers_item(pt, lvl, va, next)) {
 				clear_item(op, t, idx, va);
-			else
-				cut_item(op, t, idx, va, next);
+				written = true;
+			} else {
+				written = cut_item(op, t, idx, va, next);
+			}
+		}
+		if (written) {
+			lo = hi == lo ? idx : lo;
+			hi = idx + 1;
 		}
 		va = next;
 	}
 	if (!fresh)
-		pt_sync_items(pt, t, first, idx);
+		pt_sync_items(pt, t, lo, hi);
 }
 
 int pt_unmap(struct pt *pt, uint64_t va, uint64_t size, uint64_t *unmapped)
