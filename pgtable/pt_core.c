@@ -293,15 +293,34 @@ static int check_ops(const struct pt_cfg *cfg)
 	return 0;
 }
 
+/* Decode every possible key with the format's rules once, for pt_leaf_prot(). */
+static void fill_prot_table(struct pt *pt)
+{
+	for (unsigned int key = 0; key < 256; key++) {
+		uint64_t desc = (uint64_t)(key & 0x3f) << 2 | (uint64_t)(key >> 6) << 53;
+		uint32_t prot = 0;
+
+		for (unsigned int i = 0; i < PT_PROT_RULES; i++) {
+			const struct pt_prot_rule *r = &pt->fmt->prot_rules[i];
+
+			assert(!(r->mask & ~PT_PROT_KEY_BITS) && "protection bits outside the key");
+			prot |= (desc & r->mask) == r->value ? r->prot : 0;
+		}
+		pt->prot_of_key[key] = (uint8_t)prot;
+	}
+}
+
 static void derive_fields(struct pt *pt)
 {
 	const struct pt_geometry *geo = &pt->geo;
 
 	pt->oa_mask = ((1ull << PT_OA_TOP) - 1) & ~((1ull << geo->granule_lg2) - 1);
 	pt->table_attrs = pt->fmt->table_attrs(pt);
+	fill_prot_table(pt);
 	for (unsigned int l = geo->start_level; l <= PT_LEAF_LEVEL; l++) {
 		pt->index_bits[l] =
 			(uint8_t)(l == geo->start_level ? geo->top_index_bits : geo->bits_per_level);
+		pt->index_mask[l] = (1u << pt->index_bits[l]) - 1;
 		if (geo->leaf_sizes & (1ull << geo->level_shift[l]))
 			pt->leaf_levels |= (uint8_t)(1u << l);
 	}

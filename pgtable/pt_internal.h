@@ -131,6 +131,8 @@ struct pt {
 	uint64_t table_attrs;	/* attribute bits of every table entry */
 	uint8_t leaf_levels;	/* bit l set: leaves allowed at level l */
 	uint8_t index_bits[PT_MAX_LEVELS];
+	uint32_t index_mask[PT_MAX_LEVELS]; /* items - 1, per level */
+	uint8_t prot_of_key[256];	    /* pt_leaf_prot() by pt_prot_key() */
 	struct pt_table *root;
 	struct pt_stats stats;
 };
@@ -160,7 +162,7 @@ static inline unsigned int pt_nitems(const struct pt *pt, unsigned int lvl)
 
 static inline unsigned int pt_index(const struct pt *pt, unsigned int lvl, uint64_t va)
 {
-	return (unsigned int)((va >> pt_shift(pt, lvl)) & (pt_nitems(pt, lvl) - 1));
+	return (unsigned int)(va >> pt_shift(pt, lvl)) & pt->index_mask[lvl];
 }
 
 /* End of the item that contains @va, clamped to @end. */
@@ -217,16 +219,21 @@ static inline uint64_t pt_desc_attrs(const struct pt *pt, uint64_t desc)
 	return desc & ~(pt->oa_mask | PT_DESC_TYPE_MASK);
 }
 
+/*
+ * Every format keeps the bits that decode to protections in [7:2] (AttrIndx or
+ * MemAttr, AP or S2AP or RD/WR) and [54:53] (XN): eight bits, so the decoding
+ * is one lookup in a table filled from the format's rules at creation.
+ */
+#define PT_PROT_KEY_BITS ((0x3full << 2) | (3ull << 53))
+
+static inline unsigned int pt_prot_key(uint64_t desc)
+{
+	return (unsigned int)(((desc >> 2) & 0x3f) | ((desc >> 53) & 3) << 6);
+}
+
 static inline uint32_t pt_leaf_prot(const struct pt *pt, uint64_t desc)
 {
-	uint32_t prot = 0;
-
-	for (unsigned int i = 0; i < PT_PROT_RULES; i++) {
-		const struct pt_prot_rule *r = &pt->fmt->prot_rules[i];
-
-		prot |= (desc & r->mask) == r->value ? r->prot : 0;
-	}
-	return prot;
+	return pt->prot_of_key[pt_prot_key(desc)];
 }
 
 /* Walker-visible stores and loads: one 64-bit access each (DOC: concurrency). */

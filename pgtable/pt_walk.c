@@ -44,7 +44,7 @@ int pt_walk(const struct pt *pt, uint64_t va, struct pt_walk_result *res)
 			break;
 		items = __atomic_load_n(&t->child[idx].items, __ATOMIC_RELAXED);
 		t = __atomic_load_n(&t->child[idx].table, __ATOMIC_RELAXED);
-		if (!items || !t)
+		if (!items | !t)
 			return not_mapped(lvl, desc, res, -ENOENT); /* unlinked under us */
 	}
 	if (pt_desc_type(pt, lvl, desc) != PT_ENTRY_LEAF)

@@ -194,30 +194,33 @@ static uint64_t below(uint64_t x, uint64_t n)
 	return (uint64_t)(((unsigned __int128)x * n) >> 64);
 }
 
-/* Random walks over a 4K mapping of @size; returns ns per walk. */
-static double walk_bench(struct bench_env *env, uint64_t size, uint64_t walks,
+/* Random walks over a 4K mapping of @size, median of @reps runs; returns ns per walk. */
+static double walk_bench(struct bench_env *env, uint64_t size, uint64_t walks, unsigned int reps,
 			 uint64_t *checksum)
 {
 	struct pt *pt = create_pt(env);
 	struct pt_walk_result res;
 	uint64_t seed = 0x9e3779b97f4a7c15ull, sum = 0;
-	double t0, t1;
+	double ns[MAX_REPS];
 	int err = pt_map(pt, VA_BASE, PA_BASE + GRANULE, size, PT_PROT_READ | PT_PROT_CACHE);
 
 	if (err)
 		die("pt_map", err);
-	t0 = now_ns();
-	for (uint64_t i = 0; i < walks; i++) {
-		uint64_t va = VA_BASE + below(xorshift(&seed), size);
+	for (unsigned int r = 0; r < reps; r++) {
+		double t0 = now_ns();
 
-		if (pt_walk(pt, va, &res))
-			die("pt_walk", -EFAULT);
-		sum += res.pa;
+		for (uint64_t i = 0; i < walks; i++) {
+			uint64_t va = VA_BASE + below(xorshift(&seed), size);
+
+			if (pt_walk(pt, va, &res))
+				die("pt_walk", -EFAULT);
+			sum += res.pa;
+		}
+		ns[r] = (now_ns() - t0) / (double)walks;
 	}
-	t1 = now_ns();
 	pt_destroy(pt);
 	*checksum = sum;
-	return (t1 - t0) / (double)walks;
+	return median(ns, reps);
 }
 
 static void run(struct bench_env *env, const struct bench_opts *o, struct bench_result *r)
@@ -241,7 +244,7 @@ static void run(struct bench_env *env, const struct bench_opts *o, struct bench_
 	r->unmap_4k_ns_per_page = median(unmap4, o->reps);
 	r->map_2m_ns_per_block = median(map2, o->reps);
 	r->unmap_2m_ns_per_block = median(unmap2, o->reps);
-	r->walk_ns = walk_bench(env, o->size, o->walks, &r->walk_checksum);
+	r->walk_ns = walk_bench(env, o->size, o->walks, o->reps, &r->walk_checksum);
 }
 
 static void print_text(const struct bench_opts *o, const struct bench_result *r)
@@ -249,7 +252,7 @@ static void print_text(const struct bench_opts *o, const struct bench_result *r)
 	double s = r->store_ns_per_desc;
 
 	printf("pt-bench: mali-aarch64 4K granule, ias 48, oas 40, coherent walker\n");
-	printf("          %" PRIu64 " MiB, median of %u runs, %" PRIu64 " walks\n\n",
+	printf("          %" PRIu64 " MiB, median of %u runs, %" PRIu64 " walks per run\n\n",
 	       o->size >> 20, o->reps, o->walks);
 	printf("%-34s %12s %16s\n", "", "ns per unit", "ratio to store");
 	printf("%-34s %12.3f %16.2f\n", "plain store loop (per descriptor)", s, 1.0);
