@@ -10,10 +10,11 @@
  *      unlinked tables; flush once per coalesced range; then free.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "pt_internal.h"
+#include "pt_proj.h"
 
 static void *default_zalloc(void *ctx, size_t size)
 {
@@ -32,14 +33,26 @@ static const struct pt_host_ops default_host_ops = {
 	.free = default_free,
 };
 
-static void *host_zalloc(const struct pt_cfg *cfg, size_t size)
+/* A commit runs where the kernel could not allocate: catch it doing so. */
+void pt_check_may_alloc(const struct pt_cfg *cfg, const char *what)
 {
+	if ((cfg->debug & PT_DEBUG_ABORT_ALLOC_IN_COMMIT) && pt_in_signalling()) {
+		fprintf(stderr, "gpuvm: %s allocated inside a fence-signalling section (a commit)\n",
+			what);
+		abort();
+	}
+}
+
+void *pt_host_zalloc(const struct pt_cfg *cfg, size_t size)
+{
+	pt_check_may_alloc(cfg, "page-table metadata");
 	return cfg->host->zalloc(cfg->host_ctx, size);
 }
 
-static void host_free(const struct pt_cfg *cfg, void *ptr)
+void pt_host_free(const struct pt_cfg *cfg, void *ptr)
 {
-	cfg->host->free(cfg->host_ctx, ptr);
+	if (ptr)
+		cfg->host->free(cfg->host_ctx, ptr);
 }
 
 size_t pt_table_bytes(const struct pt *pt, unsigned int lvl)
@@ -69,7 +82,7 @@ static struct pt_table *table_wrap(struct pt *pt, unsigned int lvl, const struct
 	size_t nchild = lvl < PT_LEAF_LEVEL ? pt_nitems(pt, lvl) : 0;
 	struct pt_table *t;
 
-	t = host_zalloc(&pt->cfg, sizeof(*t) + nchild * sizeof(t->child[0]));
+	t = pt_host_zalloc(&pt->cfg, sizeof(*t) + nchild * sizeof(t->child[0]));
 	if (!t)
 		return NULL;
 	t->items = mem->cpu;
@@ -87,7 +100,7 @@ void pt_table_release(struct pt *pt, struct pt_table *t)
 	stats_add(pt, t->level, -1);
 	pt->cfg.alloc->free(pt->cfg.alloc_ctx, &mem, pt_table_bytes(pt, t->level),
 			    pt_table_align(pt, t->level));
-	host_free(&pt->cfg, t);
+	pt_host_free(&pt->cfg, t);
 }
 
 static int alloc_bulk(const struct pt_cfg *cfg, size_t size, unsigned int n,
@@ -96,6 +109,7 @@ static int alloc_bulk(const struct pt_cfg *cfg, size_t size, unsigned int n,
 	const struct pt_alloc_ops *ops = cfg->alloc;
 	unsigned int i;
 
+	pt_check_may_alloc(cfg, "a page table");
 	if (ops->alloc_bulk)
 		return ops->alloc_bulk(cfg->alloc_ctx, size, size, n, out);
 	for (i = 0; i < n; i++) {
@@ -219,16 +233,25 @@ void pt_sync_table(const struct pt *pt, const struct pt_table *t)
 }
 
 /*
- * Point item @idx of @parent at @child. The child is complete: make it visible
- * to a non-coherent walker first, then set the metadata a concurrent pt_walk()
- * follows, then publish the descriptor with one release store.
+ * Point item @idx of @parent at @child, which is complete and visible to the
+ * walker (synced by the caller when it is new): set the metadata a concurrent
+ * pt_walk() follows, then publish the descriptor with one release store.
  */
 void pt_link_table(struct pt *pt, struct pt_table *parent, unsigned int idx,
 		   struct pt_table *child)
 {
-	pt_sync_table(pt, child);
 	pt_set_child(parent, idx, child);
 	pt_publish(&parent->items[idx], pt_table_desc(pt, child->pa));
+}
+
+/* Clear item @idx of @t (a leaf or a table entry) and its link. */
+void pt_unlink_item(struct pt *pt, struct pt_table *t, unsigned int idx)
+{
+	(void)pt;
+	pt_store(&t->items[idx], 0);
+	if (t->level < PT_LEAF_LEVEL)
+		pt_set_child(t, idx, NULL);
+	t->live--;
 }
 
 void pt_gather_init(struct pt_gather *g)
@@ -264,8 +287,8 @@ void pt_gather_free(struct pt_gather *g, struct pt_table *t)
 	g->to_free = t;
 }
 
-/* Flush what changed, and only then free what was unlinked (lpae.md "Rules that bite"). */
-void pt_gather_finish(struct pt *pt, struct pt_gather *g)
+/* Flush what changed; tables unlinked so far may be freed after this. */
+void pt_gather_flush(struct pt *pt, struct pt_gather *g)
 {
 	const struct pt_flush_ops *ops = pt->cfg.flush;
 
@@ -276,8 +299,16 @@ void pt_gather_finish(struct pt *pt, struct pt_gather *g)
 			ops->flush_range(pt->cfg.flush_ctx, g->range[i].va,
 					 g->range[i].end - g->range[i].va, g->range[i].leaf_only);
 	}
+	g->nr = 0;
+	g->all = false;
+}
+
+/* Free what was unlinked; only after pt_gather_flush() (lpae.md "Rules that bite"). */
+void pt_gather_release(struct pt *pt, struct pt_gather *g)
+{
+	assert(!g->nr && !g->all && "tables freed before their flush");
 	release_list(pt, g->to_free);
-	pt_gather_init(g);
+	g->to_free = NULL;
 }
 
 static int check_ops(const struct pt_cfg *cfg)
@@ -331,6 +362,7 @@ static int alloc_root(struct pt *pt)
 	struct pt_mem mem;
 	int err;
 
+	pt_check_may_alloc(&pt->cfg, "a page table");
 	err = pt->cfg.alloc->alloc(pt->cfg.alloc_ctx, pt->geo.top_bytes, pt->geo.top_align, &mem);
 	if (err)
 		return -ENOMEM;
@@ -363,7 +395,7 @@ int pt_create(const struct pt_cfg *cfg, struct pt **out)
 	c = *cfg;
 	if (!c.host)
 		c.host = &default_host_ops;
-	pt = host_zalloc(&c, sizeof(*pt));
+	pt = pt_host_zalloc(&c, sizeof(*pt));
 	if (!pt)
 		return -ENOMEM;
 	pt->cfg = c;
@@ -371,8 +403,13 @@ int pt_create(const struct pt_cfg *cfg, struct pt **out)
 	pt->geo = geo;
 	derive_fields(pt);
 	err = alloc_root(pt);
+	if (!err) {
+		err = pt_proj_create(pt);
+		if (err)
+			pt_table_release(pt, pt->root);
+	}
 	if (err) {
-		host_free(&c, pt);
+		pt_host_free(&c, pt);
 		return err;
 	}
 	*out = pt;
@@ -381,7 +418,9 @@ int pt_create(const struct pt_cfg *cfg, struct pt **out)
 
 /*
  * Drop one parent reference to @t; when it was the last, unlink the subtree
- * below it too and queue every table for freeing after the flush.
+ * below it too and queue every table for freeing after the flush - except
+ * pinned ones, which a reservation still relies on: they become orphans,
+ * freed when their last pin drops.
  */
 void pt_put_subtree(struct pt *pt, struct pt_gather *g, struct pt_table *t)
 {
@@ -392,7 +431,41 @@ void pt_put_subtree(struct pt *pt, struct pt_gather *g, struct pt_table *t)
 			if (pt_child(t, i))
 				pt_put_subtree(pt, g, pt_child(t, i));
 	}
-	pt_gather_free(g, t);
+	if (t->pins)
+		t->orphan = true;
+	else
+		pt_gather_free(g, t);
+}
+
+/*
+ * Copy-on-write: the table of item @idx of @t, made private to this item if
+ * other items share it. The copy points at the same children (each gains a
+ * reference); the shared original is never written, so every other VA that
+ * aliases it keeps its translation. Only this item changes: its span is
+ * flushed.
+ */
+struct pt_table *pt_writable_child(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
+				   struct pt_table *t, unsigned int idx, uint64_t item_va)
+{
+	struct pt_table *child = pt_child(t, idx), *copy;
+	unsigned int lvl = child->level;
+
+	if (child->refs == 1)
+		return child;
+	copy = pt_stock_take(pt, stock, lvl);
+	memcpy(copy->items, child->items, pt_table_bytes(pt, lvl));
+	for (unsigned int i = 0; lvl < PT_LEAF_LEVEL && i < pt_nitems(pt, lvl); i++) {
+		if (pt_child(child, i)) {
+			pt_set_child(copy, i, pt_child(child, i));
+			pt_child(child, i)->refs++;
+		}
+	}
+	copy->live = child->live;
+	pt_sync_table(pt, copy);
+	pt_link_table(pt, t, idx, copy);
+	child->refs--;
+	pt_gather_range(g, item_va, item_va + pt_size(pt, t->level), false);
+	return copy;
 }
 
 void pt_destroy(struct pt *pt)
@@ -402,12 +475,15 @@ void pt_destroy(struct pt *pt)
 
 	if (!pt)
 		return;
+	assert(!pt->resv_alive && "destroying a page table with reservations alive");
 	pt_gather_init(&g);
 	g.all = true;
 	pt_put_subtree(pt, &g, pt->root);
-	pt_gather_finish(pt, &g);
+	pt_gather_flush(pt, &g);
+	pt_gather_release(pt, &g);
+	pt_proj_free(pt);
 	cfg = pt->cfg;
-	host_free(&cfg, pt);
+	pt_host_free(&cfg, pt);
 }
 
 void pt_get_geometry(const struct pt *pt, struct pt_geometry *geo)

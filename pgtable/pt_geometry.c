@@ -57,7 +57,7 @@ static int check_sizes(const struct pt_cfg *cfg, const struct pt_fmt *fmt)
 
 static int check_quirks(const struct pt_cfg *cfg)
 {
-	if (cfg->quirks & ~PT_QUIRK_ALL)
+	if ((cfg->quirks & ~PT_QUIRK_ALL) || (cfg->debug & ~PT_DEBUG_ALL))
 		return -EINVAL;
 	if ((cfg->quirks & PT_QUIRK_ARM_NS) && cfg->fmt != PT_FMT_ARM64_S1)
 		return -EINVAL;

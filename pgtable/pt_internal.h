@@ -54,6 +54,7 @@ struct pt_table {
 	uint32_t refs;		/* parent items pointing here */
 	uint32_t pins;		/* reservations relying on this table staying */
 	uint8_t level;
+	bool orphan;		/* unlinked while pinned: freed when the last pin drops */
 	struct pt_link child[]; /* above the leaf level only */
 };
 
@@ -123,6 +124,9 @@ extern const struct pt_fmt pt_fmt_arm64_s2;
 extern const struct pt_fmt pt_fmt_mali_aarch64;
 extern const struct pt_fmt pt_fmt_mali_lpae;
 
+struct pt_proj;
+struct pt_resv_priv;
+
 struct pt {
 	struct pt_cfg cfg;
 	const struct pt_fmt *fmt;
@@ -135,6 +139,10 @@ struct pt {
 	uint8_t prot_of_key[256];	    /* pt_leaf_prot() by pt_prot_key() */
 	struct pt_table *root;
 	struct pt_stats stats;
+	struct pt_proj *proj;		  /* projection of the queue (may be stale) */
+	struct pt_resv_priv *queue;	  /* outstanding reservations, oldest first */
+	struct pt_resv_priv *queue_tail;
+	unsigned int resv_alive;	  /* reservations not released yet */
 };
 
 const struct pt_fmt *pt_fmt_find(enum pt_format fmt);
@@ -177,6 +185,56 @@ static inline uint64_t pt_item_end(const struct pt *pt, unsigned int lvl, uint64
 static inline bool pt_leaf_allowed(const struct pt *pt, unsigned int lvl)
 {
 	return pt->leaf_levels & (1u << lvl);
+}
+
+/* [@va, @end) covers the whole item of level @lvl that starts at @va. */
+static inline bool pt_covers_item(const struct pt *pt, unsigned int lvl, uint64_t va,
+				  uint64_t end)
+{
+	uint64_t mask = pt_size(pt, lvl) - 1;
+
+	return !(va & mask) && end - va > mask;
+}
+
+/*
+ * struct pt_pat - where a map sends each VA: @pa0 + (va - @va0), or with a
+ * @period, @pa0 + ((va - @va0) mod @period). The commit and the projection
+ * decide leaves and sharing with the same helpers below.
+ */
+struct pt_pat {
+	uint64_t va0, pa0, period;
+};
+
+static inline uint64_t pt_pat_pa(const struct pt_pat *p, uint64_t va)
+{
+	uint64_t off = va - p->va0;
+
+	return p->pa0 + (p->period ? off % p->period : off);
+}
+
+/* Can the item at @va be one leaf of level @lvl for [@va, @end)? */
+static inline bool pt_pat_leaf_fits(const struct pt *pt, const struct pt_pat *p,
+				    unsigned int lvl, uint64_t va, uint64_t end)
+{
+	uint64_t size = pt_size(pt, lvl);
+
+	if (!pt_leaf_allowed(pt, lvl) || !pt_covers_item(pt, lvl, va, end) ||
+	    (pt_pat_pa(p, va) & (size - 1)))
+		return false;
+	/* A leaf maps contiguous PAs: it must not straddle the pattern's wrap. */
+	return !p->period || (va - p->va0) % p->period + size <= p->period;
+}
+
+/*
+ * Are all items of level @lvl that the map covers whole given identical
+ * tables? Yes when the period divides the item's span: every such item then
+ * starts at the same phase of the pattern.
+ */
+static inline bool pt_pat_shareable(const struct pt *pt, const struct pt_pat *p,
+				    unsigned int lvl, uint64_t va, uint64_t end)
+{
+	return p->period && pt_size(pt, lvl) % p->period == 0 &&
+	       pt_covers_item(pt, lvl, va, end);
 }
 
 /* Descriptor classification (bits [1:0] mean different things at level 3). */
@@ -252,6 +310,11 @@ static inline uint64_t pt_load(const uint64_t *item)
 	return __atomic_load_n(item, __ATOMIC_ACQUIRE);
 }
 
+/* Metadata memory (struct pt_host_ops), checked against commits. */
+void pt_check_may_alloc(const struct pt_cfg *cfg, const char *what);
+void *pt_host_zalloc(const struct pt_cfg *cfg, size_t size);
+void pt_host_free(const struct pt_cfg *cfg, void *ptr);
+
 /* Table memory. */
 size_t pt_table_bytes(const struct pt *pt, unsigned int lvl);
 size_t pt_table_align(const struct pt *pt, unsigned int lvl);
@@ -261,6 +324,7 @@ void pt_sync_items(const struct pt *pt, const struct pt_table *t, unsigned int f
 void pt_sync_table(const struct pt *pt, const struct pt_table *t);
 void pt_link_table(struct pt *pt, struct pt_table *parent, unsigned int idx,
 		   struct pt_table *child);
+void pt_unlink_item(struct pt *pt, struct pt_table *t, unsigned int idx);
 
 
 /**
@@ -299,8 +363,20 @@ struct pt_gather {
 void pt_gather_init(struct pt_gather *g);
 void pt_gather_range(struct pt_gather *g, uint64_t va, uint64_t end, bool leaf_only);
 void pt_gather_free(struct pt_gather *g, struct pt_table *t);
-void pt_gather_finish(struct pt *pt, struct pt_gather *g);
+void pt_gather_flush(struct pt *pt, struct pt_gather *g);
+void pt_gather_release(struct pt *pt, struct pt_gather *g);
 void pt_put_subtree(struct pt *pt, struct pt_gather *g, struct pt_table *t);
+struct pt_table *pt_writable_child(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
+				   struct pt_table *t, unsigned int idx, uint64_t item_va);
+
+/* The commits behind pt_commit() (pt_map.c, pt_unmap.c), and the one-op calls. */
+void pt_map_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
+		   const struct pt_op *op);
+void pt_unmap_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g, uint64_t va,
+		     uint64_t size, uint64_t *unmapped);
+int pt_apply_op(struct pt *pt, const struct pt_op *op, uint64_t *unmapped);
+int pt_check_map_args(const struct pt *pt, uint64_t va, uint64_t size, uint64_t pa,
+		      uint64_t pa_len, uint32_t prot);
 
 /* Argument checks shared by map and unmap. */
 int pt_check_va_range(const struct pt *pt, uint64_t va, uint64_t size);

@@ -1,15 +1,25 @@
 // SPDX-License-Identifier: MIT
 /*
- * pt_map(): map a range with the largest leaf each aligned chunk allows.
+ * Map commits: a range to contiguous PAs (pt_map()) or to a repeated pattern
+ * (pt_map_repeat()), with the largest leaf each aligned chunk allows.
  *
  *   VA  0x1ff000            0x200000                     0x400000  0x401000
  *       | 4K page (level 3) | 2M block (level 2) ......... | 4K page |
  *
- * A chunk becomes a leaf at level l when the VA and PA are both aligned to the
- * level's size, the chunk covers the whole item, and the format allows a leaf
- * there; otherwise it goes one level down. The walk runs twice: once read-only
- * to refuse live items and count the tables needed, once to write, with the
- * tables taken beforehand, so the second cannot fail.
+ * A chunk becomes a leaf at level l when the VA and its PA are aligned to the
+ * level's size, the chunk covers the whole item, the format allows a leaf there
+ * and (for a pattern) the leaf does not straddle the pattern's wrap; otherwise
+ * it goes one level down (pt_pat_leaf_fits()). The tables a commit takes were
+ * counted and reserved by pt_reserve() (pt_proj.c follows the same decisions),
+ * so a commit cannot fail.
+ *
+ * Sharing: when the pattern's period divides an item's span, every item the
+ * map covers whole gets an identical table. The first is built; the others
+ * point at it (a template per level for the op):
+ *
+ *   level 1 [ T2 | T2 | T2 | ... | T2 ]    T2 = one level-2 table, refs 512
+ *   level 2 [ T3 | T3 | T3 | ... | T3 ]    T3 = one leaf table, refs 512
+ *   level 3 [ P  | P  | P  | ... | P  ]    P  = the dummy page
  */
 #include <errno.h>
 #include <string.h>
@@ -19,77 +29,30 @@
 struct map_op {
 	struct pt *pt;
 	struct pt_stock *stock;
-	uint64_t attrs; /* attribute bits of every leaf */
+	struct pt_gather *g;
+	struct pt_pat pat;
+	uint64_t attrs;				   /* attribute bits of every leaf */
+	struct pt_table *tmpl[PT_MAX_LEVELS]; /* shared table per level, once built */
 };
 
-static bool leaf_fits(const struct pt *pt, unsigned int lvl, uint64_t va, uint64_t end,
-		      uint64_t pa)
-{
-	uint64_t mask = pt_size(pt, lvl) - 1;
-
-	return pt_leaf_allowed(pt, lvl) && !((va | pa) & mask) && end - va > mask;
-}
-
-static int check_leaves_free(const struct pt *pt, const struct pt_table *t, uint64_t va,
-			     uint64_t end)
-{
-	unsigned int first = pt_index(pt, PT_LEAF_LEVEL, va);
-	unsigned int n = (unsigned int)((end - va) >> pt_shift(pt, PT_LEAF_LEVEL));
-
-	if (!t->live)
-		return 0;
-	for (unsigned int i = first; i < first + n; i++)
-		if (t->items[i] & PT_DESC_VALID)
-			return -EEXIST;
-	return 0;
-}
-
 /*
- * Count into @need the tables mapping [@va, @end) -> @pa needs below @t, a
- * table at level @lvl, or NULL for a table this map creates (empty).
+ * Write the leaves of [@va, @va + n items) at level @lvl, from item @first.
+ * A table nobody can see yet takes plain stores (the compiler may vectorize
+ * them); a linked one takes single 64-bit stores.
  */
-static int map_count(const struct pt *pt, const struct pt_table *t, unsigned int lvl,
-		     uint64_t va, uint64_t end, uint64_t pa, unsigned int *need)
+static void write_leaves(const struct map_op *op, struct pt_table *t, unsigned int lvl,
+			 unsigned int first, unsigned int n, uint64_t va, bool fresh)
 {
-	if (lvl == PT_LEAF_LEVEL)
-		return t ? check_leaves_free(pt, t, va, end) : 0;
-	while (va < end) {
-		uint64_t next = pt_item_end(pt, lvl, va, end);
-		unsigned int idx = pt_index(pt, lvl, va);
-		enum pt_entry_type type = t ? pt_desc_type(pt, lvl, t->items[idx]) : PT_ENTRY_INVALID;
-		int err = 0;
-
-		if (type == PT_ENTRY_LEAF)
-			return -EEXIST;
-		if (leaf_fits(pt, lvl, va, next, pa)) {
-			/* A linked table always holds a live entry somewhere in its span. */
-			if (type == PT_ENTRY_TABLE)
-				return -EEXIST;
-		} else if (type == PT_ENTRY_TABLE) {
-			err = map_count(pt, pt_child(t, idx), lvl + 1, va, next, pa, need);
-		} else {
-			need[lvl + 1]++;
-			err = map_count(pt, NULL, lvl + 1, va, next, pa, need);
-		}
-		if (err)
-			return err;
-		pa += next - va;
-		va = next;
-	}
-	return 0;
-}
-
-/*
- * Write @n consecutive leaves. A table nobody can see yet takes plain stores
- * (the compiler may vectorize them); a linked one takes single 64-bit stores.
- */
-static void write_leaves(const struct pt *pt, struct pt_table *t, unsigned int lvl,
-			 unsigned int first, unsigned int n, uint64_t desc, bool fresh)
-{
+	const struct pt *pt = op->pt;
 	uint64_t step = pt_size(pt, lvl);
+	uint64_t desc = pt_leaf_desc(pt, lvl, pt_pat_pa(&op->pat, va), op->attrs);
 	uint64_t *item = &t->items[first];
 
-	if (fresh) {
+	if (op->pat.period) {
+		/* A pattern restarts at its wrap: recompute each leaf's PA. */
+		for (unsigned int i = 0; i < n; i++, va += step)
+			pt_store(&item[i], pt_leaf_desc(pt, lvl, pt_pat_pa(&op->pat, va), op->attrs));
+	} else if (fresh) {
 		for (unsigned int i = 0; i < n; i++)
 			item[i] = desc + i * step;
 	} else {
@@ -113,65 +76,97 @@ static struct pt_table *new_table(struct map_op *op, unsigned int lvl, uint64_t 
 	return t;
 }
 
-static void map_commit(struct map_op *op, struct pt_table *t, unsigned int lvl, uint64_t va,
-		       uint64_t end, uint64_t pa, bool fresh);
+static void map_range(struct map_op *op, struct pt_table *t, uint64_t va, uint64_t end,
+		      bool fresh);
 
-/* One item of a table above the leaf level; return whether the item itself was written. */
-static bool map_item(struct map_op *op, struct pt_table *t, unsigned int lvl, unsigned int idx,
-		     uint64_t va, uint64_t end, uint64_t pa)
+/* A new table for item @idx of @t, filled, made visible, then linked. */
+static struct pt_table *build_child(struct map_op *op, struct pt_table *t, unsigned int idx,
+				    uint64_t va, uint64_t end)
+{
+	struct pt_table *child = new_table(op, t->level + 1, va, end);
+
+	map_range(op, child, va, end, true);
+	pt_sync_table(op->pt, child);
+	pt_link_table(op->pt, t, idx, child);
+	t->live++;
+	return child;
+}
+
+/* Item @idx holds a table whose span the map covers with one leaf: it must be empty. */
+static void drop_empty_table(struct map_op *op, struct pt_table *t, unsigned int idx,
+			     uint64_t va)
+{
+	struct pt_table *child = pt_child(t, idx);
+
+	pt_unlink_item(op->pt, t, idx);
+	pt_put_subtree(op->pt, op->g, child);
+	pt_gather_range(op->g, va, va + pt_size(op->pt, t->level), false);
+}
+
+/*
+ * One item of a table above the leaf level; return whether the item itself was
+ * written. Ask the metadata whether it holds a table, not the item: the items
+ * a fresh table's range covers still hold what the allocator left in them.
+ */
+static bool map_item(struct map_op *op, struct pt_table *t, unsigned int idx, uint64_t va,
+		     uint64_t end)
 {
 	struct pt *pt = op->pt;
-	struct pt_table *child;
+	unsigned int lvl = t->level;
+	struct pt_table *child = pt_child(t, idx);
 
-	if (leaf_fits(pt, lvl, va, end, pa)) {
-		pt_store(&t->items[idx], pt_leaf_desc(pt, lvl, pa, op->attrs));
+	if (pt_pat_leaf_fits(pt, &op->pat, lvl, va, end)) {
+		if (child)
+			drop_empty_table(op, t, idx, va);
+		pt_store(&t->items[idx], pt_leaf_desc(pt, lvl, pt_pat_pa(&op->pat, va), op->attrs));
 		t->live++;
 		return true;
 	}
-	if (pt_child(t, idx)) {
-		/*
-		 * Ask the metadata, not the item: the items a fresh table's range
-		 * covers still hold what the allocator left in them.
-		 */
-		map_commit(op, pt_child(t, idx), lvl + 1, va, end, pa, false);
-		return false;
+	if (child) {
+		struct pt_table *w = pt_writable_child(pt, op->stock, op->g, t, idx, va);
+
+		map_range(op, w, va, end, false);
+		return w != child;
 	}
-	child = new_table(op, lvl + 1, va, end);
-	map_commit(op, child, lvl + 1, va, end, pa, true);
-	pt_link_table(pt, t, idx, child);
-	t->live++;
+	if (!pt_pat_shareable(pt, &op->pat, lvl, va, end)) {
+		build_child(op, t, idx, va, end);
+		return true;
+	}
+	if (op->tmpl[lvl + 1]) {
+		op->tmpl[lvl + 1]->refs++;
+		pt_link_table(pt, t, idx, op->tmpl[lvl + 1]);
+		t->live++;
+	} else {
+		op->tmpl[lvl + 1] = build_child(op, t, idx, va, end);
+	}
 	return true;
 }
 
 /*
- * Map [@va, @end) -> @pa into @t. @fresh: @t is not linked yet (it is synced as
- * a whole when it is), so its writes need neither atomicity nor per-run syncs.
+ * Map [@va, @end) into @t. @fresh: @t is not linked yet (it is synced as a
+ * whole before it is), so its writes need neither atomicity nor per-run syncs.
  */
-static void map_commit(struct map_op *op, struct pt_table *t, unsigned int lvl, uint64_t va,
-		       uint64_t end, uint64_t pa, bool fresh)
+static void map_range(struct map_op *op, struct pt_table *t, uint64_t va, uint64_t end,
+		      bool fresh)
 {
 	const struct pt *pt = op->pt;
+	unsigned int lvl = t->level;
 	unsigned int idx = pt_index(pt, lvl, va);
 	unsigned int lo = idx, hi = idx; /* the run of items written */
 
 	if (lvl == PT_LEAF_LEVEL) {
 		unsigned int n = (unsigned int)((end - va) >> pt_shift(pt, lvl));
 
-		write_leaves(pt, t, lvl, idx, n, pt_leaf_desc(pt, lvl, pa, op->attrs), fresh);
+		write_leaves(op, t, lvl, idx, n, va, fresh);
 		hi += n;
 	} else {
-		/*
-		 * Only the first and the last item can lead into an existing table
-		 * (any other is covered whole), so the items written form one run.
-		 */
 		for (; va < end; idx++) {
 			uint64_t next = pt_item_end(pt, lvl, va, end);
 
-			if (map_item(op, t, lvl, idx, va, next, pa)) {
+			if (map_item(op, t, idx, va, next)) {
 				lo = hi == lo ? idx : lo;
 				hi = idx + 1;
 			}
-			pa += next - va;
 			va = next;
 		}
 	}
@@ -179,44 +174,54 @@ static void map_commit(struct map_op *op, struct pt_table *t, unsigned int lvl, 
 		pt_sync_items(pt, t, lo, hi);
 }
 
-static int check_map_args(const struct pt *pt, uint64_t va, uint64_t pa, uint64_t size,
-			  uint32_t prot)
+void pt_map_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
+		   const struct pt_op *op)
+{
+	struct map_op m = {.pt = pt, .stock = stock, .g = g};
+
+	m.pat.va0 = op->va;
+	m.pat.pa0 = op->pa;
+	m.pat.period = op->type == PT_OP_MAP_REPEAT ? op->period : 0;
+	m.attrs = pt->fmt->leaf_attrs(pt, op->prot);
+	map_range(&m, pt->root, op->va, op->va + op->size, false);
+	/* Mali-class walkers may cache a fault: new leaves need a flush too. */
+	pt_gather_range(g, op->va, op->va + op->size, true);
+}
+
+/* @pa_len: bytes of output the map uses from @pa (the period of a pattern). */
+int pt_check_map_args(const struct pt *pt, uint64_t va, uint64_t size, uint64_t pa,
+		      uint64_t pa_len, uint32_t prot)
 {
 	uint64_t pa_end;
 	int err = pt_check_va_range(pt, va, size);
 
 	if (err)
 		return err;
-	if (pa & ((1ull << pt->geo.granule_lg2) - 1))
+	if ((pa | pa_len) & ((1ull << pt->geo.granule_lg2) - 1) || !pa_len)
 		return -EINVAL;
-	if (__builtin_add_overflow(pa, size, &pa_end) || pa_end > (1ull << pt->cfg.oas))
+	if (__builtin_add_overflow(pa, pa_len, &pa_end) || pa_end > (1ull << pt->cfg.oas))
 		return -ERANGE;
 	return pt_prot_check(pt, prot);
 }
 
 int pt_map(struct pt *pt, uint64_t va, uint64_t pa, uint64_t size, uint32_t prot)
 {
-	unsigned int need[PT_MAX_LEVELS] = {0};
-	struct pt_stock stock = {0};
-	struct map_op op = {.pt = pt, .stock = &stock};
-	struct pt_gather g;
-	int err = check_map_args(pt, va, pa, size, prot);
+	struct pt_op op = {.type = PT_OP_MAP, .va = va, .size = size, .pa = pa, .prot = prot};
 
-	if (err)
-		return err;
-	err = map_count(pt, pt->root, pt->geo.start_level, va, va + size, pa, need);
-	if (err)
-		return err;
-	err = pt_stock_fill(pt, &stock, need);
-	if (err)
-		return err;
-	op.attrs = pt->fmt->leaf_attrs(pt, prot);
-	pt_gather_init(&g);
-	map_commit(&op, pt->root, pt->geo.start_level, va, va + size, pa, false);
-	for (unsigned int l = 0; l < PT_MAX_LEVELS; l++)
-		assert(!stock.count[l] && "a map used fewer tables than it counted");
-	/* Mali-class walkers may cache a fault: new leaves need a flush too. */
-	pt_gather_range(&g, va, va + size, true);
-	pt_gather_finish(pt, &g);
-	return 0;
+	return pt_apply_op(pt, &op, NULL);
+}
+
+int pt_map_repeat(struct pt *pt, uint64_t va, uint64_t size, const struct pt_pattern *pattern,
+		  uint32_t prot)
+{
+	struct pt_op op = {
+		.type = PT_OP_MAP_REPEAT,
+		.va = va,
+		.size = size,
+		.pa = pattern->pa,
+		.period = pattern->period,
+		.prot = prot,
+	};
+
+	return pt_apply_op(pt, &op, NULL);
 }

@@ -38,6 +38,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,6 +136,7 @@ struct pt_pool {
 	uint64_t pa_limit;
 	size_t cache_pages;
 	size_t batch_pages;
+	bool abort_in_signalling;
 	pthread_key_t key;
 
 	pthread_mutex_t lock;
@@ -829,6 +831,12 @@ static int pool_op_alloc_bulk(void *ctx, size_t size, size_t align, unsigned int
 	unsigned int idx;
 	int err;
 
+	if (pool->abort_in_signalling && pt_in_signalling()) {
+		fprintf(stderr, "gpuvm: pt_pool: %u table block(s) of %zu bytes allocated inside a "
+				"fence-signalling section (a commit)\n",
+			n, size);
+		abort();
+	}
 	err = pool_classify(pool, size, align, &kind, &idx);
 	if (err || !n)
 		return err;
@@ -925,6 +933,7 @@ int pt_pool_create(const struct pt_pool_cfg *cfg, struct pt_pool **out)
 	pool->pa_limit = c.pa_limit;
 	pool->cache_pages = c.thread_cache_pages;
 	pool->batch_pages = c.batch_pages;
+	pool->abort_in_signalling = c.abort_in_signalling;
 	link_init(&pool->caches);
 	for (unsigned int i = 0; i < POOL_MAX_CLASSES; i++)
 		link_init(&pool->classes[i].partial);

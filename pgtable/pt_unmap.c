@@ -16,6 +16,11 @@
  * The replacement is written in place (one 64-bit store). On Mali the driver
  * locks the region around the update, so no break-before-make is needed; the
  * whole block is flushed, as the walker may hold it as one 2M translation.
+ *
+ * A shared table on the way down is copied first (pt_writable_child()), so the
+ * other VAs that alias it keep their translations. A table that empties is
+ * unlinked, unless a reservation pins it (pt_resv.c unlinks it when the last
+ * pin drops).
  */
 #include <errno.h>
 
@@ -27,48 +32,6 @@ struct unmap_op {
 	struct pt_gather *g;
 	uint64_t unmapped;
 };
-
-static bool covers_item(const struct pt *pt, unsigned int lvl, uint64_t va, uint64_t end)
-{
-	uint64_t mask = pt_size(pt, lvl) - 1;
-
-	return !(va & mask) && end - va > mask;
-}
-
-static void count_item(const struct pt *pt, const struct pt_table *t, unsigned int lvl,
-		       uint64_t va, uint64_t end, unsigned int *need);
-
-/*
- * Count into @need the tables that splitting blocks cut by [@va, @end) needs
- * below @t at level @lvl; @t NULL stands for a split table, full of leaves.
- */
-static void split_count(const struct pt *pt, const struct pt_table *t, unsigned int lvl,
-			uint64_t va, uint64_t end, unsigned int *need)
-{
-	uint64_t first_end = pt_item_end(pt, lvl, va, end);
-	uint64_t last_va = (end - 1) & ~(pt_size(pt, lvl) - 1);
-
-	if (lvl == PT_LEAF_LEVEL)
-		return;
-	if (!covers_item(pt, lvl, va, first_end))
-		count_item(pt, t, lvl, va, first_end, need);
-	if (last_va >= first_end && !covers_item(pt, lvl, last_va, end))
-		count_item(pt, t, lvl, last_va, end, need);
-}
-
-static void count_item(const struct pt *pt, const struct pt_table *t, unsigned int lvl,
-		       uint64_t va, uint64_t end, unsigned int *need)
-{
-	unsigned int idx = pt_index(pt, lvl, va);
-	enum pt_entry_type type = t ? pt_desc_type(pt, lvl, t->items[idx]) : PT_ENTRY_LEAF;
-
-	if (type == PT_ENTRY_TABLE) {
-		split_count(pt, pt_child(t, idx), lvl + 1, va, end, need);
-	} else if (type == PT_ENTRY_LEAF) {
-		need[lvl + 1]++;
-		split_count(pt, NULL, lvl + 1, va, end, need);
-	}
-}
 
 /* Bytes mapped below @t (a leaf table's live count says it without looking). */
 static uint64_t mapped_bytes(const struct pt *pt, const struct pt_table *t)
@@ -94,14 +57,12 @@ static void clear_item(struct unmap_op *op, struct pt_table *t, unsigned int idx
 	struct pt_table *child = pt_child(t, idx);
 	uint64_t size = pt_size(pt, t->level);
 
-	pt_store(&t->items[idx], 0);
-	t->live--;
+	pt_unlink_item(pt, t, idx);
 	if (!child) {
 		op->unmapped += size;
 		pt_gather_range(op->g, va, va + size, true);
 		return;
 	}
-	pt_set_child(t, idx, NULL);
 	op->unmapped += mapped_bytes(pt, child);
 	pt_put_subtree(pt, op->g, child);
 	pt_gather_range(op->g, va, va + size, false);
@@ -154,32 +115,33 @@ static void split_block(struct unmap_op *op, struct pt_table *t, unsigned int id
 		child->items[i] = desc + i * step;
 	child->live = pt_nitems(pt, lvl);
 	unmap_commit(op, child, lvl, va, end, true);
+	pt_sync_table(pt, child);
 	pt_link_table(pt, t, idx, child);
 	pt_gather_range(op->g, block_va, block_va + pt_size(pt, t->level), false);
 }
 
 /*
- * The range cuts item @idx of @t: go down, and drop the child if it empties.
+ * The range cuts item @idx of @t: go down (into a private copy if the table is
+ * shared), and drop the child if it empties - unless a reservation pins it.
  * Return whether the item itself was written.
  */
 static bool cut_item(struct unmap_op *op, struct pt_table *t, unsigned int idx, uint64_t va,
 		     uint64_t end)
 {
 	struct pt *pt = op->pt;
-	struct pt_table *child = pt_child(t, idx);
+	struct pt_table *child = pt_child(t, idx), *w;
 	uint64_t item_va = va & ~(pt_size(pt, t->level) - 1);
 
 	if (!child) {
 		split_block(op, t, idx, va, end);
 		return true;
 	}
-	unmap_commit(op, child, t->level + 1, va, end, false);
-	if (child->live || child->pins)
-		return false;
-	pt_store(&t->items[idx], 0);
-	pt_set_child(t, idx, NULL);
-	t->live--;
-	pt_put_subtree(pt, op->g, child);
+	w = pt_writable_child(pt, op->stock, op->g, t, idx, item_va);
+	unmap_commit(op, w, t->level + 1, va, end, false);
+	if (w->live || w->pins)
+		return w != child;
+	pt_unlink_item(pt, t, idx);
+	pt_put_subtree(pt, op->g, w);
 	pt_gather_range(op->g, item_va, item_va + pt_size(pt, t->level), false);
 	return true;
 }
@@ -201,7 +163,7 @@ static void unmap_commit(struct unmap_op *op, struct pt_table *t, unsigned int l
 		bool written = false;
 
 		if (t->items[idx] & PT_DESC_VALID) {
-			if (covers_item(pt, lvl, va, next)) {
+			if (pt_covers_item(pt, lvl, va, next)) {
 				clear_item(op, t, idx, va);
 				written = true;
 			} else {
@@ -218,26 +180,18 @@ static void unmap_commit(struct unmap_op *op, struct pt_table *t, unsigned int l
 		pt_sync_items(pt, t, lo, hi);
 }
 
+void pt_unmap_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g, uint64_t va,
+		     uint64_t size, uint64_t *unmapped)
+{
+	struct unmap_op op = {.pt = pt, .stock = stock, .g = g};
+
+	unmap_commit(&op, pt->root, pt->geo.start_level, va, va + size, false);
+	*unmapped = op.unmapped;
+}
+
 int pt_unmap(struct pt *pt, uint64_t va, uint64_t size, uint64_t *unmapped)
 {
-	unsigned int need[PT_MAX_LEVELS] = {0};
-	struct pt_stock stock = {0};
-	struct pt_gather g;
-	struct unmap_op op = {.pt = pt, .stock = &stock, .g = &g};
-	int err = pt_check_va_range(pt, va, size);
+	struct pt_op op = {.type = PT_OP_UNMAP, .va = va, .size = size};
 
-	if (err)
-		return err;
-	split_count(pt, pt->root, pt->geo.start_level, va, va + size, need);
-	err = pt_stock_fill(pt, &stock, need);
-	if (err)
-		return err;
-	pt_gather_init(&g);
-	unmap_commit(&op, pt->root, pt->geo.start_level, va, va + size, false);
-	for (unsigned int l = 0; l < PT_MAX_LEVELS; l++)
-		assert(!stock.count[l] && "an unmap used fewer tables than it counted");
-	pt_gather_finish(pt, &g);
-	if (unmapped)
-		*unmapped = op.unmapped;
-	return 0;
+	return pt_apply_op(pt, &op, unmapped);
 }

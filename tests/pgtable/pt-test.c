@@ -20,9 +20,17 @@ static void record(struct pt_test_env *env, enum pt_test_ev_type type, uint64_t 
 	env->log[env->nr_log++] = (struct pt_test_ev){type, a, b, leaf_only};
 }
 
-/* One more allocation attempt: should it fail? */
+/*
+ * One more allocation attempt: should it fail? Every test runs commits with
+ * allocation aborting (the fence-signalling rule): an attempt inside one is a
+ * bug of the library, reported and fatal.
+ */
 static bool inject(struct pt_test_env *env)
 {
+	if (pt_in_signalling()) {
+		fprintf(stderr, "pt-test: allocation inside a fence-signalling section\n");
+		abort();
+	}
 	return ++env->attempts == env->fail_at;
 }
 
@@ -124,7 +132,10 @@ static const struct pt_host_ops rec_host_ops = {
 void pt_test_env_init(struct pt_test_env *env, enum pt_format fmt, unsigned int granule_lg2,
 		      unsigned int ias, unsigned int oas, bool coherent)
 {
-	struct pt_pool_cfg pcfg = {.page_size = (size_t)1 << granule_lg2};
+	struct pt_pool_cfg pcfg = {
+		.page_size = (size_t)1 << granule_lg2,
+		.abort_in_signalling = true,
+	};
 
 	memset(env, 0, sizeof(*env));
 	if (pt_pool_create(&pcfg, &env->pool)) {
@@ -145,6 +156,7 @@ void pt_test_env_init(struct pt_test_env *env, enum pt_format fmt, unsigned int 
 		.sync_ctx = env,
 		.host = &rec_host_ops,
 		.host_ctx = env,
+		.debug = PT_DEBUG_ABORT_ALLOC_IN_COMMIT,
 	};
 }
 

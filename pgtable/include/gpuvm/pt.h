@@ -81,6 +81,14 @@ enum pt_format {
 #define PT_QUIRK_S2_NO_CONCAT (1u << 1)
 #define PT_QUIRK_ALL 0x3u
 
+/*
+ * Debug flags (struct pt_cfg.debug). PT_DEBUG_ABORT_ALLOC_IN_COMMIT: any
+ * allocation this table makes (tables or metadata) inside a fence-signalling
+ * section aborts the program with a message (DOC: fence-signalling annotations).
+ */
+#define PT_DEBUG_ABORT_ALLOC_IN_COMMIT (1u << 0)
+#define PT_DEBUG_ALL 0x1u
+
 /**
  * struct pt_mem - a piece of memory the walker can read.
  * @cpu: CPU address of the first byte.
@@ -170,6 +178,7 @@ struct pt_host_ops {
  * @flush/@flush_ctx: TLB maintenance (mandatory).
  * @sync/@sync_ctx: cache maintenance (mandatory unless @coherent_walk).
  * @host/@host_ctx: metadata memory (optional).
+ * @debug: PT_DEBUG_* bits.
  */
 struct pt_cfg {
 	enum pt_format fmt;
@@ -187,6 +196,7 @@ struct pt_cfg {
 	void *sync_ctx;
 	const struct pt_host_ops *host;
 	void *host_ctx;
+	uint32_t debug;
 };
 
 /**
@@ -359,6 +369,186 @@ int pt_map(struct pt *pt, uint64_t va, uint64_t pa, uint64_t size, uint32_t prot
  * changed).
  */
 int pt_unmap(struct pt *pt, uint64_t va, uint64_t size, uint64_t *unmapped);
+
+/**
+ * struct pt_pattern - physical pages repeated over a VA range.
+ * @pa: first byte of the pattern, granule aligned.
+ * @period: pattern length in bytes, a non-zero multiple of the granule:
+ *	VA va + i maps @pa + (i mod @period).
+ */
+struct pt_pattern {
+	uint64_t pa;
+	uint64_t period;
+};
+
+/**
+ * pt_map_repeat() - map [@va, @va + @size) to a repeated physical pattern.
+ * @pt: page table.
+ * @va: input address, granule aligned.
+ * @size: bytes, a non-zero multiple of the granule.
+ * @pattern: the physical pages repeated; [pa, pa + period) must fit in oas.
+ * @prot: PT_PROT_* bits.
+ *
+ * Where the period divides the span of a table's items (one dummy page: every
+ * level), each distinct table is built once and every parent item points at
+ * the shared copy: 1 TiB of one dummy page takes one leaf table, one table per
+ * level above it, and the tables at the unaligned ends. Shared tables are
+ * never written while shared: a later change under one of their aliases
+ * copies the path first.
+ *
+ * Context: may allocate; one writer at a time.
+ * Return: as pt_map(); -EINVAL also for a bad period.
+ */
+int pt_map_repeat(struct pt *pt, uint64_t va, uint64_t size, const struct pt_pattern *pattern,
+		  uint32_t prot);
+
+/*
+ * DOC: reservation and commit
+ *
+ * Drivers apply page-table changes where they may neither allocate nor fail
+ * (the fence-signalling path), so a change runs in three steps:
+ *
+ * prepare  pt_resv_init(), then pt_reserve() for each op of an array, in order.
+ *          Each call checks the op against the state that every op reserved
+ *          before it will leave (in this reservation and in every earlier
+ *          outstanding one), computes exactly how many tables the op will
+ *          consume (new tables, split blocks, copies of shared tables), takes
+ *          them from the allocator in one batch, and pins the existing tables
+ *          on the op's paths. A failure leaves the table, the reservation and
+ *          the allocator as they were.
+ * commit   pt_commit_begin(), pt_commit() for each reserved op in the same
+ *          order, pt_commit_end(). Nothing is allocated and nothing can fail.
+ *          A pinned table that empties stays linked until its pins drop;
+ *          pt_commit_end() drops this reservation's pins, unlinks what they
+ *          kept, and issues the gathered flushes once per coalesced range.
+ * cleanup  pt_unreserve() returns the tables not used, and frees the tables
+ *          the commit unlinked (flushed by pt_commit_end() already).
+ *
+ * Reservations queue: a reservation may be prepared while earlier ones are
+ * outstanding and sees their projected result; they commit in the order they
+ * were reserved. Only the newest outstanding reservation may be given up
+ * without committing (pt_unreserve() straight after a failed prepare).
+ * pt_map(), pt_unmap() and pt_map_repeat() are a one-op reservation and
+ * commit; they return -EBUSY while other reservations are outstanding.
+ */
+
+/**
+ * enum pt_op_type - what a struct pt_op does.
+ * @PT_OP_MAP: map [va, va + size) to [pa, pa + size).
+ * @PT_OP_UNMAP: unmap [va, va + size), splitting blocks it cuts.
+ * @PT_OP_MAP_REPEAT: map [va, va + size) to the pattern (pa, period).
+ */
+enum pt_op_type {
+	PT_OP_MAP = 1,
+	PT_OP_UNMAP,
+	PT_OP_MAP_REPEAT,
+};
+
+/**
+ * struct pt_op - one change of a page table.
+ * @type: see enum pt_op_type.
+ * @va: input address.
+ * @size: bytes.
+ * @pa: output address (MAP), start of the pattern (MAP_REPEAT).
+ * @period: MAP_REPEAT only: pattern length; 0 otherwise.
+ * @prot: PT_PROT_* (maps only).
+ */
+struct pt_op {
+	enum pt_op_type type;
+	uint64_t va;
+	uint64_t size;
+	uint64_t pa;
+	uint64_t period;
+	uint32_t prot;
+};
+
+/**
+ * struct pt_resv - tables taken ahead of a commit. Caller-owned; pt_resv_init().
+ * @reserved: tables taken from the allocator by pt_reserve() (read-only).
+ * @consumed: tables the commits used so far (read-only).
+ * @priv: private to pgtable.
+ */
+struct pt_resv {
+	uint64_t reserved;
+	uint64_t consumed;
+	void *priv;
+};
+
+/**
+ * pt_resv_init() - make @resv an empty reservation.
+ * @resv: the reservation.
+ */
+void pt_resv_init(struct pt_resv *resv);
+
+/**
+ * pt_reserve() - check one op and take what its commit will need.
+ * @pt: page table.
+ * @op: the op; copied.
+ * @resv: the reservation it is added to.
+ *
+ * Context: may allocate; one writer at a time.
+ * Return: 0; the errors of pt_map(), pt_unmap() or pt_map_repeat() for @op
+ * (-EEXIST against the projected state); -EINVAL for an unknown op type;
+ * -EBUSY when @resv already committed; -ENOMEM.
+ */
+int pt_reserve(struct pt *pt, const struct pt_op *op, struct pt_resv *resv);
+
+/**
+ * pt_commit_begin() - enter the commit of @resv.
+ * @pt: page table.
+ * @resv: the oldest outstanding reservation.
+ *
+ * Marks the calling thread as being in a fence-signalling section
+ * (pt_signalling_begin()) until pt_commit_end().
+ */
+void pt_commit_begin(struct pt *pt, struct pt_resv *resv);
+
+/**
+ * pt_commit() - apply the next reserved op.
+ * @pt: page table.
+ * @resv: the reservation being committed.
+ * @op: the op, equal to the next one reserved (asserted).
+ * @unmapped: optional; bytes that were mapped in an UNMAP's range.
+ *
+ * Context: never allocates, cannot fail.
+ */
+void pt_commit(struct pt *pt, struct pt_resv *resv, const struct pt_op *op,
+	       uint64_t *unmapped);
+
+/**
+ * pt_commit_end() - finish the commit: unpin, flush.
+ * @pt: page table.
+ * @resv: the reservation being committed.
+ *
+ * Context: never allocates, cannot fail; calls the flush ops.
+ */
+void pt_commit_end(struct pt *pt, struct pt_resv *resv);
+
+/**
+ * pt_unreserve() - return what @resv did not use and release it.
+ * @pt: page table.
+ * @resv: a committed reservation, or the newest outstanding one.
+ *
+ * Frees the tables its commit unlinked, returns unused tables to the
+ * allocator, and leaves @resv empty (ready for pt_resv_init()-like reuse).
+ * Context: may free; may call the flush ops (tables left empty by a queue of
+ * reservations are unlinked when the last pin drops).
+ */
+void pt_unreserve(struct pt *pt, struct pt_resv *resv);
+
+/*
+ * DOC: fence-signalling annotations
+ *
+ * The userspace counterpart of the kernel's dma_fence_begin_signalling(): a
+ * thread between pt_signalling_begin() and pt_signalling_end() must not
+ * allocate. pt_commit_begin()/pt_commit_end() set it; allocators that check it
+ * (pt_pool with abort_in_signalling, and pgtable's own metadata allocations
+ * when the table has PT_DEBUG_ABORT_ALLOC_IN_COMMIT) abort the program with a
+ * message naming the allocation. Sections nest.
+ */
+void pt_signalling_begin(void);
+void pt_signalling_end(void);
+bool pt_in_signalling(void);
 
 /**
  * pt_walk() - translate one VA as the walker would.

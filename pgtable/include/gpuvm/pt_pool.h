@@ -13,6 +13,7 @@
 #ifndef GPUVM_PT_POOL_H
 #define GPUVM_PT_POOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,9 @@ extern "C" {
  * @thread_cache_pages: capacity of each thread's cache; 0 selects 64.
  * @batch_pages: pages moved between a thread cache and the pool at once; 0
  *	selects min(32, @thread_cache_pages). Must not exceed @thread_cache_pages.
+ * @abort_in_signalling: debug mode: an allocation by a thread inside a
+ *	fence-signalling section (pt_in_signalling(), e.g. during a commit) aborts
+ *	the program with a message instead of allocating.
  */
 struct pt_pool_cfg {
 	size_t page_size;
@@ -39,6 +43,7 @@ struct pt_pool_cfg {
 	uint64_t pa_limit;
 	unsigned int thread_cache_pages;
 	unsigned int batch_pages;
+	bool abort_in_signalling;
 };
 
 /**

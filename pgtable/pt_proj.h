@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to pgtable/: the projection, what the tables will look like once
+ * every outstanding reserved op has committed. pt_reserve() runs each op on it
+ * to count exactly the tables the op's commit will take, and to check the op
+ * against the state the earlier ops leave.
+ *
+ * DOC: projection
+ *
+ * A projected table (struct pt_pnode) stands for a real table (whose items it
+ * reads until an op overrides them) or for a table a reserved op will create.
+ * Overrides are sorted runs of items with one kind each, so mapping a whole
+ * table is one run, not 512 entries. The projection follows the commit
+ * algorithm decision for decision (pt_map.c, pt_unmap.c): a table is counted
+ * wherever the commit will take one from the stock - a new table, a split
+ * block, a copy of a shared table - and nowhere else.
+ *
+ * It is a cache of "real tables + outstanding ops": every change of the real
+ * tables (a commit) and every failed simulation invalidates it, and the next
+ * pt_reserve() rebuilds it by replaying the outstanding ops.
+ */
+#ifndef GPUVM_PT_PROJ_H
+#define GPUVM_PT_PROJ_H
+
+#include "pt_internal.h"
+
+enum pt_pkind {
+	PK_INVALID,
+	PK_LEAF,
+	PK_TABLE,	/* child is a struct pt_pnode */
+	PK_FULL_LEAVES, /* a private new leaf-level table, every item a leaf; not materialized */
+};
+
+struct pt_pnode;
+
+/* Items [first, end) are of @kind (PK_TABLE: all point at @child). */
+struct pt_prun {
+	uint32_t first, end;
+	uint8_t kind;
+	struct pt_pnode *child;
+};
+
+struct pt_pnode {
+	const struct pt_table *real; /* backing table, NULL for a table ops create */
+	struct pt_pnode *hnext;	     /* chain of the real-table hash */
+	struct pt_prun *runs;	     /* overrides, sorted and disjoint */
+	uint32_t nruns, cap_runs;
+	uint32_t live;		     /* projected valid items */
+	uint32_t refs;		     /* projected parent items pointing here */
+	uint8_t level;
+	uint8_t base;		     /* kind of items neither overridden nor backed */
+	bool created;		     /* a table an op creates (new, split, copy) */
+	const void *pinner;	     /* reservation that pins the real table */
+};
+
+/* The projection of one page table; lives in struct pt while valid. */
+struct pt_proj;
+
+/**
+ * struct pt_sim - one simulated op.
+ * @need: tables the op's commit will take, per level (out).
+ * @pinner: reservation that will pin the real tables the op reads, or NULL
+ *	when replaying an op that is pinned already.
+ * @touched/@nr_touched/@cap_touched: real tables read for the first time by
+ *	@pinner (out; lives as long as the projection).
+ * @touched_va: VA of the position where each touched table was found.
+ */
+struct pt_sim {
+	unsigned int need[PT_MAX_LEVELS];
+	const void *pinner;
+	struct pt_table **touched;
+	uint64_t *touched_va;
+	unsigned int nr_touched, cap_touched;
+};
+
+/* Made with the page table (pt_create()), freed with it (pt_destroy()). */
+int pt_proj_create(struct pt *pt);
+void pt_proj_free(struct pt *pt);
+/* The projection of @pt's queue, rebuilt if stale. */
+int pt_proj_get(struct pt *pt, struct pt_proj **out);
+/* Mark the projection stale: the real tables changed. */
+void pt_proj_invalidate(struct pt *pt);
+/* Around a reservation: on failure, stale and back to the memory it had. */
+unsigned int pt_proj_mark(const struct pt *pt);
+void pt_proj_abandon(struct pt *pt, unsigned int mark);
+/* Simulate @op on the projection; on error the projection is left stale. */
+int pt_proj_run(struct pt_proj *pj, const struct pt_op *op, struct pt_sim *sim);
+/* Replay every outstanding reserved op on a fresh projection (pt_resv.c). */
+int pt_resv_replay(struct pt *pt, struct pt_proj *pj);
+
+#endif /* GPUVM_PT_PROJ_H */

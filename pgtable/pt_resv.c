@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Reservations (DOC: reservation and commit in pt.h): the queue of outstanding
+ * ones, pins, the commit steps, and the one-op calls built on them.
+ *
+ *   pt_reserve()        simulate on the projection, take the stock, pin
+ *   pt_commit_begin()   enter the fence-signalling section
+ *   pt_commit()         apply one op with the stock only
+ *   pt_commit_end()     unpin (unlink what only the pins kept), flush
+ *   pt_unreserve()      free what was unlinked, return the unused stock
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pt_proj.h"
+
+struct pt_pin {
+	struct pt_table *t;
+	uint64_t va; /* where the reservation found it */
+};
+
+enum resv_state {
+	RESV_OPEN,	 /* reserving; queued once it holds an op */
+	RESV_COMMITTING, /* between pt_commit_begin() and pt_commit_end() */
+	RESV_COMMITTED,
+};
+
+struct pt_resv_priv {
+	struct pt_resv_priv *qnext;
+	enum resv_state state;
+	bool queued;
+	struct pt_stock stock;
+	struct pt_op *ops;
+	unsigned int nr_ops, cap_ops, next_op;
+	struct pt_pin *pins;
+	unsigned int nr_pins, cap_pins;
+	struct pt_gather gather;
+};
+
+static _Thread_local unsigned int signalling_depth;
+
+void pt_signalling_begin(void)
+{
+	signalling_depth++;
+}
+
+void pt_signalling_end(void)
+{
+	assert(signalling_depth);
+	signalling_depth--;
+}
+
+bool pt_in_signalling(void)
+{
+	return signalling_depth != 0;
+}
+
+void pt_resv_init(struct pt_resv *resv)
+{
+	memset(resv, 0, sizeof(*resv));
+}
+
+/* Grow @*arr (of @size-byte elements) to hold @want; all or nothing. */
+static int grow(struct pt *pt, void **arr, unsigned int *cap, unsigned int want, size_t size)
+{
+	unsigned int n = *cap ? *cap : 4;
+	void *bigger;
+
+	if (want <= *cap)
+		return 0;
+	while (n < want)
+		n *= 2;
+	bigger = pt_host_zalloc(&pt->cfg, (size_t)n * size);
+	if (!bigger)
+		return -ENOMEM;
+	if (*cap)
+		memcpy(bigger, *arr, (size_t)*cap * size);
+	pt_host_free(&pt->cfg, *arr);
+	*arr = bigger;
+	*cap = n;
+	return 0;
+}
+
+static int check_op(const struct pt *pt, const struct pt_op *op)
+{
+	switch (op->type) {
+	case PT_OP_MAP:
+		if (op->period)
+			return -EINVAL;
+		return pt_check_map_args(pt, op->va, op->size, op->pa, op->size, op->prot);
+	case PT_OP_MAP_REPEAT:
+		return pt_check_map_args(pt, op->va, op->size, op->pa, op->period, op->prot);
+	case PT_OP_UNMAP:
+		if (op->period || op->pa || op->prot)
+			return -EINVAL;
+		return pt_check_va_range(pt, op->va, op->size);
+	}
+	return -EINVAL;
+}
+
+static void enqueue(struct pt *pt, struct pt_resv_priv *p)
+{
+	p->queued = true;
+	if (pt->queue_tail)
+		pt->queue_tail->qnext = p;
+	else
+		pt->queue = p;
+	pt->queue_tail = p;
+}
+
+static void dequeue(struct pt *pt, struct pt_resv_priv *p)
+{
+	struct pt_resv_priv **pp = &pt->queue, *prev = NULL;
+
+	while (*pp != p) {
+		prev = *pp;
+		pp = &(*pp)->qnext;
+	}
+	*pp = p->qnext;
+	if (pt->queue_tail == p)
+		pt->queue_tail = prev;
+	p->qnext = NULL;
+	p->queued = false;
+}
+
+int pt_resv_replay(struct pt *pt, struct pt_proj *pj)
+{
+	for (struct pt_resv_priv *p = pt->queue; p; p = p->qnext) {
+		for (unsigned int i = 0; i < p->nr_ops; i++) {
+			struct pt_sim sim = {0};
+			int err = pt_proj_run(pj, &p->ops[i], &sim);
+
+			/* It succeeded when reserved; only memory can fail now. */
+			assert(err == 0 || err == -ENOMEM);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+static unsigned int sum(const unsigned int need[PT_MAX_LEVELS])
+{
+	unsigned int n = 0;
+
+	for (unsigned int l = 0; l < PT_MAX_LEVELS; l++)
+		n += need[l];
+	return n;
+}
+
+/* Room for one more op and @pins more pins, and the tables in @need; all or nothing. */
+static int take(struct pt *pt, struct pt_resv_priv *p, unsigned int pins,
+		const unsigned int need[PT_MAX_LEVELS])
+{
+	int err = grow(pt, (void **)&p->ops, &p->cap_ops, p->nr_ops + 1, sizeof(*p->ops));
+
+	if (!err)
+		err = grow(pt, (void **)&p->pins, &p->cap_pins, p->nr_pins + pins, sizeof(*p->pins));
+	if (!err)
+		err = pt_stock_fill(pt, &p->stock, need);
+	return err;
+}
+
+static void priv_free(struct pt *pt, struct pt_resv *resv)
+{
+	struct pt_resv_priv *p = resv->priv;
+
+	pt_host_free(&pt->cfg, p->ops);
+	pt_host_free(&pt->cfg, p->pins);
+	pt_host_free(&pt->cfg, p);
+	pt_resv_init(resv);
+	pt->resv_alive--;
+}
+
+/* Record @op as reserved, and pin what its simulation relied on. */
+static void record(struct pt_resv_priv *p, const struct pt_op *op, const struct pt_sim *sim)
+{
+	p->ops[p->nr_ops++] = *op;
+	for (unsigned int i = 0; i < sim->nr_touched; i++) {
+		sim->touched[i]->pins++;
+		p->pins[p->nr_pins++] = (struct pt_pin){sim->touched[i], sim->touched_va[i]};
+	}
+}
+
+static int check_resv(const struct pt *pt, const struct pt_resv_priv *p)
+{
+	if (p && (p->state != RESV_OPEN || (p->queued && p != pt->queue_tail)))
+		return -EBUSY; /* committed, or not the newest */
+	if (!p && pt->queue && pt->queue->state != RESV_OPEN)
+		return -EBUSY; /* no reserving in the middle of a commit */
+	return 0;
+}
+
+/*
+ * The op is checked against the projection before anything is allocated, so
+ * a refused op (-EEXIST) costs nothing; then the reservation takes what the
+ * simulation counted, all or nothing.
+ */
+int pt_reserve(struct pt *pt, const struct pt_op *op, struct pt_resv *resv)
+{
+	struct pt_resv_priv *p = resv->priv;
+	struct pt_sim sim = {.pinner = resv};
+	unsigned int mark = pt_proj_mark(pt);
+	struct pt_proj *pj;
+	int err = check_op(pt, op);
+
+	if (err || (err = check_resv(pt, p)))
+		return err;
+	err = pt_proj_get(pt, &pj);
+	if (!err)
+		err = pt_proj_run(pj, op, &sim);
+	if (!err && !p) {
+		p = pt_host_zalloc(&pt->cfg, sizeof(*p));
+		err = p ? 0 : -ENOMEM;
+		if (p) {
+			resv->priv = p;
+			pt->resv_alive++;
+		}
+	}
+	if (!err)
+		err = take(pt, p, sim.nr_touched, sim.need);
+	if (err) {
+		pt_proj_abandon(pt, mark);
+		if (p && !p->nr_ops)
+			priv_free(pt, resv);
+		return err;
+	}
+	record(p, op, &sim);
+	if (!p->queued)
+		enqueue(pt, p);
+	resv->reserved += sum(sim.need);
+	return 0;
+}
+
+void pt_commit_begin(struct pt *pt, struct pt_resv *resv)
+{
+	struct pt_resv_priv *p = resv->priv;
+
+	pt_signalling_begin();
+	if (!p)
+		return;
+	assert(p->state == RESV_OPEN && p == pt->queue && "commits run in reservation order");
+	p->state = RESV_COMMITTING;
+	pt_gather_init(&p->gather);
+}
+
+static unsigned int stock_left(const struct pt_stock *stock)
+{
+	return sum(stock->count);
+}
+
+void pt_commit(struct pt *pt, struct pt_resv *resv, const struct pt_op *op, uint64_t *unmapped)
+{
+	struct pt_resv_priv *p = resv->priv;
+	uint64_t bytes = 0;
+
+	assert(p && p->state == RESV_COMMITTING && p->next_op < p->nr_ops);
+	assert(!memcmp(op, &p->ops[p->next_op], sizeof(*op)) && "commit the ops as reserved");
+	p->next_op++;
+	if (op->type == PT_OP_UNMAP)
+		pt_unmap_commit(pt, &p->stock, &p->gather, op->va, op->size, &bytes);
+	else
+		pt_map_commit(pt, &p->stock, &p->gather, op);
+	if (unmapped)
+		*unmapped = bytes;
+	resv->consumed = resv->reserved - stock_left(&p->stock);
+}
+
+/* Find the item that links @t, found at @va: its parent and index. */
+static struct pt_table *find_parent(struct pt *pt, const struct pt_table *t, uint64_t va,
+				    unsigned int *idx)
+{
+	struct pt_table *parent = pt->root;
+
+	for (unsigned int lvl = pt->geo.start_level; lvl < t->level; lvl++) {
+		struct pt_table *c;
+
+		*idx = pt_index(pt, lvl, va);
+		c = pt_child(parent, *idx);
+		if (c == t)
+			return parent;
+		if (!c)
+			return NULL;
+		parent = c;
+	}
+	return NULL;
+}
+
+/*
+ * Unlink @t, empty and no longer pinned, and then each parent that this
+ * leaves empty and unpinned, up to the root.
+ */
+static void prune(struct pt *pt, struct pt_gather *g, struct pt_table *t, uint64_t va)
+{
+	unsigned int idx;
+	struct pt_table *parent = find_parent(pt, t, va, &idx);
+
+	while (parent) {
+		uint64_t item_va = va & ~(pt_size(pt, parent->level) - 1);
+
+		pt_store(&parent->items[idx], 0);
+		pt_set_child(parent, idx, NULL);
+		parent->live--;
+		pt_sync_items(pt, parent, idx, idx + 1);
+		pt_put_subtree(pt, g, t);
+		pt_gather_range(g, item_va, item_va + pt_size(pt, parent->level), false);
+		if (parent == pt->root || parent->live || parent->pins)
+			return;
+		t = parent;
+		parent = find_parent(pt, t, va, &idx);
+	}
+}
+
+/* Drop this reservation's pins; what only they kept goes now. */
+static void unpin(struct pt *pt, struct pt_resv_priv *p, struct pt_gather *g)
+{
+	for (unsigned int i = 0; i < p->nr_pins; i++) {
+		struct pt_table *t = p->pins[i].t;
+
+		assert(t->pins);
+		if (--t->pins)
+			continue;
+		if (t->orphan)
+			pt_gather_free(g, t);
+		else if (!t->live)
+			prune(pt, g, t, p->pins[i].va);
+	}
+	p->nr_pins = 0;
+}
+
+void pt_commit_end(struct pt *pt, struct pt_resv *resv)
+{
+	struct pt_resv_priv *p = resv->priv;
+
+	if (p) {
+		assert(p->state == RESV_COMMITTING && p->next_op == p->nr_ops);
+		unpin(pt, p, &p->gather);
+		pt_gather_flush(pt, &p->gather);
+		dequeue(pt, p);
+		p->state = RESV_COMMITTED;
+		pt_proj_invalidate(pt);
+	}
+	pt_signalling_end();
+}
+
+void pt_unreserve(struct pt *pt, struct pt_resv *resv)
+{
+	struct pt_resv_priv *p = resv->priv;
+
+	if (!p)
+		return;
+	if (p->state != RESV_COMMITTED) {
+		/* Given up: only the newest may be, before its commit begins. */
+		assert(p->state == RESV_OPEN && (!p->queued || p == pt->queue_tail));
+		if (p->queued)
+			dequeue(pt, p);
+		pt_gather_init(&p->gather);
+		unpin(pt, p, &p->gather);
+		pt_gather_flush(pt, &p->gather);
+		pt_proj_invalidate(pt);
+	}
+	pt_gather_release(pt, &p->gather);
+	pt_stock_drain(pt, &p->stock);
+	priv_free(pt, resv);
+}
+
+/* pt_map(), pt_unmap(), pt_map_repeat(): a reservation of one op, committed at once. */
+int pt_apply_op(struct pt *pt, const struct pt_op *op, uint64_t *unmapped)
+{
+	struct pt_resv resv;
+	int err;
+
+	if (pt->queue)
+		return -EBUSY;
+	pt_resv_init(&resv);
+	err = pt_reserve(pt, op, &resv);
+	if (err) {
+		pt_unreserve(pt, &resv);
+		return err;
+	}
+	pt_commit_begin(pt, &resv);
+	pt_commit(pt, &resv, op, unmapped);
+	pt_commit_end(pt, &resv);
+	pt_unreserve(pt, &resv);
+	return 0;
+}
