@@ -204,53 +204,103 @@ static void dump_prot(FILE *out, uint32_t prot)
 		prot & PT_PROT_PRIV ? " priv" : "");
 }
 
-/* Items [i, end) continue the leaf in item i with the next addresses and same attributes. */
-static unsigned int leaf_run(const struct pt *pt, const struct pt_table *t, unsigned int i)
+/*
+ * Items [i, end) continue the leaf in item i: the next addresses with the same
+ * attributes, or (a repeated pattern) the very same descriptor.
+ */
+static unsigned int leaf_run(const struct pt *pt, const struct pt_table *t, unsigned int i,
+			     bool *same)
 {
 	uint64_t step = pt_size(pt, t->level);
 	unsigned int j = i + 1;
 
+	*same = j < pt_nitems(pt, t->level) && t->items[j] == t->items[i];
+	step = *same ? 0 : step;
 	while (j < pt_nitems(pt, t->level) && t->items[j] == t->items[i] + (j - i) * step)
 		j++;
 	return j;
 }
 
-static void dump_table(const struct pt *pt, const struct pt_table *t, uint64_t base,
-		       FILE *out);
+struct dump {
+	const struct pt *pt;
+	FILE *out;
+	struct seen shared; /* shared tables printed already */
+};
 
-static void dump_item(const struct pt *pt, const struct pt_table *t, unsigned int *i,
-		      uint64_t base, FILE *out)
+static void dump_table(struct dump *d, const struct pt_table *t, uint64_t base);
+
+/* Items [i, end) point at the same table as item i. */
+static unsigned int table_run(const struct pt *pt, const struct pt_table *t, unsigned int i)
 {
-	unsigned int lvl = t->level, end = *i + 1;
-	uint64_t va = base + ((uint64_t)*i << pt_shift(pt, lvl));
-	uint64_t desc = t->items[*i];
+	unsigned int j = i + 1;
 
-	fprintf(out, "%*sL%u [%u", (int)(2 * (lvl - pt->geo.start_level)), "", lvl, *i);
-	if (pt_desc_type(pt, lvl, desc) == PT_ENTRY_LEAF) {
-		end = leaf_run(pt, t, *i);
-		if (end - 1 > *i)
-			fprintf(out, "-%u", end - 1);
-		fprintf(out, "] va 0x%" PRIx64 " +0x%" PRIx64 " -> pa 0x%" PRIx64 " ", va,
-			(uint64_t)(end - *i) << pt_shift(pt, lvl), pt_desc_addr(pt, desc));
-		dump_prot(out, pt_leaf_prot(pt, desc));
-		fputc('\n', out);
-	} else {
-		const struct pt_table *c = pt_child(t, *i);
-
-		fprintf(out, "] va 0x%" PRIx64 " table pa 0x%" PRIx64 " live %u%s\n", va, c->pa,
-			c->live, c->refs > 1 ? " shared" : "");
-		dump_table(pt, c, va, out);
-	}
-	*i = end;
+	while (j < pt_nitems(pt, t->level) && pt_child(t, j) == pt_child(t, i))
+		j++;
+	return j;
 }
 
-static void dump_table(const struct pt *pt, const struct pt_table *t, uint64_t base, FILE *out)
+static void dump_range(struct dump *d, const struct pt_table *t, unsigned int i, unsigned int end,
+		       uint64_t va)
+{
+	fprintf(d->out, "%*sL%u [%u", (int)(2 * (t->level - d->pt->geo.start_level)), "", t->level,
+		i);
+	if (end - 1 > i)
+		fprintf(d->out, "-%u", end - 1);
+	fprintf(d->out, "] va 0x%" PRIx64 " +0x%" PRIx64, va,
+		(uint64_t)(end - i) << pt_shift(d->pt, t->level));
+}
+
+/*
+ * A shared table is printed under the first item that points at it; later
+ * items (and runs of items) only name it, so 1 TiB of one dummy page is a
+ * few lines, not a million.
+ */
+static void dump_child(struct dump *d, const struct pt_table *c, uint64_t va)
+{
+	fprintf(d->out, " table pa 0x%" PRIx64 " live %u", c->pa, c->live);
+	if (c->refs > 1) {
+		fprintf(d->out, " shared by %u items", c->refs);
+		if (d->shared.tab && !seen_visit(&d->shared, c)) {
+			fprintf(d->out, ", shown above\n");
+			return;
+		}
+	}
+	fputc('\n', d->out);
+	dump_table(d, c, va);
+}
+
+static unsigned int dump_item(struct dump *d, const struct pt_table *t, unsigned int i,
+			      uint64_t base)
+{
+	const struct pt *pt = d->pt;
+	uint64_t va = base + ((uint64_t)i << pt_shift(pt, t->level));
+	uint64_t desc = t->items[i];
+	unsigned int end;
+
+	if (pt_desc_type(pt, t->level, desc) == PT_ENTRY_LEAF) {
+		bool same;
+
+		end = leaf_run(pt, t, i, &same);
+		dump_range(d, t, i, end, va);
+		fprintf(d->out, " -> pa 0x%" PRIx64 "%s ", pt_desc_addr(pt, desc),
+			same ? " repeated" : "");
+		dump_prot(d->out, pt_leaf_prot(pt, desc));
+		fputc('\n', d->out);
+		return end;
+	}
+	end = table_run(pt, t, i);
+	dump_range(d, t, i, end, va);
+	dump_child(d, pt_child(t, i), va);
+	return end;
+}
+
+static void dump_table(struct dump *d, const struct pt_table *t, uint64_t base)
 {
 	unsigned int i = 0;
 
-	while (i < pt_nitems(pt, t->level)) {
+	while (i < pt_nitems(d->pt, t->level)) {
 		if (t->items[i] & PT_DESC_VALID)
-			dump_item(pt, t, &i, base, out);
+			i = dump_item(d, t, i, base);
 		else
 			i++;
 	}
@@ -258,10 +308,22 @@ static void dump_table(const struct pt *pt, const struct pt_table *t, uint64_t b
 
 void pt_dump(const struct pt *pt, FILE *out)
 {
+	struct dump d = {.pt = pt, .out = out};
+
+	/* Without memory for the set, shared tables print under every alias. */
+	d.shared.cap = 2 * pt->stats.tables + 16;
+	d.shared.tab = calloc(d.shared.cap, sizeof(*d.shared.tab));
+	d.shared.visits = calloc(d.shared.cap, sizeof(*d.shared.visits));
+	if (!d.shared.tab || !d.shared.visits) {
+		free(d.shared.tab);
+		d.shared.tab = NULL;
+	}
 	fprintf(out, "%s granule %uK ias %u oas %u: %u levels from L%u, top %zu bytes at pa 0x%" PRIx64
 		", %" PRIu64 " tables\n",
 		pt->fmt->name, 1u << (pt->geo.granule_lg2 - 10), pt->cfg.ias, pt->cfg.oas,
 		pt->geo.levels, pt->geo.start_level, pt->geo.top_bytes, pt->root->pa,
 		pt->stats.tables);
-	dump_table(pt, pt->root, 0, out);
+	dump_table(&d, pt->root, 0);
+	free(d.shared.tab);
+	free(d.shared.visits);
 }
