@@ -201,7 +201,7 @@ void pt_test_log_clear(struct pt_test_env *env)
 	env->nr_log = 0;
 }
 
-static uint64_t root_pa(const struct pt *pt)
+uint64_t pt_test_root_pa(const struct pt *pt)
 {
 	struct pt_regs regs;
 
@@ -223,7 +223,7 @@ int pt_test_hw_walk(struct pt_test_env *env, const struct pt *pt, uint64_t va, u
 		    uint32_t *prot, unsigned int *level)
 {
 	struct pt_geometry geo;
-	uint64_t table = root_pa(pt);
+	uint64_t table = pt_test_root_pa(pt);
 
 	pt_get_geometry(pt, &geo);
 	for (unsigned int lvl = geo.start_level; lvl <= PT_LEAF_LEVEL; lvl++) {

@@ -75,7 +75,34 @@ void pt_test_log_clear(struct pt_test_env *env);
 int pt_test_hw_walk(struct pt_test_env *env, const struct pt *pt, uint64_t va, uint64_t *pa,
 		    uint32_t *prot, unsigned int *level);
 
+/* Physical address of the root, from the format's register values. */
+uint64_t pt_test_root_pa(const struct pt *pt);
+
 /* Errno name for assertion messages ("-EEXIST"). */
 const char *pt_test_errname(int err);
+
+/*
+ * Assertions for cmocka tests that say which case failed and print both
+ * values (include <cmocka.h> and <inttypes.h> first).
+ */
+#define CHECK_EQ(ctx, got, want)                                                         \
+	do {                                                                             \
+		uint64_t got_ = (uint64_t)(got), want_ = (uint64_t)(want);               \
+		if (got_ != want_)                                                       \
+			fail_msg("%s: %s = 0x%" PRIx64 " (%" PRIu64 "), want 0x%" PRIx64 \
+				 " (%" PRIu64 ")",                                       \
+				 (ctx), #got, got_, got_, want_, want_);                 \
+	} while (0)
+
+#define CHECK_ERR(ctx, got, want)                                                    \
+	do {                                                                         \
+		int got_ = (got), want_ = (want);                                    \
+		if (got_ != want_) {                                                 \
+			char name_[32];                                              \
+			snprintf(name_, sizeof(name_), "%s", pt_test_errname(got_)); \
+			fail_msg("%s: %s returned %s, want %s", (ctx), #got, name_,  \
+				 pt_test_errname(want_));                            \
+		}                                                                    \
+	} while (0)
 
 #endif /* GPUVM_TESTS_PT_TEST_H */

@@ -202,23 +202,6 @@ static void *xrealloc(void *p, size_t *cap, size_t n, size_t elem)
 	return p;
 }
 
-static uint64_t root_pa(const struct pt *pt)
-{
-	struct pt_regs regs;
-
-	pt_get_regs(pt, &regs);
-	switch (regs.fmt) {
-	case PT_FMT_ARM64_S1:
-		return regs.s1.ttbr;
-	case PT_FMT_ARM64_S2:
-		return regs.s2.vttbr;
-	case PT_FMT_MALI_LPAE:
-		return regs.mali.transtab & ~0xfffull;
-	case PT_FMT_MALI_AARCH64:
-		return regs.mali.transtab;
-	}
-	return 0;
-}
 
 static void tree_add_table(struct tree *tr, const struct tinfo *ti, const uint64_t *items)
 {
@@ -267,7 +250,7 @@ static void tree_visit(struct fctx *f, struct tree *tr, struct tinfo ti)
 static void tree_read(struct fctx *f, struct tree *tr)
 {
 	memset(tr, 0, sizeof(*tr));
-	tree_visit(f, tr, (struct tinfo){ .pa = root_pa(f->pt), .level = f->geo.start_level });
+	tree_visit(f, tr, (struct tinfo){ .pa = pt_test_root_pa(f->pt), .level = f->geo.start_level });
 }
 
 static void tree_free(struct tree *tr)

@@ -30,26 +30,6 @@
 
 #define RW (PT_PROT_READ | PT_PROT_WRITE)
 
-/* Assertions that say which case failed and print both values. */
-#define CHECK_EQ(ctx, got, want)                                                         \
-	do {                                                                             \
-		uint64_t got_ = (uint64_t)(got), want_ = (uint64_t)(want);               \
-		if (got_ != want_)                                                       \
-			fail_msg("%s: %s = 0x%" PRIx64 " (%" PRIu64 "), want 0x%" PRIx64 \
-				 " (%" PRIu64 ")",                                       \
-				 (ctx), #got, got_, got_, want_, want_);                 \
-	} while (0)
-
-#define CHECK_ERR(ctx, got, want)                                                    \
-	do {                                                                         \
-		int got_ = (got), want_ = (want);                                    \
-		if (got_ != want_) {                                                 \
-			char name_[32];                                              \
-			snprintf(name_, sizeof(name_), "%s", pt_test_errname(got_)); \
-			fail_msg("%s: %s returned %s, want %s", (ctx), #got, name_,  \
-				 pt_test_errname(want_));                            \
-		}                                                                    \
-	} while (0)
 
 /* How a format writes leaves (lpae.md "Descriptor format", "Mali formats"). */
 enum desc_kind {
@@ -531,23 +511,6 @@ static uint64_t env_for(struct pt_test_env *env, const struct fcase *c)
 	return pt_test_pages_in_use(env);
 }
 
-static uint64_t root_pa(const struct pt *pt)
-{
-	struct pt_regs regs;
-
-	pt_get_regs(pt, &regs);
-	switch (regs.fmt) {
-	case PT_FMT_ARM64_S1:
-		return regs.s1.ttbr;
-	case PT_FMT_ARM64_S2:
-		return regs.s2.vttbr;
-	case PT_FMT_MALI_LPAE:
-		return regs.mali.transtab & ~0xfffull;
-	case PT_FMT_MALI_AARCH64:
-		return regs.mali.transtab;
-	}
-	return ~0ull;
-}
 
 /* Index of the only event of @type in the log; fails if there is not exactly one. */
 static size_t only_event(const char *ctx, const struct pt_test_env *env, enum pt_test_ev_type type)
@@ -608,7 +571,7 @@ static void check_create_events(const char *ctx, struct pt_test_env *env, const 
 
 	CHECK_EQ(ctx, env->log[a].b, r->bytes);
 	CHECK_EQ(ctx, pa & (r->align - 1), 0);
-	CHECK_EQ(ctx, root_pa(pt), pa);
+	CHECK_EQ(ctx, pt_test_root_pa(pt), pa);
 	if (!coherent) {
 		size_t s = only_event(ctx, env, PT_EV_SYNC);
 
@@ -657,7 +620,7 @@ static void top_alloc_one(const struct fcase *c)
 	check_create_events(c->name, &env, pt, &r, c->coherent);
 	CHECK_ERR(c->name, pt_validate(pt, stderr), 0);
 	small_tops += r.bytes == 16;
-	pa = root_pa(pt);
+	pa = pt_test_root_pa(pt);
 	pt_test_log_clear(&env);
 	pt_destroy(pt);
 	check_destroy_events(c->name, &env, pa, r.bytes);
@@ -1259,7 +1222,7 @@ static void regs_one_walker(const struct fcase *c)
 	pt = create_ok(c->name, &env);
 	pt_get_regs(pt, &regs);
 	CHECK_EQ(c->name, regs.fmt, c->fi->fmt);
-	CHECK_EQ(c->name, root_pa(pt), env.log[only_event(c->name, &env, PT_EV_ALLOC)].a);
+	CHECK_EQ(c->name, pt_test_root_pa(pt), env.log[only_event(c->name, &env, PT_EV_ALLOC)].a);
 	if (c->fi->fmt == PT_FMT_ARM64_S1)
 		regs_s1(c, pt, &regs);
 	else if (c->fi->fmt == PT_FMT_ARM64_S2)

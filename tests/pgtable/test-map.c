@@ -35,26 +35,6 @@
 /* Room for a configuration and case name plus what an assertion adds. */
 #define CTX_LEN 320
 
-/* Assertions that say which case failed and print both values. */
-#define CHECK_EQ(ctx, got, want)                                                         \
-	do {                                                                             \
-		uint64_t got_ = (uint64_t)(got), want_ = (uint64_t)(want);               \
-		if (got_ != want_)                                                       \
-			fail_msg("%s: %s = 0x%" PRIx64 " (%" PRIu64 "), want 0x%" PRIx64 \
-				 " (%" PRIu64 ")",                                       \
-				 (ctx), #got, got_, got_, want_, want_);                 \
-	} while (0)
-
-#define CHECK_ERR(ctx, got, want)                                                    \
-	do {                                                                         \
-		int got_ = (got), want_ = (want);                                    \
-		if (got_ != want_) {                                                 \
-			char name_[32];                                              \
-			snprintf(name_, sizeof(name_), "%s", pt_test_errname(got_)); \
-			fail_msg("%s: %s returned %s, want %s", (ctx), #got, name_,  \
-				 pt_test_errname(want_));                            \
-		}                                                                    \
-	} while (0)
 
 static const unsigned int addr_sizes[] = { 32, 36, 40, 42, 44, 48 };
 static const unsigned int granules[] = { 12, 14, 16 };
