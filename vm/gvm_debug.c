@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: MIT
+/*
+ * gvm_validate(): every invariant of a VM, for tests and debugging.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "gvm_internal.h"
+
+struct vcheck {
+	struct gvm *vm;
+	FILE *report;
+	const struct gvm_bo **bos; /* distinct links seen (open addressing) */
+	size_t cap, nr_bos;
+	uint64_t listed;	   /* VAs on the links' lists */
+};
+
+static int bad(struct vcheck *c, const struct gvm_va *va, const char *what)
+{
+	if (c->report)
+		fprintf(c->report, "gvm_validate: VA [0x%" PRIx64 ", +0x%" PRIx64 "): %s\n",
+			va ? va->va : 0, va ? va->size : 0, what);
+	return -EUCLEAN;
+}
+
+static int cmp_va(const struct gvm_rb_node *a, const struct gvm_rb_node *b)
+{
+	uint64_t x = gvm_rb_entry(a, struct gvm_va, node)->va;
+	uint64_t y = gvm_rb_entry(b, struct gvm_va, node)->va;
+
+	return (x > y) - (x < y);
+}
+
+/* Pending VAs may share a start (one doomed, one not): order, not strictly. */
+static int cmp_va_loose(const struct gvm_rb_node *a, const struct gvm_rb_node *b)
+{
+	return gvm_rb_entry(a, struct gvm_va, node)->va > gvm_rb_entry(b, struct gvm_va, node)->va
+		       ? 1
+		       : -1;
+}
+
+static bool txn_queued(const struct gvm *vm, const struct gvm_txn *txn)
+{
+	for (const struct gvm_txn *t = vm->queue; t; t = t->qnext)
+		if (t == txn)
+			return true;
+	return false;
+}
+
+static bool in_reserved(const struct gvm *vm, uint64_t start, uint64_t end)
+{
+	for (unsigned int i = 0; i < vm->cfg.nr_reserved; i++)
+		if (start < vm->reserved[i].end && vm->reserved[i].start < end)
+			return true;
+	return false;
+}
+
+static int check_range(struct vcheck *c, const struct gvm_va *va)
+{
+	const struct gvm *vm = c->vm;
+	uint64_t page_mask = (1ull << vm->cfg.page_lg2) - 1, used;
+
+	if (!va->size || (va->va | va->size | va->offset | va->repeat) & page_mask)
+		return bad(c, va, "empty or misaligned");
+	if (va->va < vm->cfg.start || gvm_va_end(va) > vm->cfg.end ||
+	    in_reserved(vm, va->va, gvm_va_end(va)))
+		return bad(c, va, "outside the VM or in a reserved range");
+	if (!va->bo || va->bo->vm != vm)
+		return bad(c, va, "no link to its object in this VM");
+	if (va->repeat && va->size % va->repeat)
+		return bad(c, va, "size not a multiple of the repeat period");
+	used = va->repeat ? va->repeat : va->size;
+	if (va->offset + used > va->bo->obj->size)
+		return bad(c, va, "beyond its object");
+	return 0;
+}
+
+/* Count each object link once, with the VAs on its list. */
+static int visit_bo(struct vcheck *c, const struct gvm_bo *bo)
+{
+	size_t i = ((uintptr_t)bo >> 4) % c->cap;
+
+	while (c->bos[i] && c->bos[i] != bo)
+		i = (i + 1) % c->cap;
+	if (c->bos[i])
+		return 0;
+	c->bos[i] = bo;
+	c->nr_bos++;
+	for (const struct gvm_list *l = bo->vas.next; l != &bo->vas; l = l->next) {
+		if (l->next->prev != l)
+			return bad(c, NULL, "broken object list");
+		c->listed++;
+	}
+	return 0;
+}
+
+static int check_committed(struct vcheck *c, const struct gvm_va *va, const struct gvm_va *prev)
+{
+	int err = check_range(c, va);
+
+	if (err)
+		return err;
+	if (prev && gvm_va_end(prev) > va->va)
+		return bad(c, va, "overlaps the VA before it");
+	if (va->state & GVM_VA_PENDING)
+		return bad(c, va, "pending VA in the committed tree");
+	if ((va->state & GVM_VA_DOOMED) && !txn_queued(c->vm, va->doomer))
+		return bad(c, va, "doomed by no prepared transaction");
+	if (va->bo_link.next->prev != &va->bo_link || va->bo_link.next == &va->bo_link)
+		return bad(c, va, "not on its object's list");
+	return visit_bo(c, va->bo);
+}
+
+static int check_trees(struct vcheck *c)
+{
+	struct gvm *vm = c->vm;
+	const struct gvm_va *prev = NULL;
+	size_t n;
+	int err;
+
+	if (gvm_rb_validate(&vm->committed, cmp_va, &n) || n != vm->nr_vas)
+		return bad(c, NULL, "committed tree broken or miscounted");
+	if (gvm_rb_validate(&vm->pending, cmp_va_loose, &n) || (n && !vm->queue))
+		return bad(c, NULL, "pending tree broken, or pending VAs without a transaction");
+	for (struct gvm_rb_node *nd = gvm_rb_first(&vm->committed); nd; nd = gvm_rb_next(nd)) {
+		err = check_committed(c, gvm_va_of(nd), prev);
+		if (err)
+			return err;
+		prev = gvm_va_of(nd);
+	}
+	for (struct gvm_rb_node *nd = gvm_rb_first(&vm->pending); nd; nd = gvm_rb_next(nd)) {
+		const struct gvm_va *va = gvm_va_of(nd);
+
+		if (!(va->state & GVM_VA_PENDING) || !txn_queued(vm, va->creator))
+			return bad(c, va, "pending VA of no prepared transaction");
+	}
+	return 0;
+}
+
+/* The projection is what the next request sees: ordered and disjoint. */
+static int check_projection(struct vcheck *c)
+{
+	struct gvm *vm = c->vm;
+	struct gvm_proj_iter it;
+	const struct gvm_va *prev = NULL;
+
+	for (struct gvm_va *va = gvm_proj_first(vm, &it, vm->cfg.start, vm->cfg.end); va;
+	     va = gvm_proj_next(vm, &it)) {
+		int err = check_range(c, va);
+
+		if (err)
+			return err;
+		if (prev && gvm_va_end(prev) > va->va)
+			return bad(c, va, "projected VAs overlap");
+		prev = va;
+	}
+	return 0;
+}
+
+int gvm_validate(struct gvm *vm, FILE *report)
+{
+	struct vcheck c = {.vm = vm, .report = report};
+	int err;
+
+	c.cap = 2 * (vm->nr_bos + vm->nr_vas) + 16;
+	c.bos = calloc(c.cap, sizeof(*c.bos));
+	if (!c.bos)
+		return -ENOMEM;
+	err = check_trees(&c);
+	if (!err)
+		err = check_projection(&c);
+	if (!err && c.listed != vm->nr_vas)
+		err = bad(&c, NULL, "object lists and the committed tree disagree");
+	if (!err && c.nr_bos > vm->nr_bos)
+		err = bad(&c, NULL, "more object links than counted");
+	free(c.bos);
+	return err;
+}

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to vm/.
+ *
+ * DOC: committed and projected VAs
+ *
+ * Committed VAs live in vm->committed. A prepared transaction does not touch
+ * them: the VAs it creates go into vm->pending, and the VAs it removes are
+ * marked doomed (va->doomer). What later requests see - the projection - is
+ *
+ *     (committed - doomed) + (pending - doomed)
+ *
+ * and the commit makes it real: doomed VAs leave their tree, created ones move
+ * from pending to committed. Both trees are ordered by address and never hold
+ * overlapping projected VAs, so a request touching k VAs costs O(log n + k).
+ */
+#ifndef GPUVM_GVM_INTERNAL_H
+#define GPUVM_GVM_INTERNAL_H
+
+#include <assert.h>
+
+#include <gpuvm/gvm.h>
+
+#include "gvm_rbtree.h"
+
+/* struct gvm_va.state */
+#define GVM_VA_PENDING (1u << 0) /* in vm->pending, created by va->creator */
+#define GVM_VA_DOOMED (1u << 1)	 /* removed by va->doomer when it commits */
+
+/* VA objects come from slabs: fast, and no per-object malloc overhead. */
+#define GVM_SLAB_VAS 64
+
+struct gvm_slab {
+	struct gvm_slab *next;
+	struct gvm_va vas[GVM_SLAB_VAS];
+};
+
+struct gvm {
+	struct gvm_cfg cfg;
+	struct gvm_range *reserved;
+	void *backend;
+	struct gvm_rb_root committed, pending;
+	struct gvm_txn *queue, *queue_tail; /* prepared, oldest first */
+	struct gvm_slab *slabs;
+	struct gvm_va *free_vas; /* linked through node.left */
+	uint64_t nr_vas, nr_bos, nr_slabs;
+};
+
+enum gvm_txn_state {
+	GVM_TXN_PREPARED,
+	GVM_TXN_COMMITTED,
+};
+
+/* A growable array of pointers or ops (host memory, prepare time only). */
+struct gvm_vec {
+	void *v;
+	unsigned int nr, cap;
+};
+
+struct gvm_txn {
+	struct gvm *vm;
+	struct gvm_txn *qnext;
+	enum gvm_txn_state state;
+	struct gvm_vec created; /* struct gvm_va * */
+	struct gvm_vec doomed;	/* struct gvm_va * */
+	struct gvm_vec bops;	/* struct pt_op: what the backend applies */
+	struct gvm_vec scratch; /* struct gvm_op: the request being prepared */
+	void *bresv;		/* the backend's reservation */
+};
+
+/* Memory. */
+void *gvm_zalloc(const struct gvm *vm, size_t size);
+void gvm_free(const struct gvm *vm, void *ptr);
+int gvm_vec_push(const struct gvm *vm, struct gvm_vec *vec, const void *elem, size_t size);
+void gvm_vec_free(const struct gvm *vm, struct gvm_vec *vec);
+
+/* VAs and object links. */
+struct gvm_va *gvm_va_alloc(struct gvm *vm);
+void gvm_va_release(struct gvm *vm, struct gvm_va *va);
+struct gvm_bo *gvm_bo_get(struct gvm *vm, struct gvm_obj *obj);
+void gvm_bo_put(struct gvm *vm, struct gvm_bo *bo);
+void gvm_tree_insert(struct gvm_rb_root *root, struct gvm_va *va);
+void gvm_tree_erase(struct gvm_rb_root *root, struct gvm_va *va);
+struct gvm_va *gvm_tree_first_overlap(const struct gvm_rb_root *root, uint64_t start);
+
+static inline struct gvm_va *gvm_va_of(struct gvm_rb_node *node)
+{
+	return node ? gvm_rb_entry(node, struct gvm_va, node) : NULL;
+}
+
+static inline uint64_t gvm_va_end(const struct gvm_va *va)
+{
+	return va->va + va->size;
+}
+
+static inline void gvm_list_init(struct gvm_list *head)
+{
+	head->next = head;
+	head->prev = head;
+}
+
+static inline void gvm_list_add(struct gvm_list *head, struct gvm_list *node)
+{
+	node->next = head->next;
+	node->prev = head;
+	head->next->prev = node;
+	head->next = node;
+}
+
+static inline void gvm_list_del(struct gvm_list *node)
+{
+	node->prev->next = node->next;
+	node->next->prev = node->prev;
+	node->next = node->prev = node;
+}
+
+static inline bool gvm_list_empty(const struct gvm_list *head)
+{
+	return head->next == head;
+}
+
+/* Requests. */
+int gvm_req_check(const struct gvm *vm, const struct gvm_req *req);
+int gvm_unmap_all(struct gvm *vm);
+
+/* The projection: committed and pending VAs that no transaction dooms. */
+struct gvm_proj_iter {
+	struct gvm_va *c, *p;
+	uint64_t end;
+};
+
+struct gvm_va *gvm_proj_first(struct gvm *vm, struct gvm_proj_iter *it, uint64_t start,
+			      uint64_t end);
+struct gvm_va *gvm_proj_next(struct gvm *vm, struct gvm_proj_iter *it);
+
+#endif /* GPUVM_GVM_INTERNAL_H */

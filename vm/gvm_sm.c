@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Split/merge: the ops a request yields against the VAs it overlaps, following
+ * drm_gpuvm (shared/reference/gpuvm-split-merge.md). R = [ra, re) is the
+ * request, V = [a, e) an overlapped VA of object o at offset f.
+ *
+ *     case        old V / request R            ops
+ *     a == ra     |---V---|                    e == re: UNMAP(V)
+ *                 |---R---|                    e <  re: UNMAP(V), go on
+ *                                              e >  re: REMAP(V, next = [re, e))
+ *     a <  ra     |-----V-----|                e == re: REMAP(V, prev = [a, ra))
+ *                    |---R----|                e <  re: same, go on
+ *                                              e >  re: REMAP(V, prev, next)
+ *     a >  ra        |---V---|                 e <= re: UNMAP(V)
+ *                 |-----R------|               e >  re: REMAP(V, next = [re, e))
+ *
+ * then one MAP(R) for a map request. keep says the part of V that R covers
+ * keeps its pages (same object, and the same offset at every address):
+ * f - a == Roff - ra. The piece after a cut starts re - a bytes into V, so its
+ * offset is f + (re - a) (drm_gpuvm's case 15: the code's n+1, not the
+ * drawing's n+2). Each row has a named case in tests/vm/test-sm.c.
+ *
+ * Repeat VAs (object range [f, f + repeat) mapped again and again): pieces keep
+ * the offset f, a cut must fall on a multiple of the period from a, and keep
+ * needs the same object, offset and period with a - ra a multiple of it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "gvm_internal.h"
+
+static bool touches_reserved(const struct gvm *vm, uint64_t start, uint64_t end)
+{
+	for (unsigned int i = 0; i < vm->cfg.nr_reserved; i++)
+		if (start < vm->reserved[i].end && vm->reserved[i].start < end)
+			return true;
+	return false;
+}
+
+static int check_map(const struct gvm *vm, const struct gvm_req *req)
+{
+	uint64_t page = 1ull << vm->cfg.page_lg2, used, end;
+
+	if (!req->obj || (req->offset | req->repeat) & (page - 1))
+		return -EINVAL;
+	if (req->repeat && req->size % req->repeat)
+		return -EINVAL;
+	used = req->repeat ? req->repeat : req->size;
+	if (__builtin_add_overflow(req->offset, used, &end) || end > req->obj->size)
+		return -EINVAL;
+	return 0;
+}
+
+int gvm_req_check(const struct gvm *vm, const struct gvm_req *req)
+{
+	uint64_t page = 1ull << vm->cfg.page_lg2, end;
+
+	if (req->type != GVM_REQ_MAP && req->type != GVM_REQ_UNMAP)
+		return -EINVAL;
+	if (!req->size || (req->va | req->size) & (page - 1))
+		return -EINVAL;
+	if (__builtin_add_overflow(req->va, req->size, &end) || req->va < vm->cfg.start ||
+	    end > vm->cfg.end || touches_reserved(vm, req->va, end))
+		return -EINVAL;
+	if (req->type == GVM_REQ_UNMAP)
+		return req->obj || req->offset || req->repeat || req->prot ? -EINVAL : 0;
+	return check_map(vm, req);
+}
+
+static struct gvm_va *skip_doomed(struct gvm_va *va, uint64_t end)
+{
+	while (va && va->va < end && (va->state & GVM_VA_DOOMED))
+		va = gvm_va_of(gvm_rb_next(&va->node));
+	return va && va->va < end ? va : NULL;
+}
+
+/* The projected VA at the front of the two streams (they never overlap). */
+static struct gvm_va *proj_front(struct gvm_proj_iter *it)
+{
+	if (!it->c)
+		return it->p;
+	if (!it->p)
+		return it->c;
+	return it->c->va < it->p->va ? it->c : it->p;
+}
+
+struct gvm_va *gvm_proj_first(struct gvm *vm, struct gvm_proj_iter *it, uint64_t start,
+			      uint64_t end)
+{
+	it->end = end;
+	it->c = skip_doomed(gvm_tree_first_overlap(&vm->committed, start), end);
+	it->p = skip_doomed(gvm_tree_first_overlap(&vm->pending, start), end);
+	return proj_front(it);
+}
+
+struct gvm_va *gvm_proj_next(struct gvm *vm, struct gvm_proj_iter *it)
+{
+	struct gvm_va *front = proj_front(it);
+	struct gvm_va *next = skip_doomed(gvm_va_of(gvm_rb_next(&front->node)), it->end);
+
+	(void)vm;
+	if (front == it->c)
+		it->c = next;
+	else
+		it->p = next;
+	return proj_front(it);
+}
+
+static struct gvm_obj *va_obj(const struct gvm_va *va)
+{
+	return va->bo->obj;
+}
+
+/* Does @req map the part of @v it covers to the very same pages? */
+static bool same_pages(const struct gvm_va *v, const struct gvm_req *req)
+{
+	if (req->type != GVM_REQ_MAP || va_obj(v) != req->obj || v->repeat != req->repeat)
+		return false;
+	if (v->repeat)
+		return v->offset == req->offset &&
+		       (v->va > req->va ? v->va - req->va : req->va - v->va) % v->repeat == 0;
+	return v->offset - v->va == req->offset - req->va;
+}
+
+/* The piece of @v from @start to @end that stays. */
+static void piece(const struct gvm_va *v, uint64_t start, uint64_t end, struct gvm_op_piece *p)
+{
+	p->va = start;
+	p->size = end - start;
+	p->obj = va_obj(v);
+	p->repeat = v->repeat;
+	p->offset = v->repeat ? v->offset : v->offset + (start - v->va);
+	p->prot = v->prot;
+}
+
+/* A repeat VA may only be cut on a multiple of its period. */
+static bool cut_ok(const struct gvm_va *v, uint64_t at)
+{
+	return !v->repeat || (at - v->va) % v->repeat == 0;
+}
+
+/* The op for one overlapped VA. */
+static int op_for(const struct gvm_va *v, const struct gvm_req *req, struct gvm_op *op)
+{
+	uint64_t ra = req->va, re = req->va + req->size, a = v->va, e = gvm_va_end(v);
+
+	*op = (struct gvm_op){.old = (struct gvm_va *)v, .keep = same_pages(v, req)};
+	op->has_prev = a < ra;
+	op->has_next = e > re;
+	if ((op->has_prev && !cut_ok(v, ra)) || (op->has_next && !cut_ok(v, re)))
+		return -EINVAL;
+	op->type = op->has_prev || op->has_next ? GVM_OP_REMAP : GVM_OP_UNMAP;
+	if (op->has_prev)
+		piece(v, a, ra, &op->prev);
+	if (op->has_next)
+		piece(v, re, e, &op->next);
+	return 0;
+}
+
+static void map_op(const struct gvm_req *req, struct gvm_op *op)
+{
+	*op = (struct gvm_op){.type = GVM_OP_MAP};
+	op->map = (struct gvm_op_piece){
+		.va = req->va,
+		.size = req->size,
+		.obj = req->obj,
+		.offset = req->offset,
+		.repeat = req->repeat,
+		.prot = req->prot,
+	};
+}
+
+/*
+ * Every op of @req, in address order, MAP last. All VAs are examined before
+ * the first callback, so a request that is invalid for one of them (a repeat
+ * VA cut off its period) delivers no op at all.
+ */
+int gvm_sm_ops(struct gvm *vm, const struct gvm_req *req, const struct gvm_op_cb *cb, void *priv)
+{
+	struct gvm_proj_iter it;
+	struct gvm_va *v;
+	struct gvm_op op;
+	int err = gvm_req_check(vm, req);
+
+	for (v = gvm_proj_first(vm, &it, req->va, req->va + req->size); v && !err;
+	     v = gvm_proj_next(vm, &it))
+		err = op_for(v, req, &op);
+	for (v = gvm_proj_first(vm, &it, req->va, req->va + req->size); v && !err;
+	     v = gvm_proj_next(vm, &it)) {
+		op_for(v, req, &op);
+		err = cb->op(priv, &op);
+	}
+	if (err || req->type != GVM_REQ_MAP)
+		return err;
+	map_op(req, &op);
+	return cb->op(priv, &op);
+}
+
+struct op_list {
+	struct gvm *vm;
+	struct gvm_op *head, **tail;
+};
+
+static int list_op(void *priv, const struct gvm_op *op)
+{
+	struct op_list *l = priv;
+	struct gvm_op *copy = gvm_zalloc(l->vm, sizeof(*copy));
+
+	if (!copy)
+		return -ENOMEM;
+	*copy = *op;
+	copy->next_op = NULL;
+	*l->tail = copy;
+	l->tail = &copy->next_op;
+	return 0;
+}
+
+int gvm_sm_ops_list(struct gvm *vm, const struct gvm_req *req, struct gvm_op **out)
+{
+	static const struct gvm_op_cb cb = {.op = list_op};
+	struct op_list l = {.vm = vm, .tail = &l.head};
+	int err = gvm_sm_ops(vm, req, &cb, &l);
+
+	if (err) {
+		gvm_ops_free(vm, l.head);
+		return err;
+	}
+	*out = l.head;
+	return 0;
+}
+
+void gvm_ops_free(struct gvm *vm, struct gvm_op *ops)
+{
+	while (ops) {
+		struct gvm_op *next = ops->next_op;
+
+		gvm_free(vm, ops);
+		ops = next;
+	}
+}

@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Bind transactions (DOC: transactions and locking in gvm.h).
+ *
+ * prepare, per request in order:
+ *   1. split/merge against the projection (gvm_sm.c);
+ *   2. doom the VAs that go, create the VAs that come (into vm->pending);
+ *   3. turn the ops into table ops - unmap what leaves, map what comes, except
+ *      where keep says the pages stay (same object, offset and protections) -
+ *      and reserve each with the backend.
+ * commit: move doomed and created VAs between the trees, apply the table ops.
+ * cleanup: free doomed VAs and drop their references (outside the commit).
+ */
+#include <errno.h>
+
+#include "gvm_internal.h"
+
+/* One request being prepared. */
+struct prep {
+	struct gvm_txn *txn;
+	const struct gvm_req *req;
+	uint64_t mapped_to; /* end of the request already mapped or kept */
+};
+
+static int reserve_bop(struct gvm_txn *txn, const struct pt_op *op)
+{
+	struct gvm *vm = txn->vm;
+	int err = gvm_vec_push(vm, &txn->bops, op, sizeof(*op));
+
+	if (err)
+		return err;
+	err = vm->cfg.backend->reserve(vm->backend, txn->bresv, op);
+	if (err)
+		txn->bops.nr--;
+	return err;
+}
+
+/* Table ops mapping [@s, @e) of the request: one per physically contiguous run. */
+static int map_linear(struct prep *p, uint64_t s, uint64_t e)
+{
+	const struct gvm_req *req = p->req;
+	uint64_t page_mask = (1ull << p->txn->vm->cfg.page_lg2) - 1;
+
+	while (s < e) {
+		uint64_t off = req->offset + (s - req->va), pa, contig, len;
+		int err = req->obj->ops->phys(req->obj, off, &pa, &contig);
+
+		if (err)
+			return err;
+		len = (contig < e - s ? contig : e - s) & ~page_mask;
+		if (!len || (pa & page_mask))
+			return -EINVAL;
+		err = reserve_bop(p->txn, &(struct pt_op){.type = PT_OP_MAP, .va = s, .size = len,
+							  .pa = pa, .prot = req->prot});
+		if (err)
+			return err;
+		s += len;
+	}
+	return 0;
+}
+
+/* A repeat request maps its object range as one pattern: it must be contiguous. */
+static int map_repeat(struct prep *p, uint64_t s, uint64_t e)
+{
+	const struct gvm_req *req = p->req;
+	uint64_t pa, contig;
+	int err = req->obj->ops->phys(req->obj, req->offset, &pa, &contig);
+
+	if (err)
+		return err;
+	if (contig < req->repeat)
+		return -EINVAL;
+	return reserve_bop(p->txn, &(struct pt_op){.type = PT_OP_MAP_REPEAT, .va = s, .size = e - s,
+						  .pa = pa, .period = req->repeat,
+						  .prot = req->prot});
+}
+
+/* Map the request up to @end (what was not kept). */
+static int map_until(struct prep *p, uint64_t end)
+{
+	uint64_t s = p->mapped_to;
+	int err = 0;
+
+	if (p->req->type == GVM_REQ_MAP && s < end)
+		err = p->req->repeat ? map_repeat(p, s, end) : map_linear(p, s, end);
+	p->mapped_to = end > p->mapped_to ? end : p->mapped_to;
+	return err;
+}
+
+/*
+ * The part of @old the request covers leaves the VM: unmap it - unless its
+ * pages stay exactly as they are (keep, and the same protections), in which
+ * case neither the unmap nor the map of that part reaches the tables.
+ */
+static int replace_part(struct prep *p, const struct gvm_op *op)
+{
+	const struct gvm_req *req = p->req;
+	uint64_t s = op->old->va > req->va ? op->old->va : req->va;
+	uint64_t e = gvm_va_end(op->old) < req->va + req->size ? gvm_va_end(op->old)
+								 : req->va + req->size;
+	int err;
+
+	if (op->keep && op->old->prot == req->prot) {
+		err = map_until(p, s);
+		p->mapped_to = e;
+		return err;
+	}
+	return reserve_bop(p->txn, &(struct pt_op){.type = PT_OP_UNMAP, .va = s, .size = e - s});
+}
+
+static int doom(struct gvm_txn *txn, struct gvm_va *va)
+{
+	int err = gvm_vec_push(txn->vm, &txn->doomed, &va, sizeof(va));
+
+	if (!err) {
+		va->state |= GVM_VA_DOOMED;
+		va->doomer = txn;
+	}
+	return err;
+}
+
+static void drop_va(struct gvm *vm, struct gvm_va *va)
+{
+	struct gvm_obj *obj = va->bo->obj;
+
+	gvm_bo_put(vm, va->bo);
+	gvm_va_release(vm, va);
+	if (obj->ops->put)
+		obj->ops->put(obj);
+}
+
+/* A new VA, pending until the commit; it holds a reference on its object. */
+static int create(struct gvm_txn *txn, const struct gvm_op_piece *pc)
+{
+	struct gvm *vm = txn->vm;
+	struct gvm_va *va = gvm_va_alloc(vm);
+
+	if (!va)
+		return -ENOMEM;
+	va->bo = gvm_bo_get(vm, pc->obj);
+	if (!va->bo) {
+		gvm_va_release(vm, va);
+		return -ENOMEM;
+	}
+	if (pc->obj->ops->get)
+		pc->obj->ops->get(pc->obj);
+	if (gvm_vec_push(vm, &txn->created, &va, sizeof(va))) {
+		drop_va(vm, va);
+		return -ENOMEM;
+	}
+	va->va = pc->va;
+	va->size = pc->size;
+	va->offset = pc->offset;
+	va->repeat = pc->repeat;
+	va->prot = pc->prot;
+	va->state = GVM_VA_PENDING;
+	va->creator = txn;
+	gvm_tree_insert(&vm->pending, va);
+	return 0;
+}
+
+static int apply_op(struct prep *p, const struct gvm_op *op)
+{
+	int err;
+
+	if (op->type == GVM_OP_MAP) {
+		err = create(p->txn, &op->map);
+		return err ? err : map_until(p, op->map.va + op->map.size);
+	}
+	err = doom(p->txn, op->old);
+	if (!err && op->has_prev)
+		err = create(p->txn, &op->prev);
+	if (!err && op->has_next)
+		err = create(p->txn, &op->next);
+	return err ? err : replace_part(p, op);
+}
+
+/* The ops of a request are all computed before the first applies. */
+static int collect_op(void *priv, const struct gvm_op *op)
+{
+	struct prep *p = priv;
+	struct gvm *vm = p->txn->vm;
+
+	return gvm_vec_push(vm, &p->txn->scratch, op, sizeof(*op));
+}
+
+static int prepare_req(struct gvm_txn *txn, const struct gvm_req *req)
+{
+	static const struct gvm_op_cb cb = {.op = collect_op};
+	struct prep p = {.txn = txn, .req = req, .mapped_to = req->va};
+	int err;
+
+	txn->scratch.nr = 0;
+	err = gvm_sm_ops(txn->vm, req, &cb, &p);
+	for (unsigned int i = 0; !err && i < txn->scratch.nr; i++)
+		err = apply_op(&p, &((struct gvm_op *)txn->scratch.v)[i]);
+	return err;
+}
+
+/* Undo everything a prepared transaction did, newest change first. */
+static void undo(struct gvm_txn *txn)
+{
+	struct gvm *vm = txn->vm;
+	struct gvm_va **created = txn->created.v, **doomed = txn->doomed.v;
+
+	for (unsigned int i = txn->doomed.nr; i--;) {
+		doomed[i]->state &= ~GVM_VA_DOOMED;
+		doomed[i]->doomer = NULL;
+	}
+	for (unsigned int i = txn->created.nr; i--;) {
+		gvm_tree_erase(&vm->pending, created[i]);
+		drop_va(vm, created[i]);
+	}
+	txn->created.nr = txn->doomed.nr = 0;
+}
+
+static void txn_free(struct gvm_txn *txn)
+{
+	struct gvm *vm = txn->vm;
+
+	vm->cfg.backend->unreserve(vm->backend, txn->bresv);
+	gvm_vec_free(vm, &txn->created);
+	gvm_vec_free(vm, &txn->doomed);
+	gvm_vec_free(vm, &txn->bops);
+	gvm_vec_free(vm, &txn->scratch);
+	gvm_free(vm, txn->bresv);
+	gvm_free(vm, txn);
+}
+
+static void enqueue(struct gvm *vm, struct gvm_txn *txn)
+{
+	if (vm->queue_tail)
+		vm->queue_tail->qnext = txn;
+	else
+		vm->queue = txn;
+	vm->queue_tail = txn;
+}
+
+static struct gvm_txn *txn_new(struct gvm *vm)
+{
+	struct gvm_txn *txn = gvm_zalloc(vm, sizeof(*txn));
+	size_t bytes = vm->cfg.backend->resv_size;
+
+	if (!txn)
+		return NULL;
+	txn->vm = vm;
+	txn->bresv = gvm_zalloc(vm, bytes ? bytes : 1);
+	if (!txn->bresv) {
+		gvm_free(vm, txn);
+		return NULL;
+	}
+	return txn;
+}
+
+int gvm_bind_prepare(struct gvm *vm, const struct gvm_req *reqs, unsigned int n,
+		     struct gvm_txn **out, unsigned int *failed)
+{
+	struct gvm_txn *txn;
+	unsigned int i = 0;
+	int err = n ? 0 : -EINVAL;
+
+	txn = err ? NULL : txn_new(vm);
+	if (!err && !txn)
+		err = -ENOMEM;
+	for (; !err && i < n; i++)
+		err = prepare_req(txn, &reqs[i]);
+	if (err) {
+		if (failed)
+			*failed = i ? i - 1 : 0;
+		if (txn) {
+			undo(txn);
+			txn_free(txn);
+		}
+		return err;
+	}
+	gvm_vec_free(vm, &txn->scratch);
+	enqueue(vm, txn);
+	*out = txn;
+	return 0;
+}
+
+/* Doomed VAs leave their tree (pending only if this transaction made them). */
+static void commit_doomed(struct gvm_txn *txn)
+{
+	struct gvm *vm = txn->vm;
+	struct gvm_va **doomed = txn->doomed.v;
+
+	for (unsigned int i = 0; i < txn->doomed.nr; i++) {
+		struct gvm_va *va = doomed[i];
+
+		if (va->state & GVM_VA_PENDING) {
+			gvm_tree_erase(&vm->pending, va);
+		} else {
+			gvm_tree_erase(&vm->committed, va);
+			gvm_list_del(&va->bo_link);
+			vm->nr_vas--;
+		}
+	}
+}
+
+/* Created VAs that survive the transaction become committed. */
+static void commit_created(struct gvm_txn *txn)
+{
+	struct gvm *vm = txn->vm;
+	struct gvm_va **created = txn->created.v;
+
+	for (unsigned int i = 0; i < txn->created.nr; i++) {
+		struct gvm_va *va = created[i];
+
+		if (va->doomer == txn)
+			continue;
+		gvm_tree_erase(&vm->pending, va);
+		va->state &= ~GVM_VA_PENDING;
+		va->creator = NULL;
+		gvm_tree_insert(&vm->committed, va);
+		gvm_list_add(&va->bo->vas, &va->bo_link);
+		vm->nr_vas++;
+	}
+}
+
+static void commit_tables(struct gvm_txn *txn)
+{
+	const struct gvm_backend_ops *b = txn->vm->cfg.backend;
+	const struct pt_op *ops = txn->bops.v;
+	void *priv = txn->vm->backend;
+
+	b->commit_begin(priv, txn->bresv);
+	for (unsigned int i = 0; i < txn->bops.nr; i++)
+		b->commit(priv, txn->bresv, &ops[i]);
+	b->commit_end(priv, txn->bresv);
+}
+
+void gvm_bind_commit(struct gvm_txn *txn)
+{
+	struct gvm *vm = txn->vm;
+
+	assert(txn == vm->queue && txn->state == GVM_TXN_PREPARED &&
+	       "transactions commit in the order they were prepared");
+	pt_signalling_begin();
+	commit_doomed(txn);
+	commit_created(txn);
+	commit_tables(txn);
+	vm->queue = txn->qnext;
+	if (!vm->queue)
+		vm->queue_tail = NULL;
+	txn->qnext = NULL;
+	txn->state = GVM_TXN_COMMITTED;
+	pt_signalling_end();
+}
+
+/* Remove the newest prepared transaction from the queue. */
+static void dequeue_newest(struct gvm *vm, struct gvm_txn *txn)
+{
+	struct gvm_txn **pp = &vm->queue, *prev = NULL;
+
+	assert(txn == vm->queue_tail && "only the newest transaction may be given up");
+	while (*pp != txn) {
+		prev = *pp;
+		pp = &(*pp)->qnext;
+	}
+	*pp = NULL;
+	vm->queue_tail = prev;
+}
+
+void gvm_bind_cleanup(struct gvm_txn *txn)
+{
+	struct gvm *vm = txn->vm;
+	struct gvm_va **doomed = txn->doomed.v;
+
+	if (txn->state == GVM_TXN_PREPARED) {
+		dequeue_newest(vm, txn);
+		undo(txn);
+	}
+	for (unsigned int i = 0; i < txn->doomed.nr; i++)
+		drop_va(vm, doomed[i]);
+	txn_free(txn);
+}
+
+int gvm_bind(struct gvm *vm, const struct gvm_req *reqs, unsigned int n, unsigned int *failed)
+{
+	struct gvm_txn *txn;
+	int err = gvm_bind_prepare(vm, reqs, n, &txn, failed);
+
+	if (err)
+		return err;
+	gvm_bind_commit(txn);
+	gvm_bind_cleanup(txn);
+	return 0;
+}
+
+#define UNMAP_BATCH 32
+
+/*
+ * Unmap every VA, in arrays of up to UNMAP_BATCH requests, each a run of
+ * adjacent VAs (a request may not cover a kernel-reserved range, and a run of
+ * VAs never does).
+ */
+int gvm_unmap_all(struct gvm *vm)
+{
+	struct gvm_req reqs[UNMAP_BATCH];
+
+	while (vm->nr_vas) {
+		unsigned int n = 0;
+		int err;
+
+		for (struct gvm_va *va = gvm_va_first(vm, vm->cfg.start, vm->cfg.end);
+		     va && (n < UNMAP_BATCH || reqs[n - 1].va + reqs[n - 1].size == va->va);
+		     va = gvm_va_next(vm, va, vm->cfg.end)) {
+			if (n && reqs[n - 1].va + reqs[n - 1].size == va->va)
+				reqs[n - 1].size += va->size;
+			else
+				reqs[n++] = (struct gvm_req){.type = GVM_REQ_UNMAP, .va = va->va,
+							     .size = va->size};
+		}
+		err = gvm_bind(vm, reqs, n, NULL);
+		if (err)
+			return err;
+	}
+	return 0;
+}

@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gpuvm VA manager: which GPU VA ranges map which object pages, split and
+ * merged as drm_gpuvm does, applied to page tables by all-or-nothing bind
+ * transactions.
+ *
+ * DOC: concepts
+ *
+ * - A VM (struct gvm) manages VAs in [start, end) minus kernel-reserved
+ *   ranges, over an address-space backend: paging (pgtable) or identity.
+ * - An object (struct gvm_obj, embedded in the driver's BO) provides the
+ *   physical pages behind its offsets.
+ * - A VA (struct gvm_va) maps [va, va + size) to object offsets from @offset;
+ *   a repeat VA maps the object range [offset, offset + repeat) again and
+ *   again. A VM-object link (struct gvm_bo) lists the VAs of one object in one
+ *   VM.
+ * - A request (struct gvm_req) maps or unmaps a range. Against the VAs it
+ *   overlaps it yields split/merge ops (struct gvm_op): UNMAPs, at most two
+ *   REMAPs, and one MAP for a map request.
+ *
+ * DOC: transactions and locking
+ *
+ * gvm_bind_prepare() takes a whole array of requests: it validates each,
+ * computes its ops against the state the earlier requests (and every earlier
+ * prepared transaction) leave, allocates every object the commit needs and
+ * reserves exactly the table pages (pt_reserve()). gvm_bind_commit() applies
+ * the array to the VA tree and the tables without allocating and cannot fail;
+ * gvm_bind_cleanup() releases what the commit removed, after the flush.
+ *
+ * One writer per VM: prepare, commit, cleanup and the lookups are serialized by
+ * the caller. Transactions queue: one may be prepared while earlier ones wait
+ * for their commit (async bind queues); commits run in prepare order, and only
+ * the newest prepared transaction may be cleaned up without committing.
+ * Page-table walkers (the MMU, pt_walk()) are lock-free against commits. Lookups
+ * (gvm_va_find() ...) see committed VAs only.
+ */
+#ifndef GPUVM_GVM_H
+#define GPUVM_GVM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <gpuvm/pt.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct gvm;
+struct gvm_obj;
+struct gvm_txn;
+
+/* A doubly linked list head or node (private to gvm). */
+struct gvm_list {
+	struct gvm_list *next, *prev;
+};
+
+/* A red-black tree node (private to gvm; vm/gvm_rbtree.h documents and operates on it). */
+struct gvm_rb_node {
+	uintptr_t parent_color;
+	struct gvm_rb_node *left, *right;
+};
+
+/**
+ * struct gvm_obj_ops - what gvm asks of an object.
+ * @phys: mandatory. The physical address of byte @offset and how many bytes
+ *	from there are physically contiguous (at least one page). Return 0 or a
+ *	negative errno.
+ * @get: optional. Take a reference: each VA of the object holds one.
+ * @put: optional. Drop it; never called inside a commit.
+ */
+struct gvm_obj_ops {
+	int (*phys)(struct gvm_obj *obj, uint64_t offset, uint64_t *pa, uint64_t *contig);
+	void (*get)(struct gvm_obj *obj);
+	void (*put)(struct gvm_obj *obj);
+};
+
+/**
+ * struct gvm_obj - an object VAs map (embed it in the driver's BO).
+ * @ops: see struct gvm_obj_ops.
+ * @size: bytes, a multiple of the page size.
+ * @lock: protects @links (VMs on different threads share objects).
+ * @links: private: the struct gvm_bo of each VM mapping the object.
+ */
+struct gvm_obj {
+	const struct gvm_obj_ops *ops;
+	uint64_t size;
+	pthread_mutex_t lock;
+	struct gvm_list links;
+};
+
+/**
+ * gvm_obj_init() - initialize an embedded object.
+ * @obj: the object.
+ * @ops: its ops (@phys mandatory).
+ * @size: its size.
+ *
+ * Return: 0, -EINVAL for missing ops or a size of 0.
+ */
+int gvm_obj_init(struct gvm_obj *obj, const struct gvm_obj_ops *ops, uint64_t size);
+
+/**
+ * gvm_obj_fini() - tear down an object no VA maps any more.
+ * @obj: the object.
+ */
+void gvm_obj_fini(struct gvm_obj *obj);
+
+/**
+ * struct gvm_bo - the VAs of one object in one VM.
+ * @vm: the VM.
+ * @obj: the object.
+ * @vas: its committed VAs (struct gvm_va.bo_link), in no particular order.
+ * @obj_link/@users: private.
+ */
+struct gvm_bo {
+	struct gvm *vm;
+	struct gvm_obj *obj;
+	struct gvm_list vas;
+	struct gvm_list obj_link;
+	unsigned int users;
+};
+
+/**
+ * struct gvm_va - one mapping.
+ * @va: first byte.
+ * @size: bytes.
+ * @bo: its object's link to the VM.
+ * @offset: object offset mapped at @va.
+ * @repeat: 0, or the length of the object range [offset, offset + repeat)
+ *	that the VA maps again and again (@size is a multiple of it).
+ * @prot: PT_PROT_* bits.
+ * @node/@bo_link/@state/@creator/@doomer: private.
+ */
+struct gvm_va {
+	struct gvm_rb_node node;
+	uint64_t va;
+	uint64_t size;
+	struct gvm_bo *bo;
+	uint64_t offset;
+	uint64_t repeat;
+	uint32_t prot;
+	uint32_t state;
+	struct gvm_list bo_link;
+	struct gvm_txn *creator, *doomer;
+};
+
+/**
+ * struct gvm_range - a VA range [start, end).
+ */
+struct gvm_range {
+	uint64_t start, end;
+};
+
+/**
+ * struct gvm_backend_ops - an address-space backend: how requests reach the
+ * hardware. Every member is mandatory.
+ * @name: for messages.
+ * @create: make the backend's state for a VM from @cfg (the backend's own
+ *	configuration type); Return 0, -EINVAL, -ENOMEM.
+ * @destroy: free it (no VA left, no transaction outstanding).
+ * @attach: the device gives the VM an address-space slot; the backend may
+ *	need to program it. Return 0 or a negative errno.
+ * @detach: the slot is taken back.
+ * @resv_size: bytes of per-transaction state the backend needs.
+ * @reserve: check one table op of a transaction and reserve what its commit
+ *	needs. Return 0, -EINVAL (the backend cannot map it), -EEXIST, -ENOMEM.
+ * @commit_begin/@commit/@commit_end: apply the reserved ops in order; cannot
+ *	fail, never allocate.
+ * @unreserve: release the transaction's state (after commit_end, or to give
+ *	up the newest transaction).
+ */
+struct gvm_backend_ops {
+	const char *name;
+	int (*create)(const void *cfg, void **priv);
+	void (*destroy)(void *priv);
+	int (*attach)(void *priv, unsigned int slot);
+	void (*detach)(void *priv);
+	size_t resv_size;
+	int (*reserve)(void *priv, void *resv, const struct pt_op *op);
+	void (*commit_begin)(void *priv, void *resv);
+	void (*commit)(void *priv, void *resv, const struct pt_op *op);
+	void (*commit_end)(void *priv, void *resv);
+	void (*unreserve)(void *priv, void *resv);
+};
+
+/*
+ * The paging backend: page tables built by pgtable. Its configuration is a
+ * struct pt_cfg (the driver's allocator and flush ops).
+ */
+extern const struct gvm_backend_ops gvm_backend_paging;
+/*
+ * The identity backend, for devices without translation: VA == PA, no tables.
+ * Its configuration is ignored (NULL). A map whose object pages are not at
+ * PA == VA is -EINVAL; repeat VAs cannot be expressed and are -EINVAL.
+ */
+extern const struct gvm_backend_ops gvm_backend_identity;
+
+/**
+ * struct gvm_cfg - a VM.
+ * @start/@end: VA range managed, page aligned.
+ * @page_lg2: page size of requests (12 for 4K).
+ * @reserved/@nr_reserved: kernel-reserved ranges inside [start, end): requests
+ *	touching them are -EINVAL (gvm_kva allocates there).
+ * @backend/@backend_cfg: mandatory backend and its configuration.
+ * @host/@host_ctx: optional memory for VAs and bookkeeping (default
+ *	calloc/free); tests inject failures through it.
+ */
+struct gvm_cfg {
+	uint64_t start, end;
+	unsigned int page_lg2;
+	const struct gvm_range *reserved;
+	unsigned int nr_reserved;
+	const struct gvm_backend_ops *backend;
+	const void *backend_cfg;
+	const struct pt_host_ops *host;
+	void *host_ctx;
+};
+
+/**
+ * gvm_create() - create a VM.
+ * @cfg: configuration (copied, with the reserved ranges).
+ * @out: the VM.
+ *
+ * Return: 0; -EINVAL for a bad range, overlapping or outside reserved ranges,
+ * a missing backend op; the backend's create errors; -ENOMEM.
+ */
+int gvm_create(const struct gvm_cfg *cfg, struct gvm **out);
+
+/**
+ * gvm_destroy() - destroy a VM: unmaps every VA (a transaction that cannot
+ * fail: the teardown reservation is taken here) and frees the backend.
+ * @vm: the VM, or NULL. No transaction may be outstanding.
+ *
+ * Return: 0, or -ENOMEM when the teardown could not be reserved (the VM is
+ * left intact).
+ */
+int gvm_destroy(struct gvm *vm);
+
+/**
+ * gvm_attach() / gvm_detach() - the device gives or takes back an address
+ * space slot; forwarded to the backend.
+ */
+int gvm_attach(struct gvm *vm, unsigned int slot);
+void gvm_detach(struct gvm *vm);
+
+/**
+ * gvm_get_pt() - the page table of a paging-backend VM, NULL otherwise.
+ * @vm: the VM.
+ */
+struct pt *gvm_get_pt(struct gvm *vm);
+
+/* Lookups: committed VAs only. */
+
+/** gvm_va_find() - the VA containing @addr, or NULL. */
+struct gvm_va *gvm_va_find(struct gvm *vm, uint64_t addr);
+/** gvm_va_first() - the first VA overlapping [@start, @end), or NULL. */
+struct gvm_va *gvm_va_first(struct gvm *vm, uint64_t start, uint64_t end);
+/** gvm_va_next() - the VA after @va overlapping [.., @end), or NULL. */
+struct gvm_va *gvm_va_next(struct gvm *vm, struct gvm_va *va, uint64_t end);
+/** gvm_bo_find() - the link of @obj to @vm, or NULL (then no VA maps it). */
+struct gvm_bo *gvm_bo_find(struct gvm *vm, struct gvm_obj *obj);
+
+/**
+ * enum gvm_req_type - what a request does.
+ * @GVM_REQ_MAP: map [va, va + size) to @obj from @offset.
+ * @GVM_REQ_UNMAP: unmap whatever is in [va, va + size).
+ */
+enum gvm_req_type {
+	GVM_REQ_MAP = 1,
+	GVM_REQ_UNMAP,
+};
+
+/**
+ * struct gvm_req - a bind request.
+ * @type: see enum gvm_req_type.
+ * @va/@size: the range, page aligned, non-empty.
+ * @obj: MAP: the object.
+ * @offset: MAP: object offset mapped at @va, page aligned.
+ * @repeat: MAP: 0, or the object range length repeated (page aligned,
+ *	divides @size; the range must be physically contiguous).
+ * @prot: MAP: PT_PROT_* bits.
+ */
+struct gvm_req {
+	enum gvm_req_type type;
+	uint64_t va, size;
+	struct gvm_obj *obj;
+	uint64_t offset;
+	uint64_t repeat;
+	uint32_t prot;
+};
+
+/**
+ * enum gvm_op_type - a split/merge step (drm_gpuvm's vocabulary).
+ * @GVM_OP_MAP: map a new VA.
+ * @GVM_OP_REMAP: an existing VA is cut: it goes, and the pieces @prev/@next
+ *	that lie outside the request stay (with their pages).
+ * @GVM_OP_UNMAP: an existing VA goes.
+ */
+enum gvm_op_type {
+	GVM_OP_MAP = 1,
+	GVM_OP_REMAP,
+	GVM_OP_UNMAP,
+};
+
+/**
+ * struct gvm_op_piece - a VA an op creates: a MAP's new VA, a REMAP's piece.
+ */
+struct gvm_op_piece {
+	uint64_t va, size;
+	struct gvm_obj *obj;
+	uint64_t offset, repeat;
+	uint32_t prot;
+};
+
+/**
+ * struct gvm_op - one step.
+ * @type: see enum gvm_op_type.
+ * @old: UNMAP/REMAP: the VA that goes.
+ * @keep: UNMAP/REMAP: the part of @old inside the request stays mapped to the
+ *	same pages (same object, same offset for the same address); the pages
+ *	need not be torn down (drm_gpuvm's keep).
+ * @has_prev/@prev, @has_next/@next: REMAP: the pieces that stay.
+ * @map: MAP: the new VA.
+ * @next_op: next op in a list.
+ */
+struct gvm_op {
+	enum gvm_op_type type;
+	struct gvm_va *old;
+	bool keep;
+	bool has_prev, has_next;
+	struct gvm_op_piece prev, next;
+	struct gvm_op_piece map;
+	struct gvm_op *next_op;
+};
+
+/**
+ * struct gvm_op_cb - callbacks receiving the ops of a request, in order.
+ * Each returns 0 to go on or a negative errno to stop.
+ */
+struct gvm_op_cb {
+	int (*op)(void *priv, const struct gvm_op *op);
+};
+
+/**
+ * gvm_sm_ops() - split/merge a request against the VM's projected state
+ * (committed VAs, with every prepared transaction applied).
+ * @vm: the VM.
+ * @req: the request.
+ * @cb: receives each op.
+ * @priv: for @cb.
+ *
+ * Return: 0; -EINVAL for a bad request (range outside the VM, touching a
+ * reserved range, bad object range, a repeat VA cut off its period); a
+ * callback's error.
+ */
+int gvm_sm_ops(struct gvm *vm, const struct gvm_req *req, const struct gvm_op_cb *cb,
+	       void *priv);
+
+/**
+ * gvm_sm_ops_list() - the same ops as a list (free with gvm_ops_free()).
+ * @vm: the VM.
+ * @req: the request.
+ * @out: first op, NULL when there is none.
+ *
+ * Return: as gvm_sm_ops(); -ENOMEM.
+ */
+int gvm_sm_ops_list(struct gvm *vm, const struct gvm_req *req, struct gvm_op **out);
+void gvm_ops_free(struct gvm *vm, struct gvm_op *ops);
+
+/**
+ * gvm_bind_prepare() - prepare an array of requests as one transaction.
+ * @vm: the VM.
+ * @reqs: the requests, applied in order.
+ * @n: how many (at least one).
+ * @out: the transaction.
+ * @failed: index of the request that failed, when the call fails.
+ *
+ * Context: may allocate; one writer per VM.
+ * Return: 0; -EINVAL (bad request), -EEXIST (the backend found a live
+ * mapping: a VM state inconsistent with its tables), -ENOMEM, -EBUSY (a
+ * transaction is being committed). On failure the VM, its tables and the
+ * allocator are exactly as before.
+ */
+int gvm_bind_prepare(struct gvm *vm, const struct gvm_req *reqs, unsigned int n,
+		     struct gvm_txn **out, unsigned int *failed);
+
+/**
+ * gvm_bind_commit() - apply a prepared transaction (the oldest outstanding).
+ * @txn: the transaction.
+ *
+ * Applies every request to the VA tree and the tables, gathers the flushes of
+ * the whole array and issues one per coalesced range.
+ * Context: never allocates, cannot fail (a fence-signalling section).
+ */
+void gvm_bind_commit(struct gvm_txn *txn);
+
+/**
+ * gvm_bind_cleanup() - release a transaction.
+ * @txn: a committed transaction, or the newest prepared one (given up: its
+ *	prepare is undone).
+ *
+ * Frees the VAs the commit removed, drops their object references, returns
+ * unused table pages and frees unlinked tables (after their flush).
+ */
+void gvm_bind_cleanup(struct gvm_txn *txn);
+
+/**
+ * gvm_bind() - prepare, commit and clean up an array at once.
+ * Return: as gvm_bind_prepare().
+ */
+int gvm_bind(struct gvm *vm, const struct gvm_req *reqs, unsigned int n, unsigned int *failed);
+
+/**
+ * struct gvm_stats - what a VM holds.
+ * @vas: committed VAs.
+ * @bos: object links.
+ * @va_bytes: bytes of memory holding VA objects (slabs included).
+ * @bytes_per_va: struct gvm_va's size.
+ */
+struct gvm_stats {
+	uint64_t vas;
+	uint64_t bos;
+	uint64_t va_bytes;
+	size_t bytes_per_va;
+};
+
+void gvm_get_stats(struct gvm *vm, struct gvm_stats *st);
+
+/**
+ * gvm_validate() - check every invariant: tree order and balance, VAs
+ * disjoint and inside the VM, object links consistent, counters.
+ * @vm: the VM.
+ * @report: where to describe the first problem, or NULL.
+ *
+ * Return: 0, -EUCLEAN, -ENOMEM.
+ */
+int gvm_validate(struct gvm *vm, FILE *report);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GPUVM_GVM_H */
