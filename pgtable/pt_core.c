@@ -482,6 +482,8 @@ void pt_destroy(struct pt *pt)
 	pt_gather_flush(pt, &g);
 	pt_gather_release(pt, &g);
 	pt_proj_free(pt);
+	if (pt->spare_priv)
+		pt_resv_priv_destroy(pt, pt->spare_priv);
 	cfg = pt->cfg;
 	pt_host_free(&cfg, pt);
 }

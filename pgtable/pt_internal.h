@@ -53,6 +53,7 @@ struct pt_table {
 	uint32_t live;		/* valid entries among items */
 	uint32_t refs;		/* parent items pointing here */
 	uint32_t pins;		/* reservations relying on this table staying */
+	uint64_t kept_va;	/* a VA under it while it stays linked empty for its pins */
 	uint8_t level;
 	bool orphan;		/* unlinked while pinned: freed when the last pin drops */
 	struct pt_link child[]; /* above the leaf level only */
@@ -143,6 +144,7 @@ struct pt {
 	struct pt_resv_priv *queue;	  /* outstanding reservations, oldest first */
 	struct pt_resv_priv *queue_tail;
 	unsigned int resv_alive;	  /* reservations not released yet */
+	struct pt_resv_priv *spare_priv;  /* a released one, kept for reuse */
 };
 
 const struct pt_fmt *pt_fmt_find(enum pt_format fmt);
@@ -375,6 +377,7 @@ void pt_map_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
 void pt_unmap_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g, uint64_t va,
 		     uint64_t size, uint64_t *unmapped);
 int pt_apply_op(struct pt *pt, const struct pt_op *op, uint64_t *unmapped);
+void pt_resv_priv_destroy(struct pt *pt, struct pt_resv_priv *p);
 int pt_check_map_args(const struct pt *pt, uint64_t va, uint64_t size, uint64_t pa,
 		      uint64_t pa_len, uint32_t prot);
 

@@ -31,6 +31,7 @@ struct pt_resv_priv {
 	struct pt_resv_priv *qnext;
 	enum resv_state state;
 	bool queued;
+	bool was_spare; /* taken from pt->spare_priv */
 	struct pt_stock stock;
 	struct pt_op *ops;
 	unsigned int nr_ops, cap_ops, next_op;
@@ -62,25 +63,46 @@ void pt_resv_init(struct pt_resv *resv)
 	memset(resv, 0, sizeof(*resv));
 }
 
-/* Grow @*arr (of @size-byte elements) to hold @want; all or nothing. */
-static int grow(struct pt *pt, void **arr, unsigned int *cap, unsigned int want, size_t size)
-{
-	unsigned int n = *cap ? *cap : 4;
+/*
+ * An array that may have to grow: the bigger copy is made first and swapped in
+ * only when everything else succeeded, so a failure leaves the old one.
+ */
+struct grown {
+	void **arr;
+	unsigned int *cap;
 	void *bigger;
+	unsigned int new_cap;
+};
 
-	if (want <= *cap)
+static int grow_prepare(struct pt *pt, struct grown *g, unsigned int want, size_t size)
+{
+	unsigned int n = *g->cap ? *g->cap : 4;
+
+	g->bigger = NULL;
+	if (want <= *g->cap)
 		return 0;
 	while (n < want)
 		n *= 2;
-	bigger = pt_host_zalloc(&pt->cfg, (size_t)n * size);
-	if (!bigger)
+	g->bigger = pt_host_zalloc(&pt->cfg, (size_t)n * size);
+	if (!g->bigger)
 		return -ENOMEM;
-	if (*cap)
-		memcpy(bigger, *arr, (size_t)*cap * size);
-	pt_host_free(&pt->cfg, *arr);
-	*arr = bigger;
-	*cap = n;
+	if (*g->cap)
+		memcpy(g->bigger, *g->arr, (size_t)*g->cap * size);
+	g->new_cap = n;
 	return 0;
+}
+
+static void grow_finish(struct pt *pt, struct grown *g, bool ok)
+{
+	if (!g->bigger)
+		return;
+	if (!ok) {
+		pt_host_free(&pt->cfg, g->bigger);
+		return;
+	}
+	pt_host_free(&pt->cfg, *g->arr);
+	*g->arr = g->bigger;
+	*g->cap = g->new_cap;
 }
 
 static int check_op(const struct pt *pt, const struct pt_op *op)
@@ -154,24 +176,59 @@ static unsigned int sum(const unsigned int need[PT_MAX_LEVELS])
 static int take(struct pt *pt, struct pt_resv_priv *p, unsigned int pins,
 		const unsigned int need[PT_MAX_LEVELS])
 {
-	int err = grow(pt, (void **)&p->ops, &p->cap_ops, p->nr_ops + 1, sizeof(*p->ops));
+	struct grown ops = {(void **)&p->ops, &p->cap_ops}, pn = {(void **)&p->pins, &p->cap_pins};
+	int err = grow_prepare(pt, &ops, p->nr_ops + 1, sizeof(*p->ops));
 
+	pn.bigger = NULL;
 	if (!err)
-		err = grow(pt, (void **)&p->pins, &p->cap_pins, p->nr_pins + pins, sizeof(*p->pins));
+		err = grow_prepare(pt, &pn, p->nr_pins + pins, sizeof(*p->pins));
 	if (!err)
 		err = pt_stock_fill(pt, &p->stock, need);
+	grow_finish(pt, &ops, !err);
+	grow_finish(pt, &pn, !err);
 	return err;
 }
 
-static void priv_free(struct pt *pt, struct pt_resv *resv)
+void pt_resv_priv_destroy(struct pt *pt, struct pt_resv_priv *p)
 {
-	struct pt_resv_priv *p = resv->priv;
-
 	pt_host_free(&pt->cfg, p->ops);
 	pt_host_free(&pt->cfg, p->pins);
 	pt_host_free(&pt->cfg, p);
+}
+
+static struct pt_resv_priv *priv_new(struct pt *pt)
+{
+	struct pt_resv_priv *p = pt->spare_priv;
+
+	if (p) {
+		pt->spare_priv = NULL;
+		p->was_spare = true;
+		return p;
+	}
+	return pt_host_zalloc(&pt->cfg, sizeof(*p));
+}
+
+/*
+ * A released reservation's record becomes the table's spare, arrays and all,
+ * so that one-op calls do not allocate bookkeeping each time. A failed
+ * pt_reserve() puts back the spare it took: memory is exactly as before.
+ */
+static void priv_free(struct pt *pt, struct pt_resv *resv, bool failed)
+{
+	struct pt_resv_priv *p = resv->priv;
+
 	pt_resv_init(resv);
 	pt->resv_alive--;
+	if (pt->spare_priv || (failed && !p->was_spare)) {
+		pt_resv_priv_destroy(pt, p);
+		return;
+	}
+	assert(!sum(p->stock.count) && !p->gather.to_free);
+	p->nr_ops = p->next_op = p->nr_pins = 0;
+	p->state = RESV_OPEN;
+	p->queued = false;
+	p->qnext = NULL;
+	pt->spare_priv = p;
 }
 
 /* Record @op as reserved, and pin what its simulation relied on. */
@@ -188,7 +245,7 @@ static int check_resv(const struct pt *pt, const struct pt_resv_priv *p)
 {
 	if (p && (p->state != RESV_OPEN || (p->queued && p != pt->queue_tail)))
 		return -EBUSY; /* committed, or not the newest */
-	if (!p && pt->queue && pt->queue->state != RESV_OPEN)
+	if (pt->queue && pt->queue->state != RESV_OPEN)
 		return -EBUSY; /* no reserving in the middle of a commit */
 	return 0;
 }
@@ -212,7 +269,7 @@ int pt_reserve(struct pt *pt, const struct pt_op *op, struct pt_resv *resv)
 	if (!err)
 		err = pt_proj_run(pj, op, &sim);
 	if (!err && !p) {
-		p = pt_host_zalloc(&pt->cfg, sizeof(*p));
+		p = priv_new(pt);
 		err = p ? 0 : -ENOMEM;
 		if (p) {
 			resv->priv = p;
@@ -224,7 +281,7 @@ int pt_reserve(struct pt *pt, const struct pt_op *op, struct pt_resv *resv)
 	if (err) {
 		pt_proj_abandon(pt, mark);
 		if (p && !p->nr_ops)
-			priv_free(pt, resv);
+			priv_free(pt, resv, true);
 		return err;
 	}
 	record(p, op, &sim);
@@ -306,8 +363,12 @@ static void prune(struct pt *pt, struct pt_gather *g, struct pt_table *t, uint64
 		pt_sync_items(pt, parent, idx, idx + 1);
 		pt_put_subtree(pt, g, t);
 		pt_gather_range(g, item_va, item_va + pt_size(pt, parent->level), false);
-		if (parent == pt->root || parent->live || parent->pins)
+		if (parent == pt->root || parent->live)
 			return;
+		if (parent->pins) {
+			parent->kept_va = va;
+			return;
+		}
 		t = parent;
 		parent = find_parent(pt, t, va, &idx);
 	}
@@ -325,7 +386,7 @@ static void unpin(struct pt *pt, struct pt_resv_priv *p, struct pt_gather *g)
 		if (t->orphan)
 			pt_gather_free(g, t);
 		else if (!t->live)
-			prune(pt, g, t, p->pins[i].va);
+			prune(pt, g, t, t->kept_va);
 	}
 	p->nr_pins = 0;
 }
@@ -363,7 +424,7 @@ void pt_unreserve(struct pt *pt, struct pt_resv *resv)
 	}
 	pt_gather_release(pt, &p->gather);
 	pt_stock_drain(pt, &p->stock);
-	priv_free(pt, resv);
+	priv_free(pt, resv, false);
 }
 
 /* pt_map(), pt_unmap(), pt_map_repeat(): a reservation of one op, committed at once. */

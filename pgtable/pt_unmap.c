@@ -138,6 +138,13 @@ static bool cut_item(struct unmap_op *op, struct pt_table *t, unsigned int idx, 
 	}
 	w = pt_writable_child(pt, op->stock, op->g, t, idx, item_va);
 	unmap_commit(op, w, t->level + 1, va, end, false);
+	/*
+	 * Kept for its pins: pt_commit_end() unlinks it from here. Only here:
+	 * w is private now, but a reservation may have pinned it through
+	 * another VA while it was shared.
+	 */
+	if (w->pins && !w->live)
+		w->kept_va = item_va;
 	if (w->live || w->pins)
 		return w != child;
 	pt_unlink_item(pt, t, idx);

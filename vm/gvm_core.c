@@ -78,7 +78,7 @@ struct gvm_va *gvm_va_alloc(struct gvm *vm)
 			gvm_va_release(vm, &slab->vas[i]);
 		va = vm->free_vas;
 	}
-	vm->free_vas = (struct gvm_va *)va->node.left;
+	vm->free_vas = (struct gvm_va *)va->creator;
 	memset(va, 0, sizeof(*va));
 	return va;
 }
@@ -86,7 +86,7 @@ struct gvm_va *gvm_va_alloc(struct gvm *vm)
 /* Back to the slab free list (slabs are freed with the VM). */
 void gvm_va_release(struct gvm *vm, struct gvm_va *va)
 {
-	va->node.left = (struct gvm_rb_node *)vm->free_vas;
+	va->creator = (struct gvm_txn *)vm->free_vas;
 	vm->free_vas = va;
 }
 
@@ -155,55 +155,104 @@ void gvm_obj_fini(struct gvm_obj *obj)
 	pthread_mutex_destroy(&obj->lock);
 }
 
-/* Trees are keyed by the VA's start; projected VAs in one tree never overlap. */
-void gvm_tree_insert(struct gvm_rb_root *root, struct gvm_va *va)
+static struct gvm_bt_key key_of(const struct gvm_va *va)
 {
-	struct gvm_rb_node **link = &root->node, *parent = NULL;
-
-	while (*link) {
-		parent = *link;
-		link = va->va < gvm_va_of(parent)->va ? &parent->left : &parent->right;
-	}
-	gvm_rb_link_node(&va->node, parent, link);
-	gvm_rb_insert_color(&va->node, root);
+	return (struct gvm_bt_key){.start = va->va, .tie = (uintptr_t)va};
 }
 
-void gvm_tree_erase(struct gvm_rb_root *root, struct gvm_va *va)
+static void *bt_zalloc(void *ctx, size_t size)
 {
-	gvm_rb_erase(&va->node, root);
+	return gvm_zalloc(ctx, size);
 }
 
-/* The first VA (doomed or not) that ends after @start. */
-struct gvm_va *gvm_tree_first_overlap(const struct gvm_rb_root *root, uint64_t start)
+static void bt_free(void *ctx, void *ptr)
 {
-	struct gvm_rb_node *n = root->node, *best = NULL;
+	gvm_free(ctx, ptr);
+}
+
+static struct gvm_bt_alloc bt_alloc(struct gvm *vm)
+{
+	return (struct gvm_bt_alloc){.zalloc = bt_zalloc, .free = bt_free, .ctx = vm};
+}
+
+/* Spare nodes for @inserts more insertions (prepare time). 0 or -ENOMEM. */
+int gvm_tree_promise(struct gvm *vm, struct gvm_tree *t, unsigned int inserts)
+{
+	struct gvm_bt_alloc a = bt_alloc(vm);
+	int err = gvm_bt_reserve(&t->bt, t->promised + inserts, &a);
+
+	if (!err)
+		t->promised += inserts;
+	return err;
+}
+
+/* Keep a few spare nodes beyond the promises, so that churn does not allocate. */
+#define TREE_SPARE_SLACK 32
+
+void gvm_tree_unpromise(struct gvm *vm, struct gvm_tree *t, unsigned int inserts)
+{
+	struct gvm_bt_alloc a = bt_alloc(vm);
+	unsigned int keep = t->promised - inserts;
+
+	t->promised = keep;
+	gvm_bt_trim(&t->bt, keep * (t->bt.height + 3) + 1 + TREE_SPARE_SLACK, &a);
+}
+
+void gvm_tree_insert(struct gvm_tree *t, struct gvm_va *va)
+{
+	gvm_bt_insert(&t->bt, key_of(va));
+}
+
+void gvm_tree_erase(struct gvm_tree *t, struct gvm_va *va)
+{
+	gvm_bt_erase(&t->bt, key_of(va));
+}
+
+void gvm_tree_fini(struct gvm *vm, struct gvm_tree *t)
+{
+	struct gvm_bt_alloc a = bt_alloc(vm);
+
+	gvm_bt_fini(&t->bt, &a);
+}
+
+/* The first VA (doomed or not) that ends after @start, with a cursor on it. */
+struct gvm_va *gvm_tree_first_overlap(const struct gvm_tree *t, uint64_t start,
+				      struct gvm_bt_cur *cur)
+{
+	struct gvm_va *va;
 
 	/* The last VA starting at or before @start, if it reaches past it... */
-	while (n) {
-		if (gvm_va_of(n)->va <= start) {
-			best = n;
-			n = n->right;
-		} else {
-			n = n->left;
-		}
+	if (gvm_bt_find_le(&t->bt, start, cur)) {
+		va = gvm_va_at(cur);
+		if (gvm_va_end(va) > start)
+			return va;
+		return gvm_bt_next(cur) ? gvm_va_at(cur) : NULL;
 	}
-	if (best && gvm_va_end(gvm_va_of(best)) > start)
-		return gvm_va_of(best);
-	/* ...else the first one after it. */
-	return gvm_va_of(best ? gvm_rb_next(best) : gvm_rb_first(root));
+	/* ...else the first VA of all. */
+	return gvm_bt_first(&t->bt, cur) ? gvm_va_at(cur) : NULL;
+}
+
+struct gvm_va *gvm_tree_next(struct gvm_bt_cur *cur)
+{
+	return gvm_bt_next(cur) ? gvm_va_at(cur) : NULL;
 }
 
 struct gvm_va *gvm_va_first(struct gvm *vm, uint64_t start, uint64_t end)
 {
-	struct gvm_va *va = gvm_tree_first_overlap(&vm->committed, start);
+	struct gvm_bt_cur cur;
+	struct gvm_va *va = gvm_tree_first_overlap(&vm->committed, start, &cur);
 
 	return va && va->va < end ? va : NULL;
 }
 
+/* Committed VAs never share a start: the one before @va's successor is @va. */
 struct gvm_va *gvm_va_next(struct gvm *vm, struct gvm_va *va, uint64_t end)
 {
-	(void)vm;
-	va = gvm_va_of(gvm_rb_next(&va->node));
+	struct gvm_bt_cur cur;
+
+	if (!gvm_bt_find_le(&vm->committed.bt, va->va, &cur) || gvm_va_at(&cur) != va)
+		return NULL;
+	va = gvm_tree_next(&cur);
 	return va && va->va < end ? va : NULL;
 }
 
@@ -304,6 +353,10 @@ int gvm_destroy(struct gvm *vm)
 	if (err)
 		return err;
 	vm->cfg.backend->destroy(vm->backend);
+	if (vm->spare_txn)
+		gvm_txn_destroy(vm, vm->spare_txn);
+	gvm_tree_fini(vm, &vm->committed);
+	gvm_tree_fini(vm, &vm->pending);
 	free_slabs(vm);
 	gvm_free(vm, vm->reserved);
 	gvm_free(vm, vm);
@@ -325,5 +378,6 @@ void gvm_get_stats(struct gvm *vm, struct gvm_stats *st)
 	st->vas = vm->nr_vas;
 	st->bos = vm->nr_bos;
 	st->va_bytes = vm->nr_slabs * sizeof(struct gvm_slab);
+	st->index_bytes = (vm->committed.bt.nodes + vm->pending.bt.nodes) * gvm_bt_node_size();
 	st->bytes_per_va = sizeof(struct gvm_va);
 }

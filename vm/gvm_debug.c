@@ -24,22 +24,6 @@ static int bad(struct vcheck *c, const struct gvm_va *va, const char *what)
 	return -EUCLEAN;
 }
 
-static int cmp_va(const struct gvm_rb_node *a, const struct gvm_rb_node *b)
-{
-	uint64_t x = gvm_rb_entry(a, struct gvm_va, node)->va;
-	uint64_t y = gvm_rb_entry(b, struct gvm_va, node)->va;
-
-	return (x > y) - (x < y);
-}
-
-/* Pending VAs may share a start (one doomed, one not): order, not strictly. */
-static int cmp_va_loose(const struct gvm_rb_node *a, const struct gvm_rb_node *b)
-{
-	return gvm_rb_entry(a, struct gvm_va, node)->va > gvm_rb_entry(b, struct gvm_va, node)->va
-		       ? 1
-		       : -1;
-}
-
 static bool txn_queued(const struct gvm *vm, const struct gvm_txn *txn)
 {
 	for (const struct gvm_txn *t = vm->queue; t; t = t->qnext)
@@ -116,21 +100,22 @@ static int check_trees(struct vcheck *c)
 {
 	struct gvm *vm = c->vm;
 	const struct gvm_va *prev = NULL;
-	size_t n;
+	struct gvm_bt_cur cur;
+	bool more;
 	int err;
 
-	if (gvm_rb_validate(&vm->committed, cmp_va, &n) || n != vm->nr_vas)
+	if (gvm_bt_validate(&vm->committed.bt) || vm->committed.bt.count != vm->nr_vas)
 		return bad(c, NULL, "committed tree broken or miscounted");
-	if (gvm_rb_validate(&vm->pending, cmp_va_loose, &n) || (n && !vm->queue))
+	if (gvm_bt_validate(&vm->pending.bt) || (vm->pending.bt.count && !vm->queue))
 		return bad(c, NULL, "pending tree broken, or pending VAs without a transaction");
-	for (struct gvm_rb_node *nd = gvm_rb_first(&vm->committed); nd; nd = gvm_rb_next(nd)) {
-		err = check_committed(c, gvm_va_of(nd), prev);
+	for (more = gvm_bt_first(&vm->committed.bt, &cur); more; more = gvm_bt_next(&cur)) {
+		err = check_committed(c, gvm_va_at(&cur), prev);
 		if (err)
 			return err;
-		prev = gvm_va_of(nd);
+		prev = gvm_va_at(&cur);
 	}
-	for (struct gvm_rb_node *nd = gvm_rb_first(&vm->pending); nd; nd = gvm_rb_next(nd)) {
-		const struct gvm_va *va = gvm_va_of(nd);
+	for (more = gvm_bt_first(&vm->pending.bt, &cur); more; more = gvm_bt_next(&cur)) {
+		const struct gvm_va *va = gvm_va_at(&cur);
 
 		if (!(va->state & GVM_VA_PENDING) || !txn_queued(vm, va->creator))
 			return bad(c, va, "pending VA of no prepared transaction");

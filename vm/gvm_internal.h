@@ -11,8 +11,11 @@
  *     (committed - doomed) + (pending - doomed)
  *
  * and the commit makes it real: doomed VAs leave their tree, created ones move
- * from pending to committed. Both trees are ordered by address and never hold
- * overlapping projected VAs, so a request touching k VAs costs O(log n + k).
+ * from pending to committed. Both trees are B+ trees ordered by address
+ * (gvm_btree.h) and never hold overlapping projected VAs, so a request touching
+ * k VAs costs O(log n + k). A commit inserts into the committed tree without
+ * allocating: each prepared transaction promises its inserts, and the tree
+ * keeps enough spare nodes for every promise.
  */
 #ifndef GPUVM_GVM_INTERNAL_H
 #define GPUVM_GVM_INTERNAL_H
@@ -21,7 +24,7 @@
 
 #include <gpuvm/gvm.h>
 
-#include "gvm_rbtree.h"
+#include "gvm_btree.h"
 
 /* struct gvm_va.state */
 #define GVM_VA_PENDING (1u << 0) /* in vm->pending, created by va->creator */
@@ -35,14 +38,21 @@ struct gvm_slab {
 	struct gvm_va vas[GVM_SLAB_VAS];
 };
 
+/* A tree of VAs, and the inserts prepared transactions will make in it. */
+struct gvm_tree {
+	struct gvm_bt bt;
+	unsigned int promised;
+};
+
 struct gvm {
 	struct gvm_cfg cfg;
 	struct gvm_range *reserved;
 	void *backend;
-	struct gvm_rb_root committed, pending;
+	struct gvm_tree committed, pending;
 	struct gvm_txn *queue, *queue_tail; /* prepared, oldest first */
+	struct gvm_txn *spare_txn;	    /* a finished one, kept for reuse */
 	struct gvm_slab *slabs;
-	struct gvm_va *free_vas; /* linked through node.left */
+	struct gvm_va *free_vas; /* linked through creator */
 	uint64_t nr_vas, nr_bos, nr_slabs;
 };
 
@@ -65,6 +75,9 @@ struct gvm_txn {
 	struct gvm_vec doomed;	/* struct gvm_va * */
 	struct gvm_vec bops;	/* struct pt_op: what the backend applies */
 	struct gvm_vec scratch; /* struct gvm_op: the request being prepared */
+	unsigned int promised;	/* inserts promised in vm->committed */
+	bool was_spare;		/* taken from vm->spare_txn */
+	unsigned int had_buffer; /* which vectors had a buffer then */
 	void *bresv;		/* the backend's reservation */
 };
 
@@ -79,13 +92,18 @@ struct gvm_va *gvm_va_alloc(struct gvm *vm);
 void gvm_va_release(struct gvm *vm, struct gvm_va *va);
 struct gvm_bo *gvm_bo_get(struct gvm *vm, struct gvm_obj *obj);
 void gvm_bo_put(struct gvm *vm, struct gvm_bo *bo);
-void gvm_tree_insert(struct gvm_rb_root *root, struct gvm_va *va);
-void gvm_tree_erase(struct gvm_rb_root *root, struct gvm_va *va);
-struct gvm_va *gvm_tree_first_overlap(const struct gvm_rb_root *root, uint64_t start);
+int gvm_tree_promise(struct gvm *vm, struct gvm_tree *t, unsigned int inserts);
+void gvm_tree_unpromise(struct gvm *vm, struct gvm_tree *t, unsigned int inserts);
+void gvm_tree_insert(struct gvm_tree *t, struct gvm_va *va);
+void gvm_tree_erase(struct gvm_tree *t, struct gvm_va *va);
+void gvm_tree_fini(struct gvm *vm, struct gvm_tree *t);
+struct gvm_va *gvm_tree_first_overlap(const struct gvm_tree *t, uint64_t start,
+				      struct gvm_bt_cur *cur);
+struct gvm_va *gvm_tree_next(struct gvm_bt_cur *cur);
 
-static inline struct gvm_va *gvm_va_of(struct gvm_rb_node *node)
+static inline struct gvm_va *gvm_va_at(const struct gvm_bt_cur *cur)
 {
-	return node ? gvm_rb_entry(node, struct gvm_va, node) : NULL;
+	return (struct gvm_va *)gvm_bt_get(cur).tie;
 }
 
 static inline uint64_t gvm_va_end(const struct gvm_va *va)
@@ -122,10 +140,12 @@ static inline bool gvm_list_empty(const struct gvm_list *head)
 /* Requests. */
 int gvm_req_check(const struct gvm *vm, const struct gvm_req *req);
 int gvm_unmap_all(struct gvm *vm);
+void gvm_txn_destroy(struct gvm *vm, struct gvm_txn *txn);
 
 /* The projection: committed and pending VAs that no transaction dooms. */
 struct gvm_proj_iter {
-	struct gvm_va *c, *p;
+	struct gvm_bt_cur cc, pc; /* cursors in the committed and pending trees */
+	struct gvm_va *c, *p;	  /* the VA under each, NULL at the end */
 	uint64_t end;
 };
 

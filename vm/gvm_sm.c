@@ -67,10 +67,10 @@ int gvm_req_check(const struct gvm *vm, const struct gvm_req *req)
 	return check_map(vm, req);
 }
 
-static struct gvm_va *skip_doomed(struct gvm_va *va, uint64_t end)
+static struct gvm_va *skip_doomed(struct gvm_bt_cur *cur, struct gvm_va *va, uint64_t end)
 {
 	while (va && va->va < end && (va->state & GVM_VA_DOOMED))
-		va = gvm_va_of(gvm_rb_next(&va->node));
+		va = gvm_tree_next(cur);
 	return va && va->va < end ? va : NULL;
 }
 
@@ -88,15 +88,23 @@ struct gvm_va *gvm_proj_first(struct gvm *vm, struct gvm_proj_iter *it, uint64_t
 			      uint64_t end)
 {
 	it->end = end;
-	it->c = skip_doomed(gvm_tree_first_overlap(&vm->committed, start), end);
-	it->p = skip_doomed(gvm_tree_first_overlap(&vm->pending, start), end);
+	it->c = skip_doomed(&it->cc, gvm_tree_first_overlap(&vm->committed, start, &it->cc), end);
+	it->p = skip_doomed(&it->pc, gvm_tree_first_overlap(&vm->pending, start, &it->pc), end);
 	return proj_front(it);
 }
 
+/*
+ * Projected VAs never overlap, so once one reaches the end no other VA of its
+ * stream can start before it: stop without touching the next node.
+ */
 struct gvm_va *gvm_proj_next(struct gvm *vm, struct gvm_proj_iter *it)
 {
 	struct gvm_va *front = proj_front(it);
-	struct gvm_va *next = skip_doomed(gvm_va_of(gvm_rb_next(&front->node)), it->end);
+	struct gvm_bt_cur *cur = front == it->c ? &it->cc : &it->pc;
+	struct gvm_va *next = NULL;
+
+	if (gvm_va_end(front) < it->end)
+		next = skip_doomed(cur, gvm_tree_next(cur), it->end);
 
 	(void)vm;
 	if (front == it->c)
@@ -171,22 +179,40 @@ static void map_op(const struct gvm_req *req, struct gvm_op *op)
 }
 
 /*
- * Every op of @req, in address order, MAP last. All VAs are examined before
- * the first callback, so a request that is invalid for one of them (a repeat
- * VA cut off its period) delivers no op at all.
+ * Only the first and the last VA a request overlaps can be cut, so only they
+ * can make it invalid (a repeat VA cut off its period): check both before any
+ * op goes out. The last is looked up only if the first does not reach the end.
  */
+static int check_cuts(struct gvm *vm, const struct gvm_req *req, const struct gvm_va *first)
+{
+	uint64_t re = req->va + req->size;
+	struct gvm_proj_iter it;
+	struct gvm_va *last;
+	struct gvm_op op;
+	int err;
+
+	if (!first)
+		return 0;
+	err = op_for(first, req, &op);
+	if (err || gvm_va_end(first) >= re)
+		return err;
+	last = gvm_proj_first(vm, &it, re - 1, re);
+	return last ? op_for(last, req, &op) : 0;
+}
+
+/* Every op of @req, in address order, MAP last; none if the request is invalid. */
 int gvm_sm_ops(struct gvm *vm, const struct gvm_req *req, const struct gvm_op_cb *cb, void *priv)
 {
 	struct gvm_proj_iter it;
-	struct gvm_va *v;
+	struct gvm_va *v = NULL;
 	struct gvm_op op;
 	int err = gvm_req_check(vm, req);
 
-	for (v = gvm_proj_first(vm, &it, req->va, req->va + req->size); v && !err;
-	     v = gvm_proj_next(vm, &it))
-		err = op_for(v, req, &op);
-	for (v = gvm_proj_first(vm, &it, req->va, req->va + req->size); v && !err;
-	     v = gvm_proj_next(vm, &it)) {
+	if (!err) {
+		v = gvm_proj_first(vm, &it, req->va, req->va + req->size);
+		err = check_cuts(vm, req, v);
+	}
+	for (; v && !err; v = gvm_proj_next(vm, &it)) {
 		op_for(v, req, &op);
 		err = cb->op(priv, &op);
 	}

@@ -12,6 +12,7 @@
  * cleanup: free doomed VAs and drop their references (outside the commit).
  */
 #include <errno.h>
+#include <string.h>
 
 #include "gvm_internal.h"
 
@@ -133,19 +134,26 @@ static void drop_va(struct gvm *vm, struct gvm_va *va)
 static int create(struct gvm_txn *txn, const struct gvm_op_piece *pc)
 {
 	struct gvm *vm = txn->vm;
-	struct gvm_va *va = gvm_va_alloc(vm);
+	struct gvm_va *va;
 
-	if (!va)
+	if (gvm_tree_promise(vm, &vm->pending, 1))
 		return -ENOMEM;
+	va = gvm_va_alloc(vm);
+	if (!va) {
+		gvm_tree_unpromise(vm, &vm->pending, 1);
+		return -ENOMEM;
+	}
 	va->bo = gvm_bo_get(vm, pc->obj);
 	if (!va->bo) {
 		gvm_va_release(vm, va);
+		gvm_tree_unpromise(vm, &vm->pending, 1);
 		return -ENOMEM;
 	}
 	if (pc->obj->ops->get)
 		pc->obj->ops->get(pc->obj);
 	if (gvm_vec_push(vm, &txn->created, &va, sizeof(va))) {
 		drop_va(vm, va);
+		gvm_tree_unpromise(vm, &vm->pending, 1);
 		return -ENOMEM;
 	}
 	va->va = pc->va;
@@ -156,6 +164,7 @@ static int create(struct gvm_txn *txn, const struct gvm_op_piece *pc)
 	va->state = GVM_VA_PENDING;
 	va->creator = txn;
 	gvm_tree_insert(&vm->pending, va);
+	vm->pending.promised--;
 	return 0;
 }
 
@@ -212,19 +221,46 @@ static void undo(struct gvm_txn *txn)
 		drop_va(vm, created[i]);
 	}
 	txn->created.nr = txn->doomed.nr = 0;
+	gvm_tree_unpromise(vm, &vm->committed, txn->promised);
+	gvm_tree_unpromise(vm, &vm->pending, 0);
+	txn->promised = 0;
 }
 
-static void txn_free(struct gvm_txn *txn)
+void gvm_txn_destroy(struct gvm *vm, struct gvm_txn *txn)
 {
-	struct gvm *vm = txn->vm;
-
-	vm->cfg.backend->unreserve(vm->backend, txn->bresv);
 	gvm_vec_free(vm, &txn->created);
 	gvm_vec_free(vm, &txn->doomed);
 	gvm_vec_free(vm, &txn->bops);
 	gvm_vec_free(vm, &txn->scratch);
 	gvm_free(vm, txn->bresv);
 	gvm_free(vm, txn);
+}
+
+/*
+ * A finished transaction becomes the VM's spare, buffers and all: binding one
+ * request after another then allocates nothing but VAs. A failed prepare puts
+ * back the spare it took, so the VM's memory is exactly as before.
+ */
+static void txn_free(struct gvm_txn *txn, bool failed)
+{
+	struct gvm *vm = txn->vm;
+	struct gvm_vec *vecs[] = {&txn->created, &txn->doomed, &txn->bops, &txn->scratch};
+
+	vm->cfg.backend->unreserve(vm->backend, txn->bresv);
+	if (vm->spare_txn || (failed && !txn->was_spare)) {
+		gvm_txn_destroy(vm, txn);
+		return;
+	}
+	/* Buffers a failed prepare gave the spare go again (the count is as before). */
+	for (unsigned int i = 0; failed && i < 4; i++)
+		if (!(txn->had_buffer & (1u << i)))
+			gvm_vec_free(vm, vecs[i]);
+	txn->created.nr = txn->doomed.nr = txn->bops.nr = txn->scratch.nr = 0;
+	txn->state = GVM_TXN_PREPARED;
+	txn->qnext = NULL;
+	txn->promised = 0;
+	memset(txn->bresv, 0, vm->cfg.backend->resv_size);
+	vm->spare_txn = txn;
 }
 
 static void enqueue(struct gvm *vm, struct gvm_txn *txn)
@@ -238,9 +274,17 @@ static void enqueue(struct gvm *vm, struct gvm_txn *txn)
 
 static struct gvm_txn *txn_new(struct gvm *vm)
 {
-	struct gvm_txn *txn = gvm_zalloc(vm, sizeof(*txn));
+	struct gvm_txn *txn = vm->spare_txn;
 	size_t bytes = vm->cfg.backend->resv_size;
 
+	if (txn) {
+		vm->spare_txn = NULL;
+		txn->was_spare = true;
+		txn->had_buffer = (txn->created.v ? 1u : 0) | (txn->doomed.v ? 2u : 0) |
+				  (txn->bops.v ? 4u : 0) | (txn->scratch.v ? 8u : 0);
+		return txn;
+	}
+	txn = gvm_zalloc(vm, sizeof(*txn));
 	if (!txn)
 		return NULL;
 	txn->vm = vm;
@@ -250,6 +294,21 @@ static struct gvm_txn *txn_new(struct gvm *vm)
 		return NULL;
 	}
 	return txn;
+}
+
+/* The VAs the commit will insert into the committed tree: promise their nodes. */
+static int promise_inserts(struct gvm_txn *txn)
+{
+	struct gvm_va **created = txn->created.v;
+	unsigned int k = 0;
+	int err;
+
+	for (unsigned int i = 0; i < txn->created.nr; i++)
+		k += created[i]->doomer != txn;
+	err = gvm_tree_promise(txn->vm, &txn->vm->committed, k);
+	if (!err)
+		txn->promised = k;
+	return err;
 }
 
 int gvm_bind_prepare(struct gvm *vm, const struct gvm_req *reqs, unsigned int n,
@@ -264,16 +323,20 @@ int gvm_bind_prepare(struct gvm *vm, const struct gvm_req *reqs, unsigned int n,
 		err = -ENOMEM;
 	for (; !err && i < n; i++)
 		err = prepare_req(txn, &reqs[i]);
+	if (!err && promise_inserts(txn)) {
+		err = -ENOMEM;
+		i = n; /* no request is at fault: report the last */
+	}
 	if (err) {
 		if (failed)
 			*failed = i ? i - 1 : 0;
 		if (txn) {
 			undo(txn);
-			txn_free(txn);
+			txn_free(txn, true);
 		}
 		return err;
 	}
-	gvm_vec_free(vm, &txn->scratch);
+	txn->scratch.nr = 0;
 	enqueue(vm, txn);
 	*out = txn;
 	return 0;
@@ -313,6 +376,7 @@ static void commit_created(struct gvm_txn *txn)
 		va->state &= ~GVM_VA_PENDING;
 		va->creator = NULL;
 		gvm_tree_insert(&vm->committed, va);
+		vm->committed.promised--;
 		gvm_list_add(&va->bo->vas, &va->bo_link);
 		vm->nr_vas++;
 	}
@@ -373,7 +437,10 @@ void gvm_bind_cleanup(struct gvm_txn *txn)
 	}
 	for (unsigned int i = 0; i < txn->doomed.nr; i++)
 		drop_va(vm, doomed[i]);
-	txn_free(txn);
+	/* Return spare nodes beyond what the other promises need. */
+	gvm_tree_unpromise(vm, &vm->committed, 0);
+	gvm_tree_unpromise(vm, &vm->pending, 0);
+	txn_free(txn, false);
 }
 
 int gvm_bind(struct gvm *vm, const struct gvm_req *reqs, unsigned int n, unsigned int *failed)

@@ -58,12 +58,6 @@ struct gvm_list {
 	struct gvm_list *next, *prev;
 };
 
-/* A red-black tree node (private to gvm; vm/gvm_rbtree.h documents and operates on it). */
-struct gvm_rb_node {
-	uintptr_t parent_color;
-	struct gvm_rb_node *left, *right;
-};
-
 /**
  * struct gvm_obj_ops - what gvm asks of an object.
  * @phys: mandatory. The physical address of byte @offset and how many bytes
@@ -132,10 +126,9 @@ struct gvm_bo {
  * @repeat: 0, or the length of the object range [offset, offset + repeat)
  *	that the VA maps again and again (@size is a multiple of it).
  * @prot: PT_PROT_* bits.
- * @node/@bo_link/@state/@creator/@doomer: private.
+ * @bo_link/@state/@creator/@doomer: private.
  */
 struct gvm_va {
-	struct gvm_rb_node node;
 	uint64_t va;
 	uint64_t size;
 	struct gvm_bo *bo;
@@ -418,12 +411,14 @@ int gvm_bind(struct gvm *vm, const struct gvm_req *reqs, unsigned int n, unsigne
  * @vas: committed VAs.
  * @bos: object links.
  * @va_bytes: bytes of memory holding VA objects (slabs included).
+ * @index_bytes: bytes of the trees that find them (spare nodes included).
  * @bytes_per_va: struct gvm_va's size.
  */
 struct gvm_stats {
 	uint64_t vas;
 	uint64_t bos;
 	uint64_t va_bytes;
+	uint64_t index_bytes;
 	size_t bytes_per_va;
 };
 

@@ -1,0 +1,561 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The B+ tree of VAs (DOC: why a B+ tree in gvm_btree.h).
+ *
+ * Inner node: child[i] holds the keys k with key[i-1] <= k < key[i]. A
+ * separator is the first key of its right subtree when made; erasing that key
+ * later leaves it a valid bound, so erasure never rewrites ancestors.
+ */
+#include "gvm_btree.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <string.h>
+
+#define LEAF_MIN (GVM_BT_LEAF / 2)
+#define INNER_MIN (GVM_BT_INNER / 2)
+
+/*
+ * Keys are stored as two arrays (starts, then ties) rather than as pairs: a
+ * lookup scans the starts linearly, and those loads do not depend on each
+ * other, so a cold node costs about one cache miss instead of one per
+ * binary-search step.
+ */
+struct keys {
+	uint64_t *start;
+	uintptr_t *tie;
+};
+
+struct gvm_bt_node {
+	uint16_t nr; /* entries of a leaf, keys of an inner node */
+	uint16_t leaf;
+	union {
+		struct {
+			struct gvm_bt_node *prev, *next;
+			uint64_t start[GVM_BT_LEAF];
+			uintptr_t tie[GVM_BT_LEAF];
+		} l;
+		struct {
+			uint64_t start[GVM_BT_INNER];
+			uintptr_t tie[GVM_BT_INNER];
+			struct gvm_bt_node *child[GVM_BT_INNER + 1];
+		} in;
+	};
+};
+
+/* The way down to a leaf: each inner node and the child taken. */
+struct path {
+	struct gvm_bt_node *node[GVM_BT_MAX_HEIGHT];
+	unsigned int idx[GVM_BT_MAX_HEIGHT];
+};
+
+static struct keys keys_of(struct gvm_bt_node *n)
+{
+	if (n->leaf)
+		return (struct keys){n->l.start, n->l.tie};
+	return (struct keys){n->in.start, n->in.tie};
+}
+
+static struct gvm_bt_key key_at(struct keys k, unsigned int i)
+{
+	return (struct gvm_bt_key){k.start[i], k.tie[i]};
+}
+
+static void key_set(struct keys k, unsigned int i, struct gvm_bt_key v)
+{
+	k.start[i] = v.start;
+	k.tie[i] = v.tie;
+}
+
+/* Move @n keys from index @from to index @to (overlap allowed). */
+static void keys_move(struct keys dst, unsigned int to, struct keys src, unsigned int from,
+		      unsigned int n)
+{
+	memmove(&dst.start[to], &src.start[from], n * sizeof(dst.start[0]));
+	memmove(&dst.tie[to], &src.tie[from], n * sizeof(dst.tie[0]));
+}
+
+static int cmp(struct gvm_bt_key a, struct gvm_bt_key b)
+{
+	if (a.start != b.start)
+		return a.start < b.start ? -1 : 1;
+	return (a.tie > b.tie) - (a.tie < b.tie);
+}
+
+/* Number of the @n keys that are <= @x: a branch-free linear scan. */
+static unsigned int count_le(struct keys k, unsigned int n, struct gvm_bt_key x)
+{
+	unsigned int c = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		c += (k.start[i] < x.start) | ((k.start[i] == x.start) & (k.tie[i] <= x.tie));
+	return c;
+}
+
+size_t gvm_bt_node_size(void)
+{
+	return sizeof(struct gvm_bt_node);
+}
+
+void gvm_bt_init(struct gvm_bt *bt)
+{
+	memset(bt, 0, sizeof(*bt));
+}
+
+static struct gvm_bt_node *take_spare(struct gvm_bt *bt, bool leaf)
+{
+	struct gvm_bt_node *n = bt->spare;
+
+	assert(n && "B+ tree insertion without a reservation");
+	bt->spare = n->l.prev;
+	bt->nr_spare--;
+	memset(n, 0, sizeof(*n));
+	n->leaf = leaf;
+	return n;
+}
+
+static void give_spare(struct gvm_bt *bt, struct gvm_bt_node *n)
+{
+	n->l.prev = bt->spare;
+	bt->spare = n;
+	bt->nr_spare++;
+}
+
+/*
+ * An insertion splits at most one node per level and adds at most one root;
+ * @inserts of them can raise the height by at most a few levels.
+ */
+int gvm_bt_reserve(struct gvm_bt *bt, unsigned int inserts, const struct gvm_bt_alloc *a)
+{
+	uint64_t need = (uint64_t)inserts * (bt->height + 3) + 1;
+
+	while (bt->nr_spare < need) {
+		struct gvm_bt_node *n = a->zalloc(a->ctx, sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		bt->nodes++;
+		give_spare(bt, n);
+	}
+	return 0;
+}
+
+void gvm_bt_trim(struct gvm_bt *bt, unsigned int keep, const struct gvm_bt_alloc *a)
+{
+	while (bt->nr_spare > keep) {
+		struct gvm_bt_node *n = bt->spare;
+
+		bt->spare = n->l.prev;
+		bt->nr_spare--;
+		bt->nodes--;
+		a->free(a->ctx, n);
+	}
+}
+
+static void free_subtree(struct gvm_bt_node *n, const struct gvm_bt_alloc *a)
+{
+	if (!n->leaf)
+		for (unsigned int i = 0; i <= n->nr; i++)
+			free_subtree(n->in.child[i], a);
+	a->free(a->ctx, n);
+}
+
+void gvm_bt_fini(struct gvm_bt *bt, const struct gvm_bt_alloc *a)
+{
+	if (bt->root)
+		free_subtree(bt->root, a);
+	gvm_bt_trim(bt, 0, a);
+	gvm_bt_init(bt);
+}
+
+/* Walk down to the leaf where @k belongs, recording the path. */
+static struct gvm_bt_node *descend(const struct gvm_bt *bt, struct gvm_bt_key k, struct path *p)
+{
+	struct gvm_bt_node *n = bt->root;
+
+	for (unsigned int lvl = 0; !n->leaf; lvl++) {
+		unsigned int i = count_le(keys_of(n), n->nr, k);
+
+		p->node[lvl] = n;
+		p->idx[lvl] = i;
+		n = n->in.child[i];
+	}
+	return n;
+}
+
+static void leaf_insert(struct gvm_bt_node *l, struct gvm_bt_key k)
+{
+	struct keys lk = keys_of(l);
+	unsigned int i = count_le(lk, l->nr, k);
+
+	keys_move(lk, i + 1, lk, i, l->nr - i);
+	key_set(lk, i, k);
+	l->nr++;
+}
+
+/* Split full leaf @l, insert @k; return the new right leaf. */
+static struct gvm_bt_node *split_leaf(struct gvm_bt *bt, struct gvm_bt_node *l, struct gvm_bt_key k)
+{
+	struct gvm_bt_node *r = take_spare(bt, true);
+	unsigned int mid = GVM_BT_LEAF / 2;
+
+	r->nr = (uint16_t)(l->nr - mid);
+	keys_move(keys_of(r), 0, keys_of(l), mid, r->nr);
+	l->nr = (uint16_t)mid;
+	r->l.next = l->l.next;
+	r->l.prev = l;
+	if (r->l.next)
+		r->l.next->l.prev = r;
+	l->l.next = r;
+	leaf_insert(cmp(k, key_at(keys_of(r), 0)) < 0 ? l : r, k);
+	return r;
+}
+
+static void inner_insert_at(struct gvm_bt_node *n, unsigned int i, struct gvm_bt_key sep,
+			    struct gvm_bt_node *right)
+{
+	struct keys nk = keys_of(n);
+
+	keys_move(nk, i + 1, nk, i, n->nr - i);
+	memmove(&n->in.child[i + 2], &n->in.child[i + 1], (n->nr - i) * sizeof(right));
+	key_set(nk, i, sep);
+	n->in.child[i + 1] = right;
+	n->nr++;
+}
+
+/*
+ * Split full inner @n while inserting (@sep, @right) at @i: insert into a node
+ * one key too big (on the stack), then deal the keys out; *@up goes up.
+ */
+static struct gvm_bt_node *split_inner(struct gvm_bt *bt, struct gvm_bt_node *n, unsigned int i,
+				       struct gvm_bt_key sep, struct gvm_bt_node *right,
+				       struct gvm_bt_key *up)
+{
+	uint64_t start[GVM_BT_INNER + 1];
+	uintptr_t tie[GVM_BT_INNER + 1];
+	struct gvm_bt_node *child[GVM_BT_INNER + 2], *r = take_spare(bt, false);
+	struct keys all = {start, tie}, nk = keys_of(n);
+	unsigned int total = GVM_BT_INNER + 1, mid = total / 2;
+
+	keys_move(all, 0, nk, 0, GVM_BT_INNER);
+	memcpy(child, n->in.child, sizeof(n->in.child));
+	keys_move(all, i + 1, all, i, GVM_BT_INNER - i);
+	memmove(&child[i + 2], &child[i + 1], (GVM_BT_INNER - i) * sizeof(right));
+	key_set(all, i, sep);
+	child[i + 1] = right;
+	n->nr = (uint16_t)mid;
+	keys_move(nk, 0, all, 0, mid);
+	memcpy(n->in.child, child, (mid + 1) * sizeof(right));
+	*up = key_at(all, mid);
+	r->nr = (uint16_t)(total - mid - 1);
+	keys_move(keys_of(r), 0, all, mid + 1, r->nr);
+	memcpy(r->in.child, &child[mid + 1], (r->nr + 1u) * sizeof(right));
+	return r;
+}
+
+static void new_root(struct gvm_bt *bt, struct gvm_bt_node *left, struct gvm_bt_key sep,
+		     struct gvm_bt_node *right)
+{
+	struct gvm_bt_node *root = take_spare(bt, false);
+
+	root->nr = 1;
+	key_set(keys_of(root), 0, sep);
+	root->in.child[0] = left;
+	root->in.child[1] = right;
+	bt->root = root;
+	bt->height++;
+}
+
+/* Hand a split's (separator, right node) up the path until a node has room. */
+static void insert_up(struct gvm_bt *bt, struct path *p, struct gvm_bt_node *left,
+		      struct gvm_bt_key sep, struct gvm_bt_node *right)
+{
+	for (unsigned int lvl = bt->height - 1; lvl--;) {
+		struct gvm_bt_node *n = p->node[lvl];
+
+		if (n->nr < GVM_BT_INNER) {
+			inner_insert_at(n, p->idx[lvl], sep, right);
+			return;
+		}
+		right = split_inner(bt, n, p->idx[lvl], sep, right, &sep);
+		left = n;
+	}
+	new_root(bt, left, sep, right);
+}
+
+void gvm_bt_insert(struct gvm_bt *bt, struct gvm_bt_key k)
+{
+	struct gvm_bt_node *l, *r;
+	struct path p;
+
+	bt->count++;
+	if (!bt->root) {
+		bt->root = take_spare(bt, true);
+		bt->height = 1;
+	}
+	l = descend(bt, k, &p);
+	if (l->nr < GVM_BT_LEAF) {
+		leaf_insert(l, k);
+		return;
+	}
+	r = split_leaf(bt, l, k);
+	insert_up(bt, &p, l, key_at(keys_of(r), 0), r);
+}
+
+/* Move one entry from the fuller of adjacent leaves @l and @r to the other. */
+static void leaf_borrow(struct gvm_bt_node *l, struct gvm_bt_node *r, struct gvm_bt_key *sep)
+{
+	struct keys lk = keys_of(l), rk = keys_of(r);
+
+	if (l->nr > r->nr) {
+		keys_move(rk, 1, rk, 0, r->nr);
+		key_set(rk, 0, key_at(lk, --l->nr));
+		r->nr++;
+	} else {
+		key_set(lk, l->nr++, key_at(rk, 0));
+		keys_move(rk, 0, rk, 1, --r->nr);
+	}
+	*sep = key_at(rk, 0);
+}
+
+static void leaf_merge(struct gvm_bt *bt, struct gvm_bt_node *l, struct gvm_bt_node *r)
+{
+	keys_move(keys_of(l), l->nr, keys_of(r), 0, r->nr);
+	l->nr = (uint16_t)(l->nr + r->nr);
+	l->l.next = r->l.next;
+	if (r->l.next)
+		r->l.next->l.prev = l;
+	give_spare(bt, r);
+}
+
+/* Rotate one child through the parent separator @sep, from the fuller side. */
+static void inner_borrow(struct gvm_bt_node *l, struct gvm_bt_node *r, struct gvm_bt_key *sep)
+{
+	struct keys lk = keys_of(l), rk = keys_of(r);
+
+	if (l->nr > r->nr) {
+		keys_move(rk, 1, rk, 0, r->nr);
+		memmove(&r->in.child[1], r->in.child, (r->nr + 1u) * sizeof(r->in.child[0]));
+		key_set(rk, 0, *sep);
+		r->in.child[0] = l->in.child[l->nr];
+		*sep = key_at(lk, --l->nr);
+		r->nr++;
+	} else {
+		key_set(lk, l->nr, *sep);
+		l->in.child[++l->nr] = r->in.child[0];
+		*sep = key_at(rk, 0);
+		keys_move(rk, 0, rk, 1, r->nr - 1u);
+		memmove(r->in.child, &r->in.child[1], r->nr * sizeof(r->in.child[0]));
+		r->nr--;
+	}
+}
+
+static void inner_merge(struct gvm_bt *bt, struct gvm_bt_node *l, struct gvm_bt_key sep,
+			struct gvm_bt_node *r)
+{
+	key_set(keys_of(l), l->nr, sep);
+	keys_move(keys_of(l), l->nr + 1u, keys_of(r), 0, r->nr);
+	memcpy(&l->in.child[l->nr + 1], r->in.child, (r->nr + 1u) * sizeof(r->in.child[0]));
+	l->nr = (uint16_t)(l->nr + r->nr + 1);
+	give_spare(bt, r);
+}
+
+/* Remove separator @i and child @i + 1 from inner node @n. */
+static void inner_remove(struct gvm_bt_node *n, unsigned int i)
+{
+	keys_move(keys_of(n), i, keys_of(n), i + 1, n->nr - i - 1u);
+	memmove(&n->in.child[i + 1], &n->in.child[i + 2], (n->nr - i - 1u) * sizeof(n->in.child[0]));
+	n->nr--;
+}
+
+/*
+ * The node at depth @lvl (child p->idx[lvl - 1] of its parent) is one short:
+ * borrow from a sibling if the two hold enough for two, else merge them.
+ * Return whether the parent lost a child.
+ */
+static bool fix_underflow(struct gvm_bt *bt, struct path *p, unsigned int lvl)
+{
+	struct gvm_bt_node *parent = p->node[lvl - 1];
+	unsigned int i = p->idx[lvl - 1], s = i ? i - 1 : i; /* separator between l and r */
+	struct gvm_bt_node *l = parent->in.child[s], *r = parent->in.child[s + 1];
+	unsigned int min = l->leaf ? LEAF_MIN : INNER_MIN;
+	struct gvm_bt_key sep = key_at(keys_of(parent), s);
+
+	if (l->nr + r->nr >= 2 * min) {
+		if (l->leaf)
+			leaf_borrow(l, r, &sep);
+		else
+			inner_borrow(l, r, &sep);
+		key_set(keys_of(parent), s, sep);
+		return false;
+	}
+	if (l->leaf)
+		leaf_merge(bt, l, r);
+	else
+		inner_merge(bt, l, sep, r);
+	inner_remove(parent, s);
+	return true;
+}
+
+static void shrink_root(struct gvm_bt *bt)
+{
+	struct gvm_bt_node *old = bt->root;
+
+	if (old->nr)
+		return;
+	bt->root = old->leaf ? NULL : old->in.child[0];
+	bt->height--;
+	give_spare(bt, old);
+}
+
+/* After an erase at depth @depth: restore fill up the path; shrink the root. */
+static void rebalance(struct gvm_bt *bt, struct path *p, unsigned int depth,
+		      struct gvm_bt_node *n)
+{
+	for (unsigned int lvl = depth; lvl > 0; lvl--) {
+		unsigned int min = n->leaf ? LEAF_MIN : INNER_MIN;
+
+		if (n->nr >= min || !fix_underflow(bt, p, lvl))
+			return;
+		n = p->node[lvl - 1];
+	}
+	shrink_root(bt);
+}
+
+void gvm_bt_erase(struct gvm_bt *bt, struct gvm_bt_key k)
+{
+	struct path p;
+	struct gvm_bt_node *l = descend(bt, k, &p);
+	struct keys lk = keys_of(l);
+	unsigned int i = count_le(lk, l->nr, k);
+
+	assert(i > 0 && !cmp(key_at(lk, i - 1), k) && "erasing a key that is not in the tree");
+	keys_move(lk, i - 1, lk, i, l->nr - i);
+	l->nr--;
+	bt->count--;
+	rebalance(bt, &p, bt->height - 1, l);
+}
+
+bool gvm_bt_find_le(const struct gvm_bt *bt, uint64_t start, struct gvm_bt_cur *cur)
+{
+	struct gvm_bt_key k = {.start = start, .tie = UINTPTR_MAX};
+	struct gvm_bt_node *l;
+	struct path p;
+	unsigned int i;
+
+	if (!bt->root)
+		return false;
+	l = descend(bt, k, &p);
+	i = count_le(keys_of(l), l->nr, k);
+	cur->leaf = l;
+	cur->idx = i ? i - 1 : 0;
+	return i || gvm_bt_prev(cur);
+}
+
+bool gvm_bt_first(const struct gvm_bt *bt, struct gvm_bt_cur *cur)
+{
+	struct gvm_bt_node *n = bt->root;
+
+	while (n && !n->leaf)
+		n = n->in.child[0];
+	cur->leaf = n;
+	cur->idx = 0;
+	return n && n->nr;
+}
+
+bool gvm_bt_next(struct gvm_bt_cur *cur)
+{
+	if (cur->idx + 1 < cur->leaf->nr) {
+		cur->idx++;
+		return true;
+	}
+	if (!cur->leaf->l.next)
+		return false;
+	cur->leaf = cur->leaf->l.next;
+	cur->idx = 0;
+	return true;
+}
+
+bool gvm_bt_prev(struct gvm_bt_cur *cur)
+{
+	if (cur->idx > 0) {
+		cur->idx--;
+		return true;
+	}
+	if (!cur->leaf->l.prev)
+		return false;
+	cur->leaf = cur->leaf->l.prev;
+	cur->idx = cur->leaf->nr - 1u;
+	return true;
+}
+
+struct gvm_bt_key gvm_bt_get(const struct gvm_bt_cur *cur)
+{
+	return key_at(keys_of(cur->leaf), cur->idx);
+}
+
+struct vstate {
+	const struct gvm_bt *bt;
+	unsigned int leaf_depth;
+	uint64_t entries;
+	const struct gvm_bt_node *prev_leaf;
+};
+
+/* Keys sorted and within [@lo, @hi) (NULL: unbounded). */
+static int check_keys(struct keys k, unsigned int nr, const struct gvm_bt_key *lo,
+		      const struct gvm_bt_key *hi)
+{
+	for (unsigned int i = 0; i < nr; i++) {
+		struct gvm_bt_key x = key_at(k, i);
+
+		if ((i && cmp(key_at(k, i - 1), x) >= 0) || (lo && cmp(x, *lo) < 0) ||
+		    (hi && cmp(x, *hi) >= 0))
+			return -EUCLEAN;
+	}
+	return 0;
+}
+
+/* Leaves all at one depth, linked in key order. */
+static int check_leaf(const struct gvm_bt_node *n, unsigned int depth, struct vstate *v)
+{
+	if (v->leaf_depth != depth || n->l.prev != v->prev_leaf ||
+	    (v->prev_leaf && v->prev_leaf->l.next != n))
+		return -EUCLEAN;
+	v->prev_leaf = n;
+	v->entries += n->nr;
+	return 0;
+}
+
+static int check_node(struct gvm_bt_node *n, unsigned int depth, const struct gvm_bt_key *lo,
+		      const struct gvm_bt_key *hi, struct vstate *v)
+{
+	unsigned int min = n->leaf ? LEAF_MIN : INNER_MIN;
+
+	if ((n != v->bt->root && n->nr < min) || check_keys(keys_of(n), n->nr, lo, hi))
+		return -EUCLEAN;
+	if (n->leaf)
+		return check_leaf(n, depth, v);
+	if (!n->nr || depth + 1 >= GVM_BT_MAX_HEIGHT)
+		return -EUCLEAN;
+	for (unsigned int i = 0; i <= n->nr; i++) {
+		struct gvm_bt_key clo = i ? key_at(keys_of(n), i - 1) : (struct gvm_bt_key){0};
+		struct gvm_bt_key chi = i < n->nr ? key_at(keys_of(n), i) : (struct gvm_bt_key){0};
+
+		if (check_node(n->in.child[i], depth + 1, i ? &clo : lo, i < n->nr ? &chi : hi, v))
+			return -EUCLEAN;
+	}
+	return 0;
+}
+
+int gvm_bt_validate(const struct gvm_bt *bt)
+{
+	struct vstate v = {.bt = bt, .leaf_depth = bt->height - 1};
+
+	if (!bt->root)
+		return bt->count || bt->height ? -EUCLEAN : 0;
+	if (bt->height > GVM_BT_MAX_HEIGHT || check_node(bt->root, 0, NULL, NULL, &v))
+		return -EUCLEAN;
+	if (v.prev_leaf && v.prev_leaf->l.next)
+		return -EUCLEAN;
+	return v.entries == bt->count ? 0 : -EUCLEAN;
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to vm/: a B+ tree of VAs ordered by (start, address of the VA).
+ *
+ * DOC: why a B+ tree
+ *
+ * A VM holds up to millions of VAs and every request looks one up. A binary
+ * tree of that size is ~20 levels of pointer chasing, each a likely cache
+ * miss; this tree keeps ~30 entries per 512-byte node, so a lookup at a
+ * million VAs touches 4-5 nodes, of which the upper ones stay cached. The
+ * address of the VA breaks ties between equal starts (a doomed VA and its
+ * replacement in the pending tree), so every key is unique.
+ *
+ *   inner  [ k1 | k2 | ... ]          child i holds keys in [k(i), k(i+1))
+ *          /     |      \
+ *   leaf  [e e e]<->[e e e e]<->[e e]  leaves are linked both ways
+ *
+ * Insertion may split one node per level and add a root, so it uses nodes
+ * reserved beforehand (gvm_bt_reserve()): inside a commit the tree never
+ * allocates. Erasure merges or borrows and returns nodes to that reserve.
+ */
+#ifndef GPUVM_GVM_BTREE_H
+#define GPUVM_GVM_BTREE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GVM_BT_LEAF 30
+#define GVM_BT_INNER 20
+#define GVM_BT_MAX_HEIGHT 16
+
+struct gvm_bt_key {
+	uint64_t start;
+	uintptr_t tie;
+};
+
+struct gvm_bt_node;
+
+/**
+ * struct gvm_bt - the tree.
+ * @root: NULL when empty.
+ * @height: levels (1: the root is a leaf).
+ * @count: entries.
+ * @spare/@nr_spare: reserved free nodes (linked through their first word).
+ * @nodes: nodes owned (in the tree and spare).
+ */
+struct gvm_bt {
+	struct gvm_bt_node *root;
+	unsigned int height;
+	uint64_t count;
+	struct gvm_bt_node *spare;
+	unsigned int nr_spare;
+	uint64_t nodes;
+};
+
+/* A position: a leaf and an index in it. Invalid after any insert or erase. */
+struct gvm_bt_cur {
+	struct gvm_bt_node *leaf;
+	unsigned int idx;
+};
+
+struct gvm_bt_alloc {
+	void *(*zalloc)(void *ctx, size_t size);
+	void (*free)(void *ctx, void *ptr);
+	void *ctx;
+};
+
+void gvm_bt_init(struct gvm_bt *bt);
+/* Free every node (entries are not touched). */
+void gvm_bt_fini(struct gvm_bt *bt, const struct gvm_bt_alloc *a);
+
+/* Make sure @inserts insertions can run without allocating. 0 or -ENOMEM. */
+int gvm_bt_reserve(struct gvm_bt *bt, unsigned int inserts, const struct gvm_bt_alloc *a);
+/* Free spare nodes beyond @keep. */
+void gvm_bt_trim(struct gvm_bt *bt, unsigned int keep, const struct gvm_bt_alloc *a);
+
+/* Insert a key that is not in the tree; needs a reservation. */
+void gvm_bt_insert(struct gvm_bt *bt, struct gvm_bt_key key);
+/* Erase a key that is in the tree. */
+void gvm_bt_erase(struct gvm_bt *bt, struct gvm_bt_key key);
+
+/* The last entry with start <= @start; false when there is none. */
+bool gvm_bt_find_le(const struct gvm_bt *bt, uint64_t start, struct gvm_bt_cur *cur);
+bool gvm_bt_first(const struct gvm_bt *bt, struct gvm_bt_cur *cur);
+bool gvm_bt_next(struct gvm_bt_cur *cur);
+bool gvm_bt_prev(struct gvm_bt_cur *cur);
+struct gvm_bt_key gvm_bt_get(const struct gvm_bt_cur *cur);
+
+/* Bytes of one node (for memory accounting). */
+size_t gvm_bt_node_size(void);
+
+/* Every invariant; 0 or -EUCLEAN. */
+int gvm_bt_validate(const struct gvm_bt *bt);
+
+#endif /* GPUVM_GVM_BTREE_H */
