@@ -215,7 +215,88 @@ void gvm_tree_fini(struct gvm *vm, struct gvm_tree *t)
 	gvm_bt_fini(&t->bt, &a);
 }
 
-/* The first VA (doomed or not) that ends after @start, with a cursor on it. */
+void gvm_mem_mark(const struct gvm *vm, struct gvm_mem_mark *m)
+{
+	m->committed_nodes = vm->committed.bt.nodes;
+	m->pending_nodes = vm->pending.bt.nodes;
+	m->slabs = vm->nr_slabs;
+}
+
+/* Free spare nodes the tree gained since it had @nodes, keeping what promises need. */
+static void tree_restore(struct gvm *vm, struct gvm_tree *t, uint64_t nodes)
+{
+	struct gvm_bt_alloc a = bt_alloc(vm);
+	uint64_t need = t->promised ? (uint64_t)t->promised * (t->bt.height + 3) + 1 : 0;
+	uint64_t extra = t->bt.nodes > nodes ? t->bt.nodes - nodes : 0;
+	uint64_t keep = t->bt.nr_spare > extra ? t->bt.nr_spare - extra : 0;
+
+	gvm_bt_trim(&t->bt, (unsigned int)(keep > need ? keep : need), &a);
+}
+
+/* Free the slabs made since there were @keep (newest first): all their VAs are free. */
+static void slabs_restore(struct gvm *vm, uint64_t keep)
+{
+	while (vm->nr_slabs > keep) {
+		struct gvm_slab *slab = vm->slabs;
+		struct gvm_va *prev = NULL, *va = vm->free_vas, *next;
+		unsigned int found = 0;
+
+		for (; va; va = next) {
+			next = (struct gvm_va *)va->creator;
+			if (va < slab->vas || va >= slab->vas + GVM_SLAB_VAS) {
+				prev = va;
+				continue;
+			}
+			if (prev)
+				prev->creator = (struct gvm_txn *)next;
+			else
+				vm->free_vas = next;
+			found++;
+		}
+		assert(found == GVM_SLAB_VAS && "a VA of a new slab is still in use");
+		(void)found;
+		vm->slabs = slab->next;
+		vm->nr_slabs--;
+		gvm_free(vm, slab);
+	}
+}
+
+/*
+ * After a failed prepare was undone: give back the tree nodes and VA slabs it
+ * allocated, so that the VM's memory is exactly as before (gvm_bind_prepare()).
+ */
+void gvm_mem_restore(struct gvm *vm, const struct gvm_mem_mark *m)
+{
+	tree_restore(vm, &vm->committed, m->committed_nodes);
+	tree_restore(vm, &vm->pending, m->pending_nodes);
+	slabs_restore(vm, m->slabs);
+}
+
+/*
+ * The pending tree also holds doomed VAs, and one may lie inside a live VA that
+ * starts before it (a request that replaced it, or a piece of a VA it was cut
+ * from with the same start). The nearest live VA starting at or before @start
+ * is the only live one that can contain @start: step back to it.
+ */
+static bool live_before(struct gvm_bt_cur *cur, uint64_t start)
+{
+	struct gvm_bt_cur c = *cur;
+	struct gvm_va *va = gvm_va_at(&c);
+
+	if (!(va->state & GVM_VA_PENDING))
+		return false; /* committed VAs never overlap: nothing hides */
+	while ((va->state & GVM_VA_DOOMED) && gvm_bt_prev(&c))
+		va = gvm_va_at(&c);
+	if ((va->state & GVM_VA_DOOMED) || gvm_va_end(va) <= start)
+		return false;
+	*cur = c;
+	return true;
+}
+
+/*
+ * The first VA (doomed or not) that ends after @start, with a cursor on it -
+ * or the live VA that contains @start.
+ */
 struct gvm_va *gvm_tree_first_overlap(const struct gvm_tree *t, uint64_t start,
 				      struct gvm_bt_cur *cur)
 {
@@ -223,6 +304,8 @@ struct gvm_va *gvm_tree_first_overlap(const struct gvm_tree *t, uint64_t start,
 
 	/* The last VA starting at or before @start, if it reaches past it... */
 	if (gvm_bt_find_le(&t->bt, start, cur)) {
+		if (live_before(cur, start))
+			return gvm_va_at(cur);
 		va = gvm_va_at(cur);
 		if (gvm_va_end(va) > start)
 			return va;

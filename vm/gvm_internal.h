@@ -97,6 +97,15 @@ void gvm_tree_unpromise(struct gvm *vm, struct gvm_tree *t, unsigned int inserts
 void gvm_tree_insert(struct gvm_tree *t, struct gvm_va *va);
 void gvm_tree_erase(struct gvm_tree *t, struct gvm_va *va);
 void gvm_tree_fini(struct gvm *vm, struct gvm_tree *t);
+
+/* What a prepare may add to the VM's memory (tree nodes, VA slabs), to take back if it fails. */
+struct gvm_mem_mark {
+	uint64_t committed_nodes, pending_nodes, slabs;
+};
+
+void gvm_mem_mark(const struct gvm *vm, struct gvm_mem_mark *m);
+void gvm_mem_restore(struct gvm *vm, const struct gvm_mem_mark *m);
+
 struct gvm_va *gvm_tree_first_overlap(const struct gvm_tree *t, uint64_t start,
 				      struct gvm_bt_cur *cur);
 struct gvm_va *gvm_tree_next(struct gvm_bt_cur *cur);

@@ -12,6 +12,7 @@
  * cleanup: free doomed VAs and drop their references (outside the commit).
  */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "gvm_internal.h"
@@ -315,9 +316,11 @@ int gvm_bind_prepare(struct gvm *vm, const struct gvm_req *reqs, unsigned int n,
 		     struct gvm_txn **out, unsigned int *failed)
 {
 	struct gvm_txn *txn;
+	struct gvm_mem_mark mark;
 	unsigned int i = 0;
 	int err = n ? 0 : -EINVAL;
 
+	gvm_mem_mark(vm, &mark);
 	txn = err ? NULL : txn_new(vm);
 	if (!err && !txn)
 		err = -ENOMEM;
@@ -334,6 +337,7 @@ int gvm_bind_prepare(struct gvm *vm, const struct gvm_req *reqs, unsigned int n,
 			undo(txn);
 			txn_free(txn, true);
 		}
+		gvm_mem_restore(vm, &mark);
 		return err;
 	}
 	txn->scratch.nr = 0;
@@ -455,33 +459,31 @@ int gvm_bind(struct gvm *vm, const struct gvm_req *reqs, unsigned int n, unsigne
 	return 0;
 }
 
-#define UNMAP_BATCH 32
-
 /*
- * Unmap every VA, in arrays of up to UNMAP_BATCH requests, each a run of
- * adjacent VAs (a request may not cover a kernel-reserved range, and a run of
- * VAs never does).
+ * Unmap every VA as one array - a request per run of adjacent VAs (a request
+ * may not cover a kernel-reserved range, and a run of VAs never does) - so
+ * that a failure leaves every VA in place (gvm_destroy(): the VM is intact).
  */
 int gvm_unmap_all(struct gvm *vm)
 {
-	struct gvm_req reqs[UNMAP_BATCH];
+	struct gvm_req *reqs;
+	unsigned int n = 0;
+	int err;
 
-	while (vm->nr_vas) {
-		unsigned int n = 0;
-		int err;
-
-		for (struct gvm_va *va = gvm_va_first(vm, vm->cfg.start, vm->cfg.end);
-		     va && (n < UNMAP_BATCH || reqs[n - 1].va + reqs[n - 1].size == va->va);
-		     va = gvm_va_next(vm, va, vm->cfg.end)) {
-			if (n && reqs[n - 1].va + reqs[n - 1].size == va->va)
-				reqs[n - 1].size += va->size;
-			else
-				reqs[n++] = (struct gvm_req){.type = GVM_REQ_UNMAP, .va = va->va,
-							     .size = va->size};
-		}
-		err = gvm_bind(vm, reqs, n, NULL);
-		if (err)
-			return err;
+	if (!vm->nr_vas)
+		return 0;
+	reqs = vm->nr_vas <= UINT_MAX ? gvm_zalloc(vm, vm->nr_vas * sizeof(*reqs)) : NULL;
+	if (!reqs)
+		return -ENOMEM;
+	for (struct gvm_va *va = gvm_va_first(vm, vm->cfg.start, vm->cfg.end); va;
+	     va = gvm_va_next(vm, va, vm->cfg.end)) {
+		if (n && reqs[n - 1].va + reqs[n - 1].size == va->va)
+			reqs[n - 1].size += va->size;
+		else
+			reqs[n++] = (struct gvm_req){.type = GVM_REQ_UNMAP, .va = va->va,
+						     .size = va->size};
 	}
-	return 0;
+	err = gvm_bind(vm, reqs, n, NULL);
+	gvm_free(vm, reqs);
+	return err;
 }
