@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gpuvm mock DRM device: a model Mali-G610 (panthor) device that runs in the
+ * calling process. Its ioctls run gpuvm's VA manager and page tables; its MMU
+ * walks those tables by physical address like the hardware.
+ *
+ * Programs normally reach it through the LD_PRELOAD shim (libgpuvm-mockdrm-
+ * shim.so), which presents /dev/dri/card0 and /dev/dri/renderD128 and forwards
+ * ioctl and mmap here. Tests may also call it directly.
+ *
+ * DOC: errors
+ *
+ * mockdrm_ioctl() returns 0 or a negative errno, like a kernel ioctl handler;
+ * the shim turns that into -1 and errno. A failed ioctl leaves every object
+ * as it was.
+ */
+#ifndef GPUVM_MOCKDRM_H
+#define GPUVM_MOCKDRM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct mockdrm_dev;
+struct mockdrm_file;
+
+/* DRM minor types, as the node's minor number >> 6. */
+enum mockdrm_node {
+	MOCKDRM_NODE_PRIMARY = 0,
+	MOCKDRM_NODE_RENDER = 2,
+};
+
+/**
+ * struct mockdrm_cfg - the device.
+ * @phys_base/@phys_size: simulated physical memory for BOs (0: 4 GiB at 4 GiB).
+ * @table_base: simulated physical base of page-table memory (0: 1 GiB); table
+ *	memory comes from a pool above it, below @phys_base.
+ * @debug: log unhandled ioctls to stderr.
+ */
+struct mockdrm_cfg {
+	uint64_t phys_base, phys_size;
+	uint64_t table_base;
+	bool debug;
+};
+
+/**
+ * mockdrm_dev_create() - create a device.
+ * @cfg: configuration, or NULL for the defaults.
+ * @out: the device.
+ *
+ * Return: 0, -EINVAL, -ENOMEM.
+ */
+int mockdrm_dev_create(const struct mockdrm_cfg *cfg, struct mockdrm_dev **out);
+
+/**
+ * mockdrm_dev_destroy() - destroy a device; every file must be closed.
+ * @dev: the device, or NULL.
+ */
+void mockdrm_dev_destroy(struct mockdrm_dev *dev);
+
+/**
+ * mockdrm_open() - open the device: one open file, with its own handles.
+ * @dev: the device.
+ * @node: which node was opened.
+ * @out: the file.
+ *
+ * Return: 0, -ENOMEM.
+ */
+int mockdrm_open(struct mockdrm_dev *dev, enum mockdrm_node node, struct mockdrm_file **out);
+
+/**
+ * mockdrm_close() - close an open file: its handles, VMs and groups go.
+ * @file: the file, or NULL.
+ */
+void mockdrm_close(struct mockdrm_file *file);
+
+/**
+ * mockdrm_ioctl() - run one ioctl.
+ * @file: the open file.
+ * @request: the ioctl request number (direction, size, type 'd', number).
+ * @arg: the caller's argument; read and written with the size the request
+ *	encodes (smaller than the kernel's: zero-extended; larger: the excess
+ *	must be zero).
+ *
+ * Context: may block (syncobj waits); safe from several threads.
+ * Return: 0 or a negative errno.
+ */
+int mockdrm_ioctl(struct mockdrm_file *file, unsigned long request, void *arg);
+
+/**
+ * mockdrm_mmap_lookup() - what an mmap of the DRM fd at @offset maps.
+ * @file: the open file.
+ * @offset: the fake offset (from BO_MMAP_OFFSET).
+ * @length: bytes to map.
+ * @fd: a file descriptor to mmap instead (the BO's memory; owned by the device).
+ * @fd_offset: the offset in it.
+ *
+ * Return: 0; -EINVAL when the range is not inside one BO's mapping, or the BO
+ * was created with NO_MMAP.
+ */
+int mockdrm_mmap_lookup(struct mockdrm_file *file, uint64_t offset, uint64_t length, int *fd,
+			uint64_t *fd_offset);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GPUVM_MOCKDRM_H */

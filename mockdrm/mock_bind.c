@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: MIT
+/*
+ * VM_BIND: read and check the ops as panthor does, turn them into gvm
+ * requests, prepare, then commit at once (synchronous) or queue (ASYNC).
+ *
+ * A synchronous array is one gvm transaction: all of it or nothing. An ASYNC
+ * array is one job per op (each op has its own syncs, as in panthor), every
+ * job prepared before any is queued, so the ioctl is all-or-nothing too: a
+ * later op's error undoes the earlier ops' preparations, newest first.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mock_vm.h"
+
+#define TYPE_MASK DRM_PANTHOR_VM_BIND_OP_TYPE_MASK
+#define MAP_FLAGS                                                                                  \
+	(DRM_PANTHOR_VM_BIND_OP_MAP_READONLY | DRM_PANTHOR_VM_BIND_OP_MAP_NOEXEC |                 \
+	 DRM_PANTHOR_VM_BIND_OP_MAP_UNCACHED | DRM_PANTHOR_VM_BIND_OP_MAP_SPARSE |                \
+	 GPUVM_VM_BIND_OP_MAP_REPEAT)
+
+/* One op with everything it refers to, checked. */
+struct bind_op {
+	struct gpuvm_vm_bind_op_repeat raw;
+	uint32_t type;
+	struct gvm_req req;
+	bool has_req;
+	struct mock_bo *bo;		/* reference held while preparing */
+	struct mock_fence **waits;	/* references */
+	unsigned int nr_waits;
+	struct mock_syncobj **signals;	/* references */
+	uint64_t *points;
+	struct mock_fence **nodes;	/* the points' memory, allocated before submission */
+	unsigned int nr_signals;
+};
+
+struct bind {
+	struct mockdrm_file *f;
+	struct mock_vm *vm;
+	bool async;
+	struct bind_op *ops;
+	unsigned int nr;
+};
+
+/*
+ * An element of a user object array: copy what we know of it, zero-extend a
+ * shorter (older) layout, refuse a longer one whose extra bytes are not zero.
+ */
+static int read_elem(const struct drm_panthor_obj_array *arr, uint32_t i, void *dst, size_t ksize,
+		     size_t min_size)
+{
+	uint64_t at = arr->array + (uint64_t)i * arr->stride;
+	size_t n = arr->stride < ksize ? arr->stride : ksize;
+	unsigned char extra[64];
+
+	if (arr->stride < min_size)
+		return -EINVAL;
+	memset(dst, 0, ksize);
+	if (mock_copy_from_user(dst, at, n))
+		return -EFAULT;
+	for (uint64_t off = ksize; off < arr->stride; off += sizeof(extra)) {
+		size_t chunk = arr->stride - off < sizeof(extra) ? arr->stride - off : sizeof(extra);
+
+		if (mock_copy_from_user(extra, at + off, chunk))
+			return -EFAULT;
+		for (size_t b = 0; b < chunk; b++)
+			if (extra[b])
+				return -E2BIG;
+	}
+	return 0;
+}
+
+static uint32_t prot_of(uint32_t flags)
+{
+	uint32_t prot = PT_PROT_READ;
+
+	if (!(flags & DRM_PANTHOR_VM_BIND_OP_MAP_READONLY))
+		prot |= PT_PROT_WRITE;
+	if (!(flags & DRM_PANTHOR_VM_BIND_OP_MAP_NOEXEC))
+		prot |= PT_PROT_EXEC;
+	if (!(flags & DRM_PANTHOR_VM_BIND_OP_MAP_UNCACHED))
+		prot |= PT_PROT_CACHE;
+	return prot;
+}
+
+/* MAP_SPARSE: the device's dummy page repeated; no BO, and never executable. */
+static int sparse_req(struct bind *b, struct bind_op *op)
+{
+	const struct gpuvm_vm_bind_op_repeat *r = &op->raw;
+
+	if (r->bo_handle || r->bo_offset || r->bo_repeat_range ||
+	    (r->flags & GPUVM_VM_BIND_OP_MAP_REPEAT) ||
+	    !(r->flags & DRM_PANTHOR_VM_BIND_OP_MAP_NOEXEC))
+		return -EINVAL;
+	op->bo = b->f->dev->dummy;
+	mock_bo_get(op->bo);
+	op->req.repeat = MOCK_PAGE;
+	return 0;
+}
+
+static int map_req(struct bind *b, struct bind_op *op)
+{
+	const struct gpuvm_vm_bind_op_repeat *r = &op->raw;
+	bool repeat = r->flags & GPUVM_VM_BIND_OP_MAP_REPEAT;
+	int err = 0;
+
+	if ((r->flags & ~TYPE_MASK & ~MAP_FLAGS) || b->vm->unusable)
+		return -EINVAL;
+	if (r->flags & DRM_PANTHOR_VM_BIND_OP_MAP_SPARSE) {
+		err = sparse_req(b, op);
+	} else if (repeat != !!r->bo_repeat_range) {
+		err = -EINVAL;
+	} else {
+		op->bo = mock_bo_lookup(b->f, r->bo_handle);
+		if (!op->bo)
+			return -ENOENT;
+		if (op->bo->exclusive && op->bo->exclusive != mock_vm_serial(b->vm))
+			return -EINVAL;
+		op->req.offset = r->bo_offset;
+		op->req.repeat = r->bo_repeat_range;
+	}
+	op->req.type = GVM_REQ_MAP;
+	op->req.obj = op->bo ? &op->bo->obj : NULL;
+	op->req.prot = prot_of(r->flags);
+	return err;
+}
+
+/* Translate one op into a gvm request (or none: SYNC_ONLY). */
+static int op_req(struct bind *b, struct bind_op *op)
+{
+	const struct gpuvm_vm_bind_op_repeat *r = &op->raw;
+
+	op->type = r->flags & TYPE_MASK;
+	op->req.va = r->va;
+	op->req.size = r->size;
+	switch (op->type) {
+	case DRM_PANTHOR_VM_BIND_OP_TYPE_MAP:
+		op->has_req = true;
+		return map_req(b, op);
+	case DRM_PANTHOR_VM_BIND_OP_TYPE_UNMAP:
+		op->has_req = true;
+		op->req.type = GVM_REQ_UNMAP;
+		return r->flags != op->type || r->bo_handle || r->bo_offset || r->bo_repeat_range
+			       ? -EINVAL
+			       : 0;
+	case DRM_PANTHOR_VM_BIND_OP_TYPE_SYNC_ONLY:
+		return r->flags != op->type || r->bo_handle || r->bo_offset || r->va || r->size ||
+				       r->bo_repeat_range || !r->syncs.count
+			       ? -EINVAL
+			       : 0;
+	}
+	return -EINVAL;
+}
+
+/*
+ * A syncobj the op signals (taking the reference): the point is checked and
+ * its memory allocated now, so that submission cannot fail.
+ */
+static int add_signal(struct bind_op *op, struct mock_syncobj *obj, uint64_t point)
+{
+	struct mock_fence *node = NULL;
+
+	if (!mock_syncobj_point_ok(obj, point)) {
+		mock_syncobj_put(obj);
+		return -EINVAL;
+	}
+	if (point) {
+		node = mock_syncobj_point_alloc(obj);
+		if (!node) {
+			mock_syncobj_put(obj);
+			return -ENOMEM;
+		}
+	}
+	op->signals[op->nr_signals] = obj;
+	op->nodes[op->nr_signals] = node;
+	op->points[op->nr_signals++] = point;
+	return 0;
+}
+
+/* One sync op: a fence to wait for, or a syncobj to signal. */
+static int add_sync(struct bind *b, struct bind_op *op, const struct drm_panthor_sync_op *s)
+{
+	uint32_t kind = s->flags & DRM_PANTHOR_SYNC_OP_HANDLE_TYPE_MASK;
+	struct mock_syncobj *obj;
+	int err = 0;
+
+	if ((s->flags & ~(DRM_PANTHOR_SYNC_OP_HANDLE_TYPE_MASK | DRM_PANTHOR_SYNC_OP_SIGNAL)) ||
+	    kind > DRM_PANTHOR_SYNC_OP_HANDLE_TYPE_TIMELINE_SYNCOBJ ||
+	    (kind == DRM_PANTHOR_SYNC_OP_HANDLE_TYPE_SYNCOBJ && s->timeline_value))
+		return -EINVAL;
+	obj = mock_syncobj_find(&b->f->syncobjs, s->handle);
+	if (!obj)
+		return -ENOENT;
+	if (s->flags & DRM_PANTHOR_SYNC_OP_SIGNAL)
+		return add_signal(op, obj, s->timeline_value);
+	err = mock_syncobj_fence(obj, s->timeline_value, &op->waits[op->nr_waits]);
+	if (!err)
+		op->nr_waits++;
+	mock_syncobj_put(obj);
+	return err;
+}
+
+static int read_syncs(struct bind *b, struct bind_op *op)
+{
+	const struct drm_panthor_obj_array *arr = &op->raw.syncs;
+	struct drm_panthor_sync_op s;
+	int err = 0;
+
+	if (!arr->count)
+		return 0;
+	if (!b->async)
+		return -EINVAL;
+	op->waits = calloc(arr->count, sizeof(*op->waits));
+	op->signals = calloc(arr->count, sizeof(*op->signals));
+	op->points = calloc(arr->count, sizeof(*op->points));
+	op->nodes = calloc(arr->count, sizeof(*op->nodes));
+	if (!op->waits || !op->signals || !op->points || !op->nodes)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < arr->count && !err; i++) {
+		err = read_elem(arr, i, &s, sizeof(s), sizeof(s));
+		if (!err)
+			err = add_sync(b, op, &s);
+	}
+	return err;
+}
+
+static void op_release(struct bind_op *op)
+{
+	for (unsigned int i = 0; i < op->nr_waits; i++)
+		mock_fence_put(op->waits[i]);
+	for (unsigned int i = 0; i < op->nr_signals; i++) {
+		mock_syncobj_put(op->signals[i]);
+		mock_fence_put(op->nodes[i]);
+	}
+	free(op->waits);
+	free(op->signals);
+	free(op->points);
+	free(op->nodes);
+	if (op->bo)
+		mock_bo_put(op->bo);
+}
+
+static void bind_release(struct bind *b)
+{
+	for (unsigned int i = 0; i < b->nr; i++)
+		op_release(&b->ops[i]);
+	free(b->ops);
+}
+
+static int read_ops(struct bind *b, const struct drm_panthor_obj_array *arr)
+{
+	int err = 0;
+
+	b->ops = calloc(arr->count, sizeof(*b->ops));
+	if (!b->ops)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < arr->count && !err; i++, b->nr++) {
+		struct bind_op *op = &b->ops[i];
+
+		err = read_elem(arr, i, &op->raw, sizeof(op->raw), GPUVM_VM_BIND_OP_SIZE_V1);
+		if (!err)
+			err = op_req(b, op);
+		if (!err)
+			err = read_syncs(b, op);
+	}
+	return err;
+}
+
+/* The requests of the ops that have one, in order. */
+static struct gvm_req *collect_reqs(const struct bind *b, unsigned int *n)
+{
+	struct gvm_req *reqs = calloc(b->nr, sizeof(*reqs));
+
+	*n = 0;
+	for (unsigned int i = 0; reqs && i < b->nr; i++)
+		if (b->ops[i].has_req)
+			reqs[(*n)++] = b->ops[i].req;
+	return reqs;
+}
+
+/*
+ * Wait, without the VM lock, for a job queued behind earlier async jobs:
+ * transactions commit in the order they were prepared.
+ */
+static int wait_queued(struct mock_vm *vm, struct gvm_txn *txn)
+{
+	struct mock_bind_job *job = calloc(1, sizeof(*job));
+	struct mock_fence *done;
+	int err;
+
+	if (!job)
+		return -ENOMEM;
+	job->txn = txn;
+	job->done = done = mock_fence_create(&vm->dev->sync);
+	if (!done) {
+		free(job);
+		return -ENOMEM;
+	}
+	mock_vm_queue(vm, job); /* behind vm->head: a worker runs */
+	mock_fence_get(done);
+	pthread_mutex_unlock(&vm->lock);
+	mock_fence_wait(done, INT64_MAX);
+	mock_fence_status(done, &err);
+	mock_fence_put(done);
+	pthread_mutex_lock(&vm->lock);
+	return err;
+}
+
+/* The whole array as one transaction: committed now, or after earlier async jobs. */
+static int bind_sync(struct bind *b)
+{
+	struct mock_vm *vm = b->vm;
+	struct gvm_txn *txn;
+	unsigned int n, failed;
+	struct gvm_req *reqs = collect_reqs(b, &n);
+	int err = reqs ? 0 : -ENOMEM;
+
+	if (!err && n)
+		err = gvm_bind_prepare(vm->gvm, reqs, n, &txn, &failed);
+	free(reqs);
+	if (err || !n)
+		return err;
+	if (vm->head) {
+		err = wait_queued(vm, txn);
+		if (err)
+			return err;
+		return 0;
+	}
+	gvm_bind_commit(txn);
+	gvm_bind_cleanup(txn);
+	return 0;
+}
+
+/* Undo the jobs prepared so far, newest first (vm->lock held). */
+static void drop_jobs(struct mock_bind_job **jobs, unsigned int n)
+{
+	while (n--) {
+		if (jobs[n]->txn)
+			gvm_bind_cleanup(jobs[n]->txn);
+		if (jobs[n]->done)
+			mock_fence_put(jobs[n]->done);
+		free(jobs[n]);
+	}
+	free(jobs);
+}
+
+static int prepare_job(struct bind *b, struct bind_op *op, struct mock_bind_job **out)
+{
+	struct mock_bind_job *job = calloc(1, sizeof(*job));
+	int err = 0;
+
+	if (!job)
+		return -ENOMEM;
+	*out = job;
+	job->done = mock_fence_create(&b->f->dev->sync);
+	if (!job->done)
+		return -ENOMEM;
+	if (op->has_req)
+		err = gvm_bind_prepare(b->vm->gvm, &op->req, 1, &job->txn, NULL);
+	return err;
+}
+
+/*
+ * Hand each op's waits to its job, put the job's fence in its output syncobjs
+ * (now, at submission, as the kernel does), and queue it. Nothing here fails.
+ */
+static void submit_job(struct mock_vm *vm, struct bind_op *op, struct mock_bind_job *job)
+{
+	job->waits = op->waits;
+	job->nr_waits = op->nr_waits;
+	op->waits = NULL;
+	op->nr_waits = 0;
+	for (unsigned int i = 0; i < op->nr_signals; i++) {
+		mock_syncobj_install_node(op->signals[i], op->points[i], job->done, op->nodes[i]);
+		op->nodes[i] = NULL;
+	}
+	mock_vm_queue(vm, job);
+}
+
+static int bind_async(struct bind *b)
+{
+	struct mock_bind_job **jobs = calloc(b->nr, sizeof(*jobs));
+	unsigned int i;
+	int err = jobs ? mock_vm_start_worker(b->vm) : -ENOMEM;
+
+	for (i = 0; !err && i < b->nr; i++)
+		err = prepare_job(b, &b->ops[i], &jobs[i]);
+	if (err) {
+		drop_jobs(jobs, jobs ? i : 0);
+		return err;
+	}
+	for (i = 0; i < b->nr; i++)
+		submit_job(b->vm, &b->ops[i], jobs[i]);
+	free(jobs);
+	return 0;
+}
+
+int mock_ioctl_vm_bind(struct mockdrm_file *f, void *arg)
+{
+	struct drm_panthor_vm_bind *a = arg;
+	struct bind b = {.f = f, .async = a->flags & DRM_PANTHOR_VM_BIND_ASYNC};
+	int err;
+
+	if (a->flags & ~DRM_PANTHOR_VM_BIND_ASYNC)
+		return -EINVAL;
+	b.vm = mock_vm_lookup(f, a->vm_id);
+	if (!b.vm)
+		return -EINVAL;
+	pthread_mutex_lock(&b.vm->lock);
+	err = a->ops.count ? read_ops(&b, &a->ops) : 0;
+	if (!err && b.nr)
+		err = b.async ? bind_async(&b) : bind_sync(&b);
+	pthread_mutex_unlock(&b.vm->lock);
+	bind_release(&b);
+	mock_vm_put(b.vm);
+	return err;
+}

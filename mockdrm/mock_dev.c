@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The device and its open files; small helpers every part uses.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "mock_internal.h"
+
+/*
+ * The caller's memory is read with process_vm_readv() on ourselves: a bad
+ * pointer in an ioctl argument then gives -EFAULT, as the kernel's
+ * copy_from_user() does, instead of crashing the mock.
+ */
+int mock_copy_from_user(void *dst, uint64_t src, size_t len)
+{
+	struct iovec local = {.iov_base = dst, .iov_len = len};
+	struct iovec remote = {.iov_base = (void *)(uintptr_t)src, .iov_len = len};
+
+	if (!len)
+		return 0;
+	return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
+}
+
+int mock_copy_to_user(uint64_t dst, const void *src, size_t len)
+{
+	struct iovec local = {.iov_base = (void *)src, .iov_len = len};
+	struct iovec remote = {.iov_base = (void *)(uintptr_t)dst, .iov_len = len};
+
+	if (!len)
+		return 0;
+	return process_vm_writev(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
+}
+
+int mock_idr_alloc(struct mock_idr *idr, void *ptr, uint32_t *id)
+{
+	uint32_t i;
+
+	for (i = 0; i < idr->nr && idr->slot[i]; i++)
+		;
+	if (i == idr->nr) {
+		uint32_t nr = idr->nr ? 2 * idr->nr : 16;
+		void **slot = realloc(idr->slot, nr * sizeof(*slot));
+
+		if (!slot)
+			return -ENOMEM;
+		memset(&slot[idr->nr], 0, (nr - idr->nr) * sizeof(*slot));
+		idr->slot = slot;
+		idr->nr = nr;
+	}
+	idr->slot[i] = ptr;
+	*id = i + 1;
+	return 0;
+}
+
+void *mock_idr_find(const struct mock_idr *idr, uint32_t id)
+{
+	return id && id <= idr->nr ? idr->slot[id - 1] : NULL;
+}
+
+void *mock_idr_remove(struct mock_idr *idr, uint32_t id)
+{
+	void *ptr = mock_idr_find(idr, id);
+
+	if (ptr)
+		idr->slot[id - 1] = NULL;
+	return ptr;
+}
+
+void mock_idr_fini(struct mock_idr *idr)
+{
+	free(idr->slot);
+	*idr = (struct mock_idr){0};
+}
+
+/*
+ * Until the MMU has address-space slots and a TLB, there is nothing to
+ * flush: count, so that tests can see the table builder asked.
+ */
+static void flush_range(void *ctx, uint64_t va, uint64_t size, bool leaf_only)
+{
+	struct mockdrm_dev *dev = ctx;
+
+	(void)va;
+	(void)size;
+	(void)leaf_only;
+	__atomic_add_fetch(&dev->flushes, 1, __ATOMIC_RELAXED);
+}
+
+static void flush_all(void *ctx)
+{
+	flush_range(ctx, 0, 0, false);
+}
+
+static const struct pt_flush_ops mock_flush_ops = {
+	.flush_range = flush_range,
+	.flush_all = flush_all,
+};
+
+/* The model MMU reads the same memory the CPU wrote: cleaning is a no-op. */
+static void sync_range(void *ctx, uint64_t pa, const void *cpu, size_t len)
+{
+	struct mockdrm_dev *dev = ctx;
+
+	(void)pa;
+	(void)cpu;
+	(void)len;
+	__atomic_add_fetch(&dev->syncs, 1, __ATOMIC_RELAXED);
+}
+
+static const struct pt_sync_ops mock_sync_ops = {
+	.sync = sync_range,
+};
+
+/*
+ * What panthor gives io-pgtable for a G610: AArch64 mode, 4K pages, 48-bit VA,
+ * 40-bit PA (mmu_features 0x2830), a walker that does not snoop CPU caches
+ * (coherency_features 0).
+ */
+static void init_pt_cfg(struct mockdrm_dev *dev)
+{
+	dev->pt_cfg = (struct pt_cfg){
+		.fmt = PT_FMT_MALI_AARCH64,
+		.granule_lg2 = 12,
+		.ias = MOCK_VA_BITS,
+		.oas = MOCK_PA_BITS,
+		.coherent_walk = false,
+		.alloc = &pt_pool_ops,
+		.alloc_ctx = dev->tables,
+		.flush = &mock_flush_ops,
+		.flush_ctx = dev,
+		.sync = &mock_sync_ops,
+		.sync_ctx = dev,
+		.debug = PT_DEBUG_ABORT_ALLOC_IN_COMMIT,
+	};
+}
+
+static int check_cfg(struct mockdrm_cfg *c)
+{
+	if (!c->phys_base)
+		c->phys_base = 4ull << 30;
+	if (!c->phys_size)
+		c->phys_size = 4ull << 30;
+	if (!c->table_base)
+		c->table_base = 1ull << 30;
+	if ((c->phys_base | c->phys_size | c->table_base) & (MOCK_PAGE - 1) ||
+	    c->table_base >= c->phys_base || c->phys_base + c->phys_size > (1ull << MOCK_PA_BITS))
+		return -EINVAL;
+	return 0;
+}
+
+static int make_tables(struct mockdrm_dev *dev)
+{
+	struct pt_pool_cfg pcfg = {
+		.page_size = MOCK_PAGE,
+		.pa_base = dev->cfg.table_base,
+		.pa_limit = dev->cfg.phys_base,
+		.abort_in_signalling = true,
+	};
+
+	return pt_pool_create(&pcfg, &dev->tables);
+}
+
+int mockdrm_dev_create(const struct mockdrm_cfg *cfg, struct mockdrm_dev **out)
+{
+	struct mockdrm_dev *dev = calloc(1, sizeof(*dev));
+	int err;
+
+	if (!dev)
+		return -ENOMEM;
+	dev->cfg = cfg ? *cfg : (struct mockdrm_cfg){0};
+	dev->next_offset = MOCK_MMAP_OFFSET_BASE;
+	err = check_cfg(&dev->cfg);
+	if (!err)
+		err = pthread_mutex_init(&dev->lock, NULL) ? -ENOMEM : 0;
+	if (!err)
+		err = make_tables(dev);
+	if (!err)
+		init_pt_cfg(dev);
+	if (!err)
+		err = mock_sync_init(&dev->sync);
+	if (!err)
+		err = mock_bo_new(dev, MOCK_PAGE, 0, &dev->dummy);
+	if (err) {
+		mockdrm_dev_destroy(dev);
+		return err;
+	}
+	dev->dummy->internal = true;
+	*out = dev;
+	return 0;
+}
+
+void mockdrm_dev_destroy(struct mockdrm_dev *dev)
+{
+	if (!dev)
+		return;
+	if (dev->dummy)
+		mock_bo_put(dev->dummy);
+	mock_sync_fini(&dev->sync);
+	pt_pool_destroy(dev->tables);
+	free(dev->bos);
+	pthread_mutex_destroy(&dev->lock);
+	free(dev);
+}
+
+int mockdrm_open(struct mockdrm_dev *dev, enum mockdrm_node node, struct mockdrm_file **out)
+{
+	struct mockdrm_file *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -ENOMEM;
+	f->dev = dev;
+	f->node = node;
+	mock_sync_table_init(&f->syncobjs, &dev->sync);
+	pthread_mutex_lock(&dev->lock);
+	dev->files++;
+	pthread_mutex_unlock(&dev->lock);
+	*out = f;
+	return 0;
+}
+
+/* A closed file's VMs go first (their VAs hold BO references), then its handles. */
+void mockdrm_close(struct mockdrm_file *f)
+{
+	struct mockdrm_dev *dev;
+
+	if (!f)
+		return;
+	dev = f->dev;
+	mock_file_drop_fences(f);
+	mock_file_drop_vms(f);
+	mock_file_drop_bos(f);
+	mock_sync_table_fini(&f->syncobjs);
+	pthread_mutex_lock(&dev->lock);
+	dev->files--;
+	pthread_mutex_unlock(&dev->lock);
+	free(f);
+}

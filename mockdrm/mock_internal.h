@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to mockdrm/: the model device.
+ *
+ * DOC: memory model
+ *
+ * The device has a simulated physical address space:
+ *
+ *   table_base          phys_base                   phys_base + phys_size
+ *   | page-table pool   | BO pages (one contiguous  |
+ *   | (pt_pool)         |  range per BO)            |
+ *
+ * Page tables come from a pt_pool whose simulated PAs lie below phys_base, so
+ * the MMU model reads a table by PA through pt_pool_pa_to_cpu(), exactly as
+ * the hardware follows descriptors. A BO's pages live in a memfd that the
+ * device maps once; the MMU turns a BO PA into a pointer into that mapping,
+ * and mmap of the DRM fd maps the same memfd, so the CPU and the GPU see the
+ * same bytes.
+ *
+ * DOC: locking
+ *
+ * dev->lock protects files' handle tables, the BO list and the allocators.
+ * Each VM has its own lock (one writer for its gvm) and a bind-queue worker.
+ * Syncobjs have their own domain (mock_sync.h). Lock order: vm->lock, then
+ * dev->lock, then the sync lock.
+ */
+#ifndef GPUVM_MOCK_INTERNAL_H
+#define GPUVM_MOCK_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <gpuvm/gvm.h>
+#include <gpuvm/mockdrm.h>
+#include <gpuvm/panthor_drm.h>
+#include <gpuvm/pt_pool.h>
+
+#include "mock_sync.h"
+
+#define MOCK_PAGE 4096ull
+#define MOCK_VA_BITS 48
+#define MOCK_PA_BITS 40
+#define MOCK_MMAP_OFFSET_BASE (1ull << 32) /* the kernel's vma manager starts at 4 GiB */
+
+/* A table of objects by handle or id: non-zero, lowest free first. */
+struct mock_idr {
+	void **slot;
+	uint32_t nr;
+};
+
+int mock_idr_alloc(struct mock_idr *idr, void *ptr, uint32_t *id);
+void *mock_idr_find(const struct mock_idr *idr, uint32_t id);
+void *mock_idr_remove(struct mock_idr *idr, uint32_t id);
+void mock_idr_fini(struct mock_idr *idr);
+
+struct mock_vm;
+
+struct mock_bo {
+	struct gvm_obj obj; /* first: the gvm object ops cast back */
+	struct mockdrm_dev *dev;
+	unsigned int refs;    /* handles, VAs, exports; under dev->lock */
+	int memfd;
+	void *map;	      /* the device's own mapping of the pages */
+	uint64_t size;
+	uint64_t pa;
+	uint64_t mmap_offset; /* 0 until BO_MMAP_OFFSET */
+	uint32_t flags;
+	uint64_t exclusive;   /* serial of the only VM it may be mapped in, or 0 */
+	ino_t ino;	      /* of the memfd: what PRIME import recognizes */
+	bool internal;	      /* the device's own (the dummy page) */
+};
+
+struct mockdrm_dev {
+	struct mockdrm_cfg cfg;
+	pthread_mutex_t lock;
+	struct pt_pool *tables;
+	struct pt_cfg pt_cfg; /* every VM's page table: panthor's settings for a G610 */
+	struct mock_bo **bos; /* by PA, for the MMU */
+	unsigned int nr_bos, cap_bos;
+	uint64_t next_offset; /* fake mmap offsets, never reused */
+	struct mock_bo *dummy; /* the sparse-mapping page */
+	struct mock_sync sync;
+	unsigned int files;
+	uint64_t syncs;	      /* descriptor runs the table builder cleaned */
+	uint64_t flushes;
+};
+
+struct mockdrm_file {
+	struct mockdrm_dev *dev;
+	enum mockdrm_node node;
+	struct mock_idr bos;  /* GEM handles */
+	struct mock_idr vms;  /* VM ids */
+	struct mock_idr fences; /* mock-only test fences */
+	struct mock_sync_table syncobjs;
+};
+
+/* Copies from and to the caller's memory: -EFAULT instead of a crash. */
+int mock_copy_from_user(void *dst, uint64_t src, size_t len);
+int mock_copy_to_user(uint64_t dst, const void *src, size_t len);
+
+/* BOs. */
+int mock_bo_new(struct mockdrm_dev *dev, uint64_t size, uint32_t flags, struct mock_bo **out);
+void mock_bo_get(struct mock_bo *bo);
+void mock_bo_put(struct mock_bo *bo);
+struct mock_bo *mock_bo_lookup(struct mockdrm_file *file, uint32_t handle);
+void *mock_phys_to_host(struct mockdrm_dev *dev, uint64_t pa, uint64_t len);
+void mock_file_drop_bos(struct mockdrm_file *file);
+
+/* VMs. */
+struct mock_vm *mock_vm_lookup(struct mockdrm_file *file, uint32_t id);
+void mock_vm_put(struct mock_vm *vm);
+struct gvm *mock_vm_gvm(struct mock_vm *vm);
+uint64_t mock_vm_serial(const struct mock_vm *vm);
+void mock_file_drop_vms(struct mockdrm_file *file);
+void mock_file_drop_fences(struct mockdrm_file *file);
+
+
+/* The MMU model: translate one VA of a VM's tables as the hardware would. */
+struct mock_xlate {
+	uint64_t pa;
+	uint32_t fault;	/* 0, or FAULTSTATUS: exception | access type << 8 */
+};
+
+#define MOCK_ACCESS_ATOMIC 0u
+#define MOCK_ACCESS_EXEC 1u
+#define MOCK_ACCESS_READ 2u
+#define MOCK_ACCESS_WRITE 3u
+
+void mock_mmu_translate(struct mockdrm_dev *dev, const struct pt_regs *regs, uint64_t va,
+			unsigned int access, struct mock_xlate *out);
+
+/* Ioctl handlers: @arg is kernel-sized, zero-extended. 0 or -errno. */
+int mock_ioctl_version(struct mockdrm_file *f, void *arg);
+int mock_ioctl_get_unique(struct mockdrm_file *f, void *arg);
+int mock_ioctl_get_cap(struct mockdrm_file *f, void *arg);
+int mock_ioctl_set_client_cap(struct mockdrm_file *f, void *arg);
+int mock_ioctl_gem_close(struct mockdrm_file *f, void *arg);
+int mock_ioctl_prime_handle_to_fd(struct mockdrm_file *f, void *arg);
+int mock_ioctl_prime_fd_to_handle(struct mockdrm_file *f, void *arg);
+int mock_ioctl_dev_query(struct mockdrm_file *f, void *arg);
+int mock_ioctl_vm_create(struct mockdrm_file *f, void *arg);
+int mock_ioctl_vm_destroy(struct mockdrm_file *f, void *arg);
+int mock_ioctl_vm_bind(struct mockdrm_file *f, void *arg);
+int mock_ioctl_vm_get_state(struct mockdrm_file *f, void *arg);
+int mock_ioctl_bo_create(struct mockdrm_file *f, void *arg);
+int mock_ioctl_bo_mmap_offset(struct mockdrm_file *f, void *arg);
+int mock_ioctl_gpu_access(struct mockdrm_file *f, void *arg);
+int mock_ioctl_fence_attach(struct mockdrm_file *f, void *arg);
+int mock_ioctl_fence_signal(struct mockdrm_file *f, void *arg);
+
+#endif /* GPUVM_MOCK_INTERNAL_H */

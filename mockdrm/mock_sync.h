@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to mockdrm/: fences, syncobjs and the generic DRM syncobj ioctls.
+ *
+ * DOC: fences and syncobjs
+ *
+ * A fence (struct mock_fence) is a one-shot event: pending, then signaled with
+ * an error code (0 = success). Work the device queues (async binds, command
+ * streams) gets a fence when it is submitted and signals it when done.
+ *
+ * A syncobj is a container, as in the kernel's drm_syncobj: a binary syncobj
+ * holds at most one fence (replaced by each signal); a timeline syncobj holds
+ * fences at increasing 64-bit points (point p is signaled when every fence at a
+ * point <= p is). Handles are per open file (struct mock_sync_table);
+ * the objects are shared through fds (export/import).
+ *
+ * Everything is protected by one lock per device (struct mock_sync), whose
+ * condition variable every waiter sleeps on and every signal broadcasts. Waits
+ * take absolute CLOCK_MONOTONIC deadlines, as the ioctls do.
+ */
+#ifndef GPUVM_MOCK_SYNC_H
+#define GPUVM_MOCK_SYNC_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct mock_export;
+struct mock_fence;
+struct mock_syncobj;
+
+/* The device's synchronization domain. */
+struct mock_sync {
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* CLOCK_MONOTONIC */
+	/* private: exported objects, by the inode of the fd that carries them */
+	struct mock_export *exports;
+};
+
+/* Per open file: syncobj handles (non-zero, lowest free first). */
+struct mock_sync_table {
+	struct mock_sync *sync;
+	/* private */
+	struct mock_syncobj **slots;
+	unsigned int nr_slots;
+};
+
+int mock_sync_init(struct mock_sync *sync);
+void mock_sync_fini(struct mock_sync *sync);
+void mock_sync_table_init(struct mock_sync_table *t, struct mock_sync *sync);
+/* Drop every handle of a file being closed. */
+void mock_sync_table_fini(struct mock_sync_table *t);
+
+/* Fences (references counted; signal at most once). */
+struct mock_fence *mock_fence_create(struct mock_sync *sync);
+void mock_fence_get(struct mock_fence *f);
+void mock_fence_put(struct mock_fence *f);
+void mock_fence_signal(struct mock_fence *f, int error);
+/* 1 signaled, 0 pending; *@error gets the error when signaled. */
+int mock_fence_status(struct mock_fence *f, int *error);
+/* Wait until signaled or @deadline_ns (CLOCK_MONOTONIC) passes: 0 or -ETIME. */
+int mock_fence_wait(struct mock_fence *f, int64_t deadline_ns);
+
+/* What the device needs from a syncobj handle in a submission's sync ops. */
+struct mock_syncobj *mock_syncobj_find(struct mock_sync_table *t, uint32_t handle);
+void mock_syncobj_put(struct mock_syncobj *s);
+bool mock_syncobj_is_timeline(const struct mock_syncobj *s);
+/*
+ * The fence at @point (0 for a binary syncobj); -EINVAL when there is none
+ * yet (the kernel refuses to wait on what was not submitted).
+ */
+int mock_syncobj_fence(struct mock_syncobj *s, uint64_t point, struct mock_fence **out);
+/*
+ * Install @f: a binary syncobj's fence is replaced; a timeline gets @f at
+ * @point, which must be above its last point (else -EINVAL). Takes a reference.
+ */
+int mock_syncobj_install(struct mock_syncobj *s, uint64_t point, struct mock_fence *f);
+/*
+ * The same in two steps, for a submission that must not fail once accepted:
+ * check the point and allocate its node while preparing, then install.
+ */
+bool mock_syncobj_point_ok(struct mock_syncobj *s, uint64_t point);
+struct mock_fence *mock_syncobj_point_alloc(struct mock_syncobj *s);
+void mock_syncobj_install_node(struct mock_syncobj *s, uint64_t point, struct mock_fence *f,
+			       struct mock_fence *node);
+
+/*
+ * The generic ioctls, called with the file's table and the ioctl's argument
+ * (already copied to kernel-sized storage by the dispatcher). Return 0 or a
+ * negative errno following drm_syncobj.c (shared/reference/drm-shim.md section 4).
+ * Struct types come from libdrm's <drm.h>.
+ */
+struct drm_syncobj_create;
+struct drm_syncobj_destroy;
+struct drm_syncobj_handle;
+struct drm_syncobj_wait;
+struct drm_syncobj_timeline_wait;
+struct drm_syncobj_array;
+struct drm_syncobj_timeline_array;
+struct drm_syncobj_transfer;
+
+int mock_syncobj_create_ioctl(struct mock_sync_table *t, struct drm_syncobj_create *a);
+int mock_syncobj_destroy_ioctl(struct mock_sync_table *t, struct drm_syncobj_destroy *a);
+int mock_syncobj_handle_to_fd_ioctl(struct mock_sync_table *t, struct drm_syncobj_handle *a);
+int mock_syncobj_fd_to_handle_ioctl(struct mock_sync_table *t, struct drm_syncobj_handle *a);
+int mock_syncobj_wait_ioctl(struct mock_sync_table *t, struct drm_syncobj_wait *a);
+int mock_syncobj_timeline_wait_ioctl(struct mock_sync_table *t,
+				     struct drm_syncobj_timeline_wait *a);
+int mock_syncobj_reset_ioctl(struct mock_sync_table *t, struct drm_syncobj_array *a);
+int mock_syncobj_signal_ioctl(struct mock_sync_table *t, struct drm_syncobj_array *a);
+int mock_syncobj_query_ioctl(struct mock_sync_table *t, struct drm_syncobj_timeline_array *a);
+int mock_syncobj_timeline_signal_ioctl(struct mock_sync_table *t,
+				       struct drm_syncobj_timeline_array *a);
+int mock_syncobj_transfer_ioctl(struct mock_sync_table *t, struct drm_syncobj_transfer *a);
+
+#endif /* GPUVM_MOCK_SYNC_H */
