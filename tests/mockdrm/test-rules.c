@@ -31,14 +31,16 @@
 
 #include <gpuvm/panthor_drm.h>
 
-#define PAGE 4096ull
+#include "drm-test.h"
+
+#define PAGE DT_PAGE
 #define BO_PAGES 64
 #define MAP_VA (1ull << 20)     /* VM A: BO pages [0, 16) mapped here */
 #define WINDOW_A (4ull << 20)   /* VM A: pages probed */
 #define VM_B_RANGE (4ull << 30) /* VM B: a small user range */
 #define WINDOW_B (256ull << 10) /* VM B: pages probed */
-#define FAULTED (1ull << 63)    /* snapshot: a faulting page */
-#define NR_IDS 8                /* VM ids, BO and syncobj handles probed */
+#define FAULTED DT_FAULTED
+#define NR_IDS 8 /* VM ids, BO and syncobj handles probed */
 
 /* The objects every row starts from (a fresh file per test). */
 struct world {
@@ -50,102 +52,24 @@ struct world {
 
 static struct world w;
 
-static int ioc(unsigned long request, void *arg)
-{
-	return drmIoctl(w.fd, request, arg) ? -errno : 0;
-}
-
-/* Device-side effects of the world */
-
-static uint32_t vm_create(uint64_t range)
-{
-	struct drm_panthor_vm_create a = { .user_va_range = range };
-
-	assert_int_equal(ioc(DRM_IOCTL_PANTHOR_VM_CREATE, &a), 0);
-	return a.id;
-}
-
-static uint32_t bo_create(uint64_t size, uint32_t flags, uint32_t excl_vm)
-{
-	struct drm_panthor_bo_create a = { .size = size,
-					   .flags = flags,
-					   .exclusive_vm_id = excl_vm };
-
-	assert_int_equal(ioc(DRM_IOCTL_PANTHOR_BO_CREATE, &a), 0);
-	assert_int_equal(a.size, size);
-	return a.handle;
-}
-
-/* Each page starts with its own tag: what a GPU read says is mapped there. */
-static uint64_t page_tag(uint32_t handle, unsigned int page)
-{
-	return (uint64_t)handle << 32 | 0x7a00000u | page;
-}
-
-static void bo_tag_pages(uint32_t handle, unsigned int pages)
-{
-	struct drm_panthor_bo_mmap_offset a = { .handle = handle };
-	unsigned char *cpu;
-
-	assert_int_equal(ioc(DRM_IOCTL_PANTHOR_BO_MMAP_OFFSET, &a), 0);
-	cpu = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, w.fd, (off_t)a.offset);
-	assert_true(cpu != MAP_FAILED);
-	for (unsigned int i = 0; i < pages; i++) {
-		uint64_t tag = page_tag(handle, i);
-
-		memcpy(cpu + i * PAGE, &tag, sizeof(tag));
-	}
-	munmap(cpu, pages * PAGE);
-}
-
-static int bind(uint32_t vm, uint32_t flags, const void *ops, uint32_t stride, uint32_t count)
-{
-	struct drm_panthor_vm_bind a = {
-		.vm_id = vm,
-		.flags = flags,
-		.ops = { .stride = stride, .count = count, .array = (uintptr_t)ops },
-	};
-
-	return ioc(DRM_IOCTL_PANTHOR_VM_BIND, &a);
-}
-
-static void map_sync(uint32_t vm, uint32_t bo, uint64_t offset, uint64_t va, uint64_t size)
-{
-	struct drm_panthor_vm_bind_op op = {
-		.bo_handle = bo, .bo_offset = offset, .va = va, .size = size
-	};
-
-	assert_int_equal(bind(vm, 0, &op, sizeof(op), 1), 0);
-}
-
-static uint32_t syncobj_create(uint32_t flags)
-{
-	uint32_t h;
-
-	assert_int_equal(drmSyncobjCreate(w.fd, flags, &h), 0);
-	return h;
-}
-
 static int world_setup(void **state)
 {
 	(void)state;
-	w.fd = open("/dev/dri/renderD128", O_RDWR | O_CLOEXEC);
-	if (w.fd < 0) {
-		fprintf(stderr, "no device: run under the gpuvm mockdrm shim (LD_PRELOAD)\n");
+	w.fd = dt_open();
+	if (w.fd < 0)
 		return -1;
-	}
-	w.vm_a = vm_create(0);
-	w.vm_b = vm_create(VM_B_RANGE);
-	w.bo = bo_create(BO_PAGES * PAGE, 0, 0);
-	w.bo_excl = bo_create(16 * PAGE, 0, w.vm_b);
-	w.bo_nommap = bo_create(PAGE, DRM_PANTHOR_BO_NO_MMAP, 0);
-	bo_tag_pages(w.bo, BO_PAGES);
-	bo_tag_pages(w.bo_excl, 16);
-	map_sync(w.vm_a, w.bo, 0, MAP_VA, 16 * PAGE);
-	map_sync(w.vm_b, w.bo_excl, 0, 64 << 10, 16 * PAGE);
-	w.s_signaled = syncobj_create(DRM_SYNCOBJ_CREATE_SIGNALED);
-	w.s_empty = syncobj_create(0);
-	w.s_tl = syncobj_create(0);
+	w.vm_a = dt_vm_create(w.fd, 0);
+	w.vm_b = dt_vm_create(w.fd, VM_B_RANGE);
+	w.bo = dt_bo_create(w.fd, BO_PAGES * PAGE, 0, 0);
+	w.bo_excl = dt_bo_create(w.fd, 16 * PAGE, 0, w.vm_b);
+	w.bo_nommap = dt_bo_create(w.fd, PAGE, DRM_PANTHOR_BO_NO_MMAP, 0);
+	dt_bo_tag_pages(w.fd, w.bo, BO_PAGES);
+	dt_bo_tag_pages(w.fd, w.bo_excl, 16);
+	dt_map(w.fd, w.vm_a, w.bo, 0, MAP_VA, 16 * PAGE);
+	dt_map(w.fd, w.vm_b, w.bo_excl, 0, 64 << 10, 16 * PAGE);
+	w.s_signaled = dt_syncobj_create(w.fd, DRM_SYNCOBJ_CREATE_SIGNALED);
+	w.s_empty = dt_syncobj_create(w.fd, 0);
+	w.s_tl = dt_syncobj_create(w.fd, 0);
 	assert_int_equal(drmSyncobjTimelineSignal(w.fd, &w.s_tl, (uint64_t[]){ 1 }, 1), 0);
 	return 0;
 }
@@ -169,26 +93,10 @@ struct snapshot {
 	uint64_t tl_point;
 };
 
-/* What the GPU reads at @va: the page's tag, or FAULTED | fault status. */
-static uint64_t gpu_probe(uint32_t vm, uint64_t va)
-{
-	uint64_t data = 0;
-	struct gpuvm_mock_gpu_access a = {
-		.vm_id = vm,
-		.op = GPUVM_MOCK_GPU_ACCESS_READ,
-		.va = va,
-		.size = sizeof(data),
-		.data = (uintptr_t)&data,
-	};
-
-	assert_int_equal(ioc(GPUVM_IOCTL_MOCK_GPU_ACCESS, &a), 0);
-	return a.access ? FAULTED | a.access : data;
-}
-
 static int vm_state(uint32_t id)
 {
 	struct drm_panthor_vm_get_state a = { .vm_id = id };
-	int err = ioc(DRM_IOCTL_PANTHOR_VM_GET_STATE, &a);
+	int err = dt_ioctl(w.fd, DRM_IOCTL_PANTHOR_VM_GET_STATE, &a);
 
 	return err ? err : (int)a.state;
 }
@@ -196,7 +104,7 @@ static int vm_state(uint32_t id)
 static int64_t bo_offset(uint32_t handle)
 {
 	struct drm_panthor_bo_mmap_offset a = { .handle = handle };
-	int err = ioc(DRM_IOCTL_PANTHOR_BO_MMAP_OFFSET, &a);
+	int err = dt_ioctl(w.fd, DRM_IOCTL_PANTHOR_BO_MMAP_OFFSET, &a);
 
 	return err ? err : (int64_t)a.offset;
 }
@@ -211,11 +119,11 @@ static void snapshot_take(struct snapshot *s)
 {
 	memset(s, 0, sizeof(*s));
 	for (uint64_t i = 0; i < WINDOW_A / PAGE; i++)
-		s->page_a[i] = gpu_probe(w.vm_a, i * PAGE);
+		s->page_a[i] = dt_gpu_probe(w.fd, w.vm_a, i * PAGE);
 	for (uint64_t i = 0; i < WINDOW_B / PAGE; i++)
-		s->page_b[i] = gpu_probe(w.vm_b, i * PAGE);
-	s->top_a = gpu_probe(w.vm_a, (1ull << 47) - PAGE);
-	s->top_b = gpu_probe(w.vm_b, VM_B_RANGE - PAGE);
+		s->page_b[i] = dt_gpu_probe(w.fd, w.vm_b, i * PAGE);
+	s->top_a = dt_gpu_probe(w.fd, w.vm_a, (1ull << 47) - PAGE);
+	s->top_b = dt_gpu_probe(w.fd, w.vm_b, VM_B_RANGE - PAGE);
 	for (uint32_t id = 1; id <= NR_IDS; id++) {
 		s->vm_state[id - 1] = vm_state(id);
 		s->bo_offset[id - 1] = bo_offset(id);
@@ -412,7 +320,7 @@ static int call_ioctl_row(const void *p)
 	const struct ioctl_row *row = p;
 	union any_arg arg = row->arg;
 
-	return ioc(row->request, &arg);
+	return dt_ioctl(w.fd, row->request, &arg);
 }
 
 static void test_ioctl_rules(void **state)
@@ -643,8 +551,8 @@ static int call_bind_row(const void *p)
 	put_op(c.ops + n * stride, stride, &row->op, c.syncs, row->nr_syncs, sync_stride);
 	if (row->dirty_tail)
 		c.ops[(n + 1) * stride - 1] = 1;
-	return bind(vms[row->vm], row->flags, row->bad_array ? (void *)BAD_PTR : c.ops, stride,
-		    n + 1);
+	return dt_bind(w.fd, vms[row->vm], row->flags, row->bad_array ? (void *)BAD_PTR : c.ops,
+		       stride, n + 1);
 }
 
 static void test_bind_rules(void **state)
@@ -672,8 +580,8 @@ static void test_world(void **state)
 	assert_int_equal(w.s_signaled, 1);
 	assert_int_equal(w.s_empty, 2);
 	assert_int_equal(w.s_tl, 3);
-	assert_int_equal(gpu_probe(w.vm_a, MAP_VA + 5 * PAGE), page_tag(w.bo, 5));
-	assert_int_equal(gpu_probe(w.vm_b, (64 << 10) + PAGE), page_tag(w.bo_excl, 1));
+	assert_int_equal(dt_gpu_probe(w.fd, w.vm_a, MAP_VA + 5 * PAGE), dt_page_tag(w.bo, 5));
+	assert_int_equal(dt_gpu_probe(w.fd, w.vm_b, (64 << 10) + PAGE), dt_page_tag(w.bo_excl, 1));
 }
 
 static void test_dev_query(void **state)
@@ -685,13 +593,13 @@ static void test_dev_query(void **state)
 	for (uint32_t type = 0; type < 4; type++) {
 		struct drm_panthor_dev_query q = { .type = type };
 
-		assert_int_equal(ioc(DRM_IOCTL_PANTHOR_DEV_QUERY, &q), 0);
+		assert_int_equal(dt_ioctl(w.fd, DRM_IOCTL_PANTHOR_DEV_QUERY, &q), 0);
 		assert_int_equal(q.size, sizes[type]);
 	}
 	struct drm_panthor_dev_query q = { .type = DRM_PANTHOR_DEV_QUERY_GPU_INFO,
 					   .size = sizeof(info),
 					   .pointer = (uintptr_t)&info };
-	assert_int_equal(ioc(DRM_IOCTL_PANTHOR_DEV_QUERY, &q), 0);
+	assert_int_equal(dt_ioctl(w.fd, DRM_IOCTL_PANTHOR_DEV_QUERY, &q), 0);
 	assert_int_equal(info.gpu_id >> 16, 0xa867); /* Mali-G610 (mali.md section 3) */
 	assert_int_equal(info.mmu_features & 0xff, 48);
 }
@@ -702,16 +610,16 @@ static void test_vm_create_destroy(void **state)
 	struct drm_panthor_vm_destroy d;
 
 	(void)state;
-	assert_int_equal(ioc(DRM_IOCTL_PANTHOR_VM_CREATE, &big), 0);
+	assert_int_equal(dt_ioctl(w.fd, DRM_IOCTL_PANTHOR_VM_CREATE, &big), 0);
 	assert_int_equal(big.id, 3);
 	/* Clamped so the kernel keeps its part of the VA space, and written back. */
 	assert_true(big.user_va_range < 1ull << 48);
 	assert_int_equal(vm_state(3), DRM_PANTHOR_VM_STATE_USABLE);
 	d = (struct drm_panthor_vm_destroy){ .id = 3 };
-	assert_int_equal(ioc(DRM_IOCTL_PANTHOR_VM_DESTROY, &d), 0);
+	assert_int_equal(dt_ioctl(w.fd, DRM_IOCTL_PANTHOR_VM_DESTROY, &d), 0);
 	assert_int_equal(vm_state(3), -EINVAL);
 	/* The lowest free id again. */
-	assert_int_equal(vm_create(0), 3);
+	assert_int_equal(dt_vm_create(w.fd, 0), 3);
 }
 
 static void test_bo_create_mmap(void **state)
@@ -721,26 +629,27 @@ static void test_bo_create_mmap(void **state)
 	void *cpu;
 
 	(void)state;
-	assert_int_equal(ioc(DRM_IOCTL_PANTHOR_BO_CREATE, &c), 0);
+	assert_int_equal(dt_ioctl(w.fd, DRM_IOCTL_PANTHOR_BO_CREATE, &c), 0);
 	assert_int_equal(c.size, PAGE); /* rounded up and written back */
 	assert_int_equal(c.handle, 4);
 	m = (struct drm_panthor_bo_mmap_offset){ .handle = c.handle };
-	assert_int_equal(ioc(DRM_IOCTL_PANTHOR_BO_MMAP_OFFSET, &m), 0);
+	assert_int_equal(dt_ioctl(w.fd, DRM_IOCTL_PANTHOR_BO_MMAP_OFFSET, &m), 0);
 	assert_true(m.offset >= 1ull << 32 && !(m.offset & (PAGE - 1)));
 	cpu = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, w.fd, (off_t)m.offset);
 	assert_true(cpu != MAP_FAILED);
 	munmap(cpu, PAGE);
 	/* NO_MMAP: the offset exists, the mmap is refused. */
 	m = (struct drm_panthor_bo_mmap_offset){ .handle = w.bo_nommap };
-	assert_int_equal(ioc(DRM_IOCTL_PANTHOR_BO_MMAP_OFFSET, &m), 0);
+	assert_int_equal(dt_ioctl(w.fd, DRM_IOCTL_PANTHOR_BO_MMAP_OFFSET, &m), 0);
 	errno = 0;
 	assert_true(mmap(NULL, PAGE, PROT_READ, MAP_SHARED, w.fd, (off_t)m.offset) == MAP_FAILED);
 	assert_int_equal(errno, EINVAL);
 	/* GEM_CLOSE frees the handle; the next BO gets it back. */
-	assert_int_equal(ioc(DRM_IOCTL_GEM_CLOSE, &(struct drm_gem_close){ .handle = c.handle }),
+	assert_int_equal(dt_ioctl(w.fd, DRM_IOCTL_GEM_CLOSE,
+				  &(struct drm_gem_close){ .handle = c.handle }),
 			 0);
 	assert_int_equal(bo_offset(c.handle), -ENOENT);
-	assert_int_equal(bo_create(PAGE, 0, 0), c.handle);
+	assert_int_equal(dt_bo_create(w.fd, PAGE, 0, 0), c.handle);
 }
 
 static void test_bind_map_unmap(void **state)
@@ -750,16 +659,17 @@ static void test_bind_map_unmap(void **state)
 						.size = 2 * PAGE };
 
 	(void)state;
-	map_sync(w.vm_a, w.bo, 10 * PAGE, FREE_VA, 3 * PAGE);
+	dt_map(w.fd, w.vm_a, w.bo, 10 * PAGE, FREE_VA, 3 * PAGE);
 	for (unsigned int i = 0; i < 3; i++)
-		assert_int_equal(gpu_probe(w.vm_a, FREE_VA + i * PAGE), page_tag(w.bo, 10 + i));
-	assert_int_equal(bind(w.vm_a, 0, &unmap, sizeof(unmap), 1), 0);
-	assert_int_equal(gpu_probe(w.vm_a, MAP_VA), page_tag(w.bo, 0));
-	assert_int_equal(gpu_probe(w.vm_a, MAP_VA + PAGE) & FAULTED, FAULTED);
-	assert_int_equal(gpu_probe(w.vm_a, MAP_VA + 3 * PAGE), page_tag(w.bo, 3));
+		assert_int_equal(dt_gpu_probe(w.fd, w.vm_a, FREE_VA + i * PAGE),
+				 dt_page_tag(w.bo, 10 + i));
+	assert_int_equal(dt_bind(w.fd, w.vm_a, 0, &unmap, sizeof(unmap), 1), 0);
+	assert_int_equal(dt_gpu_probe(w.fd, w.vm_a, MAP_VA), dt_page_tag(w.bo, 0));
+	assert_int_equal(dt_gpu_probe(w.fd, w.vm_a, MAP_VA + PAGE) & FAULTED, FAULTED);
+	assert_int_equal(dt_gpu_probe(w.fd, w.vm_a, MAP_VA + 3 * PAGE), dt_page_tag(w.bo, 3));
 	/* Nothing mapped there: still a success. */
 	unmap.va = 1ull << 40;
-	assert_int_equal(bind(w.vm_a, 0, &unmap, sizeof(unmap), 1), 0);
+	assert_int_equal(dt_bind(w.fd, w.vm_a, 0, &unmap, sizeof(unmap), 1), 0);
 }
 
 static void test_bind_sparse_repeat(void **state)
@@ -775,12 +685,12 @@ static void test_bind_sparse_repeat(void **state)
 	};
 
 	(void)state;
-	assert_int_equal(bind(w.vm_a, 0, ops, sizeof(ops[0]), 2), 0);
+	assert_int_equal(dt_bind(w.fd, w.vm_a, 0, ops, sizeof(ops[0]), 2), 0);
 	for (unsigned int i = 0; i < 4; i++)
-		assert_int_equal(gpu_probe(w.vm_a, FREE_VA + i * PAGE) & FAULTED, 0);
+		assert_int_equal(dt_gpu_probe(w.fd, w.vm_a, FREE_VA + i * PAGE) & FAULTED, 0);
 	for (unsigned int i = 0; i < 6; i++)
-		assert_int_equal(gpu_probe(w.vm_a, 2 * FREE_VA + i * PAGE),
-				 page_tag(w.bo, 2 + i % 2));
+		assert_int_equal(dt_gpu_probe(w.fd, w.vm_a, 2 * FREE_VA + i * PAGE),
+				 dt_page_tag(w.bo, 2 + i % 2));
 }
 
 static void wait_signaled(uint32_t handle)
@@ -805,9 +715,9 @@ static void test_bind_async(void **state)
 	uint64_t point;
 
 	(void)state;
-	assert_int_equal(bind(w.vm_a, ASYNC, ops, sizeof(ops[0]), 2), 0);
+	assert_int_equal(dt_bind(w.fd, w.vm_a, ASYNC, ops, sizeof(ops[0]), 2), 0);
 	wait_signaled(w.s_empty);
-	assert_int_equal(gpu_probe(w.vm_a, FREE_VA), page_tag(w.bo, 0));
+	assert_int_equal(dt_gpu_probe(w.fd, w.vm_a, FREE_VA), dt_page_tag(w.bo, 0));
 	assert_int_equal(
 		drmSyncobjTimelineWait(w.fd, &w.s_tl, (uint64_t[]){ 2 }, 1, INT64_MAX, 0, NULL), 0);
 	assert_int_equal(drmSyncobjQuery(w.fd, &w.s_tl, &point, 1), 0);
@@ -820,13 +730,13 @@ static void test_mock_fences(void **state)
 	struct gpuvm_mock_fence_signal sig;
 
 	(void)state;
-	assert_int_equal(ioc(GPUVM_IOCTL_MOCK_FENCE_ATTACH, &at), 0);
+	assert_int_equal(dt_ioctl(w.fd, GPUVM_IOCTL_MOCK_FENCE_ATTACH, &at), 0);
 	assert_int_equal(sync_status(w.s_empty), -ETIME);
 	sig = (struct gpuvm_mock_fence_signal){ .fence_id = at.fence_id };
-	assert_int_equal(ioc(GPUVM_IOCTL_MOCK_FENCE_SIGNAL, &sig), 0);
+	assert_int_equal(dt_ioctl(w.fd, GPUVM_IOCTL_MOCK_FENCE_SIGNAL, &sig), 0);
 	assert_int_equal(sync_status(w.s_empty), 0);
 	/* Signaled once: the id is gone. */
-	assert_int_equal(ioc(GPUVM_IOCTL_MOCK_FENCE_SIGNAL, &sig), -ENOENT);
+	assert_int_equal(dt_ioctl(w.fd, GPUVM_IOCTL_MOCK_FENCE_SIGNAL, &sig), -ENOENT);
 }
 
 #define WORLD_TEST(fn) cmocka_unit_test_setup_teardown(fn, world_setup, world_teardown)

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers for test programs that reach the mock device as a client does:
+ * through open("/dev/dri/renderD128") and libdrm, under the LD_PRELOAD shim
+ * (run-under-shim). They fail the current cmocka test on unexpected errors.
+ */
+#ifndef GPUVM_TESTS_DRM_TEST_H
+#define GPUVM_TESTS_DRM_TEST_H
+
+#include <stdint.h>
+
+#include <gpuvm/panthor_drm.h>
+
+#define DT_PAGE 4096ull
+/* dt_gpu_probe() of a page that faults: this bit | the fault status. */
+#define DT_FAULTED (1ull << 63)
+
+/* Open the render node; -1 (with a hint on stderr) when no shim answers. */
+int dt_open(void);
+/* An ioctl: 0 or -errno. */
+int dt_ioctl(int fd, unsigned long request, void *arg);
+
+uint32_t dt_vm_create(int fd, uint64_t user_va_range);
+/* A BO of @size (page-aligned, checked to come back unchanged). */
+uint32_t dt_bo_create(int fd, uint64_t size, uint32_t flags, uint32_t exclusive_vm);
+/* The CPU mapping of a whole BO through the DRM fd; dt_bo_unmap() it. */
+void *dt_bo_map(int fd, uint32_t handle, uint64_t size);
+void dt_bo_unmap(void *cpu, uint64_t size);
+
+/* The tag dt_bo_tag_pages() writes at the start of each page. */
+uint64_t dt_page_tag(uint32_t handle, unsigned int page);
+void dt_bo_tag_pages(int fd, uint32_t handle, unsigned int pages);
+
+/* VM_BIND of @count ops of @stride bytes: 0 or -errno. */
+int dt_bind(int fd, uint32_t vm, uint32_t flags, const void *ops, uint32_t stride, uint32_t count);
+/* A synchronous MAP that must succeed. */
+void dt_map(int fd, uint32_t vm, uint32_t bo, uint64_t offset, uint64_t va, uint64_t size);
+
+/* The 8 bytes the GPU reads at @va, or DT_FAULTED | fault status. */
+uint64_t dt_gpu_probe(int fd, uint32_t vm, uint64_t va);
+/* The GPU writes @value at @va; returns the fault status (0: written). */
+uint32_t dt_gpu_write64(int fd, uint32_t vm, uint64_t va, uint64_t value);
+
+uint32_t dt_syncobj_create(int fd, uint32_t flags);
+/* A pending mock fence in @syncobj (at @point of a timeline, or 0): its id. */
+uint32_t dt_fence_attach(int fd, uint32_t syncobj, uint64_t point);
+void dt_fence_signal(int fd, uint32_t fence_id, int error);
+
+#endif
