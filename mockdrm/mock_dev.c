@@ -177,6 +177,8 @@ int mockdrm_dev_create(const struct mockdrm_cfg *cfg, struct mockdrm_dev **out)
 	if (!err)
 		err = pthread_mutex_init(&dev->lock, NULL) ? -ENOMEM : 0;
 	if (!err)
+		err = pthread_mutex_init(&dev->vms_lock, NULL) ? -ENOMEM : 0;
+	if (!err)
 		err = make_tables(dev);
 	if (!err)
 		init_pt_cfg(dev);
@@ -202,6 +204,7 @@ void mockdrm_dev_destroy(struct mockdrm_dev *dev)
 	mock_sync_fini(&dev->sync);
 	pt_pool_destroy(dev->tables);
 	free(dev->bos);
+	pthread_mutex_destroy(&dev->vms_lock);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);
 }

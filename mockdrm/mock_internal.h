@@ -21,8 +21,9 @@
  *
  * dev->lock protects files' handle tables, the BO list and the allocators.
  * Each VM has its own lock (one writer for its gvm) and a bind-queue worker.
- * Syncobjs have their own domain (mock_sync.h). Lock order: vm->lock, then
- * dev->lock, then the sync lock.
+ * Syncobjs have their own domain (mock_sync.h). Lock order: dev->vms_lock,
+ * then vm->lock, then dev->lock, then the sync lock, then the table pool's
+ * lock (mockdrm_fork_prepare() takes them all in this order).
  */
 #ifndef GPUVM_MOCK_INTERNAL_H
 #define GPUVM_MOCK_INTERNAL_H
@@ -82,6 +83,8 @@ struct mockdrm_dev {
 	uint64_t next_offset; /* fake mmap offsets, never reused */
 	struct mock_bo *dummy; /* the sparse-mapping page */
 	struct mock_sync sync;
+	pthread_mutex_t vms_lock; /* the live VMs, for fork(); taken before any VM's lock */
+	struct mock_vm *vms;
 	unsigned int files;
 	uint64_t syncs;	      /* descriptor runs the table builder cleaned */
 	uint64_t flushes;

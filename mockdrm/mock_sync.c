@@ -145,30 +145,49 @@ static int sync_sleep(struct mock_sync *sync, int64_t deadline_ns)
  * Context: may allocate.
  * Return: 0, or the negative errno of the pthread call that failed.
  */
-int mock_sync_init(struct mock_sync *sync)
+/* Deadlines are CLOCK_MONOTONIC, as the ioctls' timeout_nsec. */
+static int cond_init_monotonic(pthread_cond_t *cond)
 {
 	pthread_condattr_t attr;
-	int ret;
+	int ret = pthread_condattr_init(&attr);
 
-	ret = pthread_mutex_init(&sync->lock, NULL);
 	if (ret)
-		return -ret;
-	ret = pthread_condattr_init(&attr);
-	if (ret)
-		goto err_mutex;
-	/* Deadlines are CLOCK_MONOTONIC, as the ioctls' timeout_nsec. */
+		return ret;
 	ret = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	if (!ret)
-		ret = pthread_cond_init(&sync->cond, &attr);
+		ret = pthread_cond_init(cond, &attr);
 	pthread_condattr_destroy(&attr);
+	return ret;
+}
+
+int mock_sync_init(struct mock_sync *sync)
+{
+	int ret = pthread_mutex_init(&sync->lock, NULL);
+
 	if (ret)
-		goto err_mutex;
+		return -ret;
+	ret = cond_init_monotonic(&sync->cond);
+	if (ret) {
+		pthread_mutex_destroy(&sync->lock);
+		return -ret;
+	}
 	sync->exports = NULL;
 	return 0;
+}
 
-err_mutex:
-	pthread_mutex_destroy(&sync->lock);
-	return -ret;
+/**
+ * mock_sync_fork_child() - the domain in a child process, after fork().
+ * @sync: the domain, whose lock the forking thread holds (see mockdrm_fork_prepare()).
+ *
+ * Releases the lock and gives the condition variable a fresh start: the
+ * copy may record waiters that are threads of the parent, which the child
+ * does not have and which would never acknowledge a broadcast.
+ */
+void mock_sync_fork_child(struct mock_sync *sync)
+{
+	pthread_mutex_unlock(&sync->lock);
+	if (cond_init_monotonic(&sync->cond))
+		abort(); /* glibc's pthread_cond_init does not fail */
 }
 
 static void export_free(struct mock_export *x)

@@ -47,6 +47,7 @@ struct mock_sync_table {
 
 int mock_sync_init(struct mock_sync *sync);
 void mock_sync_fini(struct mock_sync *sync);
+void mock_sync_fork_child(struct mock_sync *sync);
 void mock_sync_table_init(struct mock_sync_table *t, struct mock_sync *sync);
 /* Drop every handle of a file being closed. */
 void mock_sync_table_fini(struct mock_sync_table *t);

@@ -39,11 +39,41 @@ void mock_vm_get(struct mock_vm *vm)
 	__atomic_add_fetch(&vm->refs, 1, __ATOMIC_RELAXED);
 }
 
-/* The last reference: no job is queued (each holds one), no worker runs. */
+static void live_link(struct mock_vm *vm)
+{
+	struct mockdrm_dev *dev = vm->dev;
+
+	pthread_mutex_lock(&dev->vms_lock);
+	vm->live_next = dev->vms;
+	if (dev->vms)
+		dev->vms->live_prev = vm;
+	dev->vms = vm;
+	pthread_mutex_unlock(&dev->vms_lock);
+}
+
+static void live_unlink(struct mock_vm *vm)
+{
+	struct mockdrm_dev *dev = vm->dev;
+
+	pthread_mutex_lock(&dev->vms_lock);
+	if (vm->live_prev)
+		vm->live_prev->live_next = vm->live_next;
+	else
+		dev->vms = vm->live_next;
+	if (vm->live_next)
+		vm->live_next->live_prev = vm->live_prev;
+	pthread_mutex_unlock(&dev->vms_lock);
+}
+
+/*
+ * The last reference: no job is queued (each holds one), no worker runs.
+ * Called without any VM's lock held (dev->vms_lock comes first).
+ */
 void mock_vm_put(struct mock_vm *vm)
 {
 	if (__atomic_sub_fetch(&vm->refs, 1, __ATOMIC_ACQ_REL))
 		return;
+	live_unlink(vm);
 	if (gvm_destroy(vm->gvm))
 		abort(); /* the teardown reservation failed: out of memory at exit */
 	pthread_cond_destroy(&vm->cond);
@@ -91,6 +121,7 @@ static int vm_new(struct mockdrm_dev *dev, uint64_t user_range, struct mock_vm *
 	vm->refs = 1;
 	vm->user_range = user_range;
 	vm->serial = __atomic_fetch_add(&next_serial, 1, __ATOMIC_RELAXED);
+	live_link(vm);
 	*out = vm;
 	return 0;
 }
@@ -302,4 +333,20 @@ void mock_vm_queue(struct mock_vm *vm, struct mock_bind_job *job)
 	else
 		vm->head = job;
 	vm->tail = job;
+}
+
+/*
+ * In a child after fork(), the child's only thread holding dev->vms_lock:
+ * the worker thread was not copied, and the copy of the condition variable
+ * may count waiters the child does not have. Start a worker for the jobs the
+ * copy has queued, so that they run in the child as in the parent. Without
+ * a thread they stay queued until the next ASYNC bind starts one.
+ */
+void mock_vm_fork_child(struct mock_vm *vm)
+{
+	if (pthread_cond_init(&vm->cond, NULL))
+		abort(); /* glibc's pthread_cond_init does not fail */
+	vm->worker_running = false;
+	if (vm->head)
+		mock_vm_start_worker(vm);
 }

@@ -25,9 +25,11 @@ struct mock_vm {
 	struct mock_bind_job *head, *tail;
 	bool worker_running;
 	bool unusable;
+	struct mock_vm *live_prev, *live_next; /* dev->vms, under dev->vms_lock */
 };
 
 void mock_vm_get(struct mock_vm *vm);
+void mock_vm_fork_child(struct mock_vm *vm);
 int mock_vm_start_worker(struct mock_vm *vm);
 void mock_vm_queue(struct mock_vm *vm, struct mock_bind_job *job);
 

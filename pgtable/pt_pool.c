@@ -1017,3 +1017,19 @@ void pt_pool_flush_thread_cache(struct pt_pool *pool)
 	cache_spill_locked(pool, cache, cache_count(cache));
 	pool_unlock(pool);
 }
+
+void pt_pool_fork_prepare(struct pt_pool *pool)
+{
+	pool_lock(pool);
+}
+
+void pt_pool_fork_parent(struct pt_pool *pool)
+{
+	pool_unlock(pool);
+}
+
+/* The child's only thread is the one that took the lock: it may release it. */
+void pt_pool_fork_child(struct pt_pool *pool)
+{
+	pool_unlock(pool);
+}

@@ -15,11 +15,12 @@
  * working, on its copy: what the child creates or destroys is not seen by the
  * parent and the other way round (the BO memory, a memfd, is shared like any
  * MAP_SHARED mapping, as a real BO would be). The device's worker threads are
- * not copied (only the forking thread is): device work that needs them does
- * not progress in the child. Closing fds and opening nodes in the child works
- * on the copy. Around fork() the shim holds its own locks (the device lock,
- * then the table lock) so that the child's copies are consistent; the device
- * must do the same for its own locks.
+ * not copied (only the forking thread is); the device starts new ones in the
+ * child for the binds its copy has queued (mockdrm_fork_child()), which then
+ * complete in the child when their input fences signal there. Closing fds and
+ * opening nodes in the child works on the copy. Around fork() the shim holds
+ * its locks and the device's (mockdrm_fork_prepare()) so that the child's
+ * copies are consistent.
  *
  * exit(): in the owner only (the check is by pid, because atexit handlers also
  * run in children that call exit(), e.g. igt_fork), the device is destroyed
@@ -51,23 +52,32 @@ static unsigned int dev_files; /* files open on dev */
 static bool exit_registered;   /* dev_exit() is registered */
 static bool exiting;           /* dev_exit() ran in the owner */
 
-/* Lock order: dev_lock, then the table lock (creation mmaps and closes fds). */
+/*
+ * Lock order: dev_lock, then the device's own locks (it closes and mmaps fds
+ * through us while holding them), then the table lock.
+ */
 static void fork_prepare(void)
 {
 	pthread_mutex_lock(&dev_lock);
+	if (dev)
+		mockdrm_fork_prepare(dev);
 	shim_lock();
 }
 
 static void fork_parent(void)
 {
 	shim_unlock();
+	if (dev)
+		mockdrm_fork_parent(dev);
 	pthread_mutex_unlock(&dev_lock);
 }
 
+/* The child's only thread is the one that took every lock. */
 static void fork_child(void)
 {
-	/* The child's only thread is the one that took both locks. */
 	shim_unlock();
+	if (dev)
+		mockdrm_fork_child(dev);
 	pthread_mutex_unlock(&dev_lock);
 }
 

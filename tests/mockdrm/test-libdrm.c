@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -269,6 +270,84 @@ static void test_async_bind_syncobjs(void **state)
 	assert_int_equal(dt_gpu_probe(fd, vm, 1 << 20), dt_page_tag(bo, 0));
 }
 
+/* Keeps the device busy from another thread while the test forks. */
+struct hammer {
+	pthread_t thread;
+	uint32_t vm;
+	volatile int stop;
+};
+
+static void *hammer_main(void *arg)
+{
+	struct hammer *h = arg;
+
+	while (!h->stop)
+		dt_gpu_probe(fd, h->vm, 0);
+	return NULL;
+}
+
+/*
+ * The child's part: its copy of the queued bind runs when the child signals
+ * its copy of the input fence. Plain checks: cmocka is the parent's.
+ */
+static int fork_child_checks(uint32_t vm, uint32_t fence, uint32_t out, uint64_t want)
+{
+	struct gpuvm_mock_fence_signal sig = { .fence_id = fence };
+
+	if (!(dt_gpu_probe(fd, vm, 1 << 20) & DT_FAULTED))
+		return 2; /* mapped before its input signaled */
+	if (dt_ioctl(fd, GPUVM_IOCTL_MOCK_FENCE_SIGNAL, &sig))
+		return 3;
+	if (drmSyncobjWait(fd, &out, 1, now_ns() + 5000 * MS, 0, NULL))
+		return 4;
+	return dt_gpu_probe(fd, vm, 1 << 20) == want ? 0 : 5;
+}
+
+/*
+ * fork() with a bind queued and another thread inside the device: the child
+ * gets a consistent copy whose queued bind completes there; the parent's
+ * stays queued until the parent signals its own fence.
+ */
+static void test_fork_queued_bind(void **state)
+{
+	uint32_t vm = dt_vm_create(fd, 0), bo = dt_bo_create(fd, DT_PAGE, 0, 0);
+	uint32_t in = dt_syncobj_create(fd, 0), out = dt_syncobj_create(fd, 0);
+	struct drm_panthor_sync_op syncs[] = {
+		{ .flags = DRM_PANTHOR_SYNC_OP_HANDLE_TYPE_SYNCOBJ, .handle = in },
+		{ .flags = DRM_PANTHOR_SYNC_OP_SIGNAL, .handle = out },
+	};
+	struct drm_panthor_vm_bind_op op = { .bo_handle = bo,
+					     .va = 1 << 20,
+					     .size = DT_PAGE,
+					     .syncs = DRM_PANTHOR_OBJ_ARRAY(2, syncs) };
+	uint32_t fence = dt_fence_attach(fd, in, 0);
+	struct hammer h = { .vm = vm };
+	int status;
+	pid_t pid;
+
+	(void)state;
+	dt_bo_tag_pages(fd, bo, 1);
+	assert_int_equal(dt_bind(fd, vm, DRM_PANTHOR_VM_BIND_ASYNC, &op, sizeof(op), 1), 0);
+	assert_int_equal(pthread_create(&h.thread, NULL, hammer_main, &h), 0);
+	for (int i = 0; i < 8; i++) {
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0)
+			_exit(fork_child_checks(vm, fence, out, dt_page_tag(bo, 0)));
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	h.stop = 1;
+	assert_int_equal(pthread_join(h.thread, NULL), 0);
+	/* The parent's copy: still waiting for the parent's fence. */
+	assert_int_equal(E(drmSyncobjWait(fd, &out, 1, 0, 0, NULL)), -ETIME);
+	assert_true(dt_gpu_probe(fd, vm, 1 << 20) & DT_FAULTED);
+	dt_fence_signal(fd, fence, 0);
+	assert_int_equal(E(drmSyncobjWait(fd, &out, 1, now_ns() + 5000 * MS, 0, NULL)), 0);
+	assert_int_equal(dt_gpu_probe(fd, vm, 1 << 20), dt_page_tag(bo, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +357,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_syncobj_fds, open_two, close_two),
 		cmocka_unit_test_setup_teardown(test_prime_two_fds, open_two, close_two),
 		cmocka_unit_test_setup_teardown(test_async_bind_syncobjs, open_two, close_two),
+		cmocka_unit_test_setup_teardown(test_fork_queued_bind, open_two, close_two),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -104,6 +104,19 @@ int mockdrm_ioctl(struct mockdrm_file *file, unsigned long request, void *arg);
 int mockdrm_mmap_lookup(struct mockdrm_file *file, uint64_t offset, uint64_t length, int *fd,
 			uint64_t *fd_offset);
 
+/**
+ * mockdrm_fork_prepare() - hold the device still across fork().
+ * @dev: the device.
+ *
+ * For pthread_atfork() handlers (the shim installs them): call this before
+ * fork(), then mockdrm_fork_parent() in the parent and mockdrm_fork_child()
+ * in the child. The child gets its own copy of the device, as it was, whose
+ * queued binds run in the child; only BO memory stays shared.
+ */
+void mockdrm_fork_prepare(struct mockdrm_dev *dev);
+void mockdrm_fork_parent(struct mockdrm_dev *dev);
+void mockdrm_fork_child(struct mockdrm_dev *dev);
+
 #ifdef __cplusplus
 }
 #endif

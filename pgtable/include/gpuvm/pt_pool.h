@@ -118,6 +118,19 @@ void *pt_pool_pa_to_cpu(struct pt_pool *pool, uint64_t pa);
  */
 void pt_pool_flush_thread_cache(struct pt_pool *pool);
 
+/**
+ * pt_pool_fork_prepare() - hold the pool still across fork().
+ * @pool: the pool.
+ *
+ * For a pthread_atfork() prepare handler: takes the pool's lock, so that the
+ * child's copy of the pool is consistent. Follow with pt_pool_fork_parent()
+ * in the parent and pt_pool_fork_child() in the child. Pages cached by
+ * threads that the child does not have stay in their caches there.
+ */
+void pt_pool_fork_prepare(struct pt_pool *pool);
+void pt_pool_fork_parent(struct pt_pool *pool);
+void pt_pool_fork_child(struct pt_pool *pool);
+
 #ifdef __cplusplus
 }
 #endif
