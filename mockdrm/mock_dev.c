@@ -128,8 +128,8 @@ static void init_pt_cfg(struct mockdrm_dev *dev)
 		.ias = MOCK_VA_BITS,
 		.oas = MOCK_PA_BITS,
 		.coherent_walk = false,
-		.alloc = &pt_pool_ops,
-		.alloc_ctx = dev->tables,
+		.alloc = &mock_table_ops,
+		.alloc_ctx = dev,
 		.flush = &mock_flush_ops,
 		.flush_ctx = dev,
 		.sync = &mock_sync_ops,
@@ -146,6 +146,12 @@ static int check_cfg(struct mockdrm_cfg *c)
 		c->phys_size = 4ull << 30;
 	if (!c->table_base)
 		c->table_base = 1ull << 30;
+	if (!c->as_present)
+		c->as_present = 0xff;
+	/* Slots 0..n-1, n <= 16: slot 0 for the firmware and at least one for VMs. */
+	if (c->as_present & (c->as_present + 1) || c->as_present < 3 ||
+	    c->as_present >= 1u << MOCK_AS_MAX || c->tlb_mode > MOCKDRM_TLB_FAST)
+		return -EINVAL;
 	if ((c->phys_base | c->phys_size | c->table_base) & (MOCK_PAGE - 1) ||
 	    c->table_base >= c->phys_base || c->phys_base + c->phys_size > (1ull << MOCK_PA_BITS))
 		return -EINVAL;
@@ -164,6 +170,26 @@ static int make_tables(struct mockdrm_dev *dev)
 	return pt_pool_create(&pcfg, &dev->tables);
 }
 
+/* Slots, their driver-side lock, and the record of live tables the MMU checks. */
+static void init_slots(struct mockdrm_dev *dev)
+{
+	dev->as_count = (unsigned int)__builtin_popcount(dev->cfg.as_present);
+	for (unsigned int i = 0; i < MOCK_AS_MAX; i++)
+		mock_as_init(&dev->as[i]);
+	pthread_mutex_init(&dev->as_lock, NULL);
+	pthread_cond_init(&dev->as_cond, NULL);
+	pthread_mutex_init(&dev->live_tables.lock, NULL);
+}
+
+static void fini_slots(struct mockdrm_dev *dev)
+{
+	for (unsigned int i = 0; i < MOCK_AS_MAX; i++)
+		mock_as_fini(&dev->as[i]);
+	pthread_cond_destroy(&dev->as_cond);
+	pthread_mutex_destroy(&dev->as_lock);
+	mock_table_set_fini(&dev->live_tables);
+}
+
 int mockdrm_dev_create(const struct mockdrm_cfg *cfg, struct mockdrm_dev **out)
 {
 	struct mockdrm_dev *dev = calloc(1, sizeof(*dev));
@@ -178,6 +204,8 @@ int mockdrm_dev_create(const struct mockdrm_cfg *cfg, struct mockdrm_dev **out)
 		err = pthread_mutex_init(&dev->lock, NULL) ? -ENOMEM : 0;
 	if (!err)
 		err = pthread_mutex_init(&dev->vms_lock, NULL) ? -ENOMEM : 0;
+	if (!err)
+		init_slots(dev);
 	if (!err)
 		err = make_tables(dev);
 	if (!err)
@@ -204,6 +232,7 @@ void mockdrm_dev_destroy(struct mockdrm_dev *dev)
 	mock_sync_fini(&dev->sync);
 	pt_pool_destroy(dev->tables);
 	free(dev->bos);
+	fini_slots(dev);
 	pthread_mutex_destroy(&dev->vms_lock);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);

@@ -23,16 +23,30 @@ void mockdrm_fork_prepare(struct mockdrm_dev *dev)
 	pthread_mutex_lock(&dev->vms_lock);
 	for (struct mock_vm *vm = dev->vms; vm; vm = vm->live_next)
 		pthread_mutex_lock(&vm->lock);
+	pthread_mutex_lock(&dev->as_lock);
+	for (unsigned int i = 0; i < MOCK_AS_MAX; i++)
+		pthread_mutex_lock(&dev->as[i].lock);
 	pthread_mutex_lock(&dev->lock);
 	pthread_mutex_lock(&dev->sync.lock);
+	pthread_mutex_lock(&dev->live_tables.lock);
 	pt_pool_fork_prepare(dev->tables);
+}
+
+/* Release the device-wide locks, in reverse order (the sync lock is the caller's). */
+static void unlock_device(struct mockdrm_dev *dev)
+{
+	pthread_mutex_unlock(&dev->live_tables.lock);
+	pthread_mutex_unlock(&dev->lock);
+	for (unsigned int i = MOCK_AS_MAX; i--;)
+		pthread_mutex_unlock(&dev->as[i].lock);
+	pthread_mutex_unlock(&dev->as_lock);
 }
 
 void mockdrm_fork_parent(struct mockdrm_dev *dev)
 {
 	pt_pool_fork_parent(dev->tables);
 	pthread_mutex_unlock(&dev->sync.lock);
-	pthread_mutex_unlock(&dev->lock);
+	unlock_device(dev);
 	for (struct mock_vm *vm = dev->vms; vm; vm = vm->live_next)
 		pthread_mutex_unlock(&vm->lock);
 	pthread_mutex_unlock(&dev->vms_lock);
@@ -42,7 +56,10 @@ void mockdrm_fork_child(struct mockdrm_dev *dev)
 {
 	pt_pool_fork_child(dev->tables);
 	mock_sync_fork_child(&dev->sync);
-	pthread_mutex_unlock(&dev->lock);
+	unlock_device(dev);
+	for (unsigned int i = 0; i < MOCK_AS_MAX; i++)
+		pthread_cond_init(&dev->as[i].unlocked, NULL);
+	pthread_cond_init(&dev->as_cond, NULL);
 	for (struct mock_vm *vm = dev->vms; vm; vm = vm->live_next) {
 		mock_vm_fork_child(vm);
 		pthread_mutex_unlock(&vm->lock);

@@ -21,9 +21,11 @@
  *
  * dev->lock protects files' handle tables, the BO list and the allocators.
  * Each VM has its own lock (one writer for its gvm) and a bind-queue worker.
- * Syncobjs have their own domain (mock_sync.h). Lock order: dev->vms_lock,
- * then vm->lock, then dev->lock, then the sync lock, then the table pool's
- * lock (mockdrm_fork_prepare() takes them all in this order).
+ * Syncobjs have their own domain (mock_sync.h). Slots have dev->as_lock (who
+ * holds which) and a lock each (registers, TLB). Lock order: dev->vms_lock,
+ * vm->lock, dev->as_lock, as->lock, dev->lock, the sync lock, the live-table
+ * record's lock, the table pool's lock (mockdrm_fork_prepare() takes them all
+ * in this order).
  */
 #ifndef GPUVM_MOCK_INTERNAL_H
 #define GPUVM_MOCK_INTERNAL_H
@@ -38,6 +40,7 @@
 #include <gpuvm/panthor_drm.h>
 #include <gpuvm/pt_pool.h>
 
+#include "mock_as.h"
 #include "mock_sync.h"
 
 #define MOCK_PAGE 4096ull
@@ -57,6 +60,26 @@ void *mock_idr_remove(struct mock_idr *idr, uint32_t id);
 void mock_idr_fini(struct mock_idr *idr);
 
 struct mock_vm;
+
+/* Exception types of FAULTSTATUS[7:0] (mali.md section 1). */
+#define MOCK_FAULT_TRANSLATION 0xc0u /* + level */
+#define MOCK_FAULT_PERMISSION 0xc8u  /* + level */
+#define MOCK_FAULT_ACCESS_FLAG 0xd8u /* + level (1-3) */
+#define MOCK_FAULT_ADDR_SIZE_IN 0xe0u
+#define MOCK_FAULT_ADDR_SIZE_OUT 0xe4u /* + level */
+#define MOCK_FAULT_BUS 0x80u
+
+static inline uint32_t mock_fault(uint32_t exception, unsigned int access)
+{
+	return exception | access << 8;
+}
+
+/* The blocks of table memory that are allocated (mock_tables.c). */
+struct mock_table_set {
+	pthread_mutex_t lock;
+	uint64_t *slots;
+	size_t cap, n;
+};
 
 struct mock_bo {
 	struct gvm_obj obj; /* first: the gvm object ops cast back */
@@ -83,6 +106,14 @@ struct mockdrm_dev {
 	uint64_t next_offset; /* fake mmap offsets, never reused */
 	struct mock_bo *dummy; /* the sparse-mapping page */
 	struct mock_sync sync;
+	struct mock_table_set live_tables;
+	/* Address-space slots (mock_as.c, mock_slots.c). */
+	struct mock_as as[MOCK_AS_MAX];
+	unsigned int as_count;	   /* from cfg.as_present */
+	pthread_mutex_t as_lock;   /* slot ownership, the LRU, VM users */
+	pthread_cond_t as_cond;	   /* a slot may have become free */
+	struct mock_vm *lru_head, *lru_tail; /* idle VMs holding a slot */
+	struct mock_as_stats stats; /* atomic adds */
 	pthread_mutex_t vms_lock; /* the live VMs, for fork(); taken before any VM's lock */
 	struct mock_vm *vms;
 	unsigned int files;
@@ -126,13 +157,37 @@ struct mock_xlate {
 	uint32_t fault;	/* 0, or FAULTSTATUS: exception | access type << 8 */
 };
 
+/* What one walk read: the table at each level, and where it stopped. */
+struct mock_walk {
+	uint64_t table[4];
+	uint64_t desc;	    /* the last descriptor read */
+	unsigned int level; /* its level */
+	uint32_t fault;	    /* a walk fault (translation, bus, address size) */
+	bool leaf;	    /* @desc is a leaf: mock_mmu_leaf() finishes */
+	bool freed;	    /* some table read was not allocated */
+};
+
 #define MOCK_ACCESS_ATOMIC 0u
 #define MOCK_ACCESS_EXEC 1u
 #define MOCK_ACCESS_READ 2u
 #define MOCK_ACCESS_WRITE 3u
 
-void mock_mmu_translate(struct mockdrm_dev *dev, const struct pt_regs *regs, uint64_t va,
+void mock_mmu_translate(struct mockdrm_dev *dev, uint64_t transtab, uint64_t va,
 			unsigned int access, struct mock_xlate *out);
+void mock_mmu_walk(struct mockdrm_dev *dev, uint64_t table, unsigned int level, uint64_t va,
+		   unsigned int access, struct mock_walk *w);
+void mock_mmu_leaf(uint64_t desc, unsigned int level, uint64_t va, unsigned int access,
+		   struct mock_xlate *out);
+/* VA bytes one entry of @level covers; the output address of a descriptor. */
+uint64_t mock_mmu_span(unsigned int level);
+uint64_t mock_mmu_table_pa(uint64_t desc);
+
+/* Table memory: pt_pool behind a record of live blocks. */
+extern const struct pt_alloc_ops mock_table_ops;
+bool mock_table_live(struct mockdrm_dev *dev, uint64_t pa);
+void mock_table_set_fini(struct mock_table_set *s);
+
+#define mock_stat_add(dev, field, n) __atomic_add_fetch(&(dev)->stats.field, (n), __ATOMIC_RELAXED)
 
 /* Ioctl handlers: @arg is kernel-sized, zero-extended. 0 or -errno. */
 int mock_ioctl_version(struct mockdrm_file *f, void *arg);
@@ -152,5 +207,7 @@ int mock_ioctl_bo_mmap_offset(struct mockdrm_file *f, void *arg);
 int mock_ioctl_gpu_access(struct mockdrm_file *f, void *arg);
 int mock_ioctl_fence_attach(struct mockdrm_file *f, void *arg);
 int mock_ioctl_fence_signal(struct mockdrm_file *f, void *arg);
+int mock_ioctl_stats(struct mockdrm_file *f, void *arg);
+int mock_ioctl_vm_state(struct mockdrm_file *f, void *arg);
 
 #endif /* GPUVM_MOCK_INTERNAL_H */

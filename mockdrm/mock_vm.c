@@ -74,6 +74,7 @@ void mock_vm_put(struct mock_vm *vm)
 	if (__atomic_sub_fetch(&vm->refs, 1, __ATOMIC_ACQ_REL))
 		return;
 	live_unlink(vm);
+	mock_vm_release_slot(vm);
 	if (gvm_destroy(vm->gvm))
 		abort(); /* the teardown reservation failed: out of memory at exit */
 	pthread_cond_destroy(&vm->cond);
@@ -96,6 +97,7 @@ struct mock_vm *mock_vm_lookup(struct mockdrm_file *f, uint32_t id)
 static int vm_new(struct mockdrm_dev *dev, uint64_t user_range, struct mock_vm **out)
 {
 	struct gvm_range kernel = {.start = user_range, .end = 1ull << MOCK_VA_BITS};
+	struct mock_vm *vm = calloc(1, sizeof(*vm));
 	struct gvm_cfg cfg = {
 		.start = 0,
 		.end = 1ull << MOCK_VA_BITS,
@@ -103,13 +105,17 @@ static int vm_new(struct mockdrm_dev *dev, uint64_t user_range, struct mock_vm *
 		.reserved = &kernel,
 		.nr_reserved = 1,
 		.backend = &gvm_backend_paging,
-		.backend_cfg = &dev->pt_cfg,
 	};
-	struct mock_vm *vm = calloc(1, sizeof(*vm));
 	int err;
 
 	if (!vm)
 		return -ENOMEM;
+	vm->pt_cfg = dev->pt_cfg;
+	vm->pt_cfg.flush = &mock_vm_flush_ops;
+	vm->pt_cfg.flush_ctx = vm;
+	vm->dev = dev;
+	vm->as_slot = -1;
+	cfg.backend_cfg = &vm->pt_cfg;
 	err = gvm_create(&cfg, &vm->gvm);
 	if (err) {
 		free(vm);
@@ -117,7 +123,6 @@ static int vm_new(struct mockdrm_dev *dev, uint64_t user_range, struct mock_vm *
 	}
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->cond, NULL);
-	vm->dev = dev;
 	vm->refs = 1;
 	vm->user_range = user_range;
 	vm->serial = __atomic_fetch_add(&next_serial, 1, __ATOMIC_RELAXED);

@@ -25,11 +25,44 @@ struct mock_vm {
 	struct mock_bind_job *head, *tail;
 	bool worker_running;
 	bool unusable;
+	/* Its page table's configuration: the device's, with this VM's flush ops. */
+	struct pt_cfg pt_cfg;
+	/* Address-space slot (mock_slots.c, under dev->as_lock). */
+	int as_slot;	     /* -1: none */
+	unsigned int users;  /* jobs running on it; 0: idle, in the LRU if it has a slot */
+	struct mock_vm *lru_prev, *lru_next;
+	bool faulted;	     /* an unhandled fault; cleared by the next activation */
+	uint32_t fault_status;
+	uint64_t fault_addr;
+	uint64_t fault_count;
 	struct mock_vm *live_prev, *live_next; /* dev->vms, under dev->vms_lock */
 };
 
 void mock_vm_get(struct mock_vm *vm);
 void mock_vm_fork_child(struct mock_vm *vm);
+
+/*
+ * A GPU memory access (mock_access.c): @size bytes at @va of type @type
+ * (MOCK_ACCESS_*), each piece moved by @move between the device memory at
+ * @host and the access's own buffer at offset @done. @done and @fault_va
+ * are outputs.
+ */
+struct mock_access {
+	uint64_t va, size;
+	unsigned int type;
+	int (*move)(void *ctx, void *host, uint64_t done, uint64_t n);
+	void *ctx;
+	uint64_t done, fault_va;
+};
+
+int mock_gpu_access(struct mock_vm *vm, unsigned int slot, struct mock_access *a);
+
+/* Slots (mock_slots.c). */
+extern const struct pt_flush_ops mock_vm_flush_ops;
+unsigned int mock_vm_activate(struct mock_vm *vm);
+void mock_vm_idle(struct mock_vm *vm);
+void mock_vm_fault(struct mock_vm *vm, unsigned int slot);
+void mock_vm_release_slot(struct mock_vm *vm);
 int mock_vm_start_worker(struct mock_vm *vm);
 void mock_vm_queue(struct mock_vm *vm, struct mock_bind_job *job);
 

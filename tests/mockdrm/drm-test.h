@@ -46,4 +46,7 @@ uint32_t dt_syncobj_create(int fd, uint32_t flags);
 uint32_t dt_fence_attach(int fd, uint32_t syncobj, uint64_t point);
 void dt_fence_signal(int fd, uint32_t fence_id, int error);
 
+/* Strict mode saw no stale translation and no walk through a freed table. */
+void dt_assert_mmu_clean(int fd);
+
 #endif

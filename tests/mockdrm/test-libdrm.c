@@ -50,6 +50,7 @@ static int open_two(void **state)
 static int close_two(void **state)
 {
 	(void)state;
+	dt_assert_mmu_clean(fd);
 	close(fd);
 	close(fd2);
 	return 0;

@@ -77,6 +77,7 @@ static int world_setup(void **state)
 static int world_teardown(void **state)
 {
 	(void)state;
+	dt_assert_mmu_clean(w.fd);
 	close(w.fd); /* the file's VMs, BOs and syncobjs go with it */
 	return 0;
 }
@@ -221,6 +222,8 @@ union any_arg {
 	struct gpuvm_mock_gpu_access gpu_access;
 	struct gpuvm_mock_fence_attach fence_attach;
 	struct gpuvm_mock_fence_signal fence_signal;
+	struct gpuvm_mock_stats stats;
+	struct gpuvm_mock_vm_state vm_state;
 };
 
 struct ioctl_row {
@@ -312,6 +315,10 @@ static const struct ioctl_row ioctl_rows[] = {
 	 {.fence_signal = {.fence_id = 1, .error = 1}}},
 	{"FENCE_SIGNAL: error below -4095", -EINVAL, GPUVM_IOCTL_MOCK_FENCE_SIGNAL,
 	 {.fence_signal = {.fence_id = 1, .error = -4096}}},
+	{"STATS: unknown flag", -EINVAL, GPUVM_IOCTL_MOCK_STATS, {.stats = {.flags = 2}}},
+	{"STATS: pad", -EINVAL, GPUVM_IOCTL_MOCK_STATS, {.stats = {.pad = 1}}},
+	{"VM_STATE: unknown VM", -EINVAL, GPUVM_IOCTL_MOCK_VM_STATE, {.vm_state = {.vm_id = 7}}},
+	{"VM_STATE: pad", -EINVAL, GPUVM_IOCTL_MOCK_VM_STATE, {.vm_state = {.vm_id = 1, .pad = 1}}},
 };
 /* clang-format on */
 

@@ -89,6 +89,8 @@ static const struct size_row sizes[] = {
 	SIZE_ROW(gpuvm_mock_gpu_access, 56),
 	SIZE_ROW(gpuvm_mock_fence_attach, 24),
 	SIZE_ROW(gpuvm_mock_fence_signal, 8),
+	SIZE_ROW(gpuvm_mock_stats, 144),
+	SIZE_ROW(gpuvm_mock_vm_state, 40),
 };
 
 /* Every field of every struct, in declaration order: offset and size. */
@@ -255,6 +257,35 @@ static const struct field_row fields[] = {
 
 	F(gpuvm_mock_fence_signal, fence_id, 0, 4),
 	F(gpuvm_mock_fence_signal, error, 4, 4),
+
+	F(gpuvm_mock_stats, flags, 0, 4),
+	F(gpuvm_mock_stats, pad, 4, 4),
+	F(gpuvm_mock_stats, tlb_hits, 8, 8),
+	F(gpuvm_mock_stats, tlb_misses, 16, 8),
+	F(gpuvm_mock_stats, stale_translations, 24, 8),
+	F(gpuvm_mock_stats, freed_table_walks, 32, 8),
+	F(gpuvm_mock_stats, as_updates, 40, 8),
+	F(gpuvm_mock_stats, as_locks, 48, 8),
+	F(gpuvm_mock_stats, as_unlocks, 56, 8),
+	F(gpuvm_mock_stats, as_flush_pt, 64, 8),
+	F(gpuvm_mock_stats, as_flush_mem, 72, 8),
+	F(gpuvm_mock_stats, pt_flushes, 80, 8),
+	F(gpuvm_mock_stats, skipped_flushes, 88, 8),
+	F(gpuvm_mock_stats, cache_flushes, 96, 8),
+	F(gpuvm_mock_stats, activations, 104, 8),
+	F(gpuvm_mock_stats, evictions, 112, 8),
+	F(gpuvm_mock_stats, faults, 120, 8),
+	F(gpuvm_mock_stats, lock_waits, 128, 8),
+	F(gpuvm_mock_stats, first_stale_va, 136, 8),
+
+	F(gpuvm_mock_vm_state, vm_id, 0, 4),
+	F(gpuvm_mock_vm_state, as_slot, 4, 4),
+	F(gpuvm_mock_vm_state, users, 8, 4),
+	F(gpuvm_mock_vm_state, faulted, 12, 4),
+	F(gpuvm_mock_vm_state, fault_status, 16, 4),
+	F(gpuvm_mock_vm_state, pad, 20, 4),
+	F(gpuvm_mock_vm_state, fault_addr, 24, 8),
+	F(gpuvm_mock_vm_state, fault_count, 32, 8),
 };
 
 /* Ioctl requests: panthor-uapi.md "Ioctl numbers", mali.md section 4, ours. */
@@ -293,6 +324,8 @@ static const struct ioctl_row ioctls[] = {
 	IOCTL_ROW(GPUVM_IOCTL_MOCK_GPU_ACCESS, 0xC0386470ul, 0x30, 56, gpuvm_mock_gpu_access),
 	IOCTL_ROW(GPUVM_IOCTL_MOCK_FENCE_ATTACH, 0xC0186471ul, 0x31, 24, gpuvm_mock_fence_attach),
 	IOCTL_ROW(GPUVM_IOCTL_MOCK_FENCE_SIGNAL, 0xC0086472ul, 0x32, 8, gpuvm_mock_fence_signal),
+	IOCTL_ROW(GPUVM_IOCTL_MOCK_STATS, 0xC0906473ul, 0x33, 144, gpuvm_mock_stats),
+	IOCTL_ROW(GPUVM_IOCTL_MOCK_VM_STATE, 0xC0286474ul, 0x34, 40, gpuvm_mock_vm_state),
 };
 
 /* The index each ioctl id constant names (enumerator or macro). */
@@ -316,6 +349,7 @@ static const struct index_row indices[] = {
 	INDEX_ROW(DRM_PANTHOR_GROUP_GET_STATE, 10),    INDEX_ROW(DRM_PANTHOR_TILER_HEAP_CREATE, 11),
 	INDEX_ROW(DRM_PANTHOR_TILER_HEAP_DESTROY, 12), INDEX_ROW(GPUVM_MOCK_GPU_ACCESS, 0x30),
 	INDEX_ROW(GPUVM_MOCK_FENCE_ATTACH, 0x31),      INDEX_ROW(GPUVM_MOCK_FENCE_SIGNAL, 0x32),
+	INDEX_ROW(GPUVM_MOCK_STATS, 0x33),             INDEX_ROW(GPUVM_MOCK_VM_STATE, 0x34),
 };
 
 /* Flag and enum values, as 32-bit patterns. */

@@ -38,12 +38,26 @@ enum mockdrm_node {
  * @phys_base/@phys_size: simulated physical memory for BOs (0: 4 GiB at 4 GiB).
  * @table_base: simulated physical base of page-table memory (0: 1 GiB); table
  *	memory comes from a pool above it, below @phys_base.
+ * @as_present: address-space slots, as GPU_INFO's as_present (0: 0xff, eight
+ *	slots; slot 0 is the firmware's, so VMs share the others).
+ * @tlb_mode: MOCKDRM_TLB_STRICT (0, the default) re-walks the tables on every
+ *	TLB hit and counts differences; MOCKDRM_TLB_FAST trusts the TLB.
+ * @debug_skip_flush_every: tests only: drop every Nth page-table flush (0:
+ *	none), as a driver with a missing flush would; strict mode must see it.
  * @debug: log unhandled ioctls to stderr.
  */
 struct mockdrm_cfg {
 	uint64_t phys_base, phys_size;
 	uint64_t table_base;
+	uint32_t as_present;
+	unsigned int tlb_mode;
+	unsigned int debug_skip_flush_every;
 	bool debug;
+};
+
+enum {
+	MOCKDRM_TLB_STRICT = 0,
+	MOCKDRM_TLB_FAST = 1,
 };
 
 /**

@@ -42,6 +42,8 @@
  *  0x30   MOCK_GPU_ACCESS      gpuvm_mock_gpu_access                56  0xC0386470  ours, mock only
  *  0x31   MOCK_FENCE_ATTACH    gpuvm_mock_fence_attach              24  0xC0186471  ours, mock only
  *  0x32   MOCK_FENCE_SIGNAL    gpuvm_mock_fence_signal               8  0xC0086472  ours, mock only
+ *  0x33   MOCK_STATS           gpuvm_mock_stats                    144  0xC0906473  ours, mock only
+ *  0x34   MOCK_VM_STATE        gpuvm_mock_vm_state                  40  0xC0286474  ours, mock only
  *
  * (*) VM_BIND also takes our repeat ops (GPUVM_VM_BIND_OP_MAP_REPEAT, struct
  * gpuvm_vm_bind_op_repeat), selected by the stride of its op array.
@@ -740,10 +742,12 @@ struct gpuvm_vm_bind_op_repeat {
 /*
  * DOC: mock-only ioctls (ours)
  *
- * The gpuvm mock device answers three ioctls that no Mali hardware has, for
- * tests: GPU memory access through the MMU (MOCK_GPU_ACCESS) and fences that
- * the test signals by hand (MOCK_FENCE_ATTACH, MOCK_FENCE_SIGNAL, in the
- * manner of vgem's fence ioctls). Their indices, 0x30-0x32, lie in the DRM
+ * The gpuvm mock device answers ioctls that no Mali hardware has, for tests:
+ * GPU memory access through the MMU (MOCK_GPU_ACCESS), fences that the test
+ * signals by hand (MOCK_FENCE_ATTACH, MOCK_FENCE_SIGNAL, in the manner of
+ * vgem's fence ioctls), the device's MMU counters (MOCK_STATS: TLB use,
+ * stale translations, flushes) and a VM's slot and fault state
+ * (MOCK_VM_STATE). Their indices, 0x30-0x34, lie in the DRM
  * driver range [DRM_COMMAND_BASE, 0xA0) so they reach the driver's table like
  * panthor's own, and far above panthor's last index (0x10 today) so that
  * panthor can grow without colliding. A real panthor kernel answers them with
@@ -756,6 +760,10 @@ struct gpuvm_vm_bind_op_repeat {
 #define GPUVM_MOCK_FENCE_ATTACH 0x31
 /** GPUVM_MOCK_FENCE_SIGNAL - ioctl index: struct gpuvm_mock_fence_signal. */
 #define GPUVM_MOCK_FENCE_SIGNAL 0x32
+/** GPUVM_MOCK_STATS - ioctl index: struct gpuvm_mock_stats. */
+#define GPUVM_MOCK_STATS 0x33
+/** GPUVM_MOCK_VM_STATE - ioctl index: struct gpuvm_mock_vm_state. */
+#define GPUVM_MOCK_VM_STATE 0x34
 
 /*
  * struct gpuvm_mock_gpu_access.op values. 0 is not an op, so that a zeroed
@@ -863,12 +871,87 @@ struct gpuvm_mock_fence_signal {
 	__s32 error;
 };
 
+/** GPUVM_MOCK_STATS_RESET - struct gpuvm_mock_stats.flags: zero the counters after reading. */
+#define GPUVM_MOCK_STATS_RESET (1u << 0)
+
+/**
+ * struct gpuvm_mock_stats - argument of GPUVM_IOCTL_MOCK_STATS: the device's
+ * MMU counters, since it was created or last reset (all out, but @flags).
+ * @flags: in: 0 or GPUVM_MOCK_STATS_RESET; other bits -EINVAL.
+ * @pad: zero.
+ * @tlb_hits: translations served by a slot's TLB.
+ * @tlb_misses: translations that walked the tables.
+ * @stale_translations: strict mode: TLB hits (or cached table pointers) that
+ *	differ from what the tables say now - a missing or misplaced flush.
+ *	Correct drivers keep it 0.
+ * @freed_table_walks: walks that read a table after it was freed.
+ * @as_updates: UPDATE commands (a slot programmed or disabled).
+ * @as_locks: LOCK commands.
+ * @as_unlocks: UNLOCK commands.
+ * @as_flush_pt: FLUSH_PT commands.
+ * @as_flush_mem: FLUSH_MEM commands.
+ * @pt_flushes: flushes the page-table builder asked for.
+ * @skipped_flushes: of those, dropped by the device's debug setting.
+ * @cache_flushes: GPU cache flushes (GPU_CMD, FLUSH_CACHE2).
+ * @activations: VMs made active (a job or an access started on them).
+ * @evictions: idle VMs whose slot was taken for another VM.
+ * @faults: GPU faults handled (a slot disabled).
+ * @lock_waits: accesses that stalled on a locked region.
+ * @first_stale_va: the VA of the first stale translation (0: none).
+ */
+struct gpuvm_mock_stats {
+	__u32 flags;
+	__u32 pad;
+	__u64 tlb_hits;
+	__u64 tlb_misses;
+	__u64 stale_translations;
+	__u64 freed_table_walks;
+	__u64 as_updates;
+	__u64 as_locks;
+	__u64 as_unlocks;
+	__u64 as_flush_pt;
+	__u64 as_flush_mem;
+	__u64 pt_flushes;
+	__u64 skipped_flushes;
+	__u64 cache_flushes;
+	__u64 activations;
+	__u64 evictions;
+	__u64 faults;
+	__u64 lock_waits;
+	__u64 first_stale_va;
+};
+
+/**
+ * struct gpuvm_mock_vm_state - argument of GPUVM_IOCTL_MOCK_VM_STATE: where a
+ * VM stands with the MMU.
+ * @vm_id: in: the VM. Unknown: -EINVAL.
+ * @as_slot: out: its address-space slot, or -1.
+ * @users: out: jobs (and accesses) running on it now.
+ * @faulted: out: 1 when its last fault has not been cleared by an activation.
+ * @fault_status: out: FAULTSTATUS of its last fault (0: never faulted).
+ * @pad: zero.
+ * @fault_addr: out: FAULTADDRESS of its last fault.
+ * @fault_count: out: faults handled on it.
+ */
+struct gpuvm_mock_vm_state {
+	__u32 vm_id;
+	__s32 as_slot;
+	__u32 users;
+	__u32 faulted;
+	__u32 fault_status;
+	__u32 pad;
+	__u64 fault_addr;
+	__u64 fault_count;
+};
+
 /* Our ioctl requests (mock device only). */
 #define GPUVM_IOCTL_MOCK_GPU_ACCESS GPUVM_DRM_IOWR(GPUVM_MOCK_GPU_ACCESS, gpuvm_mock_gpu_access)
 #define GPUVM_IOCTL_MOCK_FENCE_ATTACH \
 	GPUVM_DRM_IOWR(GPUVM_MOCK_FENCE_ATTACH, gpuvm_mock_fence_attach)
 #define GPUVM_IOCTL_MOCK_FENCE_SIGNAL \
 	GPUVM_DRM_IOWR(GPUVM_MOCK_FENCE_SIGNAL, gpuvm_mock_fence_signal)
+#define GPUVM_IOCTL_MOCK_STATS GPUVM_DRM_IOWR(GPUVM_MOCK_STATS, gpuvm_mock_stats)
+#define GPUVM_IOCTL_MOCK_VM_STATE GPUVM_DRM_IOWR(GPUVM_MOCK_VM_STATE, gpuvm_mock_vm_state)
 
 /*
  * ABI checks: every ioctl value, struct size and field offset, as the
@@ -901,6 +984,8 @@ GPUVM_UAPI_IOCTL(DRM_IOCTL_PANTHOR_TILER_HEAP_DESTROY, 0xC008644Cu);
 GPUVM_UAPI_IOCTL(GPUVM_IOCTL_MOCK_GPU_ACCESS, 0xC0386470u);
 GPUVM_UAPI_IOCTL(GPUVM_IOCTL_MOCK_FENCE_ATTACH, 0xC0186471u);
 GPUVM_UAPI_IOCTL(GPUVM_IOCTL_MOCK_FENCE_SIGNAL, 0xC0086472u);
+GPUVM_UAPI_IOCTL(GPUVM_IOCTL_MOCK_STATS, 0xC0906473u);
+GPUVM_UAPI_IOCTL(GPUVM_IOCTL_MOCK_VM_STATE, 0xC0286474u);
 
 GPUVM_UAPI_SIZE(drm_panthor_obj_array, 16);
 GPUVM_UAPI_OFFSET(drm_panthor_obj_array, stride, 0);
@@ -1079,6 +1164,15 @@ GPUVM_UAPI_OFFSET(gpuvm_mock_fence_attach, pad, 20);
 GPUVM_UAPI_SIZE(gpuvm_mock_fence_signal, 8);
 GPUVM_UAPI_OFFSET(gpuvm_mock_fence_signal, fence_id, 0);
 GPUVM_UAPI_OFFSET(gpuvm_mock_fence_signal, error, 4);
+GPUVM_UAPI_SIZE(gpuvm_mock_stats, 144);
+GPUVM_UAPI_OFFSET(gpuvm_mock_stats, tlb_hits, 8);
+GPUVM_UAPI_OFFSET(gpuvm_mock_stats, stale_translations, 24);
+GPUVM_UAPI_OFFSET(gpuvm_mock_stats, first_stale_va, 136);
+GPUVM_UAPI_SIZE(gpuvm_mock_vm_state, 40);
+GPUVM_UAPI_OFFSET(gpuvm_mock_vm_state, as_slot, 4);
+GPUVM_UAPI_OFFSET(gpuvm_mock_vm_state, fault_status, 16);
+GPUVM_UAPI_OFFSET(gpuvm_mock_vm_state, fault_addr, 24);
+GPUVM_UAPI_OFFSET(gpuvm_mock_vm_state, fault_count, 32);
 
 /* The repeat bit is clear of every panthor op flag and of the type field. */
 GPUVM_UAPI_ASSERT((GPUVM_VM_BIND_OP_MAP_REPEAT &

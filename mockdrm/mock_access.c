@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: MIT
+/*
+ * GPU memory accesses: bytes moved between a VM's GPU VAs and the device's
+ * memory through the slot's TLB and MMU, as a job's loads and stores are.
+ * The mock-only GPU-access ioctl is one; the command-stream interpreter's
+ * loads, stores and fetches are others.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "mock_vm.h"
+
+/*
+ * One page (or less) of an access: translate, then move the bytes under
+ * dev->lock (BO memory cannot go away meanwhile). A PA outside every BO is a
+ * bus fault. Returns the fault status (0: moved), or -EFAULT from @x.
+ */
+static int access_chunk(struct mock_vm *vm, unsigned int slot, const struct mock_access *a,
+			uint64_t done, uint64_t n)
+{
+	struct mockdrm_dev *dev = vm->dev;
+	struct mock_xlate x;
+	void *host;
+	int err;
+
+	mock_as_translate(dev, slot, a->va + done, a->type, &x);
+	if (x.fault)
+		return (int)x.fault;
+	pthread_mutex_lock(&dev->lock);
+	host = mock_phys_to_host(dev, x.pa, n);
+	err = host ? a->move(a->ctx, host, done, n) : 0;
+	pthread_mutex_unlock(&dev->lock);
+	if (!host)
+		return (int)mock_fault(MOCK_FAULT_BUS, a->type);
+	return err;
+}
+
+/**
+ * mock_gpu_access() - the GPU accesses [a->va, a->va + a->size) of @vm in
+ * @slot (the VM is active there), in address order, stopping at a fault.
+ * @vm: the VM.
+ * @slot: its slot, from mock_vm_activate().
+ * @a: the access; a->done and a->fault_va are set.
+ *
+ * A fault is handled as the hardware's interrupt is (mock_vm_fault()).
+ * Return: 0 or the FAULTSTATUS of the fault; -EFAULT when a->move failed.
+ */
+int mock_gpu_access(struct mock_vm *vm, unsigned int slot, struct mock_access *a)
+{
+	int ret = 0;
+
+	a->done = 0;
+	a->fault_va = 0;
+	while (a->done < a->size && !ret) {
+		uint64_t va = a->va + a->done;
+		uint64_t room = MOCK_PAGE - (va & (MOCK_PAGE - 1));
+		uint64_t n = room < a->size - a->done ? room : a->size - a->done;
+
+		ret = access_chunk(vm, slot, a, a->done, n);
+		if (!ret)
+			a->done += n;
+	}
+	if (ret > 0) {
+		a->fault_va = a->va + a->done;
+		mock_vm_fault(vm, slot);
+	}
+	return ret;
+}
+
+/* The ioctl's bytes: the caller's buffer, or a fill value. */
+static int move_user(void *ctx, void *host, uint64_t done, uint64_t n)
+{
+	const struct gpuvm_mock_gpu_access *a = ctx;
+
+	switch (a->op) {
+	case GPUVM_MOCK_GPU_ACCESS_READ:
+		return mock_copy_to_user(a->data + done, host, n);
+	case GPUVM_MOCK_GPU_ACCESS_WRITE:
+		return mock_copy_from_user(host, a->data + done, n);
+	default:
+		memset(host, (int)a->fill, n);
+		return 0;
+	}
+}
+
+static int check_access(const struct gpuvm_mock_gpu_access *a)
+{
+	uint64_t end;
+
+	if (a->op < GPUVM_MOCK_GPU_ACCESS_READ || a->op > GPUVM_MOCK_GPU_ACCESS_FILL)
+		return -EINVAL;
+	if (!a->size || __builtin_add_overflow(a->va, a->size, &end))
+		return -EINVAL;
+	if (a->op == GPUVM_MOCK_GPU_ACCESS_FILL ? a->data != 0 || a->fill > 0xff : a->fill != 0)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Mock-only: the GPU reads, writes or fills [va, va + size) of a VM as a job
+ * would: the VM is made active (given a slot), the bytes go through the TLB,
+ * a fault ends the access and is handled like any GPU fault. The ioctl
+ * succeeds whether or not the access faulted: @access is the fault status,
+ * @done the bytes moved before it.
+ */
+int mock_ioctl_gpu_access(struct mockdrm_file *f, void *arg)
+{
+	struct gpuvm_mock_gpu_access *a = arg;
+	struct mock_access acc;
+	struct mock_vm *vm;
+	unsigned int slot;
+	int ret = check_access(a);
+
+	if (ret)
+		return ret;
+	vm = mock_vm_lookup(f, a->vm_id);
+	if (!vm)
+		return -EINVAL;
+	acc = (struct mock_access){
+		.va = a->va,
+		.size = a->size,
+		.type = a->op == GPUVM_MOCK_GPU_ACCESS_READ ? MOCK_ACCESS_READ : MOCK_ACCESS_WRITE,
+		.move = move_user,
+		.ctx = a,
+	};
+	slot = mock_vm_activate(vm);
+	ret = mock_gpu_access(vm, slot, &acc);
+	mock_vm_idle(vm);
+	mock_vm_put(vm);
+	if (ret < 0)
+		return ret;
+	a->access = (uint32_t)ret;
+	a->fault_addr = acc.fault_va;
+	a->done = acc.done;
+	return 0;
+}
+
+int mock_ioctl_stats(struct mockdrm_file *f, void *arg)
+{
+	struct gpuvm_mock_stats *a = arg;
+	struct mock_as_stats *s = &f->dev->stats;
+
+	if (a->flags & ~GPUVM_MOCK_STATS_RESET || a->pad)
+		return -EINVAL;
+	a->tlb_hits = s->tlb_hits;
+	a->tlb_misses = s->tlb_misses;
+	a->stale_translations = s->stale;
+	a->freed_table_walks = s->freed_walks;
+	a->as_updates = s->updates;
+	a->as_locks = s->locks;
+	a->as_unlocks = s->unlocks;
+	a->as_flush_pt = s->flush_pt;
+	a->as_flush_mem = s->flush_mem;
+	a->pt_flushes = s->flush_ops;
+	a->skipped_flushes = s->skipped_flushes;
+	a->cache_flushes = s->cache_flushes;
+	a->activations = s->activations;
+	a->evictions = s->evictions;
+	a->faults = s->faults;
+	a->lock_waits = s->lock_waits;
+	a->first_stale_va = s->first_stale_va;
+	if (a->flags & GPUVM_MOCK_STATS_RESET)
+		memset(s, 0, sizeof(*s));
+	return 0;
+}
+
+int mock_ioctl_vm_state(struct mockdrm_file *f, void *arg)
+{
+	struct gpuvm_mock_vm_state *a = arg;
+	struct mock_vm *vm;
+
+	if (a->pad)
+		return -EINVAL;
+	vm = mock_vm_lookup(f, a->vm_id);
+	if (!vm)
+		return -EINVAL;
+	pthread_mutex_lock(&f->dev->as_lock);
+	a->as_slot = vm->as_slot;
+	a->users = vm->users;
+	a->faulted = vm->faulted;
+	a->fault_status = vm->fault_status;
+	a->fault_addr = vm->fault_addr;
+	a->fault_count = vm->fault_count;
+	pthread_mutex_unlock(&f->dev->as_lock);
+	mock_vm_put(vm);
+	return 0;
+}
