@@ -26,13 +26,8 @@ struct bind_op {
 	uint32_t type;
 	struct gvm_req req;
 	bool has_req;
-	struct mock_bo *bo;		/* reference held while preparing */
-	struct mock_fence **waits;	/* references */
-	unsigned int nr_waits;
-	struct mock_syncobj **signals;	/* references */
-	uint64_t *points;
-	struct mock_fence **nodes;	/* the points' memory, allocated before submission */
-	unsigned int nr_signals;
+	struct mock_bo *bo; /* reference held while preparing */
+	struct mock_syncs syncs;
 };
 
 struct bind {
@@ -42,34 +37,6 @@ struct bind {
 	struct bind_op *ops;
 	unsigned int nr;
 };
-
-/*
- * An element of a user object array: copy what we know of it, zero-extend a
- * shorter (older) layout, refuse a longer one whose extra bytes are not zero.
- */
-static int read_elem(const struct drm_panthor_obj_array *arr, uint32_t i, void *dst, size_t ksize,
-		     size_t min_size)
-{
-	uint64_t at = arr->array + (uint64_t)i * arr->stride;
-	size_t n = arr->stride < ksize ? arr->stride : ksize;
-	unsigned char extra[64];
-
-	if (arr->stride < min_size)
-		return -EINVAL;
-	memset(dst, 0, ksize);
-	if (mock_copy_from_user(dst, at, n))
-		return -EFAULT;
-	for (uint64_t off = ksize; off < arr->stride; off += sizeof(extra)) {
-		size_t chunk = arr->stride - off < sizeof(extra) ? arr->stride - off : sizeof(extra);
-
-		if (mock_copy_from_user(extra, at + off, chunk))
-			return -EFAULT;
-		for (size_t b = 0; b < chunk; b++)
-			if (extra[b])
-				return -E2BIG;
-	}
-	return 0;
-}
 
 static uint32_t prot_of(uint32_t flags)
 {
@@ -84,7 +51,10 @@ static uint32_t prot_of(uint32_t flags)
 	return prot;
 }
 
-/* MAP_SPARSE: the device's dummy page repeated; no BO, and never executable. */
+/*
+ * MAP_SPARSE: the VM's dummy page repeated; no BO, and never executable.
+ * Writes land in that page: the VM's own, so they leak to no other client.
+ */
 static int sparse_req(struct bind *b, struct bind_op *op)
 {
 	const struct gpuvm_vm_bind_op_repeat *r = &op->raw;
@@ -93,7 +63,7 @@ static int sparse_req(struct bind *b, struct bind_op *op)
 	    (r->flags & GPUVM_VM_BIND_OP_MAP_REPEAT) ||
 	    !(r->flags & DRM_PANTHOR_VM_BIND_OP_MAP_NOEXEC))
 		return -EINVAL;
-	op->bo = b->f->dev->dummy;
+	op->bo = b->vm->dummy;
 	mock_bo_get(op->bo);
 	op->req.repeat = MOCK_PAGE;
 	return 0;
@@ -153,90 +123,17 @@ static int op_req(struct bind *b, struct bind_op *op)
 	return -EINVAL;
 }
 
-/*
- * A syncobj the op signals (taking the reference): the point is checked and
- * its memory allocated now, so that submission cannot fail.
- */
-static int add_signal(struct bind_op *op, struct mock_syncobj *obj, uint64_t point)
-{
-	struct mock_fence *node = NULL;
-
-	if (!mock_syncobj_point_ok(obj, point)) {
-		mock_syncobj_put(obj);
-		return -EINVAL;
-	}
-	if (point) {
-		node = mock_syncobj_point_alloc(obj);
-		if (!node) {
-			mock_syncobj_put(obj);
-			return -ENOMEM;
-		}
-	}
-	op->signals[op->nr_signals] = obj;
-	op->nodes[op->nr_signals] = node;
-	op->points[op->nr_signals++] = point;
-	return 0;
-}
-
-/* One sync op: a fence to wait for, or a syncobj to signal. */
-static int add_sync(struct bind *b, struct bind_op *op, const struct drm_panthor_sync_op *s)
-{
-	uint32_t kind = s->flags & DRM_PANTHOR_SYNC_OP_HANDLE_TYPE_MASK;
-	struct mock_syncobj *obj;
-	int err = 0;
-
-	if ((s->flags & ~(DRM_PANTHOR_SYNC_OP_HANDLE_TYPE_MASK | DRM_PANTHOR_SYNC_OP_SIGNAL)) ||
-	    kind > DRM_PANTHOR_SYNC_OP_HANDLE_TYPE_TIMELINE_SYNCOBJ ||
-	    (kind == DRM_PANTHOR_SYNC_OP_HANDLE_TYPE_SYNCOBJ && s->timeline_value))
-		return -EINVAL;
-	obj = mock_syncobj_find(&b->f->syncobjs, s->handle);
-	if (!obj)
-		return -ENOENT;
-	if (s->flags & DRM_PANTHOR_SYNC_OP_SIGNAL)
-		return add_signal(op, obj, s->timeline_value);
-	err = mock_syncobj_fence(obj, s->timeline_value, &op->waits[op->nr_waits]);
-	if (!err)
-		op->nr_waits++;
-	mock_syncobj_put(obj);
-	return err;
-}
-
+/* Sync ops only with ASYNC: a synchronous bind has nothing to wait or signal. */
 static int read_syncs(struct bind *b, struct bind_op *op)
 {
-	const struct drm_panthor_obj_array *arr = &op->raw.syncs;
-	struct drm_panthor_sync_op s;
-	int err = 0;
-
-	if (!arr->count)
-		return 0;
-	if (!b->async)
+	if (op->raw.syncs.count && !b->async)
 		return -EINVAL;
-	op->waits = calloc(arr->count, sizeof(*op->waits));
-	op->signals = calloc(arr->count, sizeof(*op->signals));
-	op->points = calloc(arr->count, sizeof(*op->points));
-	op->nodes = calloc(arr->count, sizeof(*op->nodes));
-	if (!op->waits || !op->signals || !op->points || !op->nodes)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < arr->count && !err; i++) {
-		err = read_elem(arr, i, &s, sizeof(s), sizeof(s));
-		if (!err)
-			err = add_sync(b, op, &s);
-	}
-	return err;
+	return mock_syncs_read(&b->f->syncobjs, &op->raw.syncs, &op->syncs);
 }
 
 static void op_release(struct bind_op *op)
 {
-	for (unsigned int i = 0; i < op->nr_waits; i++)
-		mock_fence_put(op->waits[i]);
-	for (unsigned int i = 0; i < op->nr_signals; i++) {
-		mock_syncobj_put(op->signals[i]);
-		mock_fence_put(op->nodes[i]);
-	}
-	free(op->waits);
-	free(op->signals);
-	free(op->points);
-	free(op->nodes);
+	mock_syncs_release(&op->syncs);
 	if (op->bo)
 		mock_bo_put(op->bo);
 }
@@ -258,7 +155,7 @@ static int read_ops(struct bind *b, const struct drm_panthor_obj_array *arr)
 	for (uint32_t i = 0; i < arr->count && !err; i++, b->nr++) {
 		struct bind_op *op = &b->ops[i];
 
-		err = read_elem(arr, i, &op->raw, sizeof(op->raw), GPUVM_VM_BIND_OP_SIZE_V1);
+		err = mock_read_elem(arr, i, &op->raw, sizeof(op->raw), GPUVM_VM_BIND_OP_SIZE_V1);
 		if (!err)
 			err = op_req(b, op);
 		if (!err)
@@ -367,14 +264,8 @@ static int prepare_job(struct bind *b, struct bind_op *op, struct mock_bind_job 
  */
 static void submit_job(struct mock_vm *vm, struct bind_op *op, struct mock_bind_job *job)
 {
-	job->waits = op->waits;
-	job->nr_waits = op->nr_waits;
-	op->waits = NULL;
-	op->nr_waits = 0;
-	for (unsigned int i = 0; i < op->nr_signals; i++) {
-		mock_syncobj_install_node(op->signals[i], op->points[i], job->done, op->nodes[i]);
-		op->nodes[i] = NULL;
-	}
+	job->waits = mock_syncs_take_waits(&op->syncs, &job->nr_waits);
+	mock_syncs_install(&op->syncs, job->done);
 	mock_vm_queue(vm, job);
 }
 

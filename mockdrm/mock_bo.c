@@ -4,8 +4,8 @@
  * per open file, fake mmap offsets, PRIME export and import.
  *
  * A BO lives while anything refers to it: handles (one reference each, whatever
- * the number of files), VAs (through the gvm object's get/put) and the
- * device's dummy-page ownership. An exported fd is the BO's memfd: importing it
+ * the number of files) and VAs (through the gvm object's get/put); a VM's
+ * dummy page belongs to the VM. An exported fd is the BO's memfd: importing it
  * again finds the live BO by the memfd's inode, so the same object gets the
  * same handle; if the BO is gone (only the fd kept its pages alive) the import
  * makes a new BO over the same pages, as importing a foreign dma-buf does.
@@ -53,6 +53,28 @@ static const struct gvm_obj_ops bo_obj_ops = {
 	.put = bo_obj_put,
 };
 
+/*
+ * Last fit, for the device's internal pages (the VMs' dummy pages): from the
+ * top, so that they do not move where user BOs land.
+ */
+static int alloc_pa_top(struct mockdrm_dev *dev, uint64_t size, uint64_t *pa, unsigned int *at)
+{
+	uint64_t end = dev->cfg.phys_base + dev->cfg.phys_size;
+
+	for (unsigned int i = dev->nr_bos + 1; i--;) {
+		uint64_t gap_end = i < dev->nr_bos ? dev->bos[i]->pa : end;
+		uint64_t gap_start =
+			i ? dev->bos[i - 1]->pa + dev->bos[i - 1]->size : dev->cfg.phys_base;
+
+		if (gap_end - gap_start >= size) {
+			*pa = gap_end - size;
+			*at = i;
+			return 0;
+		}
+	}
+	return -ENOMEM;
+}
+
 /* First fit in the gaps between BOs (kept sorted by PA); index to insert at. */
 static int alloc_pa(struct mockdrm_dev *dev, uint64_t size, uint64_t *pa, unsigned int *at)
 {
@@ -87,7 +109,7 @@ static int place_bo(struct mockdrm_dev *dev, struct mock_bo *bo)
 		dev->bos = bos;
 		dev->cap_bos = cap;
 	}
-	err = alloc_pa(dev, bo->size, &bo->pa, &at);
+	err = (bo->internal ? alloc_pa_top : alloc_pa)(dev, bo->size, &bo->pa, &at);
 	if (err)
 		return err;
 	memmove(&dev->bos[at + 1], &dev->bos[at], (dev->nr_bos - at) * sizeof(*dev->bos));
@@ -130,7 +152,7 @@ static void bo_free(struct mock_bo *bo)
 
 /* A BO of @size over @memfd (consumed), or over a new memfd when @memfd < 0. */
 static int bo_new_over(struct mockdrm_dev *dev, uint64_t size, uint32_t flags, int memfd,
-		       struct mock_bo **out)
+		       bool internal, struct mock_bo **out)
 {
 	struct mock_bo *bo = calloc(1, sizeof(*bo));
 	int err;
@@ -144,6 +166,7 @@ static int bo_new_over(struct mockdrm_dev *dev, uint64_t size, uint32_t flags, i
 	bo->size = size;
 	bo->flags = flags;
 	bo->refs = 1;
+	bo->internal = internal;
 	if (memfd < 0) {
 		memfd = memfd_create(BO_MEMFD_NAME, MFD_CLOEXEC);
 		if (memfd >= 0 && ftruncate(memfd, (off_t)size)) {
@@ -170,7 +193,13 @@ static int bo_new_over(struct mockdrm_dev *dev, uint64_t size, uint32_t flags, i
 
 int mock_bo_new(struct mockdrm_dev *dev, uint64_t size, uint32_t flags, struct mock_bo **out)
 {
-	return bo_new_over(dev, size, flags, -1, out);
+	return bo_new_over(dev, size, flags, -1, false, out);
+}
+
+/* A VM's sparse page: its own, so that what one client writes there no other reads. */
+int mock_bo_new_dummy(struct mockdrm_dev *dev, struct mock_bo **out)
+{
+	return bo_new_over(dev, MOCK_PAGE, 0, -1, true, out);
 }
 
 void mock_bo_get(struct mock_bo *bo)
@@ -414,7 +443,7 @@ int mock_ioctl_prime_fd_to_handle(struct mockdrm_file *f, void *arg)
 	if (!bo) {
 		int fd = fcntl(a->fd, F_DUPFD_CLOEXEC, 0);
 
-		err = bo_new_over(f->dev, (uint64_t)st.st_size, 0, fd, &bo);
+		err = bo_new_over(f->dev, (uint64_t)st.st_size, 0, fd, false, &bo);
 		if (err)
 			return err;
 	}

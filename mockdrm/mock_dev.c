@@ -148,6 +148,8 @@ static int check_cfg(struct mockdrm_cfg *c)
 		c->table_base = 1ull << 30;
 	if (!c->as_present)
 		c->as_present = 0xff;
+	if (!c->job_timeout_ms)
+		c->job_timeout_ms = 5000;
 	/* Slots 0..n-1, n <= 16: slot 0 for the firmware and at least one for VMs. */
 	if (c->as_present & (c->as_present + 1) || c->as_present < 3 ||
 	    c->as_present >= 1u << MOCK_AS_MAX || c->tlb_mode > MOCKDRM_TLB_FAST)
@@ -179,6 +181,8 @@ static void init_slots(struct mockdrm_dev *dev)
 	pthread_mutex_init(&dev->as_lock, NULL);
 	pthread_cond_init(&dev->as_cond, NULL);
 	pthread_mutex_init(&dev->live_tables.lock, NULL);
+	pthread_cond_init(&dev->workers_done, NULL);
+	pthread_mutex_init(&dev->workers_lock, NULL);
 }
 
 static void fini_slots(struct mockdrm_dev *dev)
@@ -188,6 +192,8 @@ static void fini_slots(struct mockdrm_dev *dev)
 	pthread_cond_destroy(&dev->as_cond);
 	pthread_mutex_destroy(&dev->as_lock);
 	mock_table_set_fini(&dev->live_tables);
+	pthread_cond_destroy(&dev->workers_done);
+	pthread_mutex_destroy(&dev->workers_lock);
 }
 
 int mockdrm_dev_create(const struct mockdrm_cfg *cfg, struct mockdrm_dev **out)
@@ -212,13 +218,10 @@ int mockdrm_dev_create(const struct mockdrm_cfg *cfg, struct mockdrm_dev **out)
 		init_pt_cfg(dev);
 	if (!err)
 		err = mock_sync_init(&dev->sync);
-	if (!err)
-		err = mock_bo_new(dev, MOCK_PAGE, 0, &dev->dummy);
 	if (err) {
 		mockdrm_dev_destroy(dev);
 		return err;
 	}
-	dev->dummy->internal = true;
 	*out = dev;
 	return 0;
 }
@@ -227,8 +230,6 @@ void mockdrm_dev_destroy(struct mockdrm_dev *dev)
 {
 	if (!dev)
 		return;
-	if (dev->dummy)
-		mock_bo_put(dev->dummy);
 	mock_sync_fini(&dev->sync);
 	pt_pool_destroy(dev->tables);
 	free(dev->bos);
@@ -249,6 +250,8 @@ int mockdrm_open(struct mockdrm_dev *dev, enum mockdrm_node node, struct mockdrm
 	mock_sync_table_init(&f->syncobjs, &dev->sync);
 	pthread_mutex_lock(&dev->lock);
 	dev->files++;
+	f->next_file = dev->files_list;
+	dev->files_list = f;
 	pthread_mutex_unlock(&dev->lock);
 	*out = f;
 	return 0;
@@ -263,11 +266,20 @@ void mockdrm_close(struct mockdrm_file *f)
 		return;
 	dev = f->dev;
 	mock_file_drop_fences(f);
+	mock_file_drop_groups(f);
 	mock_file_drop_vms(f);
+	/* Stopped queues end promptly; their last jobs may still hold BOs. */
+	mock_workers_wait(f);
 	mock_file_drop_bos(f);
 	mock_sync_table_fini(&f->syncobjs);
 	pthread_mutex_lock(&dev->lock);
 	dev->files--;
+	for (struct mockdrm_file **p = &dev->files_list; *p; p = &(*p)->next_file) {
+		if (*p == f) {
+			*p = f->next_file;
+			break;
+		}
+	}
 	pthread_mutex_unlock(&dev->lock);
 	free(f);
 }

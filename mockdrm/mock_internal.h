@@ -22,10 +22,10 @@
  * dev->lock protects files' handle tables, the BO list and the allocators.
  * Each VM has its own lock (one writer for its gvm) and a bind-queue worker.
  * Syncobjs have their own domain (mock_sync.h). Slots have dev->as_lock (who
- * holds which) and a lock each (registers, TLB). Lock order: dev->vms_lock,
- * vm->lock, dev->as_lock, as->lock, dev->lock, the sync lock, the live-table
- * record's lock, the table pool's lock (mockdrm_fork_prepare() takes them all
- * in this order).
+ * holds which) and a lock each (registers, TLB). Groups have a lock each.
+ * Lock order: dev->vms_lock, vm->lock, dev->as_lock, as->lock, dev->lock,
+ * group->lock, the sync lock, the live-table record's lock, dev->workers_lock,
+ * the table pool's lock (mockdrm_fork_prepare() takes them all in this order).
  */
 #ifndef GPUVM_MOCK_INTERNAL_H
 #define GPUVM_MOCK_INTERNAL_H
@@ -60,6 +60,7 @@ void *mock_idr_remove(struct mock_idr *idr, uint32_t id);
 void mock_idr_fini(struct mock_idr *idr);
 
 struct mock_vm;
+struct mock_group;
 
 /* Exception types of FAULTSTATUS[7:0] (mali.md section 1). */
 #define MOCK_FAULT_TRANSLATION 0xc0u /* + level */
@@ -104,7 +105,6 @@ struct mockdrm_dev {
 	struct mock_bo **bos; /* by PA, for the MMU */
 	unsigned int nr_bos, cap_bos;
 	uint64_t next_offset; /* fake mmap offsets, never reused */
-	struct mock_bo *dummy; /* the sparse-mapping page */
 	struct mock_sync sync;
 	struct mock_table_set live_tables;
 	/* Address-space slots (mock_as.c, mock_slots.c). */
@@ -114,6 +114,10 @@ struct mockdrm_dev {
 	pthread_cond_t as_cond;	   /* a slot may have become free */
 	struct mock_vm *lru_head, *lru_tail; /* idle VMs holding a slot */
 	struct mock_as_stats stats; /* atomic adds */
+	struct mock_group *groups; /* every group, for VM faults (under @lock) */
+	pthread_mutex_t workers_lock; /* files' worker counts (a leaf lock) */
+	pthread_cond_t workers_done;  /* a file's last worker thread ended */
+	struct mockdrm_file *files_list; /* open files, for fork() (under @lock) */
 	pthread_mutex_t vms_lock; /* the live VMs, for fork(); taken before any VM's lock */
 	struct mock_vm *vms;
 	unsigned int files;
@@ -127,8 +131,39 @@ struct mockdrm_file {
 	struct mock_idr bos;  /* GEM handles */
 	struct mock_idr vms;  /* VM ids */
 	struct mock_idr fences; /* mock-only test fences */
+	struct mock_idr groups; /* group handles */
+	unsigned int workers;	/* queue threads still running for it (dev->workers_lock) */
+	struct mockdrm_file *next_file; /* dev->files_list */
 	struct mock_sync_table syncobjs;
 };
+
+/*
+ * Sync ops of a submission (mock_syncops.c): fences to wait for, syncobjs
+ * to signal with the points' memory already allocated.
+ */
+struct mock_syncs {
+	struct mock_fence **waits;
+	unsigned int nr_waits;
+	struct mock_syncobj **signals;
+	uint64_t *points;
+	struct mock_fence **nodes;
+	unsigned int nr_signals;
+};
+
+int mock_read_elem(const struct drm_panthor_obj_array *arr, uint32_t i, void *dst, size_t ksize,
+		   size_t min_size);
+int mock_syncs_read(struct mock_sync_table *t, const struct drm_panthor_obj_array *arr,
+		    struct mock_syncs *s);
+void mock_syncs_install(struct mock_syncs *s, struct mock_fence *done);
+struct mock_fence **mock_syncs_take_waits(struct mock_syncs *s, unsigned int *n);
+void mock_syncs_release(struct mock_syncs *s);
+int mock_fences_wait_all(struct mock_fence **fences, unsigned int n, int (*stop)(void *),
+			 void *ctx);
+/* Worker threads of a file (bind and group queues): counted, waited for at close. */
+void mock_worker_start(struct mockdrm_file *f);
+void mock_worker_done(struct mockdrm_file *f);
+void mock_workers_wait(struct mockdrm_file *f);
+void mock_fences_put_all(struct mock_fence **fences, unsigned int n);
 
 /* Copies from and to the caller's memory: -EFAULT instead of a crash. */
 int mock_copy_from_user(void *dst, uint64_t src, size_t len);
@@ -136,6 +171,7 @@ int mock_copy_to_user(uint64_t dst, const void *src, size_t len);
 
 /* BOs. */
 int mock_bo_new(struct mockdrm_dev *dev, uint64_t size, uint32_t flags, struct mock_bo **out);
+int mock_bo_new_dummy(struct mockdrm_dev *dev, struct mock_bo **out);
 void mock_bo_get(struct mock_bo *bo);
 void mock_bo_put(struct mock_bo *bo);
 struct mock_bo *mock_bo_lookup(struct mockdrm_file *file, uint32_t handle);
@@ -149,6 +185,11 @@ struct gvm *mock_vm_gvm(struct mock_vm *vm);
 uint64_t mock_vm_serial(const struct mock_vm *vm);
 void mock_file_drop_vms(struct mockdrm_file *file);
 void mock_file_drop_fences(struct mockdrm_file *file);
+void mock_file_drop_groups(struct mockdrm_file *file);
+void mock_groups_vm_faulted(struct mock_vm *vm);
+void mock_groups_lock_all(struct mockdrm_dev *dev);
+void mock_groups_unlock_all(struct mockdrm_dev *dev);
+void mock_groups_fork_child(struct mockdrm_dev *dev);
 
 
 /* The MMU model: translate one VA of a VM's tables as the hardware would. */
@@ -208,6 +249,10 @@ int mock_ioctl_gpu_access(struct mockdrm_file *f, void *arg);
 int mock_ioctl_fence_attach(struct mockdrm_file *f, void *arg);
 int mock_ioctl_fence_signal(struct mockdrm_file *f, void *arg);
 int mock_ioctl_stats(struct mockdrm_file *f, void *arg);
+int mock_ioctl_group_create(struct mockdrm_file *f, void *arg);
+int mock_ioctl_group_destroy(struct mockdrm_file *f, void *arg);
+int mock_ioctl_group_submit(struct mockdrm_file *f, void *arg);
+int mock_ioctl_group_get_state(struct mockdrm_file *f, void *arg);
 int mock_ioctl_vm_state(struct mockdrm_file *f, void *arg);
 
 #endif /* GPUVM_MOCK_INTERNAL_H */

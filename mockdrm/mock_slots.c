@@ -132,7 +132,7 @@ static void assign_slot(struct mockdrm_dev *dev, struct mock_vm *vm, unsigned in
 unsigned int mock_vm_activate(struct mock_vm *vm)
 {
 	struct mockdrm_dev *dev = vm->dev;
-	int slot;
+	int slot = -1;
 
 	pthread_mutex_lock(&dev->as_lock);
 	while (vm->as_slot < 0 && (slot = find_slot(dev)) < 0)
@@ -170,9 +170,11 @@ void mock_vm_idle(struct mock_vm *vm)
 void mock_vm_fault(struct mock_vm *vm, unsigned int slot)
 {
 	struct mockdrm_dev *dev = vm->dev;
+	bool handled = false;
 
 	pthread_mutex_lock(&dev->as_lock);
 	if (vm->as_slot == (int)slot && !vm->faulted) {
+		handled = true;
 		vm->fault_status = (uint32_t)mock_as_read(dev, slot, MOCK_AS_FAULTSTATUS);
 		vm->fault_addr = mock_as_read(dev, slot, MOCK_AS_FAULTADDRESS);
 		vm->faulted = true;
@@ -181,6 +183,8 @@ void mock_vm_fault(struct mock_vm *vm, unsigned int slot)
 		mock_stat_add(dev, faults, 1);
 	}
 	pthread_mutex_unlock(&dev->as_lock);
+	if (handled)
+		mock_groups_vm_faulted(vm);
 }
 
 /** mock_vm_release_slot() - @vm goes away: its slot is free again. */

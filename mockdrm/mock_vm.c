@@ -77,6 +77,7 @@ void mock_vm_put(struct mock_vm *vm)
 	mock_vm_release_slot(vm);
 	if (gvm_destroy(vm->gvm))
 		abort(); /* the teardown reservation failed: out of memory at exit */
+	mock_bo_put(vm->dummy);
 	pthread_cond_destroy(&vm->cond);
 	pthread_mutex_destroy(&vm->lock);
 	free(vm);
@@ -94,8 +95,9 @@ struct mock_vm *mock_vm_lookup(struct mockdrm_file *f, uint32_t id)
 	return vm;
 }
 
-static int vm_new(struct mockdrm_dev *dev, uint64_t user_range, struct mock_vm **out)
+static int vm_new(struct mockdrm_file *f, uint64_t user_range, struct mock_vm **out)
 {
+	struct mockdrm_dev *dev = f->dev;
 	struct gvm_range kernel = {.start = user_range, .end = 1ull << MOCK_VA_BITS};
 	struct mock_vm *vm = calloc(1, sizeof(*vm));
 	struct gvm_cfg cfg = {
@@ -114,10 +116,17 @@ static int vm_new(struct mockdrm_dev *dev, uint64_t user_range, struct mock_vm *
 	vm->pt_cfg.flush = &mock_vm_flush_ops;
 	vm->pt_cfg.flush_ctx = vm;
 	vm->dev = dev;
+	vm->file = f;
 	vm->as_slot = -1;
 	cfg.backend_cfg = &vm->pt_cfg;
+	err = mock_bo_new_dummy(dev, &vm->dummy);
+	if (err) {
+		free(vm);
+		return err;
+	}
 	err = gvm_create(&cfg, &vm->gvm);
 	if (err) {
+		mock_bo_put(vm->dummy);
 		free(vm);
 		return err;
 	}
@@ -152,7 +161,7 @@ int mock_ioctl_vm_create(struct mockdrm_file *f, void *arg)
 	/* Too large a range is clamped, as panthor does, not refused. */
 	if (range > USER_VA_MAX)
 		range = USER_VA_MAX;
-	err = vm_new(f->dev, range, &vm);
+	err = vm_new(f, range, &vm);
 	if (err)
 		return err;
 	pthread_mutex_lock(&f->dev->lock);
@@ -164,6 +173,28 @@ int mock_ioctl_vm_create(struct mockdrm_file *f, void *arg)
 	}
 	a->user_va_range = range;
 	return 0;
+}
+
+/*
+ * The VM's id goes away (VM_DESTROY, or its file closes): jobs still waiting
+ * for their input fences are killed as soon as the worker notices (a closing
+ * file then waits for that, mockdrm_close()); the last reference frees the VM.
+ */
+static void mock_vm_close(struct mock_vm *vm)
+{
+	__atomic_store_n(&vm->closed, true, __ATOMIC_RELEASE);
+	mock_vm_put(vm);
+}
+
+/*
+ * The VM is gone: its waiting jobs are killed, with -ESRCH as the kernel's
+ * scheduler kills the jobs of an entity torn down with its file.
+ */
+static int vm_closed(void *ctx)
+{
+	struct mock_vm *vm = ctx;
+
+	return __atomic_load_n(&vm->closed, __ATOMIC_ACQUIRE) ? -ESRCH : 0;
 }
 
 int mock_ioctl_vm_destroy(struct mockdrm_file *f, void *arg)
@@ -178,7 +209,7 @@ int mock_ioctl_vm_destroy(struct mockdrm_file *f, void *arg)
 	pthread_mutex_unlock(&f->dev->lock);
 	if (!vm)
 		return -EINVAL;
-	mock_vm_put(vm);
+	mock_vm_close(vm);
 	return 0;
 }
 
@@ -202,16 +233,14 @@ void mock_file_drop_vms(struct mockdrm_file *f)
 		struct mock_vm *vm = mock_idr_remove(&f->vms, id);
 
 		if (vm)
-			mock_vm_put(vm);
+			mock_vm_close(vm);
 	}
 	mock_idr_fini(&f->vms);
 }
 
 static void job_free(struct mock_bind_job *job)
 {
-	for (unsigned int i = 0; i < job->nr_waits; i++)
-		mock_fence_put(job->waits[i]);
-	free(job->waits);
+	mock_fences_put_all(job->waits, job->nr_waits);
 	if (job->done)
 		mock_fence_put(job->done);
 	free(job);
@@ -244,22 +273,6 @@ static void fail_queue(struct mock_vm *vm, int error)
 	}
 }
 
-/* Wait for every input fence; the first error wins. */
-static int wait_inputs(struct mock_bind_job *job)
-{
-	int err = 0;
-
-	for (unsigned int i = 0; i < job->nr_waits; i++) {
-		int e;
-
-		mock_fence_wait(job->waits[i], INT64_MAX);
-		mock_fence_status(job->waits[i], &e);
-		if (!err)
-			err = e;
-	}
-	return err;
-}
-
 /* Run the head job (vm->lock not held on entry or exit). */
 static void run_head(struct mock_vm *vm)
 {
@@ -269,7 +282,7 @@ static void run_head(struct mock_vm *vm)
 	pthread_mutex_lock(&vm->lock);
 	job = vm->head;
 	pthread_mutex_unlock(&vm->lock);
-	err = wait_inputs(job);
+	err = mock_fences_wait_all(job->waits, job->nr_waits, vm_closed, vm);
 	pthread_mutex_lock(&vm->lock);
 	if (err) {
 		fail_queue(vm, err);
@@ -294,6 +307,7 @@ static void run_head(struct mock_vm *vm)
 static void *worker(void *arg)
 {
 	struct mock_vm *vm = arg;
+	struct mockdrm_file *file = vm->file;
 
 	for (;;) {
 		pthread_mutex_lock(&vm->lock);
@@ -301,6 +315,7 @@ static void *worker(void *arg)
 			vm->worker_running = false;
 			pthread_mutex_unlock(&vm->lock);
 			mock_vm_put(vm); /* the worker's own reference */
+			mock_worker_done(file);
 			return NULL;
 		}
 		pthread_mutex_unlock(&vm->lock);
@@ -320,7 +335,9 @@ int mock_vm_start_worker(struct mock_vm *vm)
 	if (vm->worker_running)
 		return 0;
 	mock_vm_get(vm);
+	mock_worker_start(vm->file);
 	if (pthread_create(&thread, NULL, worker, vm)) {
+		mock_worker_done(vm->file);
 		mock_vm_put(vm);
 		return -ENOMEM;
 	}

@@ -16,7 +16,9 @@ struct mock_bind_job {
 
 struct mock_vm {
 	struct mockdrm_dev *dev;
+	struct mockdrm_file *file; /* the file that created it: its worker is counted there */
 	unsigned int refs;
+	bool closed; /* destroyed or its file closed: queued jobs are given up */
 	uint64_t serial; /* never reused: what an exclusive BO remembers */
 	struct gvm *gvm;
 	uint64_t user_range;
@@ -27,6 +29,7 @@ struct mock_vm {
 	bool unusable;
 	/* Its page table's configuration: the device's, with this VM's flush ops. */
 	struct pt_cfg pt_cfg;
+	struct mock_bo *dummy; /* what MAP_SPARSE maps */
 	/* Address-space slot (mock_slots.c, under dev->as_lock). */
 	int as_slot;	     /* -1: none */
 	unsigned int users;  /* jobs running on it; 0: idle, in the LRU if it has a slot */

@@ -111,13 +111,39 @@ static void dev_exit(void)
 	pthread_mutex_unlock(&dev_lock);
 }
 
+/* A numeric setting from the environment; 0 (the device's default) if unset or bad. */
+static unsigned long env_number(const char *name)
+{
+	const char *s = getenv(name);
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s)
+		return 0;
+	v = strtoul(s, &end, 0);
+	return *end ? 0 : v;
+}
+
+/*
+ * The device's settings, from the environment of the process that opens it
+ * first (all optional): MOCKDRM_AS_PRESENT (address-space slots, e.g. 0x7),
+ * MOCKDRM_TLB_FAST=1 (trust the TLB: no strict re-walks), MOCKDRM_JOB_TIMEOUT_MS.
+ */
+static void cfg_from_env(struct mockdrm_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->as_present = (uint32_t)env_number("MOCKDRM_AS_PRESENT");
+	cfg->tlb_mode = env_number("MOCKDRM_TLB_FAST") ? MOCKDRM_TLB_FAST : MOCKDRM_TLB_STRICT;
+	cfg->job_timeout_ms = (unsigned int)env_number("MOCKDRM_JOB_TIMEOUT_MS");
+	cfg->debug = shim_debug_on();
+}
+
 static int dev_create_locked(void)
 {
 	struct mockdrm_cfg cfg;
 	int ret;
 
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.debug = shim_debug_on();
+	cfg_from_env(&cfg);
 	ret = mockdrm_dev_create(&cfg, &dev);
 	if (ret) {
 		shim_debug("cannot create the device: %s", strerror(-ret));

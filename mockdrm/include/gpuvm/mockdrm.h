@@ -44,6 +44,8 @@ enum mockdrm_node {
  *	TLB hit and counts differences; MOCKDRM_TLB_FAST trusts the TLB.
  * @debug_skip_flush_every: tests only: drop every Nth page-table flush (0:
  *	none), as a driver with a missing flush would; strict mode must see it.
+ * @job_timeout_ms: a job still running (a SYNC_WAIT not satisfied) after this
+ *	long is stopped and its group marked TIMEDOUT (0: 5000).
  * @debug: log unhandled ioctls to stderr.
  */
 struct mockdrm_cfg {
@@ -52,6 +54,7 @@ struct mockdrm_cfg {
 	uint32_t as_present;
 	unsigned int tlb_mode;
 	unsigned int debug_skip_flush_every;
+	unsigned int job_timeout_ms;
 	bool debug;
 };
 

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: MIT
+/*
+ * What VM_BIND and GROUP_SUBMIT share: reading elements of a user object
+ * array with panthor's versioning rule, and turning an array of sync ops into
+ * fences to wait for and syncobjs to signal - everything that can fail done
+ * at the ioctl, so that installing the job's fence afterwards cannot.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mock_internal.h"
+
+/*
+ * An element of a user object array: copy what we know of it, zero-extend a
+ * shorter (older) layout, refuse a longer one whose extra bytes are not zero.
+ */
+int mock_read_elem(const struct drm_panthor_obj_array *arr, uint32_t i, void *dst, size_t ksize,
+		   size_t min_size)
+{
+	uint64_t at = arr->array + (uint64_t)i * arr->stride;
+	size_t n = arr->stride < ksize ? arr->stride : ksize;
+	unsigned char extra[64];
+
+	if (arr->stride < min_size)
+		return -EINVAL;
+	memset(dst, 0, ksize);
+	if (mock_copy_from_user(dst, at, n))
+		return -EFAULT;
+	for (uint64_t off = ksize; off < arr->stride; off += sizeof(extra)) {
+		size_t chunk = arr->stride - off < sizeof(extra) ? arr->stride - off : sizeof(extra);
+
+		if (mock_copy_from_user(extra, at + off, chunk))
+			return -EFAULT;
+		for (size_t b = 0; b < chunk; b++)
+			if (extra[b])
+				return -E2BIG;
+	}
+	return 0;
+}
+
+/*
+ * A syncobj to signal (taking the reference): the point is checked and its
+ * memory allocated now, so that submission cannot fail.
+ */
+static int add_signal(struct mock_syncs *s, struct mock_syncobj *obj, uint64_t point)
+{
+	struct mock_fence *node = NULL;
+
+	if (!mock_syncobj_point_ok(obj, point)) {
+		mock_syncobj_put(obj);
+		return -EINVAL;
+	}
+	if (point) {
+		node = mock_syncobj_point_alloc(obj);
+		if (!node) {
+			mock_syncobj_put(obj);
+			return -ENOMEM;
+		}
+	}
+	s->signals[s->nr_signals] = obj;
+	s->nodes[s->nr_signals] = node;
+	s->points[s->nr_signals++] = point;
+	return 0;
+}
+
+/* One sync op: a fence to wait for, or a syncobj to signal. */
+static int add_sync(struct mock_sync_table *t, struct mock_syncs *s,
+		    const struct drm_panthor_sync_op *op)
+{
+	uint32_t kind = op->flags & DRM_PANTHOR_SYNC_OP_HANDLE_TYPE_MASK;
+	struct mock_syncobj *obj;
+	int err;
+
+	if ((op->flags & ~(DRM_PANTHOR_SYNC_OP_HANDLE_TYPE_MASK | DRM_PANTHOR_SYNC_OP_SIGNAL)) ||
+	    kind > DRM_PANTHOR_SYNC_OP_HANDLE_TYPE_TIMELINE_SYNCOBJ ||
+	    (kind == DRM_PANTHOR_SYNC_OP_HANDLE_TYPE_SYNCOBJ && op->timeline_value))
+		return -EINVAL;
+	obj = mock_syncobj_find(t, op->handle);
+	if (!obj)
+		return -ENOENT;
+	if (op->flags & DRM_PANTHOR_SYNC_OP_SIGNAL)
+		return add_signal(s, obj, op->timeline_value);
+	err = mock_syncobj_fence(obj, op->timeline_value, &s->waits[s->nr_waits]);
+	if (!err)
+		s->nr_waits++;
+	mock_syncobj_put(obj);
+	return err;
+}
+
+/**
+ * mock_syncs_read() - read a sync op array into @s (zeroed by the caller).
+ * @t: the file's syncobjs.
+ * @arr: the user's array (struct drm_panthor_sync_op elements).
+ * @s: filled; mock_syncs_release() it whatever the result.
+ *
+ * Return: 0, -EINVAL (bad flags, value, point, or a wait with no fence),
+ * -ENOENT (unknown syncobj), -E2BIG, -EFAULT, -ENOMEM.
+ */
+int mock_syncs_read(struct mock_sync_table *t, const struct drm_panthor_obj_array *arr,
+		    struct mock_syncs *s)
+{
+	struct drm_panthor_sync_op op;
+	int err = 0;
+
+	if (!arr->count)
+		return 0;
+	s->waits = calloc(arr->count, sizeof(*s->waits));
+	s->signals = calloc(arr->count, sizeof(*s->signals));
+	s->points = calloc(arr->count, sizeof(*s->points));
+	s->nodes = calloc(arr->count, sizeof(*s->nodes));
+	if (!s->waits || !s->signals || !s->points || !s->nodes)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < arr->count && !err; i++) {
+		err = mock_read_elem(arr, i, &op, sizeof(op), sizeof(op));
+		if (!err)
+			err = add_sync(t, s, &op);
+	}
+	return err;
+}
+
+/**
+ * mock_syncs_install() - put a job's fence in every syncobj @s signals (at
+ * submission, as the kernel does). Cannot fail.
+ */
+void mock_syncs_install(struct mock_syncs *s, struct mock_fence *done)
+{
+	for (unsigned int i = 0; i < s->nr_signals; i++) {
+		mock_syncobj_install_node(s->signals[i], s->points[i], done, s->nodes[i]);
+		s->nodes[i] = NULL;
+	}
+}
+
+/* Hand the fences to wait for to a job: @s no longer holds them. */
+struct mock_fence **mock_syncs_take_waits(struct mock_syncs *s, unsigned int *n)
+{
+	struct mock_fence **waits = s->waits;
+
+	*n = s->nr_waits;
+	s->waits = NULL;
+	s->nr_waits = 0;
+	return waits;
+}
+
+void mock_syncs_release(struct mock_syncs *s)
+{
+	for (unsigned int i = 0; i < s->nr_waits; i++)
+		mock_fence_put(s->waits[i]);
+	for (unsigned int i = 0; i < s->nr_signals; i++) {
+		mock_syncobj_put(s->signals[i]);
+		mock_fence_put(s->nodes[i]);
+	}
+	free(s->waits);
+	free(s->signals);
+	free(s->points);
+	free(s->nodes);
+	*s = (struct mock_syncs){0};
+}
+
+#define STOP_POLL_NS 10000000ll /* how soon a stopped job notices */
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+/*
+ * Wait for every fence; the first error wins. @stop (which may be NULL) is
+ * asked every few milliseconds whether the job must give up: it returns 0,
+ * or the negative errno the job ends with.
+ */
+int mock_fences_wait_all(struct mock_fence **fences, unsigned int n, int (*stop)(void *),
+			 void *ctx)
+{
+	int err = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		int e;
+
+		while (!mock_fence_status(fences[i], &e)) {
+			int stopped = stop ? stop(ctx) : 0;
+
+			if (stopped)
+				return stopped;
+			mock_fence_wait(fences[i], stop ? now_ns() + STOP_POLL_NS : INT64_MAX);
+		}
+		if (!err)
+			err = e;
+	}
+	return err;
+}
+
+/*
+ * Worker threads of a file (its bind and group queues), counted from start to
+ * end so that mockdrm_close() can wait until none touches the file's objects.
+ * dev->workers_lock is a leaf: taken with queue locks held.
+ */
+void mock_worker_start(struct mockdrm_file *f)
+{
+	pthread_mutex_lock(&f->dev->workers_lock);
+	f->workers++;
+	pthread_mutex_unlock(&f->dev->workers_lock);
+}
+
+/* The thread's last touch of the device. */
+void mock_worker_done(struct mockdrm_file *f)
+{
+	struct mockdrm_dev *dev = f->dev;
+
+	pthread_mutex_lock(&dev->workers_lock);
+	if (!--f->workers)
+		pthread_cond_broadcast(&dev->workers_done);
+	pthread_mutex_unlock(&dev->workers_lock);
+}
+
+void mock_workers_wait(struct mockdrm_file *f)
+{
+	struct mockdrm_dev *dev = f->dev;
+
+	pthread_mutex_lock(&dev->workers_lock);
+	while (f->workers)
+		pthread_cond_wait(&dev->workers_done, &dev->workers_lock);
+	pthread_mutex_unlock(&dev->workers_lock);
+}
+
+void mock_fences_put_all(struct mock_fence **fences, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		mock_fence_put(fences[i]);
+	free(fences);
+}
