@@ -174,11 +174,9 @@ static uint32_t env_access(struct job_env *e, uint64_t va, size_t len, unsigned 
 static uint32_t env_read(void *ctx, uint64_t va, void *buf, size_t len, bool exec,
 			 uint64_t *fault_va)
 {
-	uint32_t status = env_access(ctx, va, len, MOCK_ACCESS_READ, move_in, buf, fault_va);
+	unsigned int type = exec ? MOCK_ACCESS_CS_FETCH : MOCK_ACCESS_READ;
 
-	if (status && exec)
-		status = (status & ~0x300u) | MOCK_ACCESS_EXEC << 8;
-	return status;
+	return env_access(ctx, va, len, type, move_in, buf, fault_va);
 }
 
 static uint32_t env_write(void *ctx, uint64_t va, const void *buf, size_t len,

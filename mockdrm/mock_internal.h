@@ -62,6 +62,13 @@ void mock_idr_fini(struct mock_idr *idr);
 struct mock_vm;
 struct mock_group;
 
+/* Access types of FAULTSTATUS[9:8]. */
+#define MOCK_ACCESS_ATOMIC 0u
+#define MOCK_ACCESS_EXEC 1u
+#define MOCK_ACCESS_READ 2u
+#define MOCK_ACCESS_WRITE 3u
+#define MOCK_ACCESS_CS_FETCH 4u /* ours: a read that faults as EXEC */
+
 /* Exception types of FAULTSTATUS[7:0] (mali.md section 1). */
 #define MOCK_FAULT_TRANSLATION 0xc0u /* + level */
 #define MOCK_FAULT_PERMISSION 0xc8u  /* + level */
@@ -70,9 +77,14 @@ struct mock_group;
 #define MOCK_FAULT_ADDR_SIZE_OUT 0xe4u /* + level */
 #define MOCK_FAULT_BUS 0x80u
 
+/*
+ * FAULTSTATUS for an access of type @access (MOCK_ACCESS_*). A command-stream
+ * fetch reports EXEC, though XN does not apply to it (the front end reads
+ * the ring, a NOEXEC BO, as data).
+ */
 static inline uint32_t mock_fault(uint32_t exception, unsigned int access)
 {
-	return exception | access << 8;
+	return exception | (access == MOCK_ACCESS_CS_FETCH ? MOCK_ACCESS_EXEC : access) << 8;
 }
 
 /* The blocks of table memory that are allocated (mock_tables.c). */
@@ -208,10 +220,6 @@ struct mock_walk {
 	bool freed;	    /* some table read was not allocated */
 };
 
-#define MOCK_ACCESS_ATOMIC 0u
-#define MOCK_ACCESS_EXEC 1u
-#define MOCK_ACCESS_READ 2u
-#define MOCK_ACCESS_WRITE 3u
 
 void mock_mmu_translate(struct mockdrm_dev *dev, uint64_t transtab, uint64_t va,
 			unsigned int access, struct mock_xlate *out);

@@ -477,6 +477,75 @@ static void test_mmu_fault(void **state)
 	teardown_vm(&s);
 }
 
+/* LOAD_MULTIPLE r[base] <- [d[addr] + 0] (mask 1) */
+#define LOAD1(base, addr) \
+	(0x14ull << 56 | (uint64_t)(base) << 48 | (uint64_t)(addr) << 40 | 1u << 16)
+#define RO_VA 0x1003000ull /* the result BO again, read-only */
+#define R(exc) ((exc) | GPUVM_MOCK_FAULT_ACCESS_READ << 8)
+#define W(exc) ((exc) | GPUVM_MOCK_FAULT_ACCESS_WRITE << 8)
+#define X(exc) ((exc) | GPUVM_MOCK_FAULT_ACCESS_EXECUTE << 8)
+
+/*
+ * Each fault kind a job can hit, as the VM records it (FAULTSTATUS and
+ * FAULTADDRESS) and as GROUP_GET_STATE shows it: FATAL_FAULT, all queues.
+ *
+ *   0x1000000 cmd BO | 0x1001000 result BO | 0x1002000 hole | 0x1003000 result BO, RO
+ */
+struct cs_fault_row {
+	const char *what;
+	uint64_t stream[4];
+	unsigned int n;
+	uint64_t stream_addr; /* 0: CMD_VA */
+	uint32_t status;
+	uint64_t addr;
+};
+
+/* clang-format off */
+static const struct cs_fault_row cs_fault_rows[] = {
+	{"load, nothing under the root", {MOVE48(68, 1ull << 40), LOAD1(70, 68)}, 2, 0,
+	 R(0xc0), 1ull << 40},
+	{"load, no L3 entry", {MOVE48(68, 0x1002000), LOAD1(70, 68)}, 2, 0, R(0xc3), 0x1002000},
+	{"store, no L2 entry", {MOVE48(68, 0x7000000), STORE1(70, 68)}, 2, 0, W(0xc2), 0x7000000},
+	{"store to a read-only page", {MOVE48(68, RO_VA), STORE1(70, 68)}, 2, 0, W(0xcb), RO_VA},
+	{"load beyond 48 bits", {MOVE32(68, 0), MOVE32(69, 0x10000), LOAD1(70, 68)}, 3, 0,
+	 R(0xe0), 1ull << 48},
+	{"fetch from a hole", {0}, 1, 0x1100000, X(0xc3), 0x1100000},
+};
+/* clang-format on */
+
+static void check_cs_fault(const struct cs_fault_row *r)
+{
+	uint32_t g, sync = dt_syncobj_create(fd, 0);
+	struct gpuvm_mock_vm_state vs;
+	struct drm_panthor_vm_bind_op ro = { .flags = DRM_PANTHOR_VM_BIND_OP_MAP_READONLY,
+					     .va = RO_VA,
+					     .size = DT_PAGE };
+	struct setup s;
+
+	setup_vm(&s);
+	ro.bo_handle = s.result_bo;
+	assert_int_equal(dt_bind(fd, s.vm, 0, &ro, sizeof(ro), 1), 0);
+	load_stream(&s, r->stream, r->n);
+	g = group_create(s.vm);
+	assert_int_equal(submit(g, r->stream_addr ? r->stream_addr : CMD_VA, 8 * r->n, sync), 0);
+	wait_done(sync);
+	vs = vm_state(s.vm);
+	if (vs.fault_status != r->status || vs.fault_addr != r->addr)
+		fail_msg("%s: status %#x at %#llx, want %#x at %#llx", r->what, vs.fault_status,
+			 (unsigned long long)vs.fault_addr, r->status, (unsigned long long)r->addr);
+	assert_int_equal(group_state(g).state, DRM_PANTHOR_GROUP_STATE_FATAL_FAULT);
+	assert_int_equal(group_state(g).fatal_queues, 1);
+	group_destroy(g);
+	teardown_vm(&s);
+}
+
+static void test_cs_faults(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(cs_fault_rows) / sizeof(cs_fault_rows[0]); i++)
+		check_cs_fault(&cs_fault_rows[i]);
+}
+
 /* An unknown opcode faults its queue only; the VM and other groups are fine. */
 static void test_invalid_instruction(void **state)
 {
@@ -569,6 +638,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_create_rules, open_dev, close_dev),
 		cmocka_unit_test_setup_teardown(test_submit_rules, open_dev, close_dev),
 		cmocka_unit_test_setup_teardown(test_mmu_fault, open_dev, close_dev),
+		cmocka_unit_test_setup_teardown(test_cs_faults, open_dev, close_dev),
 		cmocka_unit_test_setup_teardown(test_invalid_instruction, open_dev, close_dev),
 		cmocka_unit_test_setup_teardown(test_timeout, open_dev, close_dev),
 		cmocka_unit_test_setup_teardown(test_queue_order, open_dev, close_dev),
