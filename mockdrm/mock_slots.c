@@ -85,8 +85,8 @@ static void disable_slot(struct mockdrm_dev *dev, unsigned int slot)
 	mock_as_write(dev, slot, MOCK_AS_COMMAND, MOCK_AS_CMD_UPDATE);
 }
 
-/* Take @vm's slot away (dev->as_lock held; @vm idle). */
-static void evict(struct mockdrm_dev *dev, struct mock_vm *vm)
+/* Take @vm's slot away: disabled, detached, free (dev->as_lock held; @vm idle). */
+static void take_slot(struct mockdrm_dev *dev, struct mock_vm *vm)
 {
 	unsigned int slot = (unsigned int)vm->as_slot;
 
@@ -95,6 +95,11 @@ static void evict(struct mockdrm_dev *dev, struct mock_vm *vm)
 	lru_remove(dev, vm);
 	dev->as[slot].vm = NULL;
 	vm->as_slot = -1;
+}
+
+static void evict(struct mockdrm_dev *dev, struct mock_vm *vm)
+{
+	take_slot(dev, vm);
 	mock_stat_add(dev, evictions, 1);
 }
 
@@ -194,13 +199,7 @@ void mock_vm_release_slot(struct mock_vm *vm)
 
 	pthread_mutex_lock(&dev->as_lock);
 	if (vm->as_slot >= 0) {
-		unsigned int slot = (unsigned int)vm->as_slot;
-
-		disable_slot(dev, slot);
-		gvm_detach(vm->gvm);
-		lru_remove(dev, vm);
-		dev->as[slot].vm = NULL;
-		vm->as_slot = -1;
+		take_slot(dev, vm);
 		pthread_cond_broadcast(&dev->as_cond);
 	}
 	pthread_mutex_unlock(&dev->as_lock);

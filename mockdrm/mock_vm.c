@@ -95,11 +95,10 @@ struct mock_vm *mock_vm_lookup(struct mockdrm_file *f, uint32_t id)
 	return vm;
 }
 
-static int vm_new(struct mockdrm_file *f, uint64_t user_range, struct mock_vm **out)
+/* The VM's gvm: the whole 48-bit space, the kernel's part above @user_range reserved. */
+static int vm_make_gvm(struct mock_vm *vm, uint64_t user_range)
 {
-	struct mockdrm_dev *dev = f->dev;
 	struct gvm_range kernel = {.start = user_range, .end = 1ull << MOCK_VA_BITS};
-	struct mock_vm *vm = calloc(1, sizeof(*vm));
 	struct gvm_cfg cfg = {
 		.start = 0,
 		.end = 1ull << MOCK_VA_BITS,
@@ -107,26 +106,33 @@ static int vm_new(struct mockdrm_file *f, uint64_t user_range, struct mock_vm **
 		.reserved = &kernel,
 		.nr_reserved = 1,
 		.backend = &gvm_backend_paging,
+		.backend_cfg = &vm->pt_cfg,
 	};
+
+	/* The device's table settings, with this VM's flush ops (its slot). */
+	vm->pt_cfg = vm->dev->pt_cfg;
+	vm->pt_cfg.flush = &mock_vm_flush_ops;
+	vm->pt_cfg.flush_ctx = vm;
+	return gvm_create(&cfg, &vm->gvm);
+}
+
+static int vm_new(struct mockdrm_file *f, uint64_t user_range, struct mock_vm **out)
+{
+	struct mock_vm *vm = calloc(1, sizeof(*vm));
 	int err;
 
 	if (!vm)
 		return -ENOMEM;
-	vm->pt_cfg = dev->pt_cfg;
-	vm->pt_cfg.flush = &mock_vm_flush_ops;
-	vm->pt_cfg.flush_ctx = vm;
-	vm->dev = dev;
+	vm->dev = f->dev;
 	vm->file = f;
 	vm->as_slot = -1;
-	cfg.backend_cfg = &vm->pt_cfg;
-	err = mock_bo_new_dummy(dev, &vm->dummy);
-	if (err) {
-		free(vm);
-		return err;
+	err = mock_bo_new_dummy(f->dev, &vm->dummy);
+	if (!err) {
+		err = vm_make_gvm(vm, user_range);
+		if (err)
+			mock_bo_put(vm->dummy);
 	}
-	err = gvm_create(&cfg, &vm->gvm);
 	if (err) {
-		mock_bo_put(vm->dummy);
 		free(vm);
 		return err;
 	}
