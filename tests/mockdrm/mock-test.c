@@ -24,24 +24,22 @@ static uint32_t scribbles;
 
 static int ioctl_or_fail(struct mt_dev *d, unsigned long request, void *arg, const char *what)
 {
-	char buf[32];
 	int err = mockdrm_ioctl(d->file, request, arg);
 
 	if (err)
-		fail_msg("setup: %s returned %s", what, mt_errname(err, buf, sizeof(buf)));
+		fail_msg("setup: %s returned %s", what, errname(err));
 	return err;
 }
 
 void mt_open(struct mt_dev *d, const struct mockdrm_cfg *cfg)
 {
-	char buf[32];
 	int err = mockdrm_dev_create(cfg, &d->dev);
 
 	if (err)
-		fail_msg("mockdrm_dev_create: %s", mt_errname(err, buf, sizeof(buf)));
+		fail_msg("mockdrm_dev_create: %s", errname(err));
 	err = mockdrm_open(d->dev, MOCKDRM_NODE_RENDER, &d->file);
 	if (err)
-		fail_msg("mockdrm_open: %s", mt_errname(err, buf, sizeof(buf)));
+		fail_msg("mockdrm_open: %s", errname(err));
 }
 
 void mt_close(struct mt_dev *d)
@@ -68,15 +66,6 @@ uint32_t mt_vm_state(struct mt_dev *d, uint32_t vm)
 	return a.state;
 }
 
-/* splitmix64: cheap, and every input bit changes every output bit. */
-static uint64_t mix(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ull;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
-
 /* Word 0 names the page outright, so that two pages never hold the same bytes. */
 void mt_page_pattern(uint32_t tag, uint64_t page, void *out)
 {
@@ -84,7 +73,7 @@ void mt_page_pattern(uint32_t tag, uint64_t page, void *out)
 
 	w[0] = (uint64_t)tag << 40 | page;
 	for (uint64_t i = 1; i < WORDS_PER_PAGE; i++)
-		w[i] = mix(w[0] * WORDS_PER_PAGE + i);
+		w[i] = splitmix64(w[0] * WORDS_PER_PAGE + i);
 }
 
 void mt_cpu_scribble(struct mt_bo *bo, uint64_t page)
@@ -97,7 +86,6 @@ void mt_bo_create(struct mt_dev *d, uint64_t size, uint32_t tag, struct mt_bo *b
 	struct drm_panthor_bo_create c = { .size = size };
 	struct drm_panthor_bo_mmap_offset o = { 0 };
 	uint64_t fd_offset;
-	char buf[32];
 	void *cpu;
 	int fd, err;
 
@@ -106,7 +94,7 @@ void mt_bo_create(struct mt_dev *d, uint64_t size, uint32_t tag, struct mt_bo *b
 	ioctl_or_fail(d, DRM_IOCTL_PANTHOR_BO_MMAP_OFFSET, &o, "BO_MMAP_OFFSET");
 	err = mockdrm_mmap_lookup(d->file, o.offset, c.size, &fd, &fd_offset);
 	if (err)
-		fail_msg("setup: mockdrm_mmap_lookup: %s", mt_errname(err, buf, sizeof(buf)));
+		fail_msg("setup: mockdrm_mmap_lookup: %s", errname(err));
 	cpu = mmap(NULL, c.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)fd_offset);
 	if (cpu == MAP_FAILED)
 		fail_msg("setup: mmap of a BO: %s", strerror(errno));
@@ -294,19 +282,6 @@ void mt_expect_no_stale(struct mt_dev *d, const char *ctx)
 		 (uint64_t)st.first_stale_va);
 	CHECK_EQ(msg, st.stale_translations, 0);
 	CHECK_EQ(msg, st.freed_table_walks, 0);
-}
-
-const char *mt_errname(int err, char *buf, size_t len)
-{
-	const char *name = err < 0 ? strerrorname_np(-err) : NULL;
-
-	if (!err)
-		snprintf(buf, len, "0");
-	else if (name)
-		snprintf(buf, len, "-%s", name);
-	else
-		snprintf(buf, len, "%d", err);
-	return buf;
 }
 
 static const char *exception_name(uint32_t exc, unsigned int *level)

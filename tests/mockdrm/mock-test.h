@@ -18,6 +18,8 @@
 #include <gpuvm/mockdrm.h>
 #include <gpuvm/panthor_drm.h>
 
+#include "test-util.h"
+
 #define MT_PAGE ((uint64_t)4096)
 #define KiB ((uint64_t)1 << 10)
 #define MiB ((uint64_t)1 << 20)
@@ -120,34 +122,10 @@ void mt_expect_bo_page(struct mt_dev *d, uint32_t vm, uint64_t va, const struct 
  */
 void mt_expect_no_stale(struct mt_dev *d, const char *ctx);
 
-/* "-EINVAL" for messages. */
-const char *mt_errname(int err, char *buf, size_t len);
 /* "translation fault L3 on READ" for messages. */
 const char *mt_statusname(uint32_t status, char *buf, size_t len);
 
-/*
- * Assertions that name the case and print both values (include <cmocka.h>
- * and <inttypes.h> first).
- */
-#define CHECK_EQ(ctx, got, want)                                                         \
-	do {                                                                             \
-		uint64_t got_ = (uint64_t)(got), want_ = (uint64_t)(want);               \
-		if (got_ != want_)                                                       \
-			fail_msg("%s: %s = 0x%" PRIx64 " (%" PRIu64 "), want 0x%" PRIx64 \
-				 " (%" PRIu64 ")",                                       \
-				 (ctx), #got, got_, got_, want_, want_);                 \
-	} while (0)
-
-#define CHECK_ERR(ctx, got, want)                                            \
-	do {                                                                 \
-		int got_ = (got), want_ = (want);                            \
-		char gbuf_[32], wbuf_[32];                                   \
-		if (got_ != want_)                                           \
-			fail_msg("%s: %s returned %s, want %s", (ctx), #got, \
-				 mt_errname(got_, gbuf_, sizeof(gbuf_)),     \
-				 mt_errname(want_, wbuf_, sizeof(wbuf_)));   \
-	} while (0)
-
+/* As CHECK_EQ (test-util.h), for a FAULTSTATUS: both values, decoded. */
 #define CHECK_STATUS(ctx, got, want)                                                      \
 	do {                                                                              \
 		uint32_t got_ = (got), want_ = (want);                                    \

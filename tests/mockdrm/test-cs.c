@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "mock_cs.h"
+#include "test-util.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -253,35 +254,11 @@ static const char *status_name(int status)
 	return names[status];
 }
 
-static const char *err_name(int err)
-{
-	switch (err) {
-	case 0:
-		return "0";
-	case -EINVAL:
-		return "-EINVAL";
-	case -ETIMEDOUT:
-		return "-ETIMEDOUT";
-	case -ECANCELED:
-		return "-ECANCELED";
-	default:
-		return "-E?";
-	}
-}
-
 #define CHECK_HEX(what, got, want)                                                             \
 	do {                                                                                   \
 		uint64_t got_ = (got), want_ = (want);                                         \
 		if (got_ != want_)                                                             \
 			fail_msg("%s: got %#" PRIx64 ", want %#" PRIx64, (what), got_, want_); \
-	} while (0)
-
-#define CHECK_ERR(what, got, want)                                                              \
-	do {                                                                                    \
-		int got_ = (got), want_ = (want);                                               \
-		if (got_ != want_)                                                              \
-			fail_msg("%s: got %s (%d), want %s (%d)", (what), err_name(got_), got_, \
-				 err_name(want_), want_);                                       \
 	} while (0)
 
 #define CHECK_STATUS(got, want)                                                                \

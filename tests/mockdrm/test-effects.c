@@ -998,24 +998,6 @@ static void test_row(void **state)
 #define RND_START (WIN_BASE + GiB - P(RND_PAGES / 2))
 #define RND_MARGIN P(8)
 
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t rng_next(struct rng *g)
-{
-	uint64_t z = (g->s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint64_t rng_below(struct rng *g, uint64_t n)
-{
-	return rng_next(g) % n;
-}
-
 /* A random op of @n pages (within the window) for the page range it maps. */
 static void random_place(struct rng *g, struct mreq *q, uint64_t n)
 {
@@ -1252,46 +1234,19 @@ static void test_random(void **state)
 	run_free(r);
 }
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoull(s, &end, 0);
-	return errno || !*s || *end ? -EINVAL : 0;
-}
-
-static int parse_args(int argc, char **argv)
-{
-	uint64_t v;
-
-	for (int i = 1; i < argc; i += 2) {
-		if (i + 1 >= argc || parse_u64(argv[i + 1], &v))
-			return -EINVAL;
-		if (!strcmp(argv[i], "--seed"))
-			opt_seed = v;
-		else if (!strcmp(argv[i], "--count") && v <= UINT32_MAX)
-			opt_count = (unsigned int)v;
-		else
-			return -EINVAL;
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
+	const struct tu_args args = { "test-effects", &opt_seed, &opt_count };
 	struct CMUnitTest tests[ARRAY_SIZE(rows) + 1];
 
-	if (parse_args(argc, argv)) {
-		fprintf(stderr, "usage: %s [--seed N] [--count N]\n", argv[0]);
+	if (tu_parse_args(&args, argc, argv))
 		return 2;
-	}
 	for (size_t i = 0; i < ARRAY_SIZE(rows); i++)
 		tests[i] = (struct CMUnitTest){ .name = rows[i].name,
 						.test_func = test_row,
 						.initial_state = (void *)&rows[i] };
 	tests[ARRAY_SIZE(rows)] =
 		(struct CMUnitTest){ .name = "random sequence", .test_func = test_random };
-	printf("test-effects: --seed %" PRIu64 " --count %u\n", opt_seed, opt_count);
+	tu_print_args(&args);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,6 +34,7 @@
 #include <drm.h>
 
 #include "mock_sync.h"
+#include "test-util.h"
 
 #define MS_NS 1000000ll
 #define SEC_NS 1000000000ll
@@ -49,51 +50,6 @@
 #define LAST_SUBMITTED DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED
 #define SYNC_FILE_OUT DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE
 #define SYNC_FILE_IN DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_IMPORT_SYNC_FILE
-
-static const char *errname(int err, char *buf, size_t len)
-{
-	switch (err) {
-	case 0:
-		return "0";
-	case -EINVAL:
-		return "-EINVAL";
-	case -ENOENT:
-		return "-ENOENT";
-	case -ETIME:
-		return "-ETIME";
-	case -EFAULT:
-		return "-EFAULT";
-	case -ENOMEM:
-		return "-ENOMEM";
-	case -ENOSPC:
-		return "-ENOSPC";
-	case -EIO:
-		return "-EIO";
-	case -ECANCELED:
-		return "-ECANCELED";
-	}
-	snprintf(buf, len, "%d", err);
-	return buf;
-}
-
-#define CHECK_EQ(ctx, got, want)                                                         \
-	do {                                                                             \
-		uint64_t got_ = (uint64_t)(got), want_ = (uint64_t)(want);               \
-		if (got_ != want_)                                                       \
-			fail_msg("%s: %s = 0x%" PRIx64 " (%" PRIu64 "), want 0x%" PRIx64 \
-				 " (%" PRIu64 ")",                                       \
-				 (ctx), #got, got_, got_, want_, want_);                 \
-	} while (0)
-
-#define CHECK_ERR(ctx, got, want)                                            \
-	do {                                                                 \
-		int got_ = (got), want_ = (want);                            \
-		char gbuf_[16], wbuf_[16];                                   \
-		if (got_ != want_)                                           \
-			fail_msg("%s: %s returned %s, want %s", (ctx), #got, \
-				 errname(got_, gbuf_, sizeof(gbuf_)),        \
-				 errname(want_, wbuf_, sizeof(wbuf_)));      \
-	} while (0)
 
 /* One device with two open files. */
 struct env {

@@ -2,9 +2,13 @@
 #include "pt-test.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The pool's simulated physical range ends here (pt_pool_cfg.pa_limit 0). */
+#define POOL_PA_LIMIT (1ull << 32)
 
 static void record(struct pt_test_env *env, enum pt_test_ev_type type, uint64_t a, uint64_t b,
 		   bool leaf_only)
@@ -173,7 +177,7 @@ struct pt *pt_test_create(struct pt_test_env *env)
 	int err = pt_create(&env->cfg, &pt);
 
 	if (err) {
-		fprintf(stderr, "pt_create: %s\n", pt_test_errname(err));
+		fprintf(stderr, "pt_create: %s\n", errname(err));
 		abort();
 	}
 	return pt;
@@ -199,6 +203,27 @@ uint64_t pt_test_bytes_in_use(struct pt_test_env *env)
 void pt_test_log_clear(struct pt_test_env *env)
 {
 	env->nr_log = 0;
+}
+
+static const char *ev_name(enum pt_test_ev_type t)
+{
+	static const char *const names[] = { "ALLOC", "FREE", "FLUSH_RANGE", "FLUSH_ALL", "SYNC" };
+
+	return names[t];
+}
+
+void pt_test_log_print(const struct pt_test_env *env, size_t from, size_t max, bool syncs)
+{
+	for (size_t i = from, shown = 0; i < env->nr_log && shown < max; i++) {
+		const struct pt_test_ev *e = &env->log[i];
+
+		if (e->type == PT_EV_SYNC && !syncs)
+			continue;
+		shown++;
+		fprintf(stderr, "  ev %zu: %-11s 0x%" PRIx64 " +0x%" PRIx64 "%s\n", i,
+			ev_name(e->type), e->a, e->b,
+			e->type == PT_EV_FLUSH_RANGE && e->leaf_only ? " leaf_only" : "");
+	}
 }
 
 uint64_t pt_test_root_pa(const struct pt *pt)
@@ -249,30 +274,78 @@ int pt_test_hw_walk(struct pt_test_env *env, const struct pt *pt, uint64_t va, u
 	return -EUCLEAN;
 }
 
-const char *pt_test_errname(int err)
+static uint8_t *shadow_page(struct pt_test_shadow *sh, uint64_t pa)
 {
-	static char buf[32];
+	size_t i = (size_t)(pa >> sh->page_lg2);
 
-	switch (err) {
-	case 0:
-		return "0";
-	case -EINVAL:
-		return "-EINVAL";
-	case -ERANGE:
-		return "-ERANGE";
-	case -EEXIST:
-		return "-EEXIST";
-	case -ENOMEM:
-		return "-ENOMEM";
-	case -ENOENT:
-		return "-ENOENT";
-	case -EUCLEAN:
-		return "-EUCLEAN";
-	case -EOVERFLOW:
-		return "-EOVERFLOW";
-	case -EBUSY:
-		return "-EBUSY";
+	assert_true(i < sh->npages);
+	if (!sh->page[i]) {
+		sh->page[i] = malloc((size_t)1 << sh->page_lg2);
+		assert_non_null(sh->page[i]);
+		memset(sh->page[i], 0xff, (size_t)1 << sh->page_lg2);
 	}
-	snprintf(buf, sizeof(buf), "%d", err);
-	return buf;
+	return sh->page[i];
+}
+
+static void shadow_sync(void *ctx, uint64_t pa, const void *cpu, size_t len)
+{
+	struct pt_test_shadow *sh = ctx;
+	uint64_t mask = (1ull << sh->page_lg2) - 1;
+	const uint8_t *src = cpu;
+
+	sh->calls++;
+	if (sh->inner)
+		sh->inner->sync(sh->inner_ctx, pa, cpu, len);
+	while (len) {
+		size_t n = (size_t)min_u64(mask + 1 - (pa & mask), len);
+
+		memcpy(shadow_page(sh, pa) + (pa & mask), src, n);
+		pa += n;
+		src += n;
+		len -= n;
+	}
+}
+
+static const struct pt_sync_ops shadow_sync_ops = {
+	.sync = shadow_sync,
+};
+
+void pt_test_shadow_attach(struct pt_test_shadow *sh, struct pt_test_env *env)
+{
+	*sh = (struct pt_test_shadow){
+		.inner = env->cfg.sync,
+		.inner_ctx = env->cfg.sync_ctx,
+		.page_lg2 = env->cfg.granule_lg2,
+		.npages = (size_t)(POOL_PA_LIMIT >> env->cfg.granule_lg2),
+	};
+	sh->page = calloc(sh->npages, sizeof(*sh->page));
+	assert_non_null(sh->page);
+	env->cfg.sync = &shadow_sync_ops;
+	env->cfg.sync_ctx = sh;
+}
+
+bool pt_test_shadow_matches(struct pt_test_shadow *sh, uint64_t pa, const void *cpu, size_t len)
+{
+	uint64_t mask = (1ull << sh->page_lg2) - 1;
+	const uint8_t *p = cpu;
+
+	while (len) {
+		size_t n = (size_t)min_u64(mask + 1 - (pa & mask), len);
+
+		if (memcmp(shadow_page(sh, pa) + (pa & mask), p, n))
+			return false;
+		pa += n;
+		p += n;
+		len -= n;
+	}
+	return true;
+}
+
+void pt_test_shadow_fini(struct pt_test_shadow *sh)
+{
+	for (size_t i = 0; i < sh->npages; i++)
+		free(sh->page[i]);
+	free(sh->page);
+	sh->page = NULL;
+	sh->npages = 0;
 }

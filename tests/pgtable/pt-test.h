@@ -15,6 +15,8 @@
 #include <gpuvm/pt.h>
 #include <gpuvm/pt_pool.h>
 
+#include "test-util.h"
+
 enum pt_test_ev_type {
 	PT_EV_ALLOC,	   /* a = pa, b = size */
 	PT_EV_FREE,	   /* a = pa, b = size */
@@ -66,6 +68,13 @@ uint64_t pt_test_bytes_in_use(struct pt_test_env *env);
 void pt_test_log_clear(struct pt_test_env *env);
 
 /*
+ * For a failure message: print events @from onwards of @env's log to stderr
+ * ("  ev 3: FLUSH_RANGE 0x200000 +0x1000 leaf_only"), at most @max of them,
+ * the SYNC events only when @syncs.
+ */
+void pt_test_log_print(const struct pt_test_env *env, size_t from, size_t max, bool syncs);
+
+/*
  * Walk @va by physical address from the root register value, decoding each
  * descriptor with pt_decode_entry() and reading tables through the pool's
  * PA-to-CPU map, as hardware would. Returns 0 and fills @pa, @prot, @level for
@@ -78,31 +87,34 @@ int pt_test_hw_walk(struct pt_test_env *env, const struct pt *pt, uint64_t va, u
 /* Physical address of the root, from the format's register values. */
 uint64_t pt_test_root_pa(const struct pt *pt);
 
-/* Errno name for assertion messages ("-EEXIST"). */
-const char *pt_test_errname(int err);
+/**
+ * struct pt_test_shadow - table memory as a walker that does not snoop CPU
+ * caches sees it: what the sync op cleaned, page by page (never-synced bytes
+ * read as 0xff).
+ * @inner/@inner_ctx: the sync op it stands in front of (NULL for none); calls
+ *	are forwarded so that the harness still logs them.
+ * @page_lg2: log2 of the bytes of @page's pages (the granule).
+ * @page: one lazily allocated copy per page of the pool's physical range.
+ * @npages: entries in @page.
+ * @calls: sync calls so far; tests may reset it.
+ */
+struct pt_test_shadow {
+	const struct pt_sync_ops *inner;
+	void *inner_ctx;
+	unsigned int page_lg2;
+	uint8_t **page;
+	size_t npages;
+	uint64_t calls;
+};
 
 /*
- * Assertions for cmocka tests that say which case failed and print both
- * values (include <cmocka.h> and <inttypes.h> first).
+ * Put @sh in front of @env's sync op (a coherent environment gets one too, so
+ * that a call is seen); call before pt_test_create(). Fails the test on ENOMEM.
  */
-#define CHECK_EQ(ctx, got, want)                                                         \
-	do {                                                                             \
-		uint64_t got_ = (uint64_t)(got), want_ = (uint64_t)(want);               \
-		if (got_ != want_)                                                       \
-			fail_msg("%s: %s = 0x%" PRIx64 " (%" PRIu64 "), want 0x%" PRIx64 \
-				 " (%" PRIu64 ")",                                       \
-				 (ctx), #got, got_, got_, want_, want_);                 \
-	} while (0)
-
-#define CHECK_ERR(ctx, got, want)                                                    \
-	do {                                                                         \
-		int got_ = (got), want_ = (want);                                    \
-		if (got_ != want_) {                                                 \
-			char name_[32];                                              \
-			snprintf(name_, sizeof(name_), "%s", pt_test_errname(got_)); \
-			fail_msg("%s: %s returned %s, want %s", (ctx), #got, name_,  \
-				 pt_test_errname(want_));                            \
-		}                                                                    \
-	} while (0)
+void pt_test_shadow_attach(struct pt_test_shadow *sh, struct pt_test_env *env);
+/* Does the walker see [@cpu, @cpu + @len) at @pa as the CPU wrote it? */
+bool pt_test_shadow_matches(struct pt_test_shadow *sh, uint64_t pa, const void *cpu, size_t len);
+/* Free the copies; a zeroed, never attached @sh is fine. */
+void pt_test_shadow_fini(struct pt_test_shadow *sh);
 
 #endif /* GPUVM_TESTS_PT_TEST_H */

@@ -173,7 +173,7 @@ static void setup_map(struct ctx *x, uint64_t va, uint64_t size)
 
 	if (rc)
 		ctx_fail(x, "setup pt_map(0x%" PRIx64 ", 0x%" PRIx64 "): %s", va, size,
-			 pt_test_errname(rc));
+			 errname(rc));
 }
 
 static void set_map_req(struct ctx *x, uint64_t va, uint64_t end)
@@ -359,7 +359,7 @@ static uint64_t walk_seg(struct ctx *x, uint64_t va, struct seg *s)
 			 " level %u, hw walk %d pa 0x%" PRIx64 " level %u",
 			 va, s->rc, s->pa, s->level, hw, hw_pa, hw_level);
 	if (s->rc && s->rc != -ENOENT)
-		ctx_fail(x, "pt_walk(0x%" PRIx64 "): %s", va, pt_test_errname(s->rc));
+		ctx_fail(x, "pt_walk(0x%" PRIx64 "): %s", va, errname(s->rc));
 	item = 1ull << x->geo.level_shift[s->level];
 	return (va | (item - 1)) + 1;
 }
@@ -465,7 +465,7 @@ static void check_validate(struct ctx *x, unsigned int n)
 	int err = pt_validate(x->pt, stderr);
 
 	if (err)
-		ctx_fail(x, "N=%u: pt_validate: %s", n, pt_test_errname(err));
+		ctx_fail(x, "N=%u: pt_validate: %s", n, errname(err));
 }
 
 /* Fail attempt N = 1, 2, ... of the request until it no longer reaches N. */
@@ -484,7 +484,7 @@ static unsigned int sweep(struct ctx *x, const struct snap *before)
 		if (!rc)
 			break;
 		if (rc != -ENOMEM)
-			ctx_fail(x, "N=%u: %s, want -ENOMEM", n, pt_test_errname(rc));
+			ctx_fail(x, "N=%u: %s, want -ENOMEM", n, errname(rc));
 		if (x->env.attempts - start < n)
 			ctx_fail(x, "N=%u: failed after %" PRIu64 " attempts without reaching N", n,
 				 x->env.attempts - start);
@@ -586,7 +586,7 @@ static void create_sweep(const struct cfg_case *c)
 		if (!rc)
 			break;
 		if (rc != -ENOMEM)
-			ctx_fail(&x, "N=%u: %s, want -ENOMEM", n, pt_test_errname(rc));
+			ctx_fail(&x, "N=%u: %s, want -ENOMEM", n, errname(rc));
 		if (pt_test_pages_in_use(&x.env) || pt_test_bytes_in_use(&x.env) || x.host.live)
 			ctx_fail(&x,
 				 "N=%u: failed, leaving %" PRIu64 " pages, %" PRIu64

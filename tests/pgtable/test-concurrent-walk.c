@@ -109,7 +109,7 @@ struct shared {
 struct reader {
 	pthread_t thread;
 	struct shared *sh;
-	uint64_t seed;
+	struct rng rng;
 	uint64_t walks, mapped, by_size[3];
 };
 
@@ -194,20 +194,6 @@ static void report(struct shared *sh, const char *fmt, ...)
 	pthread_mutex_unlock(&sh->lock);
 }
 
-static uint64_t rng_next(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint64_t rng_below(uint64_t *s, uint64_t n)
-{
-	return n ? rng_next(s) % n : 0;
-}
-
 /* Is @res a translation of @va the writer could have made? NULL if so, else why not. */
 static const char *judge(uint64_t va, int rc, const struct pt_walk_result *res)
 {
@@ -260,14 +246,14 @@ static void *reader_main(void *arg)
 
 	urcu_memb_register_thread();
 	while (!atomic_load(&sh->done) && !atomic_load(&sh->failed)) {
-		uint64_t va = WINDOW_VA + rng_below(&rd->seed, WINDOW_SIZE);
+		uint64_t va = WINDOW_VA + rng_below(&rd->rng, WINDOW_SIZE);
 
 		/* Mostly where the writer is at work, so that races are likely. */
-		if (rng_below(&rd->seed, 4)) {
+		if (rng_below(&rd->rng, 4)) {
 			uint64_t hot_va = atomic_load(&sh->hot_va);
 			uint64_t hot_size = atomic_load(&sh->hot_size);
 
-			va = hot_va + rng_below(&rd->seed, hot_size + M(4)) - M(2);
+			va = hot_va + rng_below(&rd->rng, hot_size + M(4)) - M(2);
 			va = va - WINDOW_VA < WINDOW_SIZE ? va : WINDOW_VA;
 		}
 		reader_walk(rd, va);
@@ -279,7 +265,7 @@ static void *reader_main(void *arg)
 struct writer {
 	struct shared *sh;
 	struct pt *pt;
-	uint64_t seed;
+	struct rng rng;
 	unsigned int remaps, cuts;
 };
 
@@ -298,7 +284,7 @@ static void writer_map(struct writer *w, unsigned int r, uint64_t off, uint64_t 
 	atomic_store(&w->sh->in_op, false);
 	if (rc)
 		report(w->sh, "writer: pt_map(region %u + 0x%" PRIx64 ", 0x%" PRIx64 "): %s", r,
-		       off, size, pt_test_errname(rc));
+		       off, size, errname(rc));
 }
 
 static void writer_unmap(struct writer *w, unsigned int r, uint64_t off, uint64_t size)
@@ -313,27 +299,27 @@ static void writer_unmap(struct writer *w, unsigned int r, uint64_t off, uint64_
 		report(w->sh,
 		       "writer: pt_unmap(region %u + 0x%" PRIx64 ", 0x%" PRIx64 "): %s, "
 		       "unmapped 0x%" PRIx64,
-		       r, off, size, pt_test_errname(rc), unmapped);
+		       r, off, size, errname(rc), unmapped);
 }
 
 /* A piece of a region: a few pages, up to a few 2M blocks, rarely most of it. */
 static void pick_piece(struct writer *w, uint64_t *off, uint64_t *size)
 {
-	switch (rng_below(&w->seed, 4)) {
+	switch (rng_below(&w->rng, 4)) {
 	case 0:
-		*size = K(4) * (1 + rng_below(&w->seed, 16));
+		*size = K(4) * (1 + rng_below(&w->rng, 16));
 		break;
 	case 1:
-		*size = M(2) * (1 + rng_below(&w->seed, 4)) + K(4) * rng_below(&w->seed, 4);
+		*size = M(2) * (1 + rng_below(&w->rng, 4)) + K(4) * rng_below(&w->rng, 4);
 		break;
 	case 2:
-		*size = K(4) * (1 + rng_below(&w->seed, M(8) / K(4)));
+		*size = K(4) * (1 + rng_below(&w->rng, M(8) / K(4)));
 		break;
 	default:
-		*size = K(4) * (1 + rng_below(&w->seed, REGION_SIZE / K(4) - 1));
+		*size = K(4) * (1 + rng_below(&w->rng, REGION_SIZE / K(4) - 1));
 		break;
 	}
-	*off = rng_below(&w->seed, (REGION_SIZE - *size) / K(4) + 1) * K(4);
+	*off = rng_below(&w->rng, (REGION_SIZE - *size) / K(4) + 1) * K(4);
 }
 
 /*
@@ -342,7 +328,7 @@ static void pick_piece(struct writer *w, uint64_t *off, uint64_t *size)
  */
 static void writer_refill(struct writer *w, unsigned int r, uint64_t off, uint64_t size)
 {
-	uint64_t cut = K(4) * rng_below(&w->seed, size / K(4));
+	uint64_t cut = K(4) * rng_below(&w->rng, size / K(4));
 
 	if (cut)
 		writer_map(w, r, off + cut, size - cut);
@@ -352,10 +338,10 @@ static void writer_refill(struct writer *w, unsigned int r, uint64_t off, uint64
 /* One step; every region is fully mapped before and after it. */
 static void writer_step(struct writer *w, unsigned int step)
 {
-	unsigned int r = (unsigned int)rng_below(&w->seed, NR_REGIONS);
+	unsigned int r = (unsigned int)rng_below(&w->rng, NR_REGIONS);
 	uint64_t off, size;
 
-	if (rng_below(&w->seed, 8) == 0) {
+	if (rng_below(&w->rng, 8) == 0) {
 		atomic_store(&w->sh->hot_size, REGION_SIZE);
 		atomic_store(&w->sh->hot_va, region_va(r));
 		writer_unmap(w, r, 0, REGION_SIZE);
@@ -418,7 +404,7 @@ static void test_concurrent_walk(void **state)
 			     .hot_va = WINDOW_VA,
 			     .hot_size = G(1) };
 	struct reader rd[NR_READERS];
-	struct writer w = { .sh = &sh, .seed = opt_seed };
+	struct writer w = { .sh = &sh, .rng = { opt_seed } };
 	struct pt_pool *pool;
 	struct pt_pool_stats st;
 
@@ -428,7 +414,7 @@ static void test_concurrent_walk(void **state)
 	for (unsigned int r = 0; r < NR_REGIONS; r++)
 		writer_map(&w, r, 0, REGION_SIZE);
 	for (int i = 0; i < NR_READERS; i++) {
-		rd[i] = (struct reader){ .sh = &sh, .seed = opt_seed * 31 + (uint64_t)i + 1 };
+		rd[i] = (struct reader){ .sh = &sh, .rng = { opt_seed * 31 + (uint64_t)i + 1 } };
 		assert_int_equal(pthread_create(&rd[i].thread, NULL, reader_main, &rd[i]), 0);
 	}
 	for (unsigned int step = 0; step < opt_steps && !atomic_load(&sh.failed); step++)
@@ -450,34 +436,20 @@ static void test_concurrent_walk(void **state)
 	pt_pool_destroy(pool);
 }
 
-static int parse_args(int argc, char **argv)
-{
-	for (int i = 1; i + 1 < argc; i += 2) {
-		char *end;
-		unsigned long long v = strtoull(argv[i + 1], &end, 0);
-
-		if (*end || !*argv[i + 1])
-			return -EINVAL;
-		if (!strcmp(argv[i], "--seed"))
-			opt_seed = v;
-		else if (!strcmp(argv[i], "--count") && v <= UINT32_MAX)
-			opt_steps = (unsigned int)v;
-		else
-			return -EINVAL;
-	}
-	return argc % 2 ? 0 : -EINVAL;
-}
-
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_concurrent_walk),
 	};
+	const struct tu_args args = {
+		.name = "test-concurrent-walk",
+		.seed = &opt_seed,
+		.count = &opt_steps,
+		.count_metavar = "STEPS",
+	};
 
-	if (parse_args(argc, argv)) {
-		fprintf(stderr, "usage: %s [--seed N] [--count STEPS]\n", argv[0]);
+	if (tu_parse_args(&args, argc, argv))
 		return 2;
-	}
-	printf("test-concurrent-walk: --seed %" PRIu64 " --count %u\n", opt_seed, opt_steps);
+	tu_print_args(&args);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,8 +31,6 @@
 #define RANDOM_OPS 400u
 /* A table gets at most this many syncs in one operation. */
 #define MAX_SYNCS_PER_TABLE 2u
-/* The pool's default simulated physical range ends here (pt_pool.h). */
-#define POOL_PA_LIMIT (1ull << 32)
 
 #define K(n) ((uint64_t)(n) << 10)
 #define M(n) ((uint64_t)(n) << 20)
@@ -61,83 +59,6 @@ static const struct cfg_case cfg_s2_4k_nc = {
 	"s2-4k-concat-noncoherent", PT_FMT_ARM64_S2, 12, 40, 40, false
 };
 
-/*
- * The walker's view of table memory when it does not snoop CPU caches: what
- * the sync op cleaned, page by page (never-synced bytes read as 0xff). Sync
- * calls are forwarded to the harness so that they are still logged.
- */
-struct shadow {
-	const struct pt_sync_ops *inner;
-	void *inner_ctx;
-	unsigned int page_lg2;
-	uint8_t **page;
-	size_t npages;
-	uint64_t calls;
-};
-
-static uint8_t *shadow_page(struct shadow *s, uint64_t pa)
-{
-	size_t i = (size_t)(pa >> s->page_lg2);
-
-	assert_true(i < s->npages);
-	if (!s->page[i]) {
-		s->page[i] = malloc((size_t)1 << s->page_lg2);
-		assert_non_null(s->page[i]);
-		memset(s->page[i], 0xff, (size_t)1 << s->page_lg2);
-	}
-	return s->page[i];
-}
-
-static void shadow_sync(void *ctx, uint64_t pa, const void *cpu, size_t len)
-{
-	struct shadow *s = ctx;
-	uint64_t mask = ((uint64_t)1 << s->page_lg2) - 1;
-	const uint8_t *src = cpu;
-
-	s->calls++;
-	if (s->inner)
-		s->inner->sync(s->inner_ctx, pa, cpu, len);
-	while (len) {
-		size_t n = (size_t)((mask + 1) - (pa & mask));
-
-		n = n < len ? n : len;
-		memcpy(shadow_page(s, pa) + (pa & mask), src, n);
-		pa += n;
-		src += n;
-		len -= n;
-	}
-}
-
-static const struct pt_sync_ops shadow_sync_ops = {
-	.sync = shadow_sync,
-};
-
-/* Does the walker see [@cpu, @cpu + @len) at @pa as the CPU wrote it? */
-static bool shadow_matches(struct shadow *s, uint64_t pa, const void *cpu, size_t len)
-{
-	uint64_t mask = ((uint64_t)1 << s->page_lg2) - 1;
-	const uint8_t *p = cpu;
-
-	while (len) {
-		size_t n = (size_t)((mask + 1) - (pa & mask));
-
-		n = n < len ? n : len;
-		if (memcmp(shadow_page(s, pa) + (pa & mask), p, n))
-			return false;
-		pa += n;
-		p += n;
-		len -= n;
-	}
-	return true;
-}
-
-static void shadow_fini(struct shadow *s)
-{
-	for (size_t i = 0; i < s->npages; i++)
-		free(s->page[i]);
-	free(s->page);
-}
-
 /* A table reachable from the root, found by following descriptors by PA. */
 struct tinfo {
 	uint64_t pa, va, span;
@@ -161,11 +82,11 @@ struct tree {
 struct fctx {
 	const struct cfg_case *c;
 	struct pt_test_env env;
-	struct shadow shadow;
+	struct pt_test_shadow shadow;
 	struct pt *pt;
 	struct pt_geometry geo;
 	uint64_t g, big, x;
-	uint64_t seed;
+	struct rng rng;
 	char op[192];
 };
 
@@ -180,15 +101,7 @@ static void ffail(const struct fctx *f, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "[%s] %s: %s\n", f->c->name, f->op, msg);
-	for (size_t i = 0; i < f->env.nr_log && i < 64; i++) {
-		const struct pt_test_ev *e = &f->env.log[i];
-		static const char *const names[] = { "ALLOC", "FREE", "FLUSH_RANGE", "FLUSH_ALL",
-						     "SYNC" };
-
-		fprintf(stderr, "  ev %zu: %-11s 0x%" PRIx64 " +0x%" PRIx64 "%s\n", i,
-			names[e->type], e->a, e->b,
-			e->type == PT_EV_FLUSH_RANGE && e->leaf_only ? " leaf_only" : "");
-	}
+	pt_test_log_print(&f->env, 0, 64, true);
 	fail_msg("%s", msg);
 }
 
@@ -294,14 +207,7 @@ static void fctx_init(struct fctx *f, const struct cfg_case *c)
 	snprintf(f->op, sizeof(f->op), "setup");
 	pt_test_env_init(&f->env, c->fmt, c->granule_lg2, c->ias, c->oas, c->coherent);
 	/* A coherent walker gets a sync op too, so that a call to it is seen. */
-	f->shadow.inner = f->env.cfg.sync;
-	f->shadow.inner_ctx = f->env.cfg.sync_ctx;
-	f->shadow.page_lg2 = c->granule_lg2;
-	f->shadow.npages = (size_t)(POOL_PA_LIMIT >> c->granule_lg2);
-	f->shadow.page = calloc(f->shadow.npages, sizeof(*f->shadow.page));
-	assert_non_null(f->shadow.page);
-	f->env.cfg.sync = &shadow_sync_ops;
-	f->env.cfg.sync_ctx = &f->shadow;
+	pt_test_shadow_attach(&f->shadow, &f->env);
 	f->pt = pt_test_create(&f->env);
 	pt_get_geometry(f->pt, &f->geo);
 	f->g = 1ull << c->granule_lg2;
@@ -316,7 +222,7 @@ static void fctx_fini(struct fctx *f)
 	if (pt_test_pages_in_use(&f->env))
 		ffail(f, "%" PRIu64 " pages in use after pt_destroy",
 		      pt_test_pages_in_use(&f->env));
-	shadow_fini(&f->shadow);
+	pt_test_shadow_fini(&f->shadow);
 	pt_test_env_fini(&f->env);
 }
 
@@ -551,7 +457,7 @@ static void check_syncs(struct fctx *f, const struct tree *t0, const struct tree
 			check_table_synced(f, old, t);
 		else
 			check_new_table_synced(f, t);
-		if (!shadow_matches(&f->shadow, t->pa, t->copy, t->bytes))
+		if (!pt_test_shadow_matches(&f->shadow, t->pa, t->copy, t->bytes))
 			ffail(f,
 			      "the walker sees the level-%u table at 0x%" PRIx64
 			      " differently from "
@@ -603,7 +509,7 @@ static int checked_op(struct fctx *f, bool map, uint64_t va, uint64_t size, uint
 	} else {
 		want = check_unmap_flushed(f, &t0, va, va + size);
 		if (rc || unmapped != want)
-			ffail(f, "%s, unmapped 0x%" PRIx64 ", want 0x%" PRIx64, pt_test_errname(rc),
+			ffail(f, "%s, unmapped 0x%" PRIx64 ", want 0x%" PRIx64, errname(rc),
 			      unmapped, want);
 		if (!want && f->env.nr_log)
 			ffail(f, "an unmap of nothing logged %zu events", f->env.nr_log);
@@ -615,31 +521,17 @@ static int checked_op(struct fctx *f, bool map, uint64_t va, uint64_t size, uint
 
 /* --- Random operations ------------------------------------------------------------- */
 
-static uint64_t rng_next(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint64_t rng_below(uint64_t *s, uint64_t n)
-{
-	return n ? rng_next(s) % n : 0;
-}
-
 /* A random granule-aligned range in [x - 2 big, x + 2 big), often block aligned. */
 static void random_range(struct fctx *f, uint64_t *va, uint64_t *size)
 {
 	uint64_t lo = f->x - 2 * f->big, span = 4 * f->big, g = f->g;
-	uint64_t unit = rng_below(&f->seed, 2) ? f->big : g;
-	uint64_t max = rng_below(&f->seed, 3) ? 64 * g : span / 2;
+	uint64_t unit = rng_below(&f->rng, 2) ? f->big : g;
+	uint64_t max = rng_below(&f->rng, 3) ? 64 * g : span / 2;
 
-	*size = g + (rng_below(&f->seed, max) & ~(g - 1));
-	*va = lo + (rng_below(&f->seed, span - *size) & ~(unit - 1));
-	if (!rng_below(&f->seed, 3))
-		*va += g * rng_below(&f->seed, 3);
+	*size = g + (rng_below(&f->rng, max) & ~(g - 1));
+	*va = lo + (rng_below(&f->rng, span - *size) & ~(unit - 1));
+	if (!rng_below(&f->rng, 3))
+		*va += g * rng_below(&f->rng, 3);
 	if (*va + *size > lo + span)
 		*size = lo + span - *va;
 }
@@ -651,9 +543,9 @@ static void random_ops(const struct cfg_case *c, unsigned int count)
 	unsigned int unmaps = 0, splits = 0, frees = 0;
 
 	fctx_init(&f, c);
-	f.seed = RANDOM_SEED;
+	f.rng.s = RANDOM_SEED;
 	for (unsigned int i = 0; i < count; i++) {
-		bool map = rng_below(&f.seed, 2);
+		bool map = rng_below(&f.rng, 2);
 
 		random_range(&f, &va, &size);
 		/* Congruent modulo the largest block: blocks wherever aligned. */
@@ -816,7 +708,7 @@ static void setup_specs(struct fctx *f, const struct range_spec *specs)
 			int rc = pt_map(f->pt, va, va - V + G(8), s->size, PT_PROT_READ);
 
 			if (rc)
-				ffail(f, "setup map 0x%" PRIx64 ": %s", va, pt_test_errname(rc));
+				ffail(f, "setup map 0x%" PRIx64 ": %s", va, errname(rc));
 		}
 	}
 }
@@ -860,7 +752,7 @@ static void test_flush_case(void **state)
 	setup_specs(&f, fc->setup);
 	rc = checked_op(&f, fc->map, va, fc->req.size, va - V + G(8));
 	if (rc != fc->want_rc)
-		ffail(&f, "%s returned %s", fc->name, pt_test_errname(rc));
+		ffail(&f, "%s returned %s", fc->name, errname(rc));
 	check_flush_list(&f, fc);
 	fctx_fini(&f);
 }

@@ -988,7 +988,7 @@ static void expect_malformed(const char *ctx, const char *what, const struct pt 
 
 	if (err != -EINVAL)
 		fail_msg("%s: %s: decode(level %u, 0x%016" PRIx64 ") returned %s, want -EINVAL",
-			 ctx, what, lvl, desc, pt_test_errname(err));
+			 ctx, what, lvl, desc, errname(err));
 }
 
 /* The first level above the leaf level without blocks, or PT_MAX_LEVELS. */

@@ -80,8 +80,7 @@ static void mt_validate(struct mt *m, const char *after)
 	int err = pt_validate(m->pt, stderr);
 
 	if (err)
-		fail_msg("%s: pt_validate after %s returned %s", m->name, after,
-			 pt_test_errname(err));
+		fail_msg("%s: pt_validate after %s returned %s", m->name, after, errname(err));
 }
 
 static void mt_init(struct mt *m, const struct mcfg *c)
@@ -458,7 +457,7 @@ static void test_acceptance(void **state)
 /* ---- best page size against brute force ---- */
 
 /* xorshift64*: fixed seed, so a failure replays; the case is printed. */
-static uint64_t rng_next(uint64_t *s)
+static uint64_t xorshift_next(uint64_t *s)
 {
 	*s ^= *s >> 12;
 	*s ^= *s << 25;
@@ -466,9 +465,9 @@ static uint64_t rng_next(uint64_t *s)
 	return *s * 0x2545f4914f6cdd1dull;
 }
 
-static uint64_t rng_below(uint64_t *s, uint64_t n)
+static uint64_t xorshift_below(uint64_t *s, uint64_t n)
 {
-	return n ? rng_next(s) % n : 0;
+	return n ? xorshift_next(s) % n : 0;
 }
 
 /* A few of each leaf size below @x (at most 3), so that the range stays small. */
@@ -477,7 +476,7 @@ static uint64_t ragged(const struct mt *m, uint64_t *s, uint64_t x)
 	uint64_t len = 0;
 
 	for (unsigned int i = 0; i < m->nsizes && m->sizes[i] < x; i++)
-		len += m->sizes[i] * rng_below(s, 4);
+		len += m->sizes[i] * xorshift_below(s, 4);
 	return len;
 }
 
@@ -496,20 +495,20 @@ struct range {
  */
 static struct range random_range(const struct mt *m, uint64_t *s)
 {
-	unsigned int xi = (unsigned int)rng_below(s, m->nsizes);
-	unsigned int yi = xi + 1 < m->nsizes ? xi + (unsigned int)rng_below(s, 2) : xi;
+	unsigned int xi = (unsigned int)xorshift_below(s, m->nsizes);
+	unsigned int yi = xi + 1 < m->nsizes ? xi + (unsigned int)xorshift_below(s, 2) : xi;
 	uint64_t x = m->sizes[xi], y = m->sizes[yi];
-	uint64_t head = ragged(m, s, x), tail = ragged(m, s, x), k = 1 + rng_below(s, 2);
+	uint64_t head = ragged(m, s, x), tail = ragged(m, s, x), k = 1 + xorshift_below(s, 2);
 	uint64_t body, pa_room;
 	struct range r;
 
 	while (k > 1 && (k + 1) * y + tail > ias_end(m))
 		k--;
-	body = y * (1 + rng_below(s, (ias_end(m) - k * y - tail) / y));
+	body = y * (1 + xorshift_below(s, (ias_end(m) - k * y - tail) / y));
 	r.va = body - head;
 	r.len = head + k * y + tail;
 	pa_room = ((1ull << m->cfg.oas) - r.len - x) / x;
-	r.pa = rng_below(s, pa_room + 1) * x + (r.va & (x - 1));
+	r.pa = xorshift_below(s, pa_room + 1) * x + (r.va & (x - 1));
 	return r;
 }
 
@@ -633,32 +632,32 @@ static void oracle_check(struct oracle *o, uint64_t first, uint64_t n, bool full
 	oracle_check_page(o, first + n - 1);
 	oracle_check_page(o, first + n);
 	for (unsigned int k = 0; k < ORACLE_SAMPLES; k++)
-		oracle_check_page(o, first + rng_below(&o->seed, n));
+		oracle_check_page(o, first + xorshift_below(&o->seed, n));
 }
 
 /* A random range in the window: aligned to a random leaf size or not, small or long. */
 static void oracle_range(struct oracle *o, uint64_t *first, uint64_t *n, uint64_t *align)
 {
 	struct mt *m = o->m;
-	uint64_t s = m->sizes[rng_below(&o->seed, m->nsizes)], spg;
+	uint64_t s = m->sizes[xorshift_below(&o->seed, m->nsizes)], spg;
 
 	if (s > o->npages * m->granule / 2)
 		s = m->granule;
 	spg = s / m->granule;
-	*first = rng_below(&o->seed, o->npages / spg) * spg;
-	switch (rng_below(&o->seed, 3)) {
+	*first = xorshift_below(&o->seed, o->npages / spg) * spg;
+	switch (xorshift_below(&o->seed, 3)) {
 	case 0:
-		*n = 1 + rng_below(&o->seed, 8);
+		*n = 1 + xorshift_below(&o->seed, 8);
 		break;
 	case 1:
-		*n = spg * (1 + rng_below(&o->seed, 2));
+		*n = spg * (1 + xorshift_below(&o->seed, 2));
 		break;
 	default:
-		*n = 1 + rng_below(&o->seed, o->npages / 4);
+		*n = 1 + xorshift_below(&o->seed, o->npages / 4);
 		break;
 	}
-	if (rng_below(&o->seed, 4) == 0)
-		*first += rng_below(&o->seed, spg);
+	if (xorshift_below(&o->seed, 4) == 0)
+		*first += xorshift_below(&o->seed, spg);
 	if (*first + *n > o->npages)
 		*n = o->npages - *first;
 	*align = s;
@@ -668,9 +667,9 @@ static void oracle_map(struct oracle *o, uint64_t first, uint64_t n, uint64_t s)
 {
 	struct mt *m = o->m;
 	uint64_t g = m->granule, va = o->base + first * g, len = n * g;
-	uint64_t pa =
-		rng_below(&o->seed, ((1ull << m->cfg.oas) - len - s) / s + 1) * s + (va & (s - 1));
-	uint32_t prot = oracle_prots[rng_below(&o->seed, ARRAY_SIZE(oracle_prots))];
+	uint64_t pa = xorshift_below(&o->seed, ((1ull << m->cfg.oas) - len - s) / s + 1) * s +
+		      (va & (s - 1));
+	uint32_t prot = oracle_prots[xorshift_below(&o->seed, ARRAY_SIZE(oracle_prots))];
 	bool live = false;
 	char ctx[CTX_LEN];
 
@@ -714,7 +713,7 @@ static void oracle_run(const struct mcfg *c, uint64_t seed)
 		snprintf(m.name + cfg_len, sizeof(m.name) - cfg_len, " seed 0x%" PRIx64 " op %u",
 			 seed, i);
 		oracle_range(&o, &first, &n, &s);
-		if (rng_below(&o.seed, 2))
+		if (xorshift_below(&o.seed, 2))
 			oracle_map(&o, first, n, s);
 		else
 			oracle_unmap(&o, first, n);

@@ -66,39 +66,9 @@ static const struct cfg_case cfg_cases[] = {
 	{ "mali-lpae-4k-ias48-noncoherent", PT_FMT_MALI_LPAE, 12, 48, 40, false, false },
 };
 
-/* splitmix64: small, fast, and the same sequence everywhere. */
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t rng_next(struct rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-/* Uniform in [0, n); 0 when n is 0. */
-static uint64_t rng_below(struct rng *r, uint64_t n)
-{
-	return n ? rng_next(r) % n : 0;
-}
-
 static uint64_t align_down(uint64_t x, uint64_t a)
 {
 	return x & ~(a - 1);
-}
-
-static uint64_t min_u64(uint64_t a, uint64_t b)
-{
-	return a < b ? a : b;
-}
-
-static uint64_t max_u64(uint64_t a, uint64_t b)
-{
-	return a > b ? a : b;
 }
 
 /* The reference model: sorted, non-overlapping extents [va, end) -> pa. */
@@ -246,18 +216,14 @@ static void run_fail(struct run *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "[%s] op %u: %s\n  %s\nreplay with: --seed %" PRIu64 " --count %u\n",
-		r->c->name, r->op, r->what, msg, opt_seed, r->op + 1);
+	fprintf(stderr, "[%s] op %u: %s\n  %s\n", r->c->name, r->op, r->what, msg);
+	tu_print_replay(opt_seed, r->op + 1);
 	fail_msg("%s", msg);
 }
 
-/* Both errnos decoded; pt_test_errname() reuses one buffer for unknown values. */
 static void fail_rc(struct run *r, const char *what, int got, int want)
 {
-	char g[32];
-
-	snprintf(g, sizeof(g), "%s", pt_test_errname(got));
-	run_fail(r, "%s returned %s, want %s", what, g, pt_test_errname(want));
+	run_fail(r, "%s returned %s, want %s", what, errname(got), errname(want));
 }
 
 /* Protections the format expresses exactly (what a leaf decodes back to). */
@@ -350,14 +316,14 @@ static uint64_t check_va(struct run *r, uint64_t va)
 		run_fail(r,
 			 "pt_walk(0x%" PRIx64 "): %s pa 0x%" PRIx64 " prot 0x%x level %u; "
 			 "model: %s pa 0x%" PRIx64 " prot 0x%x",
-			 va, pt_test_errname(rc), res.pa, res.prot, res.level,
+			 va, errname(rc), res.pa, res.prot, res.level,
 			 mapped ? "mapped" : "unmapped", want_pa, want_prot);
 	if (hw != want || (mapped && (hw_pa != want_pa || hw_prot != want_prot)))
 		run_fail(r,
 			 "hw walk(0x%" PRIx64 "): %s pa 0x%" PRIx64 " prot 0x%x level %u; "
 			 "model: %s pa 0x%" PRIx64 " prot 0x%x",
-			 va, pt_test_errname(hw), hw_pa, hw_prot, hw_level,
-			 mapped ? "mapped" : "unmapped", want_pa, want_prot);
+			 va, errname(hw), hw_pa, hw_prot, hw_level, mapped ? "mapped" : "unmapped",
+			 want_pa, want_prot);
 	if (hw_level != res.level)
 		run_fail(r, "0x%" PRIx64 ": hw walk ends at level %u, pt_walk at %u", va, hw_level,
 			 res.level);
@@ -587,7 +553,7 @@ static void run_op(struct run *r)
 		do_unmap(r);
 	err = pt_validate(r->pt, stderr);
 	if (err)
-		run_fail(r, "pt_validate: %s", pt_test_errname(err));
+		run_fail(r, "pt_validate: %s", errname(err));
 	if ((r->op + 1) % FULL_CHECK_EVERY == 0)
 		check_all(r);
 	pt_get_stats(r->pt, &st);
@@ -643,33 +609,6 @@ static void test_model(void **state)
 	free(r);
 }
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoull(s, &end, 0);
-	return errno || !*s || *end ? -EINVAL : 0;
-}
-
-static int parse_args(int argc, char **argv)
-{
-	uint64_t v;
-
-	for (int i = 1; i < argc; i++) {
-		if (i + 1 >= argc || parse_u64(argv[i + 1], &v))
-			return -EINVAL;
-		if (!strcmp(argv[i], "--seed"))
-			opt_seed = v;
-		else if (!strcmp(argv[i], "--count") && v <= UINT32_MAX)
-			opt_count = (unsigned int)v;
-		else
-			return -EINVAL;
-		i++;
-	}
-	return 0;
-}
-
 /* One cmocka test per configuration, named after it. */
 #define CFG_TEST(i)                                                              \
 	{                                                                        \
@@ -681,13 +620,12 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		CFG_TEST(0), CFG_TEST(1), CFG_TEST(2), CFG_TEST(3), CFG_TEST(4),
 	};
+	const struct tu_args args = { "test-model", &opt_seed, &opt_count };
 
 	_Static_assert(sizeof(tests) / sizeof(tests[0]) == sizeof(cfg_cases) / sizeof(cfg_cases[0]),
 		       "one test per configuration");
-	if (parse_args(argc, argv)) {
-		fprintf(stderr, "usage: %s [--seed N] [--count N]\n", argv[0]);
+	if (tu_parse_args(&args, argc, argv))
 		return 2;
-	}
-	printf("test-model: --seed %" PRIu64 " --count %u\n", opt_seed, opt_count);
+	tu_print_args(&args);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,6 +28,8 @@
 
 #include <gpuvm/pt_pool.h>
 
+#include "test-util.h"
+
 #define PA_BASE (1ull << 30)
 #define CHUNK_PAGES 64u /* pages per chunk of pt_pool.c, seen through the stats */
 #define MAX_BLOCK_PAGES 16u
@@ -726,7 +728,7 @@ static void test_bad_cfg(void **state)
 	pt_pool_destroy(NULL);
 }
 
-static uint64_t rng_next(uint64_t *s)
+static uint64_t xorshift_next(uint64_t *s)
 {
 	/* xorshift64*: small, fast, and good enough to pick sizes and slots. */
 	*s ^= *s >> 12;
@@ -738,13 +740,13 @@ static uint64_t rng_next(uint64_t *s)
 /* A random request: mostly whole pages, some sub-page blocks, a few multi-page blocks. */
 static size_t random_size(uint64_t *rng, size_t ps)
 {
-	unsigned int r = rng_next(rng) % 100, classes = __builtin_ctzll(ps) - 6;
+	unsigned int r = xorshift_next(rng) % 100, classes = __builtin_ctzll(ps) - 6;
 
 	if (r < 65)
 		return ps;
 	if (r < 92)
-		return (size_t)64 << (rng_next(rng) % classes);
-	return ps << (1 + rng_next(rng) % 4);
+		return (size_t)64 << (xorshift_next(rng) % classes);
+	return ps << (1 + xorshift_next(rng) % 4);
 }
 
 struct thread_slot {
@@ -833,7 +835,7 @@ static void *worker_main(void *arg)
 	bool ok = true;
 
 	for (unsigned int i = 0; ok && i < w->iterations; i++) {
-		struct thread_slot *s = &w->slots[rng_next(&rng) % THREAD_SLOTS];
+		struct thread_slot *s = &w->slots[xorshift_next(&rng) % THREAD_SLOTS];
 
 		ok = worker_step(w, s, &rng, ((uint64_t)w->id << 32) | i);
 	}
@@ -1018,7 +1020,7 @@ static uint64_t model_pages_in_use(const struct model *md, size_t ps, uint64_t *
 static void model_step(struct pt_pool *pool, struct model *md, size_t ps, uint64_t *rng,
 		       uint64_t tag)
 {
-	struct thread_slot *s = &md->slots[rng_next(rng) % md->nslots];
+	struct thread_slot *s = &md->slots[xorshift_next(rng) % md->nslots];
 	int sign = s->size ? -1 : 1;
 
 	if (s->size) {
@@ -1069,27 +1071,6 @@ static void test_random_model(void **state)
 	pt_pool_destroy(pool);
 }
 
-static int parse_args(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		char *end;
-
-		if (i + 1 < argc && !strcmp(argv[i], "--seed")) {
-			opt_seed = strtoull(argv[++i], &end, 0);
-		} else if (i + 1 < argc && !strcmp(argv[i], "--count")) {
-			opt_count = (unsigned int)strtoul(argv[++i], &end, 0);
-		} else {
-			fprintf(stderr, "usage: %s [--seed N] [--count N]\n", argv[0]);
-			return -EINVAL;
-		}
-		if (*end) {
-			fprintf(stderr, "%s: bad number '%s'\n", argv[0], argv[i]);
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
 static const struct pool_test {
 	const char *name;
 	CMUnitTestFunction fn;
@@ -1121,8 +1102,9 @@ int main(int argc, char **argv)
 	static struct pool_param *const params[] = { &param_4k, &param_16k, &param_64k };
 	static char names[NUM_POOL_TESTS][3][48];
 	struct CMUnitTest tests[NUM_POOL_TESTS * 3] = { 0 };
+	const struct tu_args args = { "test-pool", &opt_seed, &opt_count };
 
-	if (parse_args(argc, argv))
+	if (tu_parse_args(&args, argc, argv))
 		return 2;
 	/* Every test once per page size, named "test/4K" and so on. */
 	for (size_t t = 0; t < NUM_POOL_TESTS; t++) {

@@ -84,26 +84,6 @@ static const struct cfg_case cfg_cases[] = {
 
 #define NR_CFGS ARRAY_SIZE(cfg_cases)
 
-/* splitmix64: small, fast, and the same sequence everywhere. */
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t rng_next(struct rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-/* Uniform in [0, n); 0 when n is 0. */
-static uint64_t rng_below(struct rng *r, uint64_t n)
-{
-	return n ? rng_next(r) % n : 0;
-}
-
 static uint64_t align_down(uint64_t x, uint64_t a)
 {
 	return x & ~(a - 1);
@@ -112,16 +92,6 @@ static uint64_t align_down(uint64_t x, uint64_t a)
 static uint64_t align_up(uint64_t x, uint64_t a)
 {
 	return (x + a - 1) & ~(a - 1);
-}
-
-static uint64_t min_u64(uint64_t a, uint64_t b)
-{
-	return a < b ? a : b;
-}
-
-static uint64_t max_u64(uint64_t a, uint64_t b)
-{
-	return a > b ? a : b;
 }
 
 static struct pt_op op_map(uint64_t va, uint64_t size, uint64_t pa)
@@ -353,18 +323,13 @@ static void tfail(struct tctx *t, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "[%s] %s: %s\n  %s\n", t->c->name, t->test, t->what, msg);
 	if (t->replay)
-		fprintf(stderr, "replay with: --seed %" PRIu64 " --count %u\n", opt_seed,
-			t->round + 1);
+		tu_print_replay(opt_seed, t->round + 1);
 	fail_msg("[%s] %s: %s", t->c->name, t->test, msg);
 }
 
-/* Both errnos decoded; pt_test_errname() reuses one buffer for unknown values. */
 static void fail_rc(struct tctx *t, const char *call, int got, int want)
 {
-	char g[32];
-
-	snprintf(g, sizeof(g), "%s", pt_test_errname(got));
-	tfail(t, "%s returned %s, want %s", call, g, pt_test_errname(want));
+	tfail(t, "%s returned %s, want %s", call, errname(got), errname(want));
 }
 
 static void on_abort(int sig)
@@ -374,8 +339,7 @@ static void on_abort(int sig)
 	if (t) {
 		fprintf(stderr, "aborted in [%s] %s: %s\n", t->c->name, t->test, t->what);
 		if (t->replay)
-			fprintf(stderr, "replay with: --seed %" PRIu64 " --count %u\n", opt_seed,
-				t->round + 1);
+			tu_print_replay(opt_seed, t->round + 1);
 	}
 	signal(sig, SIG_DFL);
 	raise(sig);
@@ -505,14 +469,14 @@ static void check_va(struct tctx *t, uint64_t va)
 		tfail(t,
 		      "pt_walk(0x%" PRIx64 "): %s pa 0x%" PRIx64 " prot 0x%x level %u; "
 		      "model: %s pa 0x%" PRIx64 " prot 0x%x",
-		      va, pt_test_errname(rc), res.pa, res.prot, res.level,
-		      mapped ? "mapped" : "unmapped", want_pa, want_prot);
+		      va, errname(rc), res.pa, res.prot, res.level, mapped ? "mapped" : "unmapped",
+		      want_pa, want_prot);
 	if (hw != want || (mapped && (hw_pa != want_pa || hw_prot != want_prot)))
 		tfail(t,
 		      "hw walk(0x%" PRIx64 "): %s pa 0x%" PRIx64 " prot 0x%x level %u; "
 		      "model: %s pa 0x%" PRIx64 " prot 0x%x",
-		      va, pt_test_errname(hw), hw_pa, hw_prot, hw_level,
-		      mapped ? "mapped" : "unmapped", want_pa, want_prot);
+		      va, errname(hw), hw_pa, hw_prot, hw_level, mapped ? "mapped" : "unmapped",
+		      want_pa, want_prot);
 	if (hw_level != res.level)
 		tfail(t, "0x%" PRIx64 ": hw walk ends at level %u, pt_walk at %u", va, hw_level,
 		      res.level);
@@ -551,7 +515,7 @@ static void check_validate(struct tctx *t, const char *when)
 	int err = pt_validate(t->pt, stderr);
 
 	if (err)
-		tfail(t, "pt_validate %s: %s", when, pt_test_errname(err));
+		tfail(t, "pt_validate %s: %s", when, errname(err));
 }
 
 static void check_skew(struct tctx *t)
@@ -2715,33 +2679,6 @@ static void test_debug_alloc_abort(void **state)
 
 /* ---- main ---- */
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoull(s, &end, 0);
-	return errno || !*s || *end ? -EINVAL : 0;
-}
-
-static int parse_args(int argc, char **argv)
-{
-	uint64_t v;
-
-	for (int i = 1; i < argc; i++) {
-		if (i + 1 >= argc || parse_u64(argv[i + 1], &v))
-			return -EINVAL;
-		if (!strcmp(argv[i], "--seed"))
-			opt_seed = v;
-		else if (!strcmp(argv[i], "--count") && v <= UINT32_MAX)
-			opt_count = (unsigned int)v;
-		else
-			return -EINVAL;
-		i++;
-	}
-	return 0;
-}
-
 #define RANDOM_TEST(i)                                                          \
 	{                                                                       \
 		random_names[i], test_random, NULL, NULL, (void *)&cfg_cases[i] \
@@ -2792,18 +2729,17 @@ int main(int argc, char **argv)
 		NAMED_TEST("flushes", test_flushes),
 		NAMED_TEST("debug-alloc-abort", test_debug_alloc_abort),
 	};
+	const struct tu_args args = { "test-resv", &opt_seed, &opt_count };
 	struct sigaction sa = { .sa_handler = on_abort };
 
 	_Static_assert(ARRAY_SIZE(cfg_cases) == 4, "one random test per configuration");
 	_Static_assert(ARRAY_SIZE(qcases) == 9, "one test per queue case");
 	_Static_assert(ARRAY_SIZE(sweep_cases) == 6, "one test per sweep case");
-	if (parse_args(argc, argv)) {
-		fprintf(stderr, "usage: %s [--seed N] [--count N]\n", argv[0]);
+	if (tu_parse_args(&args, argc, argv))
 		return 2;
-	}
 	for (size_t i = 0; i < NR_CFGS; i++)
 		snprintf(random_names[i], sizeof(random_names[i]), "random-%s", cfg_cases[i].name);
 	sigaction(SIGABRT, &sa, NULL);
-	printf("test-resv: --seed %" PRIu64 " --count %u\n", opt_seed, opt_count);
+	tu_print_args(&args);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

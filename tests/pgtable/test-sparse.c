@@ -84,32 +84,6 @@ static const struct cfg_case cfg_lpae = {
 	"mali-lpae-4k-noncoherent", PT_FMT_MALI_LPAE, 12, 48, 40, false
 };
 
-/* --- splitmix64 ------------------------------------------------------------------- */
-
-static uint64_t rng_next(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint64_t rng_below(uint64_t *s, uint64_t n)
-{
-	return n ? rng_next(s) % n : 0;
-}
-
-static uint64_t min_u64(uint64_t a, uint64_t b)
-{
-	return a < b ? a : b;
-}
-
-static uint64_t max_u64(uint64_t a, uint64_t b)
-{
-	return a > b ? a : b;
-}
-
 /* --- The model: extents [va, end) -> pa0 + (x - va0), or that mod period ------------ */
 
 struct extent {
@@ -259,71 +233,6 @@ static int model_apply(struct model *m, const struct pt_op *op, uint64_t *bytes,
 	return 0;
 }
 
-/* --- What a walker that does not snoop CPU caches sees ---------------------------- */
-
-/*
- * The bytes each sync op cleaned, page by page (never-synced bytes read as
- * 0xff); calls are forwarded to the harness so that they are still logged.
- */
-struct shadow {
-	const struct pt_sync_ops *inner;
-	void *inner_ctx;
-	unsigned int page_lg2;
-	uint8_t **page;
-	size_t npages;
-};
-
-#define POOL_PA_LIMIT G(4) /* the pool's default simulated physical range ends here */
-
-static uint8_t *shadow_page(struct shadow *sh, uint64_t pa)
-{
-	size_t i = (size_t)(pa >> sh->page_lg2);
-
-	assert_true(i < sh->npages);
-	if (!sh->page[i]) {
-		sh->page[i] = malloc((size_t)1 << sh->page_lg2);
-		assert_non_null(sh->page[i]);
-		memset(sh->page[i], 0xff, (size_t)1 << sh->page_lg2);
-	}
-	return sh->page[i];
-}
-
-static void shadow_sync(void *ctx, uint64_t pa, const void *cpu, size_t len)
-{
-	struct shadow *sh = ctx;
-	uint64_t mask = (1ull << sh->page_lg2) - 1;
-	const uint8_t *src = cpu;
-
-	sh->inner->sync(sh->inner_ctx, pa, cpu, len);
-	while (len) {
-		size_t n = (size_t)min_u64(mask + 1 - (pa & mask), len);
-
-		memcpy(shadow_page(sh, pa) + (pa & mask), src, n);
-		pa += n;
-		src += n;
-		len -= n;
-	}
-}
-
-static const struct pt_sync_ops shadow_sync_ops = {
-	.sync = shadow_sync,
-};
-
-/* A table (never more than a page here) as the walker sees it equals the CPU's. */
-static bool shadow_matches(struct shadow *sh, uint64_t pa, const void *cpu, size_t len)
-{
-	uint64_t mask = (1ull << sh->page_lg2) - 1;
-
-	return !memcmp(shadow_page(sh, pa) + (pa & mask), cpu, len);
-}
-
-static void shadow_fini(struct shadow *sh)
-{
-	for (size_t i = 0; sh->page && i < sh->npages; i++)
-		free(sh->page[i]);
-	free(sh->page);
-}
-
 /* --- Context --------------------------------------------------------------------- */
 
 struct sctx {
@@ -333,9 +242,9 @@ struct sctx {
 	struct pt_geometry geo;
 	uint64_t g;
 	struct model model;
-	struct shadow shadow; /* non-coherent walkers only */
+	struct pt_test_shadow shadow; /* non-coherent walkers only */
 	struct ivals owed;    /* translations changed since the last check: flush owed */
-	uint64_t rng;
+	struct rng rng;
 	uint64_t realiased; /* tables that lost positions and stayed (copy-on-write) */
 	size_t log_from;    /* events since the last checkpoint start here */
 	size_t *fl;         /* indices of the flush events of the segment checked */
@@ -346,13 +255,6 @@ struct sctx {
 	unsigned int step;
 	char op[224];
 };
-
-static const char *ev_name(enum pt_test_ev_type t)
-{
-	static const char *const names[] = { "ALLOC", "FREE", "FLUSH_RANGE", "FLUSH_ALL", "SYNC" };
-
-	return names[t];
-}
 
 static void sfail(const struct sctx *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -365,19 +267,9 @@ static void sfail(const struct sctx *s, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "[%s] %s\n  %s\n", s->c->name, s->op, msg);
-	for (size_t i = s->log_from, shown = 0; i < s->env.nr_log && shown < 40; i++) {
-		const struct pt_test_ev *e = &s->env.log[i];
-
-		if (e->type == PT_EV_SYNC)
-			continue;
-		shown++;
-		fprintf(stderr, "  ev %zu: %-11s 0x%" PRIx64 " +0x%" PRIx64 "%s\n", i,
-			ev_name(e->type), e->a, e->b,
-			e->type == PT_EV_FLUSH_RANGE && e->leaf_only ? " leaf_only" : "");
-	}
+	pt_test_log_print(&s->env, s->log_from, 40, false);
 	if (s->random)
-		fprintf(stderr, "replay with: --seed %" PRIu64 " --count %u\n", opt_seed,
-			s->step + 1);
+		tu_print_replay(opt_seed, s->step + 1);
 	fail_msg("%s", msg);
 }
 
@@ -387,16 +279,8 @@ static void sctx_init(struct sctx *s, const struct cfg_case *c)
 	s->c = c;
 	snprintf(s->op, sizeof(s->op), "setup");
 	pt_test_env_init(&s->env, c->fmt, c->granule_lg2, c->ias, c->oas, c->coherent);
-	if (!c->coherent) {
-		s->shadow.inner = s->env.cfg.sync;
-		s->shadow.inner_ctx = s->env.cfg.sync_ctx;
-		s->shadow.page_lg2 = c->granule_lg2;
-		s->shadow.npages = (size_t)(POOL_PA_LIMIT >> c->granule_lg2);
-		s->shadow.page = calloc(s->shadow.npages, sizeof(*s->shadow.page));
-		assert_non_null(s->shadow.page);
-		s->env.cfg.sync = &shadow_sync_ops;
-		s->env.cfg.sync_ctx = &s->shadow;
-	}
+	if (!c->coherent)
+		pt_test_shadow_attach(&s->shadow, &s->env);
 	s->pt = pt_test_create(&s->env);
 	pt_get_geometry(s->pt, &s->geo);
 	s->g = 1ull << c->granule_lg2;
@@ -410,7 +294,7 @@ static void sctx_fini(struct sctx *s)
 		sfail(s, "after pt_destroy: %" PRIu64 " pages, %" PRIu64 " bytes in use",
 		      pt_test_pages_in_use(&s->env), pt_test_bytes_in_use(&s->env));
 	pt_test_env_fini(&s->env);
-	shadow_fini(&s->shadow);
+	pt_test_shadow_fini(&s->shadow);
 	free(s->model.e);
 	free(s->owed.v);
 	free(s->fl);
@@ -436,24 +320,6 @@ static size_t nitems(const struct sctx *s, unsigned int lvl)
 {
 	return lvl == s->geo.start_level ? (size_t)s->geo.top_entries :
 					   (size_t)1 << s->geo.bits_per_level;
-}
-
-static uint64_t root_pa(const struct pt *pt)
-{
-	struct pt_regs regs;
-
-	pt_get_regs(pt, &regs);
-	switch (regs.fmt) {
-	case PT_FMT_ARM64_S1:
-		return regs.s1.ttbr;
-	case PT_FMT_ARM64_S2:
-		return regs.s2.vttbr;
-	case PT_FMT_MALI_LPAE:
-		return regs.mali.transtab & ~0xfffull;
-	case PT_FMT_MALI_AARCH64:
-		return regs.mali.transtab;
-	}
-	return 0;
 }
 
 /* --- The tree as the walker sees it (read by physical address) ---------------------- */
@@ -599,7 +465,7 @@ static void tree_expand(const struct sctx *s, struct tree *tr, uint32_t idx, uin
 static void tree_read(struct sctx *s, struct tree *tr)
 {
 	memset(tr, 0, sizeof(*tr));
-	tree_add(s, tr, root_pa(s->pt), s->geo.start_level);
+	tree_add(s, tr, pt_test_root_pa(s->pt), s->geo.start_level);
 	tree_expand(s, tr, 0, 0);
 }
 
@@ -763,13 +629,13 @@ static void check_va(struct sctx *s, uint64_t va)
 		sfail(s,
 		      "pt_walk(0x%" PRIx64 "): %s pa 0x%" PRIx64
 		      " prot 0x%x; model: %s pa 0x%" PRIx64 " prot 0x%x",
-		      va, pt_test_errname(rc), res.pa, res.prot, x ? "mapped" : "unmapped", want_pa,
+		      va, errname(rc), res.pa, res.prot, x ? "mapped" : "unmapped", want_pa,
 		      want_prot);
 	if (hw != want || (x && (hw_pa != want_pa || hw_prot != want_prot)))
 		sfail(s,
 		      "hw walk(0x%" PRIx64 "): %s pa 0x%" PRIx64
 		      " prot 0x%x; model: %s pa 0x%" PRIx64 " prot 0x%x",
-		      va, pt_test_errname(hw), hw_pa, hw_prot, x ? "mapped" : "unmapped", want_pa,
+		      va, errname(hw), hw_pa, hw_prot, x ? "mapped" : "unmapped", want_pa,
 		      want_prot);
 }
 
@@ -979,7 +845,8 @@ static void check_owed(struct sctx *s, size_t from, size_t to)
 static void check_synced(struct sctx *s, const struct tree *tr)
 {
 	for (size_t i = 0; s->shadow.page && i < tr->nt; i++)
-		if (!shadow_matches(&s->shadow, tr->t[i].pa, tr->t[i].items, tr->t[i].n * 8))
+		if (!pt_test_shadow_matches(&s->shadow, tr->t[i].pa, tr->t[i].items,
+					    tr->t[i].n * 8))
 			sfail(s,
 			      "the walker sees the level-%u table at 0x%" PRIx64
 			      " (reached from %" PRIu64
@@ -1042,7 +909,7 @@ static void cp_check_segment(struct sctx *s, struct checkpoint *cp, bool outstan
 	check_owed(s, from, to);
 	err = pt_validate(s->pt, stderr);
 	if (err)
-		sfail(s, "pt_validate: %s", pt_test_errname(err));
+		sfail(s, "pt_validate: %s", errname(err));
 	pt_get_stats(s->pt, &st);
 	if ((int64_t)(st.tables - cp->stats.tables) != allocs - frees)
 		sfail(s,
@@ -1092,12 +959,8 @@ static int one_op(struct sctx *s, const struct pt_op *op)
 	pt_get_stats(s->pt, &before);
 	want = model_apply(&s->model, op, &want_bytes, &s->owed);
 	rc = call_op(s, op, &unmapped);
-	if (rc != want) {
-		char got[32];
-
-		snprintf(got, sizeof(got), "%s", pt_test_errname(rc));
-		sfail(s, "returned %s, want %s", got, pt_test_errname(want));
-	}
+	if (rc != want)
+		sfail(s, "returned %s, want %s", errname(rc), errname(want));
 	if (unmapped != want_bytes)
 		sfail(s, "unmapped 0x%" PRIx64 " bytes, model 0x%" PRIx64, unmapped, want_bytes);
 	pt_get_stats(s->pt, &after);
@@ -1336,7 +1199,7 @@ static void run_step(struct sctx *s, struct checkpoint *cp, uint64_t base, const
 
 	rc = one_op(s, &op);
 	if (rc)
-		sfail(s, "returned %s", pt_test_errname(rc));
+		sfail(s, "returned %s", errname(rc));
 	cp_check_segment(s, cp, false, true, &pre);
 	check_delta(s, st, &pre, &cp->tree, count_ev(s, PT_EV_ALLOC, from, s->env.nr_log), &st0);
 	tree_free(&pre);
@@ -1358,7 +1221,7 @@ static void test_scenario(void **state)
 	uint64_t pages0;
 
 	sctx_init(&s, sc->cfg);
-	s.rng = DEFAULT_SEED;
+	s.rng.s = DEFAULT_SEED;
 	pages0 = pt_test_pages_in_use(&s.env);
 	cp_begin(&s, &cp);
 	for (const struct step *st = sc->steps; st < sc->steps + MAX_STEPS && st->type; st++)
@@ -1502,21 +1365,18 @@ static void test_refusals(void **state)
 		const struct bad_case *b = &bad_cases[i];
 		struct pt_resv resv;
 		uint64_t unmapped;
-		char got[32];
 		int rc;
 
 		describe_op(&s, b->name, &b->op);
 		rc = call_op(&s, &b->op, &unmapped);
-		snprintf(got, sizeof(got), "%s", pt_test_errname(rc));
 		if (rc != b->want)
-			sfail(&s, "returned %s, want %s", got, pt_test_errname(b->want));
+			sfail(&s, "returned %s, want %s", errname(rc), errname(b->want));
 		pt_resv_init(&resv);
 		rc = pt_reserve(s.pt, &b->op, &resv);
 		pt_unreserve(s.pt, &resv);
-		snprintf(got, sizeof(got), "%s", pt_test_errname(rc));
 		if (rc != b->want || s.env.nr_log != cp.log_at)
-			sfail(&s, "pt_reserve returned %s (want %s), %zu events logged", got,
-			      pt_test_errname(b->want), s.env.nr_log - cp.log_at);
+			sfail(&s, "pt_reserve returned %s (want %s), %zu events logged",
+			      errname(rc), errname(b->want), s.env.nr_log - cp.log_at);
 		cp_check(&s, &cp, false);
 	}
 	tree_free(&cp.tree);
@@ -1676,7 +1536,7 @@ static void reserve_ops(struct sctx *s, struct pt_resv *resv, const struct pt_op
 		describe_op(s, "pt_reserve: ", &ops[i]);
 		rc = pt_reserve(s->pt, &ops[i], resv);
 		if (rc != expect)
-			sfail(s, "returned %s, want %d", pt_test_errname(rc), expect);
+			sfail(s, "returned %s, want %d", errname(rc), expect);
 	}
 	if (resv->reserved != want || count_ev(s, PT_EV_ALLOC, at, s->env.nr_log) != want)
 		sfail(s, "reserved %" PRIu64 " tables (%zu PT_EV_ALLOC), want %" PRIu64,
@@ -1721,7 +1581,7 @@ static size_t reserve_late(struct sctx *s, struct pt_resv *r2, const struct resv
 		sfail(s, "the model disagrees with the case");
 	err = pt_reserve(s->pt, &rc->late, r2);
 	if (err != rc->late_err)
-		sfail(s, "returned %s, want %d", pt_test_errname(err), rc->late_err);
+		sfail(s, "returned %s, want %d", errname(err), rc->late_err);
 	if (!err)
 		return nops(rc->ops2) + 1;
 	if (r2->reserved != reserved)
@@ -2006,7 +1866,7 @@ static size_t rnd_reserve(struct rnd *r, struct pt_resv *resv, struct pt_op *ops
 		describe_op(s, "pt_reserve: ", &ops[i]);
 		rc = pt_reserve(s->pt, &ops[i], resv);
 		if (rc != want)
-			sfail(s, "returned %s, want %d", pt_test_errname(rc), want);
+			sfail(s, "returned %s, want %d", errname(rc), want);
 		if (rc) {
 			/* An array is all or nothing: the newest may be given up. */
 			pt_unreserve(s->pt, resv);
@@ -2065,7 +1925,7 @@ static size_t rnd_reserve_fixed(struct rnd *r, struct pt_resv *resv, const struc
 		describe_op(&r->s, "pt_reserve (drain): ", &ops[i]);
 		rc = pt_reserve(r->s.pt, &ops[i], resv);
 		if (rc)
-			sfail(&r->s, "returned %s", pt_test_errname(rc));
+			sfail(&r->s, "returned %s", errname(rc));
 	}
 	return n;
 }
@@ -2166,7 +2026,7 @@ static void test_random(void **state)
 	assert_non_null(r);
 	sctx_init(s, c);
 	s->random = true;
-	s->rng = opt_seed * 0x100000001b3ull + cfg_index(c);
+	s->rng.s = opt_seed * 0x100000001b3ull + cfg_index(c);
 	rnd_setup(r);
 	pages0 = pt_test_pages_in_use(&s->env);
 	cp_begin(s, &r->cp);
@@ -2185,42 +2045,15 @@ static void test_random(void **state)
 
 /* --- main ------------------------------------------------------------------------- */
 
-static int parse_u64(const char *str, uint64_t *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoull(str, &end, 0);
-	return errno || !*str || *end ? -EINVAL : 0;
-}
-
-static int parse_args(int argc, char **argv)
-{
-	uint64_t v;
-
-	for (int i = 1; i < argc; i += 2) {
-		if (i + 1 >= argc || parse_u64(argv[i + 1], &v))
-			return -EINVAL;
-		if (!strcmp(argv[i], "--seed"))
-			opt_seed = v;
-		else if (!strcmp(argv[i], "--count") && v <= UINT32_MAX)
-			opt_count = (unsigned int)v;
-		else
-			return -EINVAL;
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
+	const struct tu_args args = { "test-sparse", &opt_seed, &opt_count };
 	struct CMUnitTest tests[NR(scenarios) + 2 + NR(resv_cases) + NR(random_cfgs)];
 	size_t n = 0;
 
-	if (parse_args(argc, argv)) {
-		fprintf(stderr, "usage: %s [--seed N] [--count N]\n", argv[0]);
+	if (tu_parse_args(&args, argc, argv))
 		return 2;
-	}
-	printf("test-sparse: --seed %" PRIu64 " --count %u\n", opt_seed, opt_count);
+	tu_print_args(&args);
 	for (size_t i = 0; i < NR(scenarios); i++)
 		tests[n++] = (struct CMUnitTest){ scenarios[i].name, test_scenario, NULL, NULL,
 						  (void *)&scenarios[i] };

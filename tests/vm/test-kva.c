@@ -32,6 +32,8 @@
 
 #include <gpuvm/gvm_kva.h>
 
+#include "test-util.h"
+
 #define DEFAULT_SEED 0x6b7661ull
 #define DEFAULT_COUNT 3000u
 /* Coverage of the model test is asserted only for runs at least this long. */
@@ -43,67 +45,6 @@
 
 static uint64_t opt_seed = DEFAULT_SEED;
 static unsigned int opt_count = DEFAULT_COUNT;
-
-static const char *errname(int err, char *buf, size_t len)
-{
-	switch (err) {
-	case 0:
-		return "0";
-	case -EINVAL:
-		return "-EINVAL";
-	case -ENOSPC:
-		return "-ENOSPC";
-	case -ERANGE:
-		return "-ERANGE";
-	case -EOVERFLOW:
-		return "-EOVERFLOW";
-	case -ENOMEM:
-		return "-ENOMEM";
-	case -EUCLEAN:
-		return "-EUCLEAN";
-	}
-	snprintf(buf, len, "%d", err);
-	return buf;
-}
-
-#define CHECK_EQ(ctx, got, want)                                                         \
-	do {                                                                             \
-		uint64_t got_ = (uint64_t)(got), want_ = (uint64_t)(want);               \
-		if (got_ != want_)                                                       \
-			fail_msg("%s: %s = 0x%" PRIx64 " (%" PRIu64 "), want 0x%" PRIx64 \
-				 " (%" PRIu64 ")",                                       \
-				 (ctx), #got, got_, got_, want_, want_);                 \
-	} while (0)
-
-#define CHECK_ERR(ctx, got, want)                                            \
-	do {                                                                 \
-		int got_ = (got), want_ = (want);                            \
-		char gbuf_[16], wbuf_[16];                                   \
-		if (got_ != want_)                                           \
-			fail_msg("%s: %s returned %s, want %s", (ctx), #got, \
-				 errname(got_, gbuf_, sizeof(gbuf_)),        \
-				 errname(want_, wbuf_, sizeof(wbuf_)));      \
-	} while (0)
-
-/* splitmix64: small, and the same sequence everywhere. */
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t rng_next(struct rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-/* Uniform in [0, n); 0 when n is 0. */
-static uint64_t rng_below(struct rng *r, uint64_t n)
-{
-	return n ? rng_next(r) % n : 0;
-}
 
 static struct gvm_kva *kva_new(const struct gvm_kva_cfg *cfg)
 {
@@ -844,18 +785,15 @@ static void model_fail(struct model *m, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "[%s] op %u: %s\n  %s\nreplay with: --seed %" PRIu64 " --count %u\n",
-		m->c->name, m->op, m->what, msg, opt_seed, m->op + 1);
+	fprintf(stderr, "[%s] op %u: %s\n  %s\n", m->c->name, m->op, m->what, msg);
+	tu_print_replay(opt_seed, m->op + 1);
 	fail_msg("%s", msg);
 }
 
 static void model_check_rc(struct model *m, int got, int want)
 {
-	char g[16], w[16];
-
 	if (got != want)
-		model_fail(m, "returned %s, want %s", errname(got, g, sizeof(g)),
-			   errname(want, w, sizeof(w)));
+		model_fail(m, "returned %s, want %s", errname(got), errname(want));
 }
 
 static uint64_t pool_npages(const struct model *m, unsigned int p)
@@ -1324,14 +1262,13 @@ static void test_threads(void **state)
 	one_lock_contention();
 }
 
-static bool parse_u64(const char *s, uint64_t *v)
+static int set_filter(const char *pattern)
 {
-	char *end;
-
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	return !errno && *s && !*end;
+	cmocka_set_test_filter(pattern);
+	return 0;
 }
+
+static const struct tu_opt filter_opt = { "--filter", "PATTERN", set_filter };
 
 int main(int argc, char **argv)
 {
@@ -1348,24 +1285,15 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_model),
 		cmocka_unit_test(test_threads),
 	};
-	uint64_t v;
+	const struct tu_args args = {
+		.name = "test-kva",
+		.seed = &opt_seed,
+		.count = &opt_count,
+		.extra = &filter_opt,
+		.nr_extra = 1,
+	};
 
-	/* Options come in pairs: a name and its value. */
-	for (int i = 1; i < argc; i += 2) {
-		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (!strcmp(argv[i], "--seed") && val && parse_u64(val, &v)) {
-			opt_seed = v;
-		} else if (!strcmp(argv[i], "--count") && val && parse_u64(val, &v) &&
-			   v <= UINT32_MAX) {
-			opt_count = (unsigned int)v;
-		} else if (!strcmp(argv[i], "--filter") && val) {
-			cmocka_set_test_filter(val);
-		} else {
-			fprintf(stderr, "usage: %s [--seed N] [--count N] [--filter PATTERN]\n",
-				argv[0]);
-			return 2;
-		}
-	}
+	if (tu_parse_args(&args, argc, argv))
+		return 2;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -115,38 +115,9 @@ static const uint32_t good_prots[] = { R, R | W, R | X, R | W | C, R | W | X | C
 /* What the backend refuses: no access, write-only at stage 1, cached MMIO. */
 static const uint32_t bad_prots[] = { 0, W, R | PT_PROT_MMIO | C };
 
-/* splitmix64 */
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t rng_next(struct rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint64_t rng_below(struct rng *r, uint64_t n)
-{
-	return n ? rng_next(r) % n : 0;
-}
-
 static uint64_t align_down(uint64_t x, uint64_t a)
 {
 	return x - x % a;
-}
-
-static uint64_t min_u64(uint64_t a, uint64_t b)
-{
-	return a < b ? a : b;
-}
-
-static uint64_t max_u64(uint64_t a, uint64_t b)
-{
-	return a > b ? a : b;
 }
 
 /* ---- The model ---- */
@@ -380,8 +351,8 @@ static void run_fail(struct run *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "round %u: %s\n  %s\nreplay with: --seed %" PRIu64 " --count %u\n",
-		r->round, r->what, msg, opt_seed, r->round + 1);
+	fprintf(stderr, "round %u: %s\n  %s\n", r->round, r->what, msg);
+	tu_print_replay(opt_seed, r->round + 1);
 	fail_msg("%s", msg);
 }
 
@@ -394,12 +365,9 @@ static void check_eq(struct run *r, const char *what, uint64_t got, uint64_t wan
 
 static void check_rc(struct run *r, const char *what, int got, int want)
 {
-	char g[32];
-
 	if (got == want)
 		return;
-	snprintf(g, sizeof(g), "%s", pt_test_errname(got));
-	run_fail(r, "%s returned %s, want %s", what, g, pt_test_errname(want));
+	run_fail(r, "%s returned %s, want %s", what, errname(got), errname(want));
 }
 
 static int req_str(char *buf, size_t len, const struct gvm_req *q)
@@ -610,14 +578,14 @@ static void check_page(struct run *r, const struct ext *x, uint64_t addr)
 	if (!x) {
 		if (rc != -ENOENT)
 			run_fail(r, "0x%" PRIx64 ": %s (PA 0x%" PRIx64 "), want not mapped", addr,
-				 pt_test_errname(rc), w.pa);
+				 errname(rc), w.pa);
 		return;
 	}
 	if (rc || w.pa != ext_pa(x, addr) || w.prot != x->prot)
 		run_fail(r,
 			 "0x%" PRIx64 ": %s PA 0x%" PRIx64 " prot 0x%x, model PA 0x%" PRIx64
 			 " prot 0x%x (%s+0x%" PRIx64 ")",
-			 addr, pt_test_errname(rc), w.pa, w.prot, ext_pa(x, addr), x->prot,
+			 addr, errname(rc), w.pa, w.prot, ext_pa(x, addr), x->prot,
 			 obj_specs[x->obj].name, x->offset);
 	r->n.block_hits += w.leaf_size > PAGE;
 }
@@ -1077,8 +1045,8 @@ static struct gvm_txn *expect_prepared(struct run *r, const struct gvm_req *q, u
 	int err = prepare(r, q, n, &txn, &failed);
 
 	if (err)
-		run_fail(r, "gvm_bind_prepare: %s at request %u, want success",
-			 pt_test_errname(err), failed);
+		run_fail(r, "gvm_bind_prepare: %s at request %u, want success", errname(err),
+			 failed);
 	return txn;
 }
 
@@ -1305,42 +1273,15 @@ static void test_model(void **state)
 	free(r);
 }
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoull(s, &end, 0);
-	return errno || !*s || *end ? -EINVAL : 0;
-}
-
-static int parse_args(int argc, char **argv)
-{
-	uint64_t v;
-
-	for (int i = 1; i < argc; i += 2) {
-		if (i + 1 >= argc || parse_u64(argv[i + 1], &v))
-			return -EINVAL;
-		if (!strcmp(argv[i], "--seed"))
-			opt_seed = v;
-		else if (!strcmp(argv[i], "--count") && v <= UINT32_MAX)
-			opt_count = (unsigned int)v;
-		else
-			return -EINVAL;
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_model),
 	};
+	const struct tu_args args = { "test-vm-model", &opt_seed, &opt_count };
 
-	if (parse_args(argc, argv)) {
-		fprintf(stderr, "usage: %s [--seed N] [--count N]\n", argv[0]);
+	if (tu_parse_args(&args, argc, argv))
 		return 2;
-	}
-	printf("test-vm-model: --seed %" PRIu64 " --count %u\n", opt_seed, opt_count);
+	tu_print_args(&args);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

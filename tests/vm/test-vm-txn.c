@@ -439,15 +439,12 @@ static void expect_probes(struct fx *f, const struct snap *s, const char *when)
 		struct pt_walk_result w;
 		int rc = pt_walk(gvm_get_pt(f->e.vm), p->va, &w);
 
-		char was[32];
-
 		if (rc == p->rc &&
 		    (rc || (w.pa == p->w.pa && w.prot == p->w.prot && w.desc == p->w.desc)))
 			continue;
-		snprintf(was, sizeof(was), "%s", pt_test_errname(p->rc));
 		fail_msg("%s: %s: 0x%" PRIx64 " walks to %s PA 0x%" PRIx64 " desc 0x%" PRIx64
 			 ", was %s PA 0x%" PRIx64 " desc 0x%" PRIx64,
-			 f->ctx, when, p->va, pt_test_errname(rc), w.pa, w.desc, was, p->w.pa,
+			 f->ctx, when, p->va, errname(rc), w.pa, w.desc, errname(p->rc), p->w.pa,
 			 p->w.desc);
 	}
 }
@@ -1209,19 +1206,6 @@ static void test_keep(void **state)
 
 /* ---- Exact reservation, random arrays ---- */
 
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t rng_below(struct rng *r, uint64_t n)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return n ? (z ^ (z >> 31)) % n : 0;
-}
-
 /* 1G regions the random test works in (VM_TEST_START is below the first). */
 #define REGIONS 12u
 #define REGION_BASE (2 * GiB)
@@ -1854,45 +1838,18 @@ static void test_stats(void **state)
 
 /* ---- main ---- */
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoull(s, &end, 0);
-	return errno || !*s || *end ? -EINVAL : 0;
-}
-
-static int parse_args(int argc, char **argv)
-{
-	uint64_t v;
-
-	for (int i = 1; i < argc; i += 2) {
-		if (i + 1 >= argc || parse_u64(argv[i + 1], &v))
-			return -EINVAL;
-		if (!strcmp(argv[i], "--seed"))
-			opt_seed = v;
-		else if (!strcmp(argv[i], "--count") && v <= UINT32_MAX)
-			opt_count = (unsigned int)v;
-		else
-			return -EINVAL;
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	struct CMUnitTest tests[ARRAY_SIZE(txn_cases) + ARRAY_SIZE(queue_cases) +
 				ARRAY_SIZE(keep_cases) + ARRAY_SIZE(identity_cases) +
 				ARRAY_SIZE(create_cases) + 8];
 	char names[ARRAY_SIZE(tests)][64];
+	const struct tu_args args = { "test-vm-txn", &opt_seed, &opt_count };
 	size_t n = 0;
 
-	if (parse_args(argc, argv)) {
-		fprintf(stderr, "usage: %s [--seed N] [--count N]\n", argv[0]);
+	if (tu_parse_args(&args, argc, argv))
 		return 2;
-	}
-	printf("test-vm-txn: --seed %" PRIu64 " --count %u\n", opt_seed, opt_count);
+	tu_print_args(&args);
 #define ADD_CASES(prefix, fn, table)                                                               \
 	for (size_t i = 0; i < ARRAY_SIZE(table); i++, n++) {                                      \
 		snprintf(names[n], sizeof(names[n]), "%s-%s", (prefix), (table)[i].name);          \

@@ -105,7 +105,7 @@ void vm_test_init(struct vm_test_env *e, const struct gvm_range *reserved, unsig
 	cfg.host_ctx = e;
 	err = gvm_create(&cfg, &e->vm);
 	if (err) {
-		fprintf(stderr, "gvm_create: %s\n", pt_test_errname(err));
+		fprintf(stderr, "gvm_create: %s\n", errname(err));
 		abort();
 	}
 }
