@@ -295,6 +295,7 @@ void pt_commit_begin(struct pt *pt, struct pt_resv *resv)
 {
 	struct pt_resv_priv *p = resv->priv;
 
+	(void)pt; /* read by the assertion only */
 	pt_signalling_begin();
 	if (!p)
 		return;
