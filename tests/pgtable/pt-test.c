@@ -21,7 +21,7 @@ static void record(struct pt_test_env *env, enum pt_test_ev_type type, uint64_t 
 		if (!env->log)
 			abort();
 	}
-	env->log[env->nr_log++] = (struct pt_test_ev){type, a, b, leaf_only};
+	env->log[env->nr_log++] = (struct pt_test_ev){ type, a, b, leaf_only };
 }
 
 /*
@@ -59,8 +59,7 @@ static void rec_free(void *ctx, const struct pt_mem *mem, size_t size, size_t al
 	pt_pool_ops.free(env->pool, mem, size, align);
 }
 
-static int rec_alloc_bulk(void *ctx, size_t size, size_t align, unsigned int n,
-			  struct pt_mem *out)
+static int rec_alloc_bulk(void *ctx, size_t size, size_t align, unsigned int n, struct pt_mem *out)
 {
 	struct pt_test_env *env = ctx;
 
@@ -226,6 +225,38 @@ void pt_test_log_print(const struct pt_test_env *env, size_t from, size_t max, b
 	}
 }
 
+/* Event @k of those pt_test_flushed() looks at. */
+static const struct pt_test_ev *flush_ev(const struct pt_test_env *env, const size_t *ev, size_t k)
+{
+	return &env->log[ev ? ev[k] : k];
+}
+
+bool pt_test_flushed(const struct pt_test_env *env, const size_t *ev, size_t n, uint64_t lo,
+		     uint64_t hi, bool walk)
+{
+	uint64_t cur = lo;
+	bool progress = true;
+
+	for (size_t k = 0; k < n; k++)
+		if (flush_ev(env, ev, k)->type == PT_EV_FLUSH_ALL)
+			return true;
+	/* Grow the covered [@lo, cur) until no flush extends it: flushes come in any order. */
+	while (cur < hi && progress) {
+		progress = false;
+		for (size_t k = 0; k < n; k++) {
+			const struct pt_test_ev *e = flush_ev(env, ev, k);
+
+			if (e->type != PT_EV_FLUSH_RANGE || (walk && e->leaf_only))
+				continue;
+			if (e->a <= cur && cur < e->a + e->b) {
+				cur = e->a + e->b;
+				progress = true;
+			}
+		}
+	}
+	return cur >= hi;
+}
+
 uint64_t pt_test_root_pa(const struct pt *pt)
 {
 	struct pt_regs regs;
@@ -252,7 +283,8 @@ int pt_test_hw_walk(struct pt_test_env *env, const struct pt *pt, uint64_t va, u
 
 	pt_get_geometry(pt, &geo);
 	for (unsigned int lvl = geo.start_level; lvl <= PT_LEAF_LEVEL; lvl++) {
-		unsigned int bits = lvl == geo.start_level ? geo.top_index_bits : geo.bits_per_level;
+		unsigned int bits = lvl == geo.start_level ? geo.top_index_bits :
+							     geo.bits_per_level;
 		uint64_t idx = (va >> geo.level_shift[lvl]) & ((1ull << bits) - 1);
 		const uint64_t *items = pt_pool_pa_to_cpu(env->pool, table);
 		struct pt_entry e;
@@ -348,4 +380,54 @@ void pt_test_shadow_fini(struct pt_test_shadow *sh)
 	free(sh->page);
 	sh->page = NULL;
 	sh->npages = 0;
+}
+
+int pt_test_call_op(struct pt *pt, const struct pt_op *op, uint64_t *unmapped)
+{
+	struct pt_pattern pat = { op->pa, op->period };
+
+	switch (op->type) {
+	case PT_OP_MAP:
+		return pt_map(pt, op->va, op->pa, op->size, op->prot);
+	case PT_OP_MAP_REPEAT:
+		return pt_map_repeat(pt, op->va, op->size, &pat, op->prot);
+	case PT_OP_UNMAP:
+		return pt_unmap(pt, op->va, op->size, unmapped);
+	}
+	return -EINVAL;
+}
+
+unsigned int pt_test_exact_prots(const struct pt *pt, const uint32_t *cand, size_t n, uint32_t *out)
+{
+	uint32_t mask = pt_format_prot_mask(pt);
+	unsigned int kept = 0;
+	struct pt_regs regs;
+	bool stage1;
+
+	pt_get_regs(pt, &regs);
+	stage1 = regs.fmt == PT_FMT_ARM64_S1 || regs.fmt == PT_FMT_MALI_AARCH64;
+	for (size_t i = 0; i < n; i++) {
+		if ((cand[i] & ~mask) || (stage1 && !(cand[i] & PT_PROT_READ)))
+			continue;
+		out[kept++] = cand[i];
+	}
+	return kept;
+}
+
+int pt_test_model_apply(struct model *m, const struct pt_op *op, uint64_t *unmapped)
+{
+	uint64_t end = op->va + op->size, bytes = 0;
+	/* Only a repeat map translates by pattern; a MAP with a period is -EINVAL. */
+	uint64_t period = op->type == PT_OP_MAP_REPEAT ? op->period : 0;
+	int rc = 0;
+
+	if (op->type == PT_OP_UNMAP)
+		bytes = model_unmap(m, op->va, end);
+	else if (model_overlaps(m, op->va, end))
+		rc = -EEXIST;
+	else
+		model_insert(m, (struct extent){ op->va, end, op->va, op->pa, period, op->prot });
+	if (unmapped)
+		*unmapped = bytes;
+	return rc;
 }

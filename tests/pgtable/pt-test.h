@@ -15,11 +15,33 @@
 #include <gpuvm/pt.h>
 #include <gpuvm/pt_pool.h>
 
+#include "extent-model.h"
 #include "test-util.h"
 
+/**
+ * struct pt_test_cfg - a configuration a test runs its page tables in.
+ * @name: for messages ("s1-16k-ias47").
+ * @fmt: the format.
+ * @granule_lg2: log2 of the granule.
+ * @ias: input address bits.
+ * @oas: output address bits.
+ * @coherent: the walker snoops CPU caches (the page table gets no sync op).
+ * @concat: the geometry must concatenate the top level (stage 2), for the
+ *	tests that check it.
+ *
+ * @fmt to @coherent are pt_test_env_init()'s arguments.
+ */
+struct pt_test_cfg {
+	const char *name;
+	enum pt_format fmt;
+	unsigned int granule_lg2, ias, oas;
+	bool coherent;
+	bool concat;
+};
+
 enum pt_test_ev_type {
-	PT_EV_ALLOC,	   /* a = pa, b = size */
-	PT_EV_FREE,	   /* a = pa, b = size */
+	PT_EV_ALLOC,       /* a = pa, b = size */
+	PT_EV_FREE,        /* a = pa, b = size */
 	PT_EV_FLUSH_RANGE, /* a = va, b = size, leaf_only */
 	PT_EV_FLUSH_ALL,
 	PT_EV_SYNC, /* a = pa, b = len */
@@ -74,6 +96,23 @@ void pt_test_log_clear(struct pt_test_env *env);
  */
 void pt_test_log_print(const struct pt_test_env *env, size_t from, size_t max, bool syncs);
 
+/**
+ * pt_test_flushed() - do logged flushes cover the VAs [@lo, @hi)?
+ * @env: the environment whose log is read.
+ * @ev: the events to look at, as indices into @env->log (of any type); NULL
+ *	for events 0 to @n - 1.
+ * @n: how many events.
+ * @lo: the range's first byte.
+ * @hi: the byte after its last.
+ * @walk: count only flushes that drop walk caches too (not leaf_only), for
+ *	a range where the walker may hold pointers to tables.
+ *
+ * Return: true when a PT_EV_FLUSH_ALL is among the events, or their
+ * PT_EV_FLUSH_RANGE ranges together cover [@lo, @hi).
+ */
+bool pt_test_flushed(const struct pt_test_env *env, const size_t *ev, size_t n, uint64_t lo,
+		     uint64_t hi, bool walk);
+
 /*
  * Walk @va by physical address from the root register value, decoding each
  * descriptor with pt_decode_entry() and reading tables through the pool's
@@ -116,5 +155,42 @@ void pt_test_shadow_attach(struct pt_test_shadow *sh, struct pt_test_env *env);
 bool pt_test_shadow_matches(struct pt_test_shadow *sh, uint64_t pa, const void *cpu, size_t len);
 /* Free the copies; a zeroed, never attached @sh is fine. */
 void pt_test_shadow_fini(struct pt_test_shadow *sh);
+
+/**
+ * pt_test_call_op() - make the one-op call (pt_map(), pt_map_repeat(), pt_unmap()) for @op.
+ * @pt: the page table.
+ * @op: the op; its fields as the call takes them.
+ * @unmapped: pt_unmap()'s.
+ *
+ * Return: the call's; -EINVAL for an unknown op type.
+ */
+int pt_test_call_op(struct pt *pt, const struct pt_op *op, uint64_t *unmapped);
+
+/**
+ * pt_test_exact_prots() - the protections of @cand that @pt expresses exactly.
+ * @pt: the page table.
+ * @cand: candidates.
+ * @n: entries in @cand.
+ * @out: receives those kept, in @cand's order (room for @n).
+ *
+ * What a leaf decodes back to: the format has every bit, and on stage 1 (no
+ * write-only descriptor) read is set.
+ *
+ * Return: how many were kept.
+ */
+unsigned int pt_test_exact_prots(const struct pt *pt, const uint32_t *cand, size_t n,
+				 uint32_t *out);
+
+/**
+ * pt_test_model_apply() - apply @op to the extent model @m as the page table does.
+ * @m: the model.
+ * @op: a PT_OP_MAP, PT_OP_MAP_REPEAT or PT_OP_UNMAP with valid arguments.
+ * @unmapped: NULL, or set to the bytes an unmap removed (0 for a map).
+ *
+ * A map over any mapped byte is refused whole, as pt_map() refuses it.
+ *
+ * Return: 0, or -EEXIST (and @m unchanged) for a map that overlaps an extent.
+ */
+int pt_test_model_apply(struct model *m, const struct pt_op *op, uint64_t *unmapped);
 
 #endif /* GPUVM_TESTS_PT_TEST_H */

@@ -31,14 +31,7 @@
 /* Stop a sweep that does not end: no request here makes this many attempts. */
 #define MAX_SWEEP 200u
 
-struct cfg_case {
-	const char *name;
-	enum pt_format fmt;
-	unsigned int granule_lg2, ias, oas;
-	bool coherent;
-};
-
-static const struct cfg_case cfg_cases[] = {
+static const struct pt_test_cfg cfg_cases[] = {
 	{ "mali-aarch64-4k-ias48", PT_FMT_MALI_AARCH64, 12, 48, 48, true },
 	{ "s1-16k-ias47", PT_FMT_ARM64_S1, 14, 47, 48, true },
 	{ "s1-64k-ias48", PT_FMT_ARM64_S1, 16, 48, 48, true },
@@ -88,7 +81,7 @@ static const struct pt_host_ops count_host_ops = {
  * @lo/@hi: the window compared: the request and its neighbours.
  */
 struct ctx {
-	const struct cfg_case *c;
+	const struct pt_test_cfg *c;
 	const char *scenario;
 	struct pt_test_env env;
 	struct host_count host;
@@ -119,7 +112,7 @@ static void ctx_fail(const struct ctx *x, const char *fmt, ...)
 	fail_msg("[%s, %s] %s", x->scenario, x->c->name, msg);
 }
 
-static void env_setup(struct ctx *x, const struct cfg_case *c, const char *scenario)
+static void env_setup(struct ctx *x, const struct pt_test_cfg *c, const char *scenario)
 {
 	memset(x, 0, sizeof(*x));
 	x->c = c;
@@ -131,7 +124,7 @@ static void env_setup(struct ctx *x, const struct cfg_case *c, const char *scena
 	x->env.cfg.host_ctx = &x->host;
 }
 
-static void ctx_init(struct ctx *x, const struct cfg_case *c, const char *scenario)
+static void ctx_init(struct ctx *x, const struct pt_test_cfg *c, const char *scenario)
 {
 	uint64_t top_item;
 
@@ -538,7 +531,7 @@ static void check_tables(struct ctx *x, const struct snap *before, unsigned int 
 		ctx_fail(x, "%u allocation attempts for %u tables", attempts, allocs);
 }
 
-static void run_scenario(const struct scenario *sc, const struct cfg_case *c)
+static void run_scenario(const struct scenario *sc, const struct pt_test_cfg *c)
 {
 	struct ctx x;
 	struct snap before = { 0 };
@@ -570,7 +563,7 @@ static void test_scenario(void **state)
 }
 
 /* Every attempt of pt_create() fails once; nothing is left allocated. */
-static void create_sweep(const struct cfg_case *c)
+static void create_sweep(const struct pt_test_cfg *c)
 {
 	struct ctx x;
 	struct pt *pt = NULL;

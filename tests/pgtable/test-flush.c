@@ -36,26 +36,19 @@
 #define M(n) ((uint64_t)(n) << 20)
 #define G(n) ((uint64_t)(n) << 30)
 
-struct cfg_case {
-	const char *name;
-	enum pt_format fmt;
-	unsigned int granule_lg2, ias, oas;
-	bool coherent;
-};
-
-static const struct cfg_case cfg_mali_4k = {
+static const struct pt_test_cfg cfg_mali_4k = {
 	"mali-aarch64-4k", PT_FMT_MALI_AARCH64, 12, 48, 48, true
 };
-static const struct cfg_case cfg_s1_4k_nc = {
+static const struct pt_test_cfg cfg_s1_4k_nc = {
 	"s1-4k-noncoherent", PT_FMT_ARM64_S1, 12, 48, 48, false
 };
-static const struct cfg_case cfg_s1_64k_nc = {
+static const struct pt_test_cfg cfg_s1_64k_nc = {
 	"s1-64k-noncoherent", PT_FMT_ARM64_S1, 16, 48, 48, false
 };
-static const struct cfg_case cfg_lpae_nc = {
+static const struct pt_test_cfg cfg_lpae_nc = {
 	"mali-lpae-noncoherent", PT_FMT_MALI_LPAE, 12, 48, 40, false
 };
-static const struct cfg_case cfg_s2_4k_nc = {
+static const struct pt_test_cfg cfg_s2_4k_nc = {
 	"s2-4k-concat-noncoherent", PT_FMT_ARM64_S2, 12, 40, 40, false
 };
 
@@ -80,7 +73,7 @@ struct tree {
 };
 
 struct fctx {
-	const struct cfg_case *c;
+	const struct pt_test_cfg *c;
 	struct pt_test_env env;
 	struct pt_test_shadow shadow;
 	struct pt *pt;
@@ -114,7 +107,6 @@ static void *xrealloc(void *p, size_t *cap, size_t n, size_t elem)
 	assert_non_null(p);
 	return p;
 }
-
 
 static void tree_add_table(struct tree *tr, const struct tinfo *ti, const uint64_t *items)
 {
@@ -163,7 +155,8 @@ static void tree_visit(struct fctx *f, struct tree *tr, struct tinfo ti)
 static void tree_read(struct fctx *f, struct tree *tr)
 {
 	memset(tr, 0, sizeof(*tr));
-	tree_visit(f, tr, (struct tinfo){ .pa = pt_test_root_pa(f->pt), .level = f->geo.start_level });
+	tree_visit(f, tr,
+		   (struct tinfo){ .pa = pt_test_root_pa(f->pt), .level = f->geo.start_level });
 }
 
 static void tree_free(struct tree *tr)
@@ -200,7 +193,7 @@ static const struct tinfo *tree_table_at(const struct tree *tr, unsigned int lvl
 	return NULL;
 }
 
-static void fctx_init(struct fctx *f, const struct cfg_case *c)
+static void fctx_init(struct fctx *f, const struct pt_test_cfg *c)
 {
 	memset(f, 0, sizeof(*f));
 	f->c = c;
@@ -231,34 +224,6 @@ static void fctx_fini(struct fctx *f)
 static bool is_flush(const struct pt_test_ev *e)
 {
 	return e->type == PT_EV_FLUSH_RANGE || e->type == PT_EV_FLUSH_ALL;
-}
-
-/*
- * Is [@lo, @hi) covered by the flushes logged before event @before (by
- * non-leaf-only ones if @need_walk: the walker may hold table pointers there)?
- */
-static bool flushed(const struct fctx *f, uint64_t lo, uint64_t hi, bool need_walk, size_t before)
-{
-	uint64_t cur = lo;
-	bool progress = true;
-
-	for (size_t i = 0; i < before; i++)
-		if (f->env.log[i].type == PT_EV_FLUSH_ALL)
-			return true;
-	while (cur < hi && progress) {
-		progress = false;
-		for (size_t i = 0; i < before; i++) {
-			const struct pt_test_ev *e = &f->env.log[i];
-
-			if (e->type != PT_EV_FLUSH_RANGE || (need_walk && e->leaf_only))
-				continue;
-			if (e->a <= cur && cur < e->a + e->b) {
-				cur = e->a + e->b;
-				progress = true;
-			}
-		}
-	}
-	return cur >= hi;
 }
 
 /* Syncs happen before the first flush; frees after the last one. */
@@ -319,7 +284,7 @@ static void check_frees_flushed(const struct fctx *f, const struct tree *t0)
 		if (e->type != PT_EV_FREE)
 			continue;
 		t = tree_find(t0, e->a);
-		if (!flushed(f, t->va, t->va + t->span, true, i))
+		if (!pt_test_flushed(&f->env, NULL, i, t->va, t->va + t->span, true))
 			ffail(f,
 			      "event %zu frees the level-%u table of [0x%" PRIx64 ", 0x%" PRIx64
 			      ") before a non-leaf flush of it",
@@ -344,11 +309,11 @@ static uint64_t check_unmap_flushed(const struct fctx *f, const struct tree *t0,
 		if (lo >= hi)
 			continue;
 		bytes += hi - lo;
-		if (!flushed(f, lo, hi, false, f->env.nr_log))
+		if (!pt_test_flushed(&f->env, NULL, f->env.nr_log, lo, hi, false))
 			ffail(f, "[0x%" PRIx64 ", 0x%" PRIx64 ") was unmapped without a flush", lo,
 			      hi);
 		if ((lo != l->va || hi != l->va + l->size) &&
-		    !flushed(f, l->va, l->va + l->size, true, f->env.nr_log))
+		    !pt_test_flushed(&f->env, NULL, f->env.nr_log, l->va, l->va + l->size, true))
 			ffail(f,
 			      "the block [0x%" PRIx64 ", 0x%" PRIx64 ") was split without a "
 			      "non-leaf flush of it",
@@ -536,7 +501,7 @@ static void random_range(struct fctx *f, uint64_t *va, uint64_t *size)
 		*size = lo + span - *va;
 }
 
-static void random_ops(const struct cfg_case *c, unsigned int count)
+static void random_ops(const struct pt_test_cfg *c, unsigned int count)
 {
 	struct fctx f;
 	uint64_t va, size;

@@ -44,21 +44,7 @@
 static uint64_t opt_seed = DEFAULT_SEED;
 static unsigned int opt_count = DEFAULT_COUNT;
 
-/**
- * struct cfg_case - one configuration under test.
- * @name: for messages.
- * @fmt/@granule_lg2/@ias/@oas/@coherent: pt_test_env_init() arguments.
- * @concat: the geometry must concatenate the top level (stage 2).
- */
-struct cfg_case {
-	const char *name;
-	enum pt_format fmt;
-	unsigned int granule_lg2, ias, oas;
-	bool coherent;
-	bool concat;
-};
-
-static const struct cfg_case cfg_cases[] = {
+static const struct pt_test_cfg cfg_cases[] = {
 	{ "mali-aarch64-4k-ias48", PT_FMT_MALI_AARCH64, 12, 48, 48, true, false },
 	{ "s1-16k-ias47", PT_FMT_ARM64_S1, 14, 47, 48, true, false },
 	{ "s1-64k-ias48-noncoherent", PT_FMT_ARM64_S1, 16, 48, 48, false, false },
@@ -69,111 +55,6 @@ static const struct cfg_case cfg_cases[] = {
 static uint64_t align_down(uint64_t x, uint64_t a)
 {
 	return x & ~(a - 1);
-}
-
-/* The reference model: sorted, non-overlapping extents [va, end) -> pa. */
-struct extent {
-	uint64_t va, end, pa;
-	uint32_t prot;
-};
-
-struct model {
-	struct extent *e;
-	size_t n, cap;
-};
-
-/* Index of the first extent that ends above @va. */
-static size_t model_find(const struct model *m, uint64_t va)
-{
-	size_t lo = 0, hi = m->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (m->e[mid].end <= va)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static bool model_overlaps(const struct model *m, uint64_t va, uint64_t end)
-{
-	size_t i = model_find(m, va);
-
-	return i < m->n && m->e[i].va < end;
-}
-
-static void model_insert_at(struct model *m, size_t i, struct extent x)
-{
-	if (m->n == m->cap) {
-		m->cap = m->cap ? 2 * m->cap : 64;
-		m->e = realloc(m->e, m->cap * sizeof(*m->e));
-		assert_non_null(m->e);
-	}
-	memmove(&m->e[i + 1], &m->e[i], (m->n - i) * sizeof(*m->e));
-	m->e[i] = x;
-	m->n++;
-}
-
-static void model_remove_at(struct model *m, size_t i)
-{
-	memmove(&m->e[i], &m->e[i + 1], (m->n - i - 1) * sizeof(*m->e));
-	m->n--;
-}
-
-static void model_map(struct model *m, uint64_t va, uint64_t end, uint64_t pa, uint32_t prot)
-{
-	model_insert_at(m, model_find(m, va), (struct extent){ va, end, pa, prot });
-}
-
-/* Remove [@va, @end) from the model; return the bytes that were mapped there. */
-static uint64_t model_unmap(struct model *m, uint64_t va, uint64_t end)
-{
-	size_t i = model_find(m, va);
-	uint64_t bytes = 0;
-
-	while (i < m->n && m->e[i].va < end) {
-		struct extent x = m->e[i];
-		uint64_t lo = max_u64(x.va, va), hi = min_u64(x.end, end);
-
-		bytes += hi - lo;
-		if (x.va < lo) {
-			m->e[i].end = lo;
-			if (x.end > hi)
-				model_insert_at(m, i + 1,
-						(struct extent){ hi, x.end, x.pa + (hi - x.va),
-								 x.prot });
-			i++;
-		} else if (x.end > hi) {
-			m->e[i].va = hi;
-			m->e[i].pa = x.pa + (hi - x.va);
-			i++;
-		} else {
-			model_remove_at(m, i);
-		}
-	}
-	return bytes;
-}
-
-/*
- * Translation of @va in the model: true and @pa/@prot when mapped. *@next is
- * where the answer may change next (end of the extent or start of the next).
- */
-static bool model_lookup(const struct model *m, uint64_t va, uint64_t *pa, uint32_t *prot,
-			 uint64_t *next)
-{
-	size_t i = model_find(m, va);
-
-	if (i < m->n && m->e[i].va <= va) {
-		*pa = m->e[i].pa + (va - m->e[i].va);
-		*prot = m->e[i].prot;
-		*next = m->e[i].end;
-		return true;
-	}
-	*next = i < m->n ? m->e[i].va : UINT64_MAX;
-	return false;
 }
 
 struct zone {
@@ -188,7 +69,7 @@ struct counters {
 
 /* One configuration's run. */
 struct run {
-	const struct cfg_case *c;
+	const struct pt_test_cfg *c;
 	struct pt_test_env env;
 	struct pt *pt;
 	struct pt_geometry geo;
@@ -226,7 +107,7 @@ static void fail_rc(struct run *r, const char *what, int got, int want)
 	run_fail(r, "%s returned %s, want %s", what, errname(got), errname(want));
 }
 
-/* Protections the format expresses exactly (what a leaf decodes back to). */
+/* What random maps pick from: the candidates the format expresses exactly. */
 static void pick_prots(struct run *r)
 {
 	static const uint32_t candidates[] = {
@@ -241,17 +122,9 @@ static void pick_prots(struct run *r)
 		PT_PROT_WRITE,
 		PT_PROT_WRITE | PT_PROT_CACHE,
 	};
-	bool stage1 = r->c->fmt == PT_FMT_ARM64_S1 || r->c->fmt == PT_FMT_MALI_AARCH64;
-	uint32_t mask = pt_format_prot_mask(r->pt);
 
-	r->nprot = 0;
-	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
-		uint32_t p = candidates[i];
-
-		if ((p & ~mask) || (stage1 && !(p & PT_PROT_READ)))
-			continue;
-		r->prot[r->nprot++] = p;
-	}
+	r->nprot = pt_test_exact_prots(r->pt, candidates,
+				       sizeof(candidates) / sizeof(candidates[0]), r->prot);
 	assert_true(r->nprot >= 4);
 }
 
@@ -277,7 +150,7 @@ static void pick_zones(struct run *r)
 		assert_true(r->zone[i].lo >= r->zone[i - 1].hi);
 }
 
-static void run_init(struct run *r, const struct cfg_case *c, unsigned int index)
+static void run_init(struct run *r, const struct pt_test_cfg *c, unsigned int index)
 {
 	memset(r, 0, sizeof(*r));
 	r->c = c;
@@ -476,7 +349,7 @@ static void do_map(struct run *r)
 	if (rc)
 		check_unchanged(r, &before, pages);
 	else
-		model_map(&r->model, q.va, end, pa, prot);
+		model_insert(&r->model, (struct extent){ q.va, end, q.va, pa, 0, prot });
 	r->n.maps += !rc;
 	r->n.map_eexist += rc == -EEXIST;
 	check_samples(r, q.va, q.size);
@@ -578,7 +451,7 @@ static void check_coverage(struct run *r)
 
 static void test_model(void **state)
 {
-	const struct cfg_case *c = *state;
+	const struct pt_test_cfg *c = *state;
 	struct run *r = calloc(1, sizeof(*r));
 	uint64_t pages0, bytes0;
 
@@ -605,7 +478,7 @@ static void test_model(void **state)
 		run_fail(r, "after pt_destroy: %" PRIu64 " pages, %" PRIu64 " bytes in use",
 			 pt_test_pages_in_use(&r->env), pt_test_bytes_in_use(&r->env));
 	pt_test_env_fini(&r->env);
-	free(r->model.e);
+	model_free(&r->model);
 	free(r);
 }
 

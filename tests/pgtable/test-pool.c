@@ -534,7 +534,8 @@ static void test_rounded_requests(void **state)
 		assert_int_equal(m.pa % block, 0);
 		assert_int_equal(stats_of(pool).bytes_in_use, block);
 		memset(m.cpu, 0x5a, block); /* the whole block is ours */
-		assert_ptr_equal(pt_pool_pa_to_cpu(pool, m.pa + block - 1), (char *)m.cpu + block - 1);
+		assert_ptr_equal(pt_pool_pa_to_cpu(pool, m.pa + block - 1),
+				 (char *)m.cpu + block - 1);
 		pt_pool_ops.free(pool, &m, size, align);
 		assert_int_equal(stats_of(pool).bytes_in_use, 0);
 		assert_int_equal(stats_of(pool).pages_in_use, 0);
@@ -994,7 +995,7 @@ static void test_destroy_busy(void **state)
 	pt_pool_destroy(pool);
 }
 
-struct model {
+struct pool_model {
 	struct thread_slot *slots;
 	size_t nslots;
 	uint64_t bytes;
@@ -1002,7 +1003,7 @@ struct model {
 };
 
 /* Pages the pool must count as in use: whole ones plus distinct carved ones. */
-static uint64_t model_pages_in_use(const struct model *md, size_t ps, uint64_t *scratch)
+static uint64_t model_pages_in_use(const struct pool_model *md, size_t ps, uint64_t *scratch)
 {
 	size_t n = 0;
 	uint64_t pages = md->whole_pages;
@@ -1017,7 +1018,7 @@ static uint64_t model_pages_in_use(const struct model *md, size_t ps, uint64_t *
 	return pages;
 }
 
-static void model_step(struct pt_pool *pool, struct model *md, size_t ps, uint64_t *rng,
+static void model_step(struct pt_pool *pool, struct pool_model *md, size_t ps, uint64_t *rng,
 		       uint64_t tag)
 {
 	struct thread_slot *s = &md->slots[xorshift_next(rng) % md->nslots];
@@ -1047,7 +1048,7 @@ static void test_random_model(void **state)
 {
 	size_t ps = page_size_of(state);
 	struct pt_pool *pool = pool_new(ps, 0);
-	struct model md = { .nslots = 128 };
+	struct pool_model md = { .nslots = 128 };
 	uint64_t rng = opt_seed | 1, scratch[128];
 	struct pt_pool_stats st;
 

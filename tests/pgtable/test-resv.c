@@ -61,21 +61,7 @@
 static uint64_t opt_seed = DEFAULT_SEED;
 static unsigned int opt_count = DEFAULT_COUNT;
 
-/**
- * struct cfg_case - one configuration under test.
- * @name: for messages.
- * @fmt/@granule_lg2/@ias/@oas/@coherent: pt_test_env_init() arguments.
- * @concat: the geometry must concatenate the top level (stage 2).
- */
-struct cfg_case {
-	const char *name;
-	enum pt_format fmt;
-	unsigned int granule_lg2, ias, oas;
-	bool coherent;
-	bool concat;
-};
-
-static const struct cfg_case cfg_cases[] = {
+static const struct pt_test_cfg cfg_cases[] = {
 	{ "mali-aarch64-4k-ias48", PT_FMT_MALI_AARCH64, 12, 48, 48, true, false },
 	{ "s1-16k-ias47", PT_FMT_ARM64_S1, 14, 47, 48, true, false },
 	{ "s1-64k-ias48-noncoherent", PT_FMT_ARM64_S1, 16, 48, 48, false, false },
@@ -133,144 +119,6 @@ static int op_str(char *buf, size_t len, const struct pt_op *op)
 			n, op->va, op->size, op->pa, op->period, op->prot);
 }
 
-/*
- * The reference model: sorted, non-overlapping extents [va, end). Each keeps
- * the origin of its map (va0 -> pa0, and the period of a pattern), so that
- * what is left of a map after partial unmaps translates as the map did.
- */
-struct extent {
-	uint64_t va, end, va0, pa0, period;
-	uint32_t prot;
-};
-
-struct model {
-	struct extent *e;
-	size_t n, cap;
-};
-
-static uint64_t extent_pa(const struct extent *x, uint64_t va)
-{
-	uint64_t off = va - x->va0;
-
-	return x->pa0 + (x->period ? off % x->period : off);
-}
-
-/* Index of the first extent that ends above @va. */
-static size_t model_find(const struct model *m, uint64_t va)
-{
-	size_t lo = 0, hi = m->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (m->e[mid].end <= va)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static bool model_overlaps(const struct model *m, uint64_t va, uint64_t end)
-{
-	size_t i = model_find(m, va);
-
-	return i < m->n && m->e[i].va < end;
-}
-
-static void model_reserve(struct model *m, size_t n)
-{
-	if (n <= m->cap)
-		return;
-	m->cap = max_u64(n, m->cap ? 2 * m->cap : 64);
-	m->e = realloc(m->e, m->cap * sizeof(*m->e));
-	assert_non_null(m->e);
-}
-
-static void model_insert_at(struct model *m, size_t i, struct extent x)
-{
-	model_reserve(m, m->n + 1);
-	memmove(&m->e[i + 1], &m->e[i], (m->n - i) * sizeof(*m->e));
-	m->e[i] = x;
-	m->n++;
-}
-
-static void model_remove_at(struct model *m, size_t i)
-{
-	memmove(&m->e[i], &m->e[i + 1], (m->n - i - 1) * sizeof(*m->e));
-	m->n--;
-}
-
-/* Remove [@va, @end) from the model; return the bytes that were mapped there. */
-static uint64_t model_unmap(struct model *m, uint64_t va, uint64_t end)
-{
-	size_t i = model_find(m, va);
-	uint64_t bytes = 0;
-
-	while (i < m->n && m->e[i].va < end) {
-		struct extent x = m->e[i];
-		uint64_t lo = max_u64(x.va, va), hi = min_u64(x.end, end);
-
-		bytes += hi - lo;
-		if (x.va < lo) {
-			m->e[i].end = lo;
-			if (x.end > hi) {
-				x.va = hi;
-				model_insert_at(m, i + 1, x);
-			}
-			i++;
-		} else if (x.end > hi) {
-			m->e[i].va = hi;
-			i++;
-		} else {
-			model_remove_at(m, i);
-		}
-	}
-	return bytes;
-}
-
-/* Apply @op (which succeeded); @unmapped: bytes an UNMAP removed (optional). */
-static void model_apply(struct model *m, const struct pt_op *op, uint64_t *unmapped)
-{
-	uint64_t end = op->va + op->size, bytes = 0;
-
-	if (op->type == PT_OP_UNMAP)
-		bytes = model_unmap(m, op->va, end);
-	else
-		model_insert_at(m, model_find(m, op->va),
-				(struct extent){ op->va, end, op->va, op->pa,
-						 op->type == PT_OP_MAP_REPEAT ? op->period : 0,
-						 op->prot });
-	if (unmapped)
-		*unmapped = bytes;
-}
-
-static bool model_lookup(const struct model *m, uint64_t va, uint64_t *pa, uint32_t *prot)
-{
-	size_t i = model_find(m, va);
-
-	if (i < m->n && m->e[i].va <= va) {
-		*pa = extent_pa(&m->e[i], va);
-		*prot = m->e[i].prot;
-		return true;
-	}
-	return false;
-}
-
-static void model_copy(struct model *dst, const struct model *src)
-{
-	model_reserve(dst, src->n);
-	if (src->n)
-		memcpy(dst->e, src->e, src->n * sizeof(*src->e));
-	dst->n = src->n;
-}
-
-static void model_free(struct model *m)
-{
-	free(m->e);
-	memset(m, 0, sizeof(*m));
-}
-
 /* A range to look at after changes: its edges, middle, and pattern wraps. */
 struct probe {
 	uint64_t va, size, period;
@@ -290,7 +138,7 @@ struct probe {
  * @what: the current action, for failure messages.
  */
 struct tctx {
-	const struct cfg_case *c;
+	const struct pt_test_cfg *c;
 	const char *test;
 	struct pt_test_env env;
 	struct pt *pt;
@@ -330,6 +178,13 @@ static void tfail(struct tctx *t, const char *fmt, ...)
 static void fail_rc(struct tctx *t, const char *call, int got, int want)
 {
 	tfail(t, "%s returned %s, want %s", call, errname(got), errname(want));
+}
+
+/* The model @m follows an op the page table took, which the model must find possible. */
+static void model_apply(struct tctx *t, struct model *m, const struct pt_op *op, uint64_t *unmapped)
+{
+	if (pt_test_model_apply(m, op, unmapped))
+		tfail(t, "the model refuses an op the page table took");
 }
 
 static void on_abort(int sig)
@@ -372,7 +227,7 @@ static void what_ops(struct tctx *t, const char *label, const struct pt_op *op, 
 		snprintf(t->what + len, sizeof(t->what) - len, "]");
 }
 
-/* Protections the format expresses exactly (what a leaf decodes back to). */
+/* What random maps pick from: the candidates the format expresses exactly. */
 static void pick_prots(struct tctx *t)
 {
 	static const uint32_t candidates[] = {
@@ -384,16 +239,8 @@ static void pick_prots(struct tctx *t)
 		PT_PROT_READ | PT_PROT_PRIV,
 		PT_PROT_WRITE | PT_PROT_CACHE,
 	};
-	bool stage1 = t->c->fmt == PT_FMT_ARM64_S1 || t->c->fmt == PT_FMT_MALI_AARCH64;
-	uint32_t mask = pt_format_prot_mask(t->pt);
 
-	for (size_t i = 0; i < ARRAY_SIZE(candidates); i++) {
-		uint32_t p = candidates[i];
-
-		if ((p & ~mask) || (stage1 && !(p & PT_PROT_READ)))
-			continue;
-		t->prot[t->nprot++] = p;
-	}
+	t->nprot = pt_test_exact_prots(t->pt, candidates, ARRAY_SIZE(candidates), t->prot);
 	assert_true(t->nprot >= 4);
 }
 
@@ -405,7 +252,7 @@ static uint64_t pool_bytes_minus_stats(struct tctx *t)
 	return pt_test_bytes_in_use(&t->env) - st.table_bytes;
 }
 
-static void tctx_init(struct tctx *t, const struct cfg_case *c, const char *test)
+static void tctx_init(struct tctx *t, const struct pt_test_cfg *c, const char *test)
 {
 	memset(t, 0, sizeof(*t));
 	t->c = c;
@@ -460,7 +307,7 @@ static void check_va(struct tctx *t, uint64_t va)
 	uint32_t want_prot = 0, hw_prot = 0;
 	unsigned int hw_level = 0;
 	struct pt_walk_result res;
-	bool mapped = model_lookup(&t->real, va, &want_pa, &want_prot);
+	bool mapped = model_lookup(&t->real, va, &want_pa, &want_prot, NULL);
 	int want = mapped ? 0 : -ENOENT;
 	int rc = pt_walk(t->pt, va, &res);
 	int hw = pt_test_hw_walk(&t->env, t->pt, va, &hw_pa, &hw_prot, &hw_level);
@@ -564,22 +411,6 @@ static void snap_expect(struct tctx *t, const struct snap *a, const char *when)
 		      when, b.flushes, b.syncs, a->flushes, a->syncs);
 }
 
-/* A one-op call (pt_map(), pt_unmap(), pt_map_repeat()) for @op. */
-static int direct_op(struct tctx *t, const struct pt_op *op, uint64_t *unmapped)
-{
-	struct pt_pattern pat = { op->pa, op->period };
-
-	switch (op->type) {
-	case PT_OP_MAP:
-		return pt_map(t->pt, op->va, op->pa, op->size, op->prot);
-	case PT_OP_MAP_REPEAT:
-		return pt_map_repeat(t->pt, op->va, op->size, &pat, op->prot);
-	case PT_OP_UNMAP:
-		return pt_unmap(t->pt, op->va, op->size, unmapped);
-	}
-	return -EINVAL;
-}
-
 /* Change the state with a one-op call that must give @want; the model follows. */
 static void state_op(struct tctx *t, struct pt_op opv, int want)
 {
@@ -591,14 +422,14 @@ static void state_op(struct tctx *t, struct pt_op opv, int want)
 
 	op_str(buf, sizeof(buf), op);
 	snap_take(t, &before);
-	rc = direct_op(t, op, &unmapped);
+	rc = pt_test_call_op(t->pt, op, &unmapped);
 	if (rc != want)
 		fail_rc(t, buf, rc, want);
 	if (rc) {
 		snap_expect(t, &before, "a failed one-op call");
 		return;
 	}
-	model_apply(&t->real, op, &want_unmapped);
+	model_apply(t, &t->real, op, &want_unmapped);
 	if (unmapped != want_unmapped)
 		tfail(t, "%s unmapped 0x%" PRIx64 ", model 0x%" PRIx64, buf, unmapped,
 		      want_unmapped);
@@ -674,7 +505,7 @@ static int64_t reserve_one(struct tctx *t, struct arr *a, struct model *proj, st
 	assert_true(a->n < MAX_OPS);
 	a->op[a->n++] = *op;
 	if (proj)
-		model_apply(proj, op, NULL);
+		model_apply(t, proj, op, NULL);
 	add_probe(t, op);
 	return (int64_t)(a->resv.reserved - reserved);
 }
@@ -694,7 +525,7 @@ static void commit_arr(struct tctx *t, struct arr *a)
 		uint64_t unmapped = ~0ull, want = 0;
 
 		pt_commit(t->pt, &a->resv, &a->op[i], &unmapped);
-		model_apply(&t->real, &a->op[i], &want);
+		model_apply(t, &t->real, &a->op[i], &want);
 		op_str(buf, sizeof(buf), &a->op[i]);
 		if (unmapped != want)
 			tfail(t, "pt_commit(%s) unmapped 0x%" PRIx64 ", model 0x%" PRIx64, buf,
@@ -1282,7 +1113,7 @@ static void check_coverage(struct rrun *r)
 		tfail(&r->t, "the random run did not cover every kind of call");
 }
 
-static void rrun_init(struct rrun *r, const struct cfg_case *c, unsigned int index)
+static void rrun_init(struct rrun *r, const struct pt_test_cfg *c, unsigned int index)
 {
 	memset(r, 0, sizeof(*r));
 	tctx_init(&r->t, c, "random");
@@ -1297,7 +1128,7 @@ static void rrun_init(struct rrun *r, const struct cfg_case *c, unsigned int ind
 
 static void test_random(void **state)
 {
-	const struct cfg_case *c = *state;
+	const struct pt_test_cfg *c = *state;
 	struct rrun *r = calloc(1, sizeof(*r));
 	uint64_t pages0;
 
@@ -1625,7 +1456,7 @@ static void qs_finish(struct qrun *q)
 	check_probes(&q->t);
 }
 
-static void run_qcase(const struct qcase *qc, const struct cfg_case *c)
+static void run_qcase(const struct qcase *qc, const struct pt_test_cfg *c)
 {
 	struct qrun q = { 0 };
 
@@ -1685,7 +1516,7 @@ static void expect_one_op_calls_busy(struct tctx *t)
 
 		op_str(buf, sizeof(buf), &ops[i]);
 		snap_take(t, &before);
-		rc = direct_op(t, &ops[i], NULL);
+		rc = pt_test_call_op(t->pt, &ops[i], NULL);
 		if (rc != -EBUSY)
 			fail_rc(t, buf, rc, -EBUSY);
 		snap_expect(t, &before, "a one-op call refused with -EBUSY");
@@ -1734,7 +1565,7 @@ static void test_misuse_busy(void **state)
  * (queued behind A, with a projection made stale by a refused op) may reserve:
  * the real tables are half way between two states the projection knows.
  */
-static void misuse_mid_commit(const struct cfg_case *c)
+static void misuse_mid_commit(const struct pt_test_cfg *c)
 {
 	struct tctx t;
 	struct arr a, b, fresh;
@@ -1755,7 +1586,7 @@ static void misuse_mid_commit(const struct cfg_case *c)
 	reserve_one(&t, &fresh, NULL, op_map(x + 2 * g, g, pa_for(&t, x)), -EBUSY);
 	reserve_one(&t, &b, NULL, op_map(x + 2 * g, g, pa_for(&t, x)), -EBUSY);
 	pt_commit_end(t.pt, &a.resv);
-	model_apply(&t.real, &a.op[0], NULL);
+	model_apply(&t, &t.real, &a.op[0], NULL);
 	a.committed = true;
 	if (a.resv.consumed != a.resv.reserved)
 		tfail(&t, "A consumed %" PRIu64 ", reserved %" PRIu64, a.resv.consumed,
@@ -1916,7 +1747,7 @@ static const struct bad_case bad_cases[] = {
 };
 
 /* Every bad op is refused into an empty reservation and into one holding an op. */
-static void misuse_args_cfg(const struct cfg_case *c)
+static void misuse_args_cfg(const struct pt_test_cfg *c)
 {
 	struct tctx t;
 	struct arr held;
@@ -2043,8 +1874,8 @@ struct sweep_run {
 	struct arr az, aa;
 };
 
-static void sweep_setup(struct sweep_run *s, const struct cfg_case *c, const struct sweep_case *sc,
-			bool with_z)
+static void sweep_setup(struct sweep_run *s, const struct pt_test_cfg *c,
+			const struct sweep_case *sc, bool with_z)
 {
 	memset(s, 0, sizeof(*s));
 	tctx_init(&s->t, c, sc->name);
@@ -2099,7 +1930,7 @@ static void sweep_finish(struct sweep_run *s)
  * without failure (@retry) or only the earlier ops commit. Return whether the
  * target succeeded at N (it made fewer than N attempts).
  */
-static bool sweep_point(const struct cfg_case *c, const struct sweep_case *sc, bool with_z,
+static bool sweep_point(const struct pt_test_cfg *c, const struct sweep_case *sc, bool with_z,
 			bool retry, unsigned int n)
 {
 	struct sweep_run *s = calloc(1, sizeof(*s));
@@ -2207,7 +2038,7 @@ static const struct reuse_case reuse_cases[] = {
 	{ "item whole", 0, 0, true, 1, 1, 1 },
 };
 
-static void reuse_one(const struct cfg_case *c, const struct reuse_case *rc)
+static void reuse_one(const struct pt_test_cfg *c, const struct reuse_case *rc)
 {
 	struct tctx t;
 	struct arr a;
@@ -2271,7 +2102,7 @@ static void check_free_after_flush(struct tctx *t, size_t mark)
  * emptied tables are pruned at pt_commit_end() (nothing empty stays linked),
  * freed at pt_unreserve() after the flush, and the stats drop back.
  */
-static void prune_one(const struct cfg_case *c)
+static void prune_one(const struct pt_test_cfg *c)
 {
 	struct tctx t;
 	struct arr a;
@@ -2318,7 +2149,7 @@ static void test_pins_prune(void **state)
  * array copies it for that item, then empties the original through the second
  * item. pt_commit_end() must still unlink it.
  */
-static void second_alias_one(const struct cfg_case *c)
+static void second_alias_one(const struct pt_test_cfg *c)
 {
 	struct tctx t;
 	struct arr a;
@@ -2454,7 +2285,7 @@ static void check_flushes(struct tctx *t, size_t from, const struct fl *want, un
 		tfail(t, "%u flushes, want %u", k, nwant);
 }
 
-static void flush_one(const struct cfg_case *c, const struct flush_case *fc)
+static void flush_one(const struct pt_test_cfg *c, const struct flush_case *fc)
 {
 	struct pt_op ops[MAX_FLUSH_OPS];
 	struct fl want[4];
@@ -2476,7 +2307,7 @@ static void flush_one(const struct cfg_case *c, const struct flush_case *fc)
 	pt_commit_begin(t.pt, &resv);
 	for (unsigned int i = 0; i < n; i++) {
 		pt_commit(t.pt, &resv, &ops[i], NULL);
-		model_apply(&t.real, &ops[i], NULL);
+		model_apply(&t, &t.real, &ops[i], NULL);
 		add_probe(&t, &ops[i]);
 	}
 	pt_commit_end(t.pt, &resv);

@@ -65,93 +65,21 @@
 static uint64_t opt_seed = DEFAULT_SEED;
 static unsigned int opt_count = DEFAULT_COUNT;
 
-struct cfg_case {
-	const char *name;
-	enum pt_format fmt;
-	unsigned int granule_lg2, ias, oas;
-	bool coherent;
-};
-
-static const struct cfg_case cfg_mali_4k = {
+static const struct pt_test_cfg cfg_mali_4k = {
 	"mali-aarch64-4k-ias48", PT_FMT_MALI_AARCH64, 12, 48, 48, true
 };
-static const struct cfg_case cfg_s1_16k = { "s1-16k-ias47", PT_FMT_ARM64_S1, 14, 47, 48, true };
-static const struct cfg_case cfg_s1_64k = {
+static const struct pt_test_cfg cfg_s1_16k = { "s1-16k-ias47", PT_FMT_ARM64_S1, 14, 47, 48, true };
+static const struct pt_test_cfg cfg_s1_64k = {
 	"s1-64k-ias48-noncoherent", PT_FMT_ARM64_S1, 16, 48, 48, false
 };
-static const struct cfg_case cfg_s2_4k = { "s2-4k-ias40-concat", PT_FMT_ARM64_S2, 12, 40, 40, true };
-static const struct cfg_case cfg_lpae = {
+static const struct pt_test_cfg cfg_s2_4k = {
+	"s2-4k-ias40-concat", PT_FMT_ARM64_S2, 12, 40, 40, true
+};
+static const struct pt_test_cfg cfg_lpae = {
 	"mali-lpae-4k-noncoherent", PT_FMT_MALI_LPAE, 12, 48, 40, false
 };
 
-/* --- The model: extents [va, end) -> pa0 + (x - va0), or that mod period ------------ */
-
-struct extent {
-	uint64_t va, end, va0, pa0, period;
-	uint32_t prot;
-};
-
-struct model {
-	struct extent *e;
-	size_t n, cap;
-};
-
-static uint64_t ext_pa(const struct extent *x, uint64_t va)
-{
-	uint64_t off = va - x->va0;
-
-	return x->pa0 + (x->period ? off % x->period : off);
-}
-
-/* Index of the first extent that ends above @va. */
-static size_t model_find(const struct model *m, uint64_t va)
-{
-	size_t lo = 0, hi = m->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (m->e[mid].end <= va)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static bool model_overlaps(const struct model *m, uint64_t va, uint64_t end)
-{
-	size_t i = model_find(m, va);
-
-	return i < m->n && m->e[i].va < end;
-}
-
-/* The extent mapping @va, or NULL. */
-static const struct extent *model_at(const struct model *m, uint64_t va)
-{
-	size_t i = model_find(m, va);
-
-	return i < m->n && m->e[i].va <= va ? &m->e[i] : NULL;
-}
-
-static void model_insert_at(struct model *m, size_t i, struct extent x)
-{
-	if (m->n == m->cap) {
-		m->cap = m->cap ? 2 * m->cap : 64;
-		m->e = realloc(m->e, m->cap * sizeof(*m->e));
-		assert_non_null(m->e);
-	}
-	memmove(&m->e[i + 1], &m->e[i], (m->n - i) * sizeof(*m->e));
-	m->e[i] = x;
-	m->n++;
-}
-
-static void model_copy(struct model *dst, const struct model *src)
-{
-	dst->n = 0;
-	for (size_t i = 0; i < src->n; i++)
-		model_insert_at(dst, i, src->e[i]);
-}
+/* --- The model (extent-model.h), and what each op changes ---------------------------- */
 
 /* An interval list (used for flushes owed and table positions). */
 struct ival {
@@ -178,72 +106,41 @@ static void ivals_add(struct ivals *l, uint64_t va, uint64_t end)
 	l->v[l->n++] = (struct ival){ va, end };
 }
 
-/* Remove [@va, @end); the pieces removed go to @changed (may be NULL). Return their bytes. */
-static uint64_t model_unmap(struct model *m, uint64_t va, uint64_t end, struct ivals *changed)
+/* Add to @l the pieces of [@va, @end) that @m maps: what an unmap there changes. */
+static void ivals_add_mapped(struct ivals *l, const struct model *m, uint64_t va, uint64_t end)
 {
-	size_t i = model_find(m, va);
-	uint64_t bytes = 0;
-
-	while (i < m->n && m->e[i].va < end) {
-		struct extent x = m->e[i];
-		uint64_t lo = max_u64(x.va, va), hi = min_u64(x.end, end);
-
-		bytes += hi - lo;
-		if (changed)
-			ivals_add(changed, lo, hi);
-		if (x.va < lo) {
-			m->e[i].end = lo;
-			if (x.end > hi) {
-				x.va = hi;
-				model_insert_at(m, i + 1, x);
-			}
-			i++;
-		} else if (x.end > hi) {
-			m->e[i].va = hi;
-			i++;
-		} else {
-			memmove(&m->e[i], &m->e[i + 1], (m->n - i - 1) * sizeof(*m->e));
-			m->n--;
-		}
-	}
-	return bytes;
+	for (size_t i = model_find(m, va); i < m->n && m->e[i].va < end; i++)
+		ivals_add(l, max_u64(m->e[i].va, va), min_u64(m->e[i].end, end));
 }
 
 /*
  * Apply @op to @m as the page table will: the expected errno, the bytes an
- * unmap takes, and (in @changed) the ranges whose translations change.
+ * unmap takes, and (in @changed, may be NULL) the ranges whose translations change.
  */
 static int model_apply(struct model *m, const struct pt_op *op, uint64_t *bytes,
 		       struct ivals *changed)
 {
-	uint64_t end = op->va + op->size;
+	int rc;
 
-	*bytes = 0;
-	if (op->type == PT_OP_UNMAP) {
-		*bytes = model_unmap(m, op->va, end, changed);
-		return 0;
-	}
-	if (model_overlaps(m, op->va, end))
-		return -EEXIST;
-	model_insert_at(m, model_find(m, op->va),
-			(struct extent){ op->va, end, op->va, op->pa,
-					 op->type == PT_OP_MAP_REPEAT ? op->period : 0, op->prot });
-	if (changed)
-		ivals_add(changed, op->va, end);
-	return 0;
+	if (changed && op->type == PT_OP_UNMAP)
+		ivals_add_mapped(changed, m, op->va, op->va + op->size);
+	rc = pt_test_model_apply(m, op, bytes);
+	if (changed && op->type != PT_OP_UNMAP && !rc)
+		ivals_add(changed, op->va, op->va + op->size);
+	return rc;
 }
 
 /* --- Context --------------------------------------------------------------------- */
 
 struct sctx {
-	const struct cfg_case *c;
+	const struct pt_test_cfg *c;
 	struct pt_test_env env;
 	struct pt *pt;
 	struct pt_geometry geo;
 	uint64_t g;
 	struct model model;
 	struct pt_test_shadow shadow; /* non-coherent walkers only */
-	struct ivals owed;    /* translations changed since the last check: flush owed */
+	struct ivals owed;            /* translations changed since the last check: flush owed */
 	struct rng rng;
 	uint64_t realiased; /* tables that lost positions and stayed (copy-on-write) */
 	size_t log_from;    /* events since the last checkpoint start here */
@@ -273,7 +170,7 @@ static void sfail(const struct sctx *s, const char *fmt, ...)
 	fail_msg("%s", msg);
 }
 
-static void sctx_init(struct sctx *s, const struct cfg_case *c)
+static void sctx_init(struct sctx *s, const struct pt_test_cfg *c)
 {
 	memset(s, 0, sizeof(*s));
 	s->c = c;
@@ -295,7 +192,7 @@ static void sctx_fini(struct sctx *s)
 		      pt_test_pages_in_use(&s->env), pt_test_bytes_in_use(&s->env));
 	pt_test_env_fini(&s->env);
 	pt_test_shadow_fini(&s->shadow);
-	free(s->model.e);
+	model_free(&s->model);
 	free(s->owed.v);
 	free(s->fl);
 	free(s->freed);
@@ -552,15 +449,15 @@ static void compare_leaf(struct sctx *s, const struct ttab *t, size_t i, uint64_
 	struct pt_entry e;
 
 	pt_decode_entry(s->pt, t->level, t->items[i], &e);
-	if (!x || x->end < end || x->prot != e.prot || ext_pa(x, va) != e.addr ||
-	    ext_pa(x, end - s->g) != e.addr + size - s->g ||
+	if (!x || x->end < end || x->prot != e.prot || extent_pa(x, va) != e.addr ||
+	    extent_pa(x, end - s->g) != e.addr + size - s->g ||
 	    (x->period && (va - x->va0) % x->period + size > x->period))
 		sfail(s,
 		      "the level-%u leaf at 0x%" PRIx64 " (+0x%" PRIx64 ") maps pa 0x%" PRIx64
 		      " prot 0x%x; model: %s pa 0x%" PRIx64 " prot 0x%x, extent [0x%" PRIx64
 		      ", 0x%" PRIx64 ") period 0x%" PRIx64,
 		      t->level, va, size, e.addr, e.prot, x ? "mapped" : "unmapped",
-		      x ? ext_pa(x, va) : 0, x ? x->prot : 0, x ? x->va : 0, x ? x->end : 0,
+		      x ? extent_pa(x, va) : 0, x ? x->prot : 0, x ? x->va : 0, x ? x->end : 0,
 		      x ? x->period : 0);
 }
 
@@ -617,7 +514,7 @@ static void compare_tree(struct sctx *s, const struct tree *tr)
 static void check_va(struct sctx *s, uint64_t va)
 {
 	const struct extent *x = model_at(&s->model, va);
-	uint64_t want_pa = x ? ext_pa(x, va) : 0, hw_pa = 0;
+	uint64_t want_pa = x ? extent_pa(x, va) : 0, hw_pa = 0;
 	uint32_t want_prot = x ? x->prot : 0, hw_prot = 0;
 	unsigned int hw_level = 0;
 	struct pt_walk_result res;
@@ -693,35 +590,26 @@ static void index_segment(struct sctx *s, size_t from, size_t to)
 		qsort(s->freed, s->nfreed, sizeof(*s->freed), cmp_u64);
 }
 
-/*
- * Is [@lo, @hi) covered by flushes in log[@from, @to) (non-leaf ones if @walk)?
- * Only the flushes index_segment() found are looked at.
- */
+/* Where in s->fl the flushes of log[@from, @to) start (sorted: index_segment()); *@n of them. */
+static size_t fl_window(const struct sctx *s, size_t from, size_t to, size_t *n)
+{
+	size_t first = 0, end;
+
+	while (first < s->nfl && s->fl[first] < from)
+		first++;
+	for (end = first; end < s->nfl && s->fl[end] < to; end++)
+		;
+	*n = end - first;
+	return first;
+}
+
+/* Is [@lo, @hi) covered by flushes in log[@from, @to) (non-leaf ones if @walk)? */
 static bool flushed(const struct sctx *s, uint64_t lo, uint64_t hi, bool walk, size_t from,
 		    size_t to)
 {
-	uint64_t cur = lo;
-	bool progress = true;
+	size_t n, first = fl_window(s, from, to, &n);
 
-	for (size_t k = 0; k < s->nfl; k++)
-		if (s->fl[k] >= from && s->fl[k] < to &&
-		    s->env.log[s->fl[k]].type == PT_EV_FLUSH_ALL)
-			return true;
-	while (cur < hi && progress) {
-		progress = false;
-		for (size_t k = 0; k < s->nfl; k++) {
-			const struct pt_test_ev *e = &s->env.log[s->fl[k]];
-
-			if (s->fl[k] < from || s->fl[k] >= to || e->type != PT_EV_FLUSH_RANGE ||
-			    (walk && e->leaf_only))
-				continue;
-			if (e->a <= cur && cur < e->a + e->b) {
-				cur = e->a + e->b;
-				progress = true;
-			}
-		}
-	}
-	return cur >= hi;
+	return pt_test_flushed(&s->env, s->fl + first, n, lo, hi, walk);
 }
 
 /* Parts of @a not in @b (both ascending, disjoint) must be non-leaf flushed. */
@@ -752,10 +640,10 @@ static void check_lost(const struct sctx *s, const struct ttab *t, const struct 
 /* Any flush logged in [@from, @to)? */
 static bool any_flush(const struct sctx *s, size_t from, size_t to)
 {
-	for (size_t k = 0; k < s->nfl; k++)
-		if (s->fl[k] >= from && s->fl[k] < to)
-			return true;
-	return false;
+	size_t n;
+
+	fl_window(s, from, to, &n);
+	return n > 0;
 }
 
 /*
@@ -933,21 +821,6 @@ static void cp_check(struct sctx *s, struct checkpoint *cp, bool outstanding)
 
 /* --- Operations --------------------------------------------------------------------- */
 
-static int call_op(struct sctx *s, const struct pt_op *op, uint64_t *unmapped)
-{
-	struct pt_pattern pat = { op->pa, op->period };
-
-	switch (op->type) {
-	case PT_OP_MAP:
-		return pt_map(s->pt, op->va, op->pa, op->size, op->prot);
-	case PT_OP_MAP_REPEAT:
-		return pt_map_repeat(s->pt, op->va, op->size, &pat, op->prot);
-	case PT_OP_UNMAP:
-		return pt_unmap(s->pt, op->va, op->size, unmapped);
-	}
-	return -EINVAL;
-}
-
 /* One pt_map()/pt_map_repeat()/pt_unmap() call, checked against the model. */
 static int one_op(struct sctx *s, const struct pt_op *op)
 {
@@ -958,7 +831,7 @@ static int one_op(struct sctx *s, const struct pt_op *op)
 	describe_op(s, "", op);
 	pt_get_stats(s->pt, &before);
 	want = model_apply(&s->model, op, &want_bytes, &s->owed);
-	rc = call_op(s, op, &unmapped);
+	rc = pt_test_call_op(s->pt, op, &unmapped);
 	if (rc != want)
 		sfail(s, "returned %s, want %s", errname(rc), errname(want));
 	if (unmapped != want_bytes)
@@ -996,7 +869,7 @@ struct step {
 
 struct scenario {
 	const char *name;
-	const struct cfg_case *cfg;
+	const struct pt_test_cfg *cfg;
 	uint64_t base;
 	struct step steps[MAX_STEPS];
 };
@@ -1368,7 +1241,7 @@ static void test_refusals(void **state)
 		int rc;
 
 		describe_op(&s, b->name, &b->op);
-		rc = call_op(&s, &b->op, &unmapped);
+		rc = pt_test_call_op(s.pt, &b->op, &unmapped);
 		if (rc != b->want)
 			sfail(&s, "returned %s, want %s", errname(rc), errname(b->want));
 		pt_resv_init(&resv);
@@ -1633,7 +1506,7 @@ static void test_resv_case(void **state)
 		sfail(&s, "%" PRIu64 " pages in use after unmapping everything, want %" PRIu64,
 		      pt_test_pages_in_use(&s.env), pages0);
 	tree_free(&cp.tree);
-	free(proj.e);
+	model_free(&proj);
 	sctx_fini(&s);
 }
 
@@ -1685,9 +1558,7 @@ static void rnd_setup(struct rnd *r)
 	r->period[3] = 3 * s->g; /* divides no span: nothing shared */
 	/* Alternating phases below a shared template (PA not aligned to the item). */
 	r->period[4] = 2 * item_size(s, s->geo.start_level + 1);
-	for (size_t i = 0; i < NR(prots); i++)
-		if (!(prots[i] & ~pt_format_prot_mask(s->pt)))
-			r->prot[r->nprot++] = prots[i];
+	r->nprot = pt_test_exact_prots(s->pt, prots, NR(prots), r->prot);
 	assert_true(r->nprot > 0);
 }
 
@@ -1957,7 +1828,7 @@ static void rnd_reservations(struct rnd *r, enum resv_mode mode)
 		      pages, pt_test_pages_in_use(&s->env));
 	r->n.arrays += (mode == RESV_ARRAY || mode == RESV_DRAIN) && n[0];
 	r->n.queued += n[1] != 0;
-	free(proj.e);
+	model_free(&proj);
 }
 
 static void rnd_step(struct rnd *r)
@@ -2004,11 +1875,11 @@ static void rnd_report(struct rnd *r)
 		sfail(&r->s, "the random run did not cover every kind of operation");
 }
 
-static const struct cfg_case *const random_cfgs[] = {
+static const struct pt_test_cfg *const random_cfgs[] = {
 	&cfg_mali_4k, &cfg_s1_16k, &cfg_s1_64k, &cfg_s2_4k, &cfg_lpae,
 };
 
-static uint64_t cfg_index(const struct cfg_case *c)
+static uint64_t cfg_index(const struct pt_test_cfg *c)
 {
 	for (size_t i = 0; i < NR(random_cfgs); i++)
 		if (random_cfgs[i] == c)
@@ -2018,7 +1889,7 @@ static uint64_t cfg_index(const struct cfg_case *c)
 
 static void test_random(void **state)
 {
-	const struct cfg_case *c = *state;
+	const struct pt_test_cfg *c = *state;
 	struct rnd *r = calloc(1, sizeof(*r));
 	struct sctx *s = &r->s;
 	uint64_t pages0;

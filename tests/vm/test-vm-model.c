@@ -120,87 +120,15 @@ static uint64_t align_down(uint64_t x, uint64_t a)
 	return x - x % a;
 }
 
-/* ---- The model ---- */
-
-struct ext {
-	uint64_t va, end;
-	unsigned int obj;
-	uint64_t offset, repeat;
-	uint32_t prot;
-};
-
-struct model {
-	struct ext *e;
-	size_t n, cap;
-};
-
-/* Index of the first extent ending above @va. */
-static size_t model_find(const struct model *m, uint64_t va)
-{
-	size_t lo = 0, hi = m->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (m->e[mid].end <= va)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static void model_insert_at(struct model *m, size_t i, struct ext x)
-{
-	if (m->n == m->cap) {
-		m->cap = m->cap ? 2 * m->cap : 64;
-		m->e = realloc(m->e, m->cap * sizeof(*m->e));
-		assert_non_null(m->e);
-	}
-	memmove(&m->e[i + 1], &m->e[i], (m->n - i) * sizeof(*m->e));
-	m->e[i] = x;
-	m->n++;
-}
-
-static void model_remove_at(struct model *m, size_t i)
-{
-	memmove(&m->e[i], &m->e[i + 1], (m->n - i - 1) * sizeof(*m->e));
-	m->n--;
-}
-
-static void model_copy(struct model *dst, const struct model *src)
-{
-	dst->n = 0;
-	for (size_t i = 0; i < src->n; i++)
-		model_insert_at(dst, i, src->e[i]);
-}
-
-/* The piece of @x over [@va, @end) keeps its pages. */
-static struct ext piece(const struct ext *x, uint64_t va, uint64_t end)
-{
-	struct ext p = *x;
-
-	p.va = va;
-	p.end = end;
-	p.offset = x->repeat ? x->offset : x->offset + (va - x->va);
-	return p;
-}
-
-/* Remove [@va, @end): overlapped extents go, cut ones leave prev/next pieces. */
-static void model_cut(struct model *m, uint64_t va, uint64_t end)
-{
-	size_t i = model_find(m, va);
-
-	while (i < m->n && m->e[i].va < end) {
-		struct ext x = m->e[i];
-
-		model_remove_at(m, i);
-		if (x.va < va)
-			model_insert_at(m, i++, piece(&x, x.va, va));
-		if (x.end > end)
-			model_insert_at(m, i++, piece(&x, end, x.end));
-	}
-}
+/*
+ * ---- The model ----
+ *
+ * Extents of extent-model.h: @obj is the object, @pa0 the object offset at
+ * @va0 and @period the repeat. A piece drm_gpuvm cuts keeps its pages (a
+ * linear piece's offset advances by what was cut off; a repeat piece, cut on
+ * its period, keeps its offset), and so does a model piece, which keeps the
+ * origin of its map.
+ */
 
 /* Object offset @off: its physical address and the bytes contiguous from there. */
 static uint64_t obj_pa(unsigned int obj, uint64_t off, uint64_t *contig)
@@ -215,12 +143,18 @@ static uint64_t obj_pa(unsigned int obj, uint64_t off, uint64_t *contig)
 	return s->pa + 2 * (off / s->frag) * s->frag + off % s->frag;
 }
 
-static uint64_t ext_pa(const struct ext *x, uint64_t addr)
+/* The object offset of @x's first page: what a VA the VM holds for @x has as its offset. */
+static uint64_t ext_offset(const struct extent *x)
 {
-	uint64_t off = addr - x->va, contig;
+	return extent_pa(x, x->va);
+}
 
-	off = x->repeat ? x->offset + off % x->repeat : x->offset + off;
-	return obj_pa(x->obj, off, &contig);
+/* The physical address of @addr in @x (extent_pa() is an offset in the object). */
+static uint64_t ext_pa(const struct extent *x, uint64_t addr)
+{
+	uint64_t contig;
+
+	return obj_pa(x->obj, extent_pa(x, addr), &contig);
 }
 
 static bool prot_ok(uint32_t prot)
@@ -266,12 +200,12 @@ static bool req_ok(const struct gvm_req *q, struct vm_test_obj *objs)
 static bool cuts_ok(const struct model *m, uint64_t va, uint64_t end)
 {
 	for (size_t i = model_find(m, va); i < m->n && m->e[i].va < end; i++) {
-		const struct ext *x = &m->e[i];
+		const struct extent *x = &m->e[i];
 
-		if (!x->repeat)
+		if (!x->period)
 			continue;
-		if ((x->va < va && (va - x->va) % x->repeat) ||
-		    (x->end > end && (end - x->va) % x->repeat))
+		if ((x->va < va && (va - x->va) % x->period) ||
+		    (x->end > end && (end - x->va) % x->period))
 			return false;
 	}
 	return true;
@@ -284,11 +218,15 @@ static bool model_apply(struct model *m, const struct gvm_req *q, struct vm_test
 
 	if (!req_ok(q, objs) || !cuts_ok(m, q->va, end))
 		return false;
-	model_cut(m, q->va, end);
+	model_unmap(m, q->va, end);
 	if (q->type == GVM_REQ_MAP)
-		model_insert_at(m, model_find(m, q->va),
-				(struct ext){ q->va, end, (unsigned int)obj_index(q->obj, objs),
-					      q->offset, q->repeat, q->prot });
+		model_insert(m, (struct extent){ .va = q->va,
+						 .end = end,
+						 .va0 = q->va,
+						 .pa0 = q->offset,
+						 .period = q->repeat,
+						 .prot = q->prot,
+						 .obj = (uint32_t)obj_index(q->obj, objs) });
 	return true;
 }
 
@@ -470,8 +408,13 @@ static void committed_vas(struct run *r, struct model *m)
 		if (o < 0)
 			run_fail(r, "VA 0x%" PRIx64 " maps an unknown object", va->va);
 		model_insert_at(m, m->n,
-				(struct ext){ va->va, va->va + va->size, (unsigned int)o,
-					      va->offset, va->repeat, va->prot });
+				(struct extent){ .va = va->va,
+						 .end = va->va + va->size,
+						 .va0 = va->va,
+						 .pa0 = va->offset,
+						 .period = va->repeat,
+						 .prot = va->prot,
+						 .obj = (uint32_t)o });
 	}
 }
 
@@ -490,14 +433,18 @@ static void snap_free(struct snap *s)
 {
 	tables_free(s);
 	free(s->tables);
-	free(s->vas.e);
+	model_free(&s->vas);
 	memset(s, 0, sizeof(*s));
 }
 
-static bool ext_eq(const struct ext *a, const struct ext *b)
+/*
+ * Equal as VAs: compared by offset, since a VA read from the VM is its own
+ * origin while a model piece keeps its map's.
+ */
+static bool ext_eq(const struct extent *a, const struct extent *b)
 {
-	return a->va == b->va && a->end == b->end && a->obj == b->obj && a->offset == b->offset &&
-	       a->repeat == b->repeat && a->prot == b->prot;
+	return a->va == b->va && a->end == b->end && a->obj == b->obj &&
+	       ext_offset(a) == ext_offset(b) && a->period == b->period && a->prot == b->prot;
 }
 
 static void expect_same_vas(struct run *r, const struct model *got, const struct model *want,
@@ -516,9 +463,9 @@ static void expect_same_vas(struct run *r, const struct model *got, const struct
 			 " repeat 0x%" PRIx64 " prot 0x%x, want [0x%" PRIx64 ", 0x%" PRIx64
 			 ") %s+0x%" PRIx64 " repeat 0x%" PRIx64 " prot 0x%x",
 			 when, i, got->e[i].va, got->e[i].end, obj_specs[got->e[i].obj].name,
-			 got->e[i].offset, got->e[i].repeat, got->e[i].prot, want->e[i].va,
-			 want->e[i].end, obj_specs[want->e[i].obj].name, want->e[i].offset,
-			 want->e[i].repeat, want->e[i].prot);
+			 ext_offset(&got->e[i]), got->e[i].period, got->e[i].prot, want->e[i].va,
+			 want->e[i].end, obj_specs[want->e[i].obj].name, ext_offset(&want->e[i]),
+			 want->e[i].period, want->e[i].prot);
 	run_fail(r, "%s: %zu VAs, want %zu (first difference at %zu)", when, got->n, want->n, i);
 }
 
@@ -570,7 +517,7 @@ static void expect_unchanged(struct run *r, const struct snap *before, bool memo
 
 /* ---- Checks of a committed state ---- */
 
-static void check_page(struct run *r, const struct ext *x, uint64_t addr)
+static void check_page(struct run *r, const struct extent *x, uint64_t addr)
 {
 	struct pt_walk_result w;
 	int rc = pt_walk(gvm_get_pt(r->env.vm), addr, &w);
@@ -586,12 +533,12 @@ static void check_page(struct run *r, const struct ext *x, uint64_t addr)
 			 "0x%" PRIx64 ": %s PA 0x%" PRIx64 " prot 0x%x, model PA 0x%" PRIx64
 			 " prot 0x%x (%s+0x%" PRIx64 ")",
 			 addr, errname(rc), w.pa, w.prot, ext_pa(x, addr), x->prot,
-			 obj_specs[x->obj].name, x->offset);
+			 obj_specs[x->obj].name, ext_offset(x));
 	r->n.block_hits += w.leaf_size > PAGE;
 }
 
 /* First, last and random pages of [@va, @end), mapped by @x or by nothing. */
-static void check_span(struct run *r, const struct ext *x, uint64_t va, uint64_t end)
+static void check_span(struct run *r, const struct extent *x, uint64_t va, uint64_t end)
 {
 	if (va >= end)
 		return;
@@ -731,9 +678,9 @@ static const struct zone *zone_of(uint64_t va)
 }
 
 /* A cut point in (@lo, @hi) of extent @x: on its period (mostly) when it repeats. */
-static uint64_t cut_point(struct run *r, const struct ext *x, uint64_t lo, uint64_t hi)
+static uint64_t cut_point(struct run *r, const struct extent *x, uint64_t lo, uint64_t hi)
 {
-	uint64_t unit = x->repeat && rng_below(&r->rng, 8) ? x->repeat : PAGE;
+	uint64_t unit = x->period && rng_below(&r->rng, 8) ? x->period : PAGE;
 	uint64_t first = x->va + (lo - x->va + unit) / unit * unit;
 
 	if (first >= hi)
@@ -744,7 +691,7 @@ static uint64_t cut_point(struct run *r, const struct ext *x, uint64_t lo, uint6
 /* A range related to a projected extent: itself, inside it, across its start or end, beyond. */
 static struct gvm_req range_over_extent(struct run *r, const struct model *m)
 {
-	const struct ext *x;
+	const struct extent *x;
 	const struct zone *z;
 	uint64_t s, e, p;
 
@@ -810,14 +757,14 @@ static struct gvm_req gen_map(struct run *r, const struct model *m)
 /* The same pages again over part of a projected extent (keep), sometimes other prot. */
 static struct gvm_req gen_keep(struct run *r, const struct model *m)
 {
-	const struct ext *x;
+	const struct extent *x;
 	uint64_t unit, s, e;
 	struct gvm_req q;
 
 	if (!m->n)
 		return gen_map(r, m);
 	x = &m->e[rng_below(&r->rng, m->n)];
-	unit = x->repeat ? x->repeat : PAGE;
+	unit = x->period ? x->period : PAGE;
 	s = x->va + unit * rng_below(&r->rng, (x->end - x->va) / unit);
 	e = s + unit * (1 + rng_below(&r->rng, (x->end - s) / unit));
 	if (rng_below(&r->rng, 2)) {
@@ -828,9 +775,9 @@ static struct gvm_req gen_keep(struct run *r, const struct model *m)
 			      .va = s,
 			      .size = e - s,
 			      .obj = &r->objs[x->obj].obj,
-			      .repeat = x->repeat,
+			      .repeat = x->period,
 			      .prot = x->prot };
-	q.offset = x->repeat ? x->offset : x->offset + (s - x->va);
+	q.offset = x->period ? ext_offset(x) : extent_pa(x, s);
 	if (rng_below(&r->rng, 4) == 0) {
 		q.prot = random_prot(r);
 		r->n.keep_prot += q.prot != x->prot;
@@ -941,9 +888,9 @@ static struct gvm_req gen_refused(struct run *r, const struct model *m, unsigned
 	default:
 		/* Cut a repeat VA off its period, if there is one with a period above a page. */
 		for (size_t i = 0; i < m->n; i++) {
-			const struct ext *x = &m->e[(i + rng_below(&r->rng, m->n)) % m->n];
+			const struct extent *x = &m->e[(i + rng_below(&r->rng, m->n)) % m->n];
 
-			if (x->repeat > PAGE) {
+			if (x->period > PAGE) {
 				q = (struct gvm_req){ .type = GVM_REQ_UNMAP,
 						      .va = x->va + PAGE,
 						      .size = PAGE };
@@ -1255,7 +1202,7 @@ static void run_fini(struct run *r)
 	check_eq(r, "VM memory after gvm_destroy", (uint64_t)r->env.host_live, 0);
 	for (int i = 0; i < NR_OBJS; i++)
 		vm_test_obj_fini(&r->objs[i]);
-	free(r->model.e);
+	model_free(&r->model);
 }
 
 static void test_model(void **state)
