@@ -17,9 +17,9 @@
 
 /*
  * Keys are stored as two arrays (starts, then ties) rather than as pairs: a
- * lookup scans the starts linearly, and those loads do not depend on each
- * other, so a cold node costs about one cache miss instead of one per
- * binary-search step.
+ * lookup searches the starts alone and reads a tie only where starts are equal
+ * (repeat VAs, a VA and its replacement in the pending tree), so it touches
+ * half the cache lines of a node.
  */
 struct keys {
 	uint64_t *start;
@@ -52,13 +52,13 @@ struct path {
 static struct keys keys_of(struct gvm_bt_node *n)
 {
 	if (n->leaf)
-		return (struct keys){n->l.start, n->l.tie};
-	return (struct keys){n->in.start, n->in.tie};
+		return (struct keys){ n->l.start, n->l.tie };
+	return (struct keys){ n->in.start, n->in.tie };
 }
 
 static struct gvm_bt_key key_at(struct keys k, unsigned int i)
 {
-	return (struct gvm_bt_key){k.start[i], k.tie[i]};
+	return (struct gvm_bt_key){ k.start[i], k.tie[i] };
 }
 
 static void key_set(struct keys k, unsigned int i, struct gvm_bt_key v)
@@ -82,13 +82,36 @@ static int cmp(struct gvm_bt_key a, struct gvm_bt_key b)
 	return (a.tie > b.tie) - (a.tie < b.tie);
 }
 
-/* Number of the @n keys that are <= @x: a branch-free linear scan. */
+/*
+ * Number of the @n starts below @x. The lines of a cold node are all asked
+ * for first, so their misses overlap; the search itself is branch-free (a
+ * conditional move per step), about five steps instead of a scan of thirty.
+ */
+static unsigned int count_below(const uint64_t *start, unsigned int n, uint64_t x)
+{
+	const uint64_t *base = start;
+
+	if (!n)
+		return 0;
+	for (unsigned int i = 0; i < n; i += 64 / sizeof(*start))
+		__builtin_prefetch(&start[i]);
+	__builtin_prefetch(&start[n - 1]);
+	while (n > 1) {
+		unsigned int half = n / 2;
+
+		base = base[half] < x ? base + half : base;
+		n -= half;
+	}
+	return (unsigned int)(base - start) + (*base < x);
+}
+
+/* Number of the @n keys that are <= @x. */
 static unsigned int count_le(struct keys k, unsigned int n, struct gvm_bt_key x)
 {
-	unsigned int c = 0;
+	unsigned int c = count_below(k.start, n, x.start);
 
-	for (unsigned int i = 0; i < n; i++)
-		c += (k.start[i] < x.start) | ((k.start[i] == x.start) & (k.tie[i] <= x.tie));
+	while (c < n && k.start[c] == x.start && k.tie[c] <= x.tie)
+		c++;
 	return c;
 }
 
@@ -234,7 +257,7 @@ static struct gvm_bt_node *split_inner(struct gvm_bt *bt, struct gvm_bt_node *n,
 	uint64_t start[GVM_BT_INNER + 1];
 	uintptr_t tie[GVM_BT_INNER + 1];
 	struct gvm_bt_node *child[GVM_BT_INNER + 2], *r = take_spare(bt, false);
-	struct keys all = {start, tie}, nk = keys_of(n);
+	struct keys all = { start, tie }, nk = keys_of(n);
 	unsigned int total = GVM_BT_INNER + 1, mid = total / 2;
 
 	keys_move(all, 0, nk, 0, GVM_BT_INNER);
@@ -364,7 +387,8 @@ static void inner_merge(struct gvm_bt *bt, struct gvm_bt_node *l, struct gvm_bt_
 static void inner_remove(struct gvm_bt_node *n, unsigned int i)
 {
 	keys_move(keys_of(n), i, keys_of(n), i + 1, n->nr - i - 1u);
-	memmove(&n->in.child[i + 1], &n->in.child[i + 2], (n->nr - i - 1u) * sizeof(n->in.child[0]));
+	memmove(&n->in.child[i + 1], &n->in.child[i + 2],
+		(n->nr - i - 1u) * sizeof(n->in.child[0]));
 	n->nr--;
 }
 
@@ -409,8 +433,7 @@ static void shrink_root(struct gvm_bt *bt)
 }
 
 /* After an erase at depth @depth: restore fill up the path; shrink the root. */
-static void rebalance(struct gvm_bt *bt, struct path *p, unsigned int depth,
-		      struct gvm_bt_node *n)
+static void rebalance(struct gvm_bt *bt, struct path *p, unsigned int depth, struct gvm_bt_node *n)
 {
 	for (unsigned int lvl = depth; lvl > 0; lvl--) {
 		unsigned int min = n->leaf ? LEAF_MIN : INNER_MIN;
@@ -436,9 +459,60 @@ void gvm_bt_erase(struct gvm_bt *bt, struct gvm_bt_key k)
 	rebalance(bt, &p, bt->height - 1, l);
 }
 
+/*
+ * Does @k fit between the bounds of slot @i of leaf @l (reached by path @p)?
+ * Inside the leaf its neighbours bound it; at an end of the leaf the bound is
+ * the nearest separator on the path (none at the tree's ends).
+ */
+static bool fits_at(const struct gvm_bt *bt, const struct path *p, struct gvm_bt_node *l,
+		    unsigned int i, struct gvm_bt_key k)
+{
+	struct keys lk = keys_of(l);
+	bool lo_known = i > 0, hi_known = i + 1 < l->nr;
+
+	if ((lo_known && cmp(key_at(lk, i - 1), k) >= 0) ||
+	    (hi_known && cmp(k, key_at(lk, i + 1)) >= 0))
+		return false;
+	for (unsigned int lvl = bt->height - 1; lvl-- && !(lo_known && hi_known);) {
+		struct keys nk = keys_of(p->node[lvl]);
+		unsigned int c = p->idx[lvl];
+
+		if (!lo_known && c > 0) {
+			if (cmp(key_at(nk, c - 1), k) > 0)
+				return false;
+			lo_known = true;
+		}
+		if (!hi_known && c < p->node[lvl]->nr) {
+			if (cmp(k, key_at(nk, c)) >= 0)
+				return false;
+			hi_known = true;
+		}
+	}
+	return true;
+}
+
+uintptr_t gvm_bt_replace(struct gvm_bt *bt, struct gvm_bt_key k)
+{
+	struct gvm_bt_key probe = { .start = k.start, .tie = UINTPTR_MAX };
+	struct gvm_bt_node *l;
+	struct path p;
+	unsigned int i;
+	uintptr_t old;
+
+	if (!bt->root)
+		return 0;
+	l = descend(bt, probe, &p);
+	i = count_le(keys_of(l), l->nr, probe);
+	if (!i || l->l.start[i - 1] != k.start || !fits_at(bt, &p, l, i - 1, k))
+		return 0;
+	old = l->l.tie[i - 1];
+	l->l.tie[i - 1] = k.tie;
+	return old;
+}
+
 bool gvm_bt_find_le(const struct gvm_bt *bt, uint64_t start, struct gvm_bt_cur *cur)
 {
-	struct gvm_bt_key k = {.start = start, .tie = UINTPTR_MAX};
+	struct gvm_bt_key k = { .start = start, .tie = UINTPTR_MAX };
 	struct gvm_bt_node *l;
 	struct path p;
 	unsigned int i;
@@ -538,8 +612,9 @@ static int check_node(struct gvm_bt_node *n, unsigned int depth, const struct gv
 	if (!n->nr || depth + 1 >= GVM_BT_MAX_HEIGHT)
 		return -EUCLEAN;
 	for (unsigned int i = 0; i <= n->nr; i++) {
-		struct gvm_bt_key clo = i ? key_at(keys_of(n), i - 1) : (struct gvm_bt_key){0};
-		struct gvm_bt_key chi = i < n->nr ? key_at(keys_of(n), i) : (struct gvm_bt_key){0};
+		struct gvm_bt_key clo = i ? key_at(keys_of(n), i - 1) : (struct gvm_bt_key){ 0 };
+		struct gvm_bt_key chi = i < n->nr ? key_at(keys_of(n), i) :
+						    (struct gvm_bt_key){ 0 };
 
 		if (check_node(n->in.child[i], depth + 1, i ? &clo : lo, i < n->nr ? &chi : hi, v))
 			return -EUCLEAN;
@@ -549,7 +624,7 @@ static int check_node(struct gvm_bt_node *n, unsigned int depth, const struct gv
 
 int gvm_bt_validate(const struct gvm_bt *bt)
 {
-	struct vstate v = {.bt = bt, .leaf_depth = bt->height - 1};
+	struct vstate v = { .bt = bt, .leaf_depth = bt->height - 1 };
 
 	if (!bt->root)
 		return bt->count || bt->height ? -EUCLEAN : 0;

@@ -80,6 +80,13 @@ void gvm_bt_insert(struct gvm_bt *bt, struct gvm_bt_key key);
 /* Erase a key that is in the tree. */
 void gvm_bt_erase(struct gvm_bt *bt, struct gvm_bt_key key);
 
+/*
+ * Put @key in place of the last key starting at or before @key.start, when
+ * that key has the same start and the tree stays ordered without touching a
+ * separator; return the tie it had, or 0 (nothing changed: erase and insert).
+ */
+uintptr_t gvm_bt_replace(struct gvm_bt *bt, struct gvm_bt_key key);
+
 /* The last entry with start <= @start; false when there is none. */
 bool gvm_bt_find_le(const struct gvm_bt *bt, uint64_t start, struct gvm_bt_cur *cur);
 bool gvm_bt_first(const struct gvm_bt *bt, struct gvm_bt_cur *cur);

@@ -58,7 +58,7 @@ int gvm_vec_push(const struct gvm *vm, struct gvm_vec *vec, const void *elem, si
 void gvm_vec_free(const struct gvm *vm, struct gvm_vec *vec)
 {
 	gvm_free(vm, vec->v);
-	*vec = (struct gvm_vec){0};
+	*vec = (struct gvm_vec){ 0 };
 }
 
 /* A VA from the VM's slabs; a new slab when they are full. */
@@ -129,7 +129,8 @@ struct gvm_bo *gvm_bo_find(struct gvm *vm, struct gvm_obj *obj)
 
 	pthread_mutex_lock(&obj->lock);
 	for (struct gvm_list *l = obj->links.next; l != &obj->links && !found; l = l->next) {
-		struct gvm_bo *bo = (struct gvm_bo *)((char *)l - offsetof(struct gvm_bo, obj_link));
+		struct gvm_bo *bo =
+			(struct gvm_bo *)((char *)l - offsetof(struct gvm_bo, obj_link));
 
 		if (bo->vm == vm)
 			found = bo;
@@ -157,7 +158,7 @@ void gvm_obj_fini(struct gvm_obj *obj)
 
 static struct gvm_bt_key key_of(const struct gvm_va *va)
 {
-	return (struct gvm_bt_key){.start = va->va, .tie = (uintptr_t)va};
+	return (struct gvm_bt_key){ .start = va->va, .tie = (uintptr_t)va };
 }
 
 static void *bt_zalloc(void *ctx, size_t size)
@@ -172,7 +173,7 @@ static void bt_free(void *ctx, void *ptr)
 
 static struct gvm_bt_alloc bt_alloc(struct gvm *vm)
 {
-	return (struct gvm_bt_alloc){.zalloc = bt_zalloc, .free = bt_free, .ctx = vm};
+	return (struct gvm_bt_alloc){ .zalloc = bt_zalloc, .free = bt_free, .ctx = vm };
 }
 
 /* Spare nodes for @inserts more insertions (prepare time). 0 or -ENOMEM. */
@@ -206,6 +207,11 @@ void gvm_tree_insert(struct gvm_tree *t, struct gvm_va *va)
 void gvm_tree_erase(struct gvm_tree *t, struct gvm_va *va)
 {
 	gvm_bt_erase(&t->bt, key_of(va));
+}
+
+struct gvm_va *gvm_tree_replace(struct gvm_tree *t, struct gvm_va *va)
+{
+	return (struct gvm_va *)gvm_bt_replace(&t->bt, key_of(va));
 }
 
 void gvm_tree_fini(struct gvm *vm, struct gvm_tree *t)
@@ -276,7 +282,8 @@ void gvm_mem_restore(struct gvm *vm, const struct gvm_mem_mark *m)
  * The pending tree also holds doomed VAs, and one may lie inside a live VA that
  * starts before it (a request that replaced it, or a piece of a VA it was cut
  * from with the same start). The nearest live VA starting at or before @start
- * is the only live one that can contain @start: step back to it.
+ * is the only live one that can contain @start: step back to it. (A tree with
+ * no doomed VA has nothing to step over.)
  */
 static bool live_before(struct gvm_bt_cur *cur, uint64_t start)
 {
@@ -304,7 +311,7 @@ struct gvm_va *gvm_tree_first_overlap(const struct gvm_tree *t, uint64_t start,
 
 	/* The last VA starting at or before @start, if it reaches past it... */
 	if (gvm_bt_find_le(&t->bt, start, cur)) {
-		if (live_before(cur, start))
+		if (t->doomed && live_before(cur, start))
 			return gvm_va_at(cur);
 		va = gvm_va_at(cur);
 		if (gvm_va_end(va) > start)
@@ -463,4 +470,6 @@ void gvm_get_stats(struct gvm *vm, struct gvm_stats *st)
 	st->va_bytes = vm->nr_slabs * sizeof(struct gvm_slab);
 	st->index_bytes = (vm->committed.bt.nodes + vm->pending.bt.nodes) * gvm_bt_node_size();
 	st->bytes_per_va = sizeof(struct gvm_va);
+	st->replacements = vm->nr_replacements;
+	st->replaced_in_place = vm->nr_replaced_in_place;
 }

@@ -13,7 +13,7 @@ struct vcheck {
 	FILE *report;
 	const struct gvm_bo **bos; /* distinct links seen (open addressing) */
 	size_t cap, nr_bos;
-	uint64_t listed;	   /* VAs on the links' lists */
+	uint64_t listed; /* VAs on the links' lists */
 };
 
 static int bad(struct vcheck *c, const struct gvm_va *va, const char *what)
@@ -96,6 +96,17 @@ static int check_committed(struct vcheck *c, const struct gvm_va *va, const stru
 	return visit_bo(c, va->bo);
 }
 
+/* Lookups trust a tree's count of doomed VAs to skip reading VAs: it must be exact. */
+static bool doomed_count_ok(const struct gvm_tree *t)
+{
+	struct gvm_bt_cur cur;
+	uint64_t n = 0;
+
+	for (bool more = gvm_bt_first(&t->bt, &cur); more; more = gvm_bt_next(&cur))
+		n += !!(gvm_va_at(&cur)->state & GVM_VA_DOOMED);
+	return n == t->doomed;
+}
+
 static int check_trees(struct vcheck *c)
 {
 	struct gvm *vm = c->vm;
@@ -108,6 +119,8 @@ static int check_trees(struct vcheck *c)
 		return bad(c, NULL, "committed tree broken or miscounted");
 	if (gvm_bt_validate(&vm->pending.bt) || (vm->pending.bt.count && !vm->queue))
 		return bad(c, NULL, "pending tree broken, or pending VAs without a transaction");
+	if (!doomed_count_ok(&vm->committed) || !doomed_count_ok(&vm->pending))
+		return bad(c, NULL, "a tree's count of doomed VAs is wrong");
 	for (more = gvm_bt_first(&vm->committed.bt, &cur); more; more = gvm_bt_next(&cur)) {
 		err = check_committed(c, gvm_va_at(&cur), prev);
 		if (err)
@@ -145,7 +158,7 @@ static int check_projection(struct vcheck *c)
 
 int gvm_validate(struct gvm *vm, FILE *report)
 {
-	struct vcheck c = {.vm = vm, .report = report};
+	struct vcheck c = { .vm = vm, .report = report };
 	int err;
 
 	c.cap = 2 * (vm->nr_bos + vm->nr_vas) + 16;

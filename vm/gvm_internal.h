@@ -28,7 +28,14 @@
 
 /* struct gvm_va.state */
 #define GVM_VA_PENDING (1u << 0) /* in vm->pending, created by va->creator */
-#define GVM_VA_DOOMED (1u << 1)	 /* removed by va->doomer when it commits */
+#define GVM_VA_DOOMED (1u << 1)  /* removed by va->doomer when it commits */
+/*
+ * A replacement: the transaction that creates the VA dooms a committed VA with
+ * the same start, whose slot in the committed tree the commit hands over
+ * (GVM_VA_SWAPPED on the old VA) instead of an erase and an insert.
+ */
+#define GVM_VA_REPLACES (1u << 2)
+#define GVM_VA_SWAPPED (1u << 3)
 
 /* VA objects come from slabs: fast, and no per-object malloc overhead. */
 #define GVM_SLAB_VAS 64
@@ -38,10 +45,16 @@ struct gvm_slab {
 	struct gvm_va vas[GVM_SLAB_VAS];
 };
 
-/* A tree of VAs, and the inserts prepared transactions will make in it. */
+/*
+ * A tree of VAs, the inserts prepared transactions will make in it, and how
+ * many of its VAs they doom. With none doomed (no transaction prepared, the
+ * usual case) a lookup reads starts from the tree's keys and never touches a
+ * VA it does not return: at a million VAs each such touch is a cache miss.
+ */
 struct gvm_tree {
 	struct gvm_bt bt;
 	unsigned int promised;
+	uint64_t doomed;
 };
 
 struct gvm {
@@ -50,10 +63,11 @@ struct gvm {
 	void *backend;
 	struct gvm_tree committed, pending;
 	struct gvm_txn *queue, *queue_tail; /* prepared, oldest first */
-	struct gvm_txn *spare_txn;	    /* a finished one, kept for reuse */
+	struct gvm_txn *spare_txn;          /* a finished one, kept for reuse */
 	struct gvm_slab *slabs;
 	struct gvm_va *free_vas; /* linked through creator */
 	uint64_t nr_vas, nr_bos, nr_slabs;
+	uint64_t nr_replacements, nr_replaced_in_place; /* struct gvm_stats */
 };
 
 enum gvm_txn_state {
@@ -71,14 +85,14 @@ struct gvm_txn {
 	struct gvm *vm;
 	struct gvm_txn *qnext;
 	enum gvm_txn_state state;
-	struct gvm_vec created; /* struct gvm_va * */
-	struct gvm_vec doomed;	/* struct gvm_va * */
-	struct gvm_vec bops;	/* struct pt_op: what the backend applies */
-	struct gvm_vec scratch; /* struct gvm_op: the request being prepared */
-	unsigned int promised;	/* inserts promised in vm->committed */
-	bool was_spare;		/* taken from vm->spare_txn */
+	struct gvm_vec created;  /* struct gvm_va * */
+	struct gvm_vec doomed;   /* struct gvm_va * */
+	struct gvm_vec bops;     /* struct pt_op: what the backend applies */
+	struct gvm_vec scratch;  /* struct gvm_op: the request being prepared */
+	unsigned int promised;   /* inserts promised in vm->committed */
+	bool was_spare;          /* taken from vm->spare_txn */
 	unsigned int had_buffer; /* which vectors had a buffer then */
-	void *bresv;		/* the backend's reservation */
+	void *bresv;             /* the backend's reservation */
 };
 
 /* Memory. */
@@ -96,6 +110,8 @@ int gvm_tree_promise(struct gvm *vm, struct gvm_tree *t, unsigned int inserts);
 void gvm_tree_unpromise(struct gvm *vm, struct gvm_tree *t, unsigned int inserts);
 void gvm_tree_insert(struct gvm_tree *t, struct gvm_va *va);
 void gvm_tree_erase(struct gvm_tree *t, struct gvm_va *va);
+/* @va takes the slot of the VA with its start, if it can in place: that VA, or NULL. */
+struct gvm_va *gvm_tree_replace(struct gvm_tree *t, struct gvm_va *va);
 void gvm_tree_fini(struct gvm *vm, struct gvm_tree *t);
 
 /* What a prepare may add to the VM's memory (tree nodes, VA slabs), to take back if it fails. */
@@ -118,6 +134,12 @@ static inline struct gvm_va *gvm_va_at(const struct gvm_bt_cur *cur)
 static inline uint64_t gvm_va_end(const struct gvm_va *va)
 {
 	return va->va + va->size;
+}
+
+/* The tree a VA is in: pending until its transaction commits. */
+static inline struct gvm_tree *gvm_tree_of(struct gvm *vm, const struct gvm_va *va)
+{
+	return va->state & GVM_VA_PENDING ? &vm->pending : &vm->committed;
 }
 
 static inline void gvm_list_init(struct gvm_list *head)
@@ -154,7 +176,7 @@ void gvm_txn_destroy(struct gvm *vm, struct gvm_txn *txn);
 /* The projection: committed and pending VAs that no transaction dooms. */
 struct gvm_proj_iter {
 	struct gvm_bt_cur cc, pc; /* cursors in the committed and pending trees */
-	struct gvm_va *c, *p;	  /* the VA under each, NULL at the end */
+	struct gvm_va *c, *p;     /* the VA under each, NULL at the end */
 	uint64_t end;
 };
 

@@ -67,11 +67,14 @@ int gvm_req_check(const struct gvm *vm, const struct gvm_req *req)
 	return check_map(vm, req);
 }
 
-static struct gvm_va *skip_doomed(struct gvm_bt_cur *cur, struct gvm_va *va, uint64_t end)
+/* The VA under @cur, or the first live one after it, if it starts before @end. */
+static struct gvm_va *skip_doomed(const struct gvm_tree *t, struct gvm_bt_cur *cur,
+				  struct gvm_va *va, uint64_t end)
 {
-	while (va && va->va < end && (va->state & GVM_VA_DOOMED))
+	/* The start is in the tree's key: a VA past the end is never touched. */
+	while (va && gvm_bt_get(cur).start < end && t->doomed && (va->state & GVM_VA_DOOMED))
 		va = gvm_tree_next(cur);
-	return va && va->va < end ? va : NULL;
+	return va && gvm_bt_get(cur).start < end ? va : NULL;
 }
 
 /* The projected VA at the front of the two streams (they never overlap). */
@@ -88,8 +91,10 @@ struct gvm_va *gvm_proj_first(struct gvm *vm, struct gvm_proj_iter *it, uint64_t
 			      uint64_t end)
 {
 	it->end = end;
-	it->c = skip_doomed(&it->cc, gvm_tree_first_overlap(&vm->committed, start, &it->cc), end);
-	it->p = skip_doomed(&it->pc, gvm_tree_first_overlap(&vm->pending, start, &it->pc), end);
+	it->c = skip_doomed(&vm->committed, &it->cc,
+			    gvm_tree_first_overlap(&vm->committed, start, &it->cc), end);
+	it->p = skip_doomed(&vm->pending, &it->pc,
+			    gvm_tree_first_overlap(&vm->pending, start, &it->pc), end);
 	return proj_front(it);
 }
 
@@ -100,14 +105,14 @@ struct gvm_va *gvm_proj_first(struct gvm *vm, struct gvm_proj_iter *it, uint64_t
 struct gvm_va *gvm_proj_next(struct gvm *vm, struct gvm_proj_iter *it)
 {
 	struct gvm_va *front = proj_front(it);
-	struct gvm_bt_cur *cur = front == it->c ? &it->cc : &it->pc;
+	bool committed = front == it->c;
+	struct gvm_bt_cur *cur = committed ? &it->cc : &it->pc;
 	struct gvm_va *next = NULL;
 
 	if (gvm_va_end(front) < it->end)
-		next = skip_doomed(cur, gvm_tree_next(cur), it->end);
-
-	(void)vm;
-	if (front == it->c)
+		next = skip_doomed(committed ? &vm->committed : &vm->pending, cur,
+				   gvm_tree_next(cur), it->end);
+	if (committed)
 		it->c = next;
 	else
 		it->p = next;
@@ -152,7 +157,7 @@ static int op_for(const struct gvm_va *v, const struct gvm_req *req, struct gvm_
 {
 	uint64_t ra = req->va, re = req->va + req->size, a = v->va, e = gvm_va_end(v);
 
-	*op = (struct gvm_op){.old = (struct gvm_va *)v, .keep = same_pages(v, req)};
+	*op = (struct gvm_op){ .old = (struct gvm_va *)v, .keep = same_pages(v, req) };
 	op->has_prev = a < ra;
 	op->has_next = e > re;
 	if ((op->has_prev && !cut_ok(v, ra)) || (op->has_next && !cut_ok(v, re)))
@@ -167,7 +172,7 @@ static int op_for(const struct gvm_va *v, const struct gvm_req *req, struct gvm_
 
 static void map_op(const struct gvm_req *req, struct gvm_op *op)
 {
-	*op = (struct gvm_op){.type = GVM_OP_MAP};
+	*op = (struct gvm_op){ .type = GVM_OP_MAP };
 	op->map = (struct gvm_op_piece){
 		.va = req->va,
 		.size = req->size,
@@ -243,8 +248,8 @@ static int list_op(void *priv, const struct gvm_op *op)
 
 int gvm_sm_ops_list(struct gvm *vm, const struct gvm_req *req, struct gvm_op **out)
 {
-	static const struct gvm_op_cb cb = {.op = list_op};
-	struct op_list l = {.vm = vm, .tail = &l.head};
+	static const struct gvm_op_cb cb = { .op = list_op };
+	struct op_list l = { .vm = vm, .tail = &l.head };
 	int err = gvm_sm_ops(vm, req, &cb, &l);
 
 	if (err) {

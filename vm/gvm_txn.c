@@ -22,6 +22,7 @@ struct prep {
 	struct gvm_txn *txn;
 	const struct gvm_req *req;
 	uint64_t mapped_to; /* end of the request already mapped or kept */
+	bool map_replaces;  /* the request's map starts where a committed VA it dooms does */
 };
 
 static int reserve_bop(struct gvm_txn *txn, const struct pt_op *op)
@@ -52,8 +53,11 @@ static int map_linear(struct prep *p, uint64_t s, uint64_t e)
 		len = (contig < e - s ? contig : e - s) & ~page_mask;
 		if (!len || (pa & page_mask))
 			return -EINVAL;
-		err = reserve_bop(p->txn, &(struct pt_op){.type = PT_OP_MAP, .va = s, .size = len,
-							  .pa = pa, .prot = req->prot});
+		err = reserve_bop(p->txn, &(struct pt_op){ .type = PT_OP_MAP,
+							   .va = s,
+							   .size = len,
+							   .pa = pa,
+							   .prot = req->prot });
 		if (err)
 			return err;
 		s += len;
@@ -72,9 +76,12 @@ static int map_repeat(struct prep *p, uint64_t s, uint64_t e)
 		return err;
 	if (contig < req->repeat)
 		return -EINVAL;
-	return reserve_bop(p->txn, &(struct pt_op){.type = PT_OP_MAP_REPEAT, .va = s, .size = e - s,
-						  .pa = pa, .period = req->repeat,
-						  .prot = req->prot});
+	return reserve_bop(p->txn, &(struct pt_op){ .type = PT_OP_MAP_REPEAT,
+						    .va = s,
+						    .size = e - s,
+						    .pa = pa,
+						    .period = req->repeat,
+						    .prot = req->prot });
 }
 
 /* Map the request up to @end (what was not kept). */
@@ -98,8 +105,8 @@ static int replace_part(struct prep *p, const struct gvm_op *op)
 {
 	const struct gvm_req *req = p->req;
 	uint64_t s = op->old->va > req->va ? op->old->va : req->va;
-	uint64_t e = gvm_va_end(op->old) < req->va + req->size ? gvm_va_end(op->old)
-								 : req->va + req->size;
+	uint64_t e = gvm_va_end(op->old) < req->va + req->size ? gvm_va_end(op->old) :
+								 req->va + req->size;
 	int err;
 
 	if (op->keep && op->old->prot == req->prot) {
@@ -107,7 +114,7 @@ static int replace_part(struct prep *p, const struct gvm_op *op)
 		p->mapped_to = e;
 		return err;
 	}
-	return reserve_bop(p->txn, &(struct pt_op){.type = PT_OP_UNMAP, .va = s, .size = e - s});
+	return reserve_bop(p->txn, &(struct pt_op){ .type = PT_OP_UNMAP, .va = s, .size = e - s });
 }
 
 static int doom(struct gvm_txn *txn, struct gvm_va *va)
@@ -117,6 +124,7 @@ static int doom(struct gvm_txn *txn, struct gvm_va *va)
 	if (!err) {
 		va->state |= GVM_VA_DOOMED;
 		va->doomer = txn;
+		gvm_tree_of(txn->vm, va)->doomed++;
 	}
 	return err;
 }
@@ -131,8 +139,11 @@ static void drop_va(struct gvm *vm, struct gvm_va *va)
 		obj->ops->put(obj);
 }
 
-/* A new VA, pending until the commit; it holds a reference on its object. */
-static int create(struct gvm_txn *txn, const struct gvm_op_piece *pc)
+/*
+ * A new VA, pending until the commit; it holds a reference on its object.
+ * @replaces: a committed VA this transaction dooms has the same start.
+ */
+static int create(struct gvm_txn *txn, const struct gvm_op_piece *pc, bool replaces)
 {
 	struct gvm *vm = txn->vm;
 	struct gvm_va *va;
@@ -162,26 +173,31 @@ static int create(struct gvm_txn *txn, const struct gvm_op_piece *pc)
 	va->offset = pc->offset;
 	va->repeat = pc->repeat;
 	va->prot = pc->prot;
-	va->state = GVM_VA_PENDING;
+	va->state = GVM_VA_PENDING | (replaces ? GVM_VA_REPLACES : 0);
 	va->creator = txn;
 	gvm_tree_insert(&vm->pending, va);
 	vm->pending.promised--;
 	return 0;
 }
 
+/* The piece that starts where a committed @old did replaces it (the piece before a cut, or the map). */
 static int apply_op(struct prep *p, const struct gvm_op *op)
 {
+	bool old_committed;
 	int err;
 
 	if (op->type == GVM_OP_MAP) {
-		err = create(p->txn, &op->map);
+		err = create(p->txn, &op->map, p->map_replaces);
 		return err ? err : map_until(p, op->map.va + op->map.size);
 	}
+	old_committed = !(op->old->state & GVM_VA_PENDING);
 	err = doom(p->txn, op->old);
 	if (!err && op->has_prev)
-		err = create(p->txn, &op->prev);
+		err = create(p->txn, &op->prev, old_committed);
+	else if (p->req->va == op->old->va)
+		p->map_replaces = old_committed && p->req->type == GVM_REQ_MAP;
 	if (!err && op->has_next)
-		err = create(p->txn, &op->next);
+		err = create(p->txn, &op->next, false);
 	return err ? err : replace_part(p, op);
 }
 
@@ -196,8 +212,8 @@ static int collect_op(void *priv, const struct gvm_op *op)
 
 static int prepare_req(struct gvm_txn *txn, const struct gvm_req *req)
 {
-	static const struct gvm_op_cb cb = {.op = collect_op};
-	struct prep p = {.txn = txn, .req = req, .mapped_to = req->va};
+	static const struct gvm_op_cb cb = { .op = collect_op };
+	struct prep p = { .txn = txn, .req = req, .mapped_to = req->va };
 	int err;
 
 	txn->scratch.nr = 0;
@@ -214,6 +230,7 @@ static void undo(struct gvm_txn *txn)
 	struct gvm_va **created = txn->created.v, **doomed = txn->doomed.v;
 
 	for (unsigned int i = txn->doomed.nr; i--;) {
+		gvm_tree_of(vm, doomed[i])->doomed--;
 		doomed[i]->state &= ~GVM_VA_DOOMED;
 		doomed[i]->doomer = NULL;
 	}
@@ -245,7 +262,7 @@ void gvm_txn_destroy(struct gvm *vm, struct gvm_txn *txn)
 static void txn_free(struct gvm_txn *txn, bool failed)
 {
 	struct gvm *vm = txn->vm;
-	struct gvm_vec *vecs[] = {&txn->created, &txn->doomed, &txn->bops, &txn->scratch};
+	struct gvm_vec *vecs[] = { &txn->created, &txn->doomed, &txn->bops, &txn->scratch };
 
 	vm->cfg.backend->unreserve(vm->backend, txn->bresv);
 	if (vm->spare_txn || (failed && !txn->was_spare)) {
@@ -355,14 +372,37 @@ static void commit_doomed(struct gvm_txn *txn)
 	for (unsigned int i = 0; i < txn->doomed.nr; i++) {
 		struct gvm_va *va = doomed[i];
 
+		gvm_tree_of(vm, va)->doomed--;
 		if (va->state & GVM_VA_PENDING) {
 			gvm_tree_erase(&vm->pending, va);
 		} else {
-			gvm_tree_erase(&vm->committed, va);
+			if (!(va->state & GVM_VA_SWAPPED))
+				gvm_tree_erase(&vm->committed, va);
 			gvm_list_del(&va->bo_link);
 			vm->nr_vas--;
 		}
 	}
+}
+
+/* Into the committed tree: in the slot of the VA it replaces, when it can. */
+static void place_committed(struct gvm_txn *txn, struct gvm_va *va)
+{
+	struct gvm *vm = txn->vm;
+	struct gvm_va *old = NULL;
+
+	if (va->state & GVM_VA_REPLACES) {
+		old = gvm_tree_replace(&vm->committed, va);
+		vm->nr_replacements++;
+	}
+	va->state &= ~GVM_VA_REPLACES;
+	if (old) {
+		assert((old->state & GVM_VA_DOOMED) && old->doomer == txn);
+		old->state |= GVM_VA_SWAPPED;
+		vm->nr_replaced_in_place++;
+	} else {
+		gvm_tree_insert(&vm->committed, va);
+	}
+	vm->committed.promised--;
 }
 
 /* Created VAs that survive the transaction become committed. */
@@ -377,10 +417,13 @@ static void commit_created(struct gvm_txn *txn)
 		if (va->doomer == txn)
 			continue;
 		gvm_tree_erase(&vm->pending, va);
+		if (va->state & GVM_VA_DOOMED) { /* by a later transaction */
+			vm->pending.doomed--;
+			vm->committed.doomed++;
+		}
 		va->state &= ~GVM_VA_PENDING;
 		va->creator = NULL;
-		gvm_tree_insert(&vm->committed, va);
-		vm->committed.promised--;
+		place_committed(txn, va);
 		gvm_list_add(&va->bo->vas, &va->bo_link);
 		vm->nr_vas++;
 	}
@@ -405,8 +448,9 @@ void gvm_bind_commit(struct gvm_txn *txn)
 	assert(txn == vm->queue && txn->state == GVM_TXN_PREPARED &&
 	       "transactions commit in the order they were prepared");
 	pt_signalling_begin();
-	commit_doomed(txn);
+	/* Created first: a replacement takes the slot of the VA it replaces. */
 	commit_created(txn);
+	commit_doomed(txn);
 	commit_tables(txn);
 	vm->queue = txn->qnext;
 	if (!vm->queue)
@@ -480,8 +524,9 @@ int gvm_unmap_all(struct gvm *vm)
 		if (n && reqs[n - 1].va + reqs[n - 1].size == va->va)
 			reqs[n - 1].size += va->size;
 		else
-			reqs[n++] = (struct gvm_req){.type = GVM_REQ_UNMAP, .va = va->va,
-						     .size = va->size};
+			reqs[n++] = (struct gvm_req){ .type = GVM_REQ_UNMAP,
+						      .va = va->va,
+						      .size = va->size };
 	}
 	err = gvm_bind(vm, reqs, n, NULL);
 	gvm_free(vm, reqs);

@@ -413,6 +413,10 @@ int gvm_bind(struct gvm *vm, const struct gvm_req *reqs, unsigned int n, unsigne
  * @va_bytes: bytes of memory holding VA objects (slabs included).
  * @index_bytes: bytes of the trees that find them (spare nodes included).
  * @bytes_per_va: struct gvm_va's size.
+ * @replacements: committed VAs that started where a VA they replaced did
+ *	(a map over a VA, the piece before a cut), since the VM was made.
+ * @replaced_in_place: of those, how many took the old VA's slot in the tree
+ *	instead of an erase and an insert (all but those at a leaf's edge).
  */
 struct gvm_stats {
 	uint64_t vas;
@@ -420,6 +424,8 @@ struct gvm_stats {
 	uint64_t va_bytes;
 	uint64_t index_bytes;
 	size_t bytes_per_va;
+	uint64_t replacements;
+	uint64_t replaced_in_place;
 };
 
 void gvm_get_stats(struct gvm *vm, struct gvm_stats *st);
