@@ -34,8 +34,8 @@ struct opts {
 struct result {
 	double paging_ns, identity_ns, baseline_ns;
 	uint64_t vas_paging, vas_identity, vas_baseline;
-	size_t bytes_per_va;
-	double va_bytes_per_va;
+	size_t va_struct_bytes;
+	double va_bytes_per_va, index_bytes_per_va;
 };
 
 /* An object whose page i is at physical address WINDOW_BASE + i * PAGE. */
@@ -50,7 +50,7 @@ static int flat_phys(struct gvm_obj *obj, uint64_t offset, uint64_t *pa, uint64_
 	return 0;
 }
 
-static const struct gvm_obj_ops flat_ops = {.phys = flat_phys};
+static const struct gvm_obj_ops flat_ops = { .phys = flat_phys };
 
 /* Request i of the stream: slot and kind, the same for every manager. */
 static void request(uint64_t *seed, uint64_t slots, uint64_t *slot, bool *map)
@@ -66,10 +66,14 @@ static struct gvm_req slot_req(struct flat_obj *o, uint64_t slot, bool map)
 	uint64_t va = WINDOW_BASE + slot * PAGE;
 
 	if (!map)
-		return (struct gvm_req){.type = GVM_REQ_UNMAP, .va = va, .size = PAGE};
+		return (struct gvm_req){ .type = GVM_REQ_UNMAP, .va = va, .size = PAGE };
 	/* Identity needs PA == VA: the object maps the window onto itself. */
-	return (struct gvm_req){.type = GVM_REQ_MAP, .va = va, .size = PAGE, .obj = &o->obj,
-				.offset = slot * PAGE, .prot = PT_PROT_READ | PT_PROT_WRITE};
+	return (struct gvm_req){ .type = GVM_REQ_MAP,
+				 .va = va,
+				 .size = PAGE,
+				 .obj = &o->obj,
+				 .offset = slot * PAGE,
+				 .prot = PT_PROT_READ | PT_PROT_WRITE };
 }
 
 static void bind_one(struct gvm *vm, const struct gvm_req *req)
@@ -135,8 +139,9 @@ static double bench_gvm(struct bench_env *env, const struct gvm_backend_ops *bac
 	ns = run_gvm(vm, &o, op);
 	gvm_get_stats(vm, &st);
 	*vas = st.vas;
-	r->bytes_per_va = st.bytes_per_va;
+	r->va_struct_bytes = st.bytes_per_va;
 	r->va_bytes_per_va = st.vas ? (double)st.va_bytes / (double)st.vas : 0;
+	r->index_bytes_per_va = st.vas ? (double)st.index_bytes / (double)st.vas : 0;
 	if (gvm_destroy(vm))
 		bench_die("gvm_destroy", -ENOMEM);
 	gvm_obj_fini(&o.obj);
@@ -181,7 +186,7 @@ static void sorted_apply(struct sorted *s, uint64_t va, bool map)
 
 static double bench_baseline(const struct opts *op, uint64_t *vas)
 {
-	struct sorted s = {.va = calloc(2 * op->vas + 1, sizeof(uint64_t))};
+	struct sorted s = { .va = calloc(2 * op->vas + 1, sizeof(uint64_t)) };
 	uint64_t seed = 0x853c49e6748fea9bull, slots = 2 * op->vas;
 	double t0;
 
@@ -214,8 +219,10 @@ static void print_text(const struct opts *op, const struct result *r)
 	       1e9 / r->identity_ns, r->vas_identity);
 	printf("%-28s %14.1f %14.0f %12" PRIu64 "\n", "sorted array baseline", r->baseline_ns,
 	       1e9 / r->baseline_ns, r->vas_baseline);
-	printf("\nbytes per VA: %zu (struct gvm_va), %.1f with slab overhead\n", r->bytes_per_va,
-	       r->va_bytes_per_va);
+	printf("\nbytes per VA: %.1f = %.1f VA objects (struct gvm_va is %zu, in slabs) + %.1f "
+	       "index (B+ tree nodes, spares included)\n",
+	       r->va_bytes_per_va + r->index_bytes_per_va, r->va_bytes_per_va, r->va_struct_bytes,
+	       r->index_bytes_per_va);
 	printf("targets: >= 1M requests/s at 1M VAs, <= 128 bytes per VA\n");
 }
 
@@ -228,8 +235,10 @@ static void print_json(const struct opts *op, const struct result *r)
 	       1e9 / r->identity_ns, r->identity_ns);
 	printf("\"baseline_requests_per_s\": %.0f, \"baseline_ns_per_request\": %.2f, ",
 	       1e9 / r->baseline_ns, r->baseline_ns);
-	printf("\"bytes_per_va\": %zu, \"va_bytes_per_va_with_slabs\": %.2f}\n", r->bytes_per_va,
-	       r->va_bytes_per_va);
+	printf("\"bytes_per_va\": %.2f, \"va_object_bytes_per_va\": %.2f, ",
+	       r->va_bytes_per_va + r->index_bytes_per_va, r->va_bytes_per_va);
+	printf("\"index_bytes_per_va\": %.2f, \"va_struct_bytes\": %zu}\n", r->index_bytes_per_va,
+	       r->va_struct_bytes);
 }
 
 static int parse(int argc, char **argv, struct opts *op)
@@ -249,9 +258,9 @@ static int parse(int argc, char **argv, struct opts *op)
 
 int main(int argc, char **argv)
 {
-	struct opts op = {.vas = 1000000, .requests = 1000000};
-	struct bench_env env = {0};
-	struct result r = {0};
+	struct opts op = { .vas = 1000000, .requests = 1000000 };
+	struct bench_env env = { 0 };
+	struct result r = { 0 };
 
 	if (parse(argc, argv, &op)) {
 		fprintf(stderr, "usage: vm-bench [--vas N] [--requests N] [--json]\n");
