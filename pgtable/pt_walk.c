@@ -57,3 +57,30 @@ int pt_walk(const struct pt *pt, uint64_t va, struct pt_walk_result *res)
 	res->desc = desc;
 	return 0;
 }
+
+/*
+ * The tables above the leaf level are few and stay cached; the leaf table's
+ * descriptor and metadata are what a random bind misses on. Start loading
+ * them and return: the caller has other misses (its VA index) to overlap.
+ */
+void pt_prefetch(const struct pt *pt, uint64_t va)
+{
+	const struct pt_table *t = pt->root;
+	const uint64_t *items = t->items;
+	unsigned int lvl = pt->geo.start_level;
+
+	if (va >> pt->cfg.ias)
+		return;
+	for (; lvl < PT_LEAF_LEVEL; lvl++) {
+		const struct pt_link *link = &t->child[pt_index(pt, lvl, va)];
+		const struct pt_table *c = __atomic_load_n(&link->table, __ATOMIC_RELAXED);
+		const uint64_t *ci = __atomic_load_n(&link->items, __ATOMIC_RELAXED);
+
+		if (!c || !ci)
+			break;
+		t = c;
+		items = ci; /* from the parent's link: reading t->items would wait for t */
+	}
+	__builtin_prefetch(t);
+	__builtin_prefetch(&items[pt_index(pt, lvl, va)]);
+}

@@ -71,6 +71,13 @@ static int paging_reserve(void *priv, void *resv, const struct pt_op *op)
 	return pt_reserve(p->pt, op, resv);
 }
 
+static void paging_prefetch(void *priv, uint64_t va)
+{
+	struct paging *p = priv;
+
+	pt_prefetch(p->pt, va);
+}
+
 static void paging_commit_begin(void *priv, void *resv)
 {
 	struct paging *p = priv;
@@ -111,6 +118,7 @@ const struct gvm_backend_ops gvm_backend_paging = {
 	.commit = paging_commit,
 	.commit_end = paging_commit_end,
 	.unreserve = paging_unreserve,
+	.prefetch = paging_prefetch,
 };
 
 struct pt *gvm_get_pt(struct gvm *vm)

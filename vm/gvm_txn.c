@@ -125,6 +125,9 @@ static int doom(struct gvm_txn *txn, struct gvm_va *va)
 		va->state |= GVM_VA_DOOMED;
 		va->doomer = txn;
 		gvm_tree_of(txn->vm, va)->doomed++;
+		/* The commit unlinks it from its object's list: its neighbours are random VAs. */
+		__builtin_prefetch(va->bo_link.prev, 1);
+		__builtin_prefetch(va->bo_link.next, 1);
 	}
 	return err;
 }
@@ -213,9 +216,12 @@ static int collect_op(void *priv, const struct gvm_op *op)
 static int prepare_req(struct gvm_txn *txn, const struct gvm_req *req)
 {
 	static const struct gvm_op_cb cb = { .op = collect_op };
+	const struct gvm_backend_ops *b = txn->vm->cfg.backend;
 	struct prep p = { .txn = txn, .req = req, .mapped_to = req->va };
 	int err;
 
+	if (b->prefetch)
+		b->prefetch(txn->vm->backend, req->va);
 	txn->scratch.nr = 0;
 	err = gvm_sm_ops(txn->vm, req, &cb, &p);
 	for (unsigned int i = 0; !err && i < txn->scratch.nr; i++)

@@ -222,6 +222,7 @@ static void reader_walk(struct reader *rd, uint64_t va)
 	int rc;
 
 	urcu_memb_read_lock();
+	pt_prefetch(rd->sh->pt, va + K(4)); /* lock-free as well: may race the writer */
 	rc = pt_walk(rd->sh->pt, va, &res);
 	GRACE_READER_DONE();
 	urcu_memb_read_unlock();

@@ -35,7 +35,6 @@
 /* Room for a configuration and case name plus what an assertion adds. */
 #define CTX_LEN 320
 
-
 static const unsigned int addr_sizes[] = { 32, 36, 40, 42, 44, 48 };
 static const unsigned int granules[] = { 12, 14, 16 };
 
@@ -697,6 +696,30 @@ static void oracle_unmap(struct oracle *o, uint64_t first, uint64_t n)
 	unmap_ok(o->m, o->base + first * o->m->granule, n * o->m->granule, mapped * o->m->granule);
 }
 
+/*
+ * pt_prefetch() is a hint: at mapped, unmapped and out-of-range addresses it
+ * calls no op, takes no page and changes no translation.
+ */
+static void prefetch_changes_nothing(struct oracle *o, uint64_t first, uint64_t n)
+{
+	struct mt *m = o->m;
+	uint64_t vas[] = { o->base + first * m->granule, o->base + (first + n) * m->granule - 1,
+			   o->base - 1, 1ull << m->cfg.ias, ~0ull };
+	uint64_t log0 = m->env.nr_log, pages0 = pt_test_pages_in_use(&m->env);
+	uint64_t calls0 = m->env.flush_ranges + m->env.flush_alls + m->env.syncs;
+	struct pt_walk_result before, after;
+	int rc;
+
+	rc = pt_walk(m->pt, vas[0], &before);
+	for (size_t i = 0; i < ARRAY_SIZE(vas); i++)
+		pt_prefetch(m->pt, vas[i]);
+	CHECK_ERR(m->name, pt_walk(m->pt, vas[0], &after), rc);
+	CHECK_EQ(m->name, after.desc, before.desc);
+	CHECK_EQ(m->name, m->env.nr_log, log0);
+	CHECK_EQ(m->name, pt_test_pages_in_use(&m->env), pages0);
+	CHECK_EQ(m->name, m->env.flush_ranges + m->env.flush_alls + m->env.syncs, calls0);
+}
+
 static void oracle_run(const struct mcfg *c, uint64_t seed)
 {
 	struct oracle o;
@@ -713,6 +736,7 @@ static void oracle_run(const struct mcfg *c, uint64_t seed)
 		snprintf(m.name + cfg_len, sizeof(m.name) - cfg_len, " seed 0x%" PRIx64 " op %u",
 			 seed, i);
 		oracle_range(&o, &first, &n, &s);
+		prefetch_changes_nothing(&o, first, n);
 		if (xorshift_below(&o.seed, 2))
 			oracle_map(&o, first, n, s);
 		else

@@ -563,6 +563,20 @@ bool pt_in_signalling(void);
 int pt_walk(const struct pt *pt, uint64_t va, struct pt_walk_result *res);
 
 /**
+ * pt_prefetch() - start loading what a change at @va will touch.
+ * @pt: page table.
+ * @va: any address.
+ *
+ * A hint, with no effect on the table: it follows the existing tables towards
+ * @va and asks the CPU for the deepest one's metadata and descriptor without
+ * waiting for them, so that a caller can overlap those cache misses with its
+ * own (a VA manager looking up @va) before it reserves or maps.
+ *
+ * Context: lock-free, like pt_walk().
+ */
+void pt_prefetch(const struct pt *pt, uint64_t va);
+
+/**
  * pt_get_geometry() - geometry of an existing table.
  * @pt: page table.
  * @geo: filled.

@@ -149,7 +149,7 @@ struct gvm_range {
 
 /**
  * struct gvm_backend_ops - an address-space backend: how requests reach the
- * hardware. Every member is mandatory.
+ * hardware. Every member is mandatory but @prefetch.
  * @name: for messages.
  * @create: make the backend's state for a VM from @cfg (the backend's own
  *	configuration type); Return 0, -EINVAL, -ENOMEM.
@@ -164,6 +164,9 @@ struct gvm_range {
  *	fail, never allocate.
  * @unreserve: release the transaction's state (after commit_end, or to give
  *	up the newest transaction).
+ * @prefetch: optional hint, called with each request's address before the VA
+ *	manager looks it up: start loading what @reserve will read there, so
+ *	that both sets of cache misses overlap. Must not change any state.
  */
 struct gvm_backend_ops {
 	const char *name;
@@ -177,6 +180,7 @@ struct gvm_backend_ops {
 	void (*commit)(void *priv, void *resv, const struct pt_op *op);
 	void (*commit_end)(void *priv, void *resv);
 	void (*unreserve)(void *priv, void *resv);
+	void (*prefetch)(void *priv, uint64_t va);
 };
 
 /*
