@@ -344,7 +344,7 @@ static int sync_apply(struct cs_run *run, const struct cs_op *op, const struct c
 static int exec_sync_update(struct cs_run *run, const struct cs_op *op, uint64_t insn)
 {
 	unsigned int scope = field(insn, 1, 2), slot = field(insn, 48, 4);
-	struct cs_sync s = {0};
+	struct cs_sync s = { 0 };
 	int st = decode_sync(run->q, op, insn, &s);
 
 	if (st)
@@ -421,7 +421,7 @@ static int sync_error(struct cs_run *run, uint64_t va, uint32_t status, bool rej
 static int exec_sync_wait(struct cs_run *run, const struct cs_op *op, uint64_t insn)
 {
 	unsigned int cond = field(insn, 28, 4);
-	struct cs_sync s = {0};
+	struct cs_sync s = { 0 };
 	int st = decode_sync(run->q, op, insn, &s);
 
 	if (!st && cond > MOCK_CS_COND_GE)

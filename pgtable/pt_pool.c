@@ -832,8 +832,9 @@ static int pool_op_alloc_bulk(void *ctx, size_t size, size_t align, unsigned int
 	int err;
 
 	if (pool->abort_in_signalling && pt_in_signalling()) {
-		fprintf(stderr, "gpuvm: pt_pool: %u table block(s) of %zu bytes allocated inside a "
-				"fence-signalling section (a commit)\n",
+		fprintf(stderr,
+			"gpuvm: pt_pool: %u table block(s) of %zu bytes allocated inside a "
+			"fence-signalling section (a commit)\n",
 			n, size);
 		abort();
 	}
@@ -865,7 +866,7 @@ static void pool_op_free(void *ctx, const struct pt_mem *mem, size_t size, size_
 
 	err = pool_classify(pool, size, align, &kind, &idx);
 	if (err) {
-		/* Nothing the pool hands out has this shape: keep it rather than corrupt a class. */
+		/* The pool hands out nothing of this shape: keep it, corrupt no class. */
 		assert(!"pt_pool: free of a size and alignment it never allocates");
 		return;
 	}
@@ -902,9 +903,9 @@ static int pool_cfg_resolve(const struct pt_pool_cfg *cfg, struct pt_pool_cfg *c
 	if (!c->thread_cache_pages)
 		c->thread_cache_pages = POOL_DEFAULT_CACHE_PAGES;
 	if (!c->batch_pages)
-		c->batch_pages = c->thread_cache_pages < POOL_DEFAULT_BATCH_PAGES
-					 ? c->thread_cache_pages
-					 : POOL_DEFAULT_BATCH_PAGES;
+		c->batch_pages = c->thread_cache_pages < POOL_DEFAULT_BATCH_PAGES ?
+					 c->thread_cache_pages :
+					 POOL_DEFAULT_BATCH_PAGES;
 	if (c->page_size != 4096 && c->page_size != 16384 && c->page_size != 65536)
 		return -EINVAL;
 	if (c->pa_base & (POOL_PA_BASE_ALIGN - 1) || c->pa_limit <= c->pa_base)

@@ -22,7 +22,7 @@ struct pt_pin {
 };
 
 enum resv_state {
-	RESV_OPEN,	 /* reserving; queued once it holds an op */
+	RESV_OPEN,       /* reserving; queued once it holds an op */
 	RESV_COMMITTING, /* between pt_commit_begin() and pt_commit_end() */
 	RESV_COMMITTED,
 };
@@ -151,7 +151,7 @@ int pt_resv_replay(struct pt *pt, struct pt_proj *pj)
 {
 	for (struct pt_resv_priv *p = pt->queue; p; p = p->qnext) {
 		for (unsigned int i = 0; i < p->nr_ops; i++) {
-			struct pt_sim sim = {0};
+			struct pt_sim sim = { 0 };
 			int err = pt_proj_run(pj, &p->ops[i], &sim);
 
 			/* It succeeded when reserved; only memory can fail now. */
@@ -176,7 +176,8 @@ static unsigned int sum(const unsigned int need[PT_MAX_LEVELS])
 static int take(struct pt *pt, struct pt_resv_priv *p, unsigned int pins,
 		const unsigned int need[PT_MAX_LEVELS])
 {
-	struct grown ops = {(void **)&p->ops, &p->cap_ops}, pn = {(void **)&p->pins, &p->cap_pins};
+	struct grown ops = { (void **)&p->ops, &p->cap_ops },
+		     pn = { (void **)&p->pins, &p->cap_pins };
 	int err = grow_prepare(pt, &ops, p->nr_ops + 1, sizeof(*p->ops));
 
 	pn.bigger = NULL;
@@ -237,7 +238,7 @@ static void record(struct pt_resv_priv *p, const struct pt_op *op, const struct 
 	p->ops[p->nr_ops++] = *op;
 	for (unsigned int i = 0; i < sim->nr_touched; i++) {
 		sim->touched[i]->pins++;
-		p->pins[p->nr_pins++] = (struct pt_pin){sim->touched[i], sim->touched_va[i]};
+		p->pins[p->nr_pins++] = (struct pt_pin){ sim->touched[i], sim->touched_va[i] };
 	}
 }
 
@@ -258,7 +259,7 @@ static int check_resv(const struct pt *pt, const struct pt_resv_priv *p)
 int pt_reserve(struct pt *pt, const struct pt_op *op, struct pt_resv *resv)
 {
 	struct pt_resv_priv *p = resv->priv;
-	struct pt_sim sim = {.pinner = resv};
+	struct pt_sim sim = { .pinner = resv };
 	unsigned int mark = pt_proj_mark(pt);
 	struct pt_proj *pj;
 	int err = check_op(pt, op);

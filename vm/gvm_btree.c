@@ -85,7 +85,7 @@ static int cmp(struct gvm_bt_key a, struct gvm_bt_key b)
 /*
  * Number of the @n starts below @x. The lines of a cold node are all asked
  * for first, so their misses overlap; the search itself is branch-free (a
- * conditional move per step), about five steps instead of a scan of thirty.
+ * conditional move per step), about six steps instead of a scan of sixty.
  */
 static unsigned int count_below(const uint64_t *start, unsigned int n, uint64_t x)
 {

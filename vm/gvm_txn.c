@@ -183,7 +183,10 @@ static int create(struct gvm_txn *txn, const struct gvm_op_piece *pc, bool repla
 	return 0;
 }
 
-/* The piece that starts where a committed @old did replaces it (the piece before a cut, or the map). */
+/*
+ * The piece that starts where a committed @old did (the piece before a cut,
+ * or the request's map) replaces it.
+ */
 static int apply_op(struct prep *p, const struct gvm_op *op)
 {
 	bool old_committed;
