@@ -110,8 +110,7 @@ static void command(struct mockdrm_dev *dev, struct mock_as *as, uint32_t cmd)
 }
 
 /* A register write; commands run to completion at once (STATUS never reads busy). */
-void mock_as_write(struct mockdrm_dev *dev, unsigned int slot, enum mock_as_reg reg,
-		   uint64_t value)
+void mock_as_write(struct mockdrm_dev *dev, unsigned int slot, enum mock_as_reg reg, uint64_t value)
 {
 	struct mock_as *as = &dev->as[slot];
 
@@ -245,7 +244,7 @@ static void walk_and_fill(struct mockdrm_dev *dev, struct mock_as *as, uint64_t 
 	for (unsigned int l = level + 1; l <= w.level && (w.leaf || walked_tables(&w)); l++)
 		mock_tlb_add_walk(&as->tlb, va, l, w.table[l]);
 	if (!w.leaf) {
-		*out = (struct mock_xlate){.fault = w.fault};
+		*out = (struct mock_xlate){ .fault = w.fault };
 		return;
 	}
 	mock_tlb_add_leaf(&as->tlb, va, w.level, w.desc);
@@ -259,7 +258,7 @@ static void translate_locked(struct mockdrm_dev *dev, struct mock_as *as, uint64
 
 	if ((as->cur_transcfg & MOCK_TRANSCFG_ADRMODE_MASK) != MOCK_TRANSCFG_ADRMODE_AARCH64_4K) {
 		/* UNMAPPED (a disabled slot): nothing translates. */
-		*out = (struct mock_xlate){.fault = mock_fault(MOCK_FAULT_TRANSLATION, access)};
+		*out = (struct mock_xlate){ .fault = mock_fault(MOCK_FAULT_TRANSLATION, access) };
 		return;
 	}
 	wait_unlocked(dev, as, va);
@@ -279,8 +278,8 @@ static void translate_locked(struct mockdrm_dev *dev, struct mock_as *as, uint64
  * Translate @va through slot @slot as the GPU does: TLB first, then a walk
  * from TRANSTAB. A fault is latched in FAULTSTATUS/FAULTADDRESS.
  */
-void mock_as_translate(struct mockdrm_dev *dev, unsigned int slot, uint64_t va,
-		       unsigned int access, struct mock_xlate *out)
+void mock_as_translate(struct mockdrm_dev *dev, unsigned int slot, uint64_t va, unsigned int access,
+		       struct mock_xlate *out)
 {
 	struct mock_as *as = &dev->as[slot];
 

@@ -50,10 +50,10 @@ enum mock_as_command {
 #define MOCK_TLB_WALKS 16
 
 struct mock_tlb_entry {
-	uint64_t va;	/* first VA covered */
+	uint64_t va;    /* first VA covered */
 	uint64_t value; /* leaf: the descriptor; walk: the table's PA */
-	uint64_t used;	/* LRU clock */
-	uint8_t level;	/* leaf: its level; walk: the level of the table */
+	uint64_t used;  /* LRU clock */
+	uint8_t level;  /* leaf: its level; walk: the level of the table */
 	bool valid;
 };
 
@@ -73,8 +73,8 @@ void mock_tlb_clear(struct mock_tlb *tlb);
 /* One slot: the hardware's registers and state. */
 struct mock_as {
 	pthread_mutex_t lock;
-	pthread_cond_t unlocked; /* the lock region was released */
-	uint64_t transtab, memattr, lockaddr, transcfg; /* as written */
+	pthread_cond_t unlocked;                          /* the lock region was released */
+	uint64_t transtab, memattr, lockaddr, transcfg;   /* as written */
 	uint64_t cur_transtab, cur_memattr, cur_transcfg; /* latched by UPDATE */
 	bool locked;
 	uint64_t lock_base, lock_size;
@@ -87,10 +87,10 @@ struct mock_as {
 /* Device counters, read by tests through GPUVM_IOCTL_MOCK_STATS. */
 struct mock_as_stats {
 	uint64_t tlb_hits, tlb_misses;
-	uint64_t stale;	       /* strict mode: a cached translation the tables no longer say */
-	uint64_t freed_walks;  /* a walk read a table that had been freed */
+	uint64_t stale;       /* strict mode: a cached translation the tables no longer say */
+	uint64_t freed_walks; /* a walk read a table that had been freed */
 	uint64_t updates, locks, unlocks, flush_pt, flush_mem;
-	uint64_t flush_ops;    /* flush_range/flush_all calls from pgtable */
+	uint64_t flush_ops;       /* flush_range/flush_all calls from pgtable */
 	uint64_t skipped_flushes; /* ... dropped on purpose (debug_skip_flush_every) */
 	uint64_t cache_flushes;
 	uint64_t activations, evictions, faults, lock_waits;
@@ -105,8 +105,8 @@ void mock_as_fini(struct mock_as *as);
 void mock_as_write(struct mockdrm_dev *dev, unsigned int slot, enum mock_as_reg reg,
 		   uint64_t value);
 uint64_t mock_as_read(struct mockdrm_dev *dev, unsigned int slot, enum mock_as_reg reg);
-void mock_as_translate(struct mockdrm_dev *dev, unsigned int slot, uint64_t va,
-		       unsigned int access, struct mock_xlate *out);
+void mock_as_translate(struct mockdrm_dev *dev, unsigned int slot, uint64_t va, unsigned int access,
+		       struct mock_xlate *out);
 
 /* LOCKADDR for [va, va + size), as panthor packs it; and the region it means. */
 uint64_t mock_as_lockaddr(uint64_t va, uint64_t size);

@@ -15,9 +15,9 @@
 #include "mock_vm.h"
 
 #define TYPE_MASK DRM_PANTHOR_VM_BIND_OP_TYPE_MASK
-#define MAP_FLAGS                                                                                  \
-	(DRM_PANTHOR_VM_BIND_OP_MAP_READONLY | DRM_PANTHOR_VM_BIND_OP_MAP_NOEXEC |                 \
-	 DRM_PANTHOR_VM_BIND_OP_MAP_UNCACHED | DRM_PANTHOR_VM_BIND_OP_MAP_SPARSE |                \
+#define MAP_FLAGS                                                                  \
+	(DRM_PANTHOR_VM_BIND_OP_MAP_READONLY | DRM_PANTHOR_VM_BIND_OP_MAP_NOEXEC | \
+	 DRM_PANTHOR_VM_BIND_OP_MAP_UNCACHED | DRM_PANTHOR_VM_BIND_OP_MAP_SPARSE | \
 	 GPUVM_VM_BIND_OP_MAP_REPEAT)
 
 /* One op with everything it refers to, checked. */
@@ -111,14 +111,14 @@ static int op_req(struct bind *b, struct bind_op *op)
 	case DRM_PANTHOR_VM_BIND_OP_TYPE_UNMAP:
 		op->has_req = true;
 		op->req.type = GVM_REQ_UNMAP;
-		return r->flags != op->type || r->bo_handle || r->bo_offset || r->bo_repeat_range
-			       ? -EINVAL
-			       : 0;
+		return r->flags != op->type || r->bo_handle || r->bo_offset || r->bo_repeat_range ?
+			       -EINVAL :
+			       0;
 	case DRM_PANTHOR_VM_BIND_OP_TYPE_SYNC_ONLY:
 		return r->flags != op->type || r->bo_handle || r->bo_offset || r->va || r->size ||
-				       r->bo_repeat_range || !r->syncs.count
-			       ? -EINVAL
-			       : 0;
+				       r->bo_repeat_range || !r->syncs.count ?
+			       -EINVAL :
+			       0;
 	}
 	return -EINVAL;
 }
@@ -290,7 +290,7 @@ static int bind_async(struct bind *b)
 int mock_ioctl_vm_bind(struct mockdrm_file *f, void *arg)
 {
 	struct drm_panthor_vm_bind *a = arg;
-	struct bind b = {.f = f, .async = a->flags & DRM_PANTHOR_VM_BIND_ASYNC};
+	struct bind b = { .f = f, .async = a->flags & DRM_PANTHOR_VM_BIND_ASYNC };
 	int err;
 
 	if (a->flags & ~DRM_PANTHOR_VM_BIND_ASYNC)

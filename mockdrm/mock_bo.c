@@ -63,8 +63,8 @@ static int alloc_pa_top(struct mockdrm_dev *dev, uint64_t size, uint64_t *pa, un
 
 	for (unsigned int i = dev->nr_bos + 1; i--;) {
 		uint64_t gap_end = i < dev->nr_bos ? dev->bos[i]->pa : end;
-		uint64_t gap_start =
-			i ? dev->bos[i - 1]->pa + dev->bos[i - 1]->size : dev->cfg.phys_base;
+		uint64_t gap_start = i ? dev->bos[i - 1]->pa + dev->bos[i - 1]->size :
+					 dev->cfg.phys_base;
 
 		if (gap_end - gap_start >= size) {
 			*pa = gap_end - size;
@@ -257,8 +257,8 @@ void *mock_phys_to_host(struct mockdrm_dev *dev, uint64_t pa, uint64_t len)
 		else if (pa >= bo->pa + bo->size)
 			lo = mid + 1;
 		else
-			return pa + len <= bo->pa + bo->size ? (char *)bo->map + (pa - bo->pa)
-							    : NULL;
+			return pa + len <= bo->pa + bo->size ? (char *)bo->map + (pa - bo->pa) :
+							       NULL;
 	}
 	return NULL;
 }
@@ -399,9 +399,9 @@ static int check_dmabuf(int fd, struct stat *st)
 	if (n < 0)
 		return -EBADF;
 	target[n] = '\0';
-	return strncmp(target, "/memfd:" BO_MEMFD_NAME " ", strlen("/memfd:" BO_MEMFD_NAME " "))
-		       ? -EINVAL
-		       : 0;
+	return strncmp(target, "/memfd:" BO_MEMFD_NAME " ", strlen("/memfd:" BO_MEMFD_NAME " ")) ?
+		       -EINVAL :
+		       0;
 }
 
 /* The live BO whose pages are @st's inode, with a reference. */

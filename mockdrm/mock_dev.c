@@ -17,8 +17,8 @@
  */
 int mock_copy_from_user(void *dst, uint64_t src, size_t len)
 {
-	struct iovec local = {.iov_base = dst, .iov_len = len};
-	struct iovec remote = {.iov_base = (void *)(uintptr_t)src, .iov_len = len};
+	struct iovec local = { .iov_base = dst, .iov_len = len };
+	struct iovec remote = { .iov_base = (void *)(uintptr_t)src, .iov_len = len };
 
 	if (!len)
 		return 0;
@@ -27,8 +27,8 @@ int mock_copy_from_user(void *dst, uint64_t src, size_t len)
 
 int mock_copy_to_user(uint64_t dst, const void *src, size_t len)
 {
-	struct iovec local = {.iov_base = (void *)src, .iov_len = len};
-	struct iovec remote = {.iov_base = (void *)(uintptr_t)dst, .iov_len = len};
+	struct iovec local = { .iov_base = (void *)src, .iov_len = len };
+	struct iovec remote = { .iov_base = (void *)(uintptr_t)dst, .iov_len = len };
 
 	if (!len)
 		return 0;
@@ -73,7 +73,7 @@ void *mock_idr_remove(struct mock_idr *idr, uint32_t id)
 void mock_idr_fini(struct mock_idr *idr)
 {
 	free(idr->slot);
-	*idr = (struct mock_idr){0};
+	*idr = (struct mock_idr){ 0 };
 }
 
 /*
@@ -203,7 +203,7 @@ int mockdrm_dev_create(const struct mockdrm_cfg *cfg, struct mockdrm_dev **out)
 
 	if (!dev)
 		return -ENOMEM;
-	dev->cfg = cfg ? *cfg : (struct mockdrm_cfg){0};
+	dev->cfg = cfg ? *cfg : (struct mockdrm_cfg){ 0 };
 	dev->next_offset = MOCK_MMAP_OFFSET_BASE;
 	err = check_cfg(&dev->cfg);
 	if (!err)

@@ -28,7 +28,8 @@ int mock_ioctl_fence_attach(struct mockdrm_file *f, void *arg)
 		err = mock_idr_alloc(&f->fences, fence, &a->fence_id);
 		pthread_mutex_unlock(&f->dev->lock);
 		if (err)
-			mock_fence_signal(fence, -ENOMEM); /* installed already: do not leave it hanging */
+			mock_fence_signal(fence,
+					  -ENOMEM); /* installed already: do not leave it hanging */
 	}
 	if (err && fence)
 		mock_fence_put(fence);

@@ -35,7 +35,7 @@
 #include "mock_cs.h"
 #include "mock_vm.h"
 
-#define MAX_QUEUES 8	 /* CSIF cs_slot_count */
+#define MAX_QUEUES 8 /* CSIF cs_slot_count */
 #define SHADER_PRESENT 0x50005ull
 #define TILER_PRESENT 0x1ull
 #define WAIT_POLL_NS 200000 /* SYNC_WAIT re-checks memory this often */
@@ -61,7 +61,7 @@ struct mock_group {
 	unsigned int refs;
 	struct mockdrm_dev *dev;
 	struct mockdrm_file *file; /* its queue workers are counted there */
-	struct mock_vm *vm; /* a reference */
+	struct mock_vm *vm;        /* a reference */
 	pthread_mutex_t lock;
 	unsigned int nr_queues;
 	struct queue queues[MAX_QUEUES];
@@ -160,7 +160,7 @@ static uint32_t env_access(struct job_env *e, uint64_t va, size_t len, unsigned 
 			   int (*move)(void *, void *, uint64_t, uint64_t), void *buf,
 			   uint64_t *fault_va)
 {
-	struct mock_access a = {.va = va, .size = len, .type = type, .move = move, .ctx = buf};
+	struct mock_access a = { .va = va, .size = len, .type = type, .move = move, .ctx = buf };
 	int status = mock_gpu_access(e->vm, e->slot, &a);
 
 	*fault_va = a.fault_va;
@@ -179,8 +179,7 @@ static uint32_t env_read(void *ctx, uint64_t va, void *buf, size_t len, bool exe
 	return env_access(ctx, va, len, type, move_in, buf, fault_va);
 }
 
-static uint32_t env_write(void *ctx, uint64_t va, const void *buf, size_t len,
-			  uint64_t *fault_va)
+static uint32_t env_write(void *ctx, uint64_t va, const void *buf, size_t len, uint64_t *fault_va)
 {
 	return env_access(ctx, va, len, MOCK_ACCESS_WRITE, move_out, (void *)buf, fault_va);
 }
@@ -204,10 +203,10 @@ static int move_rmw(void *ctx, void *host, uint64_t done, uint64_t n)
 	return 0;
 }
 
-static uint32_t env_sync_update(void *ctx, uint64_t va, unsigned int bits, bool add,
-				uint64_t value, uint64_t *fault_va)
+static uint32_t env_sync_update(void *ctx, uint64_t va, unsigned int bits, bool add, uint64_t value,
+				uint64_t *fault_va)
 {
-	struct sync_rmw r = {.bits = bits, .add = add, .value = value};
+	struct sync_rmw r = { .bits = bits, .add = add, .value = value };
 
 	return env_access(ctx, va, bits / 8, MOCK_ACCESS_WRITE, move_rmw, &r, fault_va);
 }
@@ -233,7 +232,7 @@ static int64_t now_ns(void)
 static int env_wait_event(void *ctx)
 {
 	struct job_env *e = ctx;
-	struct timespec ts = {.tv_nsec = WAIT_POLL_NS};
+	struct timespec ts = { .tv_nsec = WAIT_POLL_NS };
 	bool destroyed;
 
 	pthread_mutex_lock(&e->q->group->lock);
@@ -262,7 +261,7 @@ static bool group_alive(struct mock_group *g)
 
 	pthread_mutex_lock(&g->lock);
 	alive = !g->destroyed && !(g->state & (DRM_PANTHOR_GROUP_STATE_FATAL_FAULT |
-					      DRM_PANTHOR_GROUP_STATE_TIMEDOUT));
+					       DRM_PANTHOR_GROUP_STATE_TIMEDOUT));
 	pthread_mutex_unlock(&g->lock);
 	return alive;
 }
@@ -300,7 +299,7 @@ static int job_outcome(struct queue *q, const struct mock_cs_result *res)
 static int run_stream(struct queue *q, struct group_job *job)
 {
 	struct mock_group *g = q->group;
-	struct job_env env = {.q = q, .vm = g->vm};
+	struct job_env env = { .q = q, .vm = g->vm };
 	struct mock_cs_result res;
 	int err;
 
@@ -460,7 +459,7 @@ static struct mock_group *group_new(struct mockdrm_file *f, struct mock_vm *vm,
 	g->nr_queues = nr_queues;
 	pthread_mutex_init(&g->lock, NULL);
 	for (unsigned int i = 0; i < nr_queues; i++)
-		g->queues[i] = (struct queue){.group = g, .index = i};
+		g->queues[i] = (struct queue){ .group = g, .index = i };
 	return g;
 }
 

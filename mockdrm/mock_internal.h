@@ -97,16 +97,16 @@ struct mock_table_set {
 struct mock_bo {
 	struct gvm_obj obj; /* first: the gvm object ops cast back */
 	struct mockdrm_dev *dev;
-	unsigned int refs;    /* handles, VAs, exports; under dev->lock */
+	unsigned int refs; /* handles, VAs, exports; under dev->lock */
 	int memfd;
-	void *map;	      /* the device's own mapping of the pages */
+	void *map; /* the device's own mapping of the pages */
 	uint64_t size;
 	uint64_t pa;
 	uint64_t mmap_offset; /* 0 until BO_MMAP_OFFSET */
 	uint32_t flags;
-	uint64_t exclusive;   /* serial of the only VM it may be mapped in, or 0 */
-	ino_t ino;	      /* of the memfd: what PRIME import recognizes */
-	bool internal;	      /* the device's own (the dummy page) */
+	uint64_t exclusive; /* serial of the only VM it may be mapped in, or 0 */
+	ino_t ino;          /* of the memfd: what PRIME import recognizes */
+	bool internal;      /* the device's own (the dummy page) */
 };
 
 struct mockdrm_dev {
@@ -121,30 +121,30 @@ struct mockdrm_dev {
 	struct mock_table_set live_tables;
 	/* Address-space slots (mock_as.c, mock_slots.c). */
 	struct mock_as as[MOCK_AS_MAX];
-	unsigned int as_count;	   /* from cfg.as_present */
-	pthread_mutex_t as_lock;   /* slot ownership, the LRU, VM users */
-	pthread_cond_t as_cond;	   /* a slot may have become free */
+	unsigned int as_count;               /* from cfg.as_present */
+	pthread_mutex_t as_lock;             /* slot ownership, the LRU, VM users */
+	pthread_cond_t as_cond;              /* a slot may have become free */
 	struct mock_vm *lru_head, *lru_tail; /* idle VMs holding a slot */
-	struct mock_as_stats stats; /* atomic adds */
-	struct mock_group *groups; /* every group, for VM faults (under @lock) */
-	pthread_mutex_t workers_lock; /* files' worker counts (a leaf lock) */
-	pthread_cond_t workers_done;  /* a file's last worker thread ended */
-	struct mockdrm_file *files_list; /* open files, for fork() (under @lock) */
+	struct mock_as_stats stats;          /* atomic adds */
+	struct mock_group *groups;           /* every group, for VM faults (under @lock) */
+	pthread_mutex_t workers_lock;        /* files' worker counts (a leaf lock) */
+	pthread_cond_t workers_done;         /* a file's last worker thread ended */
+	struct mockdrm_file *files_list;     /* open files, for fork() (under @lock) */
 	pthread_mutex_t vms_lock; /* the live VMs, for fork(); taken before any VM's lock */
 	struct mock_vm *vms;
 	unsigned int files;
-	uint64_t syncs;	      /* descriptor runs the table builder cleaned */
+	uint64_t syncs; /* descriptor runs the table builder cleaned */
 	uint64_t flushes;
 };
 
 struct mockdrm_file {
 	struct mockdrm_dev *dev;
 	enum mockdrm_node node;
-	struct mock_idr bos;  /* GEM handles */
-	struct mock_idr vms;  /* VM ids */
-	struct mock_idr fences; /* mock-only test fences */
-	struct mock_idr groups; /* group handles */
-	unsigned int workers;	/* queue threads still running for it (dev->workers_lock) */
+	struct mock_idr bos;            /* GEM handles */
+	struct mock_idr vms;            /* VM ids */
+	struct mock_idr fences;         /* mock-only test fences */
+	struct mock_idr groups;         /* group handles */
+	unsigned int workers;           /* queue threads still running for it (dev->workers_lock) */
 	struct mockdrm_file *next_file; /* dev->files_list */
 	struct mock_sync_table syncobjs;
 };
@@ -203,23 +203,21 @@ void mock_groups_lock_all(struct mockdrm_dev *dev);
 void mock_groups_unlock_all(struct mockdrm_dev *dev);
 void mock_groups_fork_child(struct mockdrm_dev *dev);
 
-
 /* The MMU model: translate one VA of a VM's tables as the hardware would. */
 struct mock_xlate {
 	uint64_t pa;
-	uint32_t fault;	/* 0, or FAULTSTATUS: exception | access type << 8 */
+	uint32_t fault; /* 0, or FAULTSTATUS: exception | access type << 8 */
 };
 
 /* What one walk read: the table at each level, and where it stopped. */
 struct mock_walk {
 	uint64_t table[4];
-	uint64_t desc;	    /* the last descriptor read */
+	uint64_t desc;      /* the last descriptor read */
 	unsigned int level; /* its level */
-	uint32_t fault;	    /* a walk fault (translation, bus, address size) */
-	bool leaf;	    /* @desc is a leaf: mock_mmu_leaf() finishes */
-	bool freed;	    /* some table read was not allocated */
+	uint32_t fault;     /* a walk fault (translation, bus, address size) */
+	bool leaf;          /* @desc is a leaf: mock_mmu_leaf() finishes */
+	bool freed;         /* some table read was not allocated */
 };
-
 
 void mock_mmu_translate(struct mockdrm_dev *dev, uint64_t transtab, uint64_t va,
 			unsigned int access, struct mock_xlate *out);

@@ -23,7 +23,10 @@ struct ioctl_desc {
 	uint32_t flags;
 };
 
-#define CORE(req, handler, fl) {req, handler, fl}
+#define CORE(req, handler, fl)   \
+	{                        \
+		req, handler, fl \
+	}
 
 static int sync_create(struct mockdrm_file *f, void *a)
 {
@@ -132,10 +135,9 @@ static const struct ioctl_desc *find(unsigned int nr)
 }
 
 /* Run @d with the caller's @arg of @usize bytes, copying as the direction says. */
-static int run(struct mockdrm_file *f, const struct ioctl_desc *d, unsigned long request,
-	       void *arg)
+static int run(struct mockdrm_file *f, const struct ioctl_desc *d, unsigned long request, void *arg)
 {
-	unsigned char kdata[256] = {0};
+	unsigned char kdata[256] = { 0 };
 	size_t ksize = _IOC_SIZE(d->request), usize = _IOC_SIZE(request);
 	size_t in = (_IOC_DIR(request) & _IOC_WRITE) ? (usize < ksize ? usize : ksize) : 0;
 	size_t out = (_IOC_DIR(request) & _IOC_READ) ? (usize < ksize ? usize : ksize) : 0;

@@ -85,7 +85,8 @@ void mock_mmu_walk(struct mockdrm_dev *dev, uint64_t table, unsigned int level, 
 		}
 		if (!mock_table_live(dev, table))
 			w->freed = true;
-		w->desc = __atomic_load_n(&items[(va >> level_shift(level)) & 511], __ATOMIC_ACQUIRE);
+		w->desc =
+			__atomic_load_n(&items[(va >> level_shift(level)) & 511], __ATOMIC_ACQUIRE);
 		if (!is_table(w->desc, level))
 			break;
 		table = w->desc & DESC_OA;
@@ -99,7 +100,7 @@ void mock_mmu_walk(struct mockdrm_dev *dev, uint64_t table, unsigned int level, 
 void mock_mmu_leaf(uint64_t desc, unsigned int level, uint64_t va, unsigned int access,
 		   struct mock_xlate *out)
 {
-	*out = (struct mock_xlate){0};
+	*out = (struct mock_xlate){ 0 };
 	leaf(desc, level, va, access, out);
 }
 
@@ -122,5 +123,5 @@ void mock_mmu_translate(struct mockdrm_dev *dev, uint64_t transtab, uint64_t va,
 	if (w.leaf)
 		mock_mmu_leaf(w.desc, w.level, va, access, out);
 	else
-		*out = (struct mock_xlate){.fault = w.fault};
+		*out = (struct mock_xlate){ .fault = w.fault };
 }

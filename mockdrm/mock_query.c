@@ -101,7 +101,7 @@ static const struct drm_panthor_gpu_info g610_gpu_info = {
 	.thread_max_workgroup_size = 1024,
 	.thread_max_barrier_size = 1024,
 	.coherency_features = 0,
-	.texture_features = {0xc1ffff9e, 0, 0, 0},
+	.texture_features = { 0xc1ffff9e, 0, 0, 0 },
 	.as_present = 0xff,
 	.shader_present = 0x50005,
 	.l2_present = 1,
@@ -163,7 +163,7 @@ int mock_ioctl_dev_query(struct mockdrm_file *f, void *arg)
 {
 	struct drm_panthor_dev_query *q = arg;
 	struct drm_panthor_timestamp_info ts;
-	struct drm_panthor_group_priorities_info prio = {0};
+	struct drm_panthor_group_priorities_info prio = { 0 };
 
 	(void)f;
 	switch (q->type) {

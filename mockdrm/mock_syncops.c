@@ -29,7 +29,8 @@ int mock_read_elem(const struct drm_panthor_obj_array *arr, uint32_t i, void *ds
 	if (mock_copy_from_user(dst, at, n))
 		return -EFAULT;
 	for (uint64_t off = ksize; off < arr->stride; off += sizeof(extra)) {
-		size_t chunk = arr->stride - off < sizeof(extra) ? arr->stride - off : sizeof(extra);
+		size_t chunk = arr->stride - off < sizeof(extra) ? arr->stride - off :
+								   sizeof(extra);
 
 		if (mock_copy_from_user(extra, at + off, chunk))
 			return -EFAULT;
@@ -155,7 +156,7 @@ void mock_syncs_release(struct mock_syncs *s)
 	free(s->signals);
 	free(s->points);
 	free(s->nodes);
-	*s = (struct mock_syncs){0};
+	*s = (struct mock_syncs){ 0 };
 }
 
 #define STOP_POLL_NS 10000000ll /* how soon a stopped job notices */
@@ -173,8 +174,7 @@ static int64_t now_ns(void)
  * asked every few milliseconds whether the job must give up: it returns 0,
  * or the negative errno the job ends with.
  */
-int mock_fences_wait_all(struct mock_fence **fences, unsigned int n, int (*stop)(void *),
-			 void *ctx)
+int mock_fences_wait_all(struct mock_fence **fences, unsigned int n, int (*stop)(void *), void *ctx)
 {
 	int err = 0;
 

@@ -84,7 +84,9 @@ static struct mock_tlb_entry *victim(struct mock_tlb_entry *set, unsigned int n,
 static void fill(struct mock_tlb *tlb, struct mock_tlb_entry *e, uint64_t va, unsigned int level,
 		 uint64_t value)
 {
-	*e = (struct mock_tlb_entry){.va = va, .value = value, .level = (uint8_t)level, .valid = true};
+	*e = (struct mock_tlb_entry){
+		.va = va, .value = value, .level = (uint8_t)level, .valid = true
+	};
 	touch(tlb, e);
 }
 

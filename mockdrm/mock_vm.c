@@ -98,7 +98,7 @@ struct mock_vm *mock_vm_lookup(struct mockdrm_file *f, uint32_t id)
 /* The VM's gvm: the whole 48-bit space, the kernel's part above @user_range reserved. */
 static int vm_make_gvm(struct mock_vm *vm, uint64_t user_range)
 {
-	struct gvm_range kernel = {.start = user_range, .end = 1ull << MOCK_VA_BITS};
+	struct gvm_range kernel = { .start = user_range, .end = 1ull << MOCK_VA_BITS };
 	struct gvm_cfg cfg = {
 		.start = 0,
 		.end = 1ull << MOCK_VA_BITS,

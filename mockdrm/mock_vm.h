@@ -18,7 +18,7 @@ struct mock_vm {
 	struct mockdrm_dev *dev;
 	struct mockdrm_file *file; /* the file that created it: its worker is counted there */
 	unsigned int refs;
-	bool closed; /* destroyed or its file closed: queued jobs are given up */
+	bool closed;     /* destroyed or its file closed: queued jobs are given up */
 	uint64_t serial; /* never reused: what an exclusive BO remembers */
 	struct gvm *gvm;
 	uint64_t user_range;
@@ -31,10 +31,10 @@ struct mock_vm {
 	struct pt_cfg pt_cfg;
 	struct mock_bo *dummy; /* what MAP_SPARSE maps */
 	/* Address-space slot (mock_slots.c, under dev->as_lock). */
-	int as_slot;	     /* -1: none */
-	unsigned int users;  /* jobs running on it; 0: idle, in the LRU if it has a slot */
+	int as_slot;        /* -1: none */
+	unsigned int users; /* jobs running on it; 0: idle, in the LRU if it has a slot */
 	struct mock_vm *lru_prev, *lru_next;
-	bool faulted;	     /* an unhandled fault; cleared by the next activation */
+	bool faulted; /* an unhandled fault; cleared by the next activation */
 	uint32_t fault_status;
 	uint64_t fault_addr;
 	uint64_t fault_count;

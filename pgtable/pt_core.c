@@ -37,8 +37,8 @@ static const struct pt_host_ops default_host_ops = {
 void pt_check_may_alloc(const struct pt_cfg *cfg, const char *what)
 {
 	if ((cfg->debug & PT_DEBUG_ABORT_ALLOC_IN_COMMIT) && pt_in_signalling()) {
-		fprintf(stderr, "gpuvm: %s allocated inside a fence-signalling section (a commit)\n",
-			what);
+		fprintf(stderr,
+			"gpuvm: %s allocated inside a fence-signalling section (a commit)\n", what);
 		abort();
 	}
 }
@@ -95,7 +95,7 @@ static struct pt_table *table_wrap(struct pt *pt, unsigned int lvl, const struct
 
 void pt_table_release(struct pt *pt, struct pt_table *t)
 {
-	struct pt_mem mem = {.cpu = t->items, .pa = t->pa};
+	struct pt_mem mem = { .cpu = t->items, .pa = t->pa };
 
 	stats_add(pt, t->level, -1);
 	pt->cfg.alloc->free(pt->cfg.alloc_ctx, &mem, pt_table_bytes(pt, t->level),
@@ -103,8 +103,7 @@ void pt_table_release(struct pt *pt, struct pt_table *t)
 	pt_host_free(&pt->cfg, t);
 }
 
-static int alloc_bulk(const struct pt_cfg *cfg, size_t size, unsigned int n,
-		      struct pt_mem *out)
+static int alloc_bulk(const struct pt_cfg *cfg, size_t size, unsigned int n, struct pt_mem *out)
 {
 	const struct pt_alloc_ops *ops = cfg->alloc;
 	unsigned int i;
@@ -173,7 +172,7 @@ static void release_list(struct pt *pt, struct pt_table *t)
 
 int pt_stock_fill(struct pt *pt, struct pt_stock *stock, const unsigned int need[PT_MAX_LEVELS])
 {
-	struct pt_table *added[PT_MAX_LEVELS] = {0};
+	struct pt_table *added[PT_MAX_LEVELS] = { 0 };
 	unsigned int lvl;
 
 	for (lvl = 0; lvl < PT_MAX_LEVELS; lvl++) {
@@ -237,8 +236,7 @@ void pt_sync_table(const struct pt *pt, const struct pt_table *t)
  * walker (synced by the caller when it is new): set the metadata a concurrent
  * pt_walk() follows, then publish the descriptor with one release store.
  */
-void pt_link_table(struct pt *pt, struct pt_table *parent, unsigned int idx,
-		   struct pt_table *child)
+void pt_link_table(struct pt *pt, struct pt_table *parent, unsigned int idx, struct pt_table *child)
 {
 	pt_set_child(parent, idx, child);
 	pt_publish(&parent->items[idx], pt_table_desc(pt, child->pa));
@@ -349,8 +347,8 @@ static void derive_fields(struct pt *pt)
 	pt->table_attrs = pt->fmt->table_attrs(pt);
 	fill_prot_table(pt);
 	for (unsigned int l = geo->start_level; l <= PT_LEAF_LEVEL; l++) {
-		pt->index_bits[l] =
-			(uint8_t)(l == geo->start_level ? geo->top_index_bits : geo->bits_per_level);
+		pt->index_bits[l] = (uint8_t)(l == geo->start_level ? geo->top_index_bits :
+								      geo->bits_per_level);
 		pt->index_mask[l] = (1u << pt->index_bits[l]) - 1;
 		if (geo->leaf_sizes & (1ull << geo->level_shift[l]))
 			pt->leaf_levels |= (uint8_t)(1u << l);

@@ -44,10 +44,9 @@ int pt_encode_entry(const struct pt *pt, unsigned int level, const struct pt_ent
 	return -EINVAL;
 }
 
-int pt_decode_entry(const struct pt *pt, unsigned int level, uint64_t desc,
-		    struct pt_entry *e)
+int pt_decode_entry(const struct pt *pt, unsigned int level, uint64_t desc, struct pt_entry *e)
 {
-	struct pt_entry out = {.type = PT_ENTRY_INVALID};
+	struct pt_entry out = { .type = PT_ENTRY_INVALID };
 	uint64_t again;
 
 	if (!level_ok(pt, level))
@@ -107,16 +106,14 @@ struct check {
 static int fail(struct check *c, const struct pt_table *t, int idx, const char *what)
 {
 	if (c->report)
-		fprintf(c->report,
-			"pt_validate: level %u table at pa 0x%" PRIx64 " item %d: %s\n",
+		fprintf(c->report, "pt_validate: level %u table at pa 0x%" PRIx64 " item %d: %s\n",
 			t->level, t->pa, idx, what);
 	return -EUCLEAN;
 }
 
 static int check_table(struct check *c, const struct pt_table *t);
 
-static int check_item(struct check *c, const struct pt_table *t, unsigned int i,
-		      unsigned int *live)
+static int check_item(struct check *c, const struct pt_table *t, unsigned int i, unsigned int *live)
 {
 	const struct pt *pt = c->pt;
 	const struct pt_table *child = t->level < PT_LEAF_LEVEL ? pt_child(t, i) : NULL;
@@ -173,7 +170,7 @@ static int check_refs(struct check *c)
 
 int pt_validate(const struct pt *pt, FILE *report)
 {
-	struct check c = {.pt = pt, .report = report};
+	struct check c = { .pt = pt, .report = report };
 	int err;
 
 	c.seen.cap = 2 * pt->stats.tables + 16;
@@ -308,7 +305,7 @@ static void dump_table(struct dump *d, const struct pt_table *t, uint64_t base)
 
 void pt_dump(const struct pt *pt, FILE *out)
 {
-	struct dump d = {.pt = pt, .out = out};
+	struct dump d = { .pt = pt, .out = out };
 
 	/* Without memory for the set, shared tables print under every alias. */
 	d.shared.cap = 2 * pt->stats.tables + 16;
@@ -318,7 +315,8 @@ void pt_dump(const struct pt *pt, FILE *out)
 		free(d.shared.tab);
 		d.shared.tab = NULL;
 	}
-	fprintf(out, "%s granule %uK ias %u oas %u: %u levels from L%u, top %zu bytes at pa 0x%" PRIx64
+	fprintf(out,
+		"%s granule %uK ias %u oas %u: %u levels from L%u, top %zu bytes at pa 0x%" PRIx64
 		", %" PRIu64 " tables\n",
 		pt->fmt->name, 1u << (pt->geo.granule_lg2 - 10), pt->cfg.ias, pt->cfg.oas,
 		pt->geo.levels, pt->geo.start_level, pt->geo.top_bytes, pt->root->pa,

@@ -113,7 +113,7 @@ static uint64_t tg0(unsigned int granule_lg2)
 /* TCR.IPS / VTCR.PS encoding of the output size. */
 static uint64_t ps_bits(unsigned int oas)
 {
-	static const unsigned int sizes[] = {32, 36, 40, 42, 44, 48};
+	static const unsigned int sizes[] = { 32, 36, 40, 42, 44, 48 };
 
 	for (unsigned int i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
 		if (sizes[i] == oas)
@@ -205,7 +205,8 @@ uint64_t pt_mair_to_mali_memattr(uint64_t mair, bool coherent)
 
 		if ((outer & 3) && (outer & 4) && (inner & 4)) {
 			out = MALI_MA_TYPE_WB | MALI_MA_EXPLICIT;
-			out |= (inner & 1 ? MALI_MA_ALLOC_W : 0) | (inner & 2 ? MALI_MA_ALLOC_R : 0);
+			out |= (inner & 1 ? MALI_MA_ALLOC_W : 0) |
+			       (inner & 2 ? MALI_MA_ALLOC_R : 0);
 			if (coherent)
 				out |= MALI_MA_SH_CPU_INNER;
 		}
@@ -224,8 +225,8 @@ uint64_t pt_mair_to_mali_memattr(uint64_t mair, bool coherent)
 
 static void mali_aarch64_regs(const struct pt *pt, uint64_t root_pa, struct pt_regs *r)
 {
-	uint64_t cfg = pt->cfg.granule_lg2 == 16 ? TRANSCFG_ADRMODE_AARCH64_64K
-						 : TRANSCFG_ADRMODE_AARCH64_4K;
+	uint64_t cfg = pt->cfg.granule_lg2 == 16 ? TRANSCFG_ADRMODE_AARCH64_64K :
+						   TRANSCFG_ADRMODE_AARCH64_4K;
 
 	cfg |= (uint64_t)(55 - pt->cfg.ias) << TRANSCFG_INA_BITS_SHIFT;
 	cfg |= TRANSCFG_PTW_MEMATTR_WB | TRANSCFG_PTW_RA;

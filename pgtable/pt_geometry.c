@@ -81,8 +81,7 @@ static bool concat_required(const struct pt_cfg *cfg, unsigned int start)
 }
 
 /* At most 16 tables, and the new start level must be encodable in VTCR.SL0. */
-static bool concat_possible(const struct pt_cfg *cfg, unsigned int start,
-			    unsigned int top_bits)
+static bool concat_possible(const struct pt_cfg *cfg, unsigned int start, unsigned int top_bits)
 {
 	unsigned int deepest = cfg->granule_lg2 == 12 ? 2 : 3;
 
@@ -155,8 +154,7 @@ static void plain_levels(const struct pt_cfg *cfg, const struct pt_fmt *fmt,
 	geo->top_concat = 1;
 }
 
-int pt_geometry_check(const struct pt_cfg *cfg, const struct pt_fmt *fmt,
-		      struct pt_geometry *geo)
+int pt_geometry_check(const struct pt_cfg *cfg, const struct pt_fmt *fmt, struct pt_geometry *geo)
 {
 	int err = check_sizes(cfg, fmt);
 
@@ -164,7 +162,7 @@ int pt_geometry_check(const struct pt_cfg *cfg, const struct pt_fmt *fmt,
 		err = check_quirks(cfg);
 	if (err)
 		return err;
-	*geo = (struct pt_geometry){0};
+	*geo = (struct pt_geometry){ 0 };
 	plain_levels(cfg, fmt, geo);
 	if (fmt->flags & PT_FMTF_S2_CONCAT) {
 		err = apply_concat(cfg, geo);
@@ -175,8 +173,7 @@ int pt_geometry_check(const struct pt_cfg *cfg, const struct pt_fmt *fmt,
 		geo->level_shift[l] = (4 - l) * geo->bits_per_level + 3;
 	geo->top_entries = 1ull << geo->top_index_bits;
 	geo->top_bytes = (size_t)geo->top_entries * sizeof(uint64_t);
-	geo->top_align = geo->top_bytes > fmt->min_top_align ? geo->top_bytes
-							     : fmt->min_top_align;
+	geo->top_align = geo->top_bytes > fmt->min_top_align ? geo->top_bytes : fmt->min_top_align;
 	geo->leaf_sizes = format_leaf_sizes(geo);
 	return restrict_leaf_sizes(cfg, geo);
 }

@@ -43,19 +43,19 @@
 /* What a table above the leaf level keeps about the table in one of its items. */
 struct pt_link {
 	struct pt_table *table; /* the child's metadata; NULL unless the item holds a table */
-	uint64_t *items;	/* the child's items: a walk reads them without a detour */
+	uint64_t *items;        /* the child's items: a walk reads them without a detour */
 };
 
 struct pt_table {
-	uint64_t *items;	/* CPU address of item 0 */
-	uint64_t pa;		/* walker address of item 0 */
-	struct pt_table *next;	/* link on a stock or free list */
-	uint32_t live;		/* valid entries among items */
-	uint32_t refs;		/* parent items pointing here */
-	uint32_t pins;		/* reservations relying on this table staying */
-	uint64_t kept_va;	/* a VA under it while it stays linked empty for its pins */
+	uint64_t *items;       /* CPU address of item 0 */
+	uint64_t pa;           /* walker address of item 0 */
+	struct pt_table *next; /* link on a stock or free list */
+	uint32_t live;         /* valid entries among items */
+	uint32_t refs;         /* parent items pointing here */
+	uint32_t pins;         /* reservations relying on this table staying */
+	uint64_t kept_va;      /* a VA under it while it stays linked empty for its pins */
 	uint8_t level;
-	bool orphan;		/* unlinked while pinned: freed when the last pin drops */
+	bool orphan;            /* unlinked while pinned: freed when the last pin drops */
 	struct pt_link child[]; /* above the leaf level only */
 };
 
@@ -132,24 +132,23 @@ struct pt {
 	struct pt_cfg cfg;
 	const struct pt_fmt *fmt;
 	struct pt_geometry geo;
-	uint64_t oa_mask;	/* descriptor bits holding an address */
-	uint64_t table_attrs;	/* attribute bits of every table entry */
-	uint8_t leaf_levels;	/* bit l set: leaves allowed at level l */
+	uint64_t oa_mask;     /* descriptor bits holding an address */
+	uint64_t table_attrs; /* attribute bits of every table entry */
+	uint8_t leaf_levels;  /* bit l set: leaves allowed at level l */
 	uint8_t index_bits[PT_MAX_LEVELS];
 	uint32_t index_mask[PT_MAX_LEVELS]; /* items - 1, per level */
-	uint8_t prot_of_key[256];	    /* pt_leaf_prot() by pt_prot_key() */
+	uint8_t prot_of_key[256];           /* pt_leaf_prot() by pt_prot_key() */
 	struct pt_table *root;
 	struct pt_stats stats;
-	struct pt_proj *proj;		  /* projection of the queue (may be stale) */
-	struct pt_resv_priv *queue;	  /* outstanding reservations, oldest first */
+	struct pt_proj *proj;       /* projection of the queue (may be stale) */
+	struct pt_resv_priv *queue; /* outstanding reservations, oldest first */
 	struct pt_resv_priv *queue_tail;
-	unsigned int resv_alive;	  /* reservations not released yet */
-	struct pt_resv_priv *spare_priv;  /* a released one, kept for reuse */
+	unsigned int resv_alive;         /* reservations not released yet */
+	struct pt_resv_priv *spare_priv; /* a released one, kept for reuse */
 };
 
 const struct pt_fmt *pt_fmt_find(enum pt_format fmt);
-int pt_geometry_check(const struct pt_cfg *cfg, const struct pt_fmt *fmt,
-		      struct pt_geometry *geo);
+int pt_geometry_check(const struct pt_cfg *cfg, const struct pt_fmt *fmt, struct pt_geometry *geo);
 int pt_prot_check(const struct pt *pt, uint32_t prot);
 uint64_t pt_mair_to_mali_memattr(uint64_t mair, bool coherent);
 uint64_t pt_fmt_no_table_attrs(const struct pt *pt);
@@ -176,8 +175,7 @@ static inline unsigned int pt_index(const struct pt *pt, unsigned int lvl, uint6
 }
 
 /* End of the item that contains @va, clamped to @end. */
-static inline uint64_t pt_item_end(const struct pt *pt, unsigned int lvl, uint64_t va,
-				   uint64_t end)
+static inline uint64_t pt_item_end(const struct pt *pt, unsigned int lvl, uint64_t va, uint64_t end)
 {
 	uint64_t next = (va | (pt_size(pt, lvl) - 1)) + 1;
 
@@ -190,8 +188,7 @@ static inline bool pt_leaf_allowed(const struct pt *pt, unsigned int lvl)
 }
 
 /* [@va, @end) covers the whole item of level @lvl that starts at @va. */
-static inline bool pt_covers_item(const struct pt *pt, unsigned int lvl, uint64_t va,
-				  uint64_t end)
+static inline bool pt_covers_item(const struct pt *pt, unsigned int lvl, uint64_t va, uint64_t end)
 {
 	uint64_t mask = pt_size(pt, lvl) - 1;
 
@@ -215,8 +212,8 @@ static inline uint64_t pt_pat_pa(const struct pt_pat *p, uint64_t va)
 }
 
 /* Can the item at @va be one leaf of level @lvl for [@va, @end)? */
-static inline bool pt_pat_leaf_fits(const struct pt *pt, const struct pt_pat *p,
-				    unsigned int lvl, uint64_t va, uint64_t end)
+static inline bool pt_pat_leaf_fits(const struct pt *pt, const struct pt_pat *p, unsigned int lvl,
+				    uint64_t va, uint64_t end)
 {
 	uint64_t size = pt_size(pt, lvl);
 
@@ -232,16 +229,14 @@ static inline bool pt_pat_leaf_fits(const struct pt *pt, const struct pt_pat *p,
  * tables? Yes when the period divides the item's span: every such item then
  * starts at the same phase of the pattern.
  */
-static inline bool pt_pat_shareable(const struct pt *pt, const struct pt_pat *p,
-				    unsigned int lvl, uint64_t va, uint64_t end)
+static inline bool pt_pat_shareable(const struct pt *pt, const struct pt_pat *p, unsigned int lvl,
+				    uint64_t va, uint64_t end)
 {
-	return p->period && pt_size(pt, lvl) % p->period == 0 &&
-	       pt_covers_item(pt, lvl, va, end);
+	return p->period && pt_size(pt, lvl) % p->period == 0 && pt_covers_item(pt, lvl, va, end);
 }
 
 /* Descriptor classification (bits [1:0] mean different things at level 3). */
-static inline enum pt_entry_type pt_desc_type(const struct pt *pt, unsigned int lvl,
-					      uint64_t desc)
+static inline enum pt_entry_type pt_desc_type(const struct pt *pt, unsigned int lvl, uint64_t desc)
 {
 	uint64_t t = desc & PT_DESC_TYPE_MASK;
 
@@ -328,7 +323,6 @@ void pt_link_table(struct pt *pt, struct pt_table *parent, unsigned int idx,
 		   struct pt_table *child);
 void pt_unlink_item(struct pt *pt, struct pt_table *t, unsigned int idx);
 
-
 /**
  * struct pt_stock - tables allocated before an operation changes anything.
  * @head: per level, a list of ready tables (linked by ->next).
@@ -339,8 +333,7 @@ struct pt_stock {
 	unsigned int count[PT_MAX_LEVELS];
 };
 
-int pt_stock_fill(struct pt *pt, struct pt_stock *stock,
-		  const unsigned int need[PT_MAX_LEVELS]);
+int pt_stock_fill(struct pt *pt, struct pt_stock *stock, const unsigned int need[PT_MAX_LEVELS]);
 struct pt_table *pt_stock_take(struct pt *pt, struct pt_stock *stock, unsigned int lvl);
 void pt_stock_drain(struct pt *pt, struct pt_stock *stock);
 
@@ -378,8 +371,8 @@ void pt_unmap_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
 		     uint64_t size, uint64_t *unmapped);
 int pt_apply_op(struct pt *pt, const struct pt_op *op, uint64_t *unmapped);
 void pt_resv_priv_destroy(struct pt *pt, struct pt_resv_priv *p);
-int pt_check_map_args(const struct pt *pt, uint64_t va, uint64_t size, uint64_t pa,
-		      uint64_t pa_len, uint32_t prot);
+int pt_check_map_args(const struct pt *pt, uint64_t va, uint64_t size, uint64_t pa, uint64_t pa_len,
+		      uint32_t prot);
 
 /* Argument checks shared by map and unmap. */
 int pt_check_va_range(const struct pt *pt, uint64_t va, uint64_t size);

@@ -31,7 +31,7 @@ struct map_op {
 	struct pt_stock *stock;
 	struct pt_gather *g;
 	struct pt_pat pat;
-	uint64_t attrs;				   /* attribute bits of every leaf */
+	uint64_t attrs;                       /* attribute bits of every leaf */
 	struct pt_table *tmpl[PT_MAX_LEVELS]; /* shared table per level, once built */
 };
 
@@ -51,7 +51,8 @@ static void write_leaves(const struct map_op *op, struct pt_table *t, unsigned i
 	if (op->pat.period) {
 		/* A pattern restarts at its wrap: recompute each leaf's PA. */
 		for (unsigned int i = 0; i < n; i++, va += step)
-			pt_store(&item[i], pt_leaf_desc(pt, lvl, pt_pat_pa(&op->pat, va), op->attrs));
+			pt_store(&item[i],
+				 pt_leaf_desc(pt, lvl, pt_pat_pa(&op->pat, va), op->attrs));
 	} else if (fresh) {
 		for (unsigned int i = 0; i < n; i++)
 			item[i] = desc + i * step;
@@ -63,8 +64,7 @@ static void write_leaves(const struct map_op *op, struct pt_table *t, unsigned i
 }
 
 /* A table from the stock for the item covering [@va, @end), zeroed where the map will not write. */
-static struct pt_table *new_table(struct map_op *op, unsigned int lvl, uint64_t va,
-				  uint64_t end)
+static struct pt_table *new_table(struct map_op *op, unsigned int lvl, uint64_t va, uint64_t end)
 {
 	const struct pt *pt = op->pt;
 	struct pt_table *t = pt_stock_take(op->pt, op->stock, lvl);
@@ -76,8 +76,7 @@ static struct pt_table *new_table(struct map_op *op, unsigned int lvl, uint64_t 
 	return t;
 }
 
-static void map_range(struct map_op *op, struct pt_table *t, uint64_t va, uint64_t end,
-		      bool fresh);
+static void map_range(struct map_op *op, struct pt_table *t, uint64_t va, uint64_t end, bool fresh);
 
 /* A new table for item @idx of @t, filled, made visible, then linked. */
 static struct pt_table *build_child(struct map_op *op, struct pt_table *t, unsigned int idx,
@@ -93,8 +92,7 @@ static struct pt_table *build_child(struct map_op *op, struct pt_table *t, unsig
 }
 
 /* Item @idx holds a table whose span the map covers with one leaf: it must be empty. */
-static void drop_empty_table(struct map_op *op, struct pt_table *t, unsigned int idx,
-			     uint64_t va)
+static void drop_empty_table(struct map_op *op, struct pt_table *t, unsigned int idx, uint64_t va)
 {
 	struct pt_table *child = pt_child(t, idx);
 
@@ -146,8 +144,7 @@ static bool map_item(struct map_op *op, struct pt_table *t, unsigned int idx, ui
  * Map [@va, @end) into @t. @fresh: @t is not linked yet (it is synced as a
  * whole before it is), so its writes need neither atomicity nor per-run syncs.
  */
-static void map_range(struct map_op *op, struct pt_table *t, uint64_t va, uint64_t end,
-		      bool fresh)
+static void map_range(struct map_op *op, struct pt_table *t, uint64_t va, uint64_t end, bool fresh)
 {
 	const struct pt *pt = op->pt;
 	unsigned int lvl = t->level;
@@ -177,7 +174,7 @@ static void map_range(struct map_op *op, struct pt_table *t, uint64_t va, uint64
 void pt_map_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
 		   const struct pt_op *op)
 {
-	struct map_op m = {.pt = pt, .stock = stock, .g = g};
+	struct map_op m = { .pt = pt, .stock = stock, .g = g };
 
 	m.pat.va0 = op->va;
 	m.pat.pa0 = op->pa;
@@ -189,8 +186,8 @@ void pt_map_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
 }
 
 /* @pa_len: bytes of output the map uses from @pa (the period of a pattern). */
-int pt_check_map_args(const struct pt *pt, uint64_t va, uint64_t size, uint64_t pa,
-		      uint64_t pa_len, uint32_t prot)
+int pt_check_map_args(const struct pt *pt, uint64_t va, uint64_t size, uint64_t pa, uint64_t pa_len,
+		      uint32_t prot)
 {
 	uint64_t pa_end;
 	int err = pt_check_va_range(pt, va, size);
@@ -206,7 +203,7 @@ int pt_check_map_args(const struct pt *pt, uint64_t va, uint64_t size, uint64_t 
 
 int pt_map(struct pt *pt, uint64_t va, uint64_t pa, uint64_t size, uint32_t prot)
 {
-	struct pt_op op = {.type = PT_OP_MAP, .va = va, .size = size, .pa = pa, .prot = prot};
+	struct pt_op op = { .type = PT_OP_MAP, .va = va, .size = size, .pa = pa, .prot = prot };
 
 	return pt_apply_op(pt, &op, NULL);
 }

@@ -130,8 +130,7 @@ static struct pt_pnode *hash_find(const struct pt_proj *pj, const struct pt_tabl
 	return n;
 }
 
-static struct pt_pnode *pnode_new(struct pt_proj *pj, unsigned int lvl, uint8_t base,
-				  uint32_t live)
+static struct pt_pnode *pnode_new(struct pt_proj *pj, unsigned int lvl, uint8_t base, uint32_t live)
 {
 	struct pt_pnode *n = arena_alloc(pj, sizeof(*n));
 
@@ -336,7 +335,7 @@ static int set_items(struct pt_proj *pj, struct pt_pnode *n, uint32_t a, uint32_
 		repl[k] = n->runs[i];
 		repl[k++].end = a;
 	}
-	repl[k++] = (struct pt_prun){.first = a, .end = b, .kind = kind, .child = child};
+	repl[k++] = (struct pt_prun){ .first = a, .end = b, .kind = kind, .child = child };
 	if (i < j && n->runs[j - 1].end > b) {
 		repl[k] = n->runs[j - 1];
 		repl[k++].first = b;
@@ -384,7 +383,8 @@ static int drop_real(struct sim *s, const struct pt_table *real)
 		return n ? drop_ref(s, n) : -ENOMEM;
 	}
 	/* Private and untouched: it goes; only shared tables below it stay. */
-	for (uint32_t i = 0; real->level < PT_LEAF_LEVEL && i < pt_nitems(s->pt, real->level); i++) {
+	for (uint32_t i = 0; real->level < PT_LEAF_LEVEL && i < pt_nitems(s->pt, real->level);
+	     i++) {
 		if (pt_child(real, i) && drop_real(s, pt_child(real, i)))
 			return -ENOMEM;
 	}
@@ -458,8 +458,9 @@ static struct pt_pnode *writable_child(struct sim *s, struct pt_pnode *n, uint64
 				       uint32_t idx)
 {
 	uint64_t cpos = item_va(s->pt, n->level, pos, idx);
-	struct pt_pnode *c = item_kind(s->pt, n, idx) == PK_FULL_LEAVES ? materialize_full(s, n, idx)
-									   : child_of(s->pj, n, idx);
+	struct pt_pnode *c = item_kind(s->pt, n, idx) == PK_FULL_LEAVES ?
+				     materialize_full(s, n, idx) :
+				     child_of(s->pj, n, idx);
 
 	if (!c || touch(s, c, cpos))
 		return NULL;
@@ -545,8 +546,8 @@ static int sim_map_template(struct sim *s, struct pt_pnode *n, uint64_t pos, uin
 }
 
 /* A new table for an invalid item the map does not cover with one leaf. */
-static int sim_map_new(struct sim *s, struct pt_pnode *n, uint64_t pos, uint32_t idx,
-		       uint64_t va, uint64_t end)
+static int sim_map_new(struct sim *s, struct pt_pnode *n, uint64_t pos, uint32_t idx, uint64_t va,
+		       uint64_t end)
 {
 	unsigned int lvl = n->level + 1;
 	struct pt_pnode *c;
@@ -577,8 +578,8 @@ static int sim_replace_table(struct sim *s, struct pt_pnode *n, uint64_t pos, ui
 	return err ? err : drop_ref(s, c);
 }
 
-static int sim_map_item(struct sim *s, struct pt_pnode *n, uint64_t pos, uint32_t idx,
-			uint64_t va, uint64_t end)
+static int sim_map_item(struct sim *s, struct pt_pnode *n, uint64_t pos, uint32_t idx, uint64_t va,
+			uint64_t end)
 {
 	unsigned int lvl = n->level;
 	uint8_t kind = item_kind(s->pt, n, idx);
@@ -603,8 +604,7 @@ static int sim_map_item(struct sim *s, struct pt_pnode *n, uint64_t pos, uint32_
 }
 
 /* Map [@va, @end) into @n, whose item 0 is at VA @pos. */
-static int sim_map_range(struct sim *s, struct pt_pnode *n, uint64_t pos, uint64_t va,
-			 uint64_t end)
+static int sim_map_range(struct sim *s, struct pt_pnode *n, uint64_t pos, uint64_t va, uint64_t end)
 {
 	unsigned int lvl = n->level;
 
@@ -612,7 +612,8 @@ static int sim_map_range(struct sim *s, struct pt_pnode *n, uint64_t pos, uint64
 		uint32_t a = pt_index(s->pt, lvl, va);
 		uint32_t b = a + (uint32_t)((end - va) >> pt_shift(s->pt, lvl));
 
-		return count_valid(s->pt, n, a, b) ? -EEXIST : set_items(s->pj, n, a, b, PK_LEAF, NULL);
+		return count_valid(s->pt, n, a, b) ? -EEXIST :
+						     set_items(s->pj, n, a, b, PK_LEAF, NULL);
 	}
 	while (va < end) {
 		uint64_t next = pt_item_end(s->pt, lvl, va, end);
@@ -629,8 +630,8 @@ static int sim_unmap_range(struct sim *s, struct pt_pnode *n, uint64_t pos, uint
 			   uint64_t end);
 
 /* The range cuts item @idx: split a block, or go down into (a copy of) its table. */
-static int sim_cut_item(struct sim *s, struct pt_pnode *n, uint64_t pos, uint32_t idx,
-			uint64_t va, uint64_t end)
+static int sim_cut_item(struct sim *s, struct pt_pnode *n, uint64_t pos, uint32_t idx, uint64_t va,
+			uint64_t end)
 {
 	unsigned int lvl = n->level;
 	uint64_t cpos = item_va(s->pt, lvl, pos, idx);
@@ -686,7 +687,7 @@ static int sim_unmap_range(struct sim *s, struct pt_pnode *n, uint64_t pos, uint
 
 int pt_proj_run(struct pt_proj *pj, const struct pt_op *op, struct pt_sim *out)
 {
-	struct sim s = {.pj = pj, .pt = pj->pt, .out = out};
+	struct sim s = { .pj = pj, .pt = pj->pt, .out = out };
 	int err;
 
 	s.pat.va0 = op->va;

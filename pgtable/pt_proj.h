@@ -27,7 +27,7 @@
 enum pt_pkind {
 	PK_INVALID,
 	PK_LEAF,
-	PK_TABLE,	/* child is a struct pt_pnode */
+	PK_TABLE,       /* child is a struct pt_pnode */
 	PK_FULL_LEAVES, /* a private new leaf-level table, every item a leaf; not materialized */
 };
 
@@ -42,15 +42,15 @@ struct pt_prun {
 
 struct pt_pnode {
 	const struct pt_table *real; /* backing table, NULL for a table ops create */
-	struct pt_pnode *hnext;	     /* chain of the real-table hash */
-	struct pt_prun *runs;	     /* overrides, sorted and disjoint */
+	struct pt_pnode *hnext;      /* chain of the real-table hash */
+	struct pt_prun *runs;        /* overrides, sorted and disjoint */
 	uint32_t nruns, cap_runs;
-	uint32_t live;		     /* projected valid items */
-	uint32_t refs;		     /* projected parent items pointing here */
+	uint32_t live; /* projected valid items */
+	uint32_t refs; /* projected parent items pointing here */
 	uint8_t level;
-	uint8_t base;		     /* kind of items neither overridden nor backed */
-	bool created;		     /* a table an op creates (new, split, copy) */
-	const void *pinner;	     /* reservation that pins the real table */
+	uint8_t base;       /* kind of items neither overridden nor backed */
+	bool created;       /* a table an op creates (new, split, copy) */
+	const void *pinner; /* reservation that pins the real table */
 };
 
 /* The projection of one page table; lives in struct pt while valid. */

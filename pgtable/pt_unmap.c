@@ -96,12 +96,12 @@ static void clear_pages(struct unmap_op *op, struct pt_table *t, uint64_t va, ui
 			va + ((uint64_t)(hi - first) << shift), true);
 }
 
-static void unmap_commit(struct unmap_op *op, struct pt_table *t, unsigned int lvl,
-			 uint64_t va, uint64_t end, bool fresh);
+static void unmap_commit(struct unmap_op *op, struct pt_table *t, unsigned int lvl, uint64_t va,
+			 uint64_t end, bool fresh);
 
 /* Replace the block in item @idx by a table of next-level leaves, then cut that. */
-static void split_block(struct unmap_op *op, struct pt_table *t, unsigned int idx,
-			uint64_t va, uint64_t end)
+static void split_block(struct unmap_op *op, struct pt_table *t, unsigned int idx, uint64_t va,
+			uint64_t end)
 {
 	struct pt *pt = op->pt;
 	unsigned int lvl = t->level + 1;
@@ -154,8 +154,8 @@ static bool cut_item(struct unmap_op *op, struct pt_table *t, unsigned int idx, 
 }
 
 /* Unmap [@va, @end) from @t; @fresh: @t is a split table not linked yet. */
-static void unmap_commit(struct unmap_op *op, struct pt_table *t, unsigned int lvl,
-			 uint64_t va, uint64_t end, bool fresh)
+static void unmap_commit(struct unmap_op *op, struct pt_table *t, unsigned int lvl, uint64_t va,
+			 uint64_t end, bool fresh)
 {
 	const struct pt *pt = op->pt;
 	unsigned int idx = pt_index(pt, lvl, va);
@@ -190,7 +190,7 @@ static void unmap_commit(struct unmap_op *op, struct pt_table *t, unsigned int l
 void pt_unmap_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g, uint64_t va,
 		     uint64_t size, uint64_t *unmapped)
 {
-	struct unmap_op op = {.pt = pt, .stock = stock, .g = g};
+	struct unmap_op op = { .pt = pt, .stock = stock, .g = g };
 
 	unmap_commit(&op, pt->root, pt->geo.start_level, va, va + size, false);
 	*unmapped = op.unmapped;
@@ -198,7 +198,7 @@ void pt_unmap_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
 
 int pt_unmap(struct pt *pt, uint64_t va, uint64_t size, uint64_t *unmapped)
 {
-	struct pt_op op = {.type = PT_OP_UNMAP, .va = va, .size = size};
+	struct pt_op op = { .type = PT_OP_UNMAP, .va = va, .size = size };
 
 	return pt_apply_op(pt, &op, unmapped);
 }

@@ -71,7 +71,7 @@ static const struct pt_flush_ops bench_flush_ops = {
 
 void bench_env_init(struct bench_env *env)
 {
-	struct pt_pool_cfg pcfg = {.page_size = BENCH_GRANULE, .pa_limit = 1ull << 40};
+	struct pt_pool_cfg pcfg = { .page_size = BENCH_GRANULE, .pa_limit = 1ull << 40 };
 	int err = pt_pool_create(&pcfg, &env->pool);
 
 	if (err)

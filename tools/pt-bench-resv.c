@@ -31,7 +31,7 @@ static uint64_t table_bytes(const struct pt *pt)
 /* Map @size of the dummy page with sharing; return ms, and the table bytes it added. */
 static double sparse_once(struct bench_env *env, uint64_t size, uint64_t *bytes)
 {
-	struct pt_pattern dummy = {.pa = DUMMY_PA, .period = BENCH_GRANULE};
+	struct pt_pattern dummy = { .pa = DUMMY_PA, .period = BENCH_GRANULE };
 	struct pt *pt = bench_create_pt(env);
 	uint64_t before = table_bytes(pt);
 	double t0 = bench_now_ns();
@@ -128,11 +128,14 @@ static unsigned int random_array(uint64_t *seed, struct pt_op ops[2])
 	uint64_t va, size, kind = bench_below(bench_xorshift(seed), 10);
 
 	random_range(seed, &va, &size);
-	ops[0] = (struct pt_op){.type = PT_OP_UNMAP, .va = va, .size = size};
+	ops[0] = (struct pt_op){ .type = PT_OP_UNMAP, .va = va, .size = size };
 	if (kind < 2)
 		return 1;
-	ops[1] = (struct pt_op){.type = PT_OP_MAP, .va = va, .size = size, .prot = PT_PROT_READ,
-				.pa = (va - MIXED_VA) % (1ull << 38) + (1ull << 38)};
+	ops[1] = (struct pt_op){ .type = PT_OP_MAP,
+				 .va = va,
+				 .size = size,
+				 .prot = PT_PROT_READ,
+				 .pa = (va - MIXED_VA) % (1ull << 38) + (1ull << 38) };
 	if (kind >= 8) {
 		ops[1].type = PT_OP_MAP_REPEAT;
 		ops[1].pa = DUMMY_PA;
@@ -141,8 +144,7 @@ static unsigned int random_array(uint64_t *seed, struct pt_op ops[2])
 	return 2;
 }
 
-static void run_array(struct pt *pt, const struct pt_op *ops, unsigned int n,
-		      struct resv_result *r)
+static void run_array(struct pt *pt, const struct pt_op *ops, unsigned int n, struct resv_result *r)
 {
 	struct pt_resv resv;
 

@@ -134,7 +134,8 @@ static void run(struct bench_env *env, const struct bench_opts *o, struct bench_
 	map_unmap(env, o->size, PA_BASE + GRANULE, &map4[0], &unmap4[0], &r->table_pages_4k);
 	for (unsigned int i = 0; i < o->reps; i++) {
 		store[i] = store_baseline(env, pages / (GRANULE / 8)) / (double)pages;
-		map_unmap(env, o->size, PA_BASE + GRANULE, &map4[i], &unmap4[i], &r->table_pages_4k);
+		map_unmap(env, o->size, PA_BASE + GRANULE, &map4[i], &unmap4[i],
+			  &r->table_pages_4k);
 		map4[i] /= (double)pages;
 		unmap4[i] /= (double)pages;
 		map_unmap(env, o->size, PA_BASE, &map2[i], &unmap2[i], &tables2);
@@ -313,13 +314,14 @@ int main(int argc, char **argv)
 		.sparse_big = 1ull << 40,
 		.arrays = 20000,
 	};
-	struct bench_env env = {0};
-	struct bench_result r = {0};
+	struct bench_env env = { 0 };
+	struct bench_result r = { 0 };
 
 	if (parse_args(argc, argv, &o)) {
-		fprintf(stderr, "usage: pt-bench [--size BYTES[K|M|G], multiple of 2M] "
-				"[--walks N] [--reps 1..%d] [--sparse-size BYTES] "
-				"[--sparse-big BYTES] [--arrays N] [--json]\n",
+		fprintf(stderr,
+			"usage: pt-bench [--size BYTES[K|M|G], multiple of 2M] "
+			"[--walks N] [--reps 1..%d] [--sparse-size BYTES] "
+			"[--sparse-big BYTES] [--arrays N] [--json]\n",
 			MAX_REPS);
 		return 2;
 	}

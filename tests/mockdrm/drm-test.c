@@ -148,7 +148,7 @@ void dt_fence_signal(int fd, uint32_t fence_id, int error)
 
 void dt_assert_mmu_clean(int fd)
 {
-	struct gpuvm_mock_stats s = {0};
+	struct gpuvm_mock_stats s = { 0 };
 
 	assert_int_equal(dt_ioctl(fd, GPUVM_IOCTL_MOCK_STATS, &s), 0);
 	assert_int_equal(s.stale_translations, 0);

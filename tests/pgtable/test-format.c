@@ -30,7 +30,6 @@
 
 #define RW (PT_PROT_READ | PT_PROT_WRITE)
 
-
 /* How a format writes leaves (lpae.md "Descriptor format", "Mali formats"). */
 enum desc_kind {
 	DESC_S1,   /* VMSAv8-64 stage 1 (also Mali AArch64 mode) */
@@ -510,7 +509,6 @@ static uint64_t env_for(struct pt_test_env *env, const struct fcase *c)
 	env->cfg.quirks = c->quirks;
 	return pt_test_pages_in_use(env);
 }
-
 
 /* Index of the only event of @type in the log; fails if there is not exactly one. */
 static size_t only_event(const char *ctx, const struct pt_test_env *env, enum pt_test_ev_type type)

@@ -130,7 +130,9 @@ uint64_t vm_test_expected_pa(const struct gvm_va *va, uint64_t addr)
 static int report(FILE *f, uint64_t addr, const char *what, uint64_t got, uint64_t want)
 {
 	if (f)
-		fprintf(f, "vm_test_check_tables: 0x%" PRIx64 ": %s: 0x%" PRIx64 ", want 0x%" PRIx64 "\n",
+		fprintf(f,
+			"vm_test_check_tables: 0x%" PRIx64 ": %s: 0x%" PRIx64 ", want 0x%" PRIx64
+			"\n",
 			addr, what, got, want);
 	return -EUCLEAN;
 }
@@ -180,8 +182,8 @@ static int check_span(struct vm_test_env *e, const struct gvm_va *va, uint64_t s
 	return err;
 }
 
-int vm_test_check_tables(struct vm_test_env *e, uint64_t start, uint64_t end,
-			 unsigned int samples, uint64_t *seed, FILE *f)
+int vm_test_check_tables(struct vm_test_env *e, uint64_t start, uint64_t end, unsigned int samples,
+			 uint64_t *seed, FILE *f)
 {
 	uint64_t at = start;
 	int err = 0;

@@ -61,8 +61,8 @@ uint64_t vm_test_expected_pa(const struct gvm_va *va, uint64_t addr);
  * with the VA's protections, and the first and last page of every gap (and
  * @samples random ones) do not translate. Returns 0 or -EUCLEAN (reported).
  */
-int vm_test_check_tables(struct vm_test_env *e, uint64_t start, uint64_t end,
-			 unsigned int samples, uint64_t *seed, FILE *report);
+int vm_test_check_tables(struct vm_test_env *e, uint64_t start, uint64_t end, unsigned int samples,
+			 uint64_t *seed, FILE *report);
 
 /* Pool pages in use (for leak checks). */
 uint64_t vm_test_pages(struct vm_test_env *e);

@@ -32,7 +32,7 @@ static const struct pt_flush_ops flush_ops = {
 
 int main(void)
 {
-	struct pt_pool_cfg pool_cfg = {.page_size = 4096};
+	struct pt_pool_cfg pool_cfg = { .page_size = 4096 };
 	struct pt_pool *pool;
 	struct pt_cfg cfg = {
 		.fmt = PT_FMT_MALI_AARCH64,
@@ -60,7 +60,8 @@ int main(void)
 	       regs.mali.transtab, regs.mali.memattr, regs.mali.transcfg);
 
 	/* 4 MiB: two 2M blocks, since VA and PA are both 2M aligned. */
-	err = pt_map(pt, 0x1000000, 0x80000000, 4 << 20, PT_PROT_READ | PT_PROT_WRITE | PT_PROT_CACHE);
+	err = pt_map(pt, 0x1000000, 0x80000000, 4 << 20,
+		     PT_PROT_READ | PT_PROT_WRITE | PT_PROT_CACHE);
 	if (!err)
 		err = pt_walk(pt, 0x1234567, &res);
 	if (err)

@@ -117,8 +117,7 @@ struct pt_mem {
 struct pt_alloc_ops {
 	int (*alloc)(void *ctx, size_t size, size_t align, struct pt_mem *out);
 	void (*free)(void *ctx, const struct pt_mem *mem, size_t size, size_t align);
-	int (*alloc_bulk)(void *ctx, size_t size, size_t align, unsigned int n,
-			  struct pt_mem *out);
+	int (*alloc_bulk)(void *ctx, size_t size, size_t align, unsigned int n, struct pt_mem *out);
 };
 
 /**
@@ -512,8 +511,7 @@ void pt_commit_begin(struct pt *pt, struct pt_resv *resv);
  *
  * Context: never allocates, cannot fail.
  */
-void pt_commit(struct pt *pt, struct pt_resv *resv, const struct pt_op *op,
-	       uint64_t *unmapped);
+void pt_commit(struct pt *pt, struct pt_resv *resv, const struct pt_op *op, uint64_t *unmapped);
 
 /**
  * pt_commit_end() - finish the commit: unpin, flush.
@@ -629,8 +627,7 @@ int pt_encode_entry(const struct pt *pt, unsigned int level, const struct pt_ent
  * Return: 0; -EINVAL for a descriptor that is malformed at @level (bad type
  * bits, reserved bits set, address outside oas or misaligned).
  */
-int pt_decode_entry(const struct pt *pt, unsigned int level, uint64_t desc,
-		    struct pt_entry *e);
+int pt_decode_entry(const struct pt *pt, unsigned int level, uint64_t desc, struct pt_entry *e);
 
 /**
  * pt_validate() - check every invariant of the tree.

@@ -353,8 +353,7 @@ struct gvm_op_cb {
  * reserved range, bad object range, a repeat VA cut off its period); a
  * callback's error.
  */
-int gvm_sm_ops(struct gvm *vm, const struct gvm_req *req, const struct gvm_op_cb *cb,
-	       void *priv);
+int gvm_sm_ops(struct gvm *vm, const struct gvm_req *req, const struct gvm_op_cb *cb, void *priv);
 
 /**
  * gvm_sm_ops_list() - the same ops as a list (free with gvm_ops_free()).
