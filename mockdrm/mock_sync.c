@@ -844,6 +844,22 @@ static struct mock_export *export_lookup(struct mock_sync *sync, int fd)
 	return NULL;
 }
 
+typedef int handle_locked_fn(struct mock_sync_table *t, struct drm_syncobj_handle *a);
+
+/* HANDLE_TO_FD and FD_TO_HANDLE: pad and flags checked, then @locked under the lock. */
+static int handle_ioctl(struct mock_sync_table *t, struct drm_syncobj_handle *a, uint32_t flags,
+			handle_locked_fn *locked)
+{
+	int ret;
+
+	if (a->pad || (a->flags & ~flags))
+		return -EINVAL;
+	pthread_mutex_lock(&t->sync->lock);
+	ret = locked(t, a);
+	pthread_mutex_unlock(&t->sync->lock);
+	return ret;
+}
+
 static int handle_to_fd_locked(struct mock_sync_table *t, struct drm_syncobj_handle *a)
 {
 	struct mock_syncobj *s = table_lookup(t, a->handle);
@@ -879,14 +895,8 @@ static int handle_to_fd_locked(struct mock_sync_table *t, struct drm_syncobj_han
  */
 int mock_syncobj_handle_to_fd_ioctl(struct mock_sync_table *t, struct drm_syncobj_handle *a)
 {
-	int ret;
-
-	if (a->pad || (a->flags & ~DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE))
-		return -EINVAL;
-	pthread_mutex_lock(&t->sync->lock);
-	ret = handle_to_fd_locked(t, a);
-	pthread_mutex_unlock(&t->sync->lock);
-	return ret;
+	return handle_ioctl(t, a, DRM_SYNCOBJ_HANDLE_TO_FD_FLAGS_EXPORT_SYNC_FILE,
+			    handle_to_fd_locked);
 }
 
 static int fd_to_handle_locked(struct mock_sync_table *t, struct drm_syncobj_handle *a)
@@ -925,14 +935,8 @@ static int fd_to_handle_locked(struct mock_sync_table *t, struct drm_syncobj_han
  */
 int mock_syncobj_fd_to_handle_ioctl(struct mock_sync_table *t, struct drm_syncobj_handle *a)
 {
-	int ret;
-
-	if (a->pad || (a->flags & ~DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_IMPORT_SYNC_FILE))
-		return -EINVAL;
-	pthread_mutex_lock(&t->sync->lock);
-	ret = fd_to_handle_locked(t, a);
-	pthread_mutex_unlock(&t->sync->lock);
-	return ret;
+	return handle_ioctl(t, a, DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_IMPORT_SYNC_FILE,
+			    fd_to_handle_locked);
 }
 
 /* WAIT, TIMELINE_WAIT */

@@ -49,15 +49,22 @@ static int lookup_fd(int fd, const struct fs_node **node)
 	return 1;
 }
 
+/*
+ * What the *at() calls name: @dirfd itself for AT_EMPTY_PATH and an empty
+ * path (or none, as statx() takes since Linux 6.11), else @path from it.
+ */
+static int lookup_at_flags(int dirfd, const char *path, int flags, const struct fs_node **node)
+{
+	if ((flags & AT_EMPTY_PATH) && (!path || !path[0]))
+		return lookup_fd(dirfd, node);
+	return lookup_at(dirfd, path, node);
+}
+
 static int stat_at(int dirfd, const char *path, struct stat *st, int flags)
 {
 	const struct fs_node *node;
-	int ret;
+	int ret = lookup_at_flags(dirfd, path, flags, &node);
 
-	if ((flags & AT_EMPTY_PATH) && path && !path[0])
-		ret = lookup_fd(dirfd, &node);
-	else
-		ret = lookup_at(dirfd, path, &node);
 	if (ret < 0)
 		return shim_fail(ret);
 	if (!ret)
@@ -128,12 +135,8 @@ SHIM_EXPORT int statx(int dirfd, const char *restrict path, int flags, unsigned 
 {
 	const struct fs_node *node;
 	struct stat st;
-	int ret;
+	int ret = lookup_at_flags(dirfd, path, flags, &node);
 
-	if ((flags & AT_EMPTY_PATH) && !path[0])
-		ret = lookup_fd(dirfd, &node);
-	else
-		ret = lookup_at(dirfd, path, &node);
 	if (ret < 0)
 		return shim_fail(ret);
 	if (!ret)
