@@ -219,7 +219,8 @@ static void print_text(const struct opts *op, const struct result *r)
 	       1e9 / r->identity_ns, r->vas_identity);
 	printf("%-28s %14.1f %14.0f %12" PRIu64 "\n", "sorted array baseline", r->baseline_ns,
 	       1e9 / r->baseline_ns, r->vas_baseline);
-	printf("\nbytes per VA: %.1f = %.1f VA objects (struct gvm_va is %zu, in slabs) + %.1f "
+	printf("\ngvm + paging is %.1fx the baseline in this run\n", r->baseline_ns / r->paging_ns);
+	printf("bytes per VA: %.1f = %.1f VA objects (struct gvm_va is %zu, in slabs) + %.1f "
 	       "index (B+ tree nodes, spares included)\n",
 	       r->va_bytes_per_va + r->index_bytes_per_va, r->va_bytes_per_va, r->va_struct_bytes,
 	       r->index_bytes_per_va);
@@ -235,6 +236,7 @@ static void print_json(const struct opts *op, const struct result *r)
 	       1e9 / r->identity_ns, r->identity_ns);
 	printf("\"baseline_requests_per_s\": %.0f, \"baseline_ns_per_request\": %.2f, ",
 	       1e9 / r->baseline_ns, r->baseline_ns);
+	printf("\"speedup_vs_baseline\": %.2f, ", r->baseline_ns / r->paging_ns);
 	printf("\"bytes_per_va\": %.2f, \"va_object_bytes_per_va\": %.2f, ",
 	       r->va_bytes_per_va + r->index_bytes_per_va, r->va_bytes_per_va);
 	printf("\"index_bytes_per_va\": %.2f, \"va_struct_bytes\": %zu}\n", r->index_bytes_per_va,
