@@ -28,7 +28,7 @@ static void default_free(void *ctx, void *ptr)
 	free(ptr);
 }
 
-static const struct pt_host_ops default_host_ops = {
+const struct pt_host_ops pt_host_malloc_ops = {
 	.zalloc = default_zalloc,
 	.free = default_free,
 };
@@ -392,7 +392,7 @@ int pt_create(const struct pt_cfg *cfg, struct pt **out)
 		return err;
 	c = *cfg;
 	if (!c.host)
-		c.host = &default_host_ops;
+		c.host = &pt_host_malloc_ops;
 	pt = pt_host_zalloc(&c, sizeof(*pt));
 	if (!pt)
 		return -ENOMEM;

@@ -9,23 +9,6 @@
 
 #include "gvm_internal.h"
 
-static void *default_zalloc(void *ctx, size_t size)
-{
-	(void)ctx;
-	return calloc(1, size);
-}
-
-static void default_free(void *ctx, void *ptr)
-{
-	(void)ctx;
-	free(ptr);
-}
-
-static const struct pt_host_ops default_host = {
-	.zalloc = default_zalloc,
-	.free = default_free,
-};
-
 void *gvm_zalloc(const struct gvm *vm, size_t size)
 {
 	return vm->cfg.host->zalloc(vm->cfg.host_ctx, size);
@@ -405,7 +388,7 @@ int gvm_create(const struct gvm_cfg *cfg, struct gvm **out)
 		return -EINVAL;
 	c = *cfg;
 	if (!c.host)
-		c.host = &default_host;
+		c.host = &pt_host_malloc_ops;
 	vm = c.host->zalloc(c.host_ctx, sizeof(*vm));
 	if (!vm)
 		return -ENOMEM;

@@ -162,6 +162,9 @@ struct pt_host_ops {
 	void (*free)(void *ctx, void *ptr);
 };
 
+/* calloc() and free(): the default when a configuration names no host ops. */
+extern const struct pt_host_ops pt_host_malloc_ops;
+
 /**
  * struct pt_cfg - configuration of a page table.
  * @fmt: descriptor and register format.
