@@ -143,9 +143,10 @@ static void test_program_slot(void **state)
 	CHECK_EQ("read", gpu_word(&d, vm, 1 * MiB), bo_word(&bo, 0));
 	slot = vm_state_of(&d, vm).as_slot;
 	CHECK_EQ("lowest free slot, not the firmware's", slot, 1);
-	CHECK_EQ("TRANSCFG", mock_as_read(d.dev, 1, MOCK_AS_TRANSCFG), 0x420001c6);
-	CHECK_EQ("MEMATTR", mock_as_read(d.dev, 1, MOCK_AS_MEMATTR), 0x4c4c4c4c8c4c8f4cull);
-	CHECK_EQ("TRANSTAB", mock_as_read(d.dev, 1, MOCK_AS_TRANSTAB), d.dev->as[1].cur_transtab);
+	CHECK_EQ("TRANSCFG", mock_as_read(&d.dev->gpu, 1, MOCK_AS_TRANSCFG), 0x420001c6);
+	CHECK_EQ("MEMATTR", mock_as_read(&d.dev->gpu, 1, MOCK_AS_MEMATTR), 0x4c4c4c4c8c4c8f4cull);
+	CHECK_EQ("TRANSTAB", mock_as_read(&d.dev->gpu, 1, MOCK_AS_TRANSTAB),
+		 d.dev->gpu.as[1].cur_transtab);
 	CHECK_EQ("idle after the access", vm_state_of(&d, vm).users, 0);
 	mt_bo_destroy(&d, &bo);
 	mt_close(&d);
@@ -193,8 +194,8 @@ static void test_lock_stalls(void **state)
 	map(&d, vm, &bo, MT_PAGE, 32 * MiB, MT_PAGE);
 	/* Play the driver: keep the VM active and lock 32 KiB at 16 MiB. */
 	slot = mock_vm_activate(vm_of(&d, vm));
-	mock_as_write(d.dev, slot, MOCK_AS_LOCKADDR, mock_as_lockaddr(16 * MiB, MT_PAGE));
-	mock_as_write(d.dev, slot, MOCK_AS_COMMAND, MOCK_AS_CMD_LOCK);
+	mock_as_write(&d.dev->gpu, slot, MOCK_AS_LOCKADDR, mock_as_lockaddr(16 * MiB, MT_PAGE));
+	mock_as_write(&d.dev->gpu, slot, MOCK_AS_COMMAND, MOCK_AS_CMD_LOCK);
 	/* Outside the region: no stall. */
 	CHECK_EQ("unlocked VA", gpu_word(&d, vm, 32 * MiB), bo_word(&bo, 1));
 	s = (struct stalled_access){ .d = &d, .vm = vm, .va = 16 * MiB };
@@ -202,7 +203,7 @@ static void test_lock_stalls(void **state)
 	sleep_ms(50);
 	CHECK_EQ("stalled while locked", s.done, 0);
 	CHECK_EQ("lock waits", stats_of(&d).lock_waits, 1);
-	mock_as_write(d.dev, slot, MOCK_AS_COMMAND, MOCK_AS_CMD_UNLOCK);
+	mock_as_write(&d.dev->gpu, slot, MOCK_AS_COMMAND, MOCK_AS_CMD_UNLOCK);
 	assert_int_equal(pthread_join(thread, NULL), 0);
 	CHECK_EQ("done after UNLOCK", s.done, 1);
 	mock_vm_idle(vm_of(&d, vm));
@@ -445,7 +446,8 @@ static uint32_t leaf_level(struct mt_dev *d, struct mock_vm *vm)
 	struct mock_walk w;
 
 	pt_get_regs(gvm_get_pt(vm->gvm), &regs);
-	mock_mmu_walk(d->dev, regs.mali.transtab & ~0xfffull, 0, 64 * MiB, MOCK_ACCESS_READ, &w);
+	mock_mmu_walk(&d->dev->gpu, regs.mali.transtab & ~0xfffull, 0, 64 * MiB, MOCK_ACCESS_READ,
+		      &w);
 	assert_true(w.leaf);
 	return w.level;
 }
@@ -475,13 +477,13 @@ static void check_fault_row(const struct fault_row *r)
 	CHECK_STATUS(r->what, st.fault_status, want);
 	CHECK_EQ(r->what, st.fault_addr, r->va);
 	/* The VM keeps its slot, disabled; the next activation re-enables it. */
-	CHECK_EQ(r->what, mock_as_read(d.dev, (unsigned int)st.as_slot, MOCK_AS_TRANSCFG),
+	CHECK_EQ(r->what, mock_as_read(&d.dev->gpu, (unsigned int)st.as_slot, MOCK_AS_TRANSCFG),
 		 MOCK_TRANSCFG_ADRMODE_UNMAPPED);
 	CHECK_EQ(r->what, gpu_word(&d, vm, 64 * MiB), bo_word(&bo, 0));
 	st = vm_state_of(&d, vm);
 	CHECK_EQ(r->what, st.faulted, 0);
 	CHECK_EQ(r->what, st.fault_count, 1);
-	CHECK_EQ(r->what, mock_as_read(d.dev, (unsigned int)st.as_slot, MOCK_AS_TRANSCFG),
+	CHECK_EQ(r->what, mock_as_read(&d.dev->gpu, (unsigned int)st.as_slot, MOCK_AS_TRANSCFG),
 		 0x420001c6);
 	CHECK_EQ(r->what, stats_of(&d).faults, 1);
 	mt_bo_destroy(&d, &bo);

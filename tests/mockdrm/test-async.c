@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Asynchronous VM_BIND on the mock device (mock_vm.c, DOC: bind queue): jobs
+ * Asynchronous VM_BIND on the mock device (mockdrm/dev/vm.c, DOC: bind queue): jobs
  * wait for their input fences, commit in submission order, signal their
  * output syncobjs in that order; an input fence signalled with an error makes
  * the VM unusable and gives up every job behind it.
@@ -14,7 +14,7 @@
  *
  * What a failed job's output shows through the generic ioctls: it is
  * signaled, and SYNCOBJ_WAIT returns 0 as for a success (drm_syncobj: a
- * fence's error does not fail a wait; mock_sync.c keeps the error in the fence
+ * fence's error does not fail a wait; the sync room keeps the error in the fence
  * only). The error is seen by what depends on the fence: a bind of another VM
  * waiting on it fails in turn, making that VM unusable too.
  *

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The command-stream interpreter (mockdrm/mock_cs.c) against the CSF facts of
+ * The command-stream interpreter (mockdrm/gpu/cs.c) against the CSF facts of
  * shared/reference/mali.md section 5, on a fake GPU memory of a few pages.
  *
  * One named row per case of the decode table: a hand-assembled stream (hex

@@ -22,7 +22,7 @@
  *   largest leaf each aligned chunk allows"); cutting a block leaves level-3
  *   pages; the permission fault of a READONLY page says which. The rows
  *   place their BOs at known PAs: the device gives BOs physical memory first
- *   fit from phys_base (mock_bo.c; the VMs' dummy pages come from the top),
+ *   fit from phys_base (mockdrm/dev/bo.c; the VMs' dummy pages come from the top),
  *   so with phys_base at 4 GiB the test's first BO starts there.
  *
  * After every bind, every page of the touched range and a 2 MiB margin is

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests of the mock device's fences and syncobjs (mockdrm/mock_sync.c),
+ * Tests of the mock device's fences and syncobjs (mockdrm/sync/),
  * through the ioctl entry points with libdrm's <drm.h> structs.
  *
  * Success paths check effects: after SIGNAL a polling WAIT succeeds, after

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Private to mockdrm/: the command-stream (CS) interpreter of the mock Mali
+ * Interface of mockdrm/gpu/: the command-stream (CS) interpreter of the mock Mali
  * device. It executes CSF instructions (shared/reference/mali.md section 5)
  * against an environment the device provides (struct mock_cs_env_ops), so it
  * knows nothing of address spaces, TLBs or BOs.

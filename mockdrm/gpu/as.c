@@ -17,7 +17,7 @@
  */
 #include <errno.h>
 
-#include "mock_internal.h"
+#include "gpu_private.h"
 
 #define LOCK_MIN_LG2 15 /* a lock region is at least 32 KiB */
 
@@ -68,7 +68,7 @@ void mock_as_lock_region(uint64_t lockaddr, uint64_t *base, uint64_t *size)
 }
 
 /* UNLOCK, FLUSH_PT, FLUSH_MEM: forget the region's translations, release it. */
-static void region_flush(struct mockdrm_dev *dev, struct mock_as *as)
+static void region_flush(struct mock_gpu *gpu, struct mock_as *as)
 {
 	uint64_t base, size;
 
@@ -76,10 +76,10 @@ static void region_flush(struct mockdrm_dev *dev, struct mock_as *as)
 	mock_tlb_invalidate(&as->tlb, base, size);
 	as->locked = false;
 	pthread_cond_broadcast(&as->unlocked);
-	(void)dev;
+	(void)gpu;
 }
 
-static void command(struct mockdrm_dev *dev, struct mock_as *as, uint32_t cmd)
+static void command(struct mock_gpu *gpu, struct mock_as *as, uint32_t cmd)
 {
 	switch (cmd) {
 	case MOCK_AS_CMD_UPDATE:
@@ -87,32 +87,32 @@ static void command(struct mockdrm_dev *dev, struct mock_as *as, uint32_t cmd)
 		as->cur_memattr = as->memattr;
 		as->cur_transcfg = as->transcfg;
 		mock_tlb_clear(&as->tlb);
-		mock_stat_add(dev, updates, 1);
+		mock_gpu_stat_add(gpu, updates, 1);
 		break;
 	case MOCK_AS_CMD_LOCK:
 		mock_as_lock_region(as->lockaddr, &as->lock_base, &as->lock_size);
 		as->locked = true;
-		mock_stat_add(dev, locks, 1);
+		mock_gpu_stat_add(gpu, locks, 1);
 		break;
 	case MOCK_AS_CMD_UNLOCK:
-		region_flush(dev, as);
-		mock_stat_add(dev, unlocks, 1);
+		region_flush(gpu, as);
+		mock_gpu_stat_add(gpu, unlocks, 1);
 		break;
 	case MOCK_AS_CMD_FLUSH_PT:
-		region_flush(dev, as);
-		mock_stat_add(dev, flush_pt, 1);
+		region_flush(gpu, as);
+		mock_gpu_stat_add(gpu, flush_pt, 1);
 		break;
 	case MOCK_AS_CMD_FLUSH_MEM:
-		region_flush(dev, as);
-		mock_stat_add(dev, flush_mem, 1);
+		region_flush(gpu, as);
+		mock_gpu_stat_add(gpu, flush_mem, 1);
 		break;
 	}
 }
 
 /* A register write; commands run to completion at once (STATUS never reads busy). */
-void mock_as_write(struct mockdrm_dev *dev, unsigned int slot, enum mock_as_reg reg, uint64_t value)
+void mock_as_write(struct mock_gpu *gpu, unsigned int slot, enum mock_as_reg reg, uint64_t value)
 {
-	struct mock_as *as = &dev->as[slot];
+	struct mock_as *as = &gpu->as[slot];
 
 	pthread_mutex_lock(&as->lock);
 	switch (reg) {
@@ -129,7 +129,7 @@ void mock_as_write(struct mockdrm_dev *dev, unsigned int slot, enum mock_as_reg 
 		as->transcfg = value;
 		break;
 	case MOCK_AS_COMMAND:
-		command(dev, as, (uint32_t)value);
+		command(gpu, as, (uint32_t)value);
 		break;
 	default: /* read-only registers ignore writes */
 		break;
@@ -137,9 +137,9 @@ void mock_as_write(struct mockdrm_dev *dev, unsigned int slot, enum mock_as_reg 
 	pthread_mutex_unlock(&as->lock);
 }
 
-uint64_t mock_as_read(struct mockdrm_dev *dev, unsigned int slot, enum mock_as_reg reg)
+uint64_t mock_as_read(struct mock_gpu *gpu, unsigned int slot, enum mock_as_reg reg)
 {
-	struct mock_as *as = &dev->as[slot];
+	struct mock_as *as = &gpu->as[slot];
 	uint64_t value = 0;
 
 	pthread_mutex_lock(&as->lock);
@@ -170,53 +170,53 @@ uint64_t mock_as_read(struct mockdrm_dev *dev, unsigned int slot, enum mock_as_r
 }
 
 /* Accesses to the locked region stall until it is released (as->lock held). */
-static void wait_unlocked(struct mockdrm_dev *dev, struct mock_as *as, uint64_t va)
+static void wait_unlocked(struct mock_gpu *gpu, struct mock_as *as, uint64_t va)
 {
 	while (as->locked && va - as->lock_base < as->lock_size) {
-		mock_stat_add(dev, lock_waits, 1);
+		mock_gpu_stat_add(gpu, lock_waits, 1);
 		pthread_cond_wait(&as->unlocked, &as->lock);
 	}
 }
 
-static void note_stale(struct mockdrm_dev *dev, uint64_t va)
+static void note_stale(struct mock_gpu *gpu, uint64_t va)
 {
-	if (mock_stat_add(dev, stale, 1) == 1)
-		dev->stats.first_stale_va = va;
+	if (mock_gpu_stat_add(gpu, stale, 1) == 1)
+		gpu->stats.first_stale_va = va;
 }
 
-static void walk_from_root(struct mockdrm_dev *dev, const struct mock_as *as, uint64_t va,
+static void walk_from_root(struct mock_gpu *gpu, const struct mock_as *as, uint64_t va,
 			   struct mock_walk *w)
 {
-	mock_mmu_walk(dev, mock_mmu_table_pa(as->cur_transtab), 0, va, MOCK_ACCESS_READ, w);
+	mock_mmu_walk(gpu, mock_mmu_table_pa(as->cur_transtab), 0, va, MOCK_ACCESS_READ, w);
 	if (w->freed)
-		mock_stat_add(dev, freed_walks, 1);
+		mock_gpu_stat_add(gpu, freed_walks, 1);
 }
 
 /* Strict mode: do the tables still say what the cached leaf says? */
-static void check_leaf(struct mockdrm_dev *dev, const struct mock_as *as,
+static void check_leaf(struct mock_gpu *gpu, const struct mock_as *as,
 		       const struct mock_tlb_entry *e, uint64_t va)
 {
 	struct mock_walk w;
 
-	walk_from_root(dev, as, va, &w);
+	walk_from_root(gpu, as, va, &w);
 	if (!w.leaf || w.level != e->level || w.desc != e->value)
-		note_stale(dev, va);
+		note_stale(gpu, va);
 }
 
 /* Strict mode: does a walk from the root still reach the cached table? */
-static void check_walk(struct mockdrm_dev *dev, const struct mock_as *as,
+static void check_walk(struct mock_gpu *gpu, const struct mock_as *as,
 		       const struct mock_tlb_entry *e, uint64_t va)
 {
 	struct mock_walk w;
 
-	walk_from_root(dev, as, va, &w);
+	walk_from_root(gpu, as, va, &w);
 	if (w.level < e->level || w.table[e->level] != e->value)
-		note_stale(dev, va);
+		note_stale(gpu, va);
 }
 
-static bool strict(const struct mockdrm_dev *dev)
+static bool strict(const struct mock_gpu *gpu)
 {
-	return dev->cfg.tlb_mode == MOCKDRM_TLB_STRICT;
+	return gpu->tlb_strict;
 }
 
 /* Did the walk read real tables (and stop at a descriptor), or fault before? */
@@ -227,7 +227,7 @@ static bool walked_tables(const struct mock_walk *w)
 }
 
 /* A TLB miss: walk (from the deepest cached table), then remember what was read. */
-static void walk_and_fill(struct mockdrm_dev *dev, struct mock_as *as, uint64_t va,
+static void walk_and_fill(struct mock_gpu *gpu, struct mock_as *as, uint64_t va,
 			  unsigned int access, struct mock_xlate *out)
 {
 	struct mock_tlb_entry *e = mock_tlb_find_walk(&as->tlb, va);
@@ -235,11 +235,11 @@ static void walk_and_fill(struct mockdrm_dev *dev, struct mock_as *as, uint64_t 
 	unsigned int level = e ? e->level : 0;
 	struct mock_walk w;
 
-	if (e && strict(dev))
-		check_walk(dev, as, e, va);
-	mock_mmu_walk(dev, table, level, va, access, &w);
+	if (e && strict(gpu))
+		check_walk(gpu, as, e, va);
+	mock_mmu_walk(gpu, table, level, va, access, &w);
 	if (w.freed)
-		mock_stat_add(dev, freed_walks, 1);
+		mock_gpu_stat_add(gpu, freed_walks, 1);
 	/* The tables read are cached, even on the way to a missing entry. */
 	for (unsigned int l = level + 1; l <= w.level && (w.leaf || walked_tables(&w)); l++)
 		mock_tlb_add_walk(&as->tlb, va, l, w.table[l]);
@@ -251,7 +251,7 @@ static void walk_and_fill(struct mockdrm_dev *dev, struct mock_as *as, uint64_t 
 	mock_mmu_leaf(w.desc, w.level, va, access, out);
 }
 
-static void translate_locked(struct mockdrm_dev *dev, struct mock_as *as, uint64_t va,
+static void translate_locked(struct mock_gpu *gpu, struct mock_as *as, uint64_t va,
 			     unsigned int access, struct mock_xlate *out)
 {
 	struct mock_tlb_entry *e;
@@ -261,16 +261,16 @@ static void translate_locked(struct mockdrm_dev *dev, struct mock_as *as, uint64
 		*out = (struct mock_xlate){ .fault = mock_fault(MOCK_FAULT_TRANSLATION, access) };
 		return;
 	}
-	wait_unlocked(dev, as, va);
+	wait_unlocked(gpu, as, va);
 	e = mock_tlb_find_leaf(&as->tlb, va);
 	if (!e) {
-		mock_stat_add(dev, tlb_misses, 1);
-		walk_and_fill(dev, as, va, access, out);
+		mock_gpu_stat_add(gpu, tlb_misses, 1);
+		walk_and_fill(gpu, as, va, access, out);
 		return;
 	}
-	mock_stat_add(dev, tlb_hits, 1);
-	if (strict(dev))
-		check_leaf(dev, as, e, va);
+	mock_gpu_stat_add(gpu, tlb_hits, 1);
+	if (strict(gpu))
+		check_leaf(gpu, as, e, va);
 	mock_mmu_leaf(e->value, e->level, va, access, out);
 }
 
@@ -278,13 +278,13 @@ static void translate_locked(struct mockdrm_dev *dev, struct mock_as *as, uint64
  * Translate @va through slot @slot as the GPU does: TLB first, then a walk
  * from TRANSTAB. A fault is latched in FAULTSTATUS/FAULTADDRESS.
  */
-void mock_as_translate(struct mockdrm_dev *dev, unsigned int slot, uint64_t va, unsigned int access,
+void mock_as_translate(struct mock_gpu *gpu, unsigned int slot, uint64_t va, unsigned int access,
 		       struct mock_xlate *out)
 {
-	struct mock_as *as = &dev->as[slot];
+	struct mock_as *as = &gpu->as[slot];
 
 	pthread_mutex_lock(&as->lock);
-	translate_locked(dev, as, va, access, out);
+	translate_locked(gpu, as, va, access, out);
 	if (out->fault) {
 		as->faultstatus = out->fault;
 		as->faultaddress = va;

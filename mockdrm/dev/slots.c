@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Address-space slots, the driver side: what panthor_mmu.c does on a real
- * device (mali.md section 2), against the model's registers (mock_as.c).
+ * device (mali.md section 2), against the model's registers (gpu/as.c).
  *
  * DOC: slots
  *
@@ -57,10 +57,10 @@ static void lru_append(struct mockdrm_dev *dev, struct mock_vm *vm)
 
 static void region_flush(struct mockdrm_dev *dev, unsigned int slot, uint64_t va, uint64_t size)
 {
-	mock_as_write(dev, slot, MOCK_AS_LOCKADDR, mock_as_lockaddr(va, size));
-	mock_as_write(dev, slot, MOCK_AS_COMMAND, MOCK_AS_CMD_LOCK);
+	mock_as_write(&dev->gpu, slot, MOCK_AS_LOCKADDR, mock_as_lockaddr(va, size));
+	mock_as_write(&dev->gpu, slot, MOCK_AS_COMMAND, MOCK_AS_CMD_LOCK);
 	mock_stat_add(dev, cache_flushes, 1); /* GPU_CMD: L2 and LSC clean+invalidate */
-	mock_as_write(dev, slot, MOCK_AS_COMMAND, MOCK_AS_CMD_UNLOCK);
+	mock_as_write(&dev->gpu, slot, MOCK_AS_COMMAND, MOCK_AS_CMD_UNLOCK);
 }
 
 static void program_slot(struct mockdrm_dev *dev, unsigned int slot, struct mock_vm *vm)
@@ -68,21 +68,21 @@ static void program_slot(struct mockdrm_dev *dev, unsigned int slot, struct mock
 	struct pt_regs regs;
 
 	pt_get_regs(gvm_get_pt(vm->gvm), &regs);
-	mock_as_write(dev, slot, MOCK_AS_TRANSTAB, regs.mali.transtab);
-	mock_as_write(dev, slot, MOCK_AS_MEMATTR, regs.mali.memattr);
-	mock_as_write(dev, slot, MOCK_AS_TRANSCFG, regs.mali.transcfg);
-	mock_as_write(dev, slot, MOCK_AS_COMMAND, MOCK_AS_CMD_UPDATE);
+	mock_as_write(&dev->gpu, slot, MOCK_AS_TRANSTAB, regs.mali.transtab);
+	mock_as_write(&dev->gpu, slot, MOCK_AS_MEMATTR, regs.mali.memattr);
+	mock_as_write(&dev->gpu, slot, MOCK_AS_TRANSCFG, regs.mali.transcfg);
+	mock_as_write(&dev->gpu, slot, MOCK_AS_COMMAND, MOCK_AS_CMD_UPDATE);
 }
 
 /* Flush everything, then make the slot translate nothing. */
 static void disable_slot(struct mockdrm_dev *dev, unsigned int slot)
 {
-	mock_as_write(dev, slot, MOCK_AS_LOCKADDR, mock_as_lockaddr(0, FULL_VA));
-	mock_as_write(dev, slot, MOCK_AS_COMMAND, MOCK_AS_CMD_FLUSH_MEM);
-	mock_as_write(dev, slot, MOCK_AS_TRANSTAB, 0);
-	mock_as_write(dev, slot, MOCK_AS_MEMATTR, 0);
-	mock_as_write(dev, slot, MOCK_AS_TRANSCFG, MOCK_TRANSCFG_ADRMODE_UNMAPPED);
-	mock_as_write(dev, slot, MOCK_AS_COMMAND, MOCK_AS_CMD_UPDATE);
+	mock_as_write(&dev->gpu, slot, MOCK_AS_LOCKADDR, mock_as_lockaddr(0, FULL_VA));
+	mock_as_write(&dev->gpu, slot, MOCK_AS_COMMAND, MOCK_AS_CMD_FLUSH_MEM);
+	mock_as_write(&dev->gpu, slot, MOCK_AS_TRANSTAB, 0);
+	mock_as_write(&dev->gpu, slot, MOCK_AS_MEMATTR, 0);
+	mock_as_write(&dev->gpu, slot, MOCK_AS_TRANSCFG, MOCK_TRANSCFG_ADRMODE_UNMAPPED);
+	mock_as_write(&dev->gpu, slot, MOCK_AS_COMMAND, MOCK_AS_CMD_UPDATE);
 }
 
 /* Take @vm's slot away: disabled, detached, free (dev->as_lock held; @vm idle). */
@@ -93,7 +93,7 @@ static void take_slot(struct mockdrm_dev *dev, struct mock_vm *vm)
 	disable_slot(dev, slot);
 	gvm_detach(vm->gvm);
 	lru_remove(dev, vm);
-	dev->as[slot].vm = NULL;
+	dev->gpu.as[slot].vm = NULL;
 	vm->as_slot = -1;
 }
 
@@ -106,8 +106,8 @@ static void evict(struct mockdrm_dev *dev, struct mock_vm *vm)
 /* A slot for @vm: a free one, or an idle VM's. -1 when every slot is busy. */
 static int find_slot(struct mockdrm_dev *dev)
 {
-	for (unsigned int slot = 1; slot < dev->as_count; slot++)
-		if (!dev->as[slot].vm)
+	for (unsigned int slot = 1; slot < dev->gpu.as_count; slot++)
+		if (!dev->gpu.as[slot].vm)
 			return (int)slot;
 	if (dev->lru_head) {
 		int slot = dev->lru_head->as_slot;
@@ -120,7 +120,7 @@ static int find_slot(struct mockdrm_dev *dev)
 
 static void assign_slot(struct mockdrm_dev *dev, struct mock_vm *vm, unsigned int slot)
 {
-	dev->as[slot].vm = vm;
+	dev->gpu.as[slot].vm = vm;
 	vm->as_slot = (int)slot;
 	program_slot(dev, slot, vm);
 	if (gvm_attach(vm->gvm, slot))
@@ -180,8 +180,8 @@ void mock_vm_fault(struct mock_vm *vm, unsigned int slot)
 	pthread_mutex_lock(&dev->as_lock);
 	if (vm->as_slot == (int)slot && !vm->faulted) {
 		handled = true;
-		vm->fault_status = (uint32_t)mock_as_read(dev, slot, MOCK_AS_FAULTSTATUS);
-		vm->fault_addr = mock_as_read(dev, slot, MOCK_AS_FAULTADDRESS);
+		vm->fault_status = (uint32_t)mock_as_read(&dev->gpu, slot, MOCK_AS_FAULTSTATUS);
+		vm->fault_addr = mock_as_read(&dev->gpu, slot, MOCK_AS_FAULTADDRESS);
 		vm->faulted = true;
 		vm->fault_count++;
 		disable_slot(dev, slot);

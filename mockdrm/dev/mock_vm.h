@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Private to mockdrm/: a VM and its bind queue (mock_vm.c, mock_bind.c). */
+/* Private to mockdrm/dev/: a VM and its bind queue (vm.c, bind.c). */
 #ifndef GPUVM_MOCK_VM_H
 #define GPUVM_MOCK_VM_H
 
@@ -30,7 +30,7 @@ struct mock_vm {
 	/* Its page table's configuration: the device's, with this VM's flush ops. */
 	struct pt_cfg pt_cfg;
 	struct mock_bo *dummy; /* what MAP_SPARSE maps */
-	/* Address-space slot (mock_slots.c, under dev->as_lock). */
+	/* Address-space slot (slots.c, under dev->as_lock). */
 	int as_slot;        /* -1: none */
 	unsigned int users; /* jobs running on it; 0: idle, in the LRU if it has a slot */
 	struct mock_vm *lru_prev, *lru_next;
@@ -45,7 +45,7 @@ void mock_vm_get(struct mock_vm *vm);
 void mock_vm_fork_child(struct mock_vm *vm);
 
 /*
- * A GPU memory access (mock_access.c): @size bytes at @va of type @type
+ * A GPU memory access (access.c): @size bytes at @va of type @type
  * (MOCK_ACCESS_*), each piece moved by @move between the device memory at
  * @host and the access's own buffer at offset @done. @done and @fault_va
  * are outputs.
@@ -60,7 +60,7 @@ struct mock_access {
 
 int mock_gpu_access(struct mock_vm *vm, unsigned int slot, struct mock_access *a);
 
-/* Slots (mock_slots.c). */
+/* Slots (slots.c). */
 extern const struct pt_flush_ops mock_vm_flush_ops;
 unsigned int mock_vm_activate(struct mock_vm *vm);
 void mock_vm_idle(struct mock_vm *vm);

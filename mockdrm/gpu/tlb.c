@@ -12,7 +12,7 @@
  */
 #include <string.h>
 
-#include "mock_internal.h"
+#include "gpu_private.h"
 
 /* VA bytes covered by an entry of @level (leaf) or by the table at @level (walk). */
 static uint64_t leaf_span(unsigned int level)

@@ -25,29 +25,29 @@ void mockdrm_fork_prepare(struct mockdrm_dev *dev)
 		pthread_mutex_lock(&vm->lock);
 	pthread_mutex_lock(&dev->as_lock);
 	for (unsigned int i = 0; i < MOCK_AS_MAX; i++)
-		pthread_mutex_lock(&dev->as[i].lock);
+		pthread_mutex_lock(&dev->gpu.as[i].lock);
 	pthread_mutex_lock(&dev->lock);
 	mock_groups_lock_all(dev);
 	pthread_mutex_lock(&dev->sync.lock);
-	pthread_mutex_lock(&dev->live_tables.lock);
+	pthread_mutex_lock(&dev->gpu.live_tables.lock);
 	pthread_mutex_lock(&dev->workers_lock);
-	pt_pool_fork_prepare(dev->tables);
+	pt_pool_fork_prepare(dev->gpu.tables);
 }
 
 /* Release the device-wide locks, in reverse order (the sync lock is the caller's). */
 static void unlock_device(struct mockdrm_dev *dev)
 {
 	pthread_mutex_unlock(&dev->workers_lock);
-	pthread_mutex_unlock(&dev->live_tables.lock);
+	pthread_mutex_unlock(&dev->gpu.live_tables.lock);
 	pthread_mutex_unlock(&dev->lock);
 	for (unsigned int i = MOCK_AS_MAX; i--;)
-		pthread_mutex_unlock(&dev->as[i].lock);
+		pthread_mutex_unlock(&dev->gpu.as[i].lock);
 	pthread_mutex_unlock(&dev->as_lock);
 }
 
 void mockdrm_fork_parent(struct mockdrm_dev *dev)
 {
-	pt_pool_fork_parent(dev->tables);
+	pt_pool_fork_parent(dev->gpu.tables);
 	pthread_mutex_unlock(&dev->sync.lock);
 	mock_groups_unlock_all(dev);
 	unlock_device(dev);
@@ -62,14 +62,14 @@ static void reset_child_state(struct mockdrm_dev *dev)
 	for (struct mockdrm_file *f = dev->files_list; f; f = f->next_file)
 		f->workers = 0;
 	for (unsigned int i = 0; i < MOCK_AS_MAX; i++)
-		pthread_cond_init(&dev->as[i].unlocked, NULL);
+		pthread_cond_init(&dev->gpu.as[i].unlocked, NULL);
 	pthread_cond_init(&dev->as_cond, NULL);
 	pthread_cond_init(&dev->workers_done, NULL);
 }
 
 void mockdrm_fork_child(struct mockdrm_dev *dev)
 {
-	pt_pool_fork_child(dev->tables);
+	pt_pool_fork_child(dev->gpu.tables);
 	mock_sync_fork_child(&dev->sync);
 	reset_child_state(dev);
 	mock_groups_fork_child(dev); /* restarts queue workers, releases group locks */

@@ -23,7 +23,7 @@ static int access_chunk(struct mock_vm *vm, unsigned int slot, const struct mock
 	void *host;
 	int err;
 
-	mock_as_translate(dev, slot, a->va + done, a->type, &x);
+	mock_as_translate(&dev->gpu, slot, a->va + done, a->type, &x);
 	if (x.fault)
 		return (int)x.fault;
 	pthread_mutex_lock(&dev->lock);
@@ -138,7 +138,7 @@ int mock_ioctl_gpu_access(struct mockdrm_file *f, void *arg)
 int mock_ioctl_stats(struct mockdrm_file *f, void *arg)
 {
 	struct gpuvm_mock_stats *a = arg;
-	struct mock_as_stats *s = &f->dev->stats;
+	struct mock_as_stats *s = &f->dev->gpu.stats;
 
 	if (a->flags & ~GPUVM_MOCK_STATS_RESET || a->pad)
 		return -EINVAL;

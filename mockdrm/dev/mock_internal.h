@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Private to mockdrm/: the model device.
+ * Private to mockdrm/dev/: the model device - the driver side (files, BOs, VMs,
+ * binds, slot ownership, groups, ioctls) over the GPU of mockdrm/gpu/ and
+ * the synchronization domain of mockdrm/sync/.
  *
  * DOC: memory model
  *
@@ -40,12 +42,10 @@
 #include <gpuvm/panthor_drm.h>
 #include <gpuvm/pt_pool.h>
 
-#include "mock_as.h"
+#include "mock_gpu.h"
 #include "mock_sync.h"
 
 #define MOCK_PAGE 4096ull
-#define MOCK_VA_BITS 48
-#define MOCK_PA_BITS 40
 #define MOCK_MMAP_OFFSET_BASE (1ull << 32) /* the kernel's vma manager starts at 4 GiB */
 
 /* A table of objects by handle or id: non-zero, lowest free first. */
@@ -61,38 +61,6 @@ void mock_idr_fini(struct mock_idr *idr);
 
 struct mock_vm;
 struct mock_group;
-
-/* Access types of FAULTSTATUS[9:8]. */
-#define MOCK_ACCESS_ATOMIC 0u
-#define MOCK_ACCESS_EXEC 1u
-#define MOCK_ACCESS_READ 2u
-#define MOCK_ACCESS_WRITE 3u
-#define MOCK_ACCESS_CS_FETCH 4u /* ours: a read that faults as EXEC */
-
-/* Exception types of FAULTSTATUS[7:0] (mali.md section 1). */
-#define MOCK_FAULT_TRANSLATION 0xc0u /* + level */
-#define MOCK_FAULT_PERMISSION 0xc8u  /* + level */
-#define MOCK_FAULT_ACCESS_FLAG 0xd8u /* + level (1-3) */
-#define MOCK_FAULT_ADDR_SIZE_IN 0xe0u
-#define MOCK_FAULT_ADDR_SIZE_OUT 0xe4u /* + level */
-#define MOCK_FAULT_BUS 0x80u
-
-/*
- * FAULTSTATUS for an access of type @access (MOCK_ACCESS_*). A command-stream
- * fetch reports EXEC, though XN does not apply to it (the front end reads
- * the ring, a NOEXEC BO, as data).
- */
-static inline uint32_t mock_fault(uint32_t exception, unsigned int access)
-{
-	return exception | (access == MOCK_ACCESS_CS_FETCH ? MOCK_ACCESS_EXEC : access) << 8;
-}
-
-/* The blocks of table memory that are allocated (mock_tables.c). */
-struct mock_table_set {
-	pthread_mutex_t lock;
-	uint64_t *slots;
-	size_t cap, n;
-};
 
 struct mock_bo {
 	struct gvm_obj obj; /* first: the gvm object ops cast back */
@@ -112,20 +80,16 @@ struct mock_bo {
 struct mockdrm_dev {
 	struct mockdrm_cfg cfg;
 	pthread_mutex_t lock;
-	struct pt_pool *tables;
+	struct mock_gpu gpu;  /* the hardware: slots, table memory, counters */
 	struct pt_cfg pt_cfg; /* every VM's page table: panthor's settings for a G610 */
 	struct mock_bo **bos; /* by PA, for the MMU */
 	unsigned int nr_bos, cap_bos;
 	uint64_t next_offset; /* fake mmap offsets, never reused */
 	struct mock_sync sync;
-	struct mock_table_set live_tables;
-	/* Address-space slots (mock_as.c, mock_slots.c). */
-	struct mock_as as[MOCK_AS_MAX];
-	unsigned int as_count;               /* from cfg.as_present */
+	/* Who holds which address-space slot (slots.c). */
 	pthread_mutex_t as_lock;             /* slot ownership, the LRU, VM users */
 	pthread_cond_t as_cond;              /* a slot may have become free */
 	struct mock_vm *lru_head, *lru_tail; /* idle VMs holding a slot */
-	struct mock_as_stats stats;          /* atomic adds */
 	struct mock_group *groups;           /* every group, for VM faults (under @lock) */
 	pthread_mutex_t workers_lock;        /* files' worker counts (a leaf lock) */
 	pthread_cond_t workers_done;         /* a file's last worker thread ended */
@@ -150,7 +114,7 @@ struct mockdrm_file {
 };
 
 /*
- * Sync ops of a submission (mock_syncops.c): fences to wait for, syncobjs
+ * Sync ops of a submission (syncops.c): fences to wait for, syncobjs
  * to signal with the points' memory already allocated.
  */
 struct mock_syncs {
@@ -203,38 +167,7 @@ void mock_groups_lock_all(struct mockdrm_dev *dev);
 void mock_groups_unlock_all(struct mockdrm_dev *dev);
 void mock_groups_fork_child(struct mockdrm_dev *dev);
 
-/* The MMU model: translate one VA of a VM's tables as the hardware would. */
-struct mock_xlate {
-	uint64_t pa;
-	uint32_t fault; /* 0, or FAULTSTATUS: exception | access type << 8 */
-};
-
-/* What one walk read: the table at each level, and where it stopped. */
-struct mock_walk {
-	uint64_t table[4];
-	uint64_t desc;      /* the last descriptor read */
-	unsigned int level; /* its level */
-	uint32_t fault;     /* a walk fault (translation, bus, address size) */
-	bool leaf;          /* @desc is a leaf: mock_mmu_leaf() finishes */
-	bool freed;         /* some table read was not allocated */
-};
-
-void mock_mmu_translate(struct mockdrm_dev *dev, uint64_t transtab, uint64_t va,
-			unsigned int access, struct mock_xlate *out);
-void mock_mmu_walk(struct mockdrm_dev *dev, uint64_t table, unsigned int level, uint64_t va,
-		   unsigned int access, struct mock_walk *w);
-void mock_mmu_leaf(uint64_t desc, unsigned int level, uint64_t va, unsigned int access,
-		   struct mock_xlate *out);
-/* VA bytes one entry of @level covers; the output address of a descriptor. */
-uint64_t mock_mmu_span(unsigned int level);
-uint64_t mock_mmu_table_pa(uint64_t desc);
-
-/* Table memory: pt_pool behind a record of live blocks. */
-extern const struct pt_alloc_ops mock_table_ops;
-bool mock_table_live(struct mockdrm_dev *dev, uint64_t pa);
-void mock_table_set_fini(struct mock_table_set *s);
-
-#define mock_stat_add(dev, field, n) __atomic_add_fetch(&(dev)->stats.field, (n), __ATOMIC_RELAXED)
+#define mock_stat_add(dev, field, n) mock_gpu_stat_add(&(dev)->gpu, field, n)
 
 /* Ioctl handlers: @arg is kernel-sized, zero-extended. 0 or -errno. */
 int mock_ioctl_version(struct mockdrm_file *f, void *arg);

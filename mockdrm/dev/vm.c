@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * VMs: VM_CREATE, VM_DESTROY, VM_GET_STATE, and the bind queue behind VM_BIND
- * (the ioctl itself is parsed in mock_bind.c).
+ * (the ioctl itself is parsed in bind.c).
  *
  * DOC: bind queue
  *

@@ -2,13 +2,13 @@
 /*
  * Groups: GROUP_CREATE, GROUP_DESTROY, GROUP_GET_STATE and GROUP_SUBMIT, with
  * panthor's validation rules (mali.md section 4), and the queues that run the
- * submitted command streams through the VM's slot (mock_cs.c interprets).
+ * submitted command streams through the VM's slot (gpu/cs.c interprets).
  *
  * DOC: queues
  *
  * Each queue runs its jobs in submission order on a worker thread that exists
  * while jobs are queued (as the VM bind queue). A job waits for its input
- * fences, makes the group's VM active (a slot, mock_slots.c), runs the stream
+ * fences, makes the group's VM active (a slot, slots.c), runs the stream
  * at stream_addr (the model skips the kernel's ring and its wrapper, as
  * mali.md allows; a size-0 submit is a pure sync point), and signals its
  * fence, which GROUP_SUBMIT already put in the SIGNAL syncobjs. How a job

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Private to mockdrm/: address-space slots as the hardware has them (mali.md
- * section 1) - registers, commands, a lock region, a TLB - and the driver
- * side that panthor_mmu.c is on a real device (slot assignment, LRU, flush
- * ops, fault handling).
+ * Interface of mockdrm/gpu/: address-space slots as the hardware has them (mali.md
+ * section 1) - registers, commands, a lock region, a TLB. The driver side that
+ * panthor_mmu.c is on a real device (slot assignment, LRU, flush ops, fault
+ * handling) is the device's (mockdrm/dev/slots.c).
  */
 #ifndef GPUVM_MOCK_AS_H
 #define GPUVM_MOCK_AS_H
@@ -63,13 +63,6 @@ struct mock_tlb {
 	uint64_t clock;
 };
 
-struct mock_tlb_entry *mock_tlb_find_leaf(struct mock_tlb *tlb, uint64_t va);
-struct mock_tlb_entry *mock_tlb_find_walk(struct mock_tlb *tlb, uint64_t va);
-void mock_tlb_add_leaf(struct mock_tlb *tlb, uint64_t va, unsigned int level, uint64_t desc);
-void mock_tlb_add_walk(struct mock_tlb *tlb, uint64_t va, unsigned int level, uint64_t table);
-void mock_tlb_invalidate(struct mock_tlb *tlb, uint64_t base, uint64_t size);
-void mock_tlb_clear(struct mock_tlb *tlb);
-
 /* One slot: the hardware's registers and state. */
 struct mock_as {
 	pthread_mutex_t lock;
@@ -81,7 +74,7 @@ struct mock_as {
 	uint32_t faultstatus;
 	uint64_t faultaddress;
 	struct mock_tlb tlb;
-	struct mock_vm *vm; /* driver side: the VM holding it (dev->as_lock) */
+	struct mock_vm *vm; /* driver side: the device's VM holding it (under its as_lock) */
 };
 
 /* Device counters, read by tests through GPUVM_IOCTL_MOCK_STATS. */
@@ -97,15 +90,12 @@ struct mock_as_stats {
 	uint64_t first_stale_va;
 };
 
-struct mockdrm_dev;
+struct mock_gpu;
 struct mock_xlate;
 
-void mock_as_init(struct mock_as *as);
-void mock_as_fini(struct mock_as *as);
-void mock_as_write(struct mockdrm_dev *dev, unsigned int slot, enum mock_as_reg reg,
-		   uint64_t value);
-uint64_t mock_as_read(struct mockdrm_dev *dev, unsigned int slot, enum mock_as_reg reg);
-void mock_as_translate(struct mockdrm_dev *dev, unsigned int slot, uint64_t va, unsigned int access,
+void mock_as_write(struct mock_gpu *gpu, unsigned int slot, enum mock_as_reg reg, uint64_t value);
+uint64_t mock_as_read(struct mock_gpu *gpu, unsigned int slot, enum mock_as_reg reg);
+void mock_as_translate(struct mock_gpu *gpu, unsigned int slot, uint64_t va, unsigned int access,
 		       struct mock_xlate *out);
 
 /* LOCKADDR for [va, va + size), as panthor packs it; and the region it means. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Private to mockdrm/: fences, syncobjs and the generic DRM syncobj ioctls.
+ * Interface of mockdrm/sync/: fences, syncobjs and the generic DRM syncobj ioctls.
  *
  * DOC: fences and syncobjs
  *

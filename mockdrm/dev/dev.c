@@ -129,7 +129,7 @@ static void init_pt_cfg(struct mockdrm_dev *dev)
 		.oas = MOCK_PA_BITS,
 		.coherent_walk = false,
 		.alloc = &mock_table_ops,
-		.alloc_ctx = dev,
+		.alloc_ctx = &dev->gpu,
 		.flush = &mock_flush_ops,
 		.flush_ctx = dev,
 		.sync = &mock_sync_ops,
@@ -160,7 +160,8 @@ static int check_cfg(struct mockdrm_cfg *c)
 	return 0;
 }
 
-static int make_tables(struct mockdrm_dev *dev)
+/* The GPU: its slots, and its table memory below the BOs' physical range. */
+static int make_gpu(struct mockdrm_dev *dev)
 {
 	struct pt_pool_cfg pcfg = {
 		.page_size = MOCK_PAGE,
@@ -169,29 +170,23 @@ static int make_tables(struct mockdrm_dev *dev)
 		.abort_in_signalling = true,
 	};
 
-	return pt_pool_create(&pcfg, &dev->tables);
+	return mock_gpu_init(&dev->gpu, (unsigned int)__builtin_popcount(dev->cfg.as_present),
+			     dev->cfg.tlb_mode == MOCKDRM_TLB_STRICT, &pcfg);
 }
 
-/* Slots, their driver-side lock, and the record of live tables the MMU checks. */
+/* The driver side of the slots, and the files' worker counts. */
 static void init_slots(struct mockdrm_dev *dev)
 {
-	dev->as_count = (unsigned int)__builtin_popcount(dev->cfg.as_present);
-	for (unsigned int i = 0; i < MOCK_AS_MAX; i++)
-		mock_as_init(&dev->as[i]);
 	pthread_mutex_init(&dev->as_lock, NULL);
 	pthread_cond_init(&dev->as_cond, NULL);
-	pthread_mutex_init(&dev->live_tables.lock, NULL);
 	pthread_cond_init(&dev->workers_done, NULL);
 	pthread_mutex_init(&dev->workers_lock, NULL);
 }
 
 static void fini_slots(struct mockdrm_dev *dev)
 {
-	for (unsigned int i = 0; i < MOCK_AS_MAX; i++)
-		mock_as_fini(&dev->as[i]);
 	pthread_cond_destroy(&dev->as_cond);
 	pthread_mutex_destroy(&dev->as_lock);
-	mock_table_set_fini(&dev->live_tables);
 	pthread_cond_destroy(&dev->workers_done);
 	pthread_mutex_destroy(&dev->workers_lock);
 }
@@ -213,7 +208,7 @@ int mockdrm_dev_create(const struct mockdrm_cfg *cfg, struct mockdrm_dev **out)
 	if (!err)
 		init_slots(dev);
 	if (!err)
-		err = make_tables(dev);
+		err = make_gpu(dev);
 	if (!err)
 		init_pt_cfg(dev);
 	if (!err)
@@ -231,7 +226,7 @@ void mockdrm_dev_destroy(struct mockdrm_dev *dev)
 	if (!dev)
 		return;
 	mock_sync_fini(&dev->sync);
-	pt_pool_destroy(dev->tables);
+	mock_gpu_fini(&dev->gpu);
 	free(dev->bos);
 	fini_slots(dev);
 	pthread_mutex_destroy(&dev->vms_lock);

@@ -14,7 +14,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "mock_vm.h"
+#include "gpu_private.h"
 
 #define DESC_VALID 1ull
 #define DESC_TABLE 3ull
@@ -66,7 +66,7 @@ static bool is_leaf(uint64_t desc, unsigned int level)
  * are the caller's (mock_mmu_leaf()): a TLB keeps the descriptor, not the
  * verdict.
  */
-void mock_mmu_walk(struct mockdrm_dev *dev, uint64_t table, unsigned int level, uint64_t va,
+void mock_mmu_walk(struct mock_gpu *gpu, uint64_t table, unsigned int level, uint64_t va,
 		   unsigned int access, struct mock_walk *w)
 {
 	memset(w, 0, sizeof(*w));
@@ -75,7 +75,7 @@ void mock_mmu_walk(struct mockdrm_dev *dev, uint64_t table, unsigned int level, 
 		return;
 	}
 	for (;; level++) {
-		const uint64_t *items = pt_pool_pa_to_cpu(dev->tables, table);
+		const uint64_t *items = pt_pool_pa_to_cpu(gpu->tables, table);
 
 		w->table[level] = table;
 		w->level = level;
@@ -83,7 +83,7 @@ void mock_mmu_walk(struct mockdrm_dev *dev, uint64_t table, unsigned int level, 
 			w->fault = mock_fault(MOCK_FAULT_BUS, access);
 			return;
 		}
-		if (!mock_table_live(dev, table))
+		if (!mock_table_live(gpu, table))
 			w->freed = true;
 		w->desc =
 			__atomic_load_n(&items[(va >> level_shift(level)) & 511], __ATOMIC_ACQUIRE);
@@ -114,12 +114,12 @@ uint64_t mock_mmu_table_pa(uint64_t desc)
 	return desc & DESC_OA;
 }
 
-void mock_mmu_translate(struct mockdrm_dev *dev, uint64_t transtab, uint64_t va,
-			unsigned int access, struct mock_xlate *out)
+void mock_mmu_translate(struct mock_gpu *gpu, uint64_t transtab, uint64_t va, unsigned int access,
+			struct mock_xlate *out)
 {
 	struct mock_walk w;
 
-	mock_mmu_walk(dev, transtab & DESC_OA, 0, va, access, &w);
+	mock_mmu_walk(gpu, transtab & DESC_OA, 0, va, access, &w);
 	if (w.leaf)
 		mock_mmu_leaf(w.desc, w.level, va, access, out);
 	else

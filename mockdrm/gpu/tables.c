@@ -12,7 +12,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "mock_internal.h"
+#include "gpu_private.h"
 
 #define EMPTY UINT64_MAX
 
@@ -89,9 +89,9 @@ static void set_remove(struct mock_table_set *s, uint64_t pa)
 	s->n--;
 }
 
-static int add_blocks(struct mockdrm_dev *dev, const struct pt_mem *mem, unsigned int n)
+static int add_blocks(struct mock_gpu *gpu, const struct pt_mem *mem, unsigned int n)
 {
-	struct mock_table_set *s = &dev->live_tables;
+	struct mock_table_set *s = &gpu->live_tables;
 	int err;
 
 	pthread_mutex_lock(&s->lock);
@@ -104,11 +104,11 @@ static int add_blocks(struct mockdrm_dev *dev, const struct pt_mem *mem, unsigne
 
 static int tables_alloc(void *ctx, size_t size, size_t align, struct pt_mem *out)
 {
-	struct mockdrm_dev *dev = ctx;
-	int err = pt_pool_ops.alloc(dev->tables, size, align, out);
+	struct mock_gpu *gpu = ctx;
+	int err = pt_pool_ops.alloc(gpu->tables, size, align, out);
 
-	if (!err && add_blocks(dev, out, 1)) {
-		pt_pool_ops.free(dev->tables, out, size, align);
+	if (!err && add_blocks(gpu, out, 1)) {
+		pt_pool_ops.free(gpu->tables, out, size, align);
 		err = -ENOMEM;
 	}
 	return err;
@@ -117,12 +117,12 @@ static int tables_alloc(void *ctx, size_t size, size_t align, struct pt_mem *out
 static int tables_alloc_bulk(void *ctx, size_t size, size_t align, unsigned int n,
 			     struct pt_mem *out)
 {
-	struct mockdrm_dev *dev = ctx;
-	int err = pt_pool_ops.alloc_bulk(dev->tables, size, align, n, out);
+	struct mock_gpu *gpu = ctx;
+	int err = pt_pool_ops.alloc_bulk(gpu->tables, size, align, n, out);
 
-	if (!err && add_blocks(dev, out, n)) {
+	if (!err && add_blocks(gpu, out, n)) {
 		for (unsigned int i = 0; i < n; i++)
-			pt_pool_ops.free(dev->tables, &out[i], size, align);
+			pt_pool_ops.free(gpu->tables, &out[i], size, align);
 		err = -ENOMEM;
 	}
 	return err;
@@ -131,13 +131,13 @@ static int tables_alloc_bulk(void *ctx, size_t size, size_t align, unsigned int 
 /* Called from commits (after the flush): removing never allocates. */
 static void tables_free(void *ctx, const struct pt_mem *mem, size_t size, size_t align)
 {
-	struct mockdrm_dev *dev = ctx;
-	struct mock_table_set *s = &dev->live_tables;
+	struct mock_gpu *gpu = ctx;
+	struct mock_table_set *s = &gpu->live_tables;
 
 	pthread_mutex_lock(&s->lock);
 	set_remove(s, mem->pa);
 	pthread_mutex_unlock(&s->lock);
-	pt_pool_ops.free(dev->tables, mem, size, align);
+	pt_pool_ops.free(gpu->tables, mem, size, align);
 }
 
 const struct pt_alloc_ops mock_table_ops = {
@@ -146,9 +146,9 @@ const struct pt_alloc_ops mock_table_ops = {
 	.alloc_bulk = tables_alloc_bulk,
 };
 
-bool mock_table_live(struct mockdrm_dev *dev, uint64_t pa)
+bool mock_table_live(struct mock_gpu *gpu, uint64_t pa)
 {
-	struct mock_table_set *s = &dev->live_tables;
+	struct mock_table_set *s = &gpu->live_tables;
 	bool live;
 
 	pthread_mutex_lock(&s->lock);
