@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers of gpuvm's igt tests for panthor devices: open the device the igt
+ * way, create and map objects, and look at what the GPU sees through the mock
+ * device's GPU-access ioctls (uapi/include/gpuvm/panthor_drm.h, "mock-only
+ * ioctls"). Functions without a leading "__" assert success (an igt failure
+ * otherwise); "__" forms return 0 or a negative errno.
+ *
+ * DOC: page tags
+ *
+ * panthor_bo_tag() writes, at the start of each page of a BO, the value
+ * panthor_tag(bo, page). A GPU read of the first 8 bytes of a page at some VA
+ * then says which BO page that VA translates to, so a layout check reads one
+ * value per page (panthor_check_layout()).
+ */
+#ifndef GPUVM_IGT_PANTHOR_IGT_H
+#define GPUVM_IGT_PANTHOR_IGT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gpuvm/panthor_drm.h>
+
+#define SZ_4K 0x1000ull
+#define SZ_64K 0x10000ull
+#define SZ_1M 0x100000ull
+#define SZ_2M 0x200000ull
+#define SZ_1G 0x40000000ull
+
+/* Open the panthor device (render or primary node through drm_open_driver()). */
+int panthor_open(void);
+/* True on gpuvm's mock device (it answers the mock-only ioctls). */
+bool panthor_is_mock(int fd);
+/* Skip unless on the mock device: the test needs to see through the GPU. */
+void panthor_require_mock(int fd);
+/* An ioctl: 0 or -errno (errno reset). */
+int panthor_ioctl(int fd, unsigned long request, void *arg);
+
+int __panthor_query(int fd, uint32_t type, void *info, uint32_t *size);
+
+uint32_t panthor_vm_create(int fd, uint64_t *user_va_range);
+int __panthor_vm_destroy(int fd, uint32_t vm);
+void panthor_vm_destroy(int fd, uint32_t vm);
+uint32_t panthor_vm_state(int fd, uint32_t vm);
+
+int __panthor_bo_create(int fd, struct drm_panthor_bo_create *args);
+uint32_t panthor_bo_create(int fd, uint64_t size, uint32_t flags, uint32_t exclusive_vm);
+uint64_t panthor_bo_mmap_offset(int fd, uint32_t bo);
+void *panthor_bo_mmap(int fd, uint32_t bo, uint64_t size, int prot);
+void panthor_bo_munmap(void *cpu, uint64_t size);
+
+uint64_t panthor_tag(uint32_t bo, uint64_t page);
+/* Write panthor_tag(@tag_bo, page) at the start of each of @pages pages of @bo. */
+void panthor_bo_tag(int fd, uint32_t bo, uint64_t pages, uint32_t tag_bo);
+
+/* VM_BIND of @count ops @stride bytes apart: 0 or -errno. */
+int __panthor_vm_bind(int fd, uint32_t vm, uint32_t flags, const void *ops, uint32_t stride,
+		      uint32_t count);
+struct drm_panthor_vm_bind_op panthor_map_op(uint32_t bo, uint64_t bo_offset, uint64_t va,
+					     uint64_t size, uint32_t flags);
+struct drm_panthor_vm_bind_op panthor_unmap_op(uint64_t va, uint64_t size);
+void panthor_map(int fd, uint32_t vm, uint32_t bo, uint64_t bo_offset, uint64_t va, uint64_t size,
+		 uint32_t flags);
+void panthor_unmap(int fd, uint32_t vm, uint64_t va, uint64_t size);
+
+/* The GPU reads or writes a VM (mock only): 0, or the FAULTSTATUS of the fault. */
+uint32_t panthor_gpu_read(int fd, uint32_t vm, uint64_t va, void *data, uint64_t size);
+uint32_t panthor_gpu_write(int fd, uint32_t vm, uint64_t va, const void *data, uint64_t size);
+/* As above; *@fault_addr gets FAULTADDRESS. */
+uint32_t panthor_gpu_access(int fd, uint32_t vm, uint32_t op, uint64_t va, void *data,
+			    uint64_t size, uint64_t *fault_addr);
+
+/*
+ * struct panthor_va_expect - what a VA range should translate to.
+ * @va, @size: the range.
+ * @tag_bo: the handle whose tags the pages carry (panthor_bo_tag()); 0: no
+ *	mapping, every page must fault with a translation fault.
+ * @bo_offset: the BO offset mapped at @va.
+ * @repeat: 0, or the repeat range of a repeat mapping.
+ */
+struct panthor_va_expect {
+	uint64_t va, size;
+	uint32_t tag_bo;
+	uint64_t bo_offset;
+	uint64_t repeat;
+};
+
+/*
+ * Read every page of [@start, @end) through the GPU and compare with @expect
+ * (pages that no entry covers must fault with a translation fault).
+ */
+void panthor_check_layout(int fd, uint32_t vm, uint64_t start, uint64_t end,
+			  const struct panthor_va_expect *expect, unsigned int count);
+/* Strict mode saw no stale TLB translation and no walk through a freed table. */
+void panthor_check_mmu_clean(int fd);
+
+/* A pending mock fence in @syncobj (binary: @point 0): its id. */
+uint32_t panthor_fence_attach(int fd, uint32_t syncobj, uint64_t point);
+void panthor_fence_signal(int fd, uint32_t fence_id, int error);
+
+/* The fault of @vm's last GPU fault (mock only). */
+struct gpuvm_mock_vm_state panthor_mock_vm_state(int fd, uint32_t vm);
+
+#endif
