@@ -242,6 +242,10 @@ int mockdrm_open(struct mockdrm_dev *dev, enum mockdrm_node node, struct mockdrm
 		return -ENOMEM;
 	f->dev = dev;
 	f->node = node;
+	if (mock_client_open(f)) {
+		free(f);
+		return -ENOMEM;
+	}
 	mock_sync_table_init(&f->syncobjs, &dev->sync);
 	pthread_mutex_lock(&dev->lock);
 	dev->files++;
@@ -267,6 +271,7 @@ void mockdrm_close(struct mockdrm_file *f)
 	mock_workers_wait(f);
 	mock_file_drop_bos(f);
 	mock_sync_table_fini(&f->syncobjs);
+	mock_client_close(f);
 	pthread_mutex_lock(&dev->lock);
 	dev->files--;
 	for (struct mockdrm_file **p = &dev->files_list; *p; p = &(*p)->next_file) {

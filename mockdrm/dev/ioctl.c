@@ -16,6 +16,8 @@
 
 /* May a render node use it? (The kernel's DRM_RENDER_ALLOW.) */
 #define RENDER_OK (1u << 0)
+/* Only the current master may use it (DRM_MASTER). */
+#define MASTER_ONLY (1u << 1)
 
 struct ioctl_desc {
 	unsigned long request; /* the kernel's request: number and struct size */
@@ -86,6 +88,15 @@ static int sync_transfer(struct mockdrm_file *f, void *a)
 static const struct ioctl_desc core_ioctls[] = {
 	CORE(DRM_IOCTL_VERSION, mock_ioctl_version, RENDER_OK),
 	CORE(DRM_IOCTL_GET_UNIQUE, mock_ioctl_get_unique, 0),
+	CORE(DRM_IOCTL_GET_MAGIC, mock_ioctl_get_magic, 0),
+	CORE(DRM_IOCTL_GET_CLIENT, mock_ioctl_get_client, 0),
+	CORE(DRM_IOCTL_GET_STATS, mock_ioctl_get_stats, 0),
+	CORE(DRM_IOCTL_AUTH_MAGIC, mock_ioctl_auth_magic, MASTER_ONLY),
+	CORE(DRM_IOCTL_SET_MASTER, mock_ioctl_set_master, 0),
+	CORE(DRM_IOCTL_DROP_MASTER, mock_ioctl_drop_master, 0),
+	CORE(DRM_IOCTL_MODE_CREATE_DUMB, mock_ioctl_no_dumb, 0),
+	CORE(DRM_IOCTL_MODE_MAP_DUMB, mock_ioctl_no_dumb, 0),
+	CORE(DRM_IOCTL_MODE_DESTROY_DUMB, mock_ioctl_no_dumb, 0),
 	CORE(DRM_IOCTL_GEM_CLOSE, mock_ioctl_gem_close, RENDER_OK),
 	CORE(DRM_IOCTL_GET_CAP, mock_ioctl_get_cap, RENDER_OK),
 	CORE(DRM_IOCTL_SET_CLIENT_CAP, mock_ioctl_set_client_cap, RENDER_OK),
@@ -170,6 +181,9 @@ int mockdrm_ioctl(struct mockdrm_file *f, unsigned long request, void *arg)
 			fprintf(stderr, "mockdrm: unhandled ioctl 0x%lx (nr 0x%x)\n", request, nr);
 		return -EINVAL;
 	}
+	/* drm_ioctl_permit(): every refusal is -EACCES, before the argument is read. */
+	if ((d->flags & MASTER_ONLY) && !mock_client_is_master(f))
+		return -EACCES;
 	if (f->node == MOCKDRM_NODE_RENDER && !(d->flags & RENDER_OK))
 		return -EACCES;
 	return run(f, d, request, arg);

@@ -61,6 +61,22 @@ void mock_idr_fini(struct mock_idr *idr);
 
 struct mock_vm;
 struct mock_group;
+struct mock_master;
+
+/*
+ * What the DRM core keeps of an open file (core.c), under dev->lock: the
+ * kernel's drm_file master, magic and authentication fields.
+ */
+struct mock_client {
+	pid_t pid;                  /* the opener's process, as drm_file's pid */
+	uint64_t id;                /* drm_file's client_id: 1, 2, ... in open order */
+	uint32_t magic;             /* GET_MAGIC's answer, 0 until asked */
+	bool magic_live;            /* @magic may still authenticate (once) */
+	bool authenticated;         /* AUTH_MAGIC'd, master once, or CAP_SYS_ADMIN */
+	bool is_master;             /* has had a master of its own (drm_file.is_master) */
+	bool was_master;            /* has been the device's master (SET_MASTER by pid) */
+	struct mock_master *master; /* primary nodes: its master; NULL on render nodes */
+};
 
 struct mock_bo {
 	struct gvm_obj obj; /* first: the gvm object ops cast back */
@@ -97,7 +113,9 @@ struct mockdrm_dev {
 	pthread_mutex_t vms_lock; /* the live VMs, for fork(); taken before any VM's lock */
 	struct mock_vm *vms;
 	unsigned int files;
-	uint64_t syncs; /* descriptor runs the table builder cleaned */
+	struct mock_master *master; /* the current DRM master, or NULL (core.c; @lock) */
+	uint64_t next_client_id;    /* under @lock */
+	uint64_t syncs;             /* descriptor runs the table builder cleaned */
 	uint64_t flushes;
 };
 
@@ -111,6 +129,7 @@ struct mockdrm_file {
 	unsigned int workers;           /* queue threads still running for it (dev->workers_lock) */
 	struct mockdrm_file *next_file; /* dev->files_list */
 	struct mock_sync_table syncobjs;
+	struct mock_client client; /* DRM core state (core.c) */
 };
 
 /*
@@ -167,6 +186,11 @@ void mock_groups_lock_all(struct mockdrm_dev *dev);
 void mock_groups_unlock_all(struct mockdrm_dev *dev);
 void mock_groups_fork_child(struct mockdrm_dev *dev);
 
+/* DRM core state of a file (core.c): at open, before it is listed; at close. */
+int mock_client_open(struct mockdrm_file *f);
+void mock_client_close(struct mockdrm_file *f);
+bool mock_client_is_master(struct mockdrm_file *f);
+
 #define mock_stat_add(dev, field, n) mock_gpu_stat_add(&(dev)->gpu, field, n)
 
 /* Ioctl handlers: @arg is kernel-sized, zero-extended. 0 or -errno. */
@@ -193,5 +217,13 @@ int mock_ioctl_group_destroy(struct mockdrm_file *f, void *arg);
 int mock_ioctl_group_submit(struct mockdrm_file *f, void *arg);
 int mock_ioctl_group_get_state(struct mockdrm_file *f, void *arg);
 int mock_ioctl_vm_state(struct mockdrm_file *f, void *arg);
+/* Generic DRM core ioctls (core.c). */
+int mock_ioctl_get_magic(struct mockdrm_file *f, void *arg);
+int mock_ioctl_auth_magic(struct mockdrm_file *f, void *arg);
+int mock_ioctl_get_client(struct mockdrm_file *f, void *arg);
+int mock_ioctl_get_stats(struct mockdrm_file *f, void *arg);
+int mock_ioctl_set_master(struct mockdrm_file *f, void *arg);
+int mock_ioctl_drop_master(struct mockdrm_file *f, void *arg);
+int mock_ioctl_no_dumb(struct mockdrm_file *f, void *arg);
 
 #endif /* GPUVM_MOCK_INTERNAL_H */

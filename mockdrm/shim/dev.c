@@ -186,6 +186,21 @@ int shim_dev_open(enum mockdrm_node node, struct mockdrm_file **out)
 	return ret;
 }
 
+/* Lock order as for an open: dev_lock, then the device's. */
+int shim_dev_debugfs(const char *name, FILE *out)
+{
+	int ret = 0;
+
+	shim_init();
+	pthread_mutex_lock(&dev_lock);
+	if (!dev)
+		ret = dev_create_locked();
+	if (!ret)
+		ret = mockdrm_debugfs_show(dev, name, out);
+	pthread_mutex_unlock(&dev_lock);
+	return ret;
+}
+
 void shim_dev_close(struct mockdrm_file *file)
 {
 	mockdrm_close(file);

@@ -43,7 +43,8 @@
 /* Device numbers of the filesystems the nodes live on (devtmpfs, sysfs). */
 #define DEV_OF_DEV makedev(0, 6)
 #define DEV_OF_SYS makedev(0, 21)
-#define INO_BASE 0x6d6f636b0000ull /* "mock" */
+#define DEV_OF_DEBUGFS makedev(0, 7) /* not sysfs's: /sys/kernel/debug is a mount point */
+#define INO_BASE 0x6d6f636b0000ull   /* "mock" */
 
 /* The platform device's uevent: bus info for libdrm's drmParsePlatform*Info. */
 #define PLATFORM_UEVENT                          \
@@ -94,7 +95,16 @@ static bool has_prefix(const char *s, const char *prefix)
 static bool path_is_ours(const char *path)
 {
 	return !strcmp(path, "/dev/dri") || has_prefix(path, "/dev/dri/") ||
-	       has_prefix(path, "/sys/dev/char/226:");
+	       has_prefix(path, "/sys/dev/char/226:") || debugfs_is_ours(path);
+}
+
+/* The @i-th node of the view (this file's, then debugfs.c's), or NULL past the end. */
+static const struct fs_node *node_at(size_t i)
+{
+	if (i < NR_NODES)
+		return &nodes[i];
+	i -= NR_NODES;
+	return i < debugfs_nr_nodes ? &debugfs_nodes[i] : NULL;
 }
 
 /* Fold "//", "." and ".." of the absolute path @in into @out (PATH_MAX). */
@@ -184,9 +194,11 @@ bool fsview_resolve(int dirfd, const char *path, char *out)
 
 int fsview_lookup(const char *path, const struct fs_node **out)
 {
-	for (size_t i = 0; i < NR_NODES; i++) {
-		if (!strcmp(nodes[i].path, path)) {
-			*out = &nodes[i];
+	const struct fs_node *node;
+
+	for (size_t i = 0; (node = node_at(i)); i++) {
+		if (!strcmp(node->path, path)) {
+			*out = node;
 			return 0;
 		}
 	}
@@ -196,7 +208,9 @@ int fsview_lookup(const char *path, const struct fs_node **out)
 
 ino_t fsview_ino(const struct fs_node *node)
 {
-	return (ino_t)(INO_BASE + (size_t)(node - nodes));
+	if (node >= nodes && node < nodes + NR_NODES)
+		return (ino_t)(INO_BASE + (size_t)(node - nodes));
+	return (ino_t)(INO_BASE + NR_NODES + (size_t)(node - debugfs_nodes));
 }
 
 unsigned char fsview_dtype(const struct fs_node *node)
@@ -218,7 +232,7 @@ static mode_t node_mode(const struct fs_node *node, bool follow)
 	case FS_CHR:
 		return S_IFCHR | 0666;
 	case FS_REG:
-		return S_IFREG | 0444;
+		return S_IFREG | (node->perm ? node->perm : 0444);
 	case FS_LNK:
 		return follow ? S_IFDIR | 0755 : S_IFLNK | 0777;
 	case FS_DIR:
@@ -231,14 +245,16 @@ void fsview_stat(const struct fs_node *node, bool follow, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->st_dev = has_prefix(node->path, "/dev/") ? DEV_OF_DEV : DEV_OF_SYS;
+	if (debugfs_is_debugfs(node->path))
+		st->st_dev = DEV_OF_DEBUGFS;
 	st->st_ino = fsview_ino(node);
 	st->st_mode = node_mode(node, follow);
 	st->st_nlink = S_ISDIR(st->st_mode) ? 2 : 1;
 	st->st_blksize = 4096;
 	if (S_ISCHR(st->st_mode))
 		st->st_rdev = makedev(DRM_MAJOR, node->minor);
-	if (S_ISREG(st->st_mode)) {
-		/* sysfs attributes report one page, whatever they hold. */
+	if (S_ISREG(st->st_mode) && st->st_dev != DEV_OF_DEBUGFS) {
+		/* sysfs attributes report one page, whatever they hold (debugfs files 0). */
 		st->st_size = 4096;
 		st->st_blocks = 8;
 	}
@@ -294,10 +310,10 @@ bool fsview_hides(const char *dir, const char *name)
 const struct fs_node *fsview_next_child(const char *dir, size_t *cursor)
 {
 	size_t dlen = strlen(dir);
+	const struct fs_node *node;
 
-	while (*cursor < NR_NODES) {
-		const struct fs_node *node = &nodes[(*cursor)++];
-
+	while ((node = node_at(*cursor))) {
+		(*cursor)++;
 		if (strncmp(node->path, dir, dlen) == 0 && node->path[dlen] == '/' &&
 		    !strchr(node->path + dlen + 1, '/'))
 			return node;

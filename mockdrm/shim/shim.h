@@ -144,18 +144,25 @@ enum fs_type {
 	FS_LNK, /* a sysfs link: target in @text; always to a directory */
 };
 
+struct fs_node;
+
 /**
  * struct fs_node - one path of the view.
  * @path: absolute and normalized.
  * @type: what it is.
  * @minor: DRM minor of a FS_CHR node (major is always 226).
  * @text: contents of a FS_REG node, target of a FS_LNK node.
+ * @show: optional: a FS_REG node whose contents are made at each open
+ *	(debugfs); writes them, returns 0 or -errno. NULL: @text.
+ * @perm: optional: permission bits, instead of the type's.
  */
 struct fs_node {
 	const char *path;
 	enum fs_type type;
 	unsigned int minor;
 	const char *text;
+	int (*show)(const struct fs_node *node, FILE *out);
+	mode_t perm;
 };
 
 /*
@@ -186,6 +193,23 @@ const struct fs_node *fsview_next_child(const char *dir, size_t *cursor);
 /* A unique inode number for @node, and the d_type of a dirent for it. */
 ino_t fsview_ino(const struct fs_node *node);
 unsigned char fsview_dtype(const struct fs_node *node);
+
+/* debugfs.c: the debugfs part of the view (DOC: debugfs), which fsview.c serves. */
+extern const struct fs_node debugfs_nodes[];
+extern const size_t debugfs_nr_nodes;
+/* Whether the normalized @path is in debugfs's part of the view. */
+bool debugfs_is_ours(const char *path);
+/* Whether @path is on debugfs (/sys/kernel/debug or below). */
+bool debugfs_is_debugfs(const char *path);
+/* The contents of a node with a @show function, malloc()ed. 0, -errno. */
+int debugfs_contents(const struct fs_node *node, char **text, size_t *len);
+
+/*
+ * procfd.c: whether the absolute, normalized @path is a /proc fd link of a
+ * fake fd of this process (DOC: proc fd links), and the node it was opened as.
+ * errno is preserved.
+ */
+bool procfd_match(const char *path, const struct fs_node **node);
 
 /* fds.c: fake file descriptors. */
 enum shim_obj_kind {
@@ -234,6 +258,8 @@ void shim_unlock(void);
 int shim_dev_open(enum mockdrm_node node, struct mockdrm_file **out);
 /* Close a file that shim_dev_open() returned. */
 void shim_dev_close(struct mockdrm_file *file);
+/* Write the device's debugfs file @name (mockdrm_debugfs_show()). 0, -errno. */
+int shim_dev_debugfs(const char *name, FILE *out);
 /* Make sure the fork handlers are registered before a lock is first taken. */
 void shim_init(void);
 

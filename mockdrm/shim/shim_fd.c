@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -87,20 +88,30 @@ static bool write_all(int fd, const char *buf, size_t len)
  */
 static int open_attr(const struct fs_node *node, int flags)
 {
-	char proc[40];
+	char proc[40], *made = NULL;
+	size_t len;
 	int mfd, fd;
 
+	if (!node->text && !node->show)
+		return -ENXIO; /* a file of the view that nothing here opens */
 	if ((flags & O_ACCMODE) != O_RDONLY)
 		return -EACCES;
 	if (flags & O_DIRECTORY)
 		return -ENOTDIR;
+	fd = node->show ? debugfs_contents(node, &made, &len) : 0;
+	if (fd < 0)
+		return fd;
 	mfd = memfd_create("mockdrm-sysfs", MFD_CLOEXEC);
-	if (mfd < 0)
+	if (mfd < 0) {
+		free(made);
 		return -errno;
+	}
 	/* Read-only like the attribute; also makes the reopen read-only. */
-	if (!write_all(mfd, node->text, strlen(node->text)) || lseek(mfd, 0, SEEK_SET) < 0 ||
-	    fchmod(mfd, 0444) < 0)
+	if (!write_all(mfd, made ? made : node->text, made ? len : strlen(node->text)) ||
+	    lseek(mfd, 0, SEEK_SET) < 0 || fchmod(mfd, 0444) < 0)
 		goto err_close;
+	free(made);
+	made = NULL;
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", mfd);
 	fd = REAL(open)(proc, flags & (O_CLOEXEC | O_NONBLOCK | O_PATH));
 	if (fd >= 0) {
@@ -115,6 +126,7 @@ static int open_attr(const struct fs_node *node, int flags)
 
 err_close:
 	fd = -errno;
+	free(made);
 	REAL(close)(mfd);
 	return fd;
 }
@@ -165,11 +177,17 @@ int shim_open_node(const char *path, int flags)
 
 static int open_at(int dirfd, const char *path, int flags, mode_t mode)
 {
+	const struct fs_node *node;
 	char ours[PATH_MAX];
 	int fd;
 
 	if (fsview_resolve(dirfd, path, ours)) {
 		fd = shim_open_node(ours, flags);
+		return fd < 0 ? shim_fail(fd) : fd;
+	}
+	/* Through a /proc fd link of a fake fd: the node again, as the kernel reopens it. */
+	if (!(flags & O_NOFOLLOW) && procfd_match(ours, &node)) {
+		fd = shim_open_node(node->path, flags);
 		return fd < 0 ? shim_fail(fd) : fd;
 	}
 	if (dirfd == AT_FDCWD)

@@ -22,17 +22,18 @@
 #include "shim.h"
 
 /*
- * Look @path (relative to @dirfd) up in the view.
+ * Look @path (relative to @dirfd) up in the view; @follow: a /proc fd link of
+ * a fake fd answers as the node the fd was opened as (DOC: proc fd links).
  * Return: 1 and the node when ours; 0 when not ours (pass the call through);
  * -ENOENT when ours but absent or hidden.
  */
-static int lookup_at(int dirfd, const char *path, const struct fs_node **node)
+static int lookup_at(int dirfd, const char *path, bool follow, const struct fs_node **node)
 {
 	char ours[PATH_MAX];
 	int ret;
 
 	if (!fsview_resolve(dirfd, path, ours))
-		return 0;
+		return follow && procfd_match(ours, node) ? 1 : 0;
 	ret = fsview_lookup(ours, node);
 	return ret ? ret : 1;
 }
@@ -57,7 +58,7 @@ static int lookup_at_flags(int dirfd, const char *path, int flags, const struct 
 {
 	if ((flags & AT_EMPTY_PATH) && (!path || !path[0]))
 		return lookup_fd(dirfd, node);
-	return lookup_at(dirfd, path, node);
+	return lookup_at(dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), node);
 }
 
 static int stat_at(int dirfd, const char *path, struct stat *st, int flags)
@@ -181,7 +182,7 @@ SHIM_ALIAS(__fxstatat64, __fxstatat);
 SHIM_EXPORT int faccessat(int dirfd, const char *path, int mode, int flags)
 {
 	const struct fs_node *node;
-	int ret = lookup_at(dirfd, path, &node);
+	int ret = lookup_at(dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), &node);
 
 	if (!ret)
 		return REAL(faccessat)(dirfd, path, mode, flags);
@@ -193,7 +194,7 @@ SHIM_EXPORT int faccessat(int dirfd, const char *path, int mode, int flags)
 SHIM_EXPORT int access(const char *path, int mode)
 {
 	const struct fs_node *node;
-	int ret = lookup_at(AT_FDCWD, path, &node);
+	int ret = lookup_at(AT_FDCWD, path, true, &node);
 
 	if (!ret)
 		return REAL(access)(path, mode);
@@ -202,12 +203,26 @@ SHIM_EXPORT int access(const char *path, int mode)
 	return ret ? shim_fail(ret) : 0;
 }
 
+/* readlink(2) of a /proc fd link of a fake fd: the node's path, truncated to @size. */
+static ssize_t readlink_procfd(const struct fs_node *node, char *buf, size_t size)
+{
+	size_t len = strlen(node->path);
+
+	if (len > size)
+		len = size;
+	memcpy(buf, node->path, len);
+	return (ssize_t)len;
+}
+
 static ssize_t readlink_at(int dirfd, const char *path, char *buf, size_t size)
 {
 	const struct fs_node *node;
-	int found = lookup_at(dirfd, path, &node);
+	char abs[PATH_MAX];
+	int found = lookup_at(dirfd, path, false, &node);
 	ssize_t ret;
 
+	if (!found && !fsview_resolve(dirfd, path, abs) && procfd_match(abs, &node))
+		return size ? readlink_procfd(node, buf, size) : shim_fail(-EINVAL);
 	if (!found) {
 		if (dirfd == AT_FDCWD)
 			return REAL(readlink)(path, buf, size);
@@ -250,9 +265,11 @@ SHIM_EXPORT char *realpath(const char *restrict path, char *restrict resolved)
 	const struct fs_node *node;
 	char ours[PATH_MAX];
 
-	if (!fsview_resolve(AT_FDCWD, path, ours))
-		return REAL(realpath)(path, resolved);
-	if (fsview_lookup(ours, &node)) {
+	if (!fsview_resolve(AT_FDCWD, path, ours)) {
+		if (!procfd_match(ours, &node))
+			return REAL(realpath)(path, resolved);
+		snprintf(ours, sizeof(ours), "%s", node->path);
+	} else if (fsview_lookup(ours, &node)) {
 		errno = ENOENT;
 		return NULL;
 	}

@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -120,6 +121,20 @@ int mockdrm_ioctl(struct mockdrm_file *file, unsigned long request, void *arg);
  */
 int mockdrm_mmap_lookup(struct mockdrm_file *file, uint64_t offset, uint64_t length, int *fd,
 			uint64_t *fd_offset);
+
+/**
+ * mockdrm_debugfs_show() - the contents of a file of the device's DRM debugfs
+ * directory (dri/<minor>/ of either node: the kernel shows the same files).
+ * @dev: the device.
+ * @name: "name" (driver, device and unique names) or "clients" (a header
+ *	line, then one line per open file, oldest first: command, tgid, minor,
+ *	current master y/n, authenticated y/n, uid, magic, client name, id).
+ * @out: where to write them.
+ *
+ * Context: takes the device's lock; reads /proc for the clients' commands.
+ * Return: 0; -ENOENT for another name; -ENOMEM.
+ */
+int mockdrm_debugfs_show(struct mockdrm_dev *dev, const char *name, FILE *out);
 
 /**
  * mockdrm_fork_prepare() - hold the device still across fork().
