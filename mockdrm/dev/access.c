@@ -6,6 +6,8 @@
  * loads, stores and fetches are others.
  */
 #include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mock_vm.h"
@@ -67,20 +69,47 @@ int mock_gpu_access(struct mock_vm *vm, unsigned int slot, struct mock_access *a
 	return ret;
 }
 
-/* The ioctl's bytes: the caller's buffer, or a fill value. */
+/* The ioctl's access: its arguments, and a WRITE's bytes copied in. */
+struct user_access {
+	const struct gpuvm_mock_gpu_access *a;
+	const unsigned char *in;
+};
+
+/* The ioctl's bytes: to the caller's buffer, from its copy, or a fill value. */
 static int move_user(void *ctx, void *host, uint64_t done, uint64_t n)
 {
-	const struct gpuvm_mock_gpu_access *a = ctx;
+	const struct user_access *u = ctx;
 
-	switch (a->op) {
+	switch (u->a->op) {
 	case GPUVM_MOCK_GPU_ACCESS_READ:
-		return mock_copy_to_user(a->data + done, host, n);
+		return mock_copy_to_user(u->a->data + done, host, n);
 	case GPUVM_MOCK_GPU_ACCESS_WRITE:
-		return mock_copy_from_user(host, a->data + done, n);
+		memcpy(host, u->in + done, n);
+		return 0;
 	default:
-		memset(host, (int)a->fill, n);
+		memset(host, (int)u->a->fill, n);
 		return 0;
 	}
+}
+
+/*
+ * A WRITE's bytes, copied in whole before the GPU stores any: a buffer that
+ * becomes unreadable part-way fails the ioctl with -EFAULT and no byte of
+ * memory changed, as a kernel ioctl copies its input before acting on it.
+ */
+static int copy_in(const struct gpuvm_mock_gpu_access *a, unsigned char **in)
+{
+	*in = NULL;
+	if (a->op != GPUVM_MOCK_GPU_ACCESS_WRITE)
+		return 0;
+	if (a->size > SIZE_MAX || !(*in = malloc(a->size)))
+		return -ENOMEM;
+	if (mock_copy_from_user(*in, a->data, a->size)) {
+		free(*in);
+		*in = NULL;
+		return -EFAULT;
+	}
+	return 0;
 }
 
 static int check_access(const struct gpuvm_mock_gpu_access *a)
@@ -106,6 +135,7 @@ static int check_access(const struct gpuvm_mock_gpu_access *a)
 int mock_ioctl_gpu_access(struct mockdrm_file *f, void *arg)
 {
 	struct gpuvm_mock_gpu_access *a = arg;
+	struct user_access u = { .a = a };
 	struct mock_access acc;
 	struct mock_vm *vm;
 	unsigned int slot;
@@ -116,17 +146,23 @@ int mock_ioctl_gpu_access(struct mockdrm_file *f, void *arg)
 	vm = mock_vm_lookup(f, a->vm_id);
 	if (!vm)
 		return -EINVAL;
+	ret = copy_in(a, (unsigned char **)&u.in);
+	if (ret) {
+		mock_vm_put(vm);
+		return ret;
+	}
 	acc = (struct mock_access){
 		.va = a->va,
 		.size = a->size,
 		.type = a->op == GPUVM_MOCK_GPU_ACCESS_READ ? MOCK_ACCESS_READ : MOCK_ACCESS_WRITE,
 		.move = move_user,
-		.ctx = a,
+		.ctx = &u,
 	};
 	slot = mock_vm_activate(vm);
 	ret = mock_gpu_access(vm, slot, &acc);
 	mock_vm_idle(vm);
 	mock_vm_put(vm);
+	free((void *)u.in);
 	if (ret < 0)
 		return ret;
 	a->access = (uint32_t)ret;
