@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -513,9 +514,11 @@ static void test_privileged(void **state)
 	close(a);
 }
 
+/* uid 65534 without capabilities; dumpable again, so that LeakSanitizer can stop us. */
 static bool drop_privileges(void)
 {
-	return setgroups(0, NULL) == 0 && setgid(NOBODY) == 0 && setuid(NOBODY) == 0;
+	return setgroups(0, NULL) == 0 && setgid(NOBODY) == 0 && setuid(NOBODY) == 0 &&
+	       prctl(PR_SET_DUMPABLE, 1) == 0;
 }
 
 int main(void)
