@@ -99,6 +99,32 @@ void panthor_check_mmu_clean(int fd);
 uint32_t panthor_fence_attach(int fd, uint32_t syncobj, uint64_t point);
 void panthor_fence_signal(int fd, uint32_t fence_id, int error);
 
+/* CSF instructions (mali.md section 5): one u64 each, opcode in bits 63:56. */
+#define PANTHOR_CS_MOVE48(reg, imm) \
+	(1ull << 56 | (uint64_t)(reg) << 48 | ((uint64_t)(imm)&0xffffffffffffull))
+#define PANTHOR_CS_MOVE32(reg, imm) (2ull << 56 | (uint64_t)(reg) << 48 | (uint32_t)(imm))
+/* STORE_MULTIPLE: r[src] -> [d[addr] + 0] (mask 1). */
+#define PANTHOR_CS_STORE1(src, addr) \
+	(0x15ull << 56 | (uint64_t)(src) << 48 | (uint64_t)(addr) << 40 | 1u << 16)
+#define PANTHOR_CS_WAIT_ALL (3ull << 56 | 0xffull << 16)
+/* FLUSH_CACHE2: clean+invalidate L2 and LSC, invalidate the rest; flush ID in r@id; slot 1. */
+#define PANTHOR_CS_FLUSH_ALL(id) (0x24ull << 56 | 1ull << 48 | (uint64_t)(id) << 40 | 0x233u)
+
+/* igt's group: one queue (4 KiB ring), one core of each kind, MEDIUM priority. */
+struct drm_panthor_group_create panthor_group_args(uint32_t vm);
+uint32_t panthor_group_create(int fd, uint32_t vm);
+int __panthor_group_destroy(int fd, uint32_t group);
+struct drm_panthor_group_get_state panthor_group_state(int fd, uint32_t group);
+/* GROUP_SUBMIT of @qs on @group, signalling binary @syncobj: 0 or -errno. */
+int __panthor_submit(int fd, uint32_t group, struct drm_panthor_queue_submit *qs, uint32_t syncobj);
+/* Submit @size bytes at @addr (queue 0) and wait until the job is done. */
+void panthor_run(int fd, uint32_t group, uint64_t addr, uint32_t size, uint32_t latest_flush);
+/*
+ * Write at @cmd a stream that stores @value at @va, then flushes the caches
+ * with flush ID @flush_id (0: unconditionally); its size in bytes.
+ */
+uint32_t panthor_store_stream(uint64_t *cmd, uint64_t va, uint32_t value, uint32_t flush_id);
+
 /* The fault of @vm's last GPU fault (mock only). */
 struct gpuvm_mock_vm_state panthor_mock_vm_state(int fd, uint32_t vm);
 

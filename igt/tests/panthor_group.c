@@ -22,16 +22,6 @@ const char *__igt_test_description = "panthor groups: jobs that store through th
 #define CMD_VA 0x1000000ull
 #define RESULT_VA 0x1001000ull
 
-/* CSF instructions (mali.md section 5): opcode in bits 63:56. */
-#define MOVE48(reg, imm) (1ull << 56 | (uint64_t)(reg) << 48 | (imm))
-#define MOVE32(reg, imm) (2ull << 56 | (uint64_t)(reg) << 48 | (uint32_t)(imm))
-/* STORE_MULTIPLE: r[src] -> [d[addr] + 0], mask 1. */
-#define STORE1(src, addr) \
-	(0x15ull << 56 | (uint64_t)(src) << 48 | (uint64_t)(addr) << 40 | 1u << 16)
-#define WAIT_ALL (3ull << 56 | 0xffull << 16)
-/* FLUSH_CACHE2 clean+invalidate L2 and LSC, invalidate others, flush id r70, slot 1. */
-#define FLUSH_ALL 0x2401460000000233ull
-
 static int fd = -1;
 
 struct setup {
@@ -59,88 +49,24 @@ static void teardown(struct setup *s)
 	gem_close(fd, s->result_bo);
 }
 
-/* Write a stream storing @value at @va into the command BO; its size in bytes. */
+/* A stream storing @value at @va in the command BO, flushing unconditionally. */
 static uint32_t store_stream(struct setup *s, uint64_t va, uint32_t value)
 {
-	const uint64_t stream[] = {
-		MOVE48(68, va), MOVE32(70, value), STORE1(70, 68), WAIT_ALL,
-		MOVE32(70, 0),  FLUSH_ALL,         WAIT_ALL,
-	};
-
-	memcpy(s->cmd, stream, sizeof(stream));
-	return sizeof(stream);
+	return panthor_store_stream(s->cmd, va, value, 0);
 }
 
-static struct drm_panthor_queue_create one_queue = { .priority = 0, .ringbuf_size = 4096 };
-
-static struct drm_panthor_group_create group_args(uint32_t vm)
-{
-	return (struct drm_panthor_group_create){
-		.queues = DRM_PANTHOR_OBJ_ARRAY(1, &one_queue),
-		.max_compute_cores = 1,
-		.max_fragment_cores = 1,
-		.max_tiler_cores = 1,
-		.priority = PANTHOR_GROUP_PRIORITY_MEDIUM,
-		.compute_core_mask = 1,
-		.fragment_core_mask = 1,
-		.tiler_core_mask = 1,
-		.vm_id = vm,
-	};
-}
-
-static uint32_t group_create(uint32_t vm)
-{
-	struct drm_panthor_group_create g = group_args(vm);
-
-	do_ioctl(fd, DRM_IOCTL_PANTHOR_GROUP_CREATE, &g);
-	igt_assert_neq_u32(g.group_handle, 0);
-	return g.group_handle;
-}
-
-static int group_destroy_err(uint32_t group)
-{
-	struct drm_panthor_group_destroy d = { .group_handle = group };
-
-	return panthor_ioctl(fd, DRM_IOCTL_PANTHOR_GROUP_DESTROY, &d);
-}
-
-static struct drm_panthor_group_get_state group_state(uint32_t group)
-{
-	struct drm_panthor_group_get_state st = { .group_handle = group };
-
-	do_ioctl(fd, DRM_IOCTL_PANTHOR_GROUP_GET_STATE, &st);
-	return st;
-}
-
-static int submit_err(uint32_t group, struct drm_panthor_queue_submit *qs, uint32_t syncobj)
-{
-	struct drm_panthor_sync_op sync = { .flags = DRM_PANTHOR_SYNC_OP_SIGNAL,
-					    .handle = syncobj };
-	struct drm_panthor_group_submit gs = { .group_handle = group,
-					       .queue_submits = DRM_PANTHOR_OBJ_ARRAY(1, qs) };
-
-	qs->syncs = (struct drm_panthor_obj_array)DRM_PANTHOR_OBJ_ARRAY(1, &sync);
-	return panthor_ioctl(fd, DRM_IOCTL_PANTHOR_GROUP_SUBMIT, &gs);
-}
-
-/* Run @size bytes at CMD_VA on @group and wait for the job. */
 static void run(uint32_t group, uint32_t size)
 {
-	struct drm_panthor_queue_submit qs = { .stream_addr = CMD_VA, .stream_size = size };
-	uint32_t syncobj = syncobj_create(fd, 0);
-
-	igt_assert_eq(submit_err(group, &qs, syncobj), 0);
-	igt_assert(syncobj_wait(fd, &syncobj, 1, INT64_MAX, 0, NULL));
-	syncobj_destroy(fd, syncobj);
+	panthor_run(fd, group, CMD_VA, size, 0);
 }
 
 static void test_create_destroy(void)
 {
-	uint32_t vm = panthor_vm_create(fd, NULL), group = group_create(vm);
+	uint32_t vm = panthor_vm_create(fd, NULL), group = panthor_group_create(fd, vm);
 
-	igt_assert_eq_u32(group_state(group).state, 0);
-	igt_assert_eq(group_destroy_err(group), 0);
-	igt_assert_eq(group_destroy_err(group), -EINVAL);
+	igt_assert_eq_u32(panthor_group_state(fd, group).state, 0);
+	igt_assert_eq(__panthor_group_destroy(fd, group), 0);
+	igt_assert_eq(__panthor_group_destroy(fd, group), -EINVAL);
 	panthor_vm_destroy(fd, vm);
 }
 
@@ -151,15 +77,15 @@ static void test_submit(void)
 	uint32_t group, value = 0;
 
 	setup(&s, 0);
-	group = group_create(s.vm);
+	group = panthor_group_create(fd, s.vm);
 	run(group, store_stream(&s, RESULT_VA, 0xdeadbeef));
 	igt_assert_eq_u32((uint32_t)s.result[0], 0xdeadbeef);
 	if (panthor_is_mock(fd)) {
 		igt_assert_eq_u32(panthor_gpu_read(fd, s.vm, RESULT_VA, &value, 4), 0);
 		igt_assert_eq_u32(value, 0xdeadbeef);
 	}
-	igt_assert_eq_u32(group_state(group).state, 0);
-	igt_assert_eq(group_destroy_err(group), 0);
+	igt_assert_eq_u32(panthor_group_state(fd, group).state, 0);
+	igt_assert_eq(__panthor_group_destroy(fd, group), 0);
 	teardown(&s);
 }
 
@@ -171,16 +97,16 @@ static void test_submit_remapped(void)
 	struct setup s;
 
 	setup(&s, 0);
-	group = group_create(s.vm);
+	group = panthor_group_create(fd, s.vm);
 	run(group, store_stream(&s, RESULT_VA + 8, 0x1111));
 	panthor_map(fd, s.vm, other, 0, RESULT_VA, SZ_4K, 0);
 	run(group, store_stream(&s, RESULT_VA + 8, 0x2222));
 	igt_assert_eq_u64(s.result[1], 0x1111);
 	igt_assert_eq_u64(other_cpu[1], 0x2222);
-	igt_assert_eq_u32(group_state(group).state, 0);
+	igt_assert_eq_u32(panthor_group_state(fd, group).state, 0);
 	if (panthor_is_mock(fd))
 		panthor_check_mmu_clean(fd);
-	igt_assert_eq(group_destroy_err(group), 0);
+	igt_assert_eq(__panthor_group_destroy(fd, group), 0);
 	teardown(&s);
 	panthor_bo_munmap(other_cpu, SZ_4K);
 	gem_close(fd, other);
@@ -194,12 +120,12 @@ static void test_submit_remapped(void)
 static void check_job_fault(struct setup *s, uint32_t size, uint64_t addr, uint32_t access)
 {
 	struct drm_panthor_queue_submit qs = { .stream_addr = CMD_VA, .stream_size = size };
-	uint32_t group = group_create(s->vm), syncobj = syncobj_create(fd, 0);
+	uint32_t group = panthor_group_create(fd, s->vm), syncobj = syncobj_create(fd, 0);
 	struct drm_panthor_group_get_state st;
 
-	igt_assert_eq(submit_err(group, &qs, syncobj), 0);
+	igt_assert_eq(__panthor_submit(fd, group, &qs, syncobj), 0);
 	igt_assert(syncobj_wait(fd, &syncobj, 1, INT64_MAX, 0, NULL));
-	st = group_state(group);
+	st = panthor_group_state(fd, group);
 	igt_assert_eq_u32(st.state & DRM_PANTHOR_GROUP_STATE_FATAL_FAULT,
 			  DRM_PANTHOR_GROUP_STATE_FATAL_FAULT);
 	igt_assert_eq_u32(st.fatal_queues, 1);
@@ -210,9 +136,9 @@ static void check_job_fault(struct setup *s, uint32_t size, uint64_t addr, uint3
 		igt_assert_eq_u64(vs.fault_addr, addr);
 		igt_assert_eq_u32(GPUVM_MOCK_FAULT_ACCESS_TYPE(vs.fault_status), access);
 	}
-	igt_assert_eq(submit_err(group, &qs, syncobj), -EINVAL);
+	igt_assert_eq(__panthor_submit(fd, group, &qs, syncobj), -EINVAL);
 	syncobj_destroy(fd, syncobj);
-	igt_assert_eq(group_destroy_err(group), 0);
+	igt_assert_eq(__panthor_group_destroy(fd, group), 0);
 }
 
 static void test_fault_after_unbind(void)
@@ -251,56 +177,56 @@ static void test_stream_in_noexec(void)
 	uint32_t group;
 
 	setup(&s, DRM_PANTHOR_VM_BIND_OP_MAP_NOEXEC);
-	group = group_create(s.vm);
+	group = panthor_group_create(fd, s.vm);
 	run(group, store_stream(&s, RESULT_VA, 0x600d));
 	igt_assert_eq_u64(s.result[0], 0x600d);
-	igt_assert_eq_u32(group_state(group).state, 0);
-	igt_assert_eq(group_destroy_err(group), 0);
+	igt_assert_eq_u32(panthor_group_state(fd, group).state, 0);
+	igt_assert_eq(__panthor_group_destroy(fd, group), 0);
 	teardown(&s);
 }
 
 static void test_invalid(void)
 {
-	uint32_t vm = panthor_vm_create(fd, NULL), group = group_create(vm);
+	uint32_t vm = panthor_vm_create(fd, NULL), group = panthor_group_create(fd, vm);
 	uint32_t syncobj = syncobj_create(fd, 0);
 	struct drm_panthor_group_create g;
 	struct drm_panthor_queue_submit qs;
 	struct drm_panthor_group_get_state st = { .group_handle = group + 100 };
 	struct drm_syncobj_wait wait = { .handles = (uintptr_t)&syncobj, .count_handles = 1 };
 
-	g = group_args(vm);
+	g = panthor_group_args(vm);
 	g.queues.count = 0;
 	do_ioctl_err(fd, DRM_IOCTL_PANTHOR_GROUP_CREATE, &g, EINVAL);
-	g = group_args(vm);
+	g = panthor_group_args(vm);
 	g.pad = 1;
 	do_ioctl_err(fd, DRM_IOCTL_PANTHOR_GROUP_CREATE, &g, EINVAL);
-	g = group_args(vm);
+	g = panthor_group_args(vm);
 	g.compute_core_mask = 1ull << 63; /* no such core */
 	do_ioctl_err(fd, DRM_IOCTL_PANTHOR_GROUP_CREATE, &g, EINVAL);
-	g = group_args(vm);
+	g = panthor_group_args(vm);
 	g.max_compute_cores = 2; /* more than the mask has */
 	do_ioctl_err(fd, DRM_IOCTL_PANTHOR_GROUP_CREATE, &g, EINVAL);
-	g = group_args(vm + 100);
+	g = panthor_group_args(vm + 100);
 	do_ioctl_err(fd, DRM_IOCTL_PANTHOR_GROUP_CREATE, &g, EINVAL);
 
 	qs = (struct drm_panthor_queue_submit){ .stream_addr = CMD_VA + 8, .stream_size = 8 };
-	igt_assert_eq(submit_err(group, &qs, syncobj), -EINVAL);
+	igt_assert_eq(__panthor_submit(fd, group, &qs, syncobj), -EINVAL);
 	qs = (struct drm_panthor_queue_submit){ .stream_addr = CMD_VA, .stream_size = 12 };
-	igt_assert_eq(submit_err(group, &qs, syncobj), -EINVAL);
+	igt_assert_eq(__panthor_submit(fd, group, &qs, syncobj), -EINVAL);
 	qs = (struct drm_panthor_queue_submit){ .stream_addr = CMD_VA, .stream_size = 0 };
-	igt_assert_eq(submit_err(group, &qs, syncobj), -EINVAL);
+	igt_assert_eq(__panthor_submit(fd, group, &qs, syncobj), -EINVAL);
 	qs = (struct drm_panthor_queue_submit){ .queue_index = 1,
 						.stream_addr = CMD_VA,
 						.stream_size = 8 };
-	igt_assert_eq(submit_err(group, &qs, syncobj), -EINVAL);
+	igt_assert_eq(__panthor_submit(fd, group, &qs, syncobj), -EINVAL);
 	qs = (struct drm_panthor_queue_submit){ .stream_addr = CMD_VA, .stream_size = 8 };
-	igt_assert_eq(submit_err(group + 100, &qs, syncobj), -EINVAL);
+	igt_assert_eq(__panthor_submit(fd, group + 100, &qs, syncobj), -EINVAL);
 	do_ioctl_err(fd, DRM_IOCTL_PANTHOR_GROUP_GET_STATE, &st, EINVAL);
 	/* Nothing was queued: the syncobj never got a fence to wait for. */
 	do_ioctl_err(fd, DRM_IOCTL_SYNCOBJ_WAIT, &wait, EINVAL);
-	igt_assert_eq_u32(group_state(group).state, 0);
+	igt_assert_eq_u32(panthor_group_state(fd, group).state, 0);
 	syncobj_destroy(fd, syncobj);
-	igt_assert_eq(group_destroy_err(group), 0);
+	igt_assert_eq(__panthor_group_destroy(fd, group), 0);
 	panthor_vm_destroy(fd, vm);
 }
 

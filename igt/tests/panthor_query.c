@@ -113,7 +113,8 @@ static uint64_t monotonic_ns(void)
 /* The counter runs (uapi 1.6) at the frequency it reports, give or take the scheduler. */
 static void test_timestamp_info(void)
 {
-	struct drm_panthor_timestamp_info t0, t1;
+	/* Zeroed: from uapi 1.8 on, the struct carries input flags (0: the 1.1 query). */
+	struct drm_panthor_timestamp_info t0 = { 0 }, t1 = { 0 };
 	uint64_t cpu0, cpu1, gpu_ns;
 
 	cpu0 = monotonic_ns();
@@ -137,20 +138,11 @@ static void test_timestamp_info(void)
 
 static int group_create(uint32_t vm, uint8_t priority, uint32_t *handle)
 {
-	struct drm_panthor_queue_create queue = { .ringbuf_size = 4096 };
-	struct drm_panthor_group_create g = {
-		.queues = DRM_PANTHOR_OBJ_ARRAY(1, &queue),
-		.max_compute_cores = 1,
-		.max_fragment_cores = 1,
-		.max_tiler_cores = 1,
-		.priority = priority,
-		.compute_core_mask = 1,
-		.fragment_core_mask = 1,
-		.tiler_core_mask = 1,
-		.vm_id = vm,
-	};
-	int err = panthor_ioctl(fd, DRM_IOCTL_PANTHOR_GROUP_CREATE, &g);
+	struct drm_panthor_group_create g = panthor_group_args(vm);
+	int err;
 
+	g.priority = priority;
+	err = panthor_ioctl(fd, DRM_IOCTL_PANTHOR_GROUP_CREATE, &g);
 	*handle = g.group_handle;
 	return err;
 }
@@ -171,11 +163,10 @@ static void test_group_priorities(void)
 	for (uint8_t prio = PANTHOR_GROUP_PRIORITY_LOW; prio <= PANTHOR_GROUP_PRIORITY_REALTIME;
 	     prio++) {
 		int err = group_create(vm, prio, &group);
-		struct drm_panthor_group_destroy d = { .group_handle = group };
 
 		igt_assert_eq(err, (info.allowed_mask >> prio) & 1 ? 0 : -EACCES);
 		if (!err)
-			do_ioctl(fd, DRM_IOCTL_PANTHOR_GROUP_DESTROY, &d);
+			igt_assert_eq(__panthor_group_destroy(fd, group), 0);
 	}
 	igt_assert_eq(group_create(vm, PANTHOR_GROUP_PRIORITY_REALTIME + 1, &group), -EINVAL);
 	panthor_vm_destroy(fd, vm);

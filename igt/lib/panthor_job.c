@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Helpers of gpuvm's igt tests (panthor_igt.h): groups and jobs.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "igt_core_abi.h"
+#include "panthor_igt.h"
+
+static struct drm_panthor_queue_create one_queue = { .priority = 0, .ringbuf_size = 4096 };
+
+struct drm_panthor_group_create panthor_group_args(uint32_t vm)
+{
+	return (struct drm_panthor_group_create){
+		.queues = DRM_PANTHOR_OBJ_ARRAY(1, &one_queue),
+		.max_compute_cores = 1,
+		.max_fragment_cores = 1,
+		.max_tiler_cores = 1,
+		.priority = PANTHOR_GROUP_PRIORITY_MEDIUM,
+		.compute_core_mask = 1,
+		.fragment_core_mask = 1,
+		.tiler_core_mask = 1,
+		.vm_id = vm,
+	};
+}
+
+uint32_t panthor_group_create(int fd, uint32_t vm)
+{
+	struct drm_panthor_group_create g = panthor_group_args(vm);
+
+	do_ioctl(fd, DRM_IOCTL_PANTHOR_GROUP_CREATE, &g);
+	igt_assert_neq_u32(g.group_handle, 0);
+	return g.group_handle;
+}
+
+int __panthor_group_destroy(int fd, uint32_t group)
+{
+	struct drm_panthor_group_destroy d = { .group_handle = group };
+
+	return panthor_ioctl(fd, DRM_IOCTL_PANTHOR_GROUP_DESTROY, &d);
+}
+
+struct drm_panthor_group_get_state panthor_group_state(int fd, uint32_t group)
+{
+	struct drm_panthor_group_get_state st = { .group_handle = group };
+
+	do_ioctl(fd, DRM_IOCTL_PANTHOR_GROUP_GET_STATE, &st);
+	return st;
+}
+
+int __panthor_submit(int fd, uint32_t group, struct drm_panthor_queue_submit *qs, uint32_t syncobj)
+{
+	struct drm_panthor_sync_op sync = { .flags = DRM_PANTHOR_SYNC_OP_SIGNAL,
+					    .handle = syncobj };
+	struct drm_panthor_group_submit gs = { .group_handle = group,
+					       .queue_submits = DRM_PANTHOR_OBJ_ARRAY(1, qs) };
+
+	qs->syncs = (struct drm_panthor_obj_array)DRM_PANTHOR_OBJ_ARRAY(1, &sync);
+	return panthor_ioctl(fd, DRM_IOCTL_PANTHOR_GROUP_SUBMIT, &gs);
+}
+
+void panthor_run(int fd, uint32_t group, uint64_t addr, uint32_t size, uint32_t latest_flush)
+{
+	struct drm_panthor_queue_submit qs = { .stream_addr = addr,
+					       .stream_size = size,
+					       .latest_flush = latest_flush };
+	uint32_t syncobj = syncobj_create(fd, 0);
+
+	igt_assert_eq(__panthor_submit(fd, group, &qs, syncobj), 0);
+	igt_assert(syncobj_wait(fd, &syncobj, 1, INT64_MAX, 0, NULL));
+	syncobj_destroy(fd, syncobj);
+}
+
+uint32_t panthor_store_stream(uint64_t *cmd, uint64_t va, uint32_t value, uint32_t flush_id)
+{
+	const uint64_t stream[] = {
+		PANTHOR_CS_MOVE48(68, va),
+		PANTHOR_CS_MOVE32(70, value),
+		PANTHOR_CS_STORE1(70, 68),
+		PANTHOR_CS_WAIT_ALL,
+		PANTHOR_CS_MOVE32(70, flush_id),
+		PANTHOR_CS_FLUSH_ALL(70),
+		PANTHOR_CS_WAIT_ALL,
+	};
+
+	memcpy(cmd, stream, sizeof(stream));
+	return sizeof(stream);
+}
