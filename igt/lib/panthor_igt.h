@@ -125,6 +125,9 @@ void panthor_run(int fd, uint32_t group, uint64_t addr, uint32_t size, uint32_t 
  */
 uint32_t panthor_store_stream(uint64_t *cmd, uint64_t va, uint32_t value, uint32_t flush_id);
 
+/* The file holds no BO, VM, syncobj or group any more (tests free what they make). */
+void panthor_check_all_freed(int fd);
+
 /* The fault of @vm's last GPU fault (mock only). */
 struct gpuvm_mock_vm_state panthor_mock_vm_state(int fd, uint32_t vm);
 

@@ -87,3 +87,22 @@ uint32_t panthor_store_stream(uint64_t *cmd, uint64_t va, uint32_t value, uint32
 	memcpy(cmd, stream, sizeof(stream));
 	return sizeof(stream);
 }
+
+/*
+ * Handles and ids come from lowest-free allocators (GEM handles, syncobjs,
+ * panthor's VM and group pools, in Linux as in the mock): when a file has
+ * freed everything it made, its next BO, VM, syncobj and group all get 1.
+ */
+void panthor_check_all_freed(int fd)
+{
+	uint32_t vm = panthor_vm_create(fd, NULL), bo = panthor_bo_create(fd, SZ_4K, 0, 0);
+	uint32_t syncobj = syncobj_create(fd, 0), group = panthor_group_create(fd, vm);
+
+	igt_assert_f(bo == 1 && vm == 1 && syncobj == 1 && group == 1,
+		     "objects left behind: next BO %u, VM %u, syncobj %u, group %u\n", bo, vm,
+		     syncobj, group);
+	igt_assert_eq(__panthor_group_destroy(fd, group), 0);
+	syncobj_destroy(fd, syncobj);
+	gem_close(fd, bo);
+	panthor_vm_destroy(fd, vm);
+}

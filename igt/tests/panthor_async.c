@@ -270,6 +270,7 @@ igt_main
 
 	igt_fixture {
 		gem_close(fd, bo);
+		panthor_check_all_freed(fd);
 		close(fd);
 	}
 }

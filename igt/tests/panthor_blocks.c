@@ -155,6 +155,7 @@ igt_main
 	igt_fixture {
 		gem_close(fd, small);
 		gem_close(fd, big);
+		panthor_check_all_freed(fd);
 		close(fd);
 	}
 }

@@ -142,6 +142,7 @@ igt_main
 	}
 
 	igt_fixture {
+		panthor_check_all_freed(fd);
 		close(fd);
 	}
 }

@@ -185,7 +185,9 @@ igt_main
 	}
 
 	igt_fixture {
+		panthor_check_all_freed(other);
 		close(other);
+		panthor_check_all_freed(fd);
 		close(fd);
 	}
 }

@@ -266,6 +266,7 @@ igt_main
 	}
 
 	igt_fixture {
+		panthor_check_all_freed(fd);
 		close(fd);
 	}
 }

@@ -283,6 +283,7 @@ igt_main
 	igt_fixture {
 		gem_close(fd, bos[B]);
 		gem_close(fd, bos[A]);
+		panthor_check_all_freed(fd);
 		close(fd);
 	}
 }
