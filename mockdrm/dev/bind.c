@@ -79,7 +79,7 @@ static int map_req(struct bind *b, struct bind_op *op)
 		return -EINVAL;
 	if (r->flags & DRM_PANTHOR_VM_BIND_OP_MAP_SPARSE) {
 		err = sparse_req(b, op);
-	} else if (repeat != !!r->bo_repeat_range) {
+	} else if (repeat && !r->bo_repeat_range) {
 		err = -EINVAL;
 	} else {
 		op->bo = mock_bo_lookup(b->f, r->bo_handle);
@@ -145,6 +145,24 @@ static void bind_release(struct bind *b)
 	free(b->ops);
 }
 
+/*
+ * Read op @i as its flags say (DOC: decoding an op array, panthor_drm.h).
+ * Without MAP_REPEAT exactly as Linux 7.2: stride >= 48, every byte past 48
+ * zero (-E2BIG), bytes 48..55 included. With it: stride >= 56 (-EINVAL),
+ * bytes 48..55 are the repeat range, every byte past 56 zero (-E2BIG).
+ */
+static int read_op(const struct drm_panthor_obj_array *arr, uint32_t i,
+		   struct gpuvm_vm_bind_op_repeat *raw)
+{
+	int err = mock_read_elem(arr, i, raw, sizeof(*raw), GPUVM_VM_BIND_OP_SIZE_V1);
+
+	if (err)
+		return err;
+	if (!(raw->flags & GPUVM_VM_BIND_OP_MAP_REPEAT))
+		return raw->bo_repeat_range ? -E2BIG : 0;
+	return arr->stride < GPUVM_VM_BIND_OP_SIZE_V2 ? -EINVAL : 0;
+}
+
 static int read_ops(struct bind *b, const struct drm_panthor_obj_array *arr)
 {
 	int err = 0;
@@ -155,7 +173,7 @@ static int read_ops(struct bind *b, const struct drm_panthor_obj_array *arr)
 	for (uint32_t i = 0; i < arr->count && !err; i++, b->nr++) {
 		struct bind_op *op = &b->ops[i];
 
-		err = mock_read_elem(arr, i, &op->raw, sizeof(op->raw), GPUVM_VM_BIND_OP_SIZE_V1);
+		err = read_op(arr, i, &op->raw);
 		if (!err)
 			err = op_req(b, op);
 		if (!err)

@@ -173,7 +173,8 @@ int mock_ioctl_dev_query(struct mockdrm_file *f, void *arg)
 		return answer(q, &g610_csif_info, sizeof(g610_csif_info), sizeof(g610_csif_info));
 	case DRM_PANTHOR_DEV_QUERY_TIMESTAMP_INFO:
 		timestamp_info(&ts);
-		return answer(q, &ts, sizeof(ts), sizeof(ts));
+		return answer(q, &ts, GPUVM_PANTHOR_TIMESTAMP_INFO_SIZE_V1,
+			      GPUVM_PANTHOR_TIMESTAMP_INFO_SIZE_V1);
 	case DRM_PANTHOR_DEV_QUERY_GROUP_PRIORITIES_INFO:
 		/* Without CAP_SYS_NICE: low and medium. */
 		prio.allowed_mask = 1u << PANTHOR_GROUP_PRIORITY_LOW |

@@ -413,6 +413,13 @@ static const struct bind_row bind_rows[] = {
 	{"op stride below panthor's op", -EINVAL, 0, VM_A, 40, {MAP, BO_MAIN, 0, FREE_VA, PAGE}},
 	{"bytes past the op we know must be zero", -E2BIG, 0, VM_A, 64, {MAP, BO_MAIN, 0, FREE_VA,
 	 PAGE}, .dirty_tail = true},
+	/* Without our flag an op is Linux's: bytes 48..55 are past its op too. */
+	{"no REPEAT, stride 56: byte 55 nonzero", -E2BIG, 0, VM_A, V2, {MAP, BO_MAIN, 0, FREE_VA,
+	 PAGE}, .dirty_tail = true},
+	{"no REPEAT, stride 64: bytes 48..55 nonzero", -E2BIG, 0, VM_A, 64, {MAP, BO_MAIN, 0,
+	 FREE_VA, 2 * PAGE, PAGE}},
+	{"no REPEAT, an UNMAP with bytes 48..55 nonzero", -E2BIG, 0, VM_A, V2, {UNMAP, NO_BO, 0,
+	 MAP_VA, PAGE, PAGE}},
 	{"op array unreadable", -EFAULT, 0, VM_A, 0, {MAP, BO_MAIN, 0, FREE_VA, PAGE},
 	 .bad_array = true},
 	/* MAP */
@@ -443,8 +450,12 @@ static const struct bind_row bind_rows[] = {
 	{"REPEAT: no repeat range", -EINVAL, 0, VM_A, V2, {REPEAT, BO_MAIN, 0, FREE_VA, 2 * PAGE}},
 	{"REPEAT: panthor's 48-byte op has no range", -EINVAL, 0, VM_A, 0, {REPEAT, BO_MAIN, 0,
 	 FREE_VA, 2 * PAGE, PAGE}},
-	{"REPEAT: a range without the flag", -EINVAL, 0, VM_A, V2, {MAP, BO_MAIN, 0, FREE_VA,
+	{"REPEAT: a range without the flag is Linux's E2BIG", -E2BIG, 0, VM_A, V2, {MAP, BO_MAIN,
+	 0, FREE_VA, 2 * PAGE, PAGE}},
+	{"REPEAT: stride between the two ops", -EINVAL, 0, VM_A, 52, {REPEAT, BO_MAIN, 0, FREE_VA,
 	 2 * PAGE, PAGE}},
+	{"REPEAT: stride 64, byte 63 nonzero", -E2BIG, 0, VM_A, 64, {REPEAT, BO_MAIN, 0, FREE_VA,
+	 2 * PAGE, PAGE}, .dirty_tail = true},
 	{"REPEAT: range not page-aligned", -EINVAL, 0, VM_A, V2, {REPEAT, BO_MAIN, 0, FREE_VA,
 	 2 * PAGE, PAGE / 2}},
 	{"REPEAT: size not a multiple of the range", -EINVAL, 0, VM_A, V2, {REPEAT, BO_MAIN, 0,
@@ -593,7 +604,7 @@ static void test_world(void **state)
 
 static void test_dev_query(void **state)
 {
-	const uint32_t sizes[] = { 104, 24, 24, 4 };
+	const uint32_t sizes[] = { 112, 24, 24, 4 };
 	struct drm_panthor_gpu_info info;
 
 	(void)state;
@@ -691,8 +702,24 @@ static void test_bind_sparse_repeat(void **state)
 		  .bo_repeat_range = 2 * PAGE },
 	};
 
+	struct {
+		struct gpuvm_vm_bind_op_repeat op;
+		uint64_t tail; /* zero: a longer op, as from a newer header */
+	} wide[2] = {
+		{ .op = { .flags = REPEAT,
+			  .bo_handle = w.bo,
+			  .va = 3 * FREE_VA,
+			  .size = 2 * PAGE,
+			  .bo_repeat_range = PAGE } },
+		{ .op = { .bo_handle = w.bo, .bo_offset = PAGE, .va = 4 * FREE_VA, .size = PAGE } }
+	};
+
 	(void)state;
 	assert_int_equal(dt_bind(w.fd, w.vm_a, 0, ops, sizeof(ops[0]), 2), 0);
+	/* Stride 64, zero tail: a repeat op and a standard op both apply. */
+	assert_int_equal(dt_bind(w.fd, w.vm_a, 0, wide, sizeof(wide[0]), 2), 0);
+	assert_int_equal(dt_gpu_probe(w.fd, w.vm_a, 3 * FREE_VA + PAGE), dt_page_tag(w.bo, 0));
+	assert_int_equal(dt_gpu_probe(w.fd, w.vm_a, 4 * FREE_VA), dt_page_tag(w.bo, 1));
 	for (unsigned int i = 0; i < 4; i++)
 		assert_int_equal(dt_gpu_probe(w.fd, w.vm_a, FREE_VA + i * PAGE) & FAULTED, 0);
 	for (unsigned int i = 0; i < 6; i++)

@@ -21,7 +21,13 @@ namespace
 /* Compile time: the literal numbers of the references. */
 static_assert(sizeof(drm_panthor_vm_bind_op) == 48, "vm_bind_op");
 static_assert(sizeof(drm_panthor_vm_bind) == 24, "vm_bind");
-static_assert(sizeof(drm_panthor_gpu_info) == 104, "gpu_info");
+static_assert(sizeof(drm_panthor_gpu_info) == 112, "gpu_info");
+static_assert(sizeof(drm_panthor_timestamp_info) == 56, "timestamp_info");
+static_assert(offsetof(drm_panthor_timestamp_info, flags) == 24, "timestamp_info.flags");
+static_assert(sizeof(drm_panthor_bo_sync_op) == 24, "bo_sync_op");
+static_assert(DRM_IOCTL_PANTHOR_BO_QUERY_INFO == 0xC0106450u, "BO_QUERY_INFO");
+static_assert(DRM_PANTHOR_USER_MMIO_OFFSET_64BIT == 1ull << 56, "USER_MMIO_OFFSET_64BIT");
+static_assert(DRM_PANTHOR_USER_MMIO_OFFSET_32BIT == 1ull << 43, "USER_MMIO_OFFSET_32BIT");
 static_assert(sizeof(drm_panthor_group_create) == 56, "group_create");
 static_assert(sizeof(drm_panthor_queue_submit) == 40, "queue_submit");
 static_assert(sizeof(drm_panthor_tiler_heap_create) == 40, "tiler_heap_create");
@@ -72,6 +78,10 @@ void check_ioctls()
 	CHECK(DRM_IOCTL_PANTHOR_GROUP_GET_STATE, 0xC010644Aull);
 	CHECK(DRM_IOCTL_PANTHOR_TILER_HEAP_CREATE, 0xC028644Bull);
 	CHECK(DRM_IOCTL_PANTHOR_TILER_HEAP_DESTROY, 0xC008644Cull);
+	CHECK(DRM_IOCTL_PANTHOR_BO_SET_LABEL, 0xC010644Dull);
+	CHECK(DRM_IOCTL_PANTHOR_SET_USER_MMIO_OFFSET, 0xC008644Eull);
+	CHECK(DRM_IOCTL_PANTHOR_BO_SYNC, 0xC010644Full);
+	CHECK(DRM_IOCTL_PANTHOR_BO_QUERY_INFO, 0xC0106450ull);
 	CHECK(GPUVM_IOCTL_MOCK_GPU_ACCESS, 0xC0386470ull);
 	CHECK(GPUVM_IOCTL_MOCK_FENCE_ATTACH, 0xC0186471ull);
 	CHECK(GPUVM_IOCTL_MOCK_FENCE_SIGNAL, 0xC0086472ull);
@@ -93,6 +103,18 @@ void check_layouts()
 	CHECK(offsetof(drm_panthor_tiler_heap_create, first_heap_chunk_gpu_va), 32);
 	CHECK(offsetof(gpuvm_mock_gpu_access, fault_addr), 40);
 	CHECK(offsetof(gpuvm_mock_fence_attach, fence_id), 16);
+	CHECK(sizeof(drm_panthor_bo_set_label), 16);
+	CHECK(offsetof(drm_panthor_bo_set_label, label), 8);
+	CHECK(sizeof(drm_panthor_set_user_mmio_offset), 8);
+	CHECK(sizeof(drm_panthor_bo_sync), 16);
+	CHECK(offsetof(drm_panthor_bo_sync_op, size), 16);
+	CHECK(sizeof(drm_panthor_bo_query_info), 16);
+	CHECK(offsetof(drm_panthor_bo_query_info, create_flags), 8);
+	CHECK(offsetof(drm_panthor_timestamp_info, cpu_timestamp_nsec), 48);
+	CHECK(offsetof(drm_panthor_gpu_info, gpu_features), 104);
+	/* The offset this process maps LATEST_FLUSH_ID at, by its word size. */
+	CHECK(DRM_PANTHOR_USER_FLUSH_ID_MMIO_OFFSET,
+	      sizeof(unsigned long) == 8 ? 1ull << 56 : 1ull << 43);
 }
 
 /*

@@ -64,9 +64,9 @@ struct size_row {
 static const struct size_row sizes[] = {
 	SIZE_ROW(drm_panthor_obj_array, 16),
 	SIZE_ROW(drm_panthor_sync_op, 16),
-	SIZE_ROW(drm_panthor_gpu_info, 104),
+	SIZE_ROW(drm_panthor_gpu_info, 112),
 	SIZE_ROW(drm_panthor_csif_info, 24),
-	SIZE_ROW(drm_panthor_timestamp_info, 24),
+	SIZE_ROW(drm_panthor_timestamp_info, 56),
 	SIZE_ROW(drm_panthor_group_priorities_info, 4),
 	SIZE_ROW(drm_panthor_dev_query, 16),
 	SIZE_ROW(drm_panthor_vm_create, 16),
@@ -84,6 +84,11 @@ static const struct size_row sizes[] = {
 	SIZE_ROW(drm_panthor_group_get_state, 16),
 	SIZE_ROW(drm_panthor_tiler_heap_create, 40),
 	SIZE_ROW(drm_panthor_tiler_heap_destroy, 8),
+	SIZE_ROW(drm_panthor_bo_set_label, 16),
+	SIZE_ROW(drm_panthor_set_user_mmio_offset, 8),
+	SIZE_ROW(drm_panthor_bo_sync_op, 24),
+	SIZE_ROW(drm_panthor_bo_sync, 16),
+	SIZE_ROW(drm_panthor_bo_query_info, 16),
 	/* Ours: the brief's layouts. */
 	SIZE_ROW(gpuvm_vm_bind_op_repeat, 56),
 	SIZE_ROW(gpuvm_mock_gpu_access, 56),
@@ -134,6 +139,7 @@ static const struct field_row fields[] = {
 	F(drm_panthor_gpu_info, tiler_present, 88, 8),
 	F(drm_panthor_gpu_info, core_features, 96, 4),
 	F(drm_panthor_gpu_info, pad, 100, 4),
+	F(drm_panthor_gpu_info, gpu_features, 104, 8),
 
 	F(drm_panthor_csif_info, csg_slot_count, 0, 4),
 	F(drm_panthor_csif_info, cs_slot_count, 4, 4),
@@ -145,6 +151,11 @@ static const struct field_row fields[] = {
 	F(drm_panthor_timestamp_info, timestamp_frequency, 0, 8),
 	F(drm_panthor_timestamp_info, current_timestamp, 8, 8),
 	F(drm_panthor_timestamp_info, timestamp_offset, 16, 8),
+	F(drm_panthor_timestamp_info, flags, 24, 4),
+	F(drm_panthor_timestamp_info, duration_nsec, 28, 4),
+	F(drm_panthor_timestamp_info, cycle_count, 32, 8),
+	F(drm_panthor_timestamp_info, cpu_timestamp_sec, 40, 8),
+	F(drm_panthor_timestamp_info, cpu_timestamp_nsec, 48, 8),
 
 	F(drm_panthor_group_priorities_info, allowed_mask, 0, 1),
 	F(drm_panthor_group_priorities_info, pad, 1, 3),
@@ -230,6 +241,24 @@ static const struct field_row fields[] = {
 
 	F(drm_panthor_tiler_heap_destroy, handle, 0, 4),
 	F(drm_panthor_tiler_heap_destroy, pad, 4, 4),
+
+	F(drm_panthor_bo_set_label, handle, 0, 4),
+	F(drm_panthor_bo_set_label, pad, 4, 4),
+	F(drm_panthor_bo_set_label, label, 8, 8),
+
+	F(drm_panthor_set_user_mmio_offset, offset, 0, 8),
+
+	F(drm_panthor_bo_sync_op, handle, 0, 4),
+	F(drm_panthor_bo_sync_op, type, 4, 4),
+	F(drm_panthor_bo_sync_op, offset, 8, 8),
+	F(drm_panthor_bo_sync_op, size, 16, 8),
+
+	F(drm_panthor_bo_sync, ops, 0, 16),
+
+	F(drm_panthor_bo_query_info, handle, 0, 4),
+	F(drm_panthor_bo_query_info, extra_flags, 4, 4),
+	F(drm_panthor_bo_query_info, create_flags, 8, 4),
+	F(drm_panthor_bo_query_info, pad, 12, 4),
 
 	F(gpuvm_vm_bind_op_repeat, flags, 0, 4),
 	F(gpuvm_vm_bind_op_repeat, bo_handle, 4, 4),
@@ -321,6 +350,11 @@ static const struct ioctl_row ioctls[] = {
 		  drm_panthor_tiler_heap_create),
 	IOCTL_ROW(DRM_IOCTL_PANTHOR_TILER_HEAP_DESTROY, 0xC008644Cul, 12, 8,
 		  drm_panthor_tiler_heap_destroy),
+	IOCTL_ROW(DRM_IOCTL_PANTHOR_BO_SET_LABEL, 0xC010644Dul, 13, 16, drm_panthor_bo_set_label),
+	IOCTL_ROW(DRM_IOCTL_PANTHOR_SET_USER_MMIO_OFFSET, 0xC008644Eul, 14, 8,
+		  drm_panthor_set_user_mmio_offset),
+	IOCTL_ROW(DRM_IOCTL_PANTHOR_BO_SYNC, 0xC010644Ful, 15, 16, drm_panthor_bo_sync),
+	IOCTL_ROW(DRM_IOCTL_PANTHOR_BO_QUERY_INFO, 0xC0106450ul, 16, 16, drm_panthor_bo_query_info),
 	IOCTL_ROW(GPUVM_IOCTL_MOCK_GPU_ACCESS, 0xC0386470ul, 0x30, 56, gpuvm_mock_gpu_access),
 	IOCTL_ROW(GPUVM_IOCTL_MOCK_FENCE_ATTACH, 0xC0186471ul, 0x31, 24, gpuvm_mock_fence_attach),
 	IOCTL_ROW(GPUVM_IOCTL_MOCK_FENCE_SIGNAL, 0xC0086472ul, 0x32, 8, gpuvm_mock_fence_signal),
@@ -354,6 +388,10 @@ static const struct index_row indices[] = {
 	INDEX_ROW(DRM_PANTHOR_GROUP_GET_STATE, 10),
 	INDEX_ROW(DRM_PANTHOR_TILER_HEAP_CREATE, 11),
 	INDEX_ROW(DRM_PANTHOR_TILER_HEAP_DESTROY, 12),
+	INDEX_ROW(DRM_PANTHOR_BO_SET_LABEL, 13),
+	INDEX_ROW(DRM_PANTHOR_SET_USER_MMIO_OFFSET, 14),
+	INDEX_ROW(DRM_PANTHOR_BO_SYNC, 15),
+	INDEX_ROW(DRM_PANTHOR_BO_QUERY_INFO, 16),
 	INDEX_ROW(GPUVM_MOCK_GPU_ACCESS, 0x30),
 	INDEX_ROW(GPUVM_MOCK_FENCE_ATTACH, 0x31),
 	INDEX_ROW(GPUVM_MOCK_FENCE_SIGNAL, 0x32),
@@ -410,10 +448,29 @@ static const struct value_row values[] = {
 	VALUE_ROW(DRM_PANTHOR_GROUP_STATE_FATAL_FAULT, 2),
 	VALUE_ROW(DRM_PANTHOR_GROUP_STATE_INNOCENT, 4),
 
+	VALUE_ROW(DRM_PANTHOR_TIMESTAMP_GPU, 0x01),
+	VALUE_ROW(DRM_PANTHOR_TIMESTAMP_CPU_NONE, 0x00),
+	VALUE_ROW(DRM_PANTHOR_TIMESTAMP_CPU_MONOTONIC, 0x02),
+	VALUE_ROW(DRM_PANTHOR_TIMESTAMP_CPU_MONOTONIC_RAW, 0x04),
+	VALUE_ROW(DRM_PANTHOR_TIMESTAMP_CPU_TYPE_MASK, 0x0e),
+	VALUE_ROW(DRM_PANTHOR_TIMESTAMP_GPU_OFFSET, 0x10),
+	VALUE_ROW(DRM_PANTHOR_TIMESTAMP_GPU_CYCLE_COUNT, 0x20),
+	VALUE_ROW(DRM_PANTHOR_TIMESTAMP_FREQ, 0x40),
+	VALUE_ROW(DRM_PANTHOR_TIMESTAMP_DURATION, 0x80),
+
+	VALUE_ROW(DRM_PANTHOR_BO_SYNC_CPU_CACHE_FLUSH, 0),
+	VALUE_ROW(DRM_PANTHOR_BO_SYNC_CPU_CACHE_FLUSH_AND_INVALIDATE, 1),
+	VALUE_ROW(DRM_PANTHOR_BO_IS_IMPORTED, 1),
+
+	VALUE_ROW(DRM_PANTHOR_GPU_COHERENCY_ACE_LITE, 0),
+	VALUE_ROW(DRM_PANTHOR_GPU_COHERENCY_ACE, 1),
+	VALUE_ROW(DRM_PANTHOR_GPU_COHERENCY_NONE, 31),
+
 	/* Ours. */
 	VALUE_ROW(GPUVM_VM_BIND_OP_MAP_REPEAT, 0x01000000u),
 	VALUE_ROW(GPUVM_VM_BIND_OP_SIZE_V1, 48),
 	VALUE_ROW(GPUVM_VM_BIND_OP_SIZE_V2, 56),
+	VALUE_ROW(GPUVM_PANTHOR_TIMESTAMP_INFO_SIZE_V1, 24),
 	VALUE_ROW(GPUVM_MOCK_GPU_ACCESS_READ, 1),
 	VALUE_ROW(GPUVM_MOCK_GPU_ACCESS_WRITE, 2),
 	VALUE_ROW(GPUVM_MOCK_GPU_ACCESS_FILL, 3),
@@ -650,6 +707,44 @@ static void test_fault_decode(void **state)
 }
 
 /*
+ * The user MMIO offsets (panthor-1.8.md "User MMIO page"): two fixed values,
+ * the process's own chosen by the width of unsigned long, the flush-ID page
+ * at its start; both far above any BO offset (which start at 4 GiB).
+ */
+static void test_user_mmio_offsets(void **state)
+{
+	(void)state;
+	assert_int_equal(DRM_PANTHOR_USER_MMIO_OFFSET_32BIT, 0x80000000000ull);
+	assert_int_equal(DRM_PANTHOR_USER_MMIO_OFFSET_64BIT, 0x100000000000000ull);
+	if (sizeof(unsigned long) == 8)
+		assert_int_equal(DRM_PANTHOR_USER_MMIO_OFFSET, 1ull << 56);
+	else
+		assert_int_equal(DRM_PANTHOR_USER_MMIO_OFFSET, 1ull << 43);
+	assert_int_equal(DRM_PANTHOR_USER_FLUSH_ID_MMIO_OFFSET, DRM_PANTHOR_USER_MMIO_OFFSET);
+	/* Page-aligned for every page size up to 64 KiB. */
+	assert_int_equal(DRM_PANTHOR_USER_MMIO_OFFSET_32BIT & 0xffff, 0);
+}
+
+/*
+ * Structs that grew keep their old layout as a prefix: a caller compiled
+ * with the older size passes that size and reads the same fields.
+ */
+static void test_grown_structs(void **state)
+{
+	(void)state;
+	assert_int_equal(offsetof(struct drm_panthor_timestamp_info, flags),
+			 GPUVM_PANTHOR_TIMESTAMP_INFO_SIZE_V1);
+	assert_int_equal(offsetof(struct drm_panthor_gpu_info, gpu_features), 104);
+	/* The 1.7 selected_coherency took the bytes that were a pad: no shift. */
+	assert_int_equal(offsetof(struct drm_panthor_gpu_info, selected_coherency) + 4,
+			 offsetof(struct drm_panthor_gpu_info, shader_present));
+	/* The CPU clock field holds the three clocks and nothing else. */
+	assert_int_equal((uint32_t)DRM_PANTHOR_TIMESTAMP_CPU_MONOTONIC_RAW &
+				 ~(uint32_t)DRM_PANTHOR_TIMESTAMP_CPU_TYPE_MASK,
+			 0);
+}
+
+/*
  * With libdrm's <drm.h> included first, its definitions are the ones in
  * force; the requests built with libdrm's own DRM_IOWR() are ours.
  */
@@ -685,6 +780,8 @@ int main(void)
 		cmocka_unit_test(test_repeat_flag_clear),
 		cmocka_unit_test(test_repeat_layout),
 		cmocka_unit_test(test_fault_decode),
+		cmocka_unit_test(test_user_mmio_offsets),
+		cmocka_unit_test(test_grown_structs),
 		cmocka_unit_test(test_libdrm_coexistence),
 	};
 

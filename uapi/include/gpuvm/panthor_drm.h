@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * gpuvm uapi: the ioctl ABI of Linux's panthor driver (Arm Mali CSF GPUs), as
- * Mesa's panvk and igt's panthor tests speak it, plus the extensions the gpuvm
- * mock device adds. Written from the public ABI facts in
+ * gpuvm uapi: the ioctl ABI of Linux's panthor driver (Arm Mali CSF GPUs) as
+ * of Linux 7.2, driver version 1.8, as Mesa's panvk and igt's panthor tests
+ * speak it, plus the extensions the gpuvm mock device adds. Written from the
+ * public ABI facts in shared/reference/panthor-1.8.md,
  * shared/reference/panthor-uapi.md and shared/reference/mali.md section 4.
  *
  * Everything named drm_panthor_* / DRM_PANTHOR_* / DRM_IOCTL_PANTHOR_* /
@@ -36,8 +37,10 @@
  *  0x0A   GROUP_GET_STATE      drm_panthor_group_get_state          16  0xC010644A  panthor
  *  0x0B   TILER_HEAP_CREATE    drm_panthor_tiler_heap_create        40  0xC028644B  panthor
  *  0x0C   TILER_HEAP_DESTROY   drm_panthor_tiler_heap_destroy        8  0xC008644C  panthor
- *  0x0D-0x10                   (BO_SET_LABEL, SET_USER_MMIO_OFFSET, BO_SYNC, BO_QUERY_INFO in
- *                               newer kernels; not provided here)
+ *  0x0D   BO_SET_LABEL         drm_panthor_bo_set_label             16  0xC010644D  panthor 1.4
+ *  0x0E   SET_USER_MMIO_OFFSET drm_panthor_set_user_mmio_offset      8  0xC008644E  panthor 1.5
+ *  0x0F   BO_SYNC              drm_panthor_bo_sync                  16  0xC010644F  panthor 1.7
+ *  0x10   BO_QUERY_INFO        drm_panthor_bo_query_info            16  0xC0106450  panthor 1.7
  *  0x11-0x2F                   left free for panthor to grow into
  *  0x30   MOCK_GPU_ACCESS      gpuvm_mock_gpu_access                56  0xC0386470  ours, mock only
  *  0x31   MOCK_FENCE_ATTACH    gpuvm_mock_fence_attach              24  0xC0186471  ours, mock only
@@ -60,6 +63,39 @@
  *   have zeros in the bytes the device does not know (-E2BIG or -EINVAL).
  * - User pointers travel as __u64 so that the layout does not depend on the
  *   width of a pointer.
+ *
+ * DOC: versions
+ *
+ * DRM_IOCTL_VERSION reports panthor's minor version; a device that reports
+ * 1.N implements everything up to 1.N, and clients gate features on it:
+ *
+ *  1.0  the initial interface
+ *  1.1  DEV_QUERY TIMESTAMP_INFO
+ *  1.2  DEV_QUERY GROUP_PRIORITIES_INFO, PANTHOR_GROUP_PRIORITY_REALTIME
+ *  1.3  DRM_PANTHOR_GROUP_STATE_INNOCENT
+ *  1.4  BO_SET_LABEL
+ *  1.5  SET_USER_MMIO_OFFSET (a client that sees >= 1.5 gives up if it fails)
+ *  1.6  the firmware's global counter runs (timestamps advance)
+ *  1.7  DRM_PANTHOR_BO_WB_MMAP, BO_SYNC, BO_QUERY_INFO,
+ *       drm_panthor_gpu_info.selected_coherency
+ *  1.8  TIMESTAMP_INFO takes flags saying what to sample (56-byte layout)
+ *
+ * DOC: user MMIO
+ *
+ * Part of the DRM file's mmap offset space is not BOs but the GPU's user
+ * registers: DRM_PANTHOR_USER_MMIO_OFFSET onwards (1 << 56 for 64-bit
+ * processes, 1 << 43 for 32-bit ones, whose mmap offsets are smaller). Its
+ * first page, at DRM_PANTHOR_USER_FLUSH_ID_MMIO_OFFSET, shows the GPU's
+ * LATEST_FLUSH_ID register as a __u32 at byte 0: a counter that advances at
+ * each cache flush the GPU performs. A client reads it when it builds a
+ * command stream and passes it as drm_panthor_queue_submit.latest_flush, so
+ * that flushes done since need not be repeated.
+ *
+ * The mapping must be exactly one page, MAP_SHARED, without PROT_WRITE and
+ * without PROT_EXEC (-EINVAL), and cannot be made writable later; any other
+ * offset in the range is -EINVAL. Each file starts with the offset that fits
+ * its process; SET_USER_MMIO_OFFSET moves it to the other one (a 32-bit
+ * client on a 64-bit kernel, or the reverse).
  */
 #ifndef GPUVM_PANTHOR_DRM_H
 #define GPUVM_PANTHOR_DRM_H
@@ -79,6 +115,20 @@
 #define DRM_COMMAND_BASE 0x40
 #endif
 
+/** DRM_PANTHOR_USER_MMIO_OFFSET_32BIT - user MMIO file offset of 32-bit processes. */
+#define DRM_PANTHOR_USER_MMIO_OFFSET_32BIT (1ull << 43)
+/** DRM_PANTHOR_USER_MMIO_OFFSET_64BIT - user MMIO file offset of 64-bit processes. */
+#define DRM_PANTHOR_USER_MMIO_OFFSET_64BIT (1ull << 56)
+/**
+ * DRM_PANTHOR_USER_MMIO_OFFSET - the user MMIO file offset of this process
+ * (DOC: user MMIO), chosen by the width of unsigned long.
+ */
+#define DRM_PANTHOR_USER_MMIO_OFFSET                                      \
+	(sizeof(unsigned long) < 8 ? DRM_PANTHOR_USER_MMIO_OFFSET_32BIT : \
+				     DRM_PANTHOR_USER_MMIO_OFFSET_64BIT)
+/** DRM_PANTHOR_USER_FLUSH_ID_MMIO_OFFSET - the LATEST_FLUSH_ID page: mmap one page here. */
+#define DRM_PANTHOR_USER_FLUSH_ID_MMIO_OFFSET (DRM_PANTHOR_USER_MMIO_OFFSET | 0)
+
 /**
  * enum drm_panthor_ioctl_id - panthor's ioctl indices, relative to
  * DRM_COMMAND_BASE.
@@ -95,6 +145,10 @@
  * @DRM_PANTHOR_GROUP_GET_STATE: has a group timed out or faulted.
  * @DRM_PANTHOR_TILER_HEAP_CREATE: create a tiler heap.
  * @DRM_PANTHOR_TILER_HEAP_DESTROY: destroy a tiler heap.
+ * @DRM_PANTHOR_BO_SET_LABEL: (1.4) name a BO for debugging.
+ * @DRM_PANTHOR_SET_USER_MMIO_OFFSET: (1.5) choose the file's user MMIO offset.
+ * @DRM_PANTHOR_BO_SYNC: (1.7) CPU cache maintenance on BO ranges.
+ * @DRM_PANTHOR_BO_QUERY_INFO: (1.7) how a BO was created or imported.
  */
 enum drm_panthor_ioctl_id {
 	DRM_PANTHOR_DEV_QUERY = 0,
@@ -110,6 +164,10 @@ enum drm_panthor_ioctl_id {
 	DRM_PANTHOR_GROUP_GET_STATE,
 	DRM_PANTHOR_TILER_HEAP_CREATE,
 	DRM_PANTHOR_TILER_HEAP_DESTROY,
+	DRM_PANTHOR_BO_SET_LABEL,
+	DRM_PANTHOR_SET_USER_MMIO_OFFSET,
+	DRM_PANTHOR_BO_SYNC,
+	DRM_PANTHOR_BO_QUERY_INFO,
 };
 
 /**
@@ -204,16 +262,18 @@ enum drm_panthor_dev_query_type {
  * @coherency_features: COHERENCY_FEATURES (0x300): supported protocols.
  * @texture_features: TEXTURE_FEATURES_0..3 (0xB0 + 4 * n).
  * @as_present: AS_PRESENT (0x18): bit n = address space n exists.
- * @selected_coherency: the coherency protocol the driver selected (older
- *	headers call these bytes a pad; they read as 0 there).
+ * @selected_coherency: (1.7) the coherency protocol the driver selected,
+ *	enum drm_panthor_gpu_coherency (older headers call these bytes a pad).
  * @shader_present: SHADER_PRESENT (0x100): bit n = shader core n exists.
  * @l2_present: L2_PRESENT (0x120).
  * @tiler_present: TILER_PRESENT (0x110).
  * @core_features: CORE_FEATURES (0x8).
  * @pad: zero.
+ * @gpu_features: GPU_FEATURES (0x60), appended by newer kernels; 0 on GPUs
+ *	without the register.
  *
- * All fields are out. Newer kernels append a __u64 gpu_features (112 bytes);
- * DEV_QUERY copies min(size, ours), so both sizes work either way.
+ * All fields are out. DEV_QUERY copies min(size, ours) bytes, so callers
+ * compiled with the 104-byte layout (no @gpu_features) keep working.
  */
 struct drm_panthor_gpu_info {
 	__u32 gpu_id;
@@ -236,6 +296,21 @@ struct drm_panthor_gpu_info {
 	__u64 tiler_present;
 	__u32 core_features;
 	__u32 pad;
+	__u64 gpu_features;
+};
+
+/**
+ * enum drm_panthor_gpu_coherency - struct drm_panthor_gpu_info.selected_coherency:
+ * the GPU_COHERENCY_PROTOCOL value the driver programmed.
+ * @DRM_PANTHOR_GPU_COHERENCY_ACE_LITE: ACE-Lite (IO-coherent).
+ * @DRM_PANTHOR_GPU_COHERENCY_ACE: full ACE.
+ * @DRM_PANTHOR_GPU_COHERENCY_NONE: no coherency: the CPU and the GPU each
+ *	maintain their caches (BO_SYNC).
+ */
+enum drm_panthor_gpu_coherency {
+	DRM_PANTHOR_GPU_COHERENCY_ACE_LITE = 0,
+	DRM_PANTHOR_GPU_COHERENCY_ACE = 1,
+	DRM_PANTHOR_GPU_COHERENCY_NONE = 31,
 };
 
 /**
@@ -259,16 +334,64 @@ struct drm_panthor_csif_info {
 };
 
 /**
+ * enum drm_panthor_timestamp_info_flags - struct
+ * drm_panthor_timestamp_info.flags (1.8): what the query samples.
+ * @DRM_PANTHOR_TIMESTAMP_GPU: current_timestamp.
+ * @DRM_PANTHOR_TIMESTAMP_CPU_NONE: bits 3:1 = 0: no CPU clock.
+ * @DRM_PANTHOR_TIMESTAMP_CPU_MONOTONIC: bits 3:1 = 1: cpu_timestamp_* from
+ *	CLOCK_MONOTONIC.
+ * @DRM_PANTHOR_TIMESTAMP_CPU_MONOTONIC_RAW: bits 3:1 = 2: from
+ *	CLOCK_MONOTONIC_RAW.
+ * @DRM_PANTHOR_TIMESTAMP_CPU_TYPE_MASK: bits 3:1, the CPU clock; values
+ *	other than the three above are -EINVAL.
+ * @DRM_PANTHOR_TIMESTAMP_GPU_OFFSET: timestamp_offset.
+ * @DRM_PANTHOR_TIMESTAMP_GPU_CYCLE_COUNT: cycle_count.
+ * @DRM_PANTHOR_TIMESTAMP_FREQ: timestamp_frequency.
+ * @DRM_PANTHOR_TIMESTAMP_DURATION: duration_nsec.
+ *
+ * 0 means GPU | GPU_OFFSET | FREQ, what the 24-byte query answers. Unknown
+ * bits are -EINVAL. Only the fields asked for are written; the others keep
+ * what the caller put there.
+ */
+enum drm_panthor_timestamp_info_flags {
+	DRM_PANTHOR_TIMESTAMP_GPU = 1 << 0,
+	DRM_PANTHOR_TIMESTAMP_CPU_NONE = 0 << 1,
+	DRM_PANTHOR_TIMESTAMP_CPU_MONOTONIC = 1 << 1,
+	DRM_PANTHOR_TIMESTAMP_CPU_MONOTONIC_RAW = 2 << 1,
+	DRM_PANTHOR_TIMESTAMP_CPU_TYPE_MASK = 7 << 1,
+	DRM_PANTHOR_TIMESTAMP_GPU_OFFSET = 1 << 4,
+	DRM_PANTHOR_TIMESTAMP_GPU_CYCLE_COUNT = 1 << 5,
+	DRM_PANTHOR_TIMESTAMP_FREQ = 1 << 6,
+	DRM_PANTHOR_TIMESTAMP_DURATION = 1 << 7,
+};
+
+/**
  * struct drm_panthor_timestamp_info - DEV_QUERY TIMESTAMP_INFO.
  * @timestamp_frequency: out: GPU timestamp counter frequency, in Hz.
  * @current_timestamp: out: the counter's value at the query, in ticks.
  * @timestamp_offset: out: the offset the GPU adds to the counter, in ticks.
+ * @flags: in (1.8): enum drm_panthor_timestamp_info_flags.
+ * @duration_nsec: out (1.8): how long sampling took, in nanoseconds.
+ * @cycle_count: out (1.8): the GPU's cycle counter.
+ * @cpu_timestamp_sec: out (1.8): the CPU clock chosen by @flags, seconds.
+ * @cpu_timestamp_nsec: out (1.8): its nanoseconds.
+ *
+ * The query's size selects the layout: GPUVM_PANTHOR_TIMESTAMP_INFO_SIZE_V1
+ * (24 bytes, up to @timestamp_offset; flags read as 0) or the whole struct.
  */
 struct drm_panthor_timestamp_info {
 	__u64 timestamp_frequency;
 	__u64 current_timestamp;
 	__u64 timestamp_offset;
+	__u32 flags;
+	__u32 duration_nsec;
+	__u64 cycle_count;
+	__u64 cpu_timestamp_sec;
+	__u64 cpu_timestamp_nsec;
 };
+
+/** GPUVM_PANTHOR_TIMESTAMP_INFO_SIZE_V1 - size of the 1.1 timestamp info (no flags). */
+#define GPUVM_PANTHOR_TIMESTAMP_INFO_SIZE_V1 24
 
 /**
  * struct drm_panthor_group_priorities_info - DEV_QUERY GROUP_PRIORITIES_INFO.
@@ -391,9 +514,11 @@ enum drm_panthor_vm_bind_flags {
  * struct drm_panthor_vm_bind - argument of DRM_IOCTL_PANTHOR_VM_BIND.
  * @vm_id: in: the VM. Unknown: -EINVAL.
  * @flags: in: enum drm_panthor_vm_bind_flags. Unknown bits: -EINVAL.
- * @ops: in: the ops, applied in order, all or none. Its stride selects the op
- *	layout: GPUVM_VM_BIND_OP_SIZE_V1 (48) for struct drm_panthor_vm_bind_op,
- *	GPUVM_VM_BIND_OP_SIZE_V2 (56) for struct gpuvm_vm_bind_op_repeat.
+ * @ops: in: the ops, applied in order, all or none. Its stride is the
+ *	element size: GPUVM_VM_BIND_OP_SIZE_V1 (48) for struct
+ *	drm_panthor_vm_bind_op, GPUVM_VM_BIND_OP_SIZE_V2 (56) for struct
+ *	gpuvm_vm_bind_op_repeat; each op's flags say how it is decoded (DOC:
+ *	decoding an op array).
  */
 struct drm_panthor_vm_bind {
 	__u32 vm_id;
@@ -649,6 +774,95 @@ struct drm_panthor_tiler_heap_destroy {
 	__u32 pad;
 };
 
+/**
+ * struct drm_panthor_bo_set_label - argument of DRM_IOCTL_PANTHOR_BO_SET_LABEL
+ * (1.4): name a BO in debug output.
+ * @handle: in: the BO. Unknown: -ENOENT.
+ * @pad: zero (-EINVAL).
+ * @label: in: user pointer to a NUL-terminated string of at most 4096 bytes
+ *	with its NUL (longer: -E2BIG; unreadable: -EFAULT), or 0 to clear the
+ *	label. It replaces the previous one.
+ */
+struct drm_panthor_bo_set_label {
+	__u32 handle;
+	__u32 pad;
+	__u64 label;
+};
+
+/**
+ * struct drm_panthor_set_user_mmio_offset - argument of
+ * DRM_IOCTL_PANTHOR_SET_USER_MMIO_OFFSET (1.5): where this file's user MMIO
+ * pages are (DOC: user MMIO).
+ * @offset: in: DRM_PANTHOR_USER_MMIO_OFFSET_32BIT or _64BIT, nothing else
+ *	(-EINVAL).
+ */
+struct drm_panthor_set_user_mmio_offset {
+	__u64 offset;
+};
+
+/**
+ * enum drm_panthor_bo_sync_op_type - struct drm_panthor_bo_sync_op.type.
+ * @DRM_PANTHOR_BO_SYNC_CPU_CACHE_FLUSH: write the CPU caches' dirty lines of
+ *	the range back to memory (before the GPU reads it).
+ * @DRM_PANTHOR_BO_SYNC_CPU_CACHE_FLUSH_AND_INVALIDATE: also drop the lines
+ *	(before the CPU reads what the GPU wrote).
+ */
+enum drm_panthor_bo_sync_op_type {
+	DRM_PANTHOR_BO_SYNC_CPU_CACHE_FLUSH = 0,
+	DRM_PANTHOR_BO_SYNC_CPU_CACHE_FLUSH_AND_INVALIDATE = 1,
+};
+
+/**
+ * struct drm_panthor_bo_sync_op - one range of a BO_SYNC.
+ * @handle: in: the BO. Unknown: -ENOENT.
+ * @type: in: enum drm_panthor_bo_sync_op_type; other values -EINVAL.
+ * @offset: in: first byte of the range in the BO.
+ * @size: in: bytes; [offset, offset + size) must lie inside the BO without
+ *	overflowing (-EINVAL). The range is rounded out to cache lines.
+ */
+struct drm_panthor_bo_sync_op {
+	__u32 handle;
+	__u32 type;
+	__u64 offset;
+	__u64 size;
+};
+
+/**
+ * struct drm_panthor_bo_sync - argument of DRM_IOCTL_PANTHOR_BO_SYNC (1.7):
+ * CPU cache maintenance on BO ranges, for CPU mappings that are cached
+ * (DRM_PANTHOR_BO_WB_MMAP) on a GPU that does not snoop them.
+ * @ops: in: struct drm_panthor_bo_sync_op array (stride rules: DOC: ABI
+ *	rules).
+ */
+struct drm_panthor_bo_sync {
+	struct drm_panthor_obj_array ops;
+};
+
+/**
+ * enum drm_panthor_bo_extra_flags - struct drm_panthor_bo_query_info.extra_flags.
+ * @DRM_PANTHOR_BO_IS_IMPORTED: the BO was imported from a dma-buf another
+ *	driver exported (not one of panthor's own BOs coming back).
+ */
+enum drm_panthor_bo_extra_flags {
+	DRM_PANTHOR_BO_IS_IMPORTED = 1 << 0,
+};
+
+/**
+ * struct drm_panthor_bo_query_info - argument of
+ * DRM_IOCTL_PANTHOR_BO_QUERY_INFO (1.7).
+ * @handle: in: the BO. Unknown: -ENOENT.
+ * @extra_flags: out: enum drm_panthor_bo_extra_flags.
+ * @create_flags: out: the enum drm_panthor_bo_flags it was created with (0
+ *	for an imported BO).
+ * @pad: zero (-EINVAL).
+ */
+struct drm_panthor_bo_query_info {
+	__u32 handle;
+	__u32 extra_flags;
+	__u32 create_flags;
+	__u32 pad;
+};
+
 /* _IOWR(DRM_IOCTL_BASE, DRM_COMMAND_BASE + @id, struct @type): DOC: ioctls. */
 #define GPUVM_DRM_IOWR(id, type) _IOWR(DRM_IOCTL_BASE, DRM_COMMAND_BASE + (id), struct type)
 
@@ -674,6 +888,13 @@ struct drm_panthor_tiler_heap_destroy {
 	GPUVM_DRM_IOWR(DRM_PANTHOR_TILER_HEAP_CREATE, drm_panthor_tiler_heap_create)
 #define DRM_IOCTL_PANTHOR_TILER_HEAP_DESTROY \
 	GPUVM_DRM_IOWR(DRM_PANTHOR_TILER_HEAP_DESTROY, drm_panthor_tiler_heap_destroy)
+#define DRM_IOCTL_PANTHOR_BO_SET_LABEL \
+	GPUVM_DRM_IOWR(DRM_PANTHOR_BO_SET_LABEL, drm_panthor_bo_set_label)
+#define DRM_IOCTL_PANTHOR_SET_USER_MMIO_OFFSET \
+	GPUVM_DRM_IOWR(DRM_PANTHOR_SET_USER_MMIO_OFFSET, drm_panthor_set_user_mmio_offset)
+#define DRM_IOCTL_PANTHOR_BO_SYNC GPUVM_DRM_IOWR(DRM_PANTHOR_BO_SYNC, drm_panthor_bo_sync)
+#define DRM_IOCTL_PANTHOR_BO_QUERY_INFO \
+	GPUVM_DRM_IOWR(DRM_PANTHOR_BO_QUERY_INFO, drm_panthor_bo_query_info)
 
 /*
  * DOC: repeat mapping (ours)
@@ -688,10 +909,11 @@ struct drm_panthor_tiler_heap_destroy {
  * This follows a 2025 proposal for panthor that no released kernel carries.
  * The op needs the extra field, so it travels as struct
  * gpuvm_vm_bind_op_repeat: struct drm_panthor_vm_bind_op with a __u64 appended.
- * The stride of drm_panthor_vm_bind.ops says which layout the array holds
+ * The stride of drm_panthor_vm_bind.ops is the element size
  * (GPUVM_VM_BIND_OP_SIZE_V1 = 48, panthor's; GPUVM_VM_BIND_OP_SIZE_V2 = 56,
  * ours), so callers that know nothing of repeat keep working and
- * DRM_PANTHOR_OBJ_ARRAY() picks the stride from the element type.
+ * DRM_PANTHOR_OBJ_ARRAY() picks the stride from the element type; only ops
+ * that carry the flag read the appended field.
  *
  * The flag bit: the proposal used bit 3, which panthor has since given to
  * MAP_SPARSE. Panthor allocates op flags upwards from bit 0 (0-3 so far) and
@@ -699,6 +921,32 @@ struct drm_panthor_tiler_heap_destroy {
  * panthor's flags before a collision, and 27:25 left for our next extensions.
  * A real panthor kernel rejects bit 24 as unknown (-EINVAL), so an op meant
  * as a repeat can never be silently applied as a plain MAP.
+ *
+ * DOC: decoding an op array (exact rule)
+ *
+ * Each element is decoded on its own, by its flags word (bytes 0..3, which
+ * every layout shares):
+ *
+ * - Without GPUVM_VM_BIND_OP_MAP_REPEAT, exactly as Linux 7.2 decodes it:
+ *   stride < 48 is -EINVAL; stride == 48 is the op; stride > 48: every byte
+ *   from 48 to stride - 1 must be zero, else -E2BIG - bytes 48..55 included,
+ *   even with stride 56. Our extension gives those bytes no meaning here, so
+ *   a standard op means the same on the mock and on Linux, and a longer op
+ *   from a future panthor is refused the same way.
+ * - With GPUVM_VM_BIND_OP_MAP_REPEAT: stride < 56 is -EINVAL (there is no
+ *   bo_repeat_range); bytes 48..55 are bo_repeat_range; every byte from 56
+ *   to stride - 1 must be zero, else -E2BIG.
+ *
+ * Why this stays safe when panthor grows drm_panthor_vm_bind_op: a newer
+ * field lands at byte 48 or later, where a standard op is decoded as Linux
+ * does (a kernel that does not know the field refuses a nonzero value with
+ * -E2BIG; the mock, until it learns the field, does the same). Only an op
+ * carrying our flag bit, which Linux refuses anyway, reads bytes 48..55 as
+ * ours. If panthor ever takes bit 24, the static check below fails and the
+ * extension moves to another free bit; if panthor grows the op to 56 bytes
+ * or more, a future mock decodes a standard op with panthor's fields and a
+ * repeat op keeps its own layout, because the flag selects it, not the
+ * stride.
  */
 
 /**
@@ -723,11 +971,12 @@ struct drm_panthor_tiler_heap_destroy {
  *	@bo_repeat_range.
  * @syncs: as struct drm_panthor_vm_bind_op.
  * @bo_repeat_range: in: with REPEAT: bytes of BO repeated, > 0 and
- *	page-aligned. Without REPEAT: must be 0 (and reads as 0 from a
- *	GPUVM_VM_BIND_OP_SIZE_V1 array, so REPEAT there is -EINVAL).
+ *	page-aligned (-EINVAL). Without REPEAT these are bytes past panthor's
+ *	op: nonzero is -E2BIG, as on Linux. REPEAT in an array whose stride is
+ *	below GPUVM_VM_BIND_OP_SIZE_V2 is -EINVAL.
  *
  * The first GPUVM_VM_BIND_OP_SIZE_V1 bytes are struct drm_panthor_vm_bind_op,
- * field for field. Any violation is -EINVAL.
+ * field for field. Other violations are -EINVAL.
  */
 struct gpuvm_vm_bind_op_repeat {
 	__u32 flags;
@@ -981,6 +1230,10 @@ GPUVM_UAPI_IOCTL(DRM_IOCTL_PANTHOR_GROUP_SUBMIT, 0xC0186449u);
 GPUVM_UAPI_IOCTL(DRM_IOCTL_PANTHOR_GROUP_GET_STATE, 0xC010644Au);
 GPUVM_UAPI_IOCTL(DRM_IOCTL_PANTHOR_TILER_HEAP_CREATE, 0xC028644Bu);
 GPUVM_UAPI_IOCTL(DRM_IOCTL_PANTHOR_TILER_HEAP_DESTROY, 0xC008644Cu);
+GPUVM_UAPI_IOCTL(DRM_IOCTL_PANTHOR_BO_SET_LABEL, 0xC010644Du);
+GPUVM_UAPI_IOCTL(DRM_IOCTL_PANTHOR_SET_USER_MMIO_OFFSET, 0xC008644Eu);
+GPUVM_UAPI_IOCTL(DRM_IOCTL_PANTHOR_BO_SYNC, 0xC010644Fu);
+GPUVM_UAPI_IOCTL(DRM_IOCTL_PANTHOR_BO_QUERY_INFO, 0xC0106450u);
 GPUVM_UAPI_IOCTL(GPUVM_IOCTL_MOCK_GPU_ACCESS, 0xC0386470u);
 GPUVM_UAPI_IOCTL(GPUVM_IOCTL_MOCK_FENCE_ATTACH, 0xC0186471u);
 GPUVM_UAPI_IOCTL(GPUVM_IOCTL_MOCK_FENCE_SIGNAL, 0xC0086472u);
@@ -997,7 +1250,7 @@ GPUVM_UAPI_OFFSET(drm_panthor_sync_op, flags, 0);
 GPUVM_UAPI_OFFSET(drm_panthor_sync_op, handle, 4);
 GPUVM_UAPI_OFFSET(drm_panthor_sync_op, timeline_value, 8);
 
-GPUVM_UAPI_SIZE(drm_panthor_gpu_info, 104);
+GPUVM_UAPI_SIZE(drm_panthor_gpu_info, 112);
 GPUVM_UAPI_OFFSET(drm_panthor_gpu_info, gpu_id, 0);
 GPUVM_UAPI_OFFSET(drm_panthor_gpu_info, gpu_rev, 4);
 GPUVM_UAPI_OFFSET(drm_panthor_gpu_info, csf_id, 8);
@@ -1018,6 +1271,7 @@ GPUVM_UAPI_OFFSET(drm_panthor_gpu_info, l2_present, 80);
 GPUVM_UAPI_OFFSET(drm_panthor_gpu_info, tiler_present, 88);
 GPUVM_UAPI_OFFSET(drm_panthor_gpu_info, core_features, 96);
 GPUVM_UAPI_OFFSET(drm_panthor_gpu_info, pad, 100);
+GPUVM_UAPI_OFFSET(drm_panthor_gpu_info, gpu_features, 104);
 
 GPUVM_UAPI_SIZE(drm_panthor_csif_info, 24);
 GPUVM_UAPI_OFFSET(drm_panthor_csif_info, csg_slot_count, 0);
@@ -1027,10 +1281,15 @@ GPUVM_UAPI_OFFSET(drm_panthor_csif_info, scoreboard_slot_count, 12);
 GPUVM_UAPI_OFFSET(drm_panthor_csif_info, unpreserved_cs_reg_count, 16);
 GPUVM_UAPI_OFFSET(drm_panthor_csif_info, pad, 20);
 
-GPUVM_UAPI_SIZE(drm_panthor_timestamp_info, 24);
+GPUVM_UAPI_SIZE(drm_panthor_timestamp_info, 56);
 GPUVM_UAPI_OFFSET(drm_panthor_timestamp_info, timestamp_frequency, 0);
 GPUVM_UAPI_OFFSET(drm_panthor_timestamp_info, current_timestamp, 8);
 GPUVM_UAPI_OFFSET(drm_panthor_timestamp_info, timestamp_offset, 16);
+GPUVM_UAPI_OFFSET(drm_panthor_timestamp_info, flags, GPUVM_PANTHOR_TIMESTAMP_INFO_SIZE_V1);
+GPUVM_UAPI_OFFSET(drm_panthor_timestamp_info, duration_nsec, 28);
+GPUVM_UAPI_OFFSET(drm_panthor_timestamp_info, cycle_count, 32);
+GPUVM_UAPI_OFFSET(drm_panthor_timestamp_info, cpu_timestamp_sec, 40);
+GPUVM_UAPI_OFFSET(drm_panthor_timestamp_info, cpu_timestamp_nsec, 48);
 
 GPUVM_UAPI_SIZE(drm_panthor_group_priorities_info, 4);
 GPUVM_UAPI_OFFSET(drm_panthor_group_priorities_info, allowed_mask, 0);
@@ -1133,6 +1392,32 @@ GPUVM_UAPI_OFFSET(drm_panthor_tiler_heap_create, first_heap_chunk_gpu_va, 32);
 GPUVM_UAPI_SIZE(drm_panthor_tiler_heap_destroy, 8);
 GPUVM_UAPI_OFFSET(drm_panthor_tiler_heap_destroy, handle, 0);
 GPUVM_UAPI_OFFSET(drm_panthor_tiler_heap_destroy, pad, 4);
+
+GPUVM_UAPI_SIZE(drm_panthor_bo_set_label, 16);
+GPUVM_UAPI_OFFSET(drm_panthor_bo_set_label, handle, 0);
+GPUVM_UAPI_OFFSET(drm_panthor_bo_set_label, pad, 4);
+GPUVM_UAPI_OFFSET(drm_panthor_bo_set_label, label, 8);
+
+GPUVM_UAPI_SIZE(drm_panthor_set_user_mmio_offset, 8);
+GPUVM_UAPI_OFFSET(drm_panthor_set_user_mmio_offset, offset, 0);
+
+GPUVM_UAPI_SIZE(drm_panthor_bo_sync_op, 24);
+GPUVM_UAPI_OFFSET(drm_panthor_bo_sync_op, handle, 0);
+GPUVM_UAPI_OFFSET(drm_panthor_bo_sync_op, type, 4);
+GPUVM_UAPI_OFFSET(drm_panthor_bo_sync_op, offset, 8);
+GPUVM_UAPI_OFFSET(drm_panthor_bo_sync_op, size, 16);
+
+GPUVM_UAPI_SIZE(drm_panthor_bo_sync, 16);
+GPUVM_UAPI_OFFSET(drm_panthor_bo_sync, ops, 0);
+
+GPUVM_UAPI_SIZE(drm_panthor_bo_query_info, 16);
+GPUVM_UAPI_OFFSET(drm_panthor_bo_query_info, handle, 0);
+GPUVM_UAPI_OFFSET(drm_panthor_bo_query_info, extra_flags, 4);
+GPUVM_UAPI_OFFSET(drm_panthor_bo_query_info, create_flags, 8);
+GPUVM_UAPI_OFFSET(drm_panthor_bo_query_info, pad, 12);
+
+GPUVM_UAPI_ASSERT(DRM_PANTHOR_USER_MMIO_OFFSET_32BIT == 0x80000000000ull, "32-bit MMIO offset");
+GPUVM_UAPI_ASSERT(DRM_PANTHOR_USER_MMIO_OFFSET_64BIT == 0x100000000000000ull, "64-bit MMIO offset");
 
 GPUVM_UAPI_SIZE(gpuvm_vm_bind_op_repeat, GPUVM_VM_BIND_OP_SIZE_V2);
 GPUVM_UAPI_OFFSET(gpuvm_vm_bind_op_repeat, flags, 0);
