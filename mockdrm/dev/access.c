@@ -176,7 +176,7 @@ int mock_ioctl_stats(struct mockdrm_file *f, void *arg)
 	struct gpuvm_mock_stats *a = arg;
 	struct mock_as_stats *s = &f->dev->gpu.stats;
 
-	if (a->flags & ~GPUVM_MOCK_STATS_RESET || a->pad)
+	if (a->flags & ~GPUVM_MOCK_STATS_RESET || a->pad || a->pad2)
 		return -EINVAL;
 	a->tlb_hits = s->tlb_hits;
 	a->tlb_misses = s->tlb_misses;
@@ -190,6 +190,10 @@ int mock_ioctl_stats(struct mockdrm_file *f, void *arg)
 	a->pt_flushes = s->flush_ops;
 	a->skipped_flushes = s->skipped_flushes;
 	a->cache_flushes = s->cache_flushes;
+	a->cache_flushes_skipped = s->cache_flushes_skipped;
+	a->bo_sync_ops = __atomic_load_n(&f->dev->bo_sync_ops, __ATOMIC_RELAXED);
+	a->bo_sync_lines = __atomic_load_n(&f->dev->bo_sync_lines, __ATOMIC_RELAXED);
+	a->latest_flush_id = mock_gpu_flush_id(&f->dev->gpu);
 	a->activations = s->activations;
 	a->evictions = s->evictions;
 	a->faults = s->faults;

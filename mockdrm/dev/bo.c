@@ -147,6 +147,7 @@ static void bo_free(struct mock_bo *bo)
 	if (bo->memfd >= 0)
 		close(bo->memfd);
 	gvm_obj_fini(&bo->obj);
+	free(bo->label);
 	free(bo);
 }
 
@@ -349,8 +350,11 @@ int mock_ioctl_gem_close(struct mockdrm_file *f, void *arg)
 int mockdrm_mmap_lookup(struct mockdrm_file *f, uint64_t offset, uint64_t length, int *fd,
 			uint64_t *fd_offset)
 {
-	int err = -EINVAL;
+	int err = mock_mmio_lookup(f, offset, length, fd, fd_offset);
 
+	if (err)
+		return err < 0 ? err : 0;
+	err = -EINVAL;
 	pthread_mutex_lock(&f->dev->lock);
 	for (uint32_t id = 1; id <= f->bos.nr; id++) {
 		struct mock_bo *bo = mock_idr_find(&f->bos, id);
@@ -446,6 +450,7 @@ int mock_ioctl_prime_fd_to_handle(struct mockdrm_file *f, void *arg)
 		err = bo_new_over(f->dev, (uint64_t)st.st_size, 0, fd, false, &bo);
 		if (err)
 			return err;
+		bo->imported = true; /* another device's: BO_QUERY_INFO says IS_IMPORTED */
 	}
 	a->handle = existing_handle(f, bo);
 	if (a->handle) {

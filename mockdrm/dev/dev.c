@@ -246,6 +246,7 @@ int mockdrm_open(struct mockdrm_dev *dev, enum mockdrm_node node, struct mockdrm
 		free(f);
 		return -ENOMEM;
 	}
+	f->user_mmio_offset = DRM_PANTHOR_USER_MMIO_OFFSET;
 	mock_sync_table_init(&f->syncobjs, &dev->sync);
 	pthread_mutex_lock(&dev->lock);
 	dev->files++;

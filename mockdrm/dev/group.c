@@ -47,6 +47,7 @@ struct group_job {
 	struct mock_fence *done;
 	uint64_t addr;
 	uint32_t size;
+	uint32_t latest_flush; /* queue_submit.latest_flush: 0 flushes always */
 };
 
 struct queue {
@@ -211,13 +212,28 @@ static uint32_t env_sync_update(void *ctx, uint64_t va, unsigned int bits, bool 
 	return env_access(ctx, va, bits / 8, MOCK_ACCESS_WRITE, move_rmw, &r, fault_va);
 }
 
+/*
+ * A cache flush asked for with a flush ID (0: unconditional) is skipped when
+ * the GPU has flushed since it showed that ID (LATEST_FLUSH_ID, mali.md
+ * section 5); a flush with no clean or invalidate in any cache does nothing.
+ */
+static void gpu_flush(struct mockdrm_dev *dev, bool any, uint32_t flush_id)
+{
+	if (!any)
+		return;
+	if (mock_gpu_flush_done_since(&dev->gpu, flush_id & MOCK_GPU_FLUSH_ID_MASK)) {
+		mock_stat_add(dev, cache_flushes_skipped, 1);
+		return;
+	}
+	mock_gpu_cache_flush(&dev->gpu);
+}
+
 static void env_flush_caches(void *ctx, unsigned int l2, unsigned int lsc, unsigned int other,
 			     uint32_t flush_id)
 {
 	struct job_env *e = ctx;
 
-	(void)l2, (void)lsc, (void)other, (void)flush_id;
-	mock_stat_add(e->vm->dev, cache_flushes, 1);
+	gpu_flush(e->vm->dev, l2 | lsc | other, flush_id);
 }
 
 static int64_t now_ns(void)
@@ -304,6 +320,8 @@ static int run_stream(struct queue *q, struct group_job *job)
 	int err;
 
 	env.deadline_ns = now_ns() + (int64_t)g->dev->cfg.job_timeout_ms * 1000000;
+	/* The kernel's ring wrapper flushes before the job (FLUSH_CACHE2 0x233, latest_flush). */
+	gpu_flush(g->dev, true, job->latest_flush);
 	env.slot = mock_vm_activate(g->vm);
 	err = mock_cs_run(&job_env_ops, &env, &q->cs, job->addr, job->size, &res);
 	mock_vm_idle(g->vm);
@@ -598,6 +616,7 @@ static int make_job(struct mockdrm_dev *dev, struct submit *s)
 	s->job->done = mock_fence_create(&dev->sync);
 	s->job->addr = s->qs.stream_addr;
 	s->job->size = s->qs.stream_size;
+	s->job->latest_flush = s->qs.latest_flush;
 	return s->job->done ? 0 : -ENOMEM;
 }
 

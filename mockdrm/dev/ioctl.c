@@ -18,6 +18,12 @@
 #define RENDER_OK (1u << 0)
 /* Only the current master may use it (DRM_MASTER). */
 #define MASTER_ONLY (1u << 1)
+/*
+ * A caller's struct longer than the kernel's must have zeros in the extra
+ * bytes (-E2BIG), as panthor-1.8.md gives for the ioctls of 1.4 and later;
+ * the older ones ignore them, as drm_ioctl() does.
+ */
+#define STRICT_SIZE (1u << 2)
 
 struct ioctl_desc {
 	unsigned long request; /* the kernel's request: number and struct size */
@@ -124,6 +130,11 @@ static const struct ioctl_desc core_ioctls[] = {
 	CORE(DRM_IOCTL_PANTHOR_GROUP_DESTROY, mock_ioctl_group_destroy, RENDER_OK),
 	CORE(DRM_IOCTL_PANTHOR_GROUP_SUBMIT, mock_ioctl_group_submit, RENDER_OK),
 	CORE(DRM_IOCTL_PANTHOR_GROUP_GET_STATE, mock_ioctl_group_get_state, RENDER_OK),
+	CORE(DRM_IOCTL_PANTHOR_BO_SET_LABEL, mock_ioctl_bo_set_label, RENDER_OK | STRICT_SIZE),
+	CORE(DRM_IOCTL_PANTHOR_SET_USER_MMIO_OFFSET, mock_ioctl_set_user_mmio_offset,
+	     RENDER_OK | STRICT_SIZE),
+	CORE(DRM_IOCTL_PANTHOR_BO_SYNC, mock_ioctl_bo_sync, RENDER_OK | STRICT_SIZE),
+	CORE(DRM_IOCTL_PANTHOR_BO_QUERY_INFO, mock_ioctl_bo_query_info, RENDER_OK | STRICT_SIZE),
 	CORE(GPUVM_IOCTL_MOCK_GPU_ACCESS, mock_ioctl_gpu_access, RENDER_OK),
 	CORE(GPUVM_IOCTL_MOCK_FENCE_ATTACH, mock_ioctl_fence_attach, RENDER_OK),
 	CORE(GPUVM_IOCTL_MOCK_FENCE_SIGNAL, mock_ioctl_fence_signal, RENDER_OK),
@@ -145,6 +156,23 @@ static const struct ioctl_desc *find(unsigned int nr)
 	return NULL;
 }
 
+/* STRICT_SIZE: the caller's bytes past the kernel's struct are all zero. */
+static int check_tail(const void *arg, size_t ksize, size_t usize)
+{
+	unsigned char tail[64];
+
+	for (size_t at = ksize; at < usize; at += sizeof(tail)) {
+		size_t n = usize - at < sizeof(tail) ? usize - at : sizeof(tail);
+
+		if (mock_copy_from_user(tail, (uint64_t)(uintptr_t)arg + at, n))
+			return -EFAULT;
+		for (size_t i = 0; i < n; i++)
+			if (tail[i])
+				return -E2BIG;
+	}
+	return 0;
+}
+
 /* Run @d with the caller's @arg of @usize bytes, copying as the direction says. */
 static int run(struct mockdrm_file *f, const struct ioctl_desc *d, unsigned long request, void *arg)
 {
@@ -159,6 +187,11 @@ static int run(struct mockdrm_file *f, const struct ioctl_desc *d, unsigned long
 		return -EINVAL;
 	if (mock_copy_from_user(kdata, (uint64_t)(uintptr_t)arg, in))
 		return -EFAULT;
+	if ((d->flags & STRICT_SIZE) && (_IOC_DIR(request) & _IOC_WRITE)) {
+		ret = check_tail(arg, ksize, usize);
+		if (ret)
+			return ret;
+	}
 	ret = d->fn(f, kdata);
 	/* Like drm_ioctl(), the argument is copied back whatever the result. */
 	if (mock_copy_to_user((uint64_t)(uintptr_t)arg, kdata, out))

@@ -91,6 +91,14 @@ struct mock_bo {
 	uint64_t exclusive; /* serial of the only VM it may be mapped in, or 0 */
 	ino_t ino;          /* of the memfd: what PRIME import recognizes */
 	bool internal;      /* the device's own (the dummy page) */
+	/*
+	 * Imported from a dma-buf this device did not export (BO_QUERY_INFO's
+	 * IS_IMPORTED). Set where PRIME import wraps a foreign fd in a new BO
+	 * (bo.c, mock_ioctl_prime_fd_to_handle()); dma-buf work that adds other
+	 * import paths sets it there too.
+	 */
+	bool imported;
+	char *label; /* BO_SET_LABEL's, or NULL (dev->lock) */
 };
 
 struct mockdrm_dev {
@@ -117,6 +125,7 @@ struct mockdrm_dev {
 	uint64_t next_client_id;    /* under @lock */
 	uint64_t syncs;             /* descriptor runs the table builder cleaned */
 	uint64_t flushes;
+	uint64_t bo_sync_ops, bo_sync_lines; /* BO_SYNC (atomic adds) */
 };
 
 struct mockdrm_file {
@@ -130,6 +139,7 @@ struct mockdrm_file {
 	struct mockdrm_file *next_file; /* dev->files_list */
 	struct mock_sync_table syncobjs;
 	struct mock_client client; /* DRM core state (core.c) */
+	uint64_t user_mmio_offset; /* where its flush-ID page is mapped (dev->lock) */
 };
 
 /*
@@ -225,5 +235,13 @@ int mock_ioctl_get_stats(struct mockdrm_file *f, void *arg);
 int mock_ioctl_set_master(struct mockdrm_file *f, void *arg);
 int mock_ioctl_drop_master(struct mockdrm_file *f, void *arg);
 int mock_ioctl_no_dumb(struct mockdrm_file *f, void *arg);
+int mock_ioctl_set_user_mmio_offset(struct mockdrm_file *f, void *arg);
+int mock_ioctl_bo_set_label(struct mockdrm_file *f, void *arg);
+int mock_ioctl_bo_sync(struct mockdrm_file *f, void *arg);
+int mock_ioctl_bo_query_info(struct mockdrm_file *f, void *arg);
+
+/* The user MMIO page (mmio.c): 1 when @offset is the file's flush-ID page. */
+int mock_mmio_lookup(struct mockdrm_file *f, uint64_t offset, uint64_t length, int *fd,
+		     uint64_t *fd_offset);
 
 #endif /* GPUVM_MOCK_INTERNAL_H */

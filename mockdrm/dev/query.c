@@ -16,7 +16,7 @@
 #define DRIVER_DATE "20230801"
 #define DRIVER_DESC "Panthor DRM driver (gpuvm mock)"
 #define DRIVER_MAJOR 1
-#define DRIVER_MINOR 5
+#define DRIVER_MINOR 8
 
 /* Copy what fits of @s into the caller's buffer, then report the full length. */
 static int put_string(uint64_t *len, char **buf, const char *s)
@@ -103,6 +103,8 @@ static const struct drm_panthor_gpu_info g610_gpu_info = {
 	.coherency_features = 0,
 	.texture_features = { 0xc1ffff9e, 0, 0, 0 },
 	.as_present = 0xff,
+	/* coherency_features 0: no protocol to select, the CPU maintains its caches. */
+	.selected_coherency = DRM_PANTHOR_GPU_COHERENCY_NONE,
 	.shader_present = 0x50005,
 	.l2_present = 1,
 	.tiler_present = 1,
@@ -116,21 +118,6 @@ static const struct drm_panthor_csif_info g610_csif_info = {
 	.scoreboard_slot_count = 8,
 	.unpreserved_cs_reg_count = 4,
 };
-
-/* RK3588's architected timer runs at 24 MHz. */
-#define TIMESTAMP_HZ 24000000ull
-
-static void timestamp_info(struct drm_panthor_timestamp_info *t)
-{
-	struct timespec ts;
-	unsigned __int128 ns;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ns = (unsigned __int128)ts.tv_sec * 1000000000u + (unsigned __int128)ts.tv_nsec;
-	t->timestamp_frequency = TIMESTAMP_HZ;
-	t->current_timestamp = (uint64_t)(ns * TIMESTAMP_HZ / 1000000000u);
-	t->timestamp_offset = 0;
-}
 
 /*
  * pointer == 0 asks for the size. Otherwise copy what the caller has room for
@@ -159,10 +146,97 @@ static int answer(struct drm_panthor_dev_query *q, const void *info, uint32_t si
 	return err;
 }
 
+/* RK3588's architected timer runs at 24 MHz; the model GPU's clock at 1 GHz. */
+#define TIMESTAMP_HZ 24000000ull
+#define GPU_CYCLE_HZ 1000000000ull
+#define NSEC_PER_SEC 1000000000ull
+
+#define TS_DEFAULT_FLAGS \
+	(DRM_PANTHOR_TIMESTAMP_GPU | DRM_PANTHOR_TIMESTAMP_GPU_OFFSET | DRM_PANTHOR_TIMESTAMP_FREQ)
+#define TS_KNOWN_FLAGS                                            \
+	(TS_DEFAULT_FLAGS | DRM_PANTHOR_TIMESTAMP_CPU_TYPE_MASK | \
+	 DRM_PANTHOR_TIMESTAMP_GPU_CYCLE_COUNT | DRM_PANTHOR_TIMESTAMP_DURATION)
+
+static uint64_t clock_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+/* @ns of CLOCK_MONOTONIC in ticks of a @hz counter that started with it. */
+static uint64_t ticks(uint64_t ns, uint64_t hz)
+{
+	return (uint64_t)((unsigned __int128)ns * hz / NSEC_PER_SEC);
+}
+
+/* The CPU clock of @flags (1.8), read into @t. */
+static void sample_cpu(struct drm_panthor_timestamp_info *t, uint32_t flags)
+{
+	uint32_t type = flags & DRM_PANTHOR_TIMESTAMP_CPU_TYPE_MASK;
+	struct timespec ts;
+
+	if (type == DRM_PANTHOR_TIMESTAMP_CPU_NONE)
+		return;
+	clock_gettime(type == DRM_PANTHOR_TIMESTAMP_CPU_MONOTONIC ? CLOCK_MONOTONIC :
+								    CLOCK_MONOTONIC_RAW,
+		      &ts);
+	t->cpu_timestamp_sec = (uint64_t)ts.tv_sec;
+	t->cpu_timestamp_nsec = (uint64_t)ts.tv_nsec;
+}
+
+/* Fill what @flags asks for; the other fields keep what the caller had there. */
+static void timestamp_sample(struct drm_panthor_timestamp_info *t, uint32_t flags)
+{
+	uint64_t start = clock_ns(CLOCK_MONOTONIC), now;
+
+	sample_cpu(t, flags);
+	now = clock_ns(CLOCK_MONOTONIC);
+	if (flags & DRM_PANTHOR_TIMESTAMP_GPU)
+		t->current_timestamp = ticks(now, TIMESTAMP_HZ);
+	if (flags & DRM_PANTHOR_TIMESTAMP_GPU_CYCLE_COUNT)
+		t->cycle_count = ticks(now, GPU_CYCLE_HZ);
+	if (flags & DRM_PANTHOR_TIMESTAMP_GPU_OFFSET)
+		t->timestamp_offset = 0;
+	if (flags & DRM_PANTHOR_TIMESTAMP_FREQ)
+		t->timestamp_frequency = TIMESTAMP_HZ;
+	if (flags & DRM_PANTHOR_TIMESTAMP_DURATION)
+		t->duration_nsec = (uint32_t)(clock_ns(CLOCK_MONOTONIC) - start);
+}
+
+/*
+ * TIMESTAMP_INFO: the caller's struct is read first (1.8 takes flags in it;
+ * a 24-byte struct reads as flags 0, the 1.1 query), bytes past ours must be
+ * zero (-E2BIG), then what the flags ask for is sampled and written back.
+ */
+static int timestamp_query(struct drm_panthor_dev_query *q)
+{
+	struct drm_panthor_timestamp_info t = { 0 };
+	struct drm_panthor_obj_array in = { .stride = q->size, .count = 1, .array = q->pointer };
+	uint32_t flags;
+	int err;
+
+	if (!q->pointer) {
+		q->size = sizeof(t);
+		return 0;
+	}
+	if (q->size < GPUVM_PANTHOR_TIMESTAMP_INFO_SIZE_V1)
+		return -EINVAL;
+	err = mock_read_elem(&in, 0, &t, sizeof(t), GPUVM_PANTHOR_TIMESTAMP_INFO_SIZE_V1);
+	if (err)
+		return err;
+	flags = t.flags ? t.flags : TS_DEFAULT_FLAGS;
+	if ((flags & ~TS_KNOWN_FLAGS) ||
+	    (flags & DRM_PANTHOR_TIMESTAMP_CPU_TYPE_MASK) > DRM_PANTHOR_TIMESTAMP_CPU_MONOTONIC_RAW)
+		return -EINVAL;
+	timestamp_sample(&t, flags);
+	return answer(q, &t, sizeof(t), GPUVM_PANTHOR_TIMESTAMP_INFO_SIZE_V1);
+}
+
 int mock_ioctl_dev_query(struct mockdrm_file *f, void *arg)
 {
 	struct drm_panthor_dev_query *q = arg;
-	struct drm_panthor_timestamp_info ts;
 	struct drm_panthor_group_priorities_info prio = { 0 };
 
 	(void)f;
@@ -172,9 +246,7 @@ int mock_ioctl_dev_query(struct mockdrm_file *f, void *arg)
 	case DRM_PANTHOR_DEV_QUERY_CSIF_INFO:
 		return answer(q, &g610_csif_info, sizeof(g610_csif_info), sizeof(g610_csif_info));
 	case DRM_PANTHOR_DEV_QUERY_TIMESTAMP_INFO:
-		timestamp_info(&ts);
-		return answer(q, &ts, GPUVM_PANTHOR_TIMESTAMP_INFO_SIZE_V1,
-			      GPUVM_PANTHOR_TIMESTAMP_INFO_SIZE_V1);
+		return timestamp_query(q);
 	case DRM_PANTHOR_DEV_QUERY_GROUP_PRIORITIES_INFO:
 		/* Without CAP_SYS_NICE: low and medium. */
 		prio.allowed_mask = 1u << PANTHOR_GROUP_PRIORITY_LOW |

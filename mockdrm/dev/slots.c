@@ -59,7 +59,7 @@ static void region_flush(struct mockdrm_dev *dev, unsigned int slot, uint64_t va
 {
 	mock_as_write(&dev->gpu, slot, MOCK_AS_LOCKADDR, mock_as_lockaddr(va, size));
 	mock_as_write(&dev->gpu, slot, MOCK_AS_COMMAND, MOCK_AS_CMD_LOCK);
-	mock_stat_add(dev, cache_flushes, 1); /* GPU_CMD: L2 and LSC clean+invalidate */
+	mock_gpu_cache_flush(&dev->gpu); /* GPU_CMD: L2 and LSC clean+invalidate */
 	mock_as_write(&dev->gpu, slot, MOCK_AS_COMMAND, MOCK_AS_CMD_UNLOCK);
 }
 

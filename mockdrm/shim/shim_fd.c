@@ -374,7 +374,9 @@ SHIM_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_
 		shim_obj_put(obj);
 		return REAL(mmap)(addr, len, prot, flags, fd, offset);
 	}
-	ret = mockdrm_mmap_lookup(obj->file, (uint64_t)offset, len, &bo_fd, &bo_offset);
+	ret = mockdrm_mmap_check(obj->file, (uint64_t)offset, len, prot, flags);
+	if (!ret)
+		ret = mockdrm_mmap_lookup(obj->file, (uint64_t)offset, len, &bo_fd, &bo_offset);
 	if (!ret && bo_offset > INT64_MAX)
 		ret = -EINVAL;
 	if (!ret)

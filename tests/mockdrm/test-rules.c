@@ -604,7 +604,7 @@ static void test_world(void **state)
 
 static void test_dev_query(void **state)
 {
-	const uint32_t sizes[] = { 112, 24, 24, 4 };
+	const uint32_t sizes[] = { 112, 24, 56, 4 };
 	struct drm_panthor_gpu_info info;
 
 	(void)state;

@@ -85,7 +85,7 @@ void check_ioctls()
 	CHECK(GPUVM_IOCTL_MOCK_GPU_ACCESS, 0xC0386470ull);
 	CHECK(GPUVM_IOCTL_MOCK_FENCE_ATTACH, 0xC0186471ull);
 	CHECK(GPUVM_IOCTL_MOCK_FENCE_SIGNAL, 0xC0086472ull);
-	CHECK(GPUVM_IOCTL_MOCK_STATS, 0xC0906473ull);
+	CHECK(GPUVM_IOCTL_MOCK_STATS, 0xC0B06473ull);
 	CHECK(GPUVM_IOCTL_MOCK_VM_STATE, 0xC0286474ull);
 }
 
@@ -96,7 +96,7 @@ void check_layouts()
 	CHECK(sizeof(drm_panthor_group_get_state), 16);
 	CHECK(sizeof(gpuvm_mock_fence_attach), 24);
 	CHECK(sizeof(gpuvm_mock_fence_signal), 8);
-	CHECK(sizeof(gpuvm_mock_stats), 144);
+	CHECK(sizeof(gpuvm_mock_stats), 176);
 	CHECK(sizeof(gpuvm_mock_vm_state), 40);
 	CHECK(offsetof(drm_panthor_bo_create, handle), 16);
 	CHECK(offsetof(drm_panthor_queue_create, ringbuf_size), 4);

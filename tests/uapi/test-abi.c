@@ -94,7 +94,7 @@ static const struct size_row sizes[] = {
 	SIZE_ROW(gpuvm_mock_gpu_access, 56),
 	SIZE_ROW(gpuvm_mock_fence_attach, 24),
 	SIZE_ROW(gpuvm_mock_fence_signal, 8),
-	SIZE_ROW(gpuvm_mock_stats, 144),
+	SIZE_ROW(gpuvm_mock_stats, 176),
 	SIZE_ROW(gpuvm_mock_vm_state, 40),
 };
 
@@ -306,6 +306,11 @@ static const struct field_row fields[] = {
 	F(gpuvm_mock_stats, faults, 120, 8),
 	F(gpuvm_mock_stats, lock_waits, 128, 8),
 	F(gpuvm_mock_stats, first_stale_va, 136, 8),
+	F(gpuvm_mock_stats, cache_flushes_skipped, 144, 8),
+	F(gpuvm_mock_stats, bo_sync_ops, 152, 8),
+	F(gpuvm_mock_stats, bo_sync_lines, 160, 8),
+	F(gpuvm_mock_stats, latest_flush_id, 168, 4),
+	F(gpuvm_mock_stats, pad2, 172, 4),
 
 	F(gpuvm_mock_vm_state, vm_id, 0, 4),
 	F(gpuvm_mock_vm_state, as_slot, 4, 4),
@@ -358,7 +363,7 @@ static const struct ioctl_row ioctls[] = {
 	IOCTL_ROW(GPUVM_IOCTL_MOCK_GPU_ACCESS, 0xC0386470ul, 0x30, 56, gpuvm_mock_gpu_access),
 	IOCTL_ROW(GPUVM_IOCTL_MOCK_FENCE_ATTACH, 0xC0186471ul, 0x31, 24, gpuvm_mock_fence_attach),
 	IOCTL_ROW(GPUVM_IOCTL_MOCK_FENCE_SIGNAL, 0xC0086472ul, 0x32, 8, gpuvm_mock_fence_signal),
-	IOCTL_ROW(GPUVM_IOCTL_MOCK_STATS, 0xC0906473ul, 0x33, 144, gpuvm_mock_stats),
+	IOCTL_ROW(GPUVM_IOCTL_MOCK_STATS, 0xC0B06473ul, 0x33, 176, gpuvm_mock_stats),
 	IOCTL_ROW(GPUVM_IOCTL_MOCK_VM_STATE, 0xC0286474ul, 0x34, 40, gpuvm_mock_vm_state),
 };
 

@@ -86,6 +86,7 @@ struct mock_as_stats {
 	uint64_t flush_ops;       /* flush_range/flush_all calls from pgtable */
 	uint64_t skipped_flushes; /* ... dropped on purpose (debug_skip_flush_every) */
 	uint64_t cache_flushes;
+	uint64_t cache_flushes_skipped; /* asked for with a flush ID already passed */
 	uint64_t activations, evictions, faults, lock_waits;
 	uint64_t first_stale_va;
 };

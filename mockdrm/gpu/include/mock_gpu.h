@@ -70,6 +70,11 @@ struct mock_table_set {
  * @live_tables: which table blocks are allocated, so that a walk through
  *	a freed table is seen.
  * @stats: the hardware counters (atomic adds, mock_gpu_stat_add()).
+ * @flush_id: LATEST_FLUSH_ID (atomic): advances at every cache flush.
+ * @user_page_fd: a memfd of one page, the GPU's user register page, that
+ *	clients map read-only (sealed against writable mappings).
+ * @user_page: the device's own writable mapping of it; LATEST_FLUSH_ID at
+ *	byte 0.
  */
 struct mock_gpu {
 	struct mock_as as[MOCK_AS_MAX];
@@ -78,7 +83,26 @@ struct mock_gpu {
 	struct pt_pool *tables;
 	struct mock_table_set live_tables;
 	struct mock_as_stats stats;
+	uint32_t flush_id;
+	int user_page_fd;
+	volatile uint32_t *user_page;
 };
+
+/* The size of the user register page (LATEST_FLUSH_ID). */
+#define MOCK_GPU_USER_PAGE 4096u
+
+/*
+ * Cache flushes. LATEST_FLUSH_ID is a 24-bit counter that never reads 0 (a
+ * flush ID of 0 asks for an unconditional flush). mock_gpu_cache_flush()
+ * performs one (counted in stats.cache_flushes, the ID advanced and shown
+ * in the user page); mock_gpu_flush_done_since() says whether one happened
+ * after the GPU showed @flush_id, so that a flush asked for with that ID
+ * may be skipped.
+ */
+#define MOCK_GPU_FLUSH_ID_MASK 0xffffffu
+void mock_gpu_cache_flush(struct mock_gpu *gpu);
+uint32_t mock_gpu_flush_id(struct mock_gpu *gpu);
+bool mock_gpu_flush_done_since(struct mock_gpu *gpu, uint32_t flush_id);
 
 #define mock_gpu_stat_add(gpu, field, n) \
 	__atomic_add_fetch(&(gpu)->stats.field, (n), __ATOMIC_RELAXED)

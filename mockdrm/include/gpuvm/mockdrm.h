@@ -116,8 +116,13 @@ int mockdrm_ioctl(struct mockdrm_file *file, unsigned long request, void *arg);
  * @fd: a file descriptor to mmap instead (the BO's memory; owned by the device).
  * @fd_offset: the offset in it.
  *
+ * The file's user MMIO offset (DRM_PANTHOR_USER_FLUSH_ID_MMIO_OFFSET, or what
+ * SET_USER_MMIO_OFFSET chose) maps the GPU's LATEST_FLUSH_ID page: one page,
+ * a memfd sealed against writable mappings; check the mapping's protection
+ * with mockdrm_mmap_check() first.
+ *
  * Return: 0; -EINVAL when the range is not inside one BO's mapping, or the BO
- * was created with NO_MMAP.
+ * was created with NO_MMAP, or is not exactly the flush-ID page.
  */
 int mockdrm_mmap_lookup(struct mockdrm_file *file, uint64_t offset, uint64_t length, int *fd,
 			uint64_t *fd_offset);
@@ -135,6 +140,33 @@ int mockdrm_mmap_lookup(struct mockdrm_file *file, uint64_t offset, uint64_t len
  * Return: 0; -ENOENT for another name; -ENOMEM.
  */
 int mockdrm_debugfs_show(struct mockdrm_dev *dev, const char *name, FILE *out);
+
+/**
+ * mockdrm_mmap_check() - the rules of mmap() on the DRM fd that depend on the
+ * protection and flags: the flush-ID page only maps one page, MAP_SHARED,
+ * without PROT_WRITE or PROT_EXEC.
+ * @file: the open file.
+ * @offset: the file offset.
+ * @length: bytes.
+ * @prot: mmap()'s prot.
+ * @flags: mmap()'s flags.
+ *
+ * Context: any thread.
+ * Return: 0 or -EINVAL.
+ */
+int mockdrm_mmap_check(struct mockdrm_file *file, uint64_t offset, uint64_t length, int prot,
+		       int flags);
+
+/**
+ * mockdrm_dump() - write the device's state for a human: its BOs (physical
+ * address, size, flags, references, imported or not, BO_SET_LABEL's label)
+ * and LATEST_FLUSH_ID.
+ * @dev: the device.
+ * @out: the stream to write to.
+ *
+ * Context: takes the device's lock.
+ */
+void mockdrm_dump(struct mockdrm_dev *dev, FILE *out);
 
 /**
  * mockdrm_fork_prepare() - hold the device still across fork().

@@ -45,7 +45,7 @@
  *  0x30   MOCK_GPU_ACCESS      gpuvm_mock_gpu_access                56  0xC0386470  ours, mock only
  *  0x31   MOCK_FENCE_ATTACH    gpuvm_mock_fence_attach              24  0xC0186471  ours, mock only
  *  0x32   MOCK_FENCE_SIGNAL    gpuvm_mock_fence_signal               8  0xC0086472  ours, mock only
- *  0x33   MOCK_STATS           gpuvm_mock_stats                    144  0xC0906473  ours, mock only
+ *  0x33   MOCK_STATS           gpuvm_mock_stats                    176  0xC0B06473  ours, mock only
  *  0x34   MOCK_VM_STATE        gpuvm_mock_vm_state                  40  0xC0286474  ours, mock only
  *
  * (*) VM_BIND also takes our repeat ops (GPUVM_VM_BIND_OP_MAP_REPEAT, struct
@@ -1147,6 +1147,17 @@ struct gpuvm_mock_fence_signal {
  * @faults: GPU faults handled (a slot disabled).
  * @lock_waits: accesses that stalled on a locked region.
  * @first_stale_va: the VA of the first stale translation (0: none).
+ * @cache_flushes_skipped: cache flushes asked for with a flush ID that the
+ *	GPU had already passed (queue_submit.latest_flush, FLUSH_CACHE2), so
+ *	not done.
+ * @bo_sync_ops: BO_SYNC ops done (not reset).
+ * @bo_sync_lines: cache lines they covered, each range rounded out to
+ *	64-byte lines (not reset).
+ * @latest_flush_id: LATEST_FLUSH_ID now (not reset by GPUVM_MOCK_STATS_RESET).
+ * @pad2: zero.
+ *
+ * Callers compiled with the 144-byte first version get the fields up to
+ * @first_stale_va.
  */
 struct gpuvm_mock_stats {
 	__u32 flags;
@@ -1168,6 +1179,11 @@ struct gpuvm_mock_stats {
 	__u64 faults;
 	__u64 lock_waits;
 	__u64 first_stale_va;
+	__u64 cache_flushes_skipped;
+	__u64 bo_sync_ops;
+	__u64 bo_sync_lines;
+	__u32 latest_flush_id;
+	__u32 pad2;
 };
 
 /**
@@ -1237,7 +1253,7 @@ GPUVM_UAPI_IOCTL(DRM_IOCTL_PANTHOR_BO_QUERY_INFO, 0xC0106450u);
 GPUVM_UAPI_IOCTL(GPUVM_IOCTL_MOCK_GPU_ACCESS, 0xC0386470u);
 GPUVM_UAPI_IOCTL(GPUVM_IOCTL_MOCK_FENCE_ATTACH, 0xC0186471u);
 GPUVM_UAPI_IOCTL(GPUVM_IOCTL_MOCK_FENCE_SIGNAL, 0xC0086472u);
-GPUVM_UAPI_IOCTL(GPUVM_IOCTL_MOCK_STATS, 0xC0906473u);
+GPUVM_UAPI_IOCTL(GPUVM_IOCTL_MOCK_STATS, 0xC0B06473u);
 GPUVM_UAPI_IOCTL(GPUVM_IOCTL_MOCK_VM_STATE, 0xC0286474u);
 
 GPUVM_UAPI_SIZE(drm_panthor_obj_array, 16);
@@ -1449,10 +1465,14 @@ GPUVM_UAPI_OFFSET(gpuvm_mock_fence_attach, pad, 20);
 GPUVM_UAPI_SIZE(gpuvm_mock_fence_signal, 8);
 GPUVM_UAPI_OFFSET(gpuvm_mock_fence_signal, fence_id, 0);
 GPUVM_UAPI_OFFSET(gpuvm_mock_fence_signal, error, 4);
-GPUVM_UAPI_SIZE(gpuvm_mock_stats, 144);
+GPUVM_UAPI_SIZE(gpuvm_mock_stats, 176);
 GPUVM_UAPI_OFFSET(gpuvm_mock_stats, tlb_hits, 8);
 GPUVM_UAPI_OFFSET(gpuvm_mock_stats, stale_translations, 24);
 GPUVM_UAPI_OFFSET(gpuvm_mock_stats, first_stale_va, 136);
+GPUVM_UAPI_OFFSET(gpuvm_mock_stats, cache_flushes_skipped, 144);
+GPUVM_UAPI_OFFSET(gpuvm_mock_stats, bo_sync_ops, 152);
+GPUVM_UAPI_OFFSET(gpuvm_mock_stats, bo_sync_lines, 160);
+GPUVM_UAPI_OFFSET(gpuvm_mock_stats, latest_flush_id, 168);
 GPUVM_UAPI_SIZE(gpuvm_mock_vm_state, 40);
 GPUVM_UAPI_OFFSET(gpuvm_mock_vm_state, as_slot, 4);
 GPUVM_UAPI_OFFSET(gpuvm_mock_vm_state, fault_status, 16);
