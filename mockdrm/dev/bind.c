@@ -102,6 +102,9 @@ static int op_req(struct bind *b, struct bind_op *op)
 	const struct gpuvm_vm_bind_op_repeat *r = &op->raw;
 
 	op->type = r->flags & TYPE_MASK;
+	/* Userspace binds in its range only; the kernel's part above is heap.c's. */
+	if (r->size > b->vm->user_range || r->va > b->vm->user_range - r->size)
+		return -EINVAL;
 	op->req.va = r->va;
 	op->req.size = r->size;
 	switch (op->type) {
@@ -222,29 +225,43 @@ static int wait_queued(struct mock_vm *vm, struct gvm_txn *txn)
 	return err;
 }
 
-/* The whole array as one transaction: committed now, or after earlier async jobs. */
-static int bind_sync(struct bind *b)
+/**
+ * mock_vm_bind_now() - apply @n requests to @vm as one transaction: now, or
+ * after the async jobs already queued (vm->lock held; dropped while waiting).
+ * @vm: the VM.
+ * @reqs: the requests.
+ * @n: how many; 0 does nothing.
+ *
+ * Return: 0 or the negative errno of the preparation (nothing applied) or of
+ * the queue (its earlier job failed the VM).
+ */
+int mock_vm_bind_now(struct mock_vm *vm, const struct gvm_req *reqs, unsigned int n)
 {
-	struct mock_vm *vm = b->vm;
 	struct gvm_txn *txn;
-	unsigned int n, failed;
-	struct gvm_req *reqs = collect_reqs(b, &n);
-	int err = reqs ? 0 : -ENOMEM;
+	unsigned int failed;
+	int err;
 
-	if (!err && n)
-		err = gvm_bind_prepare(vm->gvm, reqs, n, &txn, &failed);
-	free(reqs);
-	if (err || !n)
-		return err;
-	if (vm->head) {
-		err = wait_queued(vm, txn);
-		if (err)
-			return err;
+	if (!n)
 		return 0;
-	}
+	err = gvm_bind_prepare(vm->gvm, reqs, n, &txn, &failed);
+	if (err)
+		return err;
+	if (vm->head)
+		return wait_queued(vm, txn);
 	gvm_bind_commit(txn);
 	gvm_bind_cleanup(txn);
 	return 0;
+}
+
+/* The whole array as one transaction: committed now, or after earlier async jobs. */
+static int bind_sync(struct bind *b)
+{
+	unsigned int n;
+	struct gvm_req *reqs = collect_reqs(b, &n);
+	int err = reqs ? mock_vm_bind_now(b->vm, reqs, n) : -ENOMEM;
+
+	free(reqs);
+	return err;
 }
 
 /* Undo the jobs prepared so far, newest first (vm->lock held). */

@@ -130,6 +130,8 @@ static const struct ioctl_desc core_ioctls[] = {
 	CORE(DRM_IOCTL_PANTHOR_GROUP_DESTROY, mock_ioctl_group_destroy, RENDER_OK),
 	CORE(DRM_IOCTL_PANTHOR_GROUP_SUBMIT, mock_ioctl_group_submit, RENDER_OK),
 	CORE(DRM_IOCTL_PANTHOR_GROUP_GET_STATE, mock_ioctl_group_get_state, RENDER_OK),
+	CORE(DRM_IOCTL_PANTHOR_TILER_HEAP_CREATE, mock_ioctl_tiler_heap_create, RENDER_OK),
+	CORE(DRM_IOCTL_PANTHOR_TILER_HEAP_DESTROY, mock_ioctl_tiler_heap_destroy, RENDER_OK),
 	CORE(DRM_IOCTL_PANTHOR_BO_SET_LABEL, mock_ioctl_bo_set_label, RENDER_OK | STRICT_SIZE),
 	CORE(DRM_IOCTL_PANTHOR_SET_USER_MMIO_OFFSET, mock_ioctl_set_user_mmio_offset,
 	     RENDER_OK | STRICT_SIZE),

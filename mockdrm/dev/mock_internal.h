@@ -239,6 +239,8 @@ int mock_ioctl_set_user_mmio_offset(struct mockdrm_file *f, void *arg);
 int mock_ioctl_bo_set_label(struct mockdrm_file *f, void *arg);
 int mock_ioctl_bo_sync(struct mockdrm_file *f, void *arg);
 int mock_ioctl_bo_query_info(struct mockdrm_file *f, void *arg);
+int mock_ioctl_tiler_heap_create(struct mockdrm_file *f, void *arg);
+int mock_ioctl_tiler_heap_destroy(struct mockdrm_file *f, void *arg);
 
 /* The user MMIO page (mmio.c): 1 when @offset is the file's flush-ID page. */
 int mock_mmio_lookup(struct mockdrm_file *f, uint64_t offset, uint64_t length, int *fd,

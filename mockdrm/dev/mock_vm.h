@@ -39,6 +39,7 @@ struct mock_vm {
 	uint64_t fault_addr;
 	uint64_t fault_count;
 	struct mock_vm *live_prev, *live_next; /* dev->vms, under dev->vms_lock */
+	struct mock_heap_pool *heaps;          /* tiler heaps (heap.c), under @lock */
 };
 
 void mock_vm_get(struct mock_vm *vm);
@@ -67,6 +68,10 @@ void mock_vm_idle(struct mock_vm *vm);
 void mock_vm_fault(struct mock_vm *vm, unsigned int slot);
 void mock_vm_release_slot(struct mock_vm *vm);
 int mock_vm_start_worker(struct mock_vm *vm);
+int mock_vm_bind_now(struct mock_vm *vm, const struct gvm_req *reqs, unsigned int n);
+
+/* Tiler heaps (heap.c): freed with the VM's last reference. */
+void mock_heaps_fini(struct mock_vm *vm);
 void mock_vm_queue(struct mock_vm *vm, struct mock_bind_job *job);
 
 #endif /* GPUVM_MOCK_VM_H */

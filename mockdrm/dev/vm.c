@@ -75,6 +75,7 @@ void mock_vm_put(struct mock_vm *vm)
 		return;
 	live_unlink(vm);
 	mock_vm_release_slot(vm);
+	mock_heaps_fini(vm);
 	if (gvm_destroy(vm->gvm))
 		abort(); /* the teardown reservation failed: out of memory at exit */
 	mock_bo_put(vm->dummy);
@@ -95,16 +96,18 @@ struct mock_vm *mock_vm_lookup(struct mockdrm_file *f, uint32_t id)
 	return vm;
 }
 
-/* The VM's gvm: the whole 48-bit space, the kernel's part above @user_range reserved. */
-static int vm_make_gvm(struct mock_vm *vm, uint64_t user_range)
+/*
+ * The VM's gvm: the whole 48-bit space. VM_BIND keeps to the user range
+ * (bind.c checks it); the kernel's own mappings above it (tiler heaps,
+ * heap.c) go through the same gvm, so that they queue behind async binds
+ * like any synchronous bind.
+ */
+static int vm_make_gvm(struct mock_vm *vm)
 {
-	struct gvm_range kernel = { .start = user_range, .end = 1ull << MOCK_VA_BITS };
 	struct gvm_cfg cfg = {
 		.start = 0,
 		.end = 1ull << MOCK_VA_BITS,
 		.page_lg2 = 12,
-		.reserved = &kernel,
-		.nr_reserved = 1,
 		.backend = &gvm_backend_paging,
 		.backend_cfg = &vm->pt_cfg,
 	};
@@ -128,7 +131,7 @@ static int vm_new(struct mockdrm_file *f, uint64_t user_range, struct mock_vm **
 	vm->as_slot = -1;
 	err = mock_bo_new_dummy(f->dev, &vm->dummy);
 	if (!err) {
-		err = vm_make_gvm(vm, user_range);
+		err = vm_make_gvm(vm);
 		if (err)
 			mock_bo_put(vm->dummy);
 	}

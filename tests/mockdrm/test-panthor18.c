@@ -690,6 +690,247 @@ static void test_timestamp(void **state)
 	assert_int_equal(u.flags, 0x5a5a5a5a); /* past the 24 bytes: untouched */
 }
 
+/* Tiler heaps */
+
+#define CHUNK (128u << 10)
+#define KERNEL_TOP (1ull << 48)
+
+static int heap_create(uint32_t vm, uint32_t initial, uint32_t chunk, uint32_t max,
+		       struct drm_panthor_tiler_heap_create *h)
+{
+	*h = (struct drm_panthor_tiler_heap_create){ .vm_id = vm,
+						     .initial_chunk_count = initial,
+						     .chunk_size = chunk,
+						     .max_chunks = max,
+						     .target_in_flight = 1 };
+	return dt_ioctl(fd, DRM_IOCTL_PANTHOR_TILER_HEAP_CREATE, h);
+}
+
+static int heap_destroy(uint32_t handle, uint32_t pad)
+{
+	struct drm_panthor_tiler_heap_destroy d = { .handle = handle, .pad = pad };
+
+	return dt_ioctl(fd, DRM_IOCTL_PANTHOR_TILER_HEAP_DESTROY, &d);
+}
+
+/*
+ * Follow a heap's chunk list through the GPU: @n chunks of @chunk bytes in
+ * the VM's kernel range, each header linking the next (VA | chunk >> 12), the
+ * last 0; each chunk readable and writable by the GPU.
+ */
+static void check_chunks(uint32_t vm, uint64_t first, uint32_t n, uint32_t chunk)
+{
+	uint64_t va = first;
+
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t next = dt_gpu_probe(fd, vm, va);
+
+		assert_true(va >= KERNEL_TOP - (4ull << 30) && va < KERNEL_TOP);
+		assert_int_equal(va % PAGE, 0);
+		assert_int_equal(next & DT_FAULTED, 0);
+		assert_int_equal(dt_gpu_write64(fd, vm, va + chunk - 8, 0xc0ffee), 0);
+		assert_int_equal(dt_gpu_probe(fd, vm, va + chunk - 8), 0xc0ffee);
+		if (i + 1 == n) {
+			assert_int_equal(next, 0);
+			break;
+		}
+		assert_int_equal(next & 0xfff, chunk >> 12);
+		assert_int_not_equal(next & ~0xfffull, va);
+		va = next & ~0xfffull;
+	}
+}
+
+/* The 32-byte context reads as zeros through the GPU. */
+static void check_ctx_zero(uint32_t vm, uint64_t ctx)
+{
+	for (unsigned int i = 0; i < 4; i++)
+		assert_int_equal(dt_gpu_probe(fd, vm, ctx + 8 * i), 0);
+}
+
+static void test_heap(void **state)
+{
+	uint32_t vm = dt_vm_create(fd, 0);
+	struct drm_panthor_tiler_heap_create a, b, c;
+
+	(void)state;
+	assert_int_equal(heap_create(vm, 3, CHUNK, 10, &a), 0);
+	assert_int_equal(a.handle, vm << 16 | 0);
+	assert_true(a.tiler_heap_ctx_gpu_va >= KERNEL_TOP - (4ull << 30));
+	check_ctx_zero(vm, a.tiler_heap_ctx_gpu_va);
+	check_chunks(vm, a.first_heap_chunk_gpu_va, 3, CHUNK);
+
+	/* The next heap: the next id, the next 64-byte context slot. */
+	assert_int_equal(heap_create(vm, 1, 2 * CHUNK, 1, &b), 0);
+	assert_int_equal(b.handle, vm << 16 | 1);
+	assert_int_equal(b.tiler_heap_ctx_gpu_va, a.tiler_heap_ctx_gpu_va + 64);
+	check_chunks(vm, b.first_heap_chunk_gpu_va, 1, 2 * CHUNK);
+
+	/* Destroy unmaps the chunks; the other heap stays; the id comes back. */
+	assert_int_equal(dt_gpu_write64(fd, vm, a.tiler_heap_ctx_gpu_va, 7), 0);
+	assert_int_equal(heap_destroy(a.handle, 0), 0);
+	assert_int_equal(dt_gpu_probe(fd, vm, a.first_heap_chunk_gpu_va) & DT_FAULTED, DT_FAULTED);
+	assert_int_equal(heap_destroy(a.handle, 0), -EINVAL);
+	check_chunks(vm, b.first_heap_chunk_gpu_va, 1, 2 * CHUNK);
+	assert_int_equal(heap_create(vm, 2, CHUNK, 2, &c), 0);
+	assert_int_equal(c.handle, vm << 16 | 0);
+	assert_int_equal(c.tiler_heap_ctx_gpu_va, a.tiler_heap_ctx_gpu_va);
+	check_ctx_zero(vm, c.tiler_heap_ctx_gpu_va);
+	check_chunks(vm, c.first_heap_chunk_gpu_va, 2, CHUNK);
+
+	/* Userspace cannot bind over the kernel's mappings. */
+	struct drm_panthor_vm_bind_op unmap = { .flags = DRM_PANTHOR_VM_BIND_OP_TYPE_UNMAP,
+						.va = c.first_heap_chunk_gpu_va,
+						.size = CHUNK };
+	assert_int_equal(dt_bind(fd, vm, 0, &unmap, sizeof(unmap), 1), -EINVAL);
+	check_chunks(vm, c.first_heap_chunk_gpu_va, 2, CHUNK);
+	assert_int_equal(heap_destroy(b.handle, 0), 0);
+	assert_int_equal(heap_destroy(c.handle, 0), 0);
+	dt_assert_mmu_clean(fd);
+	/* A VM destroyed with a heap in it takes the heap along. */
+	assert_int_equal(heap_create(vm, 1, CHUNK, 1, &a), 0);
+	struct drm_panthor_vm_destroy d = { .id = vm };
+	assert_int_equal(dt_ioctl(fd, DRM_IOCTL_PANTHOR_VM_DESTROY, &d), 0);
+	assert_int_equal(heap_destroy(a.handle, 0), -EINVAL);
+}
+
+/* The rows' world: one VM with one heap, whose memory the rows may not touch. */
+static uint32_t heap_vm;
+static struct drm_panthor_tiler_heap_create heap0;
+
+struct heap_snapshot {
+	uint64_t ctx[2][4]; /* heap 0's slot and the next (free) one */
+	uint64_t chunk[2];
+};
+
+static void heap_snapshot_take(struct heap_snapshot *s)
+{
+	for (unsigned int slot = 0; slot < 2; slot++)
+		for (unsigned int i = 0; i < 4; i++)
+			s->ctx[slot][i] = dt_gpu_probe(
+				fd, heap_vm, heap0.tiler_heap_ctx_gpu_va + 64 * slot + 8 * i);
+	s->chunk[0] = dt_gpu_probe(fd, heap_vm, heap0.first_heap_chunk_gpu_va);
+	s->chunk[1] = dt_gpu_probe(fd, heap_vm, s->chunk[0] & ~0xfffull);
+}
+
+static int hc(uint32_t initial, uint32_t chunk, uint32_t max)
+{
+	struct drm_panthor_tiler_heap_create h;
+
+	return heap_create(heap_vm, initial, chunk, max, &h);
+}
+
+static int heap_initial_0(void)
+{
+	return hc(0, CHUNK, 4);
+}
+
+static int heap_initial_above_max(void)
+{
+	return hc(3, CHUNK, 2);
+}
+
+static int heap_chunk_unaligned(void)
+{
+	return hc(1, CHUNK + 1, 4);
+}
+
+static int heap_chunk_small(void)
+{
+	return hc(1, 64u << 10, 4);
+}
+
+static int heap_chunk_big(void)
+{
+	return hc(1, 16u << 20, 4);
+}
+
+static int heap_unknown_vm(void)
+{
+	struct drm_panthor_tiler_heap_create h;
+
+	return heap_create(77, 1, CHUNK, 4, &h);
+}
+
+static int heap_destroyed_vm(void)
+{
+	uint32_t vm = dt_vm_create(fd, 0);
+	struct drm_panthor_vm_destroy d = { .id = vm };
+	struct drm_panthor_tiler_heap_create h;
+
+	assert_int_equal(dt_ioctl(fd, DRM_IOCTL_PANTHOR_VM_DESTROY, &d), 0);
+	return heap_create(vm, 1, CHUNK, 4, &h);
+}
+
+static int heap_destroy_unknown(void)
+{
+	return heap_destroy(heap_vm << 16 | 5, 0);
+}
+
+static int heap_destroy_unknown_vm(void)
+{
+	return heap_destroy(77u << 16, 0);
+}
+
+static int heap_destroy_pad(void)
+{
+	return heap_destroy(heap0.handle, 1);
+}
+
+static const struct row heap_rows[] = {
+	{ "TILER_HEAP_CREATE: no initial chunk", -EINVAL, heap_initial_0 },
+	{ "TILER_HEAP_CREATE: more initial chunks than the maximum", -EINVAL,
+	  heap_initial_above_max },
+	{ "TILER_HEAP_CREATE: chunk size not page-aligned", -EINVAL, heap_chunk_unaligned },
+	{ "TILER_HEAP_CREATE: chunk below 128 KiB", -EINVAL, heap_chunk_small },
+	{ "TILER_HEAP_CREATE: chunk above 8 MiB", -EINVAL, heap_chunk_big },
+	{ "TILER_HEAP_CREATE: unknown VM", -EINVAL, heap_unknown_vm },
+	{ "TILER_HEAP_CREATE: destroyed VM", -EINVAL, heap_destroyed_vm },
+	{ "TILER_HEAP_DESTROY: unknown heap", -EINVAL, heap_destroy_unknown },
+	{ "TILER_HEAP_DESTROY: unknown VM", -EINVAL, heap_destroy_unknown_vm },
+	{ "TILER_HEAP_DESTROY: pad", -EINVAL, heap_destroy_pad },
+};
+
+static void test_heap_rules(void **state)
+{
+	struct heap_snapshot before, after;
+	struct drm_panthor_tiler_heap_create next;
+	unsigned int failed = 0;
+
+	(void)state;
+	heap_vm = dt_vm_create(fd, 0);
+	assert_int_equal(heap_create(heap_vm, 2, CHUNK, 4, &heap0), 0);
+	for (size_t i = 0; i < sizeof(heap_rows) / sizeof(heap_rows[0]); i++) {
+		heap_snapshot_take(&before);
+		failed += !rule_holds(&heap_rows[i]);
+		heap_snapshot_take(&after);
+		if (memcmp(&before, &after, sizeof(before))) {
+			fprintf(stderr, "FAIL %s: heap memory changed\n", heap_rows[i].rule);
+			failed++;
+		}
+	}
+	assert_int_equal(failed, 0);
+	/* No id was taken by a failed call. */
+	assert_int_equal(heap_create(heap_vm, 1, CHUNK, 1, &next), 0);
+	assert_int_equal(next.handle, heap_vm << 16 | 1);
+}
+
+/* 128 heaps per VM; the 129th finds no id. */
+static void test_heap_limit(void **state)
+{
+	uint32_t vm = dt_vm_create(fd, 0);
+	struct drm_panthor_tiler_heap_create h;
+
+	(void)state;
+	for (uint32_t i = 0; i < 128; i++) {
+		assert_int_equal(heap_create(vm, 1, CHUNK, 1, &h), 0);
+		assert_int_equal(h.handle, vm << 16 | i);
+	}
+	assert_int_equal(heap_create(vm, 1, CHUNK, 1, &h), -EBUSY);
+	assert_int_equal(heap_destroy(vm << 16 | 77, 0), 0);
+	assert_int_equal(heap_create(vm, 1, CHUNK, 1, &h), 0);
+	assert_int_equal(h.handle, vm << 16 | 77);
+}
+
 /* The device is 1.8 and says so in GPU_INFO's 1.7 field too. */
 static void test_version(void **state)
 {
@@ -718,7 +959,8 @@ int main(void)
 		DEV_TEST(test_mmio_offset),   DEV_TEST(test_flush_id),
 		DEV_TEST(test_bo_rules),      DEV_TEST(test_bo_sync_counts),
 		DEV_TEST(test_bo_query_info), DEV_TEST(test_timestamp_rules),
-		DEV_TEST(test_timestamp),
+		DEV_TEST(test_timestamp),     DEV_TEST(test_heap),
+		DEV_TEST(test_heap_rules),    DEV_TEST(test_heap_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
