@@ -114,17 +114,20 @@ static struct mock_group *group_lookup(struct mockdrm_file *f, uint32_t handle)
 
 /* Group faults (g->lock not held) */
 
-static void mark_fatal(struct mock_group *g, uint32_t queues)
+static void mark_fatal(struct mock_group *g, uint32_t queues, uint32_t more)
 {
 	pthread_mutex_lock(&g->lock);
-	g->state |= DRM_PANTHOR_GROUP_STATE_FATAL_FAULT;
+	g->state |= DRM_PANTHOR_GROUP_STATE_FATAL_FAULT | more;
 	g->fatal_queues |= queues;
 	pthread_mutex_unlock(&g->lock);
 }
 
 /**
  * mock_groups_vm_faulted() - a GPU fault on @vm: every group on it is fatal,
- * all its queues, as panthor's scheduler marks them at its next tick.
+ * all its queues, as panthor's scheduler marks them at its next tick. Each
+ * is marked INNOCENT too: the group whose job faulted clears that for itself
+ * (job_outcome()) before the job's fence signals; the others were stopped by
+ * a fault not of their making.
  */
 void mock_groups_vm_faulted(struct mock_vm *vm)
 {
@@ -133,7 +136,7 @@ void mock_groups_vm_faulted(struct mock_vm *vm)
 	pthread_mutex_lock(&dev->lock);
 	for (struct mock_group *g = dev->groups; g; g = g->dev_next)
 		if (g->vm == vm)
-			mark_fatal(g, (1u << g->nr_queues) - 1);
+			mark_fatal(g, (1u << g->nr_queues) - 1, DRM_PANTHOR_GROUP_STATE_INNOCENT);
 	pthread_mutex_unlock(&dev->lock);
 }
 
@@ -297,6 +300,9 @@ static int job_outcome(struct queue *q, const struct mock_cs_result *res)
 		return 0;
 	case MOCK_CS_MMU_FAULT:
 		mock_groups_vm_faulted(g->vm);
+		pthread_mutex_lock(&g->lock);
+		g->state &= ~(uint32_t)DRM_PANTHOR_GROUP_STATE_INNOCENT; /* its own fault */
+		pthread_mutex_unlock(&g->lock);
 		return -EIO;
 	case MOCK_CS_WAIT_ABORTED:
 	case MOCK_CS_BUDGET_EXHAUSTED:
@@ -307,7 +313,7 @@ static int job_outcome(struct queue *q, const struct mock_cs_result *res)
 		pthread_mutex_unlock(&g->lock);
 		return -ETIMEDOUT;
 	default:
-		mark_fatal(g, 1u << q->index);
+		mark_fatal(g, 1u << q->index, 0);
 		return -EIO;
 	}
 }

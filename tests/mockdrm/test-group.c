@@ -457,7 +457,10 @@ static void test_mmu_fault(void **state)
 	wait_done(sync);
 	assert_int_equal(group_state(g1).state, DRM_PANTHOR_GROUP_STATE_FATAL_FAULT);
 	assert_int_equal(group_state(g1).fatal_queues, 1);
-	assert_int_equal(group_state(g2).state, DRM_PANTHOR_GROUP_STATE_FATAL_FAULT);
+	/* g2 ran nothing: stopped by g1's fault, it is INNOCENT as well. */
+	assert_int_equal(group_state(g2).state,
+			 DRM_PANTHOR_GROUP_STATE_FATAL_FAULT | DRM_PANTHOR_GROUP_STATE_INNOCENT);
+	assert_int_equal(group_state(g2).fatal_queues, 1);
 	vs = vm_state(s.vm);
 	assert_int_equal(vs.faulted, 1);
 	assert_int_equal(vs.fault_status, 0xc2 | GPUVM_MOCK_FAULT_ACCESS_WRITE << 8);
