@@ -28,6 +28,7 @@ struct bind_op {
 	bool has_req;
 	struct mock_bo *bo; /* reference held while preparing */
 	struct mock_syncs syncs;
+	struct mock_fence *done; /* ASYNC: its job's fence, made before its syncs are read */
 };
 
 struct bind {
@@ -36,6 +37,7 @@ struct bind {
 	bool async;
 	struct bind_op *ops;
 	unsigned int nr;
+	struct mock_chain chain; /* ASYNC: the signals of the ops read so far */
 };
 
 static uint32_t prot_of(uint32_t flags)
@@ -126,17 +128,29 @@ static int op_req(struct bind *b, struct bind_op *op)
 	return -EINVAL;
 }
 
-/* Sync ops only with ASYNC: a synchronous bind has nothing to wait or signal. */
+/*
+ * Sync ops only with ASYNC: a synchronous bind has nothing to wait or signal.
+ * An ASYNC op's waits may name what earlier ops of the array signal (DOC:
+ * in-array chaining, syncops.c): its job's fence exists before they are read.
+ */
 static int read_syncs(struct bind *b, struct bind_op *op)
 {
-	if (op->raw.syncs.count && !b->async)
-		return -EINVAL;
-	return mock_syncs_read(&b->f->syncobjs, &op->raw.syncs, &op->syncs);
+	int err;
+
+	if (!b->async)
+		return op->raw.syncs.count ? -EINVAL : 0;
+	op->done = mock_fence_create(&b->f->dev->sync);
+	if (!op->done)
+		return -ENOMEM;
+	err = mock_syncs_read(&b->f->syncobjs, &op->raw.syncs, &op->syncs, &b->chain);
+	return err ? err : mock_chain_add(&b->chain, &op->syncs, op->done);
 }
 
 static void op_release(struct bind_op *op)
 {
 	mock_syncs_release(&op->syncs);
+	if (op->done)
+		mock_fence_put(op->done);
 	if (op->bo)
 		mock_bo_put(op->bo);
 }
@@ -146,6 +160,7 @@ static void bind_release(struct bind *b)
 	for (unsigned int i = 0; i < b->nr; i++)
 		op_release(&b->ops[i]);
 	free(b->ops);
+	mock_chain_fini(&b->chain);
 }
 
 /*
@@ -285,9 +300,8 @@ static int prepare_job(struct bind *b, struct bind_op *op, struct mock_bind_job 
 	if (!job)
 		return -ENOMEM;
 	*out = job;
-	job->done = mock_fence_create(&b->f->dev->sync);
-	if (!job->done)
-		return -ENOMEM;
+	job->done = op->done; /* the job's now (drop_jobs() puts it on failure) */
+	op->done = NULL;
 	if (op->has_req)
 		err = gvm_bind_prepare(b->vm->gvm, &op->req, 1, &job->txn, NULL);
 	return err;

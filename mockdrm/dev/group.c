@@ -602,15 +602,27 @@ static int check_queue_submit(const struct mock_group *g, const struct drm_panth
 	return qs->queue_index < g->nr_queues ? 0 : -EINVAL;
 }
 
+static int make_job(struct mockdrm_dev *dev, struct submit *s);
+
+/*
+ * One submit, with its job made before its syncs are read: its waits may
+ * name what earlier submits of the array signal (DOC: in-array chaining,
+ * syncops.c), and its signals become visible to the later ones.
+ */
 static int read_submit(struct mockdrm_file *f, const struct mock_group *g,
-		       const struct drm_panthor_obj_array *arr, uint32_t i, struct submit *s)
+		       const struct drm_panthor_obj_array *arr, uint32_t i, struct submit *s,
+		       struct mock_chain *chain)
 {
 	int err = mock_read_elem(arr, i, &s->qs, sizeof(s->qs), sizeof(s->qs));
 
 	if (!err)
 		err = check_queue_submit(g, &s->qs);
 	if (!err)
-		err = mock_syncs_read(&f->syncobjs, &s->qs.syncs, &s->syncs);
+		err = make_job(f->dev, s);
+	if (!err)
+		err = mock_syncs_read(&f->syncobjs, &s->qs.syncs, &s->syncs, chain);
+	if (!err)
+		err = mock_chain_add(chain, &s->syncs, s->job->done);
 	return err;
 }
 
@@ -647,8 +659,6 @@ static int prepare_submits(struct mock_group *g, struct submit *subs, uint32_t n
 	if (g->state & (DRM_PANTHOR_GROUP_STATE_FATAL_FAULT | DRM_PANTHOR_GROUP_STATE_TIMEDOUT))
 		return -EINVAL;
 	for (uint32_t i = 0; !err && i < n; i++)
-		err = make_job(g->dev, &subs[i]);
-	for (uint32_t i = 0; !err && i < n; i++)
 		err = queue_start_worker(&g->queues[subs[i].qs.queue_index]);
 	return err;
 }
@@ -670,11 +680,13 @@ static int submit_all(struct mockdrm_file *f, struct mock_group *g,
 		      const struct drm_panthor_obj_array *arr)
 {
 	struct submit *subs = calloc(arr->count ? arr->count : 1, sizeof(*subs));
+	struct mock_chain chain = { 0 };
 	uint32_t n = 0;
 	int err = subs ? 0 : -ENOMEM;
 
 	for (; !err && n < arr->count; n++)
-		err = read_submit(f, g, arr, n, &subs[n]);
+		err = read_submit(f, g, arr, n, &subs[n], &chain);
+	mock_chain_fini(&chain);
 	if (!err) {
 		pthread_mutex_lock(&g->lock);
 		err = prepare_submits(g, subs, n);

@@ -157,8 +157,22 @@ struct mock_syncs {
 
 int mock_read_elem(const struct drm_panthor_obj_array *arr, uint32_t i, void *dst, size_t ksize,
 		   size_t min_size);
+/* The signals of the earlier jobs of one array (syncops.c, DOC: in-array chaining). */
+struct mock_chain_link {
+	struct mock_syncobj *obj;
+	uint64_t point;
+	struct mock_fence *done;
+};
+
+struct mock_chain {
+	struct mock_chain_link *links;
+	unsigned int n, cap;
+};
+
+int mock_chain_add(struct mock_chain *c, const struct mock_syncs *s, struct mock_fence *done);
+void mock_chain_fini(struct mock_chain *c);
 int mock_syncs_read(struct mock_sync_table *t, const struct drm_panthor_obj_array *arr,
-		    struct mock_syncs *s);
+		    struct mock_syncs *s, const struct mock_chain *chain);
 void mock_syncs_install(struct mock_syncs *s, struct mock_fence *done);
 struct mock_fence **mock_syncs_take_waits(struct mock_syncs *s, unsigned int *n);
 void mock_syncs_release(struct mock_syncs *s);

@@ -66,13 +66,90 @@ static int add_signal(struct mock_syncs *s, struct mock_syncobj *obj, uint64_t p
 	return 0;
 }
 
+/*
+ * DOC: in-array chaining
+ *
+ * The jobs of one VM_BIND or GROUP_SUBMIT array are submitted together, so a
+ * job may wait for a point that an earlier job of the same array signals:
+ * the wait is on that job's fence (the latest earlier job signalling the same
+ * syncobj and point), not on what the syncobj holds now, which may be nothing
+ * yet. A signal of a timeline point must also be above the points earlier
+ * jobs of the array signal on that timeline, so that installing them in order
+ * cannot fail.
+ */
+static const struct mock_chain_link *chain_find(const struct mock_chain *c,
+						const struct mock_syncobj *obj, uint64_t point)
+{
+	for (unsigned int i = c ? c->n : 0; i--;)
+		if (c->links[i].obj == obj && c->links[i].point == point)
+			return &c->links[i];
+	return NULL;
+}
+
+static bool chain_point_ok(const struct mock_chain *c, const struct mock_syncobj *obj,
+			   uint64_t point)
+{
+	for (unsigned int i = c ? c->n : 0; i--;)
+		if (c->links[i].obj == obj && point && c->links[i].point >= point)
+			return false;
+	return true;
+}
+
+/**
+ * mock_chain_add() - the signals of a job just read become visible to the
+ * waits of the array's later jobs.
+ * @c: the chain (zeroed at first).
+ * @s: the job's sync ops; must outlive @c (the chain holds no references).
+ * @done: the job's fence.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int mock_chain_add(struct mock_chain *c, const struct mock_syncs *s, struct mock_fence *done)
+{
+	if (c->n + s->nr_signals > c->cap) {
+		unsigned int cap = (c->n + s->nr_signals) * 2;
+		struct mock_chain_link *links = realloc(c->links, cap * sizeof(*links));
+
+		if (!links)
+			return -ENOMEM;
+		c->links = links;
+		c->cap = cap;
+	}
+	for (unsigned int i = 0; i < s->nr_signals; i++)
+		c->links[c->n++] = (struct mock_chain_link){ s->signals[i], s->points[i], done };
+	return 0;
+}
+
+void mock_chain_fini(struct mock_chain *c)
+{
+	free(c->links);
+	*c = (struct mock_chain){ 0 };
+}
+
+/* A wait: on an earlier job of the array if one signals it, else on the syncobj. */
+static int add_wait(struct mock_syncs *s, struct mock_syncobj *obj, uint64_t point,
+		    const struct mock_chain *chain)
+{
+	const struct mock_chain_link *link = chain_find(chain, obj, point);
+	int err = 0;
+
+	if (link) {
+		mock_fence_get(link->done);
+		s->waits[s->nr_waits++] = link->done;
+	} else {
+		err = mock_syncobj_fence(obj, point, &s->waits[s->nr_waits]);
+		s->nr_waits += !err;
+	}
+	mock_syncobj_put(obj);
+	return err;
+}
+
 /* One sync op: a fence to wait for, or a syncobj to signal. */
 static int add_sync(struct mock_sync_table *t, struct mock_syncs *s,
-		    const struct drm_panthor_sync_op *op)
+		    const struct drm_panthor_sync_op *op, const struct mock_chain *chain)
 {
 	uint32_t kind = op->flags & DRM_PANTHOR_SYNC_OP_HANDLE_TYPE_MASK;
 	struct mock_syncobj *obj;
-	int err;
 
 	if ((op->flags & ~(DRM_PANTHOR_SYNC_OP_HANDLE_TYPE_MASK | DRM_PANTHOR_SYNC_OP_SIGNAL)) ||
 	    kind > DRM_PANTHOR_SYNC_OP_HANDLE_TYPE_TIMELINE_SYNCOBJ ||
@@ -81,13 +158,13 @@ static int add_sync(struct mock_sync_table *t, struct mock_syncs *s,
 	obj = mock_syncobj_find(t, op->handle);
 	if (!obj)
 		return -ENOENT;
-	if (op->flags & DRM_PANTHOR_SYNC_OP_SIGNAL)
-		return add_signal(s, obj, op->timeline_value);
-	err = mock_syncobj_fence(obj, op->timeline_value, &s->waits[s->nr_waits]);
-	if (!err)
-		s->nr_waits++;
-	mock_syncobj_put(obj);
-	return err;
+	if (!(op->flags & DRM_PANTHOR_SYNC_OP_SIGNAL))
+		return add_wait(s, obj, op->timeline_value, chain);
+	if (!chain_point_ok(chain, obj, op->timeline_value)) {
+		mock_syncobj_put(obj);
+		return -EINVAL;
+	}
+	return add_signal(s, obj, op->timeline_value);
 }
 
 /**
@@ -95,12 +172,14 @@ static int add_sync(struct mock_sync_table *t, struct mock_syncs *s,
  * @t: the file's syncobjs.
  * @arr: the user's array (struct drm_panthor_sync_op elements).
  * @s: filled; mock_syncs_release() it whatever the result.
+ * @chain: the signals of the earlier jobs of the same array, or NULL (DOC:
+ *	in-array chaining).
  *
  * Return: 0, -EINVAL (bad flags, value, point, or a wait with no fence),
  * -ENOENT (unknown syncobj), -E2BIG, -EFAULT, -ENOMEM.
  */
 int mock_syncs_read(struct mock_sync_table *t, const struct drm_panthor_obj_array *arr,
-		    struct mock_syncs *s)
+		    struct mock_syncs *s, const struct mock_chain *chain)
 {
 	struct drm_panthor_sync_op op;
 	int err = 0;
@@ -116,7 +195,7 @@ int mock_syncs_read(struct mock_sync_table *t, const struct drm_panthor_obj_arra
 	for (uint32_t i = 0; i < arr->count && !err; i++) {
 		err = mock_read_elem(arr, i, &op, sizeof(op), sizeof(op));
 		if (!err)
-			err = add_sync(t, s, &op);
+			err = add_sync(t, s, &op, chain);
 	}
 	return err;
 }

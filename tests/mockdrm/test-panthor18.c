@@ -931,6 +931,123 @@ static void test_heap_limit(void **state)
 	assert_int_equal(h.handle, vm << 16 | 77);
 }
 
+/* In-array chaining */
+
+static int sync_wait_ms(uint32_t handle, int64_t ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return drmSyncobjWait(fd, &handle, 1,
+			      ts.tv_sec * 1000000000ll + ts.tv_nsec + ms * 1000000ll, 0, NULL);
+}
+
+#define SIG(h)                                                     \
+	{                                                          \
+		.flags = DRM_PANTHOR_SYNC_OP_SIGNAL, .handle = (h) \
+	}
+#define WAIT(h)                           \
+	{                                 \
+		.flags = 0, .handle = (h) \
+	}
+#define TL_SIG(h, p)                                                       \
+	{                                                                  \
+		.flags = DRM_PANTHOR_SYNC_OP_SIGNAL |                      \
+			 DRM_PANTHOR_SYNC_OP_HANDLE_TYPE_TIMELINE_SYNCOBJ, \
+		.handle = (h), .timeline_value = (p)                       \
+	}
+#define TL_WAIT(h, p)                                                                     \
+	{                                                                                 \
+		.flags = DRM_PANTHOR_SYNC_OP_HANDLE_TYPE_TIMELINE_SYNCOBJ, .handle = (h), \
+		.timeline_value = (p)                                                     \
+	}
+
+/*
+ * An async VM_BIND whose second op waits for the timeline point its first op
+ * signals: accepted (the point has no fence yet), and it waits for that op.
+ */
+static void test_bind_chaining(void **state)
+{
+	uint32_t vm = dt_vm_create(fd, 0), gate = dt_syncobj_create(fd, 0);
+	uint32_t tl = dt_syncobj_create(fd, 0), done = dt_syncobj_create(fd, 0);
+	uint32_t fence = dt_fence_attach(fd, gate, 0);
+	struct drm_panthor_sync_op s0[2] = { WAIT(gate), TL_SIG(tl, 5) };
+	struct drm_panthor_sync_op s1[2] = { TL_WAIT(tl, 5), SIG(done) };
+	struct drm_panthor_vm_bind_op ops[2] = {
+		{ .bo_handle = bo,
+		  .va = CMD_VA,
+		  .size = PAGE,
+		  .syncs = DRM_PANTHOR_OBJ_ARRAY(2, s0) },
+		{ .flags = DRM_PANTHOR_VM_BIND_OP_TYPE_SYNC_ONLY,
+		  .syncs = DRM_PANTHOR_OBJ_ARRAY(2, s1) },
+	};
+	uint64_t point;
+
+	(void)state;
+	assert_int_equal(dt_bind(fd, vm, DRM_PANTHOR_VM_BIND_ASYNC, ops, sizeof(ops[0]), 2), 0);
+	assert_int_equal(sync_wait_ms(done, 50), -ETIME);
+	assert_int_equal(dt_gpu_probe(fd, vm, CMD_VA) & DT_FAULTED, DT_FAULTED);
+	dt_fence_signal(fd, fence, 0);
+	assert_int_equal(sync_wait_ms(done, 5000), 0);
+	assert_int_equal(dt_gpu_probe(fd, vm, CMD_VA) & DT_FAULTED, 0);
+	assert_int_equal(drmSyncobjQuery(fd, &tl, &point, 1), 0);
+	assert_int_equal(point, 5);
+}
+
+/*
+ * GROUP_SUBMIT across two queues: the second submit waits for the binary
+ * syncobj the first signals. That syncobj holds a signaled fence already;
+ * chaining makes the second job wait for the first job instead.
+ */
+static void test_submit_chaining(void **state)
+{
+	struct drm_panthor_queue_create queues[2] = { { .ringbuf_size = 4096 },
+						      { .ringbuf_size = 4096 } };
+	struct drm_panthor_group_create g = {
+		.queues = DRM_PANTHOR_OBJ_ARRAY(2, queues),
+		.max_compute_cores = 1,
+		.max_fragment_cores = 1,
+		.max_tiler_cores = 1,
+		.priority = PANTHOR_GROUP_PRIORITY_MEDIUM,
+		.compute_core_mask = 1,
+		.fragment_core_mask = 1,
+		.tiler_core_mask = 1,
+	};
+	struct job_setup j;
+	uint32_t gate, a, done, fence;
+
+	(void)state;
+	job_setup(&j);
+	g.vm_id = j.vm;
+	assert_int_equal(dt_ioctl(fd, DRM_IOCTL_PANTHOR_GROUP_CREATE, &g), 0);
+	gate = dt_syncobj_create(fd, 0);
+	a = dt_syncobj_create(fd, DRM_SYNCOBJ_CREATE_SIGNALED);
+	done = dt_syncobj_create(fd, 0);
+	fence = dt_fence_attach(fd, gate, 0);
+	struct drm_panthor_sync_op s0[2] = { WAIT(gate), SIG(a) };
+	struct drm_panthor_sync_op s1[2] = { WAIT(a), SIG(done) };
+	struct drm_panthor_queue_submit qs[2] = {
+		{ .queue_index = 0,
+		  .stream_addr = CMD_VA,
+		  .stream_size = 8,
+		  .syncs = DRM_PANTHOR_OBJ_ARRAY(2, s0) },
+		{ .queue_index = 1,
+		  .stream_addr = CMD_VA,
+		  .stream_size = 8,
+		  .syncs = DRM_PANTHOR_OBJ_ARRAY(2, s1) },
+	};
+	struct drm_panthor_group_submit gs = { .group_handle = g.group_handle,
+					       .queue_submits = DRM_PANTHOR_OBJ_ARRAY(2, qs) };
+
+	assert_int_equal(dt_ioctl(fd, DRM_IOCTL_PANTHOR_GROUP_SUBMIT, &gs), 0);
+	assert_int_equal(sync_wait_ms(done, 50), -ETIME);
+	dt_fence_signal(fd, fence, 0);
+	assert_int_equal(sync_wait_ms(done, 5000), 0);
+	struct drm_panthor_group_destroy gd = { .group_handle = g.group_handle };
+	assert_int_equal(dt_ioctl(fd, DRM_IOCTL_PANTHOR_GROUP_DESTROY, &gd), 0);
+	job_teardown(&j);
+}
+
 /* The device is 1.8 and says so in GPU_INFO's 1.7 field too. */
 static void test_version(void **state)
 {
@@ -954,14 +1071,24 @@ static void test_version(void **state)
 
 int main(void)
 {
+	/* clang-format off */
 	const struct CMUnitTest tests[] = {
-		DEV_TEST(test_version),       DEV_TEST(test_mmio_rules),
-		DEV_TEST(test_mmio_offset),   DEV_TEST(test_flush_id),
-		DEV_TEST(test_bo_rules),      DEV_TEST(test_bo_sync_counts),
-		DEV_TEST(test_bo_query_info), DEV_TEST(test_timestamp_rules),
-		DEV_TEST(test_timestamp),     DEV_TEST(test_heap),
-		DEV_TEST(test_heap_rules),    DEV_TEST(test_heap_limit),
+		DEV_TEST(test_version),
+		DEV_TEST(test_mmio_rules),
+		DEV_TEST(test_mmio_offset),
+		DEV_TEST(test_flush_id),
+		DEV_TEST(test_bo_rules),
+		DEV_TEST(test_bo_sync_counts),
+		DEV_TEST(test_bo_query_info),
+		DEV_TEST(test_timestamp_rules),
+		DEV_TEST(test_timestamp),
+		DEV_TEST(test_heap),
+		DEV_TEST(test_heap_rules),
+		DEV_TEST(test_heap_limit),
+		DEV_TEST(test_bind_chaining),
+		DEV_TEST(test_submit_chaining),
 	};
+	/* clang-format on */
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

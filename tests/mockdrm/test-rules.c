@@ -385,9 +385,10 @@ struct bind_row {
 	bool after_valid;  /* the op follows a valid MAP in the same array */
 	uint32_t nr_syncs; /* 0 or 1: the op's sync */
 	struct sync_desc sync;
-	uint32_t sync_stride; /* 0: 16 */
-	bool dirty_tail;      /* a non-zero byte past the op we know */
-	bool bad_array;       /* the op array is unreadable */
+	uint32_t sync_stride;  /* 0: 16 */
+	bool dirty_tail;       /* a non-zero byte past the op we know */
+	bool bad_array;        /* the op array is unreadable */
+	bool first_signals_tl; /* the valid first op signals the timeline's point 2 */
 };
 
 #define MAP 0u
@@ -505,8 +506,11 @@ static const struct bind_row bind_rows[] = {
 	 FREE_VA, PAGE}, true},
 	{"array: async, bad second op", -EINVAL, ASYNC, VM_A, 0, {UNMAP, BO_MAIN, 0, MAP_VA, PAGE},
 	 true},
-	{"array: async, second op waits for nothing", -EINVAL, ASYNC, VM_A, 0, {UNMAP, NO_BO, 0,
-	 MAP_VA, PAGE}, true, 1, {WAIT_BIN, SYNC_EMPTY}},
+	{"array: async, second op waits for a point no op signals", -EINVAL, ASYNC, VM_A, 0,
+	 {UNMAP, NO_BO, 0, MAP_VA, PAGE}, true, 1, {WAIT_TL, SYNC_TIMELINE, 2}},
+	{"array: async, second op signals the first op's point again", -EINVAL, ASYNC, VM_A, 0,
+	 {UNMAP, NO_BO, 0, MAP_VA, PAGE}, true, 1, {SIGNAL | WAIT_TL, SYNC_TIMELINE, 2},
+	 .first_signals_tl = true},
 	{"array: sync, second op past the user range", -EINVAL, 0, VM_A, 0,
 	 {MAP, BO_MAIN, 0, 1ull << 47, PAGE}, true},
 	{"array: async, second op past the user range", -EINVAL, ASYNC, VM_A, 0,
@@ -555,6 +559,9 @@ static int call_bind_row(const void *p)
 	/* The valid first op: an async one signals the empty syncobj. */
 	struct op_desc first = { MAP, BO_MAIN, 0, FREE_VA + PAGE, PAGE };
 	struct drm_panthor_sync_op first_sync = { .flags = SIGNAL, .handle = SYNC_EMPTY };
+	struct drm_panthor_sync_op first_tl = { .flags = SIGNAL | WAIT_TL,
+						.handle = SYNC_TIMELINE,
+						.timeline_value = 2 };
 	struct drm_panthor_sync_op sync = { .flags = row->sync.flags,
 					    .handle = row->sync.obj,
 					    .timeline_value = row->sync.value };
@@ -564,7 +571,8 @@ static int call_bind_row(const void *p)
 	memset(&c, 0, sizeof(c));
 	memcpy(c.syncs, &sync, sizeof(sync));
 	if (row->after_valid)
-		put_op(c.ops, stride, &first, &first_sync, row->flags & ASYNC ? 1 : 0, 16);
+		put_op(c.ops, stride, &first, row->first_signals_tl ? &first_tl : &first_sync,
+		       row->flags & ASYNC ? 1 : 0, 16);
 	n = row->after_valid;
 	put_op(c.ops + n * stride, stride, &row->op, c.syncs, row->nr_syncs, sync_stride);
 	if (row->dirty_tail)
