@@ -743,11 +743,11 @@ struct drm_panthor_group_get_state {
  * DRM_IOCTL_PANTHOR_TILER_HEAP_CREATE.
  * @vm_id: in: the VM the heap lives in. Unknown: -EINVAL.
  * @initial_chunk_count: in: chunks allocated up front, >= 1.
- * @chunk_size: in: bytes per chunk: a power of two, within the kernel's bounds.
+ * @chunk_size: in: bytes per chunk: page-aligned, 128 KiB to 8 MiB.
  * @max_chunks: in: the heap never grows beyond this many chunks;
  *	>= @initial_chunk_count.
  * @target_in_flight: in: fragment jobs allowed in flight before the tiler
- *	waits for one to release memory, >= 1.
+ *	waits for one to release memory.
  * @handle: out: vm_id << 16 | heap id.
  * @tiler_heap_ctx_gpu_va: out: GPU VA of the heap context the tiler uses.
  * @first_heap_chunk_gpu_va: out: GPU VA of the first chunk.
