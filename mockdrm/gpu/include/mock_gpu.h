@@ -74,7 +74,11 @@ struct mock_table_set {
  * @user_page_fd: a memfd of one page, the GPU's user register page, that
  *	clients map read-only (sealed against writable mappings).
  * @user_page: the device's own writable mapping of it; LATEST_FLUSH_ID at
- *	byte 0.
+ *	byte 0. After fork() parent and child devices share the page (as a
+ *	forked process shares a real GPU's register page) while each counts
+ *	its own flushes: the page shows whichever flushed last. A flush ID from
+ *	the other process can only make a job flush when it need not, or skip a
+ *	flush the model does not need (it keeps no cache contents).
  */
 struct mock_gpu {
 	struct mock_as as[MOCK_AS_MAX];
