@@ -158,9 +158,11 @@ static int heap_new(struct mock_vm *vm, const struct drm_panthor_tiler_heap_crea
 	h->chunk_va = calloc(a->initial_chunk_count, sizeof(*h->chunk_va));
 	if (!h->chunks || !h->chunk_va)
 		err = -ENOMEM;
-	for (; !err && h->nr_chunks < a->initial_chunk_count; h->nr_chunks++)
+	while (!err && h->nr_chunks < a->initial_chunk_count) {
 		err = kernel_map(vm, vm->heaps, h->chunk_size, &h->chunks[h->nr_chunks],
 				 &h->chunk_va[h->nr_chunks]);
+		h->nr_chunks += !err; /* heap_free() unmaps the chunks made so far */
+	}
 	if (err) {
 		heap_free(vm, h);
 		return err;
