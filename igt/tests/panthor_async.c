@@ -147,6 +147,44 @@ static void test_timeline(void)
 	panthor_vm_destroy(fd, vm);
 }
 
+/*
+ * In-array chaining (1.8): the second op waits on a timeline point that the
+ * first op of the same array signals; it waits for that op, not for a fence
+ * the syncobj does not have yet.
+ */
+static void test_in_array_chain(void)
+{
+	uint32_t in = syncobj_create(fd, 0), tl = syncobj_create(fd, 0), fence;
+	struct drm_panthor_sync_op map_syncs[] = { sync_op(WAIT, in, 0),
+						   sync_op(SIGNAL | TIMELINE, tl, 1) };
+	struct drm_panthor_sync_op unmap_syncs[] = { sync_op(WAIT | TIMELINE, tl, 1),
+						     sync_op(SIGNAL | TIMELINE, tl, 2) };
+	struct drm_panthor_vm_bind_op ops[] = {
+		panthor_map_op(bo, 0, VA, 4 * SZ_4K, 0),
+		panthor_unmap_op(VA + SZ_4K, 2 * SZ_4K),
+	};
+	struct panthor_va_expect after[] = {
+		{ .va = VA, .size = SZ_4K, .tag_bo = bo },
+		{ .va = VA + 3 * SZ_4K, .size = SZ_4K, .tag_bo = bo, .bo_offset = 3 * SZ_4K },
+	};
+
+	vm = panthor_vm_create(fd, NULL);
+	fence = panthor_fence_attach(fd, in, 0);
+	ops[0].syncs = (struct drm_panthor_obj_array)DRM_PANTHOR_OBJ_ARRAY(2, map_syncs);
+	ops[1].syncs = (struct drm_panthor_obj_array)DRM_PANTHOR_OBJ_ARRAY(2, unmap_syncs);
+	igt_assert_eq(__panthor_vm_bind(fd, vm, DRM_PANTHOR_VM_BIND_ASYNC, ops, sizeof(ops[0]), 2),
+		      0);
+	usleep(10000);
+	igt_assert(!point_signalled(tl, 1));
+	check(NULL, 0);
+	panthor_fence_signal(fd, fence, 0);
+	igt_assert(syncobj_timeline_wait(fd, &tl, &(uint64_t){ 2 }, 1, INT64_MAX, 0, NULL));
+	check(after, 2);
+	syncobj_destroy(fd, in);
+	syncobj_destroy(fd, tl);
+	panthor_vm_destroy(fd, vm);
+}
+
 /* SYNC_ONLY: no mapping change, only the wait and the signal. */
 static void test_sync_only(void)
 {
@@ -254,6 +292,10 @@ igt_main
 	igt_describe("a map and an unmap chained on the points of one timeline syncobj");
 	igt_subtest("async-timeline") {
 		test_timeline();
+	}
+	igt_describe("1.8: an op waits on a point an earlier op of its array signals");
+	igt_subtest("async-in-array-chain") {
+		test_in_array_chain();
 	}
 	igt_describe("SYNC_ONLY: signal after wait, mappings untouched");
 	igt_subtest("async-sync-only") {

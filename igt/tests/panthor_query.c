@@ -102,11 +102,11 @@ static void test_csif_info(void)
 	}
 }
 
-static uint64_t monotonic_ns(void)
+static uint64_t clock_ns(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
@@ -117,11 +117,11 @@ static void test_timestamp_info(void)
 	struct drm_panthor_timestamp_info t0 = { 0 }, t1 = { 0 };
 	uint64_t cpu0, cpu1, gpu_ns;
 
-	cpu0 = monotonic_ns();
+	cpu0 = clock_ns(CLOCK_MONOTONIC);
 	query(DRM_PANTHOR_DEV_QUERY_TIMESTAMP_INFO, &t0, sizeof(t0));
 	usleep(20000);
 	query(DRM_PANTHOR_DEV_QUERY_TIMESTAMP_INFO, &t1, sizeof(t1));
-	cpu1 = monotonic_ns();
+	cpu1 = clock_ns(CLOCK_MONOTONIC);
 
 	igt_assert_neq_u64(t0.timestamp_frequency, 0);
 	igt_assert_eq_u64(t1.timestamp_frequency, t0.timestamp_frequency);
@@ -134,6 +134,81 @@ static void test_timestamp_info(void)
 		 (unsigned long long)(cpu1 - cpu0));
 	igt_assert_lte_u64(20000000ull * 9 / 10, gpu_ns);
 	igt_assert_lte_u64(gpu_ns, cpu1 - cpu0 + 1000000);
+}
+
+#define POISON 0xa5a5a5a5a5a5a5a5ull
+
+/* The CPU time of @t lies in [@before, @after] (ns of the same clock). */
+static void check_cpu_time(const struct drm_panthor_timestamp_info *t, uint64_t before,
+			   uint64_t after)
+{
+	uint64_t cpu = t->cpu_timestamp_sec * 1000000000ull + t->cpu_timestamp_nsec;
+
+	igt_assert_lt_u64(t->cpu_timestamp_nsec, 1000000000ull);
+	igt_assert_lte_u64(before, cpu);
+	igt_assert_lte_u64(cpu, after);
+}
+
+/* 1.8: the flags pick what is sampled; the rest of the caller's struct stays as it was. */
+static void test_timestamp_flags(void)
+{
+	struct drm_panthor_timestamp_info t;
+	uint64_t before, after;
+
+	memset(&t, 0xa5, sizeof(t));
+	t.flags = DRM_PANTHOR_TIMESTAMP_CPU_MONOTONIC | DRM_PANTHOR_TIMESTAMP_DURATION;
+	before = clock_ns(CLOCK_MONOTONIC);
+	query(DRM_PANTHOR_DEV_QUERY_TIMESTAMP_INFO, &t, sizeof(t));
+	after = clock_ns(CLOCK_MONOTONIC);
+	check_cpu_time(&t, before, after);
+	igt_assert_lte_u64(t.duration_nsec, after - before);
+	igt_assert_eq_u64(t.timestamp_frequency, POISON);
+	igt_assert_eq_u64(t.current_timestamp, POISON);
+	igt_assert_eq_u64(t.cycle_count, POISON);
+
+	memset(&t, 0xa5, sizeof(t));
+	t.flags = DRM_PANTHOR_TIMESTAMP_GPU | DRM_PANTHOR_TIMESTAMP_GPU_CYCLE_COUNT |
+		  DRM_PANTHOR_TIMESTAMP_FREQ | DRM_PANTHOR_TIMESTAMP_CPU_MONOTONIC_RAW;
+	before = clock_ns(CLOCK_MONOTONIC_RAW);
+	query(DRM_PANTHOR_DEV_QUERY_TIMESTAMP_INFO, &t, sizeof(t));
+	after = clock_ns(CLOCK_MONOTONIC_RAW);
+	check_cpu_time(&t, before, after);
+	igt_assert_neq_u64(t.timestamp_frequency, POISON);
+	igt_assert_neq_u64(t.timestamp_frequency, 0);
+	igt_assert_neq_u64(t.current_timestamp, POISON);
+	igt_assert_neq_u64(t.cycle_count, POISON);
+	igt_assert_eq_u64(t.timestamp_offset, POISON);
+	igt_assert_eq_u32(t.duration_nsec, (uint32_t)POISON);
+
+	/* Flags 0: the 1.1 query (GPU time, offset, frequency), CPU fields untouched. */
+	memset(&t, 0xa5, sizeof(t));
+	t.flags = 0;
+	query(DRM_PANTHOR_DEV_QUERY_TIMESTAMP_INFO, &t, sizeof(t));
+	igt_assert_neq_u64(t.timestamp_frequency, POISON);
+	igt_assert_neq_u64(t.timestamp_offset, POISON);
+	igt_assert_eq_u64(t.cpu_timestamp_sec, POISON);
+}
+
+static void test_timestamp_invalid(void)
+{
+	struct {
+		struct drm_panthor_timestamp_info t;
+		uint64_t extra;
+	} wide = { .extra = 1 };
+	struct drm_panthor_timestamp_info t = { .flags = 3u << 1 }; /* CPU clock 3 */
+	uint32_t size = sizeof(t);
+
+	igt_assert_eq(__panthor_query(fd, DRM_PANTHOR_DEV_QUERY_TIMESTAMP_INFO, &t, &size),
+		      -EINVAL);
+	t.flags = DRM_PANTHOR_TIMESTAMP_DURATION << 1; /* unknown */
+	igt_assert_eq(__panthor_query(fd, DRM_PANTHOR_DEV_QUERY_TIMESTAMP_INFO, &t, &size),
+		      -EINVAL);
+	size = 16;
+	igt_assert_eq(__panthor_query(fd, DRM_PANTHOR_DEV_QUERY_TIMESTAMP_INFO, &t, &size),
+		      -EINVAL);
+	size = sizeof(wide);
+	igt_assert_eq(__panthor_query(fd, DRM_PANTHOR_DEV_QUERY_TIMESTAMP_INFO, &wide, &size),
+		      -E2BIG);
 }
 
 static int group_create(uint32_t vm, uint8_t priority, uint32_t *handle)
@@ -207,6 +282,14 @@ igt_main
 	igt_describe("TIMESTAMP_INFO: the counter advances at the reported frequency");
 	igt_subtest("timestamp-info") {
 		test_timestamp_info();
+	}
+	igt_describe("1.8 TIMESTAMP_INFO: flags choose the GPU, CPU, cycle and duration fields");
+	igt_subtest("timestamp-info-flags") {
+		test_timestamp_flags();
+	}
+	igt_describe("1.8 TIMESTAMP_INFO: unknown CPU clock or flag, short size, dirty tail");
+	igt_subtest("timestamp-info-invalid") {
+		test_timestamp_invalid();
 	}
 	igt_describe("GROUP_PRIORITIES_INFO: GROUP_CREATE accepts exactly the allowed ones");
 	igt_subtest("group-priorities") {

@@ -225,6 +225,17 @@ static void test_invalid_ops(void)
 	}
 }
 
+/* B's first page at BASE as a 64-byte op whose bytes 48..55 hold @extra. */
+static int bind_wide(uint32_t vm, uint64_t extra)
+{
+	struct {
+		struct drm_panthor_vm_bind_op op;
+		uint64_t extra, more;
+	} wide = { panthor_map_op(bos[B], 0, BASE, SZ_4K, 0), extra, 0 };
+
+	return __panthor_vm_bind(fd, vm, 0, &wide, sizeof(wide), 1);
+}
+
 /* The array itself: stride, bind flags, syncs on a synchronous bind. */
 static void test_invalid_array(void)
 {
@@ -239,9 +250,14 @@ static void test_invalid_array(void)
 	op.syncs = (struct drm_panthor_obj_array)DRM_PANTHOR_OBJ_ARRAY(1, &sync);
 	igt_assert_eq(__panthor_vm_bind(fd, vm, 0, &op, sizeof(op), 1), -EINVAL);
 	check_ranges(vm, old);
+	/* A longer (future) op: bytes past panthor's 48 must be zero, else E2BIG. */
+	igt_assert_eq(bind_wide(vm, 1), -E2BIG);
+	check_ranges(vm, old);
 	/* No ops at all is a successful no-op. */
 	igt_assert_eq(__panthor_vm_bind(fd, vm, 0, NULL, sizeof(op), 0), 0);
 	check_ranges(vm, old);
+	igt_assert_eq(bind_wide(vm, 0), 0);
+	check_ranges(vm, (const struct range[MAX_MAPS]){ { B, 0, 1, 0 }, { A, 1, 1, 1 } });
 	syncobj_destroy(fd, syncobj);
 	panthor_vm_destroy(fd, vm);
 }
@@ -275,7 +291,8 @@ igt_main
 	igt_subtest("bind-invalid-ops") {
 		test_invalid_ops();
 	}
-	igt_describe("short stride, unknown bind flags, syncs on a synchronous bind");
+	igt_describe(
+		"short stride, dirty long op, unknown bind flags, syncs on a synchronous bind");
 	igt_subtest("bind-invalid-array") {
 		test_invalid_array();
 	}
