@@ -22,6 +22,9 @@ const char *__igt_test_description = "panthor groups: jobs that store through th
 #define CMD_VA 0x1000000ull
 #define RESULT_VA 0x1001000ull
 
+#define WAIT_POINT (DRM_PANTHOR_SYNC_OP_WAIT | DRM_PANTHOR_SYNC_OP_HANDLE_TYPE_TIMELINE_SYNCOBJ)
+#define SIGNAL_POINT (DRM_PANTHOR_SYNC_OP_SIGNAL | DRM_PANTHOR_SYNC_OP_HANDLE_TYPE_TIMELINE_SYNCOBJ)
+
 static int fd = -1;
 
 struct setup {
@@ -121,14 +124,18 @@ static void check_job_fault(struct setup *s, uint32_t size, uint64_t addr, uint3
 {
 	struct drm_panthor_queue_submit qs = { .stream_addr = CMD_VA, .stream_size = size };
 	uint32_t group = panthor_group_create(fd, s->vm), syncobj = syncobj_create(fd, 0);
+	uint32_t bystander = panthor_group_create(fd, s->vm);
 	struct drm_panthor_group_get_state st;
 
 	igt_assert_eq(__panthor_submit(fd, group, &qs, syncobj), 0);
 	igt_assert(syncobj_wait(fd, &syncobj, 1, INT64_MAX, 0, NULL));
 	st = panthor_group_state(fd, group);
-	igt_assert_eq_u32(st.state & DRM_PANTHOR_GROUP_STATE_FATAL_FAULT,
-			  DRM_PANTHOR_GROUP_STATE_FATAL_FAULT);
+	igt_assert_eq_u32(st.state, DRM_PANTHOR_GROUP_STATE_FATAL_FAULT);
 	igt_assert_eq_u32(st.fatal_queues, 1);
+	/* Another group on the VM is stopped too, but innocent (uapi 1.3). */
+	igt_assert_eq_u32(panthor_group_state(fd, bystander).state,
+			  DRM_PANTHOR_GROUP_STATE_FATAL_FAULT | DRM_PANTHOR_GROUP_STATE_INNOCENT);
+	igt_assert_eq(__panthor_group_destroy(fd, bystander), 0);
 	igt_assert_eq_u64(s->result[0], 0);
 	if (panthor_is_mock(fd)) {
 		struct gpuvm_mock_vm_state vs = panthor_mock_vm_state(fd, s->vm);
@@ -182,6 +189,58 @@ static void test_stream_in_noexec(void)
 	igt_assert_eq_u64(s.result[0], 0x600d);
 	igt_assert_eq_u32(panthor_group_state(fd, group).state, 0);
 	igt_assert_eq(__panthor_group_destroy(fd, group), 0);
+	teardown(&s);
+}
+
+/*
+ * In-array chaining (1.8): the second job of one GROUP_SUBMIT, on another
+ * queue, waits on the timeline point the first job signals, so it runs after
+ * the first, which waits on a fence the test holds.
+ */
+static void test_submit_chain(void)
+{
+	struct drm_panthor_queue_create queues[] = { { .ringbuf_size = 4096 },
+						     { .ringbuf_size = 4096 } };
+	uint32_t in = syncobj_create(fd, 0), tl = syncobj_create(fd, 0), fence, group;
+	struct drm_panthor_sync_op first[] = {
+		{ .flags = DRM_PANTHOR_SYNC_OP_WAIT, .handle = in },
+		{ .flags = SIGNAL_POINT, .handle = tl, .timeline_value = 1 },
+	};
+	struct drm_panthor_sync_op second[] = {
+		{ .flags = WAIT_POINT, .handle = tl, .timeline_value = 1 },
+		{ .flags = SIGNAL_POINT, .handle = tl, .timeline_value = 2 },
+	};
+	struct drm_panthor_queue_submit qs[2] = {
+		{ .queue_index = 0,
+		  .stream_addr = CMD_VA,
+		  .syncs = DRM_PANTHOR_OBJ_ARRAY(2, first) },
+		{ .queue_index = 1,
+		  .stream_addr = CMD_VA + 256,
+		  .syncs = DRM_PANTHOR_OBJ_ARRAY(2, second) },
+	};
+	struct drm_panthor_group_submit gs = { .queue_submits = DRM_PANTHOR_OBJ_ARRAY(2, qs) };
+	struct drm_panthor_group_create g;
+	struct setup s;
+
+	setup(&s, 0);
+	g = panthor_group_args(s.vm);
+	g.queues = (struct drm_panthor_obj_array)DRM_PANTHOR_OBJ_ARRAY(2, queues);
+	do_ioctl(fd, DRM_IOCTL_PANTHOR_GROUP_CREATE, &g);
+	group = gs.group_handle = g.group_handle;
+	qs[0].stream_size = panthor_store_stream(s.cmd, RESULT_VA, 1, 0);
+	qs[1].stream_size = panthor_store_stream(s.cmd + 32, RESULT_VA + 8, 2, 0);
+	fence = panthor_fence_attach(fd, in, 0);
+	do_ioctl(fd, DRM_IOCTL_PANTHOR_GROUP_SUBMIT, &gs);
+	usleep(10000);
+	igt_assert_eq_u64(s.result[0], 0);
+	igt_assert_eq_u64(s.result[1], 0);
+	panthor_fence_signal(fd, fence, 0);
+	igt_assert(syncobj_timeline_wait(fd, &tl, &(uint64_t){ 2 }, 1, INT64_MAX, 0, NULL));
+	igt_assert_eq_u64(s.result[0], 1);
+	igt_assert_eq_u64(s.result[1], 2);
+	igt_assert_eq(__panthor_group_destroy(fd, group), 0);
+	syncobj_destroy(fd, in);
+	syncobj_destroy(fd, tl);
 	teardown(&s);
 }
 
@@ -248,7 +307,8 @@ igt_main
 	igt_subtest("group-submit-remapped") {
 		test_submit_remapped();
 	}
-	igt_describe("a job storing to an unbound VA faults; group fatal; BO unchanged");
+	igt_describe(
+		"a job storing to an unbound VA faults; group fatal, others innocent; BO kept");
 	igt_subtest("group-fault-after-unbind") {
 		test_fault_after_unbind();
 	}
@@ -259,6 +319,11 @@ igt_main
 	igt_describe("a stream in a NOEXEC mapping runs: XN is for shaders, not CS fetch");
 	igt_subtest("group-stream-in-noexec") {
 		test_stream_in_noexec();
+	}
+	igt_describe("1.8: a job waits on the point an earlier job of its submit signals");
+	igt_subtest("group-submit-chain") {
+		panthor_require_mock(fd);
+		test_submit_chain();
 	}
 	igt_describe("GROUP_CREATE/SUBMIT/GET_STATE refusals");
 	igt_subtest("group-invalid") {
