@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ex.h"
+#include "ex_replay.h"
 #include "launch.h"
 
 static void usage(FILE *out)
@@ -42,6 +43,10 @@ static void usage(FILE *out)
 	      "  --device PATH      use this panthor node (e.g. /dev/dri/renderD128 of a real\n"
 	      "                     GPU) instead of the mock; what the mock alone can check\n"
 	      "                     (translations, counters) is then reported as such\n"
+	      "  --replay FILE      replay a gpuvm-trace recording on the mock instead: each\n"
+	      "                     ioctl's result must be the recorded one and the final VA\n"
+	      "                     layout what the recorded binds made; the first divergence\n"
+	      "                     is reported with its ioctl index\n"
 	      "  --json             print the summary as one JSON object on stdout\n"
 	      "  --quiet            print nothing but mismatches (exit status says the rest)\n"
 	      "  --no-progress      no progress bar (it is shown only on a terminal anyway)\n"
@@ -73,6 +78,7 @@ static const struct option long_opts[] = {
 	{ "bos", required_argument, NULL, 'b' },
 	{ "script", required_argument, NULL, 'S' },
 	{ "device", required_argument, NULL, 'd' },
+	{ "replay", required_argument, NULL, 'r' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
@@ -116,6 +122,9 @@ static bool parse_opt(int c, const char *arg, struct ex_cfg *cfg)
 		return true;
 	case 'd':
 		cfg->device = arg;
+		return true;
+	case 'r':
+		cfg->replay = arg;
 		return true;
 	case 'j':
 		cfg->json = true;
@@ -277,5 +286,7 @@ int main(int argc, char **argv)
 		return 2;
 	ex.rng = ex.cfg.seed;
 	ex.log = stderr;
+	if (ex.cfg.replay)
+		return ex_replay_main(&ex);
 	return exercise(&ex);
 }
