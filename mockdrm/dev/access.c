@@ -225,3 +225,49 @@ int mock_ioctl_vm_state(struct mockdrm_file *f, void *arg)
 	mock_vm_put(vm);
 	return 0;
 }
+
+/*
+ * Mock-only: a copy of one table of a VM's tree, and the tree's size, for
+ * tools that draw it. Under the VM's lock, so that no bind of the VM is
+ * half-applied in the copy.
+ */
+int mock_ioctl_pt_read(struct mockdrm_file *f, void *arg)
+{
+	struct gpuvm_mock_pt_read *a = arg;
+	struct pt_geometry geo;
+	struct pt_stats st;
+	struct pt_regs regs;
+	struct mock_vm *vm;
+	struct pt *pt;
+	uint64_t pa;
+	size_t size;
+	int err = 0;
+
+	if (a->flags || a->pad)
+		return -EINVAL;
+	vm = mock_vm_lookup(f, a->vm_id);
+	if (!vm)
+		return -EINVAL;
+	pthread_mutex_lock(&vm->lock);
+	pt = gvm_get_pt(vm->gvm);
+	pt_get_regs(pt, &regs);
+	pt_get_stats(pt, &st);
+	pt_get_geometry(pt, &geo);
+	pa = a->pa ? a->pa : regs.mali.transtab;
+	size = pa == regs.mali.transtab ? geo.top_bytes : (size_t)1 << geo.granule_lg2;
+	if (!mock_table_live(&f->dev->gpu, pa))
+		err = -ENOENT;
+	else if (a->data && a->size < size)
+		err = -EINVAL;
+	else if (a->data)
+		err = mock_copy_to_user(a->data, pt_pool_pa_to_cpu(f->dev->gpu.tables, pa), size);
+	pthread_mutex_unlock(&vm->lock);
+	mock_vm_put(vm);
+	if (err)
+		return err;
+	a->size = (uint32_t)size;
+	a->root_pa = regs.mali.transtab;
+	a->table_pages = st.tables;
+	a->table_bytes = st.table_bytes;
+	return 0;
+}

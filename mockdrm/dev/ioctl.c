@@ -142,6 +142,7 @@ static const struct ioctl_desc core_ioctls[] = {
 	CORE(GPUVM_IOCTL_MOCK_FENCE_SIGNAL, mock_ioctl_fence_signal, RENDER_OK),
 	CORE(GPUVM_IOCTL_MOCK_STATS, mock_ioctl_stats, RENDER_OK),
 	CORE(GPUVM_IOCTL_MOCK_VM_STATE, mock_ioctl_vm_state, RENDER_OK),
+	CORE(GPUVM_IOCTL_MOCK_PT_READ, mock_ioctl_pt_read, RENDER_OK),
 };
 
 /* The mode-setting range: a render-only driver has none of it. */

@@ -241,6 +241,7 @@ int mock_ioctl_group_destroy(struct mockdrm_file *f, void *arg);
 int mock_ioctl_group_submit(struct mockdrm_file *f, void *arg);
 int mock_ioctl_group_get_state(struct mockdrm_file *f, void *arg);
 int mock_ioctl_vm_state(struct mockdrm_file *f, void *arg);
+int mock_ioctl_pt_read(struct mockdrm_file *f, void *arg);
 /* Generic DRM core ioctls (core.c). */
 int mock_ioctl_get_magic(struct mockdrm_file *f, void *arg);
 int mock_ioctl_auth_magic(struct mockdrm_file *f, void *arg);

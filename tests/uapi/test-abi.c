@@ -365,6 +365,7 @@ static const struct ioctl_row ioctls[] = {
 	IOCTL_ROW(GPUVM_IOCTL_MOCK_FENCE_SIGNAL, 0xC0086472ul, 0x32, 8, gpuvm_mock_fence_signal),
 	IOCTL_ROW(GPUVM_IOCTL_MOCK_STATS, 0xC0B06473ul, 0x33, 176, gpuvm_mock_stats),
 	IOCTL_ROW(GPUVM_IOCTL_MOCK_VM_STATE, 0xC0286474ul, 0x34, 40, gpuvm_mock_vm_state),
+	IOCTL_ROW(GPUVM_IOCTL_MOCK_PT_READ, 0xC0386475ul, 0x35, 56, gpuvm_mock_pt_read),
 };
 
 /* The index each ioctl id constant names (enumerator or macro). */
@@ -402,6 +403,7 @@ static const struct index_row indices[] = {
 	INDEX_ROW(GPUVM_MOCK_FENCE_SIGNAL, 0x32),
 	INDEX_ROW(GPUVM_MOCK_STATS, 0x33),
 	INDEX_ROW(GPUVM_MOCK_VM_STATE, 0x34),
+	INDEX_ROW(GPUVM_MOCK_PT_READ, 0x35),
 };
 
 /* Flag and enum values, as 32-bit patterns. */

@@ -88,3 +88,25 @@ int launch_preload(const char *path)
 		return -ENAMETOOLONG;
 	return setenv("LD_PRELOAD", value, 1) ? -ENOMEM : 0;
 }
+
+int launch_ensure_shim(const char *tool, char **argv)
+{
+	char shim[PATH_MAX];
+	int err;
+
+	if (launch_loaded("libgpuvm-mockdrm-shim"))
+		return 0;
+	err = launch_lib_path(LAUNCH_SHIM, shim, sizeof(shim));
+	if (err) {
+		fprintf(stderr,
+			"%s: the mock device's shim was not found; set GPUVM_MOCKDRM_SHIM\n", tool);
+		return err;
+	}
+	err = launch_preload(shim);
+	if (err)
+		return err;
+	execv("/proc/self/exe", argv);
+	err = -errno;
+	fprintf(stderr, "%s: cannot re-execute under the shim: %s\n", tool, strerror(-err));
+	return err;
+}

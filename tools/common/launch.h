@@ -52,4 +52,17 @@ bool launch_loaded(const char *name);
  */
 int launch_preload(const char *path);
 
+/**
+ * launch_ensure_shim() - make sure the mock device's shim is loaded.
+ * @tool: the tool's name, for messages.
+ * @argv: the tool's arguments, to re-execute it with.
+ *
+ * Returns when the shim is loaded; otherwise re-executes the program with the
+ * shim added to LD_PRELOAD and does not return unless that fails.
+ *
+ * Context: at the start of main(), before any thread.
+ * Return: 0, or a negative errno (message printed).
+ */
+int launch_ensure_shim(const char *tool, char **argv);
+
 #endif /* GPUVM_TOOLS_LAUNCH_H */

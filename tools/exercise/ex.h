@@ -171,6 +171,15 @@ struct ex {
 	double elapsed_s;
 	struct ex_counters counters;
 	FILE *log; /* mismatch reports (stderr) */
+	/*
+	 * Tools built on the exerciser (gpuvm-ptdump): called with each VM as it
+	 * ends (a replay: when it is destroyed or its file closed) and with those
+	 * still alive when the run stops, before the final checks: the VM's file
+	 * descriptor and id. Replays stop after ioctl @stop_after (-1: at the end).
+	 */
+	void (*inspect)(struct ex *ex, int fd, uint32_t vm_id, void *ctx);
+	void *inspect_ctx;
+	long stop_after;
 };
 
 /* ex_util.c */
@@ -245,6 +254,9 @@ void ex_step_print(const struct ex *ex, const struct ex_step *step, FILE *out);
 /* ex_run.c */
 int ex_run_step(struct ex *ex, const struct ex_step *step);
 void ex_check_all(struct ex *ex);
+
+/* ex_main.c: the whole run of --ops/--script; exit status (0, 1 or 2). */
+int ex_exercise(struct ex *ex);
 
 /* ex_report.c */
 void ex_progress(const struct ex *ex, uint64_t done, uint64_t total);

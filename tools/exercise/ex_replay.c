@@ -461,6 +461,13 @@ static int bookkeep(struct rp *rp, unsigned int nr, const void *arg)
 	}
 }
 
+/* Show a VM to ex->inspect (gpuvm-ptdump) as it is now. */
+static void inspect_vm(struct rp *rp, const struct rp_vm *vm)
+{
+	if (rp->ex->inspect)
+		rp->ex->inspect(rp->ex, rp->fd[vm->file], vm->id, rp->ex->inspect_ctx);
+}
+
 /* The CPU mapping of a global BO, or NULL when it cannot be mapped. */
 static uint64_t *bo_cpu(struct rp *rp, unsigned int g)
 {
@@ -563,8 +570,10 @@ static int replay_ioctl(struct rp *rp, const struct trace_record *rec)
 		struct rp_vm *vm =
 			find_vm(rp, rec->file, ((struct drm_panthor_vm_destroy *)arg)->id);
 
-		if (vm)
+		if (vm) {
+			inspect_vm(rp, vm);
 			check_vm(rp, vm); /* its final layout */
+		}
 	}
 	rebuild_arrays(rp, nr, arg);
 	ret = drmIoctl(fd, (unsigned long)rec->request, arg) ? -errno : 0;
@@ -601,6 +610,7 @@ static void replay_close(struct rp *rp, const struct trace_record *rec)
 	rp->rec = rec;
 	for (size_t i = 0; i < rp->nvm; i++) {
 		if (rp->vm[i].file == rec->file && rp->vm[i].model) {
+			inspect_vm(rp, &rp->vm[i]);
 			check_vm(rp, &rp->vm[i]); /* its final layout */
 			drop_vm(&rp->vm[i]);
 		}
@@ -612,12 +622,26 @@ static void replay_close(struct rp *rp, const struct trace_record *rec)
 	rp->fd[rec->file] = -1;
 }
 
+/* Did the replay reach the ioctl it should stop after (ex->stop_after)? */
+static bool stopped(const struct rp *rp)
+{
+	return rp->ex->stop_after >= 0 && rp->ioctls > (uint64_t)rp->ex->stop_after;
+}
+
+/* Show every live VM to ex->inspect. */
+static void inspect_all(struct rp *rp)
+{
+	for (size_t i = 0; i < rp->nvm; i++)
+		if (rp->vm[i].model)
+			inspect_vm(rp, &rp->vm[i]);
+}
+
 static int replay_all(struct rp *rp, struct trace_reader *r)
 {
 	struct trace_record rec;
-	int ret, err = 0;
+	int ret = 0, err = 0;
 
-	while (!err && !rp->diverged && (ret = trace_reader_next(r, &rec)) > 0) {
+	while (!err && !rp->diverged && !stopped(rp) && (ret = trace_reader_next(r, &rec)) > 0) {
 		if (rec.type == TRACE_REC_OPEN)
 			err = replay_open(rp, &rec);
 		else if (rec.type == TRACE_REC_CLOSE)
@@ -683,6 +707,8 @@ int ex_replay_main(struct ex *ex)
 		rp.fd[i] = -1;
 	err = replay_all(&rp, r);
 	if (!err && !rp.diverged)
+		inspect_all(&rp);
+	if (!err && !rp.diverged && !stopped(&rp))
 		check_layout(&rp);
 	ex_progress_end(ex);
 	trace_reader_destroy(r);

@@ -49,7 +49,7 @@ static void report_mock(const struct ex *ex, FILE *out)
 			" bytes in use at the end)\n",
 			c->table_pages, c->table_bytes);
 	else
-		fputs("  table pages                n/a  (this mock does not report them)\n", out);
+		fputs("  table pages                n/a  (this mock cannot report them)\n", out);
 	fprintf(out, "  flushes           %12" PRIu64 "  (page-table flush requests)\n",
 		c->flushes);
 	fprintf(out, "  faults            %12" PRIu64 "  (%" PRIu64 " expected by the model)\n",

@@ -171,108 +171,6 @@ static int parse_args(int argc, char **argv, struct ex_cfg *cfg)
 	return 0;
 }
 
-/* Without --device: make sure the mock's shim is loaded, re-executing if not. */
-static int ensure_mock(char **argv)
-{
-	char shim[PATH_MAX];
-	int err;
-
-	if (launch_loaded("libgpuvm-mockdrm-shim"))
-		return 0;
-	err = launch_lib_path(LAUNCH_SHIM, shim, sizeof(shim));
-	if (err) {
-		fprintf(stderr, "gpuvm-exercise: the mock device's shim was not found; "
-				"set GPUVM_MOCKDRM_SHIM or give --device\n");
-		return err;
-	}
-	err = launch_preload(shim);
-	if (err)
-		return err;
-	execv("/proc/self/exe", argv);
-	fprintf(stderr, "gpuvm-exercise: cannot re-execute under the shim: %s\n", strerror(errno));
-	return -errno;
-}
-
-/* The random workload: --ops steps from the seed. */
-static void run_random(struct ex *ex)
-{
-	struct ex_step step;
-
-	for (uint64_t i = 0; i < ex->cfg.ops; i++) {
-		ex_gen_step(ex, &step);
-		if (ex->cfg.print_script)
-			ex_step_print(ex, &step, stdout);
-		ex_run_step(ex, &step);
-		if ((long)i + 1 == ex->cfg.plant_mismatch)
-			ex_model_corrupt(ex->vm[step.vm].model, step.ops[0].va);
-		ex_progress(ex, i + 1, ex->cfg.ops);
-	}
-}
-
-static int run_script(struct ex *ex)
-{
-	struct ex_script *s;
-	struct ex_step step;
-	int ret = ex_script_open(ex->cfg.script, &s);
-
-	if (ret) {
-		fprintf(stderr, "gpuvm-exercise: cannot open %s: %s\n", ex->cfg.script,
-			strerror(-ret));
-		return ret;
-	}
-	while ((ret = ex_script_next(s, ex, &step)) > 0) {
-		if (ex->cfg.print_script)
-			ex_step_print(ex, &step, stdout);
-		ex_run_step(ex, &step);
-		if ((long)ex->steps == ex->cfg.plant_mismatch)
-			ex_model_corrupt(ex->vm[step.vm].model, step.ops[0].va);
-		ex_progress(ex, ex->steps, ex->steps);
-	}
-	ex_script_close(s);
-	return ret;
-}
-
-static void teardown(struct ex *ex)
-{
-	for (unsigned int v = 0; v < ex->nr_vms; v++)
-		ex_model_destroy(ex->vm[v].model);
-	ex_model_destroy(ex->scratch);
-	ex_dev_close(ex);
-}
-
-static int exercise(struct ex *ex)
-{
-	double start;
-	int err = ex_model_create(&ex->scratch);
-
-	if (!err)
-		err = ex_dev_open(ex);
-	if (!err)
-		err = ex_dev_setup(ex);
-	if (err) {
-		teardown(ex);
-		return 2;
-	}
-	start = ex_now();
-	if (ex->cfg.script)
-		err = run_script(ex);
-	else
-		run_random(ex);
-	ex->elapsed_s = ex_now() - start;
-	ex_check_all(ex);
-	ex_progress_end(ex);
-	if (ex->mock)
-		ex_dev_counters(ex, &ex->counters);
-	teardown(ex);
-	if (err)
-		return 2;
-	if (ex->cfg.json)
-		ex_report_json(ex, stdout);
-	else if (!ex->cfg.quiet)
-		ex_report(ex, stdout);
-	return ex_failed(ex) ? 1 : 0;
-}
-
 int main(int argc, char **argv)
 {
 	static struct ex ex;
@@ -282,11 +180,12 @@ int main(int argc, char **argv)
 		usage(ret > 0 ? stdout : stderr);
 		return ret > 0 ? 0 : 2;
 	}
-	if (!ex.cfg.device && ensure_mock(argv))
+	if (!ex.cfg.device && launch_ensure_shim("gpuvm-exercise", argv))
 		return 2;
 	ex.rng = ex.cfg.seed;
 	ex.log = stderr;
+	ex.stop_after = -1;
 	if (ex.cfg.replay)
 		return ex_replay_main(&ex);
-	return exercise(&ex);
+	return ex_exercise(&ex);
 }

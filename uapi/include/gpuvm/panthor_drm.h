@@ -47,6 +47,7 @@
  *  0x32   MOCK_FENCE_SIGNAL    gpuvm_mock_fence_signal               8  0xC0086472  ours, mock only
  *  0x33   MOCK_STATS           gpuvm_mock_stats                    176  0xC0B06473  ours, mock only
  *  0x34   MOCK_VM_STATE        gpuvm_mock_vm_state                  40  0xC0286474  ours, mock only
+ *  0x35   MOCK_PT_READ         gpuvm_mock_pt_read                   56  0xC0386475  ours, mock only
  *
  * (*) VM_BIND also takes our repeat ops (GPUVM_VM_BIND_OP_MAP_REPEAT, struct
  * gpuvm_vm_bind_op_repeat), selected by the stride of its op array.
@@ -996,7 +997,8 @@ struct gpuvm_vm_bind_op_repeat {
  * signals by hand (MOCK_FENCE_ATTACH, MOCK_FENCE_SIGNAL, in the manner of
  * vgem's fence ioctls), the device's MMU counters (MOCK_STATS: TLB use,
  * stale translations, flushes) and a VM's slot and fault state
- * (MOCK_VM_STATE). Their indices, 0x30-0x34, lie in the DRM
+ * (MOCK_VM_STATE), a copy of one of a VM's page tables (MOCK_PT_READ).
+ * Their indices, 0x30-0x35, lie in the DRM
  * driver range [DRM_COMMAND_BASE, 0xA0) so they reach the driver's table like
  * panthor's own, and far above panthor's last index (0x10 today) so that
  * panthor can grow without colliding. A real panthor kernel answers them with
@@ -1013,6 +1015,8 @@ struct gpuvm_vm_bind_op_repeat {
 #define GPUVM_MOCK_STATS 0x33
 /** GPUVM_MOCK_VM_STATE - ioctl index: struct gpuvm_mock_vm_state. */
 #define GPUVM_MOCK_VM_STATE 0x34
+/** GPUVM_MOCK_PT_READ - ioctl index: struct gpuvm_mock_pt_read. */
+#define GPUVM_MOCK_PT_READ 0x35
 
 /*
  * struct gpuvm_mock_gpu_access.op values. 0 is not an op, so that a zeroed
@@ -1209,6 +1213,40 @@ struct gpuvm_mock_vm_state {
 	__u64 fault_count;
 };
 
+/**
+ * struct gpuvm_mock_pt_read - argument of GPUVM_IOCTL_MOCK_PT_READ: a copy of
+ * one table of a VM's page-table tree, as the MMU reads it, for tools that
+ * draw the tree (gpuvm-ptdump). The format is panthor's (Mali AArch64 mode,
+ * 4 KiB granule, 48-bit VA): follow table descriptors from the root by the
+ * PA they hold.
+ * @vm_id: in: the VM. Unknown: -EINVAL.
+ * @flags: in: none defined; must be 0 (-EINVAL).
+ * @pa: in: PA of the table to copy, or 0 for the VM's root table. Not the
+ *	start of an allocated page table: -ENOENT.
+ * @data: in: user pointer to @size bytes that receive the table, or 0 to
+ *	copy nothing (only the out fields). Unwritable: -EFAULT.
+ * @size: in: bytes at @data; smaller than the table: -EINVAL. out: the
+ *	table's size in bytes.
+ * @pad: zero.
+ * @root_pa: out: PA of the VM's root table (its TRANSTAB).
+ * @table_pages: out: tables the VM's page table owns (shared tables once).
+ * @table_bytes: out: bytes of those tables.
+ *
+ * The copy is consistent for the VM's own tables (taken under the VM's
+ * lock, so no bind of that VM is half-applied in it).
+ */
+struct gpuvm_mock_pt_read {
+	__u32 vm_id;
+	__u32 flags;
+	__u64 pa;
+	__u64 data;
+	__u32 size;
+	__u32 pad;
+	__u64 root_pa;
+	__u64 table_pages;
+	__u64 table_bytes;
+};
+
 /* Our ioctl requests (mock device only). */
 #define GPUVM_IOCTL_MOCK_GPU_ACCESS GPUVM_DRM_IOWR(GPUVM_MOCK_GPU_ACCESS, gpuvm_mock_gpu_access)
 #define GPUVM_IOCTL_MOCK_FENCE_ATTACH \
@@ -1217,6 +1255,7 @@ struct gpuvm_mock_vm_state {
 	GPUVM_DRM_IOWR(GPUVM_MOCK_FENCE_SIGNAL, gpuvm_mock_fence_signal)
 #define GPUVM_IOCTL_MOCK_STATS GPUVM_DRM_IOWR(GPUVM_MOCK_STATS, gpuvm_mock_stats)
 #define GPUVM_IOCTL_MOCK_VM_STATE GPUVM_DRM_IOWR(GPUVM_MOCK_VM_STATE, gpuvm_mock_vm_state)
+#define GPUVM_IOCTL_MOCK_PT_READ GPUVM_DRM_IOWR(GPUVM_MOCK_PT_READ, gpuvm_mock_pt_read)
 
 /*
  * ABI checks: every ioctl value, struct size and field offset, as the
@@ -1255,6 +1294,7 @@ GPUVM_UAPI_IOCTL(GPUVM_IOCTL_MOCK_FENCE_ATTACH, 0xC0186471u);
 GPUVM_UAPI_IOCTL(GPUVM_IOCTL_MOCK_FENCE_SIGNAL, 0xC0086472u);
 GPUVM_UAPI_IOCTL(GPUVM_IOCTL_MOCK_STATS, 0xC0B06473u);
 GPUVM_UAPI_IOCTL(GPUVM_IOCTL_MOCK_VM_STATE, 0xC0286474u);
+GPUVM_UAPI_IOCTL(GPUVM_IOCTL_MOCK_PT_READ, 0xC0386475u);
 
 GPUVM_UAPI_SIZE(drm_panthor_obj_array, 16);
 GPUVM_UAPI_OFFSET(drm_panthor_obj_array, stride, 0);
@@ -1478,6 +1518,12 @@ GPUVM_UAPI_OFFSET(gpuvm_mock_vm_state, as_slot, 4);
 GPUVM_UAPI_OFFSET(gpuvm_mock_vm_state, fault_status, 16);
 GPUVM_UAPI_OFFSET(gpuvm_mock_vm_state, fault_addr, 24);
 GPUVM_UAPI_OFFSET(gpuvm_mock_vm_state, fault_count, 32);
+GPUVM_UAPI_SIZE(gpuvm_mock_pt_read, 56);
+GPUVM_UAPI_OFFSET(gpuvm_mock_pt_read, pa, 8);
+GPUVM_UAPI_OFFSET(gpuvm_mock_pt_read, data, 16);
+GPUVM_UAPI_OFFSET(gpuvm_mock_pt_read, size, 24);
+GPUVM_UAPI_OFFSET(gpuvm_mock_pt_read, root_pa, 32);
+GPUVM_UAPI_OFFSET(gpuvm_mock_pt_read, table_bytes, 48);
 
 /* The repeat bit is clear of every panthor op flag and of the type field. */
 GPUVM_UAPI_ASSERT((GPUVM_VM_BIND_OP_MAP_REPEAT &
