@@ -161,6 +161,12 @@ static void gen_op(struct ex *ex, unsigned int vm, struct ex_op *op)
 		gen_sparse(ex, op);
 	else
 		gen_repeat(ex, op);
+	/*
+	 * A real panthor has no repeat binds (ours) and sparse ones only from
+	 * uapi 1.9: plain maps there.
+	 */
+	if (!ex->mock && (op->kind == EX_REPEAT || op->kind == EX_SPARSE))
+		gen_map(ex, op);
 }
 
 /*
