@@ -555,7 +555,7 @@ static void check_layout(struct rp *rp)
 
 static int replay_ioctl(struct rp *rp, const struct trace_record *rec)
 {
-	unsigned char arg[256] = { 0 };
+	_Alignas(8) unsigned char arg[256] = { 0 };
 	unsigned int nr = _IOC_NR(rec->request);
 	int fd = rec->file < RP_MAX_FILES ? rp->fd[rec->file] : -1, ret, err = 0;
 

@@ -227,7 +227,7 @@ int trace_build_ioctl(struct trace_buf *b, unsigned long request, const void *be
 		      const void *after, int result)
 {
 	uint32_t size = _IOC_SIZE(request), nr = 0;
-	unsigned char arg[TRACE_MAX_ARG] = { 0 };
+	_Alignas(8) unsigned char arg[TRACE_MAX_ARG] = { 0 };
 	struct trace_ioctl io = { .request = request, .result = result, .arg_size = size };
 	size_t io_at;
 	int err;
