@@ -233,7 +233,8 @@ int ex_model_copy(struct ex_model *dst, const struct ex_model *src)
 	err = reserve(dst, src->n);
 	if (err)
 		return err;
-	memcpy(dst->e, src->e, src->n * sizeof(*src->e));
+	if (src->n)
+		memcpy(dst->e, src->e, src->n * sizeof(*src->e));
 	dst->n = src->n;
 	memcpy(dst->dummy, src->dummy, sizeof(src->dummy));
 	memcpy(dst->dummy_known, src->dummy_known, sizeof(src->dummy_known));
