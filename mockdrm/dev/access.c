@@ -6,6 +6,7 @@
  * loads, stores and fetches are others.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,36 +172,48 @@ int mock_ioctl_gpu_access(struct mockdrm_file *f, void *arg)
 	return 0;
 }
 
+/*
+ * A counter as it is now, and zeroed with @reset: workers add to the counters
+ * with atomic adds meanwhile, so each is read (and reset) with one atomic
+ * access; an add is either in the value read or counted after the reset.
+ */
+static uint64_t take(uint64_t *counter, bool reset)
+{
+	if (reset)
+		return __atomic_exchange_n(counter, 0, __ATOMIC_RELAXED);
+	return __atomic_load_n(counter, __ATOMIC_RELAXED);
+}
+
 int mock_ioctl_stats(struct mockdrm_file *f, void *arg)
 {
 	struct gpuvm_mock_stats *a = arg;
 	struct mock_as_stats *s = &f->dev->gpu.stats;
+	bool r = a->flags & GPUVM_MOCK_STATS_RESET;
 
 	if (a->flags & ~GPUVM_MOCK_STATS_RESET || a->pad || a->pad2)
 		return -EINVAL;
-	a->tlb_hits = s->tlb_hits;
-	a->tlb_misses = s->tlb_misses;
-	a->stale_translations = s->stale;
-	a->freed_table_walks = s->freed_walks;
-	a->as_updates = s->updates;
-	a->as_locks = s->locks;
-	a->as_unlocks = s->unlocks;
-	a->as_flush_pt = s->flush_pt;
-	a->as_flush_mem = s->flush_mem;
-	a->pt_flushes = s->flush_ops;
-	a->skipped_flushes = s->skipped_flushes;
-	a->cache_flushes = s->cache_flushes;
-	a->cache_flushes_skipped = s->cache_flushes_skipped;
+	/* first_stale_va first: it is set after the stale count becomes 1. */
+	a->first_stale_va = take(&s->first_stale_va, r);
+	a->tlb_hits = take(&s->tlb_hits, r);
+	a->tlb_misses = take(&s->tlb_misses, r);
+	a->stale_translations = take(&s->stale, r);
+	a->freed_table_walks = take(&s->freed_walks, r);
+	a->as_updates = take(&s->updates, r);
+	a->as_locks = take(&s->locks, r);
+	a->as_unlocks = take(&s->unlocks, r);
+	a->as_flush_pt = take(&s->flush_pt, r);
+	a->as_flush_mem = take(&s->flush_mem, r);
+	a->pt_flushes = take(&s->flush_ops, r);
+	a->skipped_flushes = take(&s->skipped_flushes, r);
+	a->cache_flushes = take(&s->cache_flushes, r);
+	a->cache_flushes_skipped = take(&s->cache_flushes_skipped, r);
 	a->bo_sync_ops = __atomic_load_n(&f->dev->bo_sync_ops, __ATOMIC_RELAXED);
 	a->bo_sync_lines = __atomic_load_n(&f->dev->bo_sync_lines, __ATOMIC_RELAXED);
 	a->latest_flush_id = mock_gpu_flush_id(&f->dev->gpu);
-	a->activations = s->activations;
-	a->evictions = s->evictions;
-	a->faults = s->faults;
-	a->lock_waits = s->lock_waits;
-	a->first_stale_va = s->first_stale_va;
-	if (a->flags & GPUVM_MOCK_STATS_RESET)
-		memset(s, 0, sizeof(*s));
+	a->activations = take(&s->activations, r);
+	a->evictions = take(&s->evictions, r);
+	a->faults = take(&s->faults, r);
+	a->lock_waits = take(&s->lock_waits, r);
 	return 0;
 }
 

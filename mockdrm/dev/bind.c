@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mock_vm.h"
 
@@ -169,9 +170,9 @@ static void bind_release(struct bind *b)
  * zero (-E2BIG), bytes 48..55 included. With it: stride >= 56 (-EINVAL),
  * bytes 48..55 are the repeat range, every byte past 56 zero (-E2BIG).
  */
-static int read_op(const struct drm_panthor_obj_array *arr, uint32_t i,
-		   struct gpuvm_vm_bind_op_repeat *raw)
+static int read_op(const struct drm_panthor_obj_array *arr, uint32_t i, void *dst)
 {
+	struct gpuvm_vm_bind_op_repeat *raw = dst;
 	int err = mock_read_elem(arr, i, raw, sizeof(*raw), GPUVM_VM_BIND_OP_SIZE_V1);
 
 	if (err)
@@ -181,22 +182,27 @@ static int read_op(const struct drm_panthor_obj_array *arr, uint32_t i,
 	return arr->stride < GPUVM_VM_BIND_OP_SIZE_V2 ? -EINVAL : 0;
 }
 
+/* Every op copied in first (mock_read_array()), then each checked in order. */
 static int read_ops(struct bind *b, const struct drm_panthor_obj_array *arr)
 {
-	int err = 0;
+	struct gpuvm_vm_bind_op_repeat *raw;
+	int err = mock_read_array(arr, sizeof(*raw), GPUVM_VM_BIND_OP_SIZE_V1, read_op,
+				  (void **)&raw);
 
+	if (err)
+		return err;
 	b->ops = calloc(arr->count, sizeof(*b->ops));
 	if (!b->ops)
-		return -ENOMEM;
+		err = -ENOMEM;
 	for (uint32_t i = 0; i < arr->count && !err; i++, b->nr++) {
 		struct bind_op *op = &b->ops[i];
 
-		err = read_op(arr, i, &op->raw);
-		if (!err)
-			err = op_req(b, op);
+		op->raw = raw[i];
+		err = op_req(b, op);
 		if (!err)
 			err = read_syncs(b, op);
 	}
+	free(raw);
 	return err;
 }
 
@@ -213,42 +219,52 @@ static struct gvm_req *collect_reqs(const struct bind *b, unsigned int *n)
 }
 
 /*
- * Wait, without the VM lock, for a job queued behind earlier async jobs:
- * transactions commit in the order they were prepared.
+ * Wait, without the VM lock, until the async jobs queued before a synchronous
+ * bind have run: transactions commit in the order they were asked for. The
+ * wait is bounded by the device's job timeout: a queue stuck behind a fence
+ * that does not signal fails the bind with -ETIMEDOUT before anything of it
+ * was prepared, so the VM is as it was.
  */
-static int wait_queued(struct mock_vm *vm, struct gvm_txn *txn)
+static int wait_queue_empty(struct mock_vm *vm)
 {
-	struct mock_bind_job *job = calloc(1, sizeof(*job));
-	struct mock_fence *done;
-	int err;
+	unsigned int ms = vm->dev->cfg.job_timeout_ms;
+	struct timespec deadline;
 
-	if (!job)
-		return -ENOMEM;
-	job->txn = txn;
-	job->done = done = mock_fence_create(&vm->dev->sync);
-	if (!done) {
-		free(job);
-		return -ENOMEM;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += ms / 1000;
+	deadline.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (deadline.tv_nsec >= 1000000000) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000;
 	}
-	mock_vm_queue(vm, job); /* behind vm->head: a worker runs */
-	mock_fence_get(done);
-	pthread_mutex_unlock(&vm->lock);
-	mock_fence_wait(done, INT64_MAX);
-	mock_fence_status(done, &err);
-	mock_fence_put(done);
-	pthread_mutex_lock(&vm->lock);
-	return err;
+	while (vm->head) {
+		if (pthread_cond_clockwait(&vm->cond, &vm->lock, CLOCK_MONOTONIC, &deadline) ==
+			    ETIMEDOUT &&
+		    vm->head)
+			return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+/* A queue given up while we waited made the VM unusable: no more maps. */
+static bool maps_refused(const struct mock_vm *vm, const struct gvm_req *reqs, unsigned int n)
+{
+	for (unsigned int i = 0; vm->unusable && i < n; i++)
+		if (reqs[i].type == GVM_REQ_MAP)
+			return true;
+	return false;
 }
 
 /**
- * mock_vm_bind_now() - apply @n requests to @vm as one transaction: now, or
- * after the async jobs already queued (vm->lock held; dropped while waiting).
+ * mock_vm_bind_now() - apply @n requests to @vm as one transaction, after
+ * the async jobs already queued (vm->lock held; dropped while waiting).
  * @vm: the VM.
  * @reqs: the requests.
  * @n: how many; 0 does nothing.
  *
- * Return: 0 or the negative errno of the preparation (nothing applied) or of
- * the queue (its earlier job failed the VM).
+ * Return: 0; -ETIMEDOUT when the queued jobs did not finish within the job
+ * timeout; -EINVAL for a map after they made the VM unusable; the negative
+ * errno of the preparation. Nothing is applied on error.
  */
 int mock_vm_bind_now(struct mock_vm *vm, const struct gvm_req *reqs, unsigned int n)
 {
@@ -258,11 +274,13 @@ int mock_vm_bind_now(struct mock_vm *vm, const struct gvm_req *reqs, unsigned in
 
 	if (!n)
 		return 0;
-	err = gvm_bind_prepare(vm->gvm, reqs, n, &txn, &failed);
+	err = wait_queue_empty(vm);
+	if (!err && maps_refused(vm, reqs, n))
+		err = -EINVAL;
+	if (!err)
+		err = gvm_bind_prepare(vm->gvm, reqs, n, &txn, &failed);
 	if (err)
 		return err;
-	if (vm->head)
-		return wait_queued(vm, txn);
 	gvm_bind_commit(txn);
 	gvm_bind_cleanup(txn);
 	return 0;

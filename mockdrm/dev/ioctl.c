@@ -2,8 +2,8 @@
 /*
  * Ioctl dispatch, as drm_ioctl() does it: find the handler by number, copy the
  * caller's argument into kernel-sized storage (a shorter caller struct is
- * zero-extended, a longer one truncated), run the handler, copy back what the
- * caller's struct has room for.
+ * zero-extended; a longer one truncated, its extra bytes zero for a driver
+ * ioctl), run the handler, copy back what the caller's struct has room for.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,12 +18,6 @@
 #define RENDER_OK (1u << 0)
 /* Only the current master may use it (DRM_MASTER). */
 #define MASTER_ONLY (1u << 1)
-/*
- * A caller's struct longer than the kernel's must have zeros in the extra
- * bytes (-E2BIG), as panthor-1.8.md gives for the ioctls of 1.4 and later;
- * the older ones ignore them, as drm_ioctl() does.
- */
-#define STRICT_SIZE (1u << 2)
 
 struct ioctl_desc {
 	unsigned long request; /* the kernel's request: number and struct size */
@@ -132,11 +126,10 @@ static const struct ioctl_desc core_ioctls[] = {
 	CORE(DRM_IOCTL_PANTHOR_GROUP_GET_STATE, mock_ioctl_group_get_state, RENDER_OK),
 	CORE(DRM_IOCTL_PANTHOR_TILER_HEAP_CREATE, mock_ioctl_tiler_heap_create, RENDER_OK),
 	CORE(DRM_IOCTL_PANTHOR_TILER_HEAP_DESTROY, mock_ioctl_tiler_heap_destroy, RENDER_OK),
-	CORE(DRM_IOCTL_PANTHOR_BO_SET_LABEL, mock_ioctl_bo_set_label, RENDER_OK | STRICT_SIZE),
-	CORE(DRM_IOCTL_PANTHOR_SET_USER_MMIO_OFFSET, mock_ioctl_set_user_mmio_offset,
-	     RENDER_OK | STRICT_SIZE),
-	CORE(DRM_IOCTL_PANTHOR_BO_SYNC, mock_ioctl_bo_sync, RENDER_OK | STRICT_SIZE),
-	CORE(DRM_IOCTL_PANTHOR_BO_QUERY_INFO, mock_ioctl_bo_query_info, RENDER_OK | STRICT_SIZE),
+	CORE(DRM_IOCTL_PANTHOR_BO_SET_LABEL, mock_ioctl_bo_set_label, RENDER_OK),
+	CORE(DRM_IOCTL_PANTHOR_SET_USER_MMIO_OFFSET, mock_ioctl_set_user_mmio_offset, RENDER_OK),
+	CORE(DRM_IOCTL_PANTHOR_BO_SYNC, mock_ioctl_bo_sync, RENDER_OK),
+	CORE(DRM_IOCTL_PANTHOR_BO_QUERY_INFO, mock_ioctl_bo_query_info, RENDER_OK),
 	CORE(GPUVM_IOCTL_MOCK_GPU_ACCESS, mock_ioctl_gpu_access, RENDER_OK),
 	CORE(GPUVM_IOCTL_MOCK_FENCE_ATTACH, mock_ioctl_fence_attach, RENDER_OK),
 	CORE(GPUVM_IOCTL_MOCK_FENCE_SIGNAL, mock_ioctl_fence_signal, RENDER_OK),
@@ -144,6 +137,12 @@ static const struct ioctl_desc core_ioctls[] = {
 	CORE(GPUVM_IOCTL_MOCK_VM_STATE, mock_ioctl_vm_state, RENDER_OK),
 	CORE(GPUVM_IOCTL_MOCK_PT_READ, mock_ioctl_pt_read, RENDER_OK),
 };
+
+/* The driver's own ioctls (panthor's, and the mock's after them). */
+static bool is_driver(unsigned int nr)
+{
+	return nr >= DRM_COMMAND_BASE && nr < DRM_COMMAND_END;
+}
 
 /* The mode-setting range: a render-only driver has none of it. */
 static bool is_kms(unsigned int nr)
@@ -159,7 +158,13 @@ static const struct ioctl_desc *find(unsigned int nr)
 	return NULL;
 }
 
-/* STRICT_SIZE: the caller's bytes past the kernel's struct are all zero. */
+/*
+ * A driver ioctl's struct from a caller newer than us: the bytes past ours
+ * must be zero (-E2BIG), the usual drm rule for driver structs
+ * (panthor-1.8.md), so that a field we do not know is never ignored. The
+ * generic DRM ioctls are truncated instead, as drm_ioctl() does: their newer
+ * fields (a syncobj wait's deadline) are hints an older kernel may drop.
+ */
 static int check_tail(const void *arg, size_t ksize, size_t usize)
 {
 	unsigned char tail[64];
@@ -190,7 +195,7 @@ static int run(struct mockdrm_file *f, const struct ioctl_desc *d, unsigned long
 		return -EINVAL;
 	if (mock_copy_from_user(kdata, (uint64_t)(uintptr_t)arg, in))
 		return -EFAULT;
-	if ((d->flags & STRICT_SIZE) && (_IOC_DIR(request) & _IOC_WRITE)) {
+	if (is_driver(_IOC_NR(d->request)) && (_IOC_DIR(request) & _IOC_WRITE)) {
 		ret = check_tail(arg, ksize, usize);
 		if (ret)
 			return ret;

@@ -157,6 +157,9 @@ struct mock_syncs {
 
 int mock_read_elem(const struct drm_panthor_obj_array *arr, uint32_t i, void *dst, size_t ksize,
 		   size_t min_size);
+int mock_read_array(const struct drm_panthor_obj_array *arr, size_t ksize, size_t min_size,
+		    int (*read)(const struct drm_panthor_obj_array *arr, uint32_t i, void *dst),
+		    void **out);
 /* The signals of the earlier jobs of one array (syncops.c, DOC: in-array chaining). */
 struct mock_chain_link {
 	struct mock_syncobj *obj;

@@ -6,6 +6,7 @@
  * at the ioctl, so that installing the job's fence afterwards cannot.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -39,6 +40,77 @@ int mock_read_elem(const struct drm_panthor_obj_array *arr, uint32_t i, void *ds
 				return -E2BIG;
 	}
 	return 0;
+}
+
+/* Elements a lazily grown array starts with. */
+#define ARRAY_FIRST 16u
+
+/* Room for element @i of *@out (@cap elements of @size now): grow by doubling. */
+static int array_room(void **out, uint32_t *cap, uint32_t i, uint32_t count, size_t size)
+{
+	uint32_t want = *cap ? *cap : ARRAY_FIRST;
+	void *grown;
+
+	if (i < *cap)
+		return 0;
+	while (want <= i)
+		want *= 2;
+	if (want > count)
+		want = count;
+	grown = realloc(*out, (size_t)want * size);
+	if (!grown)
+		return -ENOMEM;
+	*out = grown;
+	*cap = want;
+	return 0;
+}
+
+/**
+ * mock_read_array() - copy a user object array in, as panthor's
+ * panthor_get_uobj_array() does, before any element is looked at.
+ * @arr: the array.
+ * @ksize: our element size (what @read fills).
+ * @min_size: the smallest stride, which is also the kernel's element size.
+ * @read: reads element i into @dst (NULL: mock_read_elem() with @ksize and
+ *	@min_size); 0 or -errno.
+ * @out: the elements (free() it), NULL when the array is empty.
+ *
+ * The kernel refuses a stride below its element (-EINVAL), then allocates
+ * count x element with kvmalloc, which fails past INT_MAX bytes (-ENOMEM),
+ * then copies every element (-EFAULT, -E2BIG). The copy here grows as the
+ * elements are read, so a huge count with a short array costs what could be
+ * read, not what was claimed.
+ *
+ * Return: 0, -EINVAL, -ENOMEM, or @read's error.
+ */
+int mock_read_array(const struct drm_panthor_obj_array *arr, size_t ksize, size_t min_size,
+		    int (*read)(const struct drm_panthor_obj_array *arr, uint32_t i, void *dst),
+		    void **out)
+{
+	uint32_t cap = 0;
+	int err = 0;
+
+	*out = NULL;
+	if (!arr->count)
+		return 0;
+	if (arr->stride < min_size)
+		return -EINVAL;
+	if ((uint64_t)arr->count * min_size > INT_MAX)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < arr->count && !err; i++) {
+		void *dst;
+
+		err = array_room(out, &cap, i, arr->count, ksize);
+		if (err)
+			break;
+		dst = (unsigned char *)*out + (size_t)i * ksize;
+		err = read ? read(arr, i, dst) : mock_read_elem(arr, i, dst, ksize, min_size);
+	}
+	if (err) {
+		free(*out);
+		*out = NULL;
+	}
+	return err;
 }
 
 /*
@@ -181,22 +253,20 @@ static int add_sync(struct mock_sync_table *t, struct mock_syncs *s,
 int mock_syncs_read(struct mock_sync_table *t, const struct drm_panthor_obj_array *arr,
 		    struct mock_syncs *s, const struct mock_chain *chain)
 {
-	struct drm_panthor_sync_op op;
-	int err = 0;
+	struct drm_panthor_sync_op *ops;
+	int err = mock_read_array(arr, sizeof(*ops), sizeof(*ops), NULL, (void **)&ops);
 
-	if (!arr->count)
-		return 0;
+	if (err || !arr->count)
+		return err;
 	s->waits = calloc(arr->count, sizeof(*s->waits));
 	s->signals = calloc(arr->count, sizeof(*s->signals));
 	s->points = calloc(arr->count, sizeof(*s->points));
 	s->nodes = calloc(arr->count, sizeof(*s->nodes));
 	if (!s->waits || !s->signals || !s->points || !s->nodes)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < arr->count && !err; i++) {
-		err = mock_read_elem(arr, i, &op, sizeof(op), sizeof(op));
-		if (!err)
-			err = add_sync(t, s, &op, chain);
-	}
+		err = -ENOMEM;
+	for (uint32_t i = 0; i < arr->count && !err; i++)
+		err = add_sync(t, s, &ops[i], chain);
+	free(ops);
 	return err;
 }
 

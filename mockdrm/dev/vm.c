@@ -280,6 +280,7 @@ static void fail_queue(struct mock_vm *vm, int error)
 		job_free(job);
 		mock_vm_put(vm);
 	}
+	pthread_cond_broadcast(&vm->cond); /* synchronous binds wait for the empty queue */
 }
 
 /* Run the head job (vm->lock not held on entry or exit). */

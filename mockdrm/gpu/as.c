@@ -181,7 +181,7 @@ static void wait_unlocked(struct mock_gpu *gpu, struct mock_as *as, uint64_t va)
 static void note_stale(struct mock_gpu *gpu, uint64_t va)
 {
 	if (mock_gpu_stat_add(gpu, stale, 1) == 1)
-		gpu->stats.first_stale_va = va;
+		__atomic_store_n(&gpu->stats.first_stale_va, va, __ATOMIC_RELAXED);
 }
 
 static void walk_from_root(struct mock_gpu *gpu, const struct mock_as *as, uint64_t va,

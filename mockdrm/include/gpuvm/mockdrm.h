@@ -46,7 +46,9 @@ enum mockdrm_node {
  * @debug_skip_flush_every: tests only: drop every Nth page-table flush (0:
  *	none), as a driver with a missing flush would; strict mode must see it.
  * @job_timeout_ms: a job still running (a SYNC_WAIT not satisfied) after this
- *	long is stopped and its group marked TIMEDOUT (0: 5000).
+ *	long is stopped and its group marked TIMEDOUT (0: 5000). A synchronous
+ *	VM_BIND waits at most this long for the async binds queued before it
+ *	(then -ETIMEDOUT, nothing applied).
  * @debug: log unhandled ioctls to stderr.
  */
 struct mockdrm_cfg {
@@ -100,8 +102,10 @@ void mockdrm_close(struct mockdrm_file *file);
  * @file: the open file.
  * @request: the ioctl request number (direction, size, type 'd', number).
  * @arg: the caller's argument; read and written with the size the request
- *	encodes (smaller than the kernel's: zero-extended; larger: the excess
- *	must be zero).
+ *	encodes. Smaller than the kernel's: zero-extended. Larger: the generic
+ *	DRM ioctls ignore the excess, as drm_ioctl() does; driver ioctls
+ *	(panthor's and the mock's) refuse a nonzero byte past their struct
+ *	with -E2BIG.
  *
  * Context: may block (syncobj waits); safe from several threads.
  * Return: 0 or a negative errno.

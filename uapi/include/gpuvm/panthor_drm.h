@@ -505,7 +505,9 @@ struct drm_panthor_vm_bind_op {
  * @DRM_PANTHOR_VM_BIND_ASYNC: queue the ops on the VM's bind queue behind
  *	their wait syncs and return; their signal syncs report completion. An
  *	op that fails after the ioctl returned marks the VM UNUSABLE. Without
- *	it the ops are applied before the ioctl returns.
+ *	it the ops are applied before the ioctl returns, after the async ops
+ *	queued before them (the mock orders them so; it waits for those at
+ *	most its job timeout, then fails with -ETIMEDOUT, nothing applied).
  */
 enum drm_panthor_vm_bind_flags {
 	DRM_PANTHOR_VM_BIND_ASYNC = 1 << 0,
