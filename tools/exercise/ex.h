@@ -160,7 +160,8 @@ struct ex_cfg {
 struct ex {
 	struct ex_cfg cfg;
 	int fd[EX_MAX_FILES];
-	bool mock; /* the mock-only ioctls answer */
+	bool mock;      /* the mock-only ioctls answer */
+	int uapi_minor; /* the driver's minor version: 1.4 labels, 1.7 BO_SYNC */
 	unsigned int nr_vms, nr_bos;
 	struct ex_vm vm[EX_MAX_VMS];
 	struct ex_bo bo[EX_MAX_BOS];

@@ -23,11 +23,12 @@ static int xioctl(int fd, unsigned long request, void *arg)
 }
 
 /* The node is a panthor device (the mock says it is one too). */
-static int check_driver(int fd, const char *path)
+static int check_driver(struct ex *ex, int fd, const char *path)
 {
 	drmVersionPtr v = drmGetVersion(fd);
 	int ok = v && v->name && !strcmp(v->name, "panthor");
 
+	ex->uapi_minor = v ? v->version_minor : 0;
 	if (!ok)
 		fprintf(stderr, "gpuvm-exercise: %s is not a panthor device (driver %s)\n", path,
 			v && v->name ? v->name : "unknown");
@@ -49,7 +50,7 @@ int ex_dev_open(struct ex *ex)
 				strerror(-err));
 			return err;
 		}
-		if (check_driver(ex->fd[i], path))
+		if (check_driver(ex, ex->fd[i], path))
 			return -ENODEV;
 	}
 	/* A real panthor answers the mock-only ioctls with -EINVAL. */
@@ -101,6 +102,33 @@ static int share_bo(struct ex *ex, unsigned int b)
 	return err;
 }
 
+/*
+ * What a Mesa-style client does with a new BO on a 1.4+/1.7+ device: name it,
+ * flush the CPU caches after filling it, and check how it was created.
+ */
+static int describe_bo(struct ex *ex, unsigned int b)
+{
+	struct ex_bo *bo = &ex->bo[b];
+	int fd = ex->fd[bo->owner], err = 0;
+	char label[32];
+	struct drm_panthor_bo_set_label l = { .handle = bo->handle[bo->owner],
+					      .label = (uintptr_t)label };
+	struct drm_panthor_bo_sync_op op = { .handle = l.handle, .size = bo->size };
+	struct drm_panthor_bo_sync sync = { .ops = DRM_PANTHOR_OBJ_ARRAY(1, &op) };
+	struct drm_panthor_bo_query_info q = { .handle = l.handle };
+
+	snprintf(label, sizeof(label), "gpuvm-exercise BO %u", b);
+	if (ex->uapi_minor >= 4)
+		err = xioctl(fd, DRM_IOCTL_PANTHOR_BO_SET_LABEL, &l);
+	if (!err && ex->uapi_minor >= 7)
+		err = xioctl(fd, DRM_IOCTL_PANTHOR_BO_SYNC, &sync);
+	if (!err && ex->uapi_minor >= 7)
+		err = xioctl(fd, DRM_IOCTL_PANTHOR_BO_QUERY_INFO, &q);
+	if (!err && (q.extra_flags || q.create_flags))
+		err = -EPROTO; /* created here, with no flags */
+	return err;
+}
+
 static int create_bo(struct ex *ex, unsigned int b, uint64_t size)
 {
 	struct ex_bo *bo = &ex->bo[b];
@@ -114,6 +142,8 @@ static int create_bo(struct ex *ex, unsigned int b, uint64_t size)
 	bo->size = c.size;
 	bo->handle[bo->owner] = c.handle;
 	err = fill_bo(ex, b);
+	if (!err)
+		err = describe_bo(ex, b);
 	return err ? err : share_bo(ex, b);
 }
 

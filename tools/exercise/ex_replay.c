@@ -289,6 +289,21 @@ static void rebuild_arrays(struct rp *rp, unsigned int nr, void *arg)
 	case DRM_COMMAND_BASE + GPUVM_MOCK_GPU_ACCESS:
 		rebuild_access(rp, arg);
 		break;
+	case DRM_COMMAND_BASE + DRM_PANTHOR_BO_SET_LABEL: {
+		struct drm_panthor_bo_set_label *l = arg;
+
+		if (l->label)
+			l->label = rebuild(rp, TRACE_ARRAY_LABEL, 0, 0, 0);
+		break;
+	}
+	case DRM_COMMAND_BASE + DRM_PANTHOR_BO_SYNC: {
+		struct drm_panthor_obj_array *ops = &((struct drm_panthor_bo_sync *)arg)->ops;
+
+		if (ops->count)
+			ops->array = rebuild(rp, TRACE_ARRAY_BO_SYNC_OPS, 0, RP_BO,
+					     offsetof(struct drm_panthor_bo_sync_op, handle));
+		break;
+	}
 	default:
 		rebuild_syncobj_arrays(rp, nr, arg);
 		break;

@@ -22,14 +22,16 @@
  * DOC: what is recorded
  *
  * Ioctls on DRM device files (character devices of major 226): GEM_CLOSE,
- * PRIME handle/fd, every SYNCOBJ_* ioctl, every panthor ioctl, and the gpuvm
+ * PRIME handle/fd, every SYNCOBJ_* ioctl, every panthor ioctl but DEV_QUERY
+ * (VM_CREATE to BO_QUERY_INFO, uapi 1.8), and the gpuvm
  * mock's MOCK_GPU_ACCESS, MOCK_FENCE_ATTACH and MOCK_FENCE_SIGNAL; the other
  * ioctls (VERSION, GET_CAP, DEV_QUERY, ...) are not. Each record holds the
  * argument struct as it was before and after the call, the result (0 or
  * -errno), and a copy, made after the call, of every array the argument
  * points to (struct trace_array.role): a VM_BIND's ops and each op's syncs,
  * a GROUP_SUBMIT's queue submits and their syncs, a GROUP_CREATE's queues,
- * syncobj handle and point arrays, the data a MOCK_GPU_ACCESS writes.
+ * syncobj handle and point arrays, the data a MOCK_GPU_ACCESS writes, a
+ * BO_SET_LABEL's string, a BO_SYNC's ops.
  * Pointers inside the copied structs keep the recorded process's values:
  * a reader finds the array by its role and parent instead.
  *
@@ -125,6 +127,8 @@ enum trace_array_role {
 	TRACE_ARRAY_HANDLES = 6,       /* syncobj handles (u32) */
 	TRACE_ARRAY_POINTS = 7,        /* timeline points (u64) */
 	TRACE_ARRAY_ACCESS_DATA = 8,   /* gpuvm_mock_gpu_access.data of a WRITE */
+	TRACE_ARRAY_LABEL = 9,         /* drm_panthor_bo_set_label.label, NUL included */
+	TRACE_ARRAY_BO_SYNC_OPS = 10,  /* drm_panthor_bo_sync.ops */
 };
 
 /**

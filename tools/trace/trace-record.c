@@ -80,7 +80,7 @@ bool trace_recorded(unsigned long request)
 	return nr == 0x09 || nr == 0x2d || nr == 0x2e ||                   /* GEM_CLOSE, PRIME */
 	       (nr >= 0xbf && nr <= 0xc5) || (nr >= 0xca && nr <= 0xcd) || /* SYNCOBJ */
 	       (nr >= DRM_COMMAND_BASE + DRM_PANTHOR_VM_CREATE &&
-		nr <= DRM_COMMAND_BASE + DRM_PANTHOR_TILER_HEAP_DESTROY) ||
+		nr <= DRM_COMMAND_BASE + DRM_PANTHOR_BO_QUERY_INFO) ||
 	       (nr >= DRM_COMMAND_BASE + GPUVM_MOCK_GPU_ACCESS &&
 		nr <= DRM_COMMAND_BASE + GPUVM_MOCK_FENCE_SIGNAL);
 }
@@ -162,6 +162,27 @@ static int put_obj_array(struct trace_buf *b, uint32_t *nr, const struct drm_pan
 	return put_nested(b, nr, at, arr, syncs_field, syncs_role);
 }
 
+/* A NUL-terminated string of at most @max bytes, read page by page. */
+static int put_string(struct trace_buf *b, uint32_t *nr, uint32_t role, uint64_t addr, uint32_t max)
+{
+	char s[4096];
+	uint32_t len = 0;
+
+	while (addr && len < max && len < sizeof(s)) {
+		uint64_t at = addr + len, page_end = (at | 4095) + 1;
+		uint32_t n = (uint32_t)(page_end - at < max - len ? page_end - at : max - len);
+		char *nul;
+
+		if (!trace_copy_in(s + len, at, n))
+			return 0; /* unreadable: left out */
+		nul = memchr(s + len, '\0', n);
+		len += n;
+		if (nul)
+			return put_array(b, nr, role, 0, (uintptr_t)s, 1, (uint32_t)(nul - s) + 1);
+	}
+	return 0;
+}
+
 static int put_panthor_arrays(struct trace_buf *b, uint32_t *nr, unsigned int nr_ioctl,
 			      const void *arg)
 {
@@ -180,6 +201,12 @@ static int put_panthor_arrays(struct trace_buf *b, uint32_t *nr, unsigned int nr
 				     TRACE_ARRAY_SUBMITS,
 				     offsetof(struct drm_panthor_queue_submit, syncs),
 				     TRACE_ARRAY_SUBMIT_SYNCS);
+	case DRM_PANTHOR_BO_SET_LABEL:
+		return put_string(b, nr, TRACE_ARRAY_LABEL,
+				  ((const struct drm_panthor_bo_set_label *)arg)->label, 4096);
+	case DRM_PANTHOR_BO_SYNC:
+		return put_obj_array(b, nr, &((const struct drm_panthor_bo_sync *)arg)->ops,
+				     TRACE_ARRAY_BO_SYNC_OPS, 0, 0);
 	case GPUVM_MOCK_GPU_ACCESS: {
 		const struct gpuvm_mock_gpu_access *a = arg;
 
