@@ -5,35 +5,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "mock_internal.h"
-
-/*
- * The caller's memory is read with process_vm_readv() on ourselves: a bad
- * pointer in an ioctl argument then gives -EFAULT, as the kernel's
- * copy_from_user() does, instead of crashing the mock.
- */
-int mock_copy_from_user(void *dst, uint64_t src, size_t len)
-{
-	struct iovec local = { .iov_base = dst, .iov_len = len };
-	struct iovec remote = { .iov_base = (void *)(uintptr_t)src, .iov_len = len };
-
-	if (!len)
-		return 0;
-	return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
-}
-
-int mock_copy_to_user(uint64_t dst, const void *src, size_t len)
-{
-	struct iovec local = { .iov_base = (void *)src, .iov_len = len };
-	struct iovec remote = { .iov_base = (void *)(uintptr_t)dst, .iov_len = len };
-
-	if (!len)
-		return 0;
-	return process_vm_writev(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
-}
 
 int mock_idr_alloc(struct mock_idr *idr, void *ptr, uint32_t *id)
 {

@@ -44,6 +44,7 @@
 
 #include "mock_gpu.h"
 #include "mock_sync.h"
+#include "mock_user.h" /* copies from and to the caller's memory */
 
 #define MOCK_PAGE 4096ull
 #define MOCK_MMAP_OFFSET_BASE (1ull << 32) /* the kernel's vma manager starts at 4 GiB */
@@ -186,10 +187,6 @@ void mock_worker_start(struct mockdrm_file *f);
 void mock_worker_done(struct mockdrm_file *f);
 void mock_workers_wait(struct mockdrm_file *f);
 void mock_fences_put_all(struct mock_fence **fences, unsigned int n);
-
-/* Copies from and to the caller's memory: -EFAULT instead of a crash. */
-int mock_copy_from_user(void *dst, uint64_t src, size_t len);
-int mock_copy_to_user(uint64_t dst, const void *src, size_t len);
 
 /* BOs. */
 int mock_bo_new(struct mockdrm_dev *dev, uint64_t size, uint32_t flags, struct mock_bo **out);

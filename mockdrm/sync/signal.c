@@ -8,6 +8,7 @@
 
 #include <drm.h>
 
+#include "mock_user.h"
 #include "sync_private.h"
 
 /* RESET, SIGNAL */
@@ -19,24 +20,28 @@
 static int array_replace(struct mock_sync_table *t, const struct drm_syncobj_array *a,
 			 struct mock_fence *f)
 {
-	const uint32_t *handles = (const uint32_t *)(uintptr_t)a->handles;
-	struct mock_syncobj **objs;
-	uint32_t i;
+	struct mock_syncobj **objs = NULL;
+	uint32_t i, *handles;
+	void *copy;
 	int ret;
 
 	if (a->pad || !a->count_handles)
 		return -EINVAL;
-	if (!handles)
-		return -EFAULT;
-	objs = calloc(a->count_handles, sizeof(*objs));
-	if (!objs)
-		return -ENOMEM;
-	pthread_mutex_lock(&t->sync->lock);
-	ret = mock_sync_table_find_array(t, handles, a->count_handles, objs);
-	for (i = 0; !ret && i < a->count_handles; i++)
-		mock_syncobj_replace(objs[i], f);
-	pthread_mutex_unlock(&t->sync->lock);
+	ret = mock_copy_array_from_user(&copy, a->handles, a->count_handles, sizeof(*handles));
+	handles = copy;
+	if (!ret) {
+		objs = calloc(a->count_handles, sizeof(*objs));
+		ret = objs ? 0 : -ENOMEM;
+	}
+	if (!ret) {
+		pthread_mutex_lock(&t->sync->lock);
+		ret = mock_sync_table_find_array(t, handles, a->count_handles, objs);
+		for (i = 0; !ret && i < a->count_handles; i++)
+			mock_syncobj_replace(objs[i], f);
+		pthread_mutex_unlock(&t->sync->lock);
+	}
 	free(objs);
+	free(handles);
 	return ret;
 }
 
@@ -47,7 +52,8 @@ static int array_replace(struct mock_sync_table *t, const struct drm_syncobj_arr
  *
  * Context: takes the domain's lock; allocates.
  * Return: 0; -EINVAL (pad, count 0); -ENOENT (an unknown handle: nothing
- * changed); -EFAULT, -ENOMEM.
+ * changed); -EFAULT (handles unreadable), -ENOMEM (also for more than
+ * MOCK_USER_ARRAY_MAX bytes of handles).
  */
 int mock_syncobj_reset_ioctl(struct mock_sync_table *t, struct drm_syncobj_array *a)
 {
@@ -77,6 +83,27 @@ int mock_syncobj_signal_ioctl(struct mock_sync_table *t, struct drm_syncobj_arra
 
 /* QUERY, TIMELINE_SIGNAL */
 
+/* Each syncobj's point as QUERY reports it (lock taken). */
+static int query_points(struct mock_sync_table *t, const uint32_t *handles, uint32_t count,
+			uint32_t flags, uint64_t *points)
+{
+	struct mock_syncobj **objs = calloc(count, sizeof(*objs));
+	uint32_t i;
+	int ret;
+
+	if (!objs)
+		return -ENOMEM;
+	pthread_mutex_lock(&t->sync->lock);
+	ret = mock_sync_table_find_array(t, handles, count, objs);
+	for (i = 0; !ret && i < count; i++)
+		points[i] = (flags & DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED) ?
+				    mock_syncobj_last_point(objs[i]) :
+				    mock_syncobj_last_signaled(objs[i]);
+	pthread_mutex_unlock(&t->sync->lock);
+	free(objs);
+	return ret;
+}
+
 /**
  * mock_syncobj_query_ioctl() - DRM_IOCTL_SYNCOBJ_QUERY.
  * @t: the file's table.
@@ -84,33 +111,35 @@ int mock_syncobj_signal_ioctl(struct mock_sync_table *t, struct drm_syncobj_arra
  *	each point gets the highest signaled point, or with LAST_SUBMITTED
  *	the highest point submitted; 0 for a syncobj without points.
  *
+ * Handles are all looked up before @a->points is written, with copy_to_user
+ * semantics (an unwritable array: -EFAULT, not a crash).
+ *
  * Context: takes the domain's lock; allocates.
  * Return: 0; -EINVAL (flags, count 0); -ENOENT (unknown handle: nothing
- * written); -EFAULT (NULL pointers); -ENOMEM.
+ * written); -EFAULT (handles unreadable, points unwritable); -ENOMEM.
  */
 int mock_syncobj_query_ioctl(struct mock_sync_table *t, struct drm_syncobj_timeline_array *a)
 {
-	const uint32_t *handles = (const uint32_t *)(uintptr_t)a->handles;
-	uint64_t *points = (uint64_t *)(uintptr_t)a->points;
-	struct mock_syncobj **objs;
-	uint32_t i;
+	uint64_t *points = NULL;
+	uint32_t *handles;
+	void *copy;
 	int ret;
 
 	if ((a->flags & ~DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED) || !a->count_handles)
 		return -EINVAL;
-	if (!handles || !points)
-		return -EFAULT;
-	objs = calloc(a->count_handles, sizeof(*objs));
-	if (!objs)
-		return -ENOMEM;
-	pthread_mutex_lock(&t->sync->lock);
-	ret = mock_sync_table_find_array(t, handles, a->count_handles, objs);
-	for (i = 0; !ret && i < a->count_handles; i++)
-		points[i] = (a->flags & DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED) ?
-				    mock_syncobj_last_point(objs[i]) :
-				    mock_syncobj_last_signaled(objs[i]);
-	pthread_mutex_unlock(&t->sync->lock);
-	free(objs);
+	ret = mock_copy_array_from_user(&copy, a->handles, a->count_handles, sizeof(*handles));
+	handles = copy;
+	if (!ret) {
+		points = calloc(a->count_handles, sizeof(*points));
+		ret = points ? 0 : -ENOMEM;
+	}
+	if (!ret)
+		ret = query_points(t, handles, a->count_handles, a->flags, points);
+	/* Every handle was found: only now is the caller's points array touched. */
+	if (!ret)
+		ret = mock_copy_to_user(a->points, points, a->count_handles * sizeof(*points));
+	free(points);
+	free(handles);
 	return ret;
 }
 
@@ -136,39 +165,39 @@ static bool points_ordered(struct mock_syncobj **objs, const uint64_t *points, u
 	return true;
 }
 
+/* What TIMELINE_SIGNAL copies and allocates before it changes anything. */
+struct signal_mem {
+	uint32_t *handles;
+	uint64_t *points; /* zeros when the caller passed none */
+	int points_err;   /* the copy of the points failed: reported after the lookups */
+	struct mock_syncobj **objs;
+	struct mock_fence **nodes;
+	struct mock_fence *fence;
+};
+
 /* Add a signaled point per entry (0: replace the fence); all checked first. */
-static int timeline_signal_locked(struct mock_sync_table *t,
-				  const struct drm_syncobj_timeline_array *a,
-				  const uint64_t *points, struct mock_syncobj **objs,
-				  struct mock_fence **nodes, struct mock_fence *f)
+static int timeline_signal_locked(struct mock_sync_table *t, uint32_t count, struct signal_mem *m)
 {
 	uint32_t i;
 	int ret;
 
-	ret = mock_sync_table_find_array(t, (const uint32_t *)(uintptr_t)a->handles,
-					 a->count_handles, objs);
+	ret = mock_sync_table_find_array(t, m->handles, count, m->objs);
 	if (ret)
 		return ret;
-	if (!points_ordered(objs, points, a->count_handles))
+	if (m->points_err)
+		return m->points_err;
+	if (!points_ordered(m->objs, m->points, count))
 		return -EINVAL;
-	for (i = 0; i < a->count_handles; i++) {
-		if (points[i]) {
-			mock_syncobj_add_point(objs[i], nodes[i], points[i], f);
-			nodes[i] = NULL;
+	for (i = 0; i < count; i++) {
+		if (m->points[i]) {
+			mock_syncobj_add_point(m->objs[i], m->nodes[i], m->points[i], m->fence);
+			m->nodes[i] = NULL;
 		} else {
-			mock_syncobj_replace(objs[i], f);
+			mock_syncobj_replace(m->objs[i], m->fence);
 		}
 	}
 	return 0;
 }
-
-/* What TIMELINE_SIGNAL allocates before it changes anything. */
-struct signal_mem {
-	struct mock_syncobj **objs;
-	struct mock_fence **nodes;
-	struct mock_fence *fence;
-	uint64_t *zero_points;
-};
 
 static void signal_mem_free(struct signal_mem *m, uint32_t count)
 {
@@ -178,21 +207,34 @@ static void signal_mem_free(struct signal_mem *m, uint32_t count)
 		mock_fence_put(m->nodes[i]);
 	free(m->nodes);
 	free(m->objs);
-	free(m->zero_points);
+	free(m->handles);
+	free(m->points);
 	mock_fence_put(m->fence);
 }
 
-static int signal_mem_alloc(struct mock_sync *sync, struct signal_mem *m, uint32_t count,
-			    bool need_points)
+/* Copy the caller's arrays once (handles first, as the kernel), then allocate. */
+static int signal_mem_alloc(struct mock_sync *sync, struct signal_mem *m,
+			    const struct drm_syncobj_timeline_array *a)
 {
-	uint32_t i;
+	uint32_t i, count = a->count_handles;
+	void *copy;
+	int ret;
 
+	ret = mock_copy_array_from_user(&copy, a->handles, count, sizeof(*m->handles));
+	m->handles = copy;
+	if (ret)
+		return ret;
+	if (a->points) {
+		m->points_err =
+			mock_copy_array_from_user(&copy, a->points, count, sizeof(*m->points));
+		m->points = copy;
+	}
+	if (!m->points)
+		m->points = calloc(count, sizeof(*m->points));
 	m->objs = calloc(count, sizeof(*m->objs));
 	m->nodes = calloc(count, sizeof(*m->nodes));
 	m->fence = mock_fence_alloc(sync, true);
-	if (need_points)
-		m->zero_points = calloc(count, sizeof(*m->zero_points));
-	if (!m->objs || !m->nodes || !m->fence || (need_points && !m->zero_points))
+	if (!m->points || !m->objs || !m->nodes || !m->fence)
 		return -ENOMEM;
 	for (i = 0; i < count; i++) {
 		m->nodes[i] = mock_fence_alloc(sync, false);
@@ -217,19 +259,15 @@ static int signal_mem_alloc(struct mock_sync *sync, struct signal_mem *m, uint32
 int mock_syncobj_timeline_signal_ioctl(struct mock_sync_table *t,
 				       struct drm_syncobj_timeline_array *a)
 {
-	const uint64_t *points = (const uint64_t *)(uintptr_t)a->points;
 	struct signal_mem m = { 0 };
 	int ret;
 
 	if (a->flags || !a->count_handles)
 		return -EINVAL;
-	if (!a->handles)
-		return -EFAULT;
-	ret = signal_mem_alloc(t->sync, &m, a->count_handles, !points);
+	ret = signal_mem_alloc(t->sync, &m, a);
 	if (!ret) {
 		pthread_mutex_lock(&t->sync->lock);
-		ret = timeline_signal_locked(t, a, points ? points : m.zero_points, m.objs, m.nodes,
-					     m.fence);
+		ret = timeline_signal_locked(t, a->count_handles, &m);
 		pthread_mutex_unlock(&t->sync->lock);
 	}
 	signal_mem_free(&m, a->count_handles);

@@ -27,8 +27,6 @@
  *
  * DOC: differences from drm_syncobj.c
  *
- * - WAIT and TIMELINE_WAIT with count_handles 0 fail with -EINVAL, as kernels
- *   before 6.x did; newer ones return 0.
  * - A timeline point must be above the syncobj's highest point (-EINVAL),
  *   checked before anything changes. The kernel accepts it with a debug
  *   message, after which QUERY and waits answer for the wrong points.

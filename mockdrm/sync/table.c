@@ -45,7 +45,7 @@ int mock_sync_table_insert(struct mock_sync_table *t, struct mock_syncobj *s, ui
 	return 0;
 }
 
-/* Every handle of a user array, or -ENOENT naming none (drm_syncobj_array_find). */
+/* Every handle of an array (our copy of the user's), or -ENOENT naming none (drm_syncobj_array_find). */
 int mock_sync_table_find_array(const struct mock_sync_table *t, const uint32_t *handles,
 			       uint32_t count, struct mock_syncobj **objs)
 {

@@ -7,14 +7,17 @@
 
 #include <drm.h>
 
+#include "mock_user.h"
 #include "sync_private.h"
 
 /* WAIT, TIMELINE_WAIT */
 
 /* A wait request, from either ioctl. */
 struct wait_req {
-	const uint32_t *handles;
-	const uint64_t *points; /* NULL: every point 0 */
+	uint64_t user_handles, user_points; /* the caller's arrays (points 0: every point 0) */
+	uint32_t *handles;                  /* our copies of them */
+	uint64_t *points;
+	int points_err; /* the copy of the points failed: reported after the lookups */
 	uint32_t count;
 	uint32_t flags;
 	int64_t deadline_ns;
@@ -42,6 +45,8 @@ static int wait_setup(struct mock_sync_table *t, const struct wait_req *req, str
 	for (i = 0; i < req->count; i++)
 		if (!mock_sync_table_lookup(t, req->handles[i]))
 			return -ENOENT;
+	if (req->points_err)
+		return req->points_err;
 	for (i = 0; i < req->count; i++) {
 		e[i].obj = mock_sync_table_lookup(t, req->handles[i]);
 		mock_syncobj_get(e[i].obj);
@@ -95,29 +100,54 @@ static int wait_loop(struct mock_sync *sync, struct wait_req *req, struct wait_e
 	}
 }
 
+/*
+ * Copy the caller's arrays once, as drm_syncobj_array_find() and
+ * drm_syncobj_array_wait() do: everything after works on the copies.
+ */
+static int wait_copy_in(struct wait_req *req)
+{
+	void *handles, *points;
+	int ret;
+
+	ret = mock_copy_array_from_user(&handles, req->user_handles, req->count,
+					sizeof(*req->handles));
+	if (ret)
+		return ret;
+	req->handles = handles;
+	if (req->user_points) {
+		req->points_err = mock_copy_array_from_user(&points, req->user_points, req->count,
+							    sizeof(*req->points));
+		req->points = points;
+	}
+	return 0;
+}
+
+/* Both ioctls after their flags check, for count_handles > 0. */
 static int sync_wait(struct mock_sync_table *t, struct wait_req *req)
 {
-	struct wait_entry *e;
+	struct wait_entry *e = NULL;
 	uint32_t i;
 	int ret;
 
-	if (!req->count)
-		return -EINVAL;
-	if (!req->handles)
-		return -EFAULT;
-	e = calloc(req->count, sizeof(*e));
-	if (!e)
-		return -ENOMEM;
-	pthread_mutex_lock(&t->sync->lock);
-	ret = wait_setup(t, req, e);
-	if (!ret)
-		ret = wait_loop(t->sync, req, e);
-	pthread_mutex_unlock(&t->sync->lock);
-	for (i = 0; i < req->count; i++) {
+	ret = wait_copy_in(req);
+	if (!ret) {
+		e = calloc(req->count, sizeof(*e));
+		ret = e ? 0 : -ENOMEM;
+	}
+	if (!ret) {
+		pthread_mutex_lock(&t->sync->lock);
+		ret = wait_setup(t, req, e);
+		if (!ret)
+			ret = wait_loop(t->sync, req, e);
+		pthread_mutex_unlock(&t->sync->lock);
+	}
+	for (i = 0; e && i < req->count; i++) {
 		mock_fence_put(e[i].fence);
 		mock_syncobj_put(e[i].obj);
 	}
 	free(e);
+	free(req->handles);
+	free(req->points);
 	return ret;
 }
 
@@ -130,14 +160,15 @@ static int sync_wait(struct mock_sync_table *t, struct wait_req *req)
  *	first_signaled out when !WAIT_ALL.
  *
  * Context: sleeps with the domain's lock dropped; allocates.
- * Return: 0; -EINVAL (flags, count 0, a handle without a fence and no
- * WAIT_FOR_SUBMIT); -ENOENT (unknown handle); -ETIME (deadline passed);
- * -EFAULT (NULL handles); -ENOMEM.
+ * Return: 0 (also for count_handles 0, after the flags check); -EINVAL
+ * (flags, a handle without a fence and no WAIT_FOR_SUBMIT); -ENOENT (unknown
+ * handle); -ETIME (deadline passed); -EFAULT (handles unreadable); -ENOMEM
+ * (more than MOCK_USER_ARRAY_MAX bytes of handles).
  */
 int mock_syncobj_wait_ioctl(struct mock_sync_table *t, struct drm_syncobj_wait *a)
 {
 	struct wait_req req = {
-		.handles = (const uint32_t *)(uintptr_t)a->handles,
+		.user_handles = a->handles,
 		.count = a->count_handles,
 		.flags = a->flags,
 		.deadline_ns = a->timeout_nsec,
@@ -146,6 +177,8 @@ int mock_syncobj_wait_ioctl(struct mock_sync_table *t, struct drm_syncobj_wait *
 
 	if (a->flags & ~(DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL | DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT))
 		return -EINVAL;
+	if (!a->count_handles)
+		return 0; /* Linux returns before looking at anything else */
 	ret = sync_wait(t, &req);
 	if (!ret && !(a->flags & DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL))
 		a->first_signaled = req.first;
@@ -161,13 +194,13 @@ int mock_syncobj_wait_ioctl(struct mock_sync_table *t, struct drm_syncobj_wait *
  *
  * Context: sleeps with the domain's lock dropped; allocates.
  * Return: as mock_syncobj_wait_ioctl(); a point above the last submitted
- * counts as no fence.
+ * counts as no fence; -EFAULT also for unreadable points (after -ENOENT).
  */
 int mock_syncobj_timeline_wait_ioctl(struct mock_sync_table *t, struct drm_syncobj_timeline_wait *a)
 {
 	struct wait_req req = {
-		.handles = (const uint32_t *)(uintptr_t)a->handles,
-		.points = (const uint64_t *)(uintptr_t)a->points,
+		.user_handles = a->handles,
+		.user_points = a->points,
 		.count = a->count_handles,
 		.flags = a->flags,
 		.deadline_ns = a->timeout_nsec,
@@ -177,6 +210,8 @@ int mock_syncobj_timeline_wait_ioctl(struct mock_sync_table *t, struct drm_synco
 	if (a->flags & ~(DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL | DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT |
 			 DRM_SYNCOBJ_WAIT_FLAGS_WAIT_AVAILABLE))
 		return -EINVAL;
+	if (!a->count_handles)
+		return 0; /* Linux returns before looking at anything else */
 	ret = sync_wait(t, &req);
 	if (!ret && !(a->flags & DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL))
 		a->first_signaled = req.first;

@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -1026,6 +1027,7 @@ struct err_row {
 	uint32_t count;
 	uint64_t p[3];
 	bool null_handles, null_points;
+	bool bad_handles, bad_points; /* an address nothing is mapped at (issue 14) */
 	uint32_t flags, pad;
 	int64_t timeout;
 	enum fd_kind fd;
@@ -1045,9 +1047,21 @@ static struct mock_sync_table *row_table(struct err_fx *fx, const struct err_row
 	return r->file2 ? &fx->env->t2 : &fx->env->t1;
 }
 
-static const void *row_handles(const struct err_row *r)
+/* Page 0 is never mapped: reading 0x10 faults in the kernel and in us. */
+#define BAD_USER_PTR 0x10u
+
+static uint64_t row_handles(const struct err_row *r)
 {
-	return r->null_handles ? NULL : r->h;
+	if (r->bad_handles)
+		return BAD_USER_PTR;
+	return r->null_handles ? 0 : (uintptr_t)r->h;
+}
+
+static uint64_t row_points(const struct err_row *r, const uint64_t *p)
+{
+	if (r->bad_points)
+		return BAD_USER_PTR;
+	return r->null_points ? 0 : (uintptr_t)p;
 }
 
 static int call_create(struct err_fx *fx, const struct err_row *r)
@@ -1093,36 +1107,36 @@ static int call_fd_to_handle(struct err_fx *fx, const struct err_row *r)
 
 static int call_wait(struct err_fx *fx, const struct err_row *r)
 {
-	struct drm_syncobj_wait a = { .handles = (uintptr_t)row_handles(r),
+	struct drm_syncobj_wait a = { .handles = row_handles(r),
 				      .timeout_nsec = r->timeout,
 				      .count_handles = r->count,
 				      .flags = r->flags,
 				      .first_signaled = 0xdead };
 	int ret = mock_syncobj_wait_ioctl(row_table(fx, r), &a);
 
-	if (ret)
+	if (ret || !r->count)
 		CHECK_EQ(r->name, a.first_signaled, 0xdead);
 	return ret;
 }
 
 static int call_timeline_wait(struct err_fx *fx, const struct err_row *r)
 {
-	struct drm_syncobj_timeline_wait a = { .handles = (uintptr_t)row_handles(r),
-					       .points = r->null_points ? 0 : (uintptr_t)r->p,
+	struct drm_syncobj_timeline_wait a = { .handles = row_handles(r),
+					       .points = row_points(r, r->p),
 					       .timeout_nsec = r->timeout,
 					       .count_handles = r->count,
 					       .flags = r->flags,
 					       .first_signaled = 0xdead };
 	int ret = mock_syncobj_timeline_wait_ioctl(row_table(fx, r), &a);
 
-	if (ret)
+	if (ret || !r->count)
 		CHECK_EQ(r->name, a.first_signaled, 0xdead);
 	return ret;
 }
 
 static int call_array(struct err_fx *fx, const struct err_row *r)
 {
-	struct drm_syncobj_array a = { .handles = (uintptr_t)row_handles(r),
+	struct drm_syncobj_array a = { .handles = row_handles(r),
 				       .count_handles = r->count,
 				       .pad = r->pad };
 
@@ -1134,8 +1148,8 @@ static int call_array(struct err_fx *fx, const struct err_row *r)
 static int call_timeline_array(struct err_fx *fx, const struct err_row *r)
 {
 	uint64_t p[3];
-	struct drm_syncobj_timeline_array a = { .handles = (uintptr_t)row_handles(r),
-						.points = r->null_points ? 0 : (uintptr_t)p,
+	struct drm_syncobj_timeline_array a = { .handles = row_handles(r),
+						.points = row_points(r, p),
 						.count_handles = r->count,
 						.flags = r->flags };
 	int ret;
@@ -1221,7 +1235,23 @@ static const struct err_row err_rows[] = {
 	  .want = -EINVAL },
 	{ "wait: WAIT_AVAILABLE", OP_WAIT, { H_SIG }, 1, .flags = AVAILABLE, .want = -EINVAL },
 	{ "wait: unknown flag", OP_WAIT, { H_SIG }, 1, .flags = 8, .want = -EINVAL },
-	{ "wait: count 0", OP_WAIT, { H_SIG }, 0, .want = -EINVAL },
+	/* Linux: count 0 succeeds after the flags check (issue 10). */
+	{ "wait: count 0", OP_WAIT, { H_SIG }, 0, .want = 0 },
+	{ "wait: count 0, NULL handles", OP_WAIT, { 0 }, 0, .null_handles = true, .want = 0 },
+	{ "wait: count 0, bad flag", OP_WAIT, { H_SIG }, 0, .flags = 8, .want = -EINVAL },
+	{ "wait: count 0, WAIT_AVAILABLE",
+	  OP_WAIT,
+	  { H_SIG },
+	  0,
+	  .flags = AVAILABLE,
+	  .want = -EINVAL },
+	/* Issue 14: unreadable arrays are -EFAULT, not a crash. */
+	{ "wait: handles at 0x10", OP_WAIT, { H_SIG }, 1, .bad_handles = true, .want = -EFAULT },
+	{ "wait: more handles than the kernel allocates",
+	  OP_WAIT,
+	  { H_SIG },
+	  0x40000000u,
+	  .want = -ENOMEM },
 	{ "wait: unknown handle", OP_WAIT, { H_SIG, H_NONE }, 2, .want = -ENOENT },
 	{ "wait: unknown before no fence", OP_WAIT, { H_EMPTY, H_NONE }, 2, .want = -ENOENT },
 	{ "wait: no fence", OP_WAIT, { H_EMPTY }, 1, .want = -EINVAL },
@@ -1242,7 +1272,31 @@ static const struct err_row err_rows[] = {
 	  1,
 	  .flags = 8,
 	  .want = -EINVAL },
-	{ "timeline_wait: count 0", OP_TIMELINE_WAIT, { H_SIG }, 0, .want = -EINVAL },
+	{ "timeline_wait: count 0", OP_TIMELINE_WAIT, { H_SIG }, 0, .want = 0 },
+	{ "timeline_wait: count 0, bad flag",
+	  OP_TIMELINE_WAIT,
+	  { H_SIG },
+	  0,
+	  .flags = 8,
+	  .want = -EINVAL },
+	{ "timeline_wait: handles at 0x10",
+	  OP_TIMELINE_WAIT,
+	  { H_SIG },
+	  1,
+	  .bad_handles = true,
+	  .want = -EFAULT },
+	{ "timeline_wait: points at 0x10",
+	  OP_TIMELINE_WAIT,
+	  { H_TL },
+	  1,
+	  .bad_points = true,
+	  .want = -EFAULT },
+	{ "timeline_wait: unknown handle before bad points",
+	  OP_TIMELINE_WAIT,
+	  { H_NONE },
+	  1,
+	  .bad_points = true,
+	  .want = -ENOENT },
 	{ "timeline_wait: unknown handle", OP_TIMELINE_WAIT, { H_NONE }, 1, .want = -ENOENT },
 	{ "timeline_wait: point not submitted",
 	  OP_TIMELINE_WAIT,
@@ -1280,13 +1334,42 @@ static const struct err_row err_rows[] = {
 	{ "reset: count 0", OP_RESET, { H_SIG }, 0, .want = -EINVAL },
 	{ "reset: unknown handle", OP_RESET, { H_SIG, H_NONE }, 2, .want = -ENOENT },
 	{ "reset: NULL handles", OP_RESET, { H_SIG }, 1, .null_handles = true, .want = -EFAULT },
+	{ "reset: handles at 0x10", OP_RESET, { H_SIG }, 1, .bad_handles = true, .want = -EFAULT },
+	{ "reset: count 0, handles at 0x10",
+	  OP_RESET,
+	  { H_SIG },
+	  0,
+	  .bad_handles = true,
+	  .want = -EINVAL },
 	{ "signal: pad", OP_SIGNAL, { H_EMPTY }, 1, .pad = 1, .want = -EINVAL },
 	{ "signal: count 0", OP_SIGNAL, { H_EMPTY }, 0, .want = -EINVAL },
 	{ "signal: unknown handle", OP_SIGNAL, { H_EMPTY, H_NONE }, 2, .want = -ENOENT },
+	{ "signal: handles at 0x10",
+	  OP_SIGNAL,
+	  { H_EMPTY },
+	  1,
+	  .bad_handles = true,
+	  .want = -EFAULT },
+	{ "signal: NULL handles", OP_SIGNAL, { H_EMPTY }, 1, .null_handles = true, .want = -EFAULT },
 	{ "query: unknown flag", OP_QUERY, { H_TL }, 1, .flags = 2, .want = -EINVAL },
 	{ "query: count 0", OP_QUERY, { H_TL }, 0, .want = -EINVAL },
 	{ "query: unknown handle", OP_QUERY, { H_TL, H_NONE }, 2, { 7, 7 }, .want = -ENOENT },
 	{ "query: NULL points", OP_QUERY, { H_TL }, 1, .null_points = true, .want = -EFAULT },
+	{ "query: handles at 0x10", OP_QUERY, { H_TL }, 1, .bad_handles = true, .want = -EFAULT },
+	{ "query: points at 0x10", OP_QUERY, { H_TL }, 1, .bad_points = true, .want = -EFAULT },
+	/* Linux looks every handle up before it touches points. */
+	{ "query: unknown handle before NULL points",
+	  OP_QUERY,
+	  { H_TL, H_NONE },
+	  2,
+	  .null_points = true,
+	  .want = -ENOENT },
+	{ "query: unknown handle before bad points",
+	  OP_QUERY,
+	  { H_NONE },
+	  1,
+	  .bad_points = true,
+	  .want = -ENOENT },
 	{ "timeline_signal: flags",
 	  OP_TIMELINE_SIGNAL,
 	  { H_TL },
@@ -1295,6 +1378,25 @@ static const struct err_row err_rows[] = {
 	  .flags = 1,
 	  .want = -EINVAL },
 	{ "timeline_signal: count 0", OP_TIMELINE_SIGNAL, { H_TL }, 0, { 5 }, .want = -EINVAL },
+	{ "timeline_signal: handles at 0x10",
+	  OP_TIMELINE_SIGNAL,
+	  { H_TL },
+	  1,
+	  { 5 },
+	  .bad_handles = true,
+	  .want = -EFAULT },
+	{ "timeline_signal: points at 0x10",
+	  OP_TIMELINE_SIGNAL,
+	  { H_TL },
+	  1,
+	  .bad_points = true,
+	  .want = -EFAULT },
+	{ "timeline_signal: unknown handle before bad points",
+	  OP_TIMELINE_SIGNAL,
+	  { H_NONE },
+	  1,
+	  .bad_points = true,
+	  .want = -ENOENT },
 	{ "timeline_signal: unknown handle",
 	  OP_TIMELINE_SIGNAL,
 	  { H_TL, H_NONE },
@@ -1539,6 +1641,111 @@ static void test_threads(void **state)
 	CHECK_EQ("all signaled", query1(&st.env->t1, st.tl, 0), STRESS_POINTS);
 }
 
+/*
+ * Issue 14: QUERY writes points as copy_to_user() does. A read-only page
+ * gives -EFAULT (it used to crash the process on the write), after the
+ * handles were all found; a writable one gets the points.
+ */
+static void test_query_readonly_points(void **state)
+{
+	struct env *env = *state;
+	uint32_t h = create(&env->t1, 0);
+	uint64_t *page =
+		mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct drm_syncobj_timeline_array a = {
+		.handles = (uintptr_t)&h,
+		.points = (uintptr_t)page,
+		.count_handles = 1,
+	};
+
+	assert_true(page != MAP_FAILED);
+	CHECK_ERR("point 4", tl_signal1(&env->t1, h, 4), 0);
+	page[0] = 77;
+	assert_int_equal(mprotect(page, 4096, PROT_READ), 0);
+	CHECK_ERR("read-only points", mock_syncobj_query_ioctl(&env->t1, &a), -EFAULT);
+	CHECK_EQ("untouched", page[0], 77);
+	assert_int_equal(mprotect(page, 4096, PROT_READ | PROT_WRITE), 0);
+	CHECK_ERR("writable points", mock_syncobj_query_ioctl(&env->t1, &a), 0);
+	CHECK_EQ("point written", page[0], 4);
+	munmap(page, 4096);
+}
+
+/*
+ * Issue 14: a thread flips handles[0] between a valid handle and ones that
+ * do not exist while another calls the ioctls. Each call must see one value
+ * (0 or -ENOENT, never a crash): the array is copied in once, as the
+ * kernel's copy_from_user() does, not validated in place and read again.
+ */
+#define RACE_MS 400
+/* Many entries: a wide window between a check of handles[0] and a second read. */
+#define RACE_HANDLES 4096
+
+struct flipper {
+	volatile uint32_t *handles;
+	uint32_t good;
+	atomic_bool stop;
+};
+
+static void *flipper_main(void *p)
+{
+	struct flipper *fl = p;
+	static const uint32_t bad[] = { 0, 99, 1u << 31 };
+
+	for (unsigned int i = 0; !atomic_load(&fl->stop); i++)
+		fl->handles[0] = (i & 1) ? fl->good : bad[(i / 2) % 3];
+	return NULL;
+}
+
+static int race_call(struct mock_sync_table *t, volatile uint32_t *handles, int i)
+{
+	static uint64_t points[RACE_HANDLES];
+	struct drm_syncobj_wait w = { .handles = (uintptr_t)handles,
+				      .count_handles = RACE_HANDLES,
+				      .flags = DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL };
+	struct drm_syncobj_array arr = { .handles = (uintptr_t)handles,
+					 .count_handles = RACE_HANDLES };
+	struct drm_syncobj_timeline_array q = { .handles = (uintptr_t)handles,
+						.points = (uintptr_t)points,
+						.count_handles = RACE_HANDLES };
+
+	switch (i % 3) {
+	case 0:
+		return mock_syncobj_wait_ioctl(t, &w);
+	case 1:
+		return mock_syncobj_signal_ioctl(t, &arr);
+	default:
+		return mock_syncobj_query_ioctl(t, &q);
+	}
+}
+
+static void test_handles_changed_during_call(void **state)
+{
+	struct env *env = *state;
+	static volatile uint32_t handles[RACE_HANDLES];
+	struct flipper fl = { .handles = handles };
+	int counts[2] = { 0, 0 };
+	pthread_t thread;
+	int64_t end;
+
+	fl.good = create(&env->t1, DRM_SYNCOBJ_CREATE_SIGNALED);
+	for (int i = 0; i < RACE_HANDLES; i++)
+		handles[i] = fl.good;
+	atomic_init(&fl.stop, false);
+	assert_int_equal(pthread_create(&thread, NULL, flipper_main, &fl), 0);
+	end = now_ns() + RACE_MS * MS_NS;
+	for (int i = 0; now_ns() < end; i++) {
+		int ret = race_call(&env->t1, handles, i);
+
+		if (ret != 0 && ret != -ENOENT)
+			fail_msg("call %d: %d", i, ret);
+		counts[ret == 0]++;
+	}
+	atomic_store(&fl.stop, true);
+	assert_int_equal(pthread_join(thread, NULL), 0);
+	print_message("racing calls: %d found the handle, %d did not\n", counts[1], counts[0]);
+	CHECK_ERR("still signaled", wait1(&env->t1, fl.good, 0, 0), 0);
+}
+
 #define SYNC_TEST(fn) cmocka_unit_test_setup_teardown(fn, env_setup, env_teardown)
 
 int main(int argc, char **argv)
@@ -1563,6 +1770,8 @@ int main(int argc, char **argv)
 		SYNC_TEST(test_install_api),
 		SYNC_TEST(test_error_table),
 		SYNC_TEST(test_threads),
+		SYNC_TEST(test_query_readonly_points),
+		SYNC_TEST(test_handles_changed_during_call),
 	};
 
 	for (int i = 1; i < argc; i += 2) {
