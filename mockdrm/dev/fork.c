@@ -28,7 +28,7 @@ void mockdrm_fork_prepare(struct mockdrm_dev *dev)
 		pthread_mutex_lock(&dev->gpu.as[i].lock);
 	pthread_mutex_lock(&dev->lock);
 	mock_groups_lock_all(dev);
-	pthread_mutex_lock(&dev->sync.lock);
+	pthread_mutex_lock(dev->sync.lock);
 	pthread_mutex_lock(&dev->gpu.live_tables.lock);
 	pthread_mutex_lock(&dev->workers_lock);
 	pt_pool_fork_prepare(dev->gpu.tables);
@@ -48,7 +48,7 @@ static void unlock_device(struct mockdrm_dev *dev)
 void mockdrm_fork_parent(struct mockdrm_dev *dev)
 {
 	pt_pool_fork_parent(dev->gpu.tables);
-	pthread_mutex_unlock(&dev->sync.lock);
+	pthread_mutex_unlock(dev->sync.lock);
 	mock_groups_unlock_all(dev);
 	unlock_device(dev);
 	for (struct mock_vm *vm = dev->vms; vm; vm = vm->live_next)

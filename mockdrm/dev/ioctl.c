@@ -85,6 +85,11 @@ static int sync_transfer(struct mockdrm_file *f, void *a)
 	return mock_syncobj_transfer_ioctl(&f->syncobjs, a);
 }
 
+static int sync_eventfd(struct mockdrm_file *f, void *a)
+{
+	return mock_syncobj_eventfd_ioctl(&f->syncobjs, a);
+}
+
 static const struct ioctl_desc core_ioctls[] = {
 	CORE(DRM_IOCTL_VERSION, mock_ioctl_version, RENDER_OK),
 	CORE(DRM_IOCTL_GET_UNIQUE, mock_ioctl_get_unique, 0),
@@ -113,6 +118,7 @@ static const struct ioctl_desc core_ioctls[] = {
 	CORE(DRM_IOCTL_SYNCOBJ_QUERY, sync_query, RENDER_OK),
 	CORE(DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL, sync_timeline_signal, RENDER_OK),
 	CORE(DRM_IOCTL_SYNCOBJ_TRANSFER, sync_transfer, RENDER_OK),
+	CORE(MOCK_DRM_IOCTL_SYNCOBJ_EVENTFD, sync_eventfd, RENDER_OK),
 	CORE(DRM_IOCTL_PANTHOR_DEV_QUERY, mock_ioctl_dev_query, RENDER_OK),
 	CORE(DRM_IOCTL_PANTHOR_VM_CREATE, mock_ioctl_vm_create, RENDER_OK),
 	CORE(DRM_IOCTL_PANTHOR_VM_DESTROY, mock_ioctl_vm_destroy, RENDER_OK),

@@ -13,8 +13,8 @@
  *
  *   dri/0/name, dri/128/name    "panthor dev=<dev> unique=<unique>"
  *   dri/0/clients, ...          one line per open file of the device
- *   sync/sw_sync                the software sync timeline (opened by the
- *                               sync room's code; see shim-notes.md)
+ *   sync/sw_sync                a sw_sync timeline per open (shim_fd.c's
+ *                               open_sw_sync(), mockdrm_sw_sync_open())
  *
  * Both minors show the same files, as the kernel's per-minor directories
  * (links to the device's directory) do; igt reads dri/128/name to find the
@@ -54,7 +54,8 @@ const struct fs_node debugfs_nodes[] = {
 	DRI_MINOR("0"),
 	DRI_MINOR("128"),
 	{ DEBUGFS "/sync", FS_DIR, 0, NULL },
-	{ DEBUGFS "/sync/sw_sync", FS_REG, 0, NULL, .perm = 0644 },
+	/* Writable by anyone here: igt checks access(R_OK | W_OK) as an unprivileged user. */
+	{ DEBUGFS "/sync/sw_sync", FS_SWSYNC, 0, NULL, .perm = 0666 },
 };
 
 const size_t debugfs_nr_nodes = sizeof(debugfs_nodes) / sizeof(debugfs_nodes[0]);

@@ -189,7 +189,7 @@ SHIM_EXPORT DIR *opendir(const char *name)
 		errno = ENOENT;
 		return NULL;
 	}
-	if (node->type == FS_CHR || node->type == FS_REG) {
+	if (node->type == FS_CHR || node->type == FS_REG || node->type == FS_SWSYNC) {
 		errno = ENOTDIR;
 		return NULL;
 	}

@@ -82,6 +82,7 @@ void shim_obj_put(struct shim_obj *obj)
 	saved = errno;
 	if (obj->file)
 		shim_dev_close(obj->file);
+	mockdrm_sw_sync_close(obj->sw_sync);
 	free(obj);
 	errno = saved;
 }

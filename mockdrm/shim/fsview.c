@@ -216,10 +216,8 @@ ino_t fsview_ino(const struct fs_node *node)
 unsigned char fsview_dtype(const struct fs_node *node)
 {
 	static const unsigned char dtypes[] = {
-		[FS_DIR] = DT_DIR,
-		[FS_CHR] = DT_CHR,
-		[FS_REG] = DT_REG,
-		[FS_LNK] = DT_LNK,
+		[FS_DIR] = DT_DIR, [FS_CHR] = DT_CHR,    [FS_REG] = DT_REG,
+		[FS_LNK] = DT_LNK, [FS_SWSYNC] = DT_REG,
 	};
 
 	return dtypes[node->type];
@@ -233,6 +231,8 @@ static mode_t node_mode(const struct fs_node *node, bool follow)
 		return S_IFCHR | 0666;
 	case FS_REG:
 		return S_IFREG | (node->perm ? node->perm : 0444);
+	case FS_SWSYNC:
+		return S_IFREG | (node->perm ? node->perm : 0666);
 	case FS_LNK:
 		return follow ? S_IFDIR | 0755 : S_IFLNK | 0777;
 	case FS_DIR:

@@ -139,9 +139,10 @@ int shim_fail(int err);
 /* fsview.c: the paths of the view. */
 enum fs_type {
 	FS_DIR,
-	FS_CHR, /* a DRM node: minor in @minor */
-	FS_REG, /* a sysfs attribute: contents in @text */
-	FS_LNK, /* a sysfs link: target in @text; always to a directory */
+	FS_CHR,    /* a DRM node: minor in @minor */
+	FS_REG,    /* a sysfs attribute: contents in @text */
+	FS_LNK,    /* a sysfs link: target in @text; always to a directory */
+	FS_SWSYNC, /* debugfs sync/sw_sync: each open is a new timeline */
 };
 
 struct fs_node;
@@ -211,10 +212,17 @@ int debugfs_contents(const struct fs_node *node, char **text, size_t *len);
  */
 bool procfd_match(const char *path, const struct fs_node **node);
 
-/* fds.c: fake file descriptors. */
+/*
+ * fds.c: fake file descriptors. DOC: fd types (shim-notes) - to add a kind:
+ * a value here, the object it owns in struct shim_obj, its release in
+ * shim_obj_put(), its open in shim_open_node() and its ioctls in ioctl().
+ * Fds the device makes itself (sync files, dma-bufs) are real kernel objects,
+ * not fake fds: ioctl() forwards their request types to mockdrm_fd_ioctl().
+ */
 enum shim_obj_kind {
-	SHIM_OBJ_DRM, /* an open DRM node */
-	SHIM_OBJ_DIR, /* an open directory (or link) of the view */
+	SHIM_OBJ_DRM,     /* an open DRM node */
+	SHIM_OBJ_DIR,     /* an open directory (or link) of the view */
+	SHIM_OBJ_SW_SYNC, /* an open sw_sync: a timeline */
 };
 
 /**
@@ -224,12 +232,14 @@ enum shim_obj_kind {
  * @kind: what it is.
  * @node: the node it was opened as.
  * @file: the mock DRM open file (SHIM_OBJ_DRM only); owned.
+ * @sw_sync: the timeline (SHIM_OBJ_SW_SYNC only); owned.
  */
 struct shim_obj {
 	unsigned int refs;
 	enum shim_obj_kind kind;
 	const struct fs_node *node;
 	struct mockdrm_file *file;
+	struct mockdrm_sw_sync *sw_sync;
 };
 
 /* A new object with one reference; takes ownership of @file. 0, -ENOMEM. */

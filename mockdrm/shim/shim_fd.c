@@ -22,6 +22,10 @@
 
 #include "shim.h"
 
+/* The ioctl types of sync files ('>', <linux/sync_file.h>) and dma-bufs ('b'). */
+#define SHIM_SYNC_FILE_IOC_TYPE '>'
+#define SHIM_DMA_BUF_IOC_TYPE 'b'
+
 /* open(2): the mode argument is only there with O_CREAT or O_TMPFILE. */
 static bool open_needs_mode(int flags)
 {
@@ -154,6 +158,34 @@ static int open_dir(const struct fs_node *node, int flags)
 	return fd;
 }
 
+/* debugfs sync/sw_sync: every open is a new timeline, closed with its last fd. */
+static int open_sw_sync(const struct fs_node *node, int flags)
+{
+	struct shim_obj *obj;
+	int fd, ret;
+
+	if (flags & O_DIRECTORY)
+		return -ENOTDIR;
+	fd = backing_fd(flags);
+	if (fd < 0)
+		return -errno;
+	ret = shim_obj_create(SHIM_OBJ_SW_SYNC, node, NULL, &obj);
+	if (!ret) {
+		ret = mockdrm_sw_sync_open(&obj->sw_sync);
+		if (ret) {
+			shim_obj_put(obj);
+			obj = NULL;
+		}
+	}
+	if (!ret)
+		ret = fds_set(fd, obj);
+	if (ret) {
+		REAL(close)(fd);
+		return ret;
+	}
+	return fd;
+}
+
 int shim_open_node(const char *path, int flags)
 {
 	const struct fs_node *node;
@@ -168,6 +200,8 @@ int shim_open_node(const char *path, int flags)
 		return open_drm(node, flags);
 	case FS_REG:
 		return open_attr(node, flags);
+	case FS_SWSYNC:
+		return open_sw_sync(node, flags);
 	case FS_DIR:
 	case FS_LNK:
 		break;
@@ -337,6 +371,19 @@ static void debug_ioctl(unsigned long request, int ret)
 		   (unsigned long)_IOC_SIZE(request), strerror(-ret));
 }
 
+/*
+ * A real fd may be one the device made (a sync file, a dma-buf): ask it for
+ * the request types those have. -ENOTTY: not the device's (make the real call).
+ */
+static int foreign_fd_ioctl(int fd, unsigned long request, void *arg)
+{
+	unsigned int type = _IOC_TYPE(request);
+
+	if (type != SHIM_SYNC_FILE_IOC_TYPE && type != SHIM_DMA_BUF_IOC_TYPE)
+		return -ENOTTY;
+	return mockdrm_fd_ioctl(fd, request, arg);
+}
+
 SHIM_EXPORT int ioctl(int fd, unsigned long request, ...)
 {
 	struct shim_obj *obj;
@@ -348,11 +395,18 @@ SHIM_EXPORT int ioctl(int fd, unsigned long request, ...)
 	arg = va_arg(ap, void *);
 	va_end(ap);
 	obj = fds_get(fd);
-	if (!obj || obj->kind != SHIM_OBJ_DRM) {
+	if (!obj) {
+		ret = foreign_fd_ioctl(fd, request, arg);
+		if (ret == -ENOTTY)
+			return REAL(ioctl)(fd, request, arg);
+	} else if (obj->kind == SHIM_OBJ_DRM) {
+		ret = mockdrm_ioctl(obj->file, request, arg);
+	} else if (obj->kind == SHIM_OBJ_SW_SYNC) {
+		ret = mockdrm_sw_sync_ioctl(obj->sw_sync, request, arg);
+	} else {
 		shim_obj_put(obj);
 		return REAL(ioctl)(fd, request, arg);
 	}
-	ret = mockdrm_ioctl(obj->file, request, arg);
 	shim_obj_put(obj);
 	if (ret < 0) {
 		debug_ioctl(request, ret);

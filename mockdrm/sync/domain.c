@@ -1,13 +1,31 @@
 // SPDX-License-Identifier: MIT
 /*
  * The synchronization domain: its lock and clock, set-up, fork and tear-down of a
- * device's domain and of a file's handle table.
+ * device's view of it and of a file's handle table.
+ *
+ * DOC: one domain per process
+ *
+ * Fences cross devices: a sync file exported by one device is imported into a
+ * syncobj of another, sw_sync timelines belong to no device, a dma-buf's
+ * reservation is shared by every importer. So there is one domain per process
+ * (the kernel has one dma_fence world): one lock, one condition variable, the
+ * registry of exported fds (export.c) and the watches (watch.c). A device's
+ * struct mock_sync points to them; fences and syncobjs point to the process's
+ * domain itself, so they outlive the device that made them. The lock is a
+ * leaf below every device lock (DOC: locking in dev/mock_internal.h); fork()
+ * is handled by the device that holds it across fork (one device per process
+ * when forking, as the shim has).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "sync_private.h"
+
+static pthread_mutex_t root_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t root_cond;
+static pthread_once_t root_once = PTHREAD_ONCE_INIT;
+static struct mock_sync root = { &root_lock, &root_cond, &root };
 
 int64_t mock_sync_now_ns(void)
 {
@@ -27,24 +45,30 @@ int mock_sync_sleep(struct mock_sync *sync, int64_t deadline_ns)
 	struct timespec ts;
 
 	if (deadline_ns == INT64_MAX) {
-		pthread_cond_wait(&sync->cond, &sync->lock);
+		pthread_cond_wait(sync->cond, sync->lock);
 		return 0;
 	}
 	if (mock_sync_now_ns() >= deadline_ns)
 		return -ETIME;
 	ts.tv_sec = deadline_ns / NSEC_PER_SEC;
 	ts.tv_nsec = deadline_ns % NSEC_PER_SEC;
-	pthread_cond_timedwait(&sync->cond, &sync->lock, &ts);
+	pthread_cond_timedwait(sync->cond, sync->lock, &ts);
 	return 0;
 }
 
 /**
- * mock_sync_init() - set up a device's synchronization domain.
- * @sync: the domain.
+ * mock_sync_wake_locked() - something changed: wake the waiters, fire the
+ * watches that are done.
+ * @sync: any view of the domain.
  *
- * Context: may allocate.
- * Return: 0, or the negative errno of the pthread call that failed.
+ * Context: domain lock held.
  */
+void mock_sync_wake_locked(struct mock_sync *sync)
+{
+	pthread_cond_broadcast(sync->cond);
+	mock_watch_kick_locked();
+}
+
 /* Deadlines are CLOCK_MONOTONIC, as the ioctls' timeout_nsec. */
 static int cond_init_monotonic(pthread_cond_t *cond)
 {
@@ -60,24 +84,41 @@ static int cond_init_monotonic(pthread_cond_t *cond)
 	return ret;
 }
 
+static void root_init(void)
+{
+	if (cond_init_monotonic(&root_cond))
+		abort(); /* glibc's pthread_cond_init does not fail */
+}
+
+/**
+ * mock_sync_root() - the process's domain, set up on first use.
+ *
+ * Context: any.
+ * Return: the domain (never freed).
+ */
+struct mock_sync *mock_sync_root(void)
+{
+	pthread_once(&root_once, root_init);
+	return &root;
+}
+
+/**
+ * mock_sync_init() - a device's view of the process's synchronization domain.
+ * @sync: the view.
+ *
+ * Context: any.
+ * Return: 0.
+ */
 int mock_sync_init(struct mock_sync *sync)
 {
-	int ret = pthread_mutex_init(&sync->lock, NULL);
-
-	if (ret)
-		return -ret;
-	ret = cond_init_monotonic(&sync->cond);
-	if (ret) {
-		pthread_mutex_destroy(&sync->lock);
-		return -ret;
-	}
-	sync->exports = NULL;
+	*sync = *mock_sync_root();
 	return 0;
 }
 
 /**
  * mock_sync_fork_child() - the domain in a child process, after fork().
- * @sync: the domain, whose lock the forking thread holds (see mockdrm_fork_prepare()).
+ * @sync: a view of the domain, whose lock the forking thread holds (see
+ *	mockdrm_fork_prepare()).
  *
  * Releases the lock and gives the condition variable a fresh start: the
  * copy may record waiters that are threads of the parent, which the child
@@ -85,27 +126,21 @@ int mock_sync_init(struct mock_sync *sync)
  */
 void mock_sync_fork_child(struct mock_sync *sync)
 {
-	pthread_mutex_unlock(&sync->lock);
-	if (cond_init_monotonic(&sync->cond))
-		abort(); /* glibc's pthread_cond_init does not fail */
+	(void)sync;
+	if (cond_init_monotonic(&root_cond))
+		abort();
+	pthread_mutex_unlock(&root_lock);
 }
 
 /**
- * mock_sync_fini() - tear down a domain: drop what exported fds carried.
- * @sync: the domain; every table on it must be finished and no thread may
- *	still use its fences or syncobjs.
+ * mock_sync_fini() - a device is done with the domain.
+ * @sync: its view; every table on it must be finished. What exported fds and
+ *	watches hold lives on: it belongs to the process's domain.
  */
 void mock_sync_fini(struct mock_sync *sync)
 {
-	struct mock_export *x = sync->exports, *next;
-
-	for (; x; x = next) {
-		next = x->next;
-		mock_sync_export_free(x);
-	}
-	sync->exports = NULL;
-	pthread_cond_destroy(&sync->cond);
-	pthread_mutex_destroy(&sync->lock);
+	sync->lock = NULL;
+	sync->cond = NULL;
 }
 
 /**
@@ -131,12 +166,12 @@ void mock_sync_table_fini(struct mock_sync_table *t)
 	struct mock_syncobj **slots;
 	unsigned int nr, i;
 
-	pthread_mutex_lock(&t->sync->lock);
+	pthread_mutex_lock(t->sync->lock);
 	slots = t->slots;
 	nr = t->nr_slots;
 	t->slots = NULL;
 	t->nr_slots = 0;
-	pthread_mutex_unlock(&t->sync->lock);
+	pthread_mutex_unlock(t->sync->lock);
 	for (i = 0; i < nr; i++)
 		if (slots[i])
 			mock_syncobj_put(slots[i]);

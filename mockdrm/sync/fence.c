@@ -14,9 +14,12 @@ struct mock_fence *mock_fence_alloc(struct mock_sync *sync, bool signaled)
 
 	if (!f)
 		return NULL;
-	f->sync = sync;
+	f->sync = sync->root;
 	atomic_init(&f->refs, 1);
 	f->signaled = signaled;
+	f->driver = "mockdrm";
+	if (signaled)
+		f->timestamp_ns = mock_sync_now_ns();
 	return f;
 }
 
@@ -41,6 +44,17 @@ void mock_fence_get(struct mock_fence *f)
 	atomic_fetch_add(&f->refs, 1);
 }
 
+/* An array fence's references to its fences. */
+static void fence_put_deps(struct mock_fence *f)
+{
+	if (!f->deps)
+		return;
+	for (unsigned int i = 0; i < f->nr_deps; i++)
+		mock_fence_put(f->deps[i]);
+	free(f->deps);
+	f->deps = NULL;
+}
+
 /**
  * mock_fence_put() - drop a reference; the last one frees the fence.
  * @f: the fence, or NULL.
@@ -54,6 +68,7 @@ void mock_fence_put(struct mock_fence *f)
 		struct mock_fence *prev = f->prev;
 
 		mock_fence_put(f->link);
+		fence_put_deps(f);
 		free(f);
 		f = prev;
 	}
@@ -72,13 +87,14 @@ void mock_fence_signal(struct mock_fence *f, int error)
 {
 	struct mock_sync *sync = f->sync;
 
-	pthread_mutex_lock(&sync->lock);
-	if (!f->chain && !f->signaled) {
+	pthread_mutex_lock(sync->lock);
+	if (!f->chain && !f->nr_deps && !f->signaled) {
 		f->signaled = true;
 		f->error = error;
-		pthread_cond_broadcast(&sync->cond);
+		f->timestamp_ns = mock_sync_now_ns();
+		mock_sync_wake_locked(sync);
 	}
-	pthread_mutex_unlock(&sync->lock);
+	pthread_mutex_unlock(sync->lock);
 }
 
 /* A point is done: keep the result, drop the chain it no longer needs. */
@@ -86,10 +102,28 @@ static void point_settle(struct mock_fence *f, int error)
 {
 	f->signaled = true;
 	f->error = error;
+	f->timestamp_ns = mock_sync_now_ns();
 	mock_fence_put(f->link);
 	mock_fence_put(f->prev);
 	f->link = NULL;
 	f->prev = NULL;
+}
+
+/* An array fence is signaled when all its fences are; its error is the first found. */
+static bool array_settle(struct mock_fence *f)
+{
+	int error = 0;
+
+	for (unsigned int i = 0; i < f->nr_deps; i++) {
+		if (!mock_fence_settle(f->deps[i]))
+			return false;
+		if (!error)
+			error = f->deps[i]->error;
+	}
+	f->signaled = true;
+	f->error = error;
+	f->timestamp_ns = mock_sync_now_ns();
+	return true; /* the fences stay: SYNC_IOC_FILE_INFO lists them */
 }
 
 /*
@@ -102,8 +136,10 @@ bool mock_fence_settle(struct mock_fence *f)
 	struct mock_fence *n;
 	int error = 0;
 
-	if (f->signaled || !f->chain)
+	if (f->signaled || (!f->chain && !f->nr_deps))
 		return f->signaled;
+	if (f->nr_deps)
+		return array_settle(f);
 	for (n = f; n && !n->signaled; n = n->prev) {
 		if (!n->chain || !mock_fence_settle(n->link))
 			return false;
@@ -129,11 +165,11 @@ int mock_fence_status(struct mock_fence *f, int *error)
 {
 	bool done;
 
-	pthread_mutex_lock(&f->sync->lock);
+	pthread_mutex_lock(f->sync->lock);
 	done = mock_fence_settle(f);
 	if (done && error)
 		*error = f->error;
-	pthread_mutex_unlock(&f->sync->lock);
+	pthread_mutex_unlock(f->sync->lock);
 	return done;
 }
 
@@ -153,12 +189,12 @@ int mock_fence_wait(struct mock_fence *f, int64_t deadline_ns)
 	struct mock_sync *sync = f->sync;
 	int ret = 0;
 
-	pthread_mutex_lock(&sync->lock);
+	pthread_mutex_lock(sync->lock);
 	while (!mock_fence_settle(f)) {
 		ret = mock_sync_sleep(sync, deadline_ns);
 		if (ret)
 			break;
 	}
-	pthread_mutex_unlock(&sync->lock);
+	pthread_mutex_unlock(sync->lock);
 	return ret;
 }

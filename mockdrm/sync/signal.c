@@ -34,11 +34,11 @@ static int array_replace(struct mock_sync_table *t, const struct drm_syncobj_arr
 		ret = objs ? 0 : -ENOMEM;
 	}
 	if (!ret) {
-		pthread_mutex_lock(&t->sync->lock);
+		pthread_mutex_lock(t->sync->lock);
 		ret = mock_sync_table_find_array(t, handles, a->count_handles, objs);
 		for (i = 0; !ret && i < a->count_handles; i++)
 			mock_syncobj_replace(objs[i], f);
-		pthread_mutex_unlock(&t->sync->lock);
+		pthread_mutex_unlock(t->sync->lock);
 	}
 	free(objs);
 	free(handles);
@@ -93,13 +93,13 @@ static int query_points(struct mock_sync_table *t, const uint32_t *handles, uint
 
 	if (!objs)
 		return -ENOMEM;
-	pthread_mutex_lock(&t->sync->lock);
+	pthread_mutex_lock(t->sync->lock);
 	ret = mock_sync_table_find_array(t, handles, count, objs);
 	for (i = 0; !ret && i < count; i++)
 		points[i] = (flags & DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED) ?
 				    mock_syncobj_last_point(objs[i]) :
 				    mock_syncobj_last_signaled(objs[i]);
-	pthread_mutex_unlock(&t->sync->lock);
+	pthread_mutex_unlock(t->sync->lock);
 	free(objs);
 	return ret;
 }
@@ -266,9 +266,9 @@ int mock_syncobj_timeline_signal_ioctl(struct mock_sync_table *t,
 		return -EINVAL;
 	ret = signal_mem_alloc(t->sync, &m, a);
 	if (!ret) {
-		pthread_mutex_lock(&t->sync->lock);
+		pthread_mutex_lock(t->sync->lock);
 		ret = timeline_signal_locked(t, a->count_handles, &m);
-		pthread_mutex_unlock(&t->sync->lock);
+		pthread_mutex_unlock(t->sync->lock);
 	}
 	signal_mem_free(&m, a->count_handles);
 	return ret;
@@ -350,9 +350,9 @@ int mock_syncobj_transfer_ioctl(struct mock_sync_table *t, struct drm_syncobj_tr
 		if (!node)
 			return -ENOMEM;
 	}
-	pthread_mutex_lock(&t->sync->lock);
+	pthread_mutex_lock(t->sync->lock);
 	ret = transfer_locked(t, a, node);
-	pthread_mutex_unlock(&t->sync->lock);
+	pthread_mutex_unlock(t->sync->lock);
 	if (ret)
 		mock_fence_put(node);
 	return ret;

@@ -28,6 +28,11 @@
  * @point: the timeline value (points only).
  * @link: the fence this point adds (a reference; NULL once settled).
  * @prev: the head below it (a reference; NULL at the bottom or once settled).
+ * @deps: an array fence (a merged sync file, the kernel's dma_fence_array):
+ *	signaled when all of its @nr_deps fences are (references, dropped once
+ *	settled; @nr_deps stays).
+ * @timestamp_ns: CLOCK_MONOTONIC time it was signaled (or found settled).
+ * @driver: who made it, for SYNC_IOC_FILE_INFO (a static string).
  */
 struct mock_fence {
 	struct mock_sync *sync;
@@ -38,6 +43,10 @@ struct mock_fence {
 	uint64_t point;
 	struct mock_fence *link;
 	struct mock_fence *prev;
+	struct mock_fence **deps;
+	unsigned int nr_deps;
+	int64_t timestamp_ns;
+	const char *driver;
 };
 
 /*
@@ -55,18 +64,49 @@ struct mock_syncobj {
 };
 
 /*
- * struct mock_export - what an exported fd carries: a syncobj (plain export)
- * or a fence (sync file), each with a reference, keyed by the fd's inode.
+ * struct mock_sync_file - what a sync-file fd carries: a name and one fence
+ * (an array fence after a merge).
+ */
+struct mock_sync_file {
+	char name[32];
+	struct mock_fence *fence;
+};
+
+/*
+ * struct mock_export - an fd the domain made: one end of a socket pair whose
+ * other end @wfd we keep (so poll() on the fd sees what we send, and a
+ * POLLHUP on @wfd tells that every copy of the fd was closed). It carries a
+ * syncobj (plain export) or a sync file, each with a reference; it is found
+ * again by the pipe's inode, which dup() and fork() share.
  */
 struct mock_export {
 	struct mock_export *next;
 	dev_t dev;
 	ino_t ino;
+	int wfd;
 	struct mock_syncobj *obj;
+	struct mock_sync_file *file;
+};
+
+/*
+ * struct mock_watch - something to tell through an fd once it is done: a
+ * fence settled, or a syncobj point that has a fence (@available) or a
+ * settled one. @fd (ours, closed after) gets an eventfd count of 1, or a byte
+ * for a sync file's socket.
+ */
+struct mock_watch {
+	struct mock_watch *next;
 	struct mock_fence *fence;
+	struct mock_syncobj *obj;
+	uint64_t point;
+	bool available;
+	int fd;
+	bool eventfd;
 };
 
 /* domain.c: CLOCK_MONOTONIC now; sleep on the domain (lock held) until woken or a deadline. */
+struct mock_sync *mock_sync_root(void);
+void mock_sync_wake_locked(struct mock_sync *sync);
 int64_t mock_sync_now_ns(void);
 int mock_sync_sleep(struct mock_sync *sync, int64_t deadline_ns);
 
@@ -90,7 +130,16 @@ int mock_sync_table_insert(struct mock_sync_table *t, struct mock_syncobj *s, ui
 int mock_sync_table_find_array(const struct mock_sync_table *t, const uint32_t *handles,
 			       uint32_t count, struct mock_syncobj **objs);
 
-/* export.c */
-void mock_sync_export_free(struct mock_export *x);
+/* export.c: the registry of exported fds (lock held). */
+int mock_export_fd(struct mock_syncobj *obj, struct mock_sync_file *file, int *fd_out);
+struct mock_export *mock_export_lookup(int fd);
+
+/* file.c: sync files. */
+void mock_sync_file_free(struct mock_sync_file *file);
+int mock_sync_file_export_locked(struct mock_fence *f, const char *name, int *fd_out);
+
+/* watch.c: the watches (lock held). */
+void mock_watch_add_locked(struct mock_watch *w);
+void mock_watch_kick_locked(void);
 
 #endif /* GPUVM_MOCK_SYNC_PRIVATE_H */

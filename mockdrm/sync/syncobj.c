@@ -34,9 +34,9 @@
  *   SIGNAL does; TRANSFER refuses flags other than WAIT_FOR_SUBMIT.
  * - first_signaled is written only when WAIT_ALL is clear: only then is it
  *   defined (the kernel writes whatever its first scan found).
- * - The mock cannot see an exported fd being closed, so an exported syncobj
- *   or fence lives until mock_sync_fini(). Exports are found again by the
- *   fd's inode; an inode the kernel reuses replaces the stale entry.
+ * - Exported fds are sockets of ours, found again by their inode; what they
+ *   carry is dropped at the first export after their last copy was closed
+ *   (export.c), not at the close itself.
  * - A fence's error does not fail a wait (as in the kernel); it is reported
  *   by mock_fence_status().
  */
@@ -53,7 +53,7 @@ struct mock_syncobj *mock_syncobj_alloc(struct mock_sync *sync)
 
 	if (!s)
 		return NULL;
-	s->sync = sync;
+	s->sync = sync->root;
 	atomic_init(&s->refs, 1);
 	return s;
 }
@@ -87,9 +87,9 @@ bool mock_syncobj_is_timeline(const struct mock_syncobj *s)
 {
 	bool timeline;
 
-	pthread_mutex_lock(&s->sync->lock);
+	pthread_mutex_lock(s->sync->lock);
 	timeline = s->timeline;
-	pthread_mutex_unlock(&s->sync->lock);
+	pthread_mutex_unlock(s->sync->lock);
 	return timeline;
 }
 
@@ -149,7 +149,7 @@ void mock_syncobj_replace(struct mock_syncobj *s, struct mock_fence *f)
 		mock_fence_get(f);
 	mock_fence_put(s->head);
 	s->head = f;
-	pthread_cond_broadcast(&s->sync->cond);
+	mock_sync_wake_locked(s->sync);
 }
 
 /*
@@ -171,7 +171,7 @@ void mock_syncobj_add_point(struct mock_syncobj *s, struct mock_fence *node, uin
 	/* Collect the signaled chain below now, as drm_syncobj_add_point() does. */
 	if (prev && prev->chain)
 		mock_fence_settle(prev);
-	pthread_cond_broadcast(&s->sync->cond);
+	mock_sync_wake_locked(s->sync);
 }
 
 /**
@@ -189,9 +189,9 @@ int mock_syncobj_fence(struct mock_syncobj *s, uint64_t point, struct mock_fence
 {
 	int ret;
 
-	pthread_mutex_lock(&s->sync->lock);
+	pthread_mutex_lock(s->sync->lock);
 	ret = mock_syncobj_fence_locked(s, point, out);
-	pthread_mutex_unlock(&s->sync->lock);
+	pthread_mutex_unlock(s->sync->lock);
 	return ret;
 }
 
@@ -215,14 +215,14 @@ int mock_syncobj_install(struct mock_syncobj *s, uint64_t point, struct mock_fen
 		if (!node)
 			return -ENOMEM;
 	}
-	pthread_mutex_lock(&s->sync->lock);
+	pthread_mutex_lock(s->sync->lock);
 	if (!point)
 		mock_syncobj_replace(s, f);
 	else if (point > mock_syncobj_last_point(s))
 		mock_syncobj_add_point(s, node, point, f);
 	else
 		ret = -EINVAL;
-	pthread_mutex_unlock(&s->sync->lock);
+	pthread_mutex_unlock(s->sync->lock);
 	if (ret)
 		mock_fence_put(node);
 	return ret;
@@ -251,9 +251,9 @@ bool mock_syncobj_point_ok(struct mock_syncobj *s, uint64_t point)
 {
 	bool ok;
 
-	pthread_mutex_lock(&s->sync->lock);
+	pthread_mutex_lock(s->sync->lock);
 	ok = !point || point > mock_syncobj_last_point(s);
-	pthread_mutex_unlock(&s->sync->lock);
+	pthread_mutex_unlock(s->sync->lock);
 	return ok;
 }
 
@@ -272,12 +272,12 @@ bool mock_syncobj_point_ok(struct mock_syncobj *s, uint64_t point)
 void mock_syncobj_install_node(struct mock_syncobj *s, uint64_t point, struct mock_fence *f,
 			       struct mock_fence *node)
 {
-	pthread_mutex_lock(&s->sync->lock);
+	pthread_mutex_lock(s->sync->lock);
 	if (point)
 		mock_syncobj_add_point(s, node, point, f);
 	else
 		mock_syncobj_replace(s, f);
-	pthread_mutex_unlock(&s->sync->lock);
+	pthread_mutex_unlock(s->sync->lock);
 	if (!point && node)
 		mock_fence_put(node);
 }

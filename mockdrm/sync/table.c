@@ -72,11 +72,11 @@ struct mock_syncobj *mock_syncobj_find(struct mock_sync_table *t, uint32_t handl
 {
 	struct mock_syncobj *s;
 
-	pthread_mutex_lock(&t->sync->lock);
+	pthread_mutex_lock(t->sync->lock);
 	s = mock_sync_table_lookup(t, handle);
 	if (s)
 		mock_syncobj_get(s);
-	pthread_mutex_unlock(&t->sync->lock);
+	pthread_mutex_unlock(t->sync->lock);
 	return s;
 }
 
@@ -107,9 +107,9 @@ int mock_syncobj_create_ioctl(struct mock_sync_table *t, struct drm_syncobj_crea
 			return -ENOMEM;
 		}
 	}
-	pthread_mutex_lock(&t->sync->lock);
+	pthread_mutex_lock(t->sync->lock);
 	ret = mock_sync_table_insert(t, s, &a->handle);
-	pthread_mutex_unlock(&t->sync->lock);
+	pthread_mutex_unlock(t->sync->lock);
 	mock_syncobj_put(s);
 	return ret;
 }
@@ -130,11 +130,11 @@ int mock_syncobj_destroy_ioctl(struct mock_sync_table *t, struct drm_syncobj_des
 
 	if (a->pad)
 		return -EINVAL;
-	pthread_mutex_lock(&t->sync->lock);
+	pthread_mutex_lock(t->sync->lock);
 	s = mock_sync_table_lookup(t, a->handle);
 	if (s)
 		t->slots[a->handle - 1] = NULL;
-	pthread_mutex_unlock(&t->sync->lock);
+	pthread_mutex_unlock(t->sync->lock);
 	if (!s)
 		return -EINVAL;
 	mock_syncobj_put(s);

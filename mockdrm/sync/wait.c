@@ -135,11 +135,11 @@ static int sync_wait(struct mock_sync_table *t, struct wait_req *req)
 		ret = e ? 0 : -ENOMEM;
 	}
 	if (!ret) {
-		pthread_mutex_lock(&t->sync->lock);
+		pthread_mutex_lock(t->sync->lock);
 		ret = wait_setup(t, req, e);
 		if (!ret)
 			ret = wait_loop(t->sync, req, e);
-		pthread_mutex_unlock(&t->sync->lock);
+		pthread_mutex_unlock(t->sync->lock);
 	}
 	for (i = 0; e && i < req->count; i++) {
 		mock_fence_put(e[i].fence);

@@ -173,6 +173,54 @@ int mockdrm_mmap_check(struct mockdrm_file *file, uint64_t offset, uint64_t leng
 void mockdrm_dump(struct mockdrm_dev *dev, FILE *out);
 
 /**
+ * mockdrm_fd_ioctl() - an ioctl on an fd the mock made that is not a DRM file.
+ * @fd: the fd: a sync file (from SYNCOBJ_HANDLE_TO_FD with EXPORT_SYNC_FILE,
+ *	SYNC_IOC_MERGE or sw_sync), or any other fd.
+ * @request: the request (SYNC_IOC_FILE_INFO, SYNC_IOC_MERGE, ...).
+ * @arg: the caller's argument.
+ *
+ * Such fds are real kernel objects (poll, dup, close and fork work on them
+ * as usual), found again by their inode in any thread; only their ioctls
+ * need the mock. The shim forwards ioctls of these types to it.
+ *
+ * Context: may block briefly; safe from several threads.
+ * Return: 0 or a negative errno; -ENOTTY when @fd is not such an fd of the
+ * mock (the caller should then make the real ioctl).
+ */
+int mockdrm_fd_ioctl(int fd, unsigned long request, void *arg);
+
+struct mockdrm_sw_sync;
+
+/**
+ * mockdrm_sw_sync_open() - a sw_sync timeline, as an open of debugfs
+ * sync/sw_sync gives: it starts at 0.
+ * @out: the timeline.
+ *
+ * Its fences are sync files that every device of the process accepts.
+ *
+ * Return: 0, -ENOMEM.
+ */
+int mockdrm_sw_sync_open(struct mockdrm_sw_sync **out);
+
+/**
+ * mockdrm_sw_sync_ioctl() - SW_SYNC_IOC_CREATE_FENCE (_IOWR('W', 0,
+ * {u32 value; char name[32]; s32 fence})) or SW_SYNC_IOC_INC (_IOW('W', 1, u32)).
+ * @tl: the timeline.
+ * @request: the request.
+ * @arg: the caller's argument.
+ *
+ * Return: 0 or a negative errno (-ENOTTY for another request, -EFAULT).
+ */
+int mockdrm_sw_sync_ioctl(struct mockdrm_sw_sync *tl, unsigned long request, void *arg);
+
+/**
+ * mockdrm_sw_sync_close() - the last close of a timeline's fd: its pending
+ * fences signal with -ENOENT.
+ * @tl: the timeline, or NULL.
+ */
+void mockdrm_sw_sync_close(struct mockdrm_sw_sync *tl);
+
+/**
  * mockdrm_fork_prepare() - hold the device still across fork().
  * @dev: the device.
  *

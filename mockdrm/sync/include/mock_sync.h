@@ -14,9 +14,10 @@
  * point <= p is). Handles are per open file (struct mock_sync_table);
  * the objects are shared through fds (export/import).
  *
- * Everything is protected by one lock per device (struct mock_sync), whose
- * condition variable every waiter sleeps on and every signal broadcasts. Waits
- * take absolute CLOCK_MONOTONIC deadlines, as the ioctls do.
+ * Everything is protected by one lock per process (DOC: one domain per
+ * process in domain.c), whose condition variable every waiter sleeps on and
+ * every signal broadcasts. Waits take absolute CLOCK_MONOTONIC deadlines, as
+ * the ioctls do.
  */
 #ifndef GPUVM_MOCK_SYNC_H
 #define GPUVM_MOCK_SYNC_H
@@ -24,17 +25,22 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/ioctl.h>
 
 struct mock_export;
 struct mock_fence;
 struct mock_syncobj;
 
-/* The device's synchronization domain. */
+/*
+ * A device's view of the synchronization domain: the process's one lock and
+ * condition variable (CLOCK_MONOTONIC), shared by every device, sw_sync
+ * timeline and sync file, so that a fence of one may be waited for by another.
+ */
 struct mock_sync {
-	pthread_mutex_t lock;
-	pthread_cond_t cond; /* CLOCK_MONOTONIC */
-	/* private: exported objects, by the inode of the fd that carries them */
-	struct mock_export *exports;
+	pthread_mutex_t *lock;
+	pthread_cond_t *cond;
+	/* private: the process's domain, which fences and syncobjs point to */
+	struct mock_sync *root;
 };
 
 /* Per open file: syncobj handles (non-zero, lowest free first). */
@@ -113,5 +119,46 @@ int mock_syncobj_query_ioctl(struct mock_sync_table *t, struct drm_syncobj_timel
 int mock_syncobj_timeline_signal_ioctl(struct mock_sync_table *t,
 				       struct drm_syncobj_timeline_array *a);
 int mock_syncobj_transfer_ioctl(struct mock_sync_table *t, struct drm_syncobj_transfer *a);
+
+/*
+ * DRM_IOCTL_SYNCOBJ_EVENTFD (Linux 6.6; libdrm 2.4.114's drm.h lacks it):
+ * the kernel's struct drm_syncobj_eventfd under our name.
+ */
+struct mock_drm_syncobj_eventfd {
+	uint32_t handle;
+	uint32_t flags;
+	uint64_t point;
+	int32_t fd;
+	uint32_t pad;
+};
+#define MOCK_DRM_IOCTL_SYNCOBJ_EVENTFD _IOWR('d', 0xCF, struct mock_drm_syncobj_eventfd)
+
+int mock_syncobj_eventfd_ioctl(struct mock_sync_table *t, struct mock_drm_syncobj_eventfd *a);
+
+/*
+ * Sync files (file.c, DOC: sync files): fds carrying a fence, readable once
+ * it is signaled; any device of the process accepts them.
+ */
+int mock_sync_file_export(struct mock_sync *sync, struct mock_fence *f, const char *name,
+			  int *fd_out);
+int mock_sync_file_fence(struct mock_sync *sync, int fd, struct mock_fence **out);
+int mock_sync_file_ioctl(int fd, unsigned long request, void *arg);
+
+/*
+ * sw_sync timelines (swsync.c, DOC: sw_sync). The ioctls are the kernel's
+ * (drivers/dma-buf/sw_sync.c), which no uapi header declares.
+ */
+struct mock_sw_sync_create_fence {
+	uint32_t value;
+	char name[32];
+	int32_t fence; /* out: a sync-file fd */
+};
+#define MOCK_SW_SYNC_IOC_CREATE_FENCE _IOWR('W', 0, struct mock_sw_sync_create_fence)
+#define MOCK_SW_SYNC_IOC_INC _IOW('W', 1, uint32_t)
+
+struct mock_sw_timeline;
+int mock_sw_timeline_create(struct mock_sw_timeline **out);
+void mock_sw_timeline_destroy(struct mock_sw_timeline *tl);
+int mock_sw_timeline_ioctl(struct mock_sw_timeline *tl, unsigned long request, void *arg);
 
 #endif /* GPUVM_MOCK_SYNC_H */
