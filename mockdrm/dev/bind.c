@@ -30,6 +30,7 @@ struct bind_op {
 	struct mock_bo *bo; /* reference held while preparing */
 	struct mock_syncs syncs;
 	struct mock_fence *done; /* ASYNC: its job's fence, made before its syncs are read */
+	struct mock_resv_node *resv_node; /* implicit sync: the job's fence in bo's reservation */
 };
 
 struct bind {
@@ -152,6 +153,7 @@ static void op_release(struct bind_op *op)
 	mock_syncs_release(&op->syncs);
 	if (op->done)
 		mock_fence_put(op->done);
+	mock_resv_node_free(op->resv_node); /* a job prepared but never queued */
 	if (op->bo)
 		mock_bo_put(op->bo);
 }
@@ -320,7 +322,8 @@ static int prepare_job(struct bind *b, struct bind_op *op, struct mock_bind_job 
 	*out = job;
 	job->done = op->done; /* the job's now (drop_jobs() puts it on failure) */
 	op->done = NULL;
-	if (op->has_req)
+	err = mock_dmabuf_prepare_job(op->bo, &op->resv_node);
+	if (!err && op->has_req)
 		err = gvm_bind_prepare(b->vm->gvm, &op->req, 1, &job->txn, NULL);
 	return err;
 }
@@ -333,6 +336,8 @@ static void submit_job(struct mock_vm *vm, struct bind_op *op, struct mock_bind_
 {
 	job->waits = mock_syncs_take_waits(&op->syncs, &job->nr_waits);
 	mock_syncs_install(&op->syncs, job->done);
+	mock_dmabuf_add_job(op->bo, op->resv_node, job->done);
+	op->resv_node = NULL;
 	mock_vm_queue(vm, job);
 }
 

@@ -5,10 +5,11 @@
  *
  * A BO lives while anything refers to it: handles (one reference each, whatever
  * the number of files) and VAs (through the gvm object's get/put); a VM's
- * dummy page belongs to the VM. An exported fd is the BO's memfd: importing it
- * again finds the live BO by the memfd's inode, so the same object gets the
- * same handle; if the BO is gone (only the fd kept its pages alive) the import
- * makes a new BO over the same pages, as importing a foreign dma-buf does.
+ * dummy page belongs to the VM. An exported fd is a new open of the BO's memfd
+ * (dmabuf.c, DOC: dma-bufs): importing it again finds the live BO by the
+ * memfd's inode, so the same object gets the same handle; another device, or
+ * this one once the BO is gone (only the fd kept its pages alive), makes a new
+ * BO over the same pages, as importing a foreign dma-buf does.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +25,7 @@
 
 #include "mock_internal.h"
 
-#define BO_MEMFD_NAME "mock-bo"
+#define BO_MEMFD_NAME MOCK_BO_MEMFD_NAME
 
 static int bo_phys(struct gvm_obj *obj, uint64_t offset, uint64_t *pa, uint64_t *contig)
 {
@@ -146,9 +147,26 @@ static void bo_free(struct mock_bo *bo)
 		munmap(bo->map, bo->size);
 	if (bo->memfd >= 0)
 		close(bo->memfd);
+	mock_dmabuf_put(bo->dmabuf);
 	gvm_obj_fini(&bo->obj);
 	free(bo->label);
 	free(bo);
+}
+
+/*
+ * The pages of a new BO: a memfd of @size sealed against shrinking and
+ * growing, so that no fd of it (a dma-buf) can resize the device's memory.
+ */
+static int bo_memfd(uint64_t size)
+{
+	int memfd = memfd_create(BO_MEMFD_NAME, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (memfd >= 0 && (ftruncate(memfd, (off_t)size) ||
+			   fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL))) {
+		close(memfd);
+		memfd = -1;
+	}
+	return memfd;
 }
 
 /* A BO of @size over @memfd (consumed), or over a new memfd when @memfd < 0. */
@@ -168,13 +186,8 @@ static int bo_new_over(struct mockdrm_dev *dev, uint64_t size, uint32_t flags, i
 	bo->flags = flags;
 	bo->refs = 1;
 	bo->internal = internal;
-	if (memfd < 0) {
-		memfd = memfd_create(BO_MEMFD_NAME, MFD_CLOEXEC);
-		if (memfd >= 0 && ftruncate(memfd, (off_t)size)) {
-			close(memfd);
-			memfd = -1;
-		}
-	}
+	if (memfd < 0)
+		memfd = bo_memfd(size);
 	bo->memfd = memfd;
 	err = gvm_obj_init(&bo->obj, &bo_obj_ops, size);
 	if (!err)
@@ -375,37 +388,19 @@ int mock_ioctl_prime_handle_to_fd(struct mockdrm_file *f, void *arg)
 {
 	struct drm_prime_handle *a = arg;
 	struct mock_bo *bo;
-	int fd;
+	int fd, err;
 
 	if (a->flags & ~(uint32_t)(DRM_CLOEXEC | DRM_RDWR))
 		return -EINVAL;
 	bo = mock_bo_lookup(f, a->handle);
 	if (!bo)
 		return -ENOENT;
-	fd = fcntl(bo->memfd, (a->flags & DRM_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
+	/* drm_gem_prime_export() of panthor: a BO private to a VM stays private. */
+	err = bo->exclusive ? -EINVAL : mock_dmabuf_export(bo, a->flags, &fd);
 	mock_bo_put(bo);
-	if (fd < 0)
-		return -errno;
-	a->fd = fd;
-	return 0;
-}
-
-/* Is @fd a BO's memfd (an exported dma-buf, in this model)? */
-static int check_dmabuf(int fd, struct stat *st)
-{
-	char link[64], target[PATH_MAX];
-	ssize_t n;
-
-	if (fstat(fd, st))
-		return -EBADF;
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	n = readlink(link, target, sizeof(target) - 1);
-	if (n < 0)
-		return -EBADF;
-	target[n] = '\0';
-	return strncmp(target, "/memfd:" BO_MEMFD_NAME " ", strlen("/memfd:" BO_MEMFD_NAME " ")) ?
-		       -EINVAL :
-		       0;
+	if (!err)
+		a->fd = fd;
+	return err;
 }
 
 /* The live BO whose pages are @st's inode, with a reference. */
@@ -439,15 +434,22 @@ int mock_ioctl_prime_fd_to_handle(struct mockdrm_file *f, void *arg)
 	struct drm_prime_handle *a = arg;
 	struct mock_bo *bo;
 	struct stat st;
-	int err = check_dmabuf(a->fd, &st);
+	int err = mock_dmabuf_check_fd(a->fd, &st);
 
 	if (err)
 		return err;
 	bo = find_by_inode(f->dev, &st);
 	if (!bo) {
-		int fd = fcntl(a->fd, F_DUPFD_CLOEXEC, 0);
+		int fd = mock_dmabuf_pages_fd(a->fd);
 
+		if (fd < 0)
+			return fd;
 		err = bo_new_over(f->dev, (uint64_t)st.st_size, 0, fd, false, &bo);
+		if (!err) {
+			err = mock_dmabuf_attach(bo); /* the exporter's reservation */
+			if (err)
+				mock_bo_put(bo);
+		}
 		if (err)
 			return err;
 		bo->imported = true; /* another device's: BO_QUERY_INFO says IS_IMPORTED */

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
  * The public entry points for fds the mock makes that are not DRM files:
- * sync files and sw_sync timelines (both of the sync room).
+ * sync files and sw_sync timelines (of the sync room), dma-bufs (dmabuf.c).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 
+#include <linux/dma-buf.h>
 #include <linux/sync_file.h>
 
 #include "mock_internal.h"
@@ -19,6 +20,8 @@ int mockdrm_fd_ioctl(int fd, unsigned long request, void *arg)
 {
 	if (_IOC_TYPE(request) == SYNC_IOC_MAGIC)
 		return mock_sync_file_ioctl(fd, request, arg);
+	if (_IOC_TYPE(request) == DMA_BUF_BASE)
+		return mock_dmabuf_ioctl(fd, request, arg);
 	return -ENOTTY;
 }
 

@@ -89,9 +89,10 @@ struct mock_bo {
 	uint64_t pa;
 	uint64_t mmap_offset; /* 0 until BO_MMAP_OFFSET */
 	uint32_t flags;
-	uint64_t exclusive; /* serial of the only VM it may be mapped in, or 0 */
-	ino_t ino;          /* of the memfd: what PRIME import recognizes */
-	bool internal;      /* the device's own (the dummy page) */
+	uint64_t exclusive;         /* serial of the only VM it may be mapped in, or 0 */
+	ino_t ino;                  /* of the memfd: what PRIME import recognizes */
+	bool internal;              /* the device's own (the dummy page) */
+	struct mock_dmabuf *dmabuf; /* its dma-buf's entry once exported, imported or used */
 	/*
 	 * Imported from a dma-buf this device did not export (BO_QUERY_INFO's
 	 * IS_IMPORTED). Set where PRIME import wraps a foreign fd in a new BO
@@ -187,6 +188,20 @@ void mock_worker_start(struct mockdrm_file *f);
 void mock_worker_done(struct mockdrm_file *f);
 void mock_workers_wait(struct mockdrm_file *f);
 void mock_fences_put_all(struct mock_fence **fences, unsigned int n);
+
+/* dma-bufs (dmabuf.c, DOC: dma-bufs). BO memfds are named MOCK_BO_MEMFD_NAME. */
+#define MOCK_BO_MEMFD_NAME "mock-bo"
+struct stat;
+struct mock_dmabuf;
+int mock_dmabuf_check_fd(int fd, struct stat *st);
+int mock_dmabuf_pages_fd(int fd);
+int mock_dmabuf_export(struct mock_bo *bo, uint32_t flags, int *fd_out);
+int mock_dmabuf_attach(struct mock_bo *bo);
+void mock_dmabuf_put(struct mock_dmabuf *d);
+int mock_dmabuf_ioctl(int fd, unsigned long request, void *arg);
+int mock_dmabuf_prepare_job(struct mock_bo *bo, struct mock_resv_node **node);
+void mock_dmabuf_add_job(struct mock_bo *bo, struct mock_resv_node *node, struct mock_fence *done);
+void mock_dmabuf_name(struct mock_bo *bo, char *name);
 
 /* BOs. */
 int mock_bo_new(struct mockdrm_dev *dev, uint64_t size, uint32_t flags, struct mock_bo **out);

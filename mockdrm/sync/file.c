@@ -88,7 +88,6 @@ int mock_sync_file_export_locked(struct mock_fence *f, const char *name, int *fd
 
 /**
  * mock_sync_file_export() - mock_sync_file_export_locked() taking the lock.
- * @sync: any view of the domain.
  * @f: the fence.
  * @name: the file's name.
  * @fd_out: the fd.
@@ -96,9 +95,9 @@ int mock_sync_file_export_locked(struct mock_fence *f, const char *name, int *fd
  * Context: takes the domain's lock.
  * Return: as mock_sync_file_export_locked().
  */
-int mock_sync_file_export(struct mock_sync *sync, struct mock_fence *f, const char *name,
-			  int *fd_out)
+int mock_sync_file_export(struct mock_fence *f, const char *name, int *fd_out)
 {
+	struct mock_sync *sync = mock_sync_root();
 	int ret;
 
 	pthread_mutex_lock(sync->lock);
@@ -109,15 +108,15 @@ int mock_sync_file_export(struct mock_sync *sync, struct mock_fence *f, const ch
 
 /**
  * mock_sync_file_fence() - the fence a sync-file fd carries.
- * @sync: any view of the domain.
  * @fd: the fd.
  * @out: the fence, with a reference for the caller.
  *
  * Context: takes the domain's lock.
  * Return: 0, or -EINVAL when @fd is not a sync file.
  */
-int mock_sync_file_fence(struct mock_sync *sync, int fd, struct mock_fence **out)
+int mock_sync_file_fence(int fd, struct mock_fence **out)
 {
+	struct mock_sync *sync = mock_sync_root();
 	struct mock_export *x;
 	int ret = -EINVAL;
 

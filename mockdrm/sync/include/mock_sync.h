@@ -139,10 +139,23 @@ int mock_syncobj_eventfd_ioctl(struct mock_sync_table *t, struct mock_drm_syncob
  * Sync files (file.c, DOC: sync files): fds carrying a fence, readable once
  * it is signaled; any device of the process accepts them.
  */
-int mock_sync_file_export(struct mock_sync *sync, struct mock_fence *f, const char *name,
-			  int *fd_out);
-int mock_sync_file_fence(struct mock_sync *sync, int fd, struct mock_fence **out);
+int mock_sync_file_export(struct mock_fence *f, const char *name, int *fd_out);
+int mock_sync_file_fence(int fd, struct mock_fence **out);
 int mock_sync_file_ioctl(int fd, unsigned long request, void *arg);
+
+/* Reservations (resv.c, DOC: reservations): a buffer's readers and writers. */
+struct mock_resv;
+struct mock_resv *mock_resv_create(void);
+void mock_resv_get(struct mock_resv *r);
+void mock_resv_put(struct mock_resv *r);
+int mock_resv_add(struct mock_resv *r, struct mock_fence *f, bool write);
+/* The same in two steps, for a job that must not fail once accepted. */
+struct mock_resv_node;
+struct mock_resv_node *mock_resv_node_alloc(void);
+void mock_resv_node_free(struct mock_resv_node *n);
+void mock_resv_add_node(struct mock_resv *r, struct mock_resv_node *n, struct mock_fence *f,
+			bool write);
+int mock_resv_fence(struct mock_resv *r, bool write, struct mock_fence **out);
 
 /*
  * sw_sync timelines (swsync.c, DOC: sw_sync). The ioctls are the kernel's
