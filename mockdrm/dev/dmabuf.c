@@ -22,8 +22,10 @@
  * export later still sees the fences of earlier work.
  *
  * Implicit sync: an async VM_BIND job puts its fence in the reservation of
- * the BO its MAP op maps (as a writer). BOs private to a VM are left out:
- * they cannot be exported, so no reservation of theirs can be observed.
+ * the BO its MAP op maps, a GROUP_SUBMIT job in those of every BO mapped in
+ * its VM (as a writer). BOs private to a VM are left out: they cannot be
+ * exported, so no reservation of theirs (the VM's, in panthor) can be
+ * observed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,7 +40,7 @@
 #include <drm.h>
 #include <linux/dma-buf.h>
 
-#include "mock_internal.h"
+#include "mock_vm.h"
 
 struct mock_dmabuf {
 	struct mock_dmabuf *next;
@@ -385,4 +387,107 @@ void mock_dmabuf_name(struct mock_bo *bo, char *name)
 	pthread_mutex_lock(&dmabufs_lock);
 	strcpy(name, d ? d->name : "");
 	pthread_mutex_unlock(&dmabufs_lock);
+}
+
+/* Is @bo already in the first @n of @bos? */
+static bool bo_listed(struct mock_bo *const *bos, unsigned int n, const struct mock_bo *bo)
+{
+	while (n--)
+		if (bos[n] == bo)
+			return true;
+	return false;
+}
+
+/* The shareable BOs mapped in @vm, with references (vm->lock taken). */
+static int vm_shared_bos(struct mock_vm *vm, struct mock_implicit *im)
+{
+	unsigned int cap = 0;
+	int err = 0;
+
+	pthread_mutex_lock(&vm->lock);
+	for (struct gvm_va *va = gvm_va_first(vm->gvm, 0, UINT64_MAX); va && !err;
+	     va = gvm_va_next(vm->gvm, va, UINT64_MAX)) {
+		struct mock_bo *bo = va->bo ? (struct mock_bo *)va->bo->obj : NULL;
+
+		if (!bo || bo->exclusive || bo->internal || bo_listed(im->bos, im->nr_bos, bo))
+			continue;
+		if (im->nr_bos == cap) {
+			struct mock_bo **bos = realloc(im->bos, (cap ? 2 * cap : 8) * sizeof(*bos));
+
+			if (!bos) {
+				err = -ENOMEM;
+				break;
+			}
+			im->bos = bos;
+			cap = cap ? 2 * cap : 8;
+		}
+		mock_bo_get(bo);
+		im->bos[im->nr_bos++] = bo;
+	}
+	pthread_mutex_unlock(&vm->lock);
+	return err;
+}
+
+/**
+ * mock_implicit_prepare() - implicit sync for jobs running on a VM: what adding
+ * their fences to the reservation of every BO they may touch needs.
+ * @vm: the VM the jobs run on.
+ * @jobs: how many jobs.
+ * @im: filled (zeroed by the caller); mock_implicit_release() it whatever the result.
+ *
+ * A command stream may touch any BO mapped in its VM, so each job is a writer
+ * of all of them, as panthor adds its job fences to the VM's BOs. BOs private
+ * to the VM are left out (DOC: dma-bufs).
+ *
+ * Context: takes vm->lock: call it before any lock ordered after it.
+ * Return: 0, -ENOMEM.
+ */
+int mock_implicit_prepare(struct mock_vm *vm, unsigned int jobs, struct mock_implicit *im)
+{
+	int err = vm_shared_bos(vm, im);
+
+	if (err || !im->nr_bos)
+		return err;
+	im->nodes = calloc((size_t)jobs * im->nr_bos, sizeof(*im->nodes));
+	if (!im->nodes)
+		return -ENOMEM;
+	im->nr_nodes = jobs * im->nr_bos;
+	for (unsigned int i = 0; i < im->nr_bos; i++)
+		if (!bo_dmabuf(im->bos[i]))
+			return -ENOMEM;
+	for (unsigned int i = 0; i < im->nr_nodes; i++) {
+		im->nodes[i] = mock_resv_node_alloc();
+		if (!im->nodes[i])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/**
+ * mock_implicit_add() - job @job of the prepared ones was submitted.
+ * @im: from mock_implicit_prepare().
+ * @job: its index (below the prepared count).
+ * @done: its fence.
+ *
+ * Context: cannot fail.
+ */
+void mock_implicit_add(struct mock_implicit *im, unsigned int job, struct mock_fence *done)
+{
+	for (unsigned int i = 0; i < im->nr_bos; i++) {
+		struct mock_resv_node **node = &im->nodes[(size_t)job * im->nr_bos + i];
+
+		mock_resv_add_node(im->bos[i]->dmabuf->resv, *node, done, true);
+		*node = NULL;
+	}
+}
+
+void mock_implicit_release(struct mock_implicit *im)
+{
+	for (unsigned int i = 0; im->nodes && i < im->nr_nodes; i++)
+		mock_resv_node_free(im->nodes[i]);
+	for (unsigned int i = 0; i < im->nr_bos; i++)
+		mock_bo_put(im->bos[i]);
+	free(im->nodes);
+	free(im->bos);
+	*im = (struct mock_implicit){ 0 };
 }

@@ -663,14 +663,19 @@ static int prepare_submits(struct mock_group *g, struct submit *subs, uint32_t n
 	return err;
 }
 
-/* Queue each job and put its fence in its SIGNAL syncobjs (g->lock held). Cannot fail. */
-static void queue_submits(struct mock_group *g, struct submit *subs, uint32_t n)
+/*
+ * Queue each job and put its fence in its SIGNAL syncobjs and in the
+ * reservations of the VM's BOs (g->lock held). Cannot fail.
+ */
+static void queue_submits(struct mock_group *g, struct submit *subs, uint32_t n,
+			  struct mock_implicit *im)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		struct group_job *job = subs[i].job;
 
 		job->waits = mock_syncs_take_waits(&subs[i].syncs, &job->nr_waits);
 		mock_syncs_install(&subs[i].syncs, job->done);
+		mock_implicit_add(im, i, job->done);
 		queue_push(&g->queues[subs[i].qs.queue_index], job);
 		subs[i].job = NULL; /* the queue's now */
 	}
@@ -681,19 +686,23 @@ static int submit_all(struct mockdrm_file *f, struct mock_group *g,
 {
 	struct submit *subs = calloc(arr->count ? arr->count : 1, sizeof(*subs));
 	struct mock_chain chain = { 0 };
+	struct mock_implicit im = { 0 };
 	uint32_t n = 0;
 	int err = subs ? 0 : -ENOMEM;
 
 	for (; !err && n < arr->count; n++)
 		err = read_submit(f, g, arr, n, &subs[n], &chain);
 	mock_chain_fini(&chain);
+	if (!err)
+		err = mock_implicit_prepare(g->vm, n, &im); /* takes vm->lock: before g->lock */
 	if (!err) {
 		pthread_mutex_lock(&g->lock);
 		err = prepare_submits(g, subs, n);
 		if (!err)
-			queue_submits(g, subs, n);
+			queue_submits(g, subs, n, &im);
 		pthread_mutex_unlock(&g->lock);
 	}
+	mock_implicit_release(&im);
 	if (subs)
 		submits_release(subs, n);
 	return err;

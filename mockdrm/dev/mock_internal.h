@@ -202,6 +202,16 @@ int mock_dmabuf_ioctl(int fd, unsigned long request, void *arg);
 int mock_dmabuf_prepare_job(struct mock_bo *bo, struct mock_resv_node **node);
 void mock_dmabuf_add_job(struct mock_bo *bo, struct mock_resv_node *node, struct mock_fence *done);
 void mock_dmabuf_name(struct mock_bo *bo, char *name);
+/* Implicit sync of jobs that may touch every BO of a VM (GROUP_SUBMIT). */
+struct mock_implicit {
+	struct mock_bo **bos; /* the VM's shareable BOs, referenced */
+	unsigned int nr_bos;
+	struct mock_resv_node **nodes; /* jobs x nr_bos */
+	unsigned int nr_nodes;
+};
+int mock_implicit_prepare(struct mock_vm *vm, unsigned int jobs, struct mock_implicit *im);
+void mock_implicit_add(struct mock_implicit *im, unsigned int job, struct mock_fence *done);
+void mock_implicit_release(struct mock_implicit *im);
 
 /* BOs. */
 int mock_bo_new(struct mockdrm_dev *dev, uint64_t size, uint32_t flags, struct mock_bo **out);

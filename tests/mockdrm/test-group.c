@@ -7,16 +7,20 @@
  * job fences and GROUP_GET_STATE.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <linux/dma-buf.h>
+#include <linux/sync_file.h>
 #include <xf86drm.h>
 
 #include "drm-test.h"
@@ -633,6 +637,68 @@ static void test_queue_order(void **state)
 	teardown_vm(&s);
 }
 
+/*
+ * Implicit sync (issue 10): a submitted job is a writer of every shareable BO
+ * of its VM until it runs; the dma-buf of one shows it to EXPORT_SYNC_FILE,
+ * which is what Mesa waits on. The job is held back by a sw_sync fence.
+ */
+struct sw_sync_create_fence_data {
+	uint32_t value;
+	char name[32];
+	int32_t fence;
+};
+#define SW_SYNC_IOC_CREATE_FENCE _IOWR('W', 0, struct sw_sync_create_fence_data)
+#define SW_SYNC_IOC_INC _IOW('W', 1, uint32_t)
+
+static int resv_status(int buf)
+{
+	struct dma_buf_export_sync_file a = { .flags = DMA_BUF_SYNC_READ, .fd = -1 };
+	struct sync_file_info info = { 0 };
+
+	assert_int_equal(ioctl(buf, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &a), 0);
+	assert_int_equal(ioctl(a.fd, SYNC_IOC_FILE_INFO, &info), 0);
+	close(a.fd);
+	return info.status;
+}
+
+static void test_submit_implicit_sync(void **state)
+{
+	struct setup s;
+	struct sw_sync_create_fence_data f = { .value = 1 };
+	int tl = open("/sys/kernel/debug/sync/sw_sync", O_RDWR), buf;
+	uint32_t group, in, out, one = 1;
+	struct drm_panthor_sync_op syncs[2];
+	struct drm_panthor_queue_submit qs = { .stream_addr = CMD_VA, .stream_size = STREAM };
+	struct drm_panthor_group_submit gs = { .queue_submits = DRM_PANTHOR_OBJ_ARRAY(1, &qs) };
+
+	(void)state;
+	assert_true(tl >= 0);
+	setup_vm(&s);
+	memcpy(s.cmd, deadbeef_stream, sizeof(deadbeef_stream));
+	gs.group_handle = group = group_create(s.vm);
+	in = dt_syncobj_create(fd, 0);
+	out = dt_syncobj_create(fd, 0);
+	assert_int_equal(ioctl(tl, SW_SYNC_IOC_CREATE_FENCE, &f), 0);
+	assert_int_equal(E(drmSyncobjImportSyncFile(fd, in, f.fence)), 0);
+	syncs[0] = (struct drm_panthor_sync_op){ .flags = DRM_PANTHOR_SYNC_OP_HANDLE_TYPE_SYNCOBJ,
+						 .handle = in };
+	syncs[1] = (struct drm_panthor_sync_op){ .flags = SIG, .handle = out };
+	qs.syncs = (struct drm_panthor_obj_array)DRM_PANTHOR_OBJ_ARRAY(2, syncs);
+	assert_int_equal(E(drmPrimeHandleToFD(fd, s.result_bo, DRM_CLOEXEC, &buf)), 0);
+	assert_int_equal(resv_status(buf), 1);
+	assert_int_equal(dt_ioctl(fd, DRM_IOCTL_PANTHOR_GROUP_SUBMIT, &gs), 0);
+	assert_int_equal(resv_status(buf), 0);
+	assert_int_equal(ioctl(tl, SW_SYNC_IOC_INC, &one), 0);
+	assert_int_equal(E(drmSyncobjWait(fd, &out, 1, INT64_MAX, 0, NULL)), 0);
+	assert_int_equal(resv_status(buf), 1);
+	assert_int_equal((uint32_t)s.result[0], 0xdeadbeef);
+	close(buf);
+	close(f.fence);
+	close(tl);
+	group_destroy(group);
+	teardown_vm(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -645,6 +711,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_invalid_instruction, open_dev, close_dev),
 		cmocka_unit_test_setup_teardown(test_timeout, open_dev, close_dev),
 		cmocka_unit_test_setup_teardown(test_queue_order, open_dev, close_dev),
+		cmocka_unit_test_setup_teardown(test_submit_implicit_sync, open_dev, close_dev),
 	};
 
 	/* Read by the shim when the device is created (the first open). */
