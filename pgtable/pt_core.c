@@ -74,15 +74,23 @@ static void stats_add(struct pt *pt, unsigned int lvl, int64_t n)
 	pt->stats.tables += n;
 	pt->stats.tables_by_level[lvl] += n;
 	pt->stats.table_bytes += n * (int64_t)pt_table_bytes(pt, lvl);
+	pt->stats.meta_bytes += n * (int64_t)pt_table_meta_bytes(pt, lvl);
+}
+
+/* Bytes of a table's record: child links above the leaf level only. */
+size_t pt_table_meta_bytes(const struct pt *pt, unsigned int lvl)
+{
+	size_t nchild = lvl < PT_LEAF_LEVEL ? pt_nitems(pt, lvl) : 0;
+
+	return sizeof(struct pt_table) + nchild * sizeof(struct pt_link);
 }
 
 /* Metadata for table memory @mem at level @lvl; NULL when out of memory. */
 static struct pt_table *table_wrap(struct pt *pt, unsigned int lvl, const struct pt_mem *mem)
 {
-	size_t nchild = lvl < PT_LEAF_LEVEL ? pt_nitems(pt, lvl) : 0;
 	struct pt_table *t;
 
-	t = pt_host_zalloc(&pt->cfg, sizeof(*t) + nchild * sizeof(t->child[0]));
+	t = pt_host_zalloc(&pt->cfg, pt_table_meta_bytes(pt, lvl));
 	if (!t)
 		return NULL;
 	t->items = mem->cpu;

@@ -315,6 +315,7 @@ void pt_host_free(const struct pt_cfg *cfg, void *ptr);
 /* Table memory. */
 size_t pt_table_bytes(const struct pt *pt, unsigned int lvl);
 size_t pt_table_align(const struct pt *pt, unsigned int lvl);
+size_t pt_table_meta_bytes(const struct pt *pt, unsigned int lvl);
 void pt_table_release(struct pt *pt, struct pt_table *t);
 void pt_sync_items(const struct pt *pt, const struct pt_table *t, unsigned int first,
 		   unsigned int end);

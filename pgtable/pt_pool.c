@@ -140,6 +140,8 @@ struct pt_pool {
 	pthread_key_t key;
 
 	pthread_mutex_t lock;
+	/* Counted outside the lock (a waiter counts before it holds it). */
+	_Atomic uint64_t lock_taken, lock_contended;
 	/* Everything below is protected by @lock. */
 	uint64_t pa_next;
 	struct pt_pool_chunk **chunks;
@@ -206,8 +208,14 @@ static unsigned int lg2(uint64_t pow2)
 
 static void pool_lock(struct pt_pool *pool)
 {
-	int ret = pthread_mutex_lock(&pool->lock);
+	int ret = pthread_mutex_trylock(&pool->lock);
 
+	atomic_fetch_add_explicit(&pool->lock_taken, 1, memory_order_relaxed);
+	if (ret == 0)
+		return;
+	assert(ret == EBUSY);
+	atomic_fetch_add_explicit(&pool->lock_contended, 1, memory_order_relaxed);
+	ret = pthread_mutex_lock(&pool->lock);
 	assert(ret == 0);
 	(void)ret;
 }
@@ -996,6 +1004,8 @@ void pt_pool_get_stats(struct pt_pool *pool, struct pt_pool_stats *st)
 	st->chunks = pool->live_chunks;
 	st->refills = pool->refills;
 	pool_unlock(pool);
+	st->lock_taken = atomic_load_explicit(&pool->lock_taken, memory_order_relaxed);
+	st->lock_contended = atomic_load_explicit(&pool->lock_contended, memory_order_relaxed);
 }
 
 void *pt_pool_pa_to_cpu(struct pt_pool *pool, uint64_t pa)

@@ -65,6 +65,7 @@ static void *arena_alloc(struct pt_proj *pj, size_t size)
 		if (!c)
 			return NULL;
 		c->size = bytes;
+		pj->pt->stats.meta_bytes += sizeof(*c) + bytes;
 		c->next = pj->chunks;
 		pj->chunks = c;
 		pj->nr_chunks++;
@@ -87,6 +88,7 @@ static void arena_trim(struct pt_proj *pj, unsigned int keep)
 
 		pj->chunks = c->next;
 		pj->nr_chunks--;
+		pj->pt->stats.meta_bytes -= sizeof(*c) + c->size;
 		pt_host_free(&pj->pt->cfg, c);
 	}
 }

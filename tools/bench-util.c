@@ -7,6 +7,10 @@
 #include <string.h>
 #include <time.h>
 
+#ifdef BENCH_HAVE_CALLGRIND
+#include <valgrind/callgrind.h>
+#endif
+
 double bench_now_ns(void)
 {
 	struct timespec ts;
@@ -26,6 +30,21 @@ double bench_median(double *v, unsigned int n)
 {
 	qsort(v, n, sizeof(*v), cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+void bench_stat(const double *v, unsigned int n, struct bench_stat *out)
+{
+	double copy[BENCH_MAX_REPS];
+
+	memcpy(copy, v, n * sizeof(*v));
+	out->median = bench_median(copy, n);
+	out->min = copy[0];
+	out->max = copy[n - 1];
+}
+
+double bench_spread_pct(const struct bench_stat *s)
+{
+	return s->median > 0 ? (s->max - s->min) / s->median * 100.0 : 0.0;
 }
 
 void bench_die(const char *what, int err)
@@ -103,3 +122,36 @@ struct pt *bench_create_pt(struct bench_env *env)
 		bench_die("pt_create", err);
 	return pt;
 }
+
+#ifdef BENCH_HAVE_CALLGRIND
+void bench_case_begin(void)
+{
+	if (!RUNNING_ON_VALGRIND)
+		return;
+	CALLGRIND_START_INSTRUMENTATION;
+	CALLGRIND_ZERO_STATS;
+	CALLGRIND_TOGGLE_COLLECT;
+}
+
+void bench_case_end(const char *name, uint64_t units)
+{
+	char what[128];
+
+	if (!RUNNING_ON_VALGRIND)
+		return;
+	CALLGRIND_TOGGLE_COLLECT;
+	snprintf(what, sizeof(what), "case=%s units=%llu", name, (unsigned long long)units);
+	CALLGRIND_DUMP_STATS_AT(what);
+	CALLGRIND_STOP_INSTRUMENTATION;
+}
+#else
+void bench_case_begin(void)
+{
+}
+
+void bench_case_end(const char *name, uint64_t units)
+{
+	(void)name;
+	(void)units;
+}
+#endif

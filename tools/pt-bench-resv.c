@@ -28,8 +28,11 @@ static uint64_t table_bytes(const struct pt *pt)
 	return st.table_bytes;
 }
 
-/* Map @size of the dummy page with sharing; return ms, and the table bytes it added. */
-static double sparse_once(struct bench_env *env, uint64_t size, uint64_t *bytes)
+/*
+ * Map @size of the dummy page with sharing; return ms, the table bytes it
+ * added and the metadata the table holds after it.
+ */
+static double sparse_once(struct bench_env *env, uint64_t size, uint64_t *bytes, uint64_t *meta)
 {
 	struct pt_pattern dummy = { .pa = DUMMY_PA, .period = BENCH_GRANULE };
 	struct pt *pt = bench_create_pt(env);
@@ -37,21 +40,24 @@ static double sparse_once(struct bench_env *env, uint64_t size, uint64_t *bytes)
 	double t0 = bench_now_ns();
 	int err = pt_map_repeat(pt, SPARSE_VA, size, &dummy, PT_PROT_READ);
 	double t1 = bench_now_ns();
+	struct pt_stats st;
 
 	if (err)
 		bench_die("pt_map_repeat", err);
-	*bytes = table_bytes(pt) - before;
+	pt_get_stats(pt, &st);
+	*bytes = st.table_bytes - before;
+	*meta = st.meta_bytes;
 	pt_destroy(pt);
 	return (t1 - t0) / 1e6;
 }
 
 static double sparse_median(struct bench_env *env, uint64_t size, unsigned int reps,
-			    uint64_t *bytes)
+			    uint64_t *bytes, uint64_t *meta)
 {
 	double ms[BENCH_MAX_REPS];
 
 	for (unsigned int i = 0; i < reps; i++)
-		ms[i] = sparse_once(env, size, bytes);
+		ms[i] = sparse_once(env, size, bytes, meta);
 	return bench_median(ms, reps);
 }
 
@@ -77,8 +83,11 @@ static double unshared_once(struct bench_env *env, uint64_t size, uint64_t *byte
 void bench_sparse(struct bench_env *env, uint64_t size, uint64_t big_size, unsigned int reps,
 		  struct sparse_result *r)
 {
-	r->sparse_ms = sparse_median(env, size, reps, &r->sparse_table_bytes);
-	r->sparse_big_ms = sparse_median(env, big_size, reps, &r->sparse_big_table_bytes);
+	uint64_t meta;
+
+	r->sparse_ms =
+		sparse_median(env, size, reps, &r->sparse_table_bytes, &r->sparse_meta_bytes);
+	r->sparse_big_ms = sparse_median(env, big_size, reps, &r->sparse_big_table_bytes, &meta);
 	r->unshared_ms = unshared_once(env, size, &r->unshared_table_bytes);
 }
 

@@ -8,6 +8,7 @@
 struct sparse_result {
 	double sparse_ms, unshared_ms, sparse_big_ms;
 	uint64_t sparse_table_bytes, unshared_table_bytes, sparse_big_table_bytes;
+	uint64_t sparse_meta_bytes;
 };
 
 struct resv_result {

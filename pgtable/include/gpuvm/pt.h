@@ -299,11 +299,15 @@ struct pt_walk_result {
  *	operation in progress, or unlinked and waiting for their flush.
  * @table_bytes: bytes of table memory owned.
  * @tables_by_level: tables per level.
+ * @meta_bytes: CPU-side memory pgtable holds beside the tables, as asked of the
+ *	host ops: each table's record and child links, and the scratch memory
+ *	reservations simulate ops in. Allocator overheads are not included.
  */
 struct pt_stats {
 	uint64_t tables;
 	uint64_t table_bytes;
 	uint64_t tables_by_level[PT_MAX_LEVELS];
+	uint64_t meta_bytes;
 };
 
 struct pt;

@@ -54,6 +54,9 @@ struct pt_pool_cfg {
  * @pages_free: pages held free by the pool and by thread caches.
  * @chunks: chunks currently held from the C library.
  * @refills: batch transfers from the pool to thread caches.
+ * @lock_taken: times the pool lock was taken (the per-thread fast path of a
+ *	page allocation or free takes none).
+ * @lock_contended: times a thread found the pool lock held and had to wait.
  */
 struct pt_pool_stats {
 	uint64_t pages_in_use;
@@ -61,6 +64,8 @@ struct pt_pool_stats {
 	uint64_t pages_free;
 	uint64_t chunks;
 	uint64_t refills;
+	uint64_t lock_taken;
+	uint64_t lock_contended;
 };
 
 struct pt_pool;
