@@ -195,6 +195,7 @@ int pt_stock_fill(struct pt *pt, struct pt_stock *stock, const unsigned int need
 			t->next = stock->head[lvl];
 			stock->head[lvl] = t;
 			stock->count[lvl]++;
+			stock->total++;
 		}
 	}
 	return 0;
@@ -212,12 +213,16 @@ struct pt_table *pt_stock_take(struct pt *pt, struct pt_stock *stock, unsigned i
 	assert(t && "a change used more tables than were counted");
 	stock->head[lvl] = t->next;
 	stock->count[lvl]--;
+	stock->total--;
 	t->next = NULL;
 	return t;
 }
 
 void pt_stock_drain(struct pt *pt, struct pt_stock *stock)
 {
+	if (!stock->total)
+		return;
+	stock->total = 0;
 	for (unsigned int lvl = 0; lvl < PT_MAX_LEVELS; lvl++) {
 		release_list(pt, stock->head[lvl]);
 		stock->head[lvl] = NULL;
@@ -262,7 +267,9 @@ void pt_unlink_item(struct pt *pt, struct pt_table *t, unsigned int idx)
 
 void pt_gather_init(struct pt_gather *g)
 {
-	memset(g, 0, sizeof(*g));
+	g->nr = 0;
+	g->all = false;
+	g->to_free = NULL;
 }
 
 void pt_gather_range(struct pt_gather *g, uint64_t va, uint64_t end, bool leaf_only)
@@ -347,6 +354,17 @@ static void fill_prot_table(struct pt *pt)
 	}
 }
 
+/* Check and encode each protection combination once, for pt_prot_check() and maps. */
+static void fill_prot_attrs(struct pt *pt)
+{
+	for (uint32_t prot = 0; prot <= PT_PROT_ALL; prot++) {
+		if (pt_prot_check_slow(pt, prot))
+			continue;
+		pt->prot_ok |= 1ull << prot;
+		pt->attrs_of_prot[prot] = pt->fmt->leaf_attrs(pt, prot);
+	}
+}
+
 static void derive_fields(struct pt *pt)
 {
 	const struct pt_geometry *geo = &pt->geo;
@@ -354,6 +372,14 @@ static void derive_fields(struct pt *pt)
 	pt->oa_mask = ((1ull << PT_OA_TOP) - 1) & ~((1ull << geo->granule_lg2) - 1);
 	pt->table_attrs = pt->fmt->table_attrs(pt);
 	fill_prot_table(pt);
+	fill_prot_attrs(pt);
+	for (unsigned int bit = 0; bit < 64; bit++) {
+		unsigned int l = geo->start_level;
+
+		while (l < PT_LEAF_LEVEL && geo->level_shift[l] > bit)
+			l++;
+		pt->descend_to[bit] = (uint8_t)l;
+	}
 	for (unsigned int l = geo->start_level; l <= PT_LEAF_LEVEL; l++) {
 		pt->index_bits[l] = (uint8_t)(l == geo->start_level ? geo->top_index_bits :
 								      geo->bits_per_level);

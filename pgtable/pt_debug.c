@@ -38,7 +38,7 @@ int pt_encode_entry(const struct pt *pt, unsigned int level, const struct pt_ent
 		if (!pt_leaf_allowed(pt, level) || !oa_ok(pt, level, e->addr, pt_size(pt, level)) ||
 		    pt_prot_check(pt, e->prot))
 			return -EINVAL;
-		*desc = pt_leaf_desc(pt, level, e->addr, pt->fmt->leaf_attrs(pt, e->prot));
+		*desc = pt_leaf_desc(pt, level, e->addr, pt->attrs_of_prot[e->prot]);
 		return 0;
 	}
 	return -EINVAL;

@@ -190,7 +190,7 @@ int pt_geometry(const struct pt_cfg *cfg, struct pt_geometry *geo)
 	return pt_geometry_check(cfg, fmt, geo);
 }
 
-int pt_prot_check(const struct pt *pt, uint32_t prot)
+int pt_prot_check_slow(const struct pt *pt, uint32_t prot)
 {
 	if (prot & ~pt->fmt->prot_mask)
 		return -EINVAL;

@@ -26,6 +26,7 @@
 #define GPUVM_PT_INTERNAL_H
 
 #include <assert.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -136,8 +137,11 @@ struct pt {
 	uint64_t table_attrs; /* attribute bits of every table entry */
 	uint8_t leaf_levels;  /* bit l set: leaves allowed at level l */
 	uint8_t index_bits[PT_MAX_LEVELS];
-	uint32_t index_mask[PT_MAX_LEVELS]; /* items - 1, per level */
-	uint8_t prot_of_key[256];           /* pt_leaf_prot() by pt_prot_key() */
+	uint32_t index_mask[PT_MAX_LEVELS];      /* items - 1, per level */
+	uint8_t prot_of_key[256];                /* pt_leaf_prot() by pt_prot_key() */
+	uint64_t prot_ok;                        /* bit p: PT_PROT_* combination p is valid */
+	uint8_t descend_to[64];                  /* pt_descend(): deepest level by highest bit */
+	uint64_t attrs_of_prot[PT_PROT_ALL + 1]; /* fmt->leaf_attrs() of each valid one */
 	struct pt_table *root;
 	struct pt_stats stats;
 	struct pt_proj *proj;       /* projection of the queue (may be stale) */
@@ -149,7 +153,13 @@ struct pt {
 
 const struct pt_fmt *pt_fmt_find(enum pt_format fmt);
 int pt_geometry_check(const struct pt_cfg *cfg, const struct pt_fmt *fmt, struct pt_geometry *geo);
-int pt_prot_check(const struct pt *pt, uint32_t prot);
+int pt_prot_check_slow(const struct pt *pt, uint32_t prot);
+
+/* Is @prot a combination the format expresses? (Decided once per combination.) */
+static inline int pt_prot_check(const struct pt *pt, uint32_t prot)
+{
+	return prot <= PT_PROT_ALL && (pt->prot_ok >> prot & 1) ? 0 : -EINVAL;
+}
 uint64_t pt_mair_to_mali_memattr(uint64_t mair, bool coherent);
 uint64_t pt_fmt_no_table_attrs(const struct pt *pt);
 
@@ -193,6 +203,37 @@ static inline bool pt_covers_item(const struct pt *pt, unsigned int lvl, uint64_
 	uint64_t mask = pt_size(pt, lvl) - 1;
 
 	return !(va & mask) && end - va > mask;
+}
+
+/*
+ * The deepest table below which [@va, @end) lies inside one item too small
+ * for a leaf of the item's size, reached through private tables only. Every
+ * level skipped is one where a map or an unmap would only go down into the
+ * item's table: operations start here instead of at the root. @path, when
+ * given, receives the table at each level passed.
+ *
+ * The range passes level l when its highest differing or size bit is below
+ * the level's shift: pt->descend_to[] gives the deepest level for that bit.
+ */
+static inline struct pt_table *pt_descend(const struct pt *pt, uint64_t va, uint64_t end,
+					  struct pt_table **path)
+{
+	struct pt_table *t = pt->root;
+	unsigned int top = 63 - (unsigned int)__builtin_clzll((va ^ (end - 1)) | (end - va));
+	unsigned int to = pt->descend_to[top];
+
+	for (unsigned int lvl = pt->geo.start_level; lvl < to; lvl++) {
+		unsigned int idx = (unsigned int)(va >> pt->geo.level_shift[lvl]) &
+				   pt->index_mask[lvl];
+		struct pt_table *c = t->child[idx].table;
+
+		if (!c || c->refs > 1)
+			break;
+		if (path)
+			path[lvl] = t;
+		t = c;
+	}
+	return t;
 }
 
 /*
@@ -328,10 +369,12 @@ void pt_unlink_item(struct pt *pt, struct pt_table *t, unsigned int idx);
  * struct pt_stock - tables allocated before an operation changes anything.
  * @head: per level, a list of ready tables (linked by ->next).
  * @count: per level, how many are on the list.
+ * @total: on all lists.
  */
 struct pt_stock {
 	struct pt_table *head[PT_MAX_LEVELS];
 	unsigned int count[PT_MAX_LEVELS];
+	unsigned int total; /* sum of @count */
 };
 
 int pt_stock_fill(struct pt *pt, struct pt_stock *stock, const unsigned int need[PT_MAX_LEVELS]);
@@ -366,10 +409,15 @@ struct pt_table *pt_writable_child(struct pt *pt, struct pt_stock *stock, struct
 				   struct pt_table *t, unsigned int idx, uint64_t item_va);
 
 /* The commits behind pt_commit() (pt_map.c, pt_unmap.c), and the one-op calls. */
+/*
+ * @start: NULL, or the table pt_descend() reaches for the op, with the tables
+ * above it in @path (unmaps), still as they were when it was found.
+ */
 void pt_map_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
-		   const struct pt_op *op);
-void pt_unmap_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g, uint64_t va,
-		     uint64_t size, uint64_t *unmapped);
+		   const struct pt_op *op, struct pt_table *start);
+void pt_unmap_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
+		     const struct pt_op *op, uint64_t *unmapped, struct pt_table *start,
+		     struct pt_table *const *path);
 int pt_apply_op(struct pt *pt, const struct pt_op *op, uint64_t *unmapped);
 void pt_resv_priv_destroy(struct pt *pt, struct pt_resv_priv *p);
 int pt_check_map_args(const struct pt *pt, uint64_t va, uint64_t size, uint64_t pa, uint64_t pa_len,

@@ -172,15 +172,18 @@ static void map_range(struct map_op *op, struct pt_table *t, uint64_t va, uint64
 }
 
 void pt_map_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
-		   const struct pt_op *op)
+		   const struct pt_op *op, struct pt_table *start)
 {
 	struct map_op m = { .pt = pt, .stock = stock, .g = g };
 
 	m.pat.va0 = op->va;
 	m.pat.pa0 = op->pa;
 	m.pat.period = op->type == PT_OP_MAP_REPEAT ? op->period : 0;
-	m.attrs = pt->fmt->leaf_attrs(pt, op->prot);
-	map_range(&m, pt->root, op->va, op->va + op->size, false);
+	m.attrs = pt->attrs_of_prot[op->prot];
+	/* The levels above would only go down into private tables (map_item()). */
+	if (!start)
+		start = pt_descend(pt, op->va, op->va + op->size, NULL);
+	map_range(&m, start, op->va, op->va + op->size, false);
 	/* Mali-class walkers may cache a fault: new leaves need a flush too. */
 	pt_gather_range(g, op->va, op->va + op->size, true);
 }

@@ -64,14 +64,35 @@ struct pt_proj;
  * @touched/@nr_touched/@cap_touched: real tables read for the first time by
  *	@pinner (out; lives as long as the projection).
  * @touched_va: VA of the position where each touched table was found.
+ * @start/@path: counted straight on the tables (pt_fast.c): where the op's
+ *	commit may start (pt_descend()) and the tables above it.
+ * @fast_touched/@fast_touched_va: @touched and @touched_va of a fast count.
  */
+#define PT_FAST_TOUCHED 16
 struct pt_sim {
 	unsigned int need[PT_MAX_LEVELS];
+	struct pt_table *start;
+	struct pt_table *path[PT_MAX_LEVELS];
+	struct pt_table *fast_touched[PT_FAST_TOUCHED];
+	uint64_t fast_touched_va[PT_FAST_TOUCHED];
 	const void *pinner;
 	struct pt_table **touched;
 	uint64_t *touched_va;
 	unsigned int nr_touched, cap_touched;
 };
+
+/* An empty count for @pinner; the fast_* arrays are left as they are (unread until filled). */
+static inline void pt_sim_init(struct pt_sim *sim, const void *pinner)
+{
+	for (unsigned int l = 0; l < PT_MAX_LEVELS; l++)
+		sim->need[l] = 0;
+	sim->start = NULL;
+	sim->pinner = pinner;
+	sim->touched = NULL;
+	sim->touched_va = NULL;
+	sim->nr_touched = 0;
+	sim->cap_touched = 0;
+}
 
 /* Made with the page table (pt_create()), freed with it (pt_destroy()). */
 int pt_proj_create(struct pt *pt);
@@ -85,6 +106,9 @@ unsigned int pt_proj_mark(const struct pt *pt);
 void pt_proj_abandon(struct pt *pt, unsigned int mark);
 /* Simulate @op on the projection; on error the projection is left stale. */
 int pt_proj_run(struct pt_proj *pj, const struct pt_op *op, struct pt_sim *sim);
+/* One op on the real tables, the queue being empty (pt_fast.c); -EAGAIN: not handled. */
+int pt_fast_count(const struct pt *pt, const struct pt_op *op, struct pt_sim *sim);
+void pt_fast_check(struct pt *pt, const struct pt_op *op, int fast_err, const struct pt_sim *fast);
 /* Replay every outstanding reserved op on a fresh projection (pt_resv.c). */
 int pt_resv_replay(struct pt *pt, struct pt_proj *pj);
 

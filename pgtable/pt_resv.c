@@ -38,6 +38,9 @@ struct pt_resv_priv {
 	struct pt_pin *pins;
 	unsigned int nr_pins, cap_pins;
 	struct pt_gather gather;
+	/* Op 0 was counted straight on the tables: where its commit starts. */
+	struct pt_table *start;
+	struct pt_table *path[PT_MAX_LEVELS];
 };
 
 static _Thread_local unsigned int signalling_depth;
@@ -136,6 +139,13 @@ static void dequeue(struct pt *pt, struct pt_resv_priv *p)
 {
 	struct pt_resv_priv **pp = &pt->queue, *prev = NULL;
 
+	if (p == pt->queue && p == pt->queue_tail) {
+		/* The usual case: the only one. */
+		pt->queue = pt->queue_tail = NULL;
+		p->qnext = NULL;
+		p->queued = false;
+		return;
+	}
 	while (*pp != p) {
 		prev = *pp;
 		pp = &(*pp)->qnext;
@@ -183,7 +193,7 @@ static int take(struct pt *pt, struct pt_resv_priv *p, unsigned int pins,
 	pn.bigger = NULL;
 	if (!err)
 		err = grow_prepare(pt, &pn, p->nr_pins + pins, sizeof(*p->pins));
-	if (!err)
+	if (!err && sum(need))
 		err = pt_stock_fill(pt, &p->stock, need);
 	grow_finish(pt, &ops, !err);
 	grow_finish(pt, &pn, !err);
@@ -224,8 +234,9 @@ static void priv_free(struct pt *pt, struct pt_resv *resv, bool failed)
 		pt_resv_priv_destroy(pt, p);
 		return;
 	}
-	assert(!sum(p->stock.count) && !p->gather.to_free);
+	assert(!p->stock.total && !p->gather.to_free);
 	p->nr_ops = p->next_op = p->nr_pins = 0;
+	p->start = NULL;
 	p->state = RESV_OPEN;
 	p->queued = false;
 	p->qnext = NULL;
@@ -252,23 +263,50 @@ static int check_resv(const struct pt *pt, const struct pt_resv_priv *p)
 }
 
 /*
- * The op is checked against the projection before anything is allocated, so
- * a refused op (-EEXIST) costs nothing; then the reservation takes what the
- * simulation counted, all or nothing.
+ * Count what @op's commit will take into @sim: straight on the tables when no
+ * reservation is outstanding (pt_fast.c), else by simulating it on the
+ * projection of the queue. *@fast says which.
+ */
+static int count_op(struct pt *pt, const struct pt_op *op, struct pt_sim *sim, bool *fast)
+{
+	struct pt_proj *pj;
+	int err;
+
+	*fast = !pt->queue;
+	if (*fast) {
+		err = pt_fast_count(pt, op, sim);
+		if (pt->cfg.debug & PT_DEBUG_CHECK_RESERVE && err != -EAGAIN)
+			pt_fast_check(pt, op, err, sim);
+		if (err != -EAGAIN) {
+			sim->touched = sim->fast_touched;
+			sim->touched_va = sim->fast_touched_va;
+			return err;
+		}
+		*fast = false;
+		memset(sim->need, 0, sizeof(sim->need));
+		sim->nr_touched = 0;
+	}
+	err = pt_proj_get(pt, &pj);
+	return err ? err : pt_proj_run(pj, op, sim);
+}
+
+/*
+ * The op is checked (against the tables or the projection) before anything is
+ * allocated, so a refused op (-EEXIST) costs nothing; then the reservation
+ * takes what the count said, all or nothing.
  */
 int pt_reserve(struct pt *pt, const struct pt_op *op, struct pt_resv *resv)
 {
 	struct pt_resv_priv *p = resv->priv;
-	struct pt_sim sim = { .pinner = resv };
+	struct pt_sim sim;
 	unsigned int mark = pt_proj_mark(pt);
-	struct pt_proj *pj;
+	bool fast = false;
 	int err = check_op(pt, op);
 
 	if (err || (err = check_resv(pt, p)))
 		return err;
-	err = pt_proj_get(pt, &pj);
-	if (!err)
-		err = pt_proj_run(pj, op, &sim);
+	pt_sim_init(&sim, resv);
+	err = count_op(pt, op, &sim, &fast);
 	if (!err && !p) {
 		p = priv_new(pt);
 		err = p ? 0 : -ENOMEM;
@@ -288,6 +326,12 @@ int pt_reserve(struct pt *pt, const struct pt_op *op, struct pt_resv *resv)
 	record(p, op, &sim);
 	if (!p->queued)
 		enqueue(pt, p);
+	/* The projection did not see this op: the next reservation replays it. */
+	if (fast) {
+		pt_proj_invalidate(pt);
+		p->start = sim.start;
+		memcpy(p->path, sim.path, sizeof(p->path));
+	}
 	resv->reserved += sum(sim.need);
 	return 0;
 }
@@ -305,11 +349,6 @@ void pt_commit_begin(struct pt *pt, struct pt_resv *resv)
 	pt_gather_init(&p->gather);
 }
 
-static unsigned int stock_left(const struct pt_stock *stock)
-{
-	return sum(stock->count);
-}
-
 /* Field by field: struct pt_op has padding, whose bytes nobody promises. */
 static inline bool same_op(const struct pt_op *a, const struct pt_op *b)
 {
@@ -320,18 +359,19 @@ static inline bool same_op(const struct pt_op *a, const struct pt_op *b)
 void pt_commit(struct pt *pt, struct pt_resv *resv, const struct pt_op *op, uint64_t *unmapped)
 {
 	struct pt_resv_priv *p = resv->priv;
+	struct pt_table *start;
 	uint64_t bytes = 0;
 
 	assert(p && p->state == RESV_COMMITTING && p->next_op < p->nr_ops);
 	assert(same_op(op, &p->ops[p->next_op]) && "commit the ops as reserved");
-	p->next_op++;
+	start = p->next_op++ ? NULL : p->start;
 	if (op->type == PT_OP_UNMAP)
-		pt_unmap_commit(pt, &p->stock, &p->gather, op->va, op->size, &bytes);
+		pt_unmap_commit(pt, &p->stock, &p->gather, op, &bytes, start, p->path);
 	else
-		pt_map_commit(pt, &p->stock, &p->gather, op);
+		pt_map_commit(pt, &p->stock, &p->gather, op, start);
 	if (unmapped)
 		*unmapped = bytes;
-	resv->consumed = resv->reserved - stock_left(&p->stock);
+	resv->consumed = resv->reserved - p->stock.total;
 }
 
 /* Find the item that links @t, found at @va: its parent and index. */
@@ -406,7 +446,8 @@ void pt_commit_end(struct pt *pt, struct pt_resv *resv)
 
 	if (p) {
 		assert(p->state == RESV_COMMITTING && p->next_op == p->nr_ops);
-		unpin(pt, p, &p->gather);
+		if (p->nr_pins)
+			unpin(pt, p, &p->gather);
 		pt_gather_flush(pt, &p->gather);
 		dequeue(pt, p);
 		p->state = RESV_COMMITTED;
@@ -431,7 +472,8 @@ void pt_unreserve(struct pt *pt, struct pt_resv *resv)
 		pt_gather_flush(pt, &p->gather);
 		pt_proj_invalidate(pt);
 	}
-	pt_gather_release(pt, &p->gather);
+	if (p->gather.to_free)
+		pt_gather_release(pt, &p->gather);
 	pt_stock_drain(pt, &p->stock);
 	priv_free(pt, resv, false);
 }

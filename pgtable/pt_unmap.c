@@ -121,6 +121,30 @@ static void split_block(struct unmap_op *op, struct pt_table *t, unsigned int id
 }
 
 /*
+ * @w, the private table of item @idx of @t, was cut: drop it if it emptied -
+ * unless a reservation pins it. Return whether the item itself was written.
+ */
+static bool settle_child(struct unmap_op *op, struct pt_table *t, unsigned int idx,
+			 struct pt_table *w, uint64_t item_va)
+{
+	struct pt *pt = op->pt;
+
+	/*
+	 * Kept for its pins: pt_commit_end() unlinks it from here. Only here:
+	 * w is private now, but a reservation may have pinned it through
+	 * another VA while it was shared.
+	 */
+	if (w->pins && !w->live)
+		w->kept_va = item_va;
+	if (w->live || w->pins)
+		return false;
+	pt_unlink_item(pt, t, idx);
+	pt_put_subtree(pt, op->g, w);
+	pt_gather_range(op->g, item_va, item_va + pt_size(pt, t->level), false);
+	return true;
+}
+
+/*
  * The range cuts item @idx of @t: go down (into a private copy if the table is
  * shared), and drop the child if it empties - unless a reservation pins it.
  * Return whether the item itself was written.
@@ -138,19 +162,7 @@ static bool cut_item(struct unmap_op *op, struct pt_table *t, unsigned int idx, 
 	}
 	w = pt_writable_child(pt, op->stock, op->g, t, idx, item_va);
 	unmap_commit(op, w, t->level + 1, va, end, false);
-	/*
-	 * Kept for its pins: pt_commit_end() unlinks it from here. Only here:
-	 * w is private now, but a reservation may have pinned it through
-	 * another VA while it was shared.
-	 */
-	if (w->pins && !w->live)
-		w->kept_va = item_va;
-	if (w->live || w->pins)
-		return w != child;
-	pt_unlink_item(pt, t, idx);
-	pt_put_subtree(pt, op->g, w);
-	pt_gather_range(op->g, item_va, item_va + pt_size(pt, t->level), false);
-	return true;
+	return settle_child(op, t, idx, w, item_va) || w != child;
 }
 
 /* Unmap [@va, @end) from @t; @fresh: @t is a split table not linked yet. */
@@ -187,12 +199,36 @@ static void unmap_commit(struct unmap_op *op, struct pt_table *t, unsigned int l
 		pt_sync_items(pt, t, lo, hi);
 }
 
-void pt_unmap_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g, uint64_t va,
-		     uint64_t size, uint64_t *unmapped)
+void pt_unmap_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
+		     const struct pt_op *uop, uint64_t *unmapped, struct pt_table *start,
+		     struct pt_table *const *path)
 {
 	struct unmap_op op = { .pt = pt, .stock = stock, .g = g };
+	struct pt_table *own_path[PT_MAX_LEVELS];
+	uint64_t va = uop->va, size = uop->size;
+	struct pt_table *t = start;
+	unsigned int lvl;
 
-	unmap_commit(&op, pt->root, pt->geo.start_level, va, va + size, false);
+	if (!t) {
+		t = pt_descend(pt, va, va + size, own_path);
+		path = own_path;
+	}
+	lvl = t->level;
+
+	/*
+	 * The levels above would only go down into private tables (cut_item());
+	 * on the way back, a table the unmap emptied is dropped as there.
+	 */
+	unmap_commit(&op, t, lvl, va, va + size, false);
+	while (lvl-- > pt->geo.start_level) {
+		struct pt_table *parent = path[lvl];
+		unsigned int idx = pt_index(pt, lvl, va);
+
+		if (!settle_child(&op, parent, idx, t, va & ~(pt_size(pt, lvl) - 1)))
+			break;
+		pt_sync_items(pt, parent, idx, idx + 1);
+		t = parent;
+	}
 	*unmapped = op.unmapped;
 }
 

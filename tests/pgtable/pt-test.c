@@ -159,7 +159,7 @@ void pt_test_env_init(struct pt_test_env *env, enum pt_format fmt, unsigned int 
 		.sync_ctx = env,
 		.host = &rec_host_ops,
 		.host_ctx = env,
-		.debug = PT_DEBUG_ABORT_ALLOC_IN_COMMIT,
+		.debug = PT_DEBUG_ABORT_ALLOC_IN_COMMIT | PT_DEBUG_CHECK_RESERVE,
 	};
 }
 

@@ -87,7 +87,13 @@ enum pt_format {
  * section aborts the program with a message (DOC: fence-signalling annotations).
  */
 #define PT_DEBUG_ABORT_ALLOC_IN_COMMIT (1u << 0)
-#define PT_DEBUG_ALL 0x1u
+/*
+ * PT_DEBUG_CHECK_RESERVE: pt_reserve() counts an op on an empty queue straight
+ * on the tables; with this flag it also simulates the op on the projection and
+ * aborts with a message if the two disagree (for property tests).
+ */
+#define PT_DEBUG_CHECK_RESERVE (1u << 1)
+#define PT_DEBUG_ALL 0x3u
 
 /**
  * struct pt_mem - a piece of memory the walker can read.

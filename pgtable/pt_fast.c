@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Reserving one op straight on the real tables.
+ *
+ * When no reservation is outstanding, the projection of the queue is the real
+ * tree itself: an op's first (or only) reservation needs no projection to be
+ * built, replayed or overridden. pt_fast_count() walks the real tables
+ * read-only and takes the same decisions as the simulation in pt_proj.c -
+ * which it mirrors case by case below - for maps and unmaps whose path holds
+ * no shared table:
+ *
+ *   simulation (pt_proj.c)                 here
+ *   sim_map_item: leaf fits, item free     nothing
+ *   sim_map_item: leaf fits over a leaf    -EEXIST
+ *   sim_map_new                            count_new(): one table per level
+ *   sim_map_range at the leaf level        -EEXIST if any item is valid
+ *   sim_cut_item on a block                count_split(): one table per cut level
+ *   sim_cut_item on a table                go down
+ *
+ * Anything else (a shared table to copy, a leaf over a linked table, a
+ * repeat map) returns -EAGAIN: the caller simulates on the projection.
+ *
+ * It pins the same tables as the simulation (every table but the root that
+ * the op goes down into), so that the commit keeps a table it empties linked
+ * until pt_commit_end(), as a later reservation's projection expects. More
+ * tables than fit in struct pt_sim.fast_touched: -EAGAIN.
+ *
+ * The tables the count went down through stay as they are until the op
+ * commits (it is the oldest reservation), so its commit starts at the same
+ * table without going down again (struct pt_sim.start).
+ *
+ * One source of truth: with PT_DEBUG_CHECK_RESERVE, every fast count is
+ * simulated on the projection as well and must agree (pt_fast_check()); the
+ * property tests run with it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "pt_proj.h"
+
+/* The op goes down into @t, whose span starts at @va: pin it (touch() in pt_proj.c). */
+static int touch(struct pt_sim *sim, const struct pt_table *t, uint64_t va)
+{
+	if (sim->nr_touched == PT_FAST_TOUCHED)
+		return -EAGAIN;
+	sim->fast_touched[sim->nr_touched] = (struct pt_table *)t;
+	sim->fast_touched_va[sim->nr_touched++] = va;
+	return 0;
+}
+
+/* A map of [@va, @end) into the new table of an invalid item at level @lvl. */
+static void count_new(const struct pt *pt, const struct pt_pat *pat, unsigned int lvl, uint64_t va,
+		      uint64_t end, unsigned int need[PT_MAX_LEVELS])
+{
+	unsigned int child = lvl + 1;
+
+	need[child]++;
+	if (child == PT_LEAF_LEVEL)
+		return;
+	while (va < end) {
+		uint64_t next = pt_item_end(pt, child, va, end);
+
+		if (!pt_pat_leaf_fits(pt, pat, child, va, next))
+			count_new(pt, pat, child, va, next, need);
+		va = next;
+	}
+}
+
+/* The leaf-level items of [@va, @end) in @t are all invalid. */
+static bool leaves_free(const struct pt *pt, const struct pt_table *t, uint64_t va, uint64_t end)
+{
+	unsigned int a = pt_index(pt, PT_LEAF_LEVEL, va);
+	unsigned int n = (unsigned int)((end - va) >> pt_shift(pt, PT_LEAF_LEVEL));
+	uint64_t any = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		any |= t->items[a + i];
+	return !(any & PT_DESC_VALID);
+}
+
+static int count_map(const struct pt *pt, const struct pt_pat *pat, const struct pt_table *t,
+		     uint64_t va, uint64_t end, struct pt_sim *sim)
+{
+	unsigned int lvl = t->level;
+
+	if (lvl == PT_LEAF_LEVEL)
+		return leaves_free(pt, t, va, end) ? 0 : -EEXIST;
+	while (va < end) {
+		uint64_t next = pt_item_end(pt, lvl, va, end);
+		unsigned int idx = pt_index(pt, lvl, va);
+		const struct pt_table *child = pt_child(t, idx);
+		uint64_t desc = t->items[idx];
+		int err = 0;
+
+		if (pt_pat_leaf_fits(pt, pat, lvl, va, next)) {
+			if (desc & PT_DESC_VALID)
+				err = child ? -EAGAIN : -EEXIST;
+		} else if (child) {
+			if (child->refs > 1)
+				return -EAGAIN;
+			err = touch(sim, child, va & ~(pt_size(pt, lvl) - 1));
+			if (!err)
+				err = count_map(pt, pat, child, va, next, sim);
+		} else if (desc & PT_DESC_VALID) {
+			err = -EEXIST;
+		} else {
+			count_new(pt, pat, lvl, va, next, sim->need);
+		}
+		if (err)
+			return err;
+		va = next;
+	}
+	return 0;
+}
+
+/* A block at level @lvl cut by [@va, @end): its table of leaves, cut further. */
+static void count_split(const struct pt *pt, unsigned int lvl, uint64_t va, uint64_t end,
+			unsigned int need[PT_MAX_LEVELS])
+{
+	unsigned int child = lvl + 1;
+
+	need[child]++;
+	if (child == PT_LEAF_LEVEL)
+		return;
+	while (va < end) {
+		uint64_t next = pt_item_end(pt, child, va, end);
+
+		if (!pt_covers_item(pt, child, va, next))
+			count_split(pt, child, va, next, need);
+		va = next;
+	}
+}
+
+static int count_unmap(const struct pt *pt, const struct pt_table *t, uint64_t va, uint64_t end,
+		       struct pt_sim *sim)
+{
+	unsigned int lvl = t->level;
+
+	if (lvl == PT_LEAF_LEVEL)
+		return 0;
+	while (va < end) {
+		uint64_t next = pt_item_end(pt, lvl, va, end);
+		unsigned int idx = pt_index(pt, lvl, va);
+		const struct pt_table *child = pt_child(t, idx);
+		int err = 0;
+
+		if (!(t->items[idx] & PT_DESC_VALID) || pt_covers_item(pt, lvl, va, next))
+			err = 0;
+		else if (!child)
+			count_split(pt, lvl, va, next, sim->need);
+		else if (child->refs > 1)
+			err = -EAGAIN;
+		else if (!(err = touch(sim, child, va & ~(pt_size(pt, lvl) - 1))))
+			err = count_unmap(pt, child, va, next, sim);
+		if (err)
+			return err;
+		va = next;
+	}
+	return 0;
+}
+
+int pt_fast_count(const struct pt *pt, const struct pt_op *op, struct pt_sim *sim)
+{
+	struct pt_pat pat = { .va0 = op->va, .pa0 = op->pa };
+	uint64_t end = op->va + op->size;
+	const struct pt_table *t;
+
+	if (op->type != PT_OP_MAP && op->type != PT_OP_UNMAP)
+		return -EAGAIN;
+	/*
+	 * The levels above would only go down (count_map(), count_unmap()). The
+	 * commit starts there too: nothing can change these tables before it.
+	 */
+	t = pt_descend(pt, op->va, end, sim->path);
+	sim->start = (struct pt_table *)t;
+	for (unsigned int l = pt->geo.start_level + 1; l <= t->level && t != pt->root; l++) {
+		const struct pt_table *down = l == t->level ? t : sim->path[l];
+
+		if (touch(sim, down, op->va & ~(pt_size(pt, l - 1) - 1)))
+			return -EAGAIN;
+	}
+	if (op->type == PT_OP_MAP)
+		return count_map(pt, &pat, t, op->va, end, sim);
+	return count_unmap(pt, t, op->va, end, sim);
+}
+
+/*
+ * PT_DEBUG_CHECK_RESERVE: the projection (the queue is empty: it is the real
+ * tree) must reach the same verdict and count. Memory it takes is given back.
+ */
+/* Does @sim (the projection's) pin the same tables as @fast? */
+static bool same_touched(const struct pt_sim *sim, const struct pt_sim *fast)
+{
+	if (sim->nr_touched != fast->nr_touched)
+		return false;
+	for (unsigned int i = 0; i < fast->nr_touched; i++) {
+		unsigned int j = 0;
+
+		while (j < sim->nr_touched && sim->touched[j] != fast->fast_touched[i])
+			j++;
+		if (j == sim->nr_touched)
+			return false;
+	}
+	return true;
+}
+
+void pt_fast_check(struct pt *pt, const struct pt_op *op, int fast_err, const struct pt_sim *fast)
+{
+	unsigned int mark = pt_proj_mark(pt);
+	struct pt_sim sim = { .pinner = fast->pinner };
+	struct pt_proj *pj;
+	int err = pt_proj_get(pt, &pj);
+
+	if (!err)
+		err = pt_proj_run(pj, op, &sim);
+	if (!err && !fast_err) {
+		for (unsigned int l = 0; l < PT_MAX_LEVELS && !err; l++)
+			err = sim.need[l] != fast->need[l] ? -EPROTO : 0;
+		if (!err && !same_touched(&sim, fast))
+			err = -EPROTO;
+	}
+	pt_proj_abandon(pt, mark);
+	if (err == -ENOMEM || err == fast_err)
+		return;
+	fprintf(stderr,
+		"gpuvm: pt_reserve fast path disagrees with the projection: op %d va 0x%llx "
+		"size 0x%llx: %d against %d\n",
+		op->type, (unsigned long long)op->va, (unsigned long long)op->size, fast_err, err);
+	abort();
+}
