@@ -32,6 +32,22 @@
  * pt_pool_get_stats() reads under the lock; the count is therefore atomic, and
  * every change of it that moves pages to or from the pool is made under the
  * lock, so that the stats never count a page twice.
+ *
+ * DOC: thread caches and teardown
+ *
+ * A thread finds its caches through one process-wide key, created once and
+ * never deleted, whose value lists the thread's cache in each pool it used
+ * (struct pool_thread, also kept in a _Thread_local pointer for the fast path).
+ * Its destructor, when the thread exits, gives each cache back to its pool -
+ * if that pool still exists. Pools are registered in a process-wide list with
+ * a generation number; pt_pool_destroy() unregisters the pool and frees its
+ * caches under pools_lock, and the destructor works under the same lock, so a
+ * destructor never touches a destroyed pool and never frees a cache that
+ * destroy freed, whichever runs first (a per-pool key did not allow that:
+ * pthread_key_delete() does not wait for a destructor that already started).
+ * A thread's entry for a destroyed pool is recognized by its generation (the
+ * pool's address may be reused) and dropped when the thread next makes a cache.
+ * Lock order: pools_lock, then pool->lock.
  */
 #include <assert.h>
 #include <errno.h>
@@ -137,7 +153,8 @@ struct pt_pool {
 	size_t cache_pages;
 	size_t batch_pages;
 	bool abort_in_signalling;
-	pthread_key_t key;
+	uint64_t gen;                /* registration number (DOC: thread caches and teardown) */
+	struct pool_link registered; /* in the process-wide list, under pools_lock */
 
 	pthread_mutex_t lock;
 	/* Counted outside the lock (a waiter counts before it holds it). */
@@ -453,42 +470,160 @@ static void pool_put_locked(struct pt_pool *pool, const struct pt_mem *pages, si
 	pool->nfree += n;
 }
 
-/* Thread-exit destructor of pool->key: give the cached pages back. */
-static void cache_destructor(void *arg)
-{
-	struct pt_pool_cache *cache = arg;
-	struct pt_pool *pool = cache->pool;
+/* The calling thread's caches, one per pool it used (DOC: thread caches and teardown). */
+struct pool_thread_slot {
+	struct pt_pool *pool; /* compared, dereferenced only while registered */
+	uint64_t gen;
+	struct pt_pool_cache *cache;
+};
 
-	pool_lock(pool);
-	pool_put_locked(pool, cache->pages, cache_count(cache));
-	link_del(&cache->link);
-	pool_unlock(pool);
-	free(cache);
+struct pool_thread {
+	unsigned int n, cap;
+	struct pool_thread_slot slot[];
+};
+
+static pthread_mutex_t pools_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pool_link pools = { &pools, &pools }; /* registered pools, under pools_lock */
+static uint64_t pools_gen;                          /* under pools_lock */
+static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t thread_key;
+static bool thread_key_ok;
+static _Thread_local struct pool_thread *this_thread;
+
+static void pools_lock_take(void)
+{
+	int ret = pthread_mutex_lock(&pools_lock);
+
+	assert(ret == 0);
+	(void)ret;
 }
 
-/* The calling thread's cache, created on first use; NULL if that fails. */
-static struct pt_pool_cache *cache_get(struct pt_pool *pool)
+static void pools_lock_drop(void)
 {
-	struct pt_pool_cache *cache = pthread_getspecific(pool->key);
+	int ret = pthread_mutex_unlock(&pools_lock);
 
-	if (cache)
-		return cache;
+	assert(ret == 0);
+	(void)ret;
+}
+
+/* Is (@pool, @gen) a pool that exists? Under pools_lock; @pool is not dereferenced otherwise. */
+static bool pool_alive_locked(const struct pt_pool *pool, uint64_t gen)
+{
+	for (struct pool_link *l = pools.next; l != &pools; l = l->next) {
+		const struct pt_pool *p =
+			(const struct pt_pool *)((const char *)l -
+						 offsetof(struct pt_pool, registered));
+
+		if (p == pool)
+			return p->gen == gen;
+	}
+	return false;
+}
+
+/* Thread exit: give each cache's pages back to its pool, if the pool still exists. */
+static void thread_destructor(void *arg)
+{
+	struct pool_thread *th = arg;
+
+	this_thread = NULL;
+	pools_lock_take();
+	for (unsigned int i = 0; i < th->n; i++) {
+		struct pool_thread_slot *s = &th->slot[i];
+
+		if (!pool_alive_locked(s->pool, s->gen))
+			continue; /* pt_pool_destroy() freed the cache with the pool */
+		pool_lock(s->pool);
+		pool_put_locked(s->pool, s->cache->pages, cache_count(s->cache));
+		link_del(&s->cache->link);
+		pool_unlock(s->pool);
+		free(s->cache);
+	}
+	pools_lock_drop();
+	free(th);
+}
+
+static void thread_key_make(void)
+{
+	thread_key_ok = pthread_key_create(&thread_key, thread_destructor) == 0;
+}
+
+/* The calling thread's cache in @pool, or NULL: the fast path, no lock. */
+static struct pt_pool_cache *cache_find(const struct pt_pool *pool)
+{
+	struct pool_thread *th = this_thread;
+
+	for (unsigned int i = 0; th && i < th->n; i++) {
+		if (th->slot[i].pool == pool && th->slot[i].gen == pool->gen)
+			return th->slot[i].cache;
+	}
+	return NULL;
+}
+
+/* Drop the slots of destroyed pools; make room for one more. Under pools_lock. */
+static struct pool_thread *thread_slots_locked(struct pool_thread *th)
+{
+	unsigned int kept = 0;
+	struct pool_thread *bigger;
+
+	for (unsigned int i = 0; th && i < th->n; i++) {
+		if (pool_alive_locked(th->slot[i].pool, th->slot[i].gen))
+			th->slot[kept++] = th->slot[i];
+	}
+	if (th) {
+		th->n = kept;
+		if (kept < th->cap)
+			return th;
+	}
+	bigger = realloc(th, sizeof(*th) + (kept + 4) * sizeof(th->slot[0]));
+	if (!bigger)
+		return NULL;
+	if (!th)
+		bigger->n = 0;
+	bigger->cap = kept + 4;
+	return bigger;
+}
+
+/* A new cache of the calling thread in @pool, registered with its thread; NULL if that fails. */
+static struct pt_pool_cache *cache_new(struct pt_pool *pool)
+{
+	struct pt_pool_cache *cache;
+	struct pool_thread *th;
+
+	if (pthread_once(&thread_key_once, thread_key_make) || !thread_key_ok)
+		return NULL;
 	cache = malloc(sizeof(*cache) + pool->cache_pages * sizeof(cache->pages[0]));
 	if (!cache)
 		return NULL;
 	cache->pool = pool;
 	atomic_init(&cache->count, 0);
-	pool_lock(pool);
-	link_add(&pool->caches, &cache->link);
-	pool_unlock(pool);
-	if (pthread_setspecific(pool->key, cache)) {
-		pool_lock(pool);
-		link_del(&cache->link);
-		pool_unlock(pool);
+	pools_lock_take();
+	th = thread_slots_locked(this_thread);
+	if (th && th != this_thread && pthread_setspecific(thread_key, th)) {
+		/* Only a first value can fail to be set: this thread had none. */
+		assert(!this_thread);
+		free(th);
+		th = NULL;
+	}
+	if (!th) {
+		pools_lock_drop();
 		free(cache);
 		return NULL;
 	}
+	this_thread = th;
+	th->slot[th->n++] = (struct pool_thread_slot){ pool, pool->gen, cache };
+	pool_lock(pool);
+	link_add(&pool->caches, &cache->link);
+	pool_unlock(pool);
+	pools_lock_drop();
 	return cache;
+}
+
+/* The calling thread's cache, created on first use; NULL if that fails. */
+static struct pt_pool_cache *cache_get(struct pt_pool *pool)
+{
+	struct pt_pool_cache *cache = cache_find(pool);
+
+	return cache ? cache : cache_new(pool);
 }
 
 /* Refill an empty cache with one batch: one lock round trip per batch. */
@@ -713,7 +848,7 @@ static int class_alloc_locked(struct pt_pool *pool, unsigned int cls, size_t n, 
 	size_t need = n > avail ? (size_t)((n - avail + per_page - 1) / per_page) : 0;
 	int err;
 
-	err = pool_ensure_free_locked(pool, pthread_getspecific(pool->key), need);
+	err = pool_ensure_free_locked(pool, cache_find(pool), need);
 	if (err)
 		return err;
 	for (size_t i = 0; i < n; i++)
@@ -951,13 +1086,13 @@ int pt_pool_create(const struct pt_pool_cfg *cfg, struct pt_pool **out)
 		link_init(&pool->classes[i].partial);
 	if (pthread_mutex_init(&pool->lock, NULL))
 		goto err_free_pool;
-	if (pthread_key_create(&pool->key, cache_destructor))
-		goto err_destroy_lock;
+	pools_lock_take();
+	pool->gen = ++pools_gen;
+	link_add(&pools, &pool->registered);
+	pools_lock_drop();
 	*out = pool;
 	return 0;
 
-err_destroy_lock:
-	pthread_mutex_destroy(&pool->lock);
 err_free_pool:
 	free(pool);
 	return -ENOMEM;
@@ -967,14 +1102,16 @@ void pt_pool_destroy(struct pt_pool *pool)
 {
 	if (!pool)
 		return;
-	/* First, so that no exiting thread runs the destructor on a cache freed here. */
-	pthread_key_delete(pool->key);
+	/* Under pools_lock: an exiting thread's destructor sees the pool or nothing of it. */
+	pools_lock_take();
+	link_del(&pool->registered);
 	while (pool->caches.next != &pool->caches) {
 		struct pool_link *node = pool->caches.next;
 
 		link_del(node);
 		free(cache_of_link(node));
 	}
+	pools_lock_drop();
 	for (size_t i = 0; i < pool->nchunks; i++)
 		chunk_free(pool->chunks[i]);
 	free(pool->chunks);
@@ -1023,7 +1160,7 @@ void *pt_pool_pa_to_cpu(struct pt_pool *pool, uint64_t pa)
 
 void pt_pool_flush_thread_cache(struct pt_pool *pool)
 {
-	struct pt_pool_cache *cache = pthread_getspecific(pool->key);
+	struct pt_pool_cache *cache = cache_find(pool);
 
 	if (!cache)
 		return;
@@ -1042,8 +1179,13 @@ void pt_pool_fork_parent(struct pt_pool *pool)
 	pool_unlock(pool);
 }
 
-/* The child's only thread is the one that took the lock: it may release it. */
+/*
+ * The child's only thread is the one that took the lock: it may release it.
+ * pools_lock is held only inside pool calls, which the forking thread is not
+ * in; another thread of the parent may have held it: start the child's anew.
+ */
 void pt_pool_fork_child(struct pt_pool *pool)
 {
+	pthread_mutex_init(&pools_lock, NULL);
 	pool_unlock(pool);
 }

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -995,6 +996,47 @@ static void test_destroy_busy(void **state)
 	pt_pool_destroy(pool);
 }
 
+struct exiting {
+	struct pt_pool *pool;
+	size_t page_size;
+	atomic_int done;
+};
+
+/* Take a page (the cache is made), say done, and exit: the cache's destructor runs now. */
+static void *exiting_main(void *arg)
+{
+	struct exiting *e = arg;
+	struct pt_mem m;
+
+	if (!pool_alloc(e->pool, e->page_size, e->page_size, &m))
+		pool_free(e->pool, &m, e->page_size);
+	atomic_store(&e->done, 1);
+	return NULL;
+}
+
+/*
+ * Issue 14, defect 5: a worker that signals it is done before its thread
+ * exits; the pool is destroyed at once, while the thread-exit destructor of
+ * its cache may be running (pthread_key_delete() does not wait for it). The
+ * destructor must neither touch a freed pool nor free a cache twice (ASan,
+ * TSan and glibc's double-free check see it within a few thousand rounds).
+ */
+static void test_destroy_while_thread_exits(void **state)
+{
+	size_t ps = page_size_of(state);
+
+	for (unsigned int round = 0; round < 3000; round++) {
+		struct exiting e = { .pool = pool_new(ps, 1), .page_size = ps };
+		pthread_t thread;
+
+		assert_int_equal(pthread_create(&thread, NULL, exiting_main, &e), 0);
+		while (!atomic_load(&e.done))
+			;
+		pt_pool_destroy(e.pool);
+		assert_int_equal(pthread_join(thread, NULL), 0);
+	}
+}
+
 struct pool_model {
 	struct thread_slot *slots;
 	size_t nslots;
@@ -1092,6 +1134,7 @@ static const struct pool_test {
 	{ "bad_cfg", test_bad_cfg },
 	{ "thread_exit_and_flush", test_thread_exit_and_flush },
 	{ "destroy_busy", test_destroy_busy },
+	{ "destroy_while_thread_exits", test_destroy_while_thread_exits },
 	{ "threads", test_threads },
 	{ "random_model", test_random_model },
 };
