@@ -203,18 +203,6 @@ int pt_prot_check_slow(const struct pt *pt, uint32_t prot)
 	return 0;
 }
 
-int pt_check_va_range(const struct pt *pt, uint64_t va, uint64_t size)
-{
-	uint64_t granule_mask = (1ull << pt->geo.granule_lg2) - 1;
-	uint64_t end;
-
-	if (!size || ((va | size) & granule_mask))
-		return -EINVAL;
-	if (__builtin_add_overflow(va, size, &end) || end > (1ull << pt->cfg.ias))
-		return -ERANGE;
-	return 0;
-}
-
 uint32_t pt_format_prot_mask(const struct pt *pt)
 {
 	return pt->fmt->prot_mask;

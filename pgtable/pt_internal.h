@@ -420,10 +420,34 @@ void pt_unmap_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
 		     struct pt_table *const *path);
 int pt_apply_op(struct pt *pt, const struct pt_op *op, uint64_t *unmapped);
 void pt_resv_priv_destroy(struct pt *pt, struct pt_resv_priv *p);
-int pt_check_map_args(const struct pt *pt, uint64_t va, uint64_t size, uint64_t pa, uint64_t pa_len,
-		      uint32_t prot);
 
-/* Argument checks shared by map and unmap. */
-int pt_check_va_range(const struct pt *pt, uint64_t va, uint64_t size);
+/* Argument checks shared by map and unmap (inline: every call of one op makes them). */
+static inline int pt_check_va_range(const struct pt *pt, uint64_t va, uint64_t size)
+{
+	uint64_t granule_mask = (1ull << pt->geo.granule_lg2) - 1;
+	uint64_t end;
+
+	if (!size || ((va | size) & granule_mask))
+		return -EINVAL;
+	if (__builtin_add_overflow(va, size, &end) || end > (1ull << pt->cfg.ias))
+		return -ERANGE;
+	return 0;
+}
+
+/* @pa_len: bytes of output the map uses from @pa (the period of a pattern). */
+static inline int pt_check_map_args(const struct pt *pt, uint64_t va, uint64_t size, uint64_t pa,
+				    uint64_t pa_len, uint32_t prot)
+{
+	uint64_t pa_end;
+	int err = pt_check_va_range(pt, va, size);
+
+	if (err)
+		return err;
+	if ((pa | pa_len) & ((1ull << pt->geo.granule_lg2) - 1) || !pa_len)
+		return -EINVAL;
+	if (__builtin_add_overflow(pa, pa_len, &pa_end) || pa_end > (1ull << pt->cfg.oas))
+		return -ERANGE;
+	return pt_prot_check(pt, prot);
+}
 
 #endif /* GPUVM_PT_INTERNAL_H */

@@ -63,6 +63,22 @@ static void write_leaves(const struct map_op *op, struct pt_table *t, unsigned i
 	t->live += n;
 }
 
+/* Pages [@va, @va + @size) to @pa in linked leaf table @t: map_range() at the leaf level. */
+static void write_pages(const struct pt *pt, struct pt_table *t, uint64_t va, uint64_t pa,
+			uint64_t size, uint64_t attrs)
+{
+	unsigned int shift = pt_shift(pt, PT_LEAF_LEVEL);
+	unsigned int first = pt_index(pt, PT_LEAF_LEVEL, va);
+	unsigned int n = (unsigned int)(size >> shift);
+	uint64_t desc = pt_leaf_desc(pt, PT_LEAF_LEVEL, pa, attrs);
+	uint64_t *item = &t->items[first];
+
+	for (unsigned int i = 0; i < n; i++)
+		pt_store(&item[i], desc + ((uint64_t)i << shift));
+	t->live += n;
+	pt_sync_items(pt, t, first, first + n);
+}
+
 /* A table from the stock for the item covering [@va, @end), zeroed where the map will not write. */
 static struct pt_table *new_table(struct map_op *op, unsigned int lvl, uint64_t va, uint64_t end)
 {
@@ -183,25 +199,12 @@ void pt_map_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
 	/* The levels above would only go down into private tables (map_item()). */
 	if (!start)
 		start = pt_descend(pt, op->va, op->va + op->size, NULL);
-	map_range(&m, start, op->va, op->va + op->size, false);
+	if (start->level == PT_LEAF_LEVEL && !m.pat.period)
+		write_pages(pt, start, op->va, op->pa, op->size, m.attrs);
+	else
+		map_range(&m, start, op->va, op->va + op->size, false);
 	/* Mali-class walkers may cache a fault: new leaves need a flush too. */
 	pt_gather_range(g, op->va, op->va + op->size, true);
-}
-
-/* @pa_len: bytes of output the map uses from @pa (the period of a pattern). */
-int pt_check_map_args(const struct pt *pt, uint64_t va, uint64_t size, uint64_t pa, uint64_t pa_len,
-		      uint32_t prot)
-{
-	uint64_t pa_end;
-	int err = pt_check_va_range(pt, va, size);
-
-	if (err)
-		return err;
-	if ((pa | pa_len) & ((1ull << pt->geo.granule_lg2) - 1) || !pa_len)
-		return -EINVAL;
-	if (__builtin_add_overflow(pa, pa_len, &pa_end) || pa_end > (1ull << pt->cfg.oas))
-		return -ERANGE;
-	return pt_prot_check(pt, prot);
 }
 
 int pt_map(struct pt *pt, uint64_t va, uint64_t pa, uint64_t size, uint32_t prot)

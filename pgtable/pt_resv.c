@@ -188,7 +188,12 @@ static int take(struct pt *pt, struct pt_resv_priv *p, unsigned int pins,
 {
 	struct grown ops = { (void **)&p->ops, &p->cap_ops },
 		     pn = { (void **)&p->pins, &p->cap_pins };
-	int err = grow_prepare(pt, &ops, p->nr_ops + 1, sizeof(*p->ops));
+	int err;
+
+	/* The usual one-op case: room already, and no table to take. */
+	if (p->nr_ops < p->cap_ops && p->nr_pins + pins <= p->cap_pins && !sum(need))
+		return 0;
+	err = grow_prepare(pt, &ops, p->nr_ops + 1, sizeof(*p->ops));
 
 	pn.bigger = NULL;
 	if (!err)
@@ -246,11 +251,17 @@ static void priv_free(struct pt *pt, struct pt_resv *resv, bool failed)
 /* Record @op as reserved, and pin what its simulation relied on. */
 static void record(struct pt_resv_priv *p, const struct pt_op *op, const struct pt_sim *sim)
 {
+	struct pt_pin *pin = &p->pins[p->nr_pins];
+	unsigned int n = sim->nr_touched;
+
 	p->ops[p->nr_ops++] = *op;
-	for (unsigned int i = 0; i < sim->nr_touched; i++) {
-		sim->touched[i]->pins++;
-		p->pins[p->nr_pins++] = (struct pt_pin){ sim->touched[i], sim->touched_va[i] };
+	for (unsigned int i = 0; i < n; i++) {
+		struct pt_table *t = sim->touched[i];
+
+		t->pins++;
+		pin[i] = (struct pt_pin){ t, sim->touched_va[i] };
 	}
+	p->nr_pins += n;
 }
 
 static int check_resv(const struct pt *pt, const struct pt_resv_priv *p)
@@ -426,8 +437,11 @@ static void prune(struct pt *pt, struct pt_gather *g, struct pt_table *t, uint64
 /* Drop this reservation's pins; what only they kept goes now. */
 static void unpin(struct pt *pt, struct pt_resv_priv *p, struct pt_gather *g)
 {
-	for (unsigned int i = 0; i < p->nr_pins; i++) {
-		struct pt_table *t = p->pins[i].t;
+	const struct pt_pin *pins = p->pins;
+	unsigned int n = p->nr_pins;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct pt_table *t = pins[i].t;
 
 		assert(t->pins);
 		if (--t->pins)

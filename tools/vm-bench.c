@@ -103,6 +103,7 @@ struct result {
 	size_t va_struct_bytes;
 	double thread_rps[MAX_THREADS + 1];
 	uint64_t thread_contended[MAX_THREADS + 1];
+	double thread_locks_per_req[MAX_THREADS + 1];
 };
 
 static struct bench_env env;
@@ -462,7 +463,8 @@ static void *thread_main(void *arg)
 }
 
 /* Requests per second of @n threads together, and the pool lock's contention. */
-static double run_threads(const struct opts *op, unsigned int n, uint64_t *contended)
+static double run_threads(const struct opts *op, unsigned int n, uint64_t *contended,
+			  double *locks_per_req)
 {
 	struct thread_arg args[MAX_THREADS];
 	pthread_t tid[MAX_THREADS];
@@ -491,6 +493,9 @@ static double run_threads(const struct opts *op, unsigned int n, uint64_t *conte
 	t0 = bench_now_ns() - t0;
 	pt_pool_get_stats(env.pool, &after);
 	*contended = after.lock_contended - before.lock_contended;
+	/* less the one pt_pool_get_stats() took */
+	*locks_per_req = (double)(after.lock_taken - before.lock_taken - 1) /
+			 ((double)n * (double)op->requests);
 	for (unsigned int t = 0; t < n; t++)
 		wl_teardown(&args[t].w, &scratch);
 	pthread_barrier_destroy(&start);
@@ -528,9 +533,11 @@ static void print_text(const struct opts *op, const struct result *r)
 		       r->va_struct_bytes, r->index_bytes_per_va);
 	for (unsigned int n = 1; n <= op->threads; n++)
 		printf("%s%u thread(s), own VM each (slots, %" PRIu64 " VAs): %.0f requests/s "
-		       "(%.2fx one thread), pool lock contended %" PRIu64 " times\n",
+		       "(%.2fx one thread), pool lock taken %.4f times per request, contended "
+		       "%" PRIu64 " times\n",
 		       n == 1 ? "\n" : "", n, op->vas / 8, r->thread_rps[n],
-		       r->thread_rps[n] / r->thread_rps[1], r->thread_contended[n]);
+		       r->thread_rps[n] / r->thread_rps[1], r->thread_locks_per_req[n],
+		       r->thread_contended[n]);
 }
 
 static void print_json(const struct opts *op, const struct result *r)
@@ -552,8 +559,10 @@ static void print_json(const struct opts *op, const struct result *r)
 		       r->va_bytes_per_va + r->index_bytes_per_va, r->va_bytes_per_va,
 		       r->index_bytes_per_va, r->va_struct_bytes);
 	for (unsigned int n = 1; n <= op->threads; n++)
-		printf(", \"threads_%u_requests_per_s\": %.0f, \"threads_%u_lock_contended\": %" PRIu64,
-		       n, r->thread_rps[n], n, r->thread_contended[n]);
+		printf(", \"threads_%u_requests_per_s\": %.0f, \"threads_%u_lock_contended\": %" PRIu64
+		       ", \"threads_%u_locks_per_request\": %.4f",
+		       n, r->thread_rps[n], n, r->thread_contended[n], n,
+		       r->thread_locks_per_req[n]);
 	printf("}\n");
 }
 
@@ -621,7 +630,8 @@ int main(int argc, char **argv)
 	bench_env_init(&env);
 	run_workloads(&op, &r);
 	for (unsigned int n = 1; n <= op.threads; n++)
-		r.thread_rps[n] = run_threads(&op, n, &r.thread_contended[n]);
+		r.thread_rps[n] =
+			run_threads(&op, n, &r.thread_contended[n], &r.thread_locks_per_req[n]);
 	if (op.json)
 		print_json(&op, &r);
 	else

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -1025,13 +1026,13 @@ static void test_destroy_while_thread_exits(void **state)
 {
 	size_t ps = page_size_of(state);
 
-	for (unsigned int round = 0; round < 3000; round++) {
+	for (unsigned int round = 0; round < 1000; round++) {
 		struct exiting e = { .pool = pool_new(ps, 1), .page_size = ps };
 		pthread_t thread;
 
 		assert_int_equal(pthread_create(&thread, NULL, exiting_main, &e), 0);
 		while (!atomic_load(&e.done))
-			;
+			sched_yield();
 		pt_pool_destroy(e.pool);
 		assert_int_equal(pthread_join(thread, NULL), 0);
 	}
