@@ -65,11 +65,16 @@ static inline struct pt_table *pt_child(const struct pt_table *t, unsigned int i
 	return t->child[idx].table;
 }
 
-/* Set before the item's descriptor is published (or after it is cleared). */
+/*
+ * Set before the item's descriptor is published (or after it is cleared).
+ * pt_prefetch() follows the links without reading the descriptor: the table
+ * pointer is stored last with release, so that a reader that loads it with
+ * acquire sees the items pointer and the child's filled metadata.
+ */
 static inline void pt_set_child(struct pt_table *t, unsigned int idx, struct pt_table *child)
 {
 	__atomic_store_n(&t->child[idx].items, child ? child->items : NULL, __ATOMIC_RELAXED);
-	__atomic_store_n(&t->child[idx].table, child, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->child[idx].table, child, __ATOMIC_RELEASE);
 }
 
 /**

@@ -73,7 +73,7 @@ void pt_prefetch(const struct pt *pt, uint64_t va)
 		return;
 	for (; lvl < PT_LEAF_LEVEL; lvl++) {
 		const struct pt_link *link = &t->child[pt_index(pt, lvl, va)];
-		const struct pt_table *c = __atomic_load_n(&link->table, __ATOMIC_RELAXED);
+		const struct pt_table *c = __atomic_load_n(&link->table, __ATOMIC_ACQUIRE);
 		const uint64_t *ci = __atomic_load_n(&link->items, __ATOMIC_RELAXED);
 
 		if (!c || !ci)
