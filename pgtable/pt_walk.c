@@ -33,17 +33,20 @@ int pt_walk(const struct pt *pt, uint64_t va, struct pt_walk_result *res)
 	const uint64_t *items = t->items;
 	unsigned int lvl = pt->geo.start_level;
 	uint64_t desc, size;
+	unsigned int idx;
 
 	if (va >> pt->cfg.ias)
 		return not_mapped(lvl, 0, res, -ERANGE);
 	for (;; lvl++) {
-		unsigned int idx = pt_index(pt, lvl, va);
+		const struct pt_link *link;
 
+		idx = pt_index(pt, lvl, va);
 		desc = pt_load(&items[idx]);
-		if (lvl == PT_LEAF_LEVEL || (desc & PT_DESC_TYPE_MASK) != PT_DESC_TABLE)
+		if ((desc & PT_DESC_TYPE_MASK) != PT_DESC_TABLE || lvl == PT_LEAF_LEVEL)
 			break;
-		items = __atomic_load_n(&t->child[idx].items, __ATOMIC_RELAXED);
-		t = __atomic_load_n(&t->child[idx].table, __ATOMIC_RELAXED);
+		link = &t->child[idx];
+		items = __atomic_load_n(&link->items, __ATOMIC_RELAXED);
+		t = __atomic_load_n(&link->table, __ATOMIC_RELAXED);
 		if (!items | !t)
 			return not_mapped(lvl, desc, res, -ENOENT); /* unlinked under us */
 	}

@@ -91,7 +91,7 @@ static struct pt_case cases[NR_CASES] = {
 	[C_UNMAP_LEAVES] = { "unmap_leaves_per_page",
 			     "unmap 2M-8K inside each leaf table (clears 510 leaves), per table",
 			     "page" },
-	[C_WALK] = { "walk", "random pt_walk() over the 1 GiB 4K mapping", "walk" },
+	[C_WALK] = { "walk", "pt_walk() at random addresses of the 1 GiB 4K mapping", "walk" },
 };
 
 struct bench_result {
@@ -241,25 +241,31 @@ static void leaf_clear_case(struct bench_env *env, const struct bench_opts *o, u
 	pt_destroy(pt);
 }
 
-/* Random walks over a 4K mapping of --size. */
+#define WALK_VAS 65536 /* addresses drawn before the timed loop, used in turn */
+
+/* Random walks over a 4K mapping of --size: pt_walk() and a load of its address. */
 static void walk_case(struct bench_env *env, const struct bench_opts *o, unsigned int rep,
 		      uint64_t *checksum)
 {
 	struct pt *pt = bench_create_pt(env);
+	uint64_t *vas = malloc(WALK_VAS * sizeof(*vas));
 	struct pt_walk_result res;
 	uint64_t seed = 0x9e3779b97f4a7c15ull, sum = 0;
 
+	if (!vas)
+		bench_die("malloc", -ENOMEM);
+	for (unsigned int i = 0; i < WALK_VAS; i++)
+		vas[i] = VA_BASE + bench_below(bench_xorshift(&seed), o->size);
 	map_or_die(pt, VA_BASE, PA_BASE + GRANULE, o->size);
 	TIMED(C_WALK, rep, o->walks, {
 		for (uint64_t i = 0; i < o->walks; i++) {
-			uint64_t va = VA_BASE + bench_below(bench_xorshift(&seed), o->size);
-
-			if (pt_walk(pt, va, &res))
+			if (pt_walk(pt, vas[i % WALK_VAS], &res))
 				bench_die("pt_walk", -EFAULT);
 			sum += res.pa;
 		}
 	});
 	pt_destroy(pt);
+	free(vas);
 	*checksum += sum;
 }
 
