@@ -1026,7 +1026,7 @@ static void test_destroy_while_thread_exits(void **state)
 {
 	size_t ps = page_size_of(state);
 
-	for (unsigned int round = 0; round < 1000; round++) {
+	for (unsigned int round = 0; round < 400; round++) {
 		struct exiting e = { .pool = pool_new(ps, 1), .page_size = ps };
 		pthread_t thread;
 
