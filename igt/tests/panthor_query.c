@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <xf86drm.h>
+
 #include "igt_core_abi.h"
 #include "panthor_igt.h"
 
@@ -247,6 +249,21 @@ static void test_group_priorities(void)
 	panthor_vm_destroy(fd, vm);
 }
 
+/* panthor's group_priority_permit(): the DRM master may create HIGH and REALTIME groups. */
+static void test_group_priorities_master(void)
+{
+	struct drm_panthor_group_priorities_info info = { 0 };
+	uint32_t vm, group;
+
+	igt_require_f(drmIsMaster(fd), "this file is not the DRM master\n");
+	query(DRM_PANTHOR_DEV_QUERY_GROUP_PRIORITIES_INFO, &info, sizeof(info));
+	igt_assert_eq(info.allowed_mask, 0xf);
+	vm = panthor_vm_create(fd, NULL);
+	igt_assert_eq(group_create(vm, PANTHOR_GROUP_PRIORITY_REALTIME, &group), 0);
+	igt_assert_eq(__panthor_group_destroy(fd, group), 0);
+	panthor_vm_destroy(fd, vm);
+}
+
 static void test_invalid(void)
 {
 	struct drm_panthor_dev_query q = { .type = DRM_PANTHOR_DEV_QUERY_GROUP_PRIORITIES_INFO + 1,
@@ -294,6 +311,10 @@ igt_main
 	igt_describe("GROUP_PRIORITIES_INFO: GROUP_CREATE accepts exactly the allowed ones");
 	igt_subtest("group-priorities") {
 		test_group_priorities();
+	}
+	igt_describe("the DRM master may create HIGH and REALTIME groups");
+	igt_subtest("group-priorities-master") {
+		test_group_priorities_master();
 	}
 	igt_describe("unknown query type: EINVAL; unwritable pointer: EFAULT");
 	igt_subtest("query-invalid") {

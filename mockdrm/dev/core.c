@@ -44,15 +44,20 @@ struct mock_master {
 	unsigned int refs; /* the files that have it, and the device while current */
 };
 
-/* Whether the calling thread has CAP_SYS_ADMIN in its effective set. */
-static bool capable_sys_admin(void)
+/* capable(): whether the calling thread has @cap in its effective set. */
+bool mock_capable(int cap)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { { 0 } };
 
 	if (syscall(SYS_capget, &hdr, data))
 		return false;
-	return data[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective & CAP_TO_MASK(CAP_SYS_ADMIN);
+	return data[CAP_TO_INDEX(cap)].effective & CAP_TO_MASK(cap);
+}
+
+static bool capable_sys_admin(void)
+{
+	return mock_capable(CAP_SYS_ADMIN);
 }
 
 static struct mock_master *master_get(struct mock_master *m)

@@ -28,6 +28,7 @@
  * A group that timed out or faulted refuses new submits (-EINVAL).
  */
 #include <errno.h>
+#include <linux/capability.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -443,15 +444,28 @@ static int check_cores(const struct drm_panthor_group_create *a)
 	return 0;
 }
 
-static int check_group_args(const struct drm_panthor_group_create *a)
+/*
+ * panthor's group_priority_permit(): LOW and MEDIUM for everyone; HIGH and
+ * REALTIME for a caller with CAP_SYS_NICE or for the file that is the DRM
+ * master. GROUP_PRIORITIES_INFO answers the same mask, so the two agree.
+ */
+uint32_t mock_group_priority_mask(struct mockdrm_file *f)
+{
+	uint32_t mask = 1u << PANTHOR_GROUP_PRIORITY_LOW | 1u << PANTHOR_GROUP_PRIORITY_MEDIUM;
+
+	if (mock_capable(CAP_SYS_NICE) || mock_client_is_master(f))
+		mask |= 1u << PANTHOR_GROUP_PRIORITY_HIGH | 1u << PANTHOR_GROUP_PRIORITY_REALTIME;
+	return mask;
+}
+
+static int check_group_args(struct mockdrm_file *f, const struct drm_panthor_group_create *a)
 {
 	if (!a->queues.count || a->queues.count > MAX_QUEUES || a->pad ||
 	    a->priority > PANTHOR_GROUP_PRIORITY_REALTIME)
 		return -EINVAL;
 	if (check_cores(a))
 		return -EINVAL;
-	/* HIGH and REALTIME need CAP_SYS_NICE or DRM master (GROUP_PRIORITIES_INFO). */
-	return a->priority > PANTHOR_GROUP_PRIORITY_MEDIUM ? -EACCES : 0;
+	return mock_group_priority_mask(f) & 1u << a->priority ? 0 : -EACCES;
 }
 
 /* A queue: priority 0-15, pad zero, a power-of-two ring of 4-64 KiB. */
@@ -509,7 +523,7 @@ int mock_ioctl_group_create(struct mockdrm_file *f, void *arg)
 	struct drm_panthor_group_create *a = arg;
 	struct mock_group *g;
 	struct mock_vm *vm;
-	int err = check_group_args(a);
+	int err = check_group_args(f, a);
 
 	for (uint32_t i = 0; !err && i < a->queues.count; i++)
 		err = read_queue(&a->queues, i);

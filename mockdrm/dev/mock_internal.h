@@ -239,6 +239,8 @@ void mock_groups_fork_child(struct mockdrm_dev *dev);
 int mock_client_open(struct mockdrm_file *f);
 void mock_client_close(struct mockdrm_file *f);
 bool mock_client_is_master(struct mockdrm_file *f);
+bool mock_capable(int cap);
+uint32_t mock_group_priority_mask(struct mockdrm_file *f);
 
 #define mock_stat_add(dev, field, n) mock_gpu_stat_add(&(dev)->gpu, field, n)
 

@@ -239,7 +239,6 @@ int mock_ioctl_dev_query(struct mockdrm_file *f, void *arg)
 	struct drm_panthor_dev_query *q = arg;
 	struct drm_panthor_group_priorities_info prio = { 0 };
 
-	(void)f;
 	switch (q->type) {
 	case DRM_PANTHOR_DEV_QUERY_GPU_INFO:
 		return answer(q, &g610_gpu_info, sizeof(g610_gpu_info), 96);
@@ -248,9 +247,7 @@ int mock_ioctl_dev_query(struct mockdrm_file *f, void *arg)
 	case DRM_PANTHOR_DEV_QUERY_TIMESTAMP_INFO:
 		return timestamp_query(q);
 	case DRM_PANTHOR_DEV_QUERY_GROUP_PRIORITIES_INFO:
-		/* Without CAP_SYS_NICE: low and medium. */
-		prio.allowed_mask = 1u << PANTHOR_GROUP_PRIORITY_LOW |
-				    1u << PANTHOR_GROUP_PRIORITY_MEDIUM;
+		prio.allowed_mask = mock_group_priority_mask(f);
 		return answer(q, &prio, sizeof(prio), sizeof(prio));
 	}
 	return -EINVAL;

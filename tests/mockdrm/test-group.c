@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,6 +22,8 @@
 #include <cmocka.h>
 #include <linux/dma-buf.h>
 #include <linux/sync_file.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
 #include <xf86drm.h>
 
 #include "drm-test.h"
@@ -117,6 +120,36 @@ static void group_destroy(uint32_t group)
 	struct drm_panthor_group_destroy d = { .group_handle = group };
 
 	assert_int_equal(dt_ioctl(fd, DRM_IOCTL_PANTHOR_GROUP_DESTROY, &d), 0);
+}
+
+/*
+ * Raise or drop CAP_SYS_NICE in the effective set (raising needs it in the
+ * permitted set). Return: 0, or -1 when the capability sets cannot be changed.
+ */
+static int set_cap_sys_nice(bool on)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { { 0 } };
+	uint32_t bit = CAP_TO_MASK(CAP_SYS_NICE);
+	struct __user_cap_data_struct *d = &data[CAP_TO_INDEX(CAP_SYS_NICE)];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -1;
+	if (on && !(d->permitted & bit))
+		return -1;
+	d->effective = on ? d->effective | bit : d->effective & ~bit;
+	return syscall(SYS_capset, &hdr, data) ? -1 : 0;
+}
+
+static uint32_t allowed_priorities(void)
+{
+	struct drm_panthor_group_priorities_info info = { 0 };
+	struct drm_panthor_dev_query q = { .type = DRM_PANTHOR_DEV_QUERY_GROUP_PRIORITIES_INFO,
+					   .size = sizeof(info),
+					   .pointer = (uintptr_t)&info };
+
+	assert_int_equal(dt_ioctl(fd, DRM_IOCTL_PANTHOR_DEV_QUERY, &q), 0);
+	return info.allowed_mask;
 }
 
 /* Submit @size bytes at @addr on queue 0, signalling @syncobj. */
@@ -305,6 +338,8 @@ static void test_create_rules(void **state)
 	unsigned int failed = 0;
 
 	(void)state;
+	/* The render node is never master: without CAP_SYS_NICE, HIGH is refused. */
+	set_cap_sys_nice(false);
 	for (size_t i = 0; i < sizeof(create_rows) / sizeof(create_rows[0]); i++) {
 		struct drm_panthor_queue_create queues[9];
 		struct drm_panthor_group_create g = igt_group(vm);
@@ -321,9 +356,38 @@ static void test_create_rules(void **state)
 			failed++;
 		}
 	}
+	set_cap_sys_nice(true);
 	/* Nothing was created: the first handle is still free. */
 	assert_int_equal(group_create(vm), 1);
 	assert_int_equal(failed, 0);
+}
+
+/*
+ * panthor's group_priority_permit(): HIGH and REALTIME need CAP_SYS_NICE (or
+ * the DRM master, which a render node never is), and GROUP_PRIORITIES_INFO
+ * answers the same mask the create path applies.
+ */
+static void test_priorities_follow_cap_sys_nice(void **state)
+{
+	uint32_t vm = dt_vm_create(fd, 0);
+	struct drm_panthor_group_create g = igt_group(vm);
+
+	(void)state;
+	if (set_cap_sys_nice(true)) {
+		skip();
+		return;
+	}
+	assert_int_equal(allowed_priorities(), 0xf);
+	g.priority = PANTHOR_GROUP_PRIORITY_REALTIME;
+	assert_int_equal(dt_ioctl(fd, DRM_IOCTL_PANTHOR_GROUP_CREATE, &g), 0);
+	group_destroy(g.group_handle);
+
+	assert_int_equal(set_cap_sys_nice(false), 0);
+	assert_int_equal(allowed_priorities(), 0x3);
+	g.group_handle = 0;
+	assert_int_equal(dt_ioctl(fd, DRM_IOCTL_PANTHOR_GROUP_CREATE, &g), -EACCES);
+	assert_int_equal(g.group_handle, 0);
+	set_cap_sys_nice(true);
 }
 
 /*
@@ -705,6 +769,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_group_create, open_dev, close_dev),
 		cmocka_unit_test_setup_teardown(test_group_submit, open_dev, close_dev),
 		cmocka_unit_test_setup_teardown(test_create_rules, open_dev, close_dev),
+		cmocka_unit_test_setup_teardown(test_priorities_follow_cap_sys_nice, open_dev,
+						close_dev),
 		cmocka_unit_test_setup_teardown(test_submit_rules, open_dev, close_dev),
 		cmocka_unit_test_setup_teardown(test_mmu_fault, open_dev, close_dev),
 		cmocka_unit_test_setup_teardown(test_cs_faults, open_dev, close_dev),
