@@ -20,9 +20,9 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <linux/capability.h>
 #include <linux/dma-buf.h>
 #include <linux/sync_file.h>
-#include <linux/capability.h>
 #include <sys/syscall.h>
 #include <xf86drm.h>
 
