@@ -49,6 +49,7 @@ static void test_dmabuf_across_devices(void **state)
 	struct dma_buf_export_sync_file es = { .flags = DMA_BUF_SYNC_WRITE };
 	uint32_t vm;
 	uint64_t word = 0, value = 0x600d;
+	char name[DMA_BUF_NAME_LEN];
 	struct mt_access res;
 
 	(void)state;
@@ -74,9 +75,14 @@ static void test_dmabuf_across_devices(void **state)
 	assert_memory_equal(&word, bo.cpu + MT_PAGE, 8);
 	assert_int_equal(mt_gpu_write(&b, vm, 1 << 20, &value, 8, &res), 0);
 	assert_memory_equal(bo.cpu, &value, 8);
-	/* The dma-buf's ioctls answer for both. */
+	/* The dma-buf's ioctls answer for both: one name, one reservation. */
 	assert_int_equal(mockdrm_fd_ioctl(exp.fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &es), 0);
 	close(es.fd);
+	assert_int_equal(mockdrm_fd_ioctl(exp.fd, DMA_BUF_SET_NAME, "shared-scanout"), 0);
+	mock_dmabuf_name(bo_of(&b, imp.handle), name);
+	assert_string_equal(name, "shared-scanout");
+	mock_dmabuf_name(bo_of(&a, bo.handle), name);
+	assert_string_equal(name, "shared-scanout");
 	close(exp.fd);
 	mt_close(&b);
 	mt_close(&a);
