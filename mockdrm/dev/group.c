@@ -624,13 +624,13 @@ static int make_job(struct mockdrm_dev *dev, struct submit *s);
  * syncops.c), and its signals become visible to the later ones.
  */
 static int read_submit(struct mockdrm_file *f, const struct mock_group *g,
-		       const struct drm_panthor_obj_array *arr, uint32_t i, struct submit *s,
+		       const struct drm_panthor_queue_submit *qs, struct submit *s,
 		       struct mock_chain *chain)
 {
-	int err = mock_read_elem(arr, i, &s->qs, sizeof(s->qs), sizeof(s->qs));
+	int err;
 
-	if (!err)
-		err = check_queue_submit(g, &s->qs);
+	s->qs = *qs;
+	err = check_queue_submit(g, &s->qs);
 	if (!err)
 		err = make_job(f->dev, s);
 	if (!err)
@@ -698,15 +698,22 @@ static void queue_submits(struct mock_group *g, struct submit *subs, uint32_t n,
 static int submit_all(struct mockdrm_file *f, struct mock_group *g,
 		      const struct drm_panthor_obj_array *arr)
 {
-	struct submit *subs = calloc(arr->count ? arr->count : 1, sizeof(*subs));
+	struct drm_panthor_queue_submit *qs;
+	struct submit *subs = NULL;
 	struct mock_chain chain = { 0 };
 	struct mock_implicit im = { 0 };
 	uint32_t n = 0;
-	int err = subs ? 0 : -ENOMEM;
+	/* The whole array copied in first, bounded as the kernel's allocation is. */
+	int err = mock_read_array(arr, sizeof(*qs), sizeof(*qs), NULL, (void **)&qs);
 
+	if (!err) {
+		subs = calloc(arr->count ? arr->count : 1, sizeof(*subs));
+		err = subs ? 0 : -ENOMEM;
+	}
 	for (; !err && n < arr->count; n++)
-		err = read_submit(f, g, arr, n, &subs[n], &chain);
+		err = read_submit(f, g, &qs[n], &subs[n], &chain);
 	mock_chain_fini(&chain);
+	free(qs);
 	if (!err)
 		err = mock_implicit_prepare(g->vm, n, &im); /* takes vm->lock: before g->lock */
 	if (!err) {

@@ -13,7 +13,7 @@
  * - An async VM_BIND with a huge ops.count or syncs.count allocates nothing
  *   for the elements it cannot read: -ENOMEM past what the kernel's kvmalloc
  *   takes (INT_MAX bytes), else -EFAULT at the first unreadable element,
- *   within a small address-space limit.
+ *   within a small address-space limit; GROUP_SUBMIT's array of submits too.
  * - A synchronous VM_BIND behind an async job that waits for a fence nobody
  *   signals gives up after the job timeout (-ETIMEDOUT), changing nothing.
  */
@@ -300,6 +300,78 @@ static void test_huge_counts(void **state)
 	}
 }
 
+/* A group of one queue on the env's VM (igt's: 1/1/1 cores, MEDIUM). */
+static uint32_t group_create(struct env *e)
+{
+	struct drm_panthor_queue_create queue = { .ringbuf_size = 4096 };
+	struct drm_panthor_group_create g = {
+		.queues = { .stride = sizeof(queue),
+			    .count = 1,
+			    .array = (uint64_t)(uintptr_t)&queue },
+		.max_compute_cores = 1,
+		.max_fragment_cores = 1,
+		.max_tiler_cores = 1,
+		.priority = PANTHOR_GROUP_PRIORITY_MEDIUM,
+		.compute_core_mask = 1,
+		.fragment_core_mask = 1,
+		.tiler_core_mask = 1,
+		.vm_id = e->vm,
+	};
+
+	assert_int_equal(mockdrm_ioctl(e->d.file, DRM_IOCTL_PANTHOR_GROUP_CREATE, &g), 0);
+	return g.group_handle;
+}
+
+/* In the child: a GROUP_SUBMIT of @count submits, one readable. 0 when it behaved. */
+static int huge_submit(struct env *e, uint32_t group, uint32_t count, int want)
+{
+	struct drm_panthor_queue_submit qs = { .queue_index = 0 };
+	struct drm_panthor_group_submit a = { .group_handle = group };
+	int ret;
+
+	a.queue_submits = (struct drm_panthor_obj_array){
+		.stride = sizeof(qs),
+		.count = count,
+		.array = (uint64_t)(uintptr_t)last_readable(&qs, sizeof(qs)),
+	};
+	ret = mockdrm_ioctl(e->d.file, DRM_IOCTL_PANTHOR_GROUP_SUBMIT, &a);
+	if (ret != want) {
+		fprintf(stderr, "GROUP_SUBMIT of %u: %s, want %s\n", count, errname(ret),
+			errname(want));
+		return 11;
+	}
+	return 0;
+}
+
+/* GROUP_SUBMIT's array of submits, the same way. */
+static void test_huge_submit_count(void **state)
+{
+	static const struct {
+		uint32_t count;
+		int want;
+	} rows[] = { { 0xffffffffu, -ENOMEM }, { 1u << 24, -EFAULT } };
+	struct env *e = *state;
+	uint32_t group = group_create(e);
+
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		int status;
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			struct rlimit lim = { vm_size() + 64 * MiB, vm_size() + 64 * MiB };
+
+			_exit(setrlimit(RLIMIT_AS, &lim) ?
+				      13 :
+				      huge_submit(e, group, rows[i].count, rows[i].want));
+		}
+		assert_true(pid > 0);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		if (!WIFEXITED(status) || WEXITSTATUS(status))
+			fail_msg("GROUP_SUBMIT count 0x%x: child status 0x%x", rows[i].count,
+				 status);
+	}
+}
+
 /* A synchronous bind, from a thread: its result and whether it returned. */
 struct sync_bind {
 	struct env *e;
@@ -392,6 +464,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_longer_struct, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_stats_while_counting, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_huge_counts, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_huge_submit_count, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_sync_bind_bounded, env_setup_timeout,
 						env_teardown),
 	};
