@@ -220,6 +220,37 @@ static struct gvm_req *collect_reqs(const struct bind *b, unsigned int *n)
 	return reqs;
 }
 
+/* [*va, *va + *size): the smallest range covering every request. */
+static void reqs_span(const struct gvm_req *reqs, unsigned int n, uint64_t *va, uint64_t *size)
+{
+	uint64_t start = UINT64_MAX, end = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		start = reqs[i].va < start ? reqs[i].va : start;
+		end = reqs[i].va + reqs[i].size > end ? reqs[i].va + reqs[i].size : end;
+	}
+	*va = start;
+	*size = end - start;
+}
+
+/**
+ * mock_vm_commit() - commit @txn as one atomic page-table update: its range
+ * locked on the VM's slot before the first descriptor changes, released
+ * after the flushes (DOC: atomic updates, slots.c).
+ * @vm: the VM (vm->lock held).
+ * @txn: a prepared transaction, the oldest outstanding.
+ * @va: first VA its ops cover.
+ * @size: bytes they cover from @va.
+ *
+ * Context: cannot fail; GPU accesses to the range stall meanwhile.
+ */
+void mock_vm_commit(struct mock_vm *vm, struct gvm_txn *txn, uint64_t va, uint64_t size)
+{
+	mock_vm_update_begin(vm, va, size);
+	gvm_bind_commit(txn);
+	mock_vm_update_end(vm);
+}
+
 /*
  * Wait, without the VM lock, until the async jobs queued before a synchronous
  * bind have run: transactions commit in the order they were asked for. The
@@ -272,6 +303,7 @@ int mock_vm_bind_now(struct mock_vm *vm, const struct gvm_req *reqs, unsigned in
 {
 	struct gvm_txn *txn;
 	unsigned int failed;
+	uint64_t va, size;
 	int err;
 
 	if (!n)
@@ -283,7 +315,8 @@ int mock_vm_bind_now(struct mock_vm *vm, const struct gvm_req *reqs, unsigned in
 		err = gvm_bind_prepare(vm->gvm, reqs, n, &txn, &failed);
 	if (err)
 		return err;
-	gvm_bind_commit(txn);
+	reqs_span(reqs, n, &va, &size);
+	mock_vm_commit(vm, txn, va, size);
 	gvm_bind_cleanup(txn);
 	return 0;
 }
@@ -322,6 +355,8 @@ static int prepare_job(struct bind *b, struct bind_op *op, struct mock_bind_job 
 	*out = job;
 	job->done = op->done; /* the job's now (drop_jobs() puts it on failure) */
 	op->done = NULL;
+	job->va = op->req.va;
+	job->size = op->req.size;
 	err = mock_dmabuf_prepare_job(op->bo, &op->resv_node);
 	if (!err && op->has_req)
 		err = gvm_bind_prepare(b->vm->gvm, &op->req, 1, &job->txn, NULL);

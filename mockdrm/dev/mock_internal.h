@@ -116,6 +116,7 @@ struct mockdrm_dev {
 	pthread_mutex_t as_lock;             /* slot ownership, the LRU, VM users */
 	pthread_cond_t as_cond;              /* a slot may have become free */
 	struct mock_vm *lru_head, *lru_tail; /* idle VMs holding a slot */
+	uint64_t locked_updates;             /* atomic: what debug_skip_flush_every counts */
 	struct mock_group *groups;           /* every group, for VM faults (under @lock) */
 	pthread_mutex_t workers_lock;        /* files' worker counts (a leaf lock) */
 	pthread_cond_t workers_done;         /* a file's last worker thread ended */

@@ -9,9 +9,17 @@
 struct mock_bind_job {
 	struct mock_bind_job *next;
 	struct gvm_txn *txn;
+	uint64_t va, size; /* what the txn's ops cover: the update's lock region */
 	struct mock_fence **waits;
 	unsigned int nr_waits;
 	struct mock_fence *done; /* in the output syncobjs already */
+};
+
+/* What a VM's page-table update does on its slot (slots.c, under dev->as_lock). */
+enum mock_vm_update {
+	MOCK_UPDATE_NONE,    /* no update: flush ops lock, flush, unlock themselves */
+	MOCK_UPDATE_LOCKED,  /* region locked (or to lock at activation) until the end */
+	MOCK_UPDATE_DROPPED, /* debug_skip_flush_every: no lock, no flush, no UNLOCK */
 };
 
 struct mock_vm {
@@ -35,6 +43,9 @@ struct mock_vm {
 	unsigned int users; /* jobs running on it; 0: idle, in the LRU if it has a slot */
 	struct mock_vm *lru_prev, *lru_next;
 	bool faulted; /* an unhandled fault; cleared by the next activation */
+	/* A page-table update in progress (DOC: atomic updates, slots.c). */
+	enum mock_vm_update update;
+	uint64_t update_lockaddr; /* its lock region, as LOCKADDR encodes it */
 	uint32_t fault_status;
 	uint64_t fault_addr;
 	uint64_t fault_count;
@@ -67,6 +78,9 @@ unsigned int mock_vm_activate(struct mock_vm *vm);
 void mock_vm_idle(struct mock_vm *vm);
 void mock_vm_fault(struct mock_vm *vm, unsigned int slot);
 void mock_vm_release_slot(struct mock_vm *vm);
+void mock_vm_update_begin(struct mock_vm *vm, uint64_t va, uint64_t size);
+void mock_vm_update_end(struct mock_vm *vm);
+void mock_vm_commit(struct mock_vm *vm, struct gvm_txn *txn, uint64_t va, uint64_t size);
 int mock_vm_start_worker(struct mock_vm *vm);
 int mock_vm_bind_now(struct mock_vm *vm, const struct gvm_req *reqs, unsigned int n);
 

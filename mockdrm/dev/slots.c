@@ -11,11 +11,26 @@
  * recently idle VM, which is evicted; else it waits for one of those. A slot
  * is programmed as panthor does: TRANSTAB, MEMATTR, TRANSCFG, then UPDATE.
  *
- * The VM's page table flush ops (pgtable calls them after every change, with
- * the exact ranges) issue the Mali protocol on the slot: LOCKADDR over the
- * range, LOCK, a cache flush, UNLOCK, which drops the region's translations.
- * A VM without a slot has nothing cached: its flushes are memory-only, and
- * the UPDATE that gives it a slot later starts from an empty TLB.
+ * DOC: atomic updates
+ *
+ * A bind's commit is one page-table update, done with panthor's atomic
+ * scheme (mali.md section 2): mock_vm_update_begin() locks the region
+ * covering every op of the transaction (LOCKADDR, LOCK) before the commit
+ * writes a descriptor; the flush ops pgtable calls during the commit only
+ * flush the caches (GPU_CMD), without re-locking; mock_vm_update_end()
+ * releases the region with UNLOCK, which drops its cached translations. GPU
+ * accesses to the region stall from LOCK to UNLOCK (gpu/as.c), so no access
+ * sees tables the TLB disagrees with. The region is widened at each edge to
+ * the 2 MiB block (or the larger block mapped there) around it, as panthor
+ * widens partial unmaps of huge pages: pgtable may split a block or unlink
+ * an L3 table at an edge, and the TLB entries for those span the block.
+ * A VM without a slot records the region anyway: an activation during the
+ * update locks it right after the slot's UPDATE, as panthor's does.
+ *
+ * Flush ops outside an update (VM teardown) issue the original protocol on
+ * the slot: LOCKADDR over the range, LOCK, a cache flush, UNLOCK. A VM
+ * without a slot has nothing cached: its flushes are memory-only, and the
+ * UPDATE that gives it a slot later starts from an empty TLB.
  *
  * A fault in a slot is handled as panthor's IRQ handler does: the status and
  * address are recorded in the VM, the slot is disabled (UNMAPPED, UPDATE)
@@ -63,6 +78,13 @@ static void region_flush(struct mockdrm_dev *dev, unsigned int slot, uint64_t va
 	mock_as_write(&dev->gpu, slot, MOCK_AS_COMMAND, MOCK_AS_CMD_UNLOCK);
 }
 
+static void lock_region(struct mockdrm_dev *dev, unsigned int slot, uint64_t lockaddr)
+{
+	mock_as_write(&dev->gpu, slot, MOCK_AS_LOCKADDR, lockaddr);
+	mock_as_write(&dev->gpu, slot, MOCK_AS_COMMAND, MOCK_AS_CMD_LOCK);
+}
+
+/* Enable @slot for @vm; an update in progress gets its region locked at once. */
 static void program_slot(struct mockdrm_dev *dev, unsigned int slot, struct mock_vm *vm)
 {
 	struct pt_regs regs;
@@ -72,6 +94,8 @@ static void program_slot(struct mockdrm_dev *dev, unsigned int slot, struct mock
 	mock_as_write(&dev->gpu, slot, MOCK_AS_MEMATTR, regs.mali.memattr);
 	mock_as_write(&dev->gpu, slot, MOCK_AS_TRANSCFG, regs.mali.transcfg);
 	mock_as_write(&dev->gpu, slot, MOCK_AS_COMMAND, MOCK_AS_CMD_UPDATE);
+	if (vm->update == MOCK_UPDATE_LOCKED)
+		lock_region(dev, slot, vm->update_lockaddr);
 }
 
 /* Flush everything, then make the slot translate nothing. */
@@ -220,16 +244,39 @@ static bool skip_flush(struct mockdrm_dev *dev)
 	return true;
 }
 
+/*
+ * A flush op during an update: the region is locked already, so only the
+ * caches are flushed. A range outside the region (pgtable flushing more
+ * than the ops cover) widens the lock first.
+ */
+static void flush_in_update(struct mockdrm_dev *dev, struct mock_vm *vm, uint64_t va, uint64_t size)
+{
+	uint64_t base, region;
+
+	mock_stat_add(dev, flush_ops, 1);
+	if (vm->update != MOCK_UPDATE_LOCKED || vm->as_slot < 0)
+		return;
+	mock_as_lock_region(vm->update_lockaddr, &base, &region);
+	if (va < base || va + size > base + region) {
+		uint64_t start = va < base ? va : base;
+		uint64_t end = va + size > base + region ? va + size : base + region;
+
+		vm->update_lockaddr = mock_as_lockaddr(start, end - start);
+		lock_region(dev, (unsigned int)vm->as_slot, vm->update_lockaddr);
+	}
+	mock_gpu_cache_flush(&dev->gpu); /* GPU_CMD: L2 and LSC clean+invalidate */
+}
+
 static void vm_flush_range(void *ctx, uint64_t va, uint64_t size, bool leaf_only)
 {
 	struct mock_vm *vm = ctx;
 	struct mockdrm_dev *dev = vm->dev;
 
 	(void)leaf_only; /* a Mali region flush drops cached table entries too */
-	if (skip_flush(dev))
-		return;
 	pthread_mutex_lock(&dev->as_lock);
-	if (vm->as_slot >= 0)
+	if (vm->update != MOCK_UPDATE_NONE)
+		flush_in_update(dev, vm, va, size);
+	else if (!skip_flush(dev) && vm->as_slot >= 0)
 		region_flush(dev, (unsigned int)vm->as_slot, va, size);
 	pthread_mutex_unlock(&dev->as_lock);
 }
@@ -243,3 +290,81 @@ const struct pt_flush_ops mock_vm_flush_ops = {
 	.flush_range = vm_flush_range,
 	.flush_all = vm_flush_all,
 };
+
+/*
+ * The debug knob in an update: every Nth locked update is done as a driver
+ * that forgot its lock and flush would (no LOCK, no flush, no UNLOCK).
+ */
+static bool skip_update(struct mockdrm_dev *dev)
+{
+	unsigned int every = dev->cfg.debug_skip_flush_every;
+	uint64_t n = __atomic_add_fetch(&dev->locked_updates, 1, __ATOMIC_RELAXED);
+
+	if (!every || n % every)
+		return false;
+	mock_stat_add(dev, skipped_flushes, 1);
+	return true;
+}
+
+#define BLOCK_2M (2ull << 20)
+
+/* The block to lock around @va: 2 MiB, or the larger block mapped there. */
+static uint64_t edge_block(struct mock_vm *vm, uint64_t va)
+{
+	struct pt_walk_result w;
+
+	if (!pt_walk(gvm_get_pt(vm->gvm), va, &w) && w.leaf_size > BLOCK_2M)
+		return w.leaf_size;
+	return BLOCK_2M;
+}
+
+/**
+ * mock_vm_update_begin() - a page-table update of [@va, @va + @size) starts:
+ * lock its region on the VM's slot (DOC: atomic updates).
+ * @vm: the VM (vm->lock held: the update is the commit of its one writer).
+ * @va: first VA the update's ops cover.
+ * @size: bytes from @va (at least one).
+ *
+ * Context: takes dev->as_lock.
+ */
+void mock_vm_update_begin(struct mock_vm *vm, uint64_t va, uint64_t size)
+{
+	struct mockdrm_dev *dev = vm->dev;
+	uint64_t last = va + size - 1;
+	uint64_t start = va & ~(edge_block(vm, va) - 1);
+	uint64_t end = (last | (edge_block(vm, last) - 1)) + 1;
+
+	pthread_mutex_lock(&dev->as_lock);
+	vm->update_lockaddr = mock_as_lockaddr(start, end - start);
+	vm->update = MOCK_UPDATE_LOCKED;
+	if (vm->as_slot >= 0) {
+		if (skip_update(dev))
+			vm->update = MOCK_UPDATE_DROPPED;
+		else
+			lock_region(dev, (unsigned int)vm->as_slot, vm->update_lockaddr);
+	}
+	pthread_mutex_unlock(&dev->as_lock);
+}
+
+/**
+ * mock_vm_update_end() - the update's descriptors are written and flushed:
+ * UNLOCK drops the region's translations and lets stalled accesses go on.
+ * @vm: the VM (vm->lock held).
+ *
+ * Context: takes dev->as_lock.
+ */
+void mock_vm_update_end(struct mock_vm *vm)
+{
+	struct mockdrm_dev *dev = vm->dev;
+
+	pthread_mutex_lock(&dev->as_lock);
+	if (vm->update == MOCK_UPDATE_LOCKED && vm->as_slot >= 0) {
+		unsigned int slot = (unsigned int)vm->as_slot;
+
+		/* A fault's disable in between wrote LOCKADDR: say the region again. */
+		mock_as_write(&dev->gpu, slot, MOCK_AS_LOCKADDR, vm->update_lockaddr);
+		mock_as_write(&dev->gpu, slot, MOCK_AS_COMMAND, MOCK_AS_CMD_UNLOCK);
+	}
+	vm->update = MOCK_UPDATE_NONE;
+	pthread_mutex_unlock(&dev->as_lock);
+}

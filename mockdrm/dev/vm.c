@@ -300,7 +300,7 @@ static void run_head(struct mock_vm *vm)
 		return;
 	}
 	if (job->txn) { /* SYNC_ONLY jobs have none */
-		gvm_bind_commit(job->txn);
+		mock_vm_commit(vm, job->txn, job->va, job->size);
 		gvm_bind_cleanup(job->txn);
 	}
 	vm->head = job->next;

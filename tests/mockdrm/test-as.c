@@ -300,7 +300,15 @@ static void test_freed_table_flushed(void **state)
 	s = stats_of(&d);
 	CHECK_EQ("stale", s.stale_translations, 0);
 	CHECK_EQ("freed walks", s.freed_table_walks, 0);
-	assert_true(s.as_locks >= 1 && s.as_unlocks == s.as_locks);
+	/*
+	 * The unmap is one atomic update: LOCK before its descriptors change,
+	 * UNLOCK at the end. Unlinking the emptied tables flushes their whole
+	 * span (512 GiB here), past the ops' region, which widens the held
+	 * lock with a second LOCK (mali.md section 2: the kept region may be
+	 * widened): more LOCKs than UNLOCKs, and no region left locked.
+	 */
+	assert_true(s.as_unlocks >= 1 && s.as_locks >= s.as_unlocks);
+	assert_false(d.dev->gpu.as[vm_state_of(&d, vm).as_slot].locked);
 	mt_bo_destroy(&d, &bo);
 	mt_close(&d);
 }
