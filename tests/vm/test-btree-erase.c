@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test-btree-erase: the VA manager's B+ tree (vm/gvm_btree.h) emptied.
+ *
+ * test-btree inserts more than it erases, so its trees rarely shrink through
+ * the inner levels; a rebalancing bug on erase there (a separator lost when
+ * an inner node borrows from its right sibling) passed it. Here each case
+ * grows a tree of at least three levels (inner nodes that are neither the
+ * root nor parents of leaves: only then do inner nodes borrow and merge),
+ * then erases most of the keys, in random, descending, ascending or
+ * middle-out order, and after every single erase compares the tree with a
+ * sorted array: gvm_bt_validate(), the keys walked forwards and backwards,
+ * and gvm_bt_find_le() at the erased key and at random starts.
+ *
+ * Usage: test-btree-erase [--seed N] [--count KEYS]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gvm_btree.h"
+#include "test-util.h"
+
+#define MIN_HEIGHT 3
+#define PROBES 4 /* random gvm_bt_find_le() probes per step */
+
+static uint64_t opt_seed = 1;
+static unsigned int opt_count = 5000;
+
+static void *bt_zalloc(void *ctx, size_t size)
+{
+	(void)ctx;
+	return calloc(1, size);
+}
+
+static void bt_free(void *ctx, void *ptr)
+{
+	(void)ctx;
+	free(ptr);
+}
+
+static const struct gvm_bt_alloc alloc = { .zalloc = bt_zalloc, .free = bt_free };
+
+/* The model: the keys in order. */
+struct model {
+	struct gvm_bt_key *k;
+	size_t n;
+};
+
+/**
+ * struct run - one case.
+ * @bt: the tree under test.
+ * @m: the model.
+ * @r: random numbers.
+ * @max_start: starts are below this.
+ * @step: erases so far, for messages.
+ * @name: the case.
+ */
+struct run {
+	struct gvm_bt bt;
+	struct model m;
+	struct rng r;
+	uint64_t max_start;
+	unsigned int step;
+	const char *name;
+};
+
+static int key_cmp(struct gvm_bt_key a, struct gvm_bt_key b)
+{
+	if (a.start != b.start)
+		return a.start < b.start ? -1 : 1;
+	return (a.tie > b.tie) - (a.tie < b.tie);
+}
+
+/* Index of the first key not below @k. */
+static size_t model_lower(const struct model *m, struct gvm_bt_key k)
+{
+	size_t lo = 0, hi = m->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (key_cmp(m->k[mid], k) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void model_insert(struct model *m, struct gvm_bt_key k)
+{
+	size_t i = model_lower(m, k);
+
+	memmove(&m->k[i + 1], &m->k[i], (m->n - i) * sizeof(*m->k));
+	m->k[i] = k;
+	m->n++;
+}
+
+static void model_erase(struct model *m, size_t i)
+{
+	memmove(&m->k[i], &m->k[i + 1], (m->n - i - 1) * sizeof(*m->k));
+	m->n--;
+}
+
+/* gvm_bt_find_le(@start) finds what the model says: the last key with start <= @start. */
+static void check_find_le(struct run *x, uint64_t start)
+{
+	size_t after = model_lower(&x->m, (struct gvm_bt_key){ start, UINTPTR_MAX });
+	struct gvm_bt_cur cur;
+	bool found = gvm_bt_find_le(&x->bt, start, &cur);
+
+	/* (start, UINTPTR_MAX) is never a key: ties are small. */
+	if (found != (after > 0))
+		fail_msg("%s, erase %u: find_le(%" PRIu64 ") found %d, the model %d", x->name,
+			 x->step, start, found, after > 0);
+	if (found && key_cmp(gvm_bt_get(&cur), x->m.k[after - 1]))
+		fail_msg("%s, erase %u: find_le(%" PRIu64 ") = (%" PRIu64 ", %" PRIuPTR
+			 "), the model (%" PRIu64 ", %" PRIuPTR ")",
+			 x->name, x->step, start, gvm_bt_get(&cur).start, gvm_bt_get(&cur).tie,
+			 x->m.k[after - 1].start, x->m.k[after - 1].tie);
+}
+
+/* The tree holds exactly the model's keys, both ways round, and is valid. */
+static void check_equal(struct run *x)
+{
+	struct gvm_bt_cur cur;
+	size_t i = 0;
+
+	if (gvm_bt_validate(&x->bt))
+		fail_msg("%s, erase %u: tree invalid (%zu keys left)", x->name, x->step, x->m.n);
+	CHECK_EQ(x->name, x->bt.count, x->m.n);
+	for (bool more = gvm_bt_first(&x->bt, &cur); more; more = gvm_bt_next(&cur), i++)
+		if (i >= x->m.n || key_cmp(gvm_bt_get(&cur), x->m.k[i]))
+			fail_msg("%s, erase %u: key %zu differs from the model", x->name, x->step,
+				 i);
+	CHECK_EQ(x->name, i, x->m.n);
+	if (!x->m.n)
+		return;
+	/* Backwards from the last key: the leaves' prev links. */
+	if (!gvm_bt_find_le(&x->bt, UINT64_MAX, &cur))
+		fail_msg("%s, erase %u: no last key", x->name, x->step);
+	for (i = x->m.n; i-- > 0;) {
+		if (key_cmp(gvm_bt_get(&cur), x->m.k[i]))
+			fail_msg("%s, erase %u: key %zu differs walking backwards", x->name,
+				 x->step, i);
+		if (gvm_bt_prev(&cur) != (i > 0))
+			fail_msg("%s, erase %u: walking backwards ends at key %zu", x->name,
+				 x->step, i);
+	}
+}
+
+static void run_init(struct run *x, const char *name, uint64_t seed)
+{
+	*x = (struct run){ .name = name, .r = { seed }, .max_start = 16ull * opt_count };
+	x->m.k = calloc(opt_count, sizeof(*x->m.k));
+	assert_non_null(x->m.k);
+	gvm_bt_init(&x->bt);
+}
+
+static void run_fini(struct run *x)
+{
+	gvm_bt_fini(&x->bt, &alloc);
+	free(x->m.k);
+}
+
+/*
+ * opt_count keys: unique starts in ascending order when @ascending, else
+ * random starts, a quarter of them shared by several keys (repeat VAs), the
+ * tie breaking them. The tree must reach MIN_HEIGHT.
+ */
+static void grow(struct run *x, bool ascending)
+{
+	for (uintptr_t i = 0; i < opt_count; i++) {
+		uint64_t start = ascending ? 16 * i : rng_below(&x->r, x->max_start);
+		struct gvm_bt_key k = { .start = start, .tie = i + 1 };
+
+		if (!ascending && x->m.n && rng_below(&x->r, 4) == 0)
+			k.start = x->m.k[rng_below(&x->r, x->m.n)].start;
+		CHECK_ERR("reserve", gvm_bt_reserve(&x->bt, 1, &alloc), 0);
+		gvm_bt_insert(&x->bt, k);
+		model_insert(&x->m, k);
+	}
+	check_equal(x);
+	if (x->bt.height < MIN_HEIGHT)
+		fail_msg("%s: %zu keys make a tree of height %u, want %u: raise --count", x->name,
+			 x->m.n, x->bt.height, MIN_HEIGHT);
+}
+
+/* Erase the model's key @i from both, then compare everything. */
+static void erase_at(struct run *x, size_t i)
+{
+	struct gvm_bt_key k = x->m.k[i];
+
+	gvm_bt_erase(&x->bt, k);
+	model_erase(&x->m, i);
+	x->step++;
+	check_equal(x);
+	check_find_le(x, k.start);
+	check_find_le(x, k.start ? k.start - 1 : 0);
+	for (unsigned int p = 0; p < PROBES; p++)
+		check_find_le(x, rng_below(&x->r, x->max_start + 16));
+}
+
+enum order {
+	RANDOM,
+	DESCENDING,
+	ASCENDING,
+	MIDDLE_OUT
+};
+
+/* Erase keys in @order until @keep are left. */
+static void erase_down_to(struct run *x, enum order order, size_t keep)
+{
+	while (x->m.n > keep) {
+		size_t i = 0;
+
+		switch (order) {
+		case RANDOM:
+			i = rng_below(&x->r, x->m.n);
+			break;
+		case DESCENDING:
+			i = x->m.n - 1;
+			break;
+		case ASCENDING:
+			i = 0;
+			break;
+		case MIDDLE_OUT:
+			i = x->m.n / 2;
+			break;
+		}
+		erase_at(x, i);
+	}
+}
+
+/* Random inserts, 90% erased at random, the rest from the top down, to empty. */
+static void test_random_then_descending(void **state)
+{
+	struct run x;
+
+	(void)state;
+	run_init(&x, "random then descending", opt_seed);
+	grow(&x, false);
+	erase_down_to(&x, RANDOM, x.m.n / 10);
+	erase_down_to(&x, DESCENDING, 0);
+	CHECK_EQ("empty tree's height", x.bt.height, 0);
+	run_fini(&x);
+}
+
+/* Ascending inserts (half-full leaves), erased from the top down. */
+static void test_descending(void **state)
+{
+	struct run x;
+
+	(void)state;
+	run_init(&x, "descending", opt_seed + 1);
+	grow(&x, true);
+	erase_down_to(&x, DESCENDING, 0);
+	run_fini(&x);
+}
+
+/*
+ * Erased from the bottom up: the leftmost node of each level underflows and,
+ * having no left sibling, borrows from or merges with its right one.
+ */
+static void test_ascending(void **state)
+{
+	struct run x;
+
+	(void)state;
+	run_init(&x, "ascending", opt_seed + 2);
+	grow(&x, false);
+	erase_down_to(&x, ASCENDING, 0);
+	run_fini(&x);
+}
+
+/* From the middle outwards, then random: siblings on both sides run short. */
+static void test_middle_out(void **state)
+{
+	struct run x;
+
+	(void)state;
+	run_init(&x, "middle-out", opt_seed + 3);
+	grow(&x, true);
+	erase_down_to(&x, MIDDLE_OUT, x.m.n / 20);
+	erase_down_to(&x, RANDOM, 0);
+	run_fini(&x);
+}
+
+int main(int argc, char **argv)
+{
+	const struct tu_args args = { "test-btree-erase", &opt_seed, &opt_count, "KEYS" };
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_random_then_descending),
+		cmocka_unit_test(test_descending),
+		cmocka_unit_test(test_ascending),
+		cmocka_unit_test(test_middle_out),
+	};
+
+	if (tu_parse_args(&args, argc, argv))
+		return 2;
+	tu_print_args(&args);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
