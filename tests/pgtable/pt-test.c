@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lpae-decode.h"
+
 /* The pool's simulated physical range ends here (pt_pool_cfg.pa_limit 0). */
 #define POOL_PA_LIMIT (1ull << 32)
 
@@ -279,22 +281,28 @@ int pt_test_hw_walk(struct pt_test_env *env, const struct pt *pt, uint64_t va, u
 		    uint32_t *prot, unsigned int *level)
 {
 	struct pt_geometry geo;
+	struct pt_regs regs;
+	struct lpae_fmt fmt;
 	uint64_t table = pt_test_root_pa(pt);
 
 	pt_get_geometry(pt, &geo);
+	pt_get_regs(pt, &regs);
+	if (lpae_fmt_of(&env->cfg, &regs, &fmt))
+		return -EUCLEAN;
 	for (unsigned int lvl = geo.start_level; lvl <= PT_LEAF_LEVEL; lvl++) {
 		unsigned int bits = lvl == geo.start_level ? geo.top_index_bits :
 							     geo.bits_per_level;
 		uint64_t idx = (va >> geo.level_shift[lvl]) & ((1ull << bits) - 1);
 		const uint64_t *items = pt_pool_pa_to_cpu(env->pool, table);
-		struct pt_entry e;
+		struct lpae_desc e;
 
 		*level = lvl;
-		if (!items || pt_decode_entry(pt, lvl, items[idx], &e))
+		/* Decoded from lpae.md's tables, not with the library's constants. */
+		if (!items || lpae_decode(&fmt, lvl, items[idx], &e, NULL))
 			return -EUCLEAN;
-		if (e.type == PT_ENTRY_INVALID)
+		if (e.type == LPAE_INVALID)
 			return -ENOENT;
-		if (e.type == PT_ENTRY_LEAF) {
+		if (e.type != LPAE_TABLE) {
 			uint64_t mask = (1ull << geo.level_shift[lvl]) - 1;
 
 			*pa = e.addr | (va & mask);
