@@ -119,10 +119,15 @@ static int decode_addr(const struct lpae_fmt *f, unsigned int level, enum lpae_t
 	unsigned int align = type == LPAE_BLOCK ? level_shift(f->granule_lg2, level) :
 						  f->granule_lg2;
 
-	if (field & (BIT(align) - 1))
+	if (f->lenient) {
+		/* The walker ignores a block's low address bits (RES0). */
+		field &= ~(BIT(align) - 1);
+		out->beyond_oas = f->oas < OA_TOP && field >> f->oas;
+	} else if (field & (BIT(align) - 1)) {
 		return reject(why, "block address not aligned to the block size");
-	if (f->oas < OA_TOP && field >> f->oas)
+	} else if (f->oas < OA_TOP && field >> f->oas) {
 		return reject(why, "address beyond the output address size");
+	}
 	out->addr = field;
 	out->size = type == LPAE_TABLE ? 0 : BIT(align);
 	return 0;
@@ -221,6 +226,22 @@ static int decode_s1_leaf(const struct lpae_fmt *f, uint64_t desc, struct lpae_d
 	return 0;
 }
 
+/*
+ * What a walker makes of any stage-1 leaf: AP[2] read-only, AP[1] EL0
+ * access, executable only with neither PXN nor UXN, AttrIndx 1 cached and 2
+ * device as the MAIR/MEMATTR this library's users program.
+ */
+static void decode_s1_leaf_lenient(uint64_t desc, struct lpae_desc *out)
+{
+	unsigned int idx = FIELD(desc, 4, 2);
+
+	out->prot = PT_PROT_READ | (idx <= IDX_DEVICE ? idx_prot(idx) : 0);
+	out->prot |= desc & S1_AP2_RDONLY ? 0 : PT_PROT_WRITE;
+	out->prot |= desc & S1_AP1_UNPRIV ? 0 : PT_PROT_PRIV;
+	out->prot |= desc & (S1_PXN | S1_UXN) ? 0 : PT_PROT_EXEC;
+	out->attr_idx = idx;
+}
+
 /* Stage 2: MemAttr[3:0] is the memory type itself; S2AP read and write bits. */
 static int decode_s2_leaf(uint64_t desc, struct lpae_desc *out, const char **why)
 {
@@ -276,13 +297,18 @@ int lpae_decode(const struct lpae_fmt *f, unsigned int level, uint64_t desc, str
 			*out = d;
 		return err;
 	}
-	if (desc & ~allowed_bits(f, d.type))
+	if (!f->lenient && (desc & ~allowed_bits(f, d.type)))
 		return reject(why, "a RES0, ignored or unused attribute bit is set");
 	err = decode_addr(f, level, d.type, desc, &d, why);
 	if (err || d.type == LPAE_TABLE)
 		goto out;
 	d.sh = FIELD(desc, 9, 8);
-	if (f->kind == LPAE_S2)
+	d.af = desc & LEAF_AF;
+	if (f->lenient && (f->kind == LPAE_S1 || f->kind == LPAE_MALI_AARCH64))
+		decode_s1_leaf_lenient(desc, &d);
+	else if (f->lenient)
+		err = reject(why, "lenient decoding is for stage-1 descriptors only");
+	else if (f->kind == LPAE_S2)
 		err = decode_s2_leaf(desc, &d, why);
 	else if (f->kind == LPAE_MALI_LEGACY)
 		err = decode_legacy_leaf(desc, &d, why);

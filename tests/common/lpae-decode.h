@@ -48,6 +48,11 @@ enum lpae_kind {
  *	AttrIndx selects; unused for stage 2 and the Mali legacy format.
  * @ns: stage 1: leaves must have NS and tables NSTable (a secure-world
  *	client's quirk); otherwise both must be clear.
+ * @lenient: decode as a walker does, whatever was written: only the type
+ *	bits must be valid at the level; no convention, RES0 or alignment rule
+ *	is enforced (a block's low address bits are ignored, an address beyond
+ *	oas is reported in struct lpae_desc.beyond_oas, AF in .af, and a leaf is
+ *	executable only with neither PXN nor UXN). For checking a walker model.
  */
 struct lpae_fmt {
 	enum lpae_kind kind;
@@ -55,6 +60,7 @@ struct lpae_fmt {
 	unsigned int oas;
 	uint64_t attrs;
 	bool ns;
+	bool lenient;
 };
 
 enum lpae_type {
@@ -72,6 +78,8 @@ enum lpae_type {
  * @prot: PT_PROT_* of a leaf.
  * @attr_idx: stage-1 AttrIndx, or stage-2 MemAttr, of a leaf.
  * @sh: SH[1:0] of a leaf.
+ * @af: the access flag of a leaf (always set when not lenient).
+ * @beyond_oas: lenient: @addr does not fit in oas (an address size fault).
  */
 struct lpae_desc {
 	enum lpae_type type;
@@ -80,6 +88,8 @@ struct lpae_desc {
 	uint32_t prot;
 	unsigned int attr_idx;
 	unsigned int sh;
+	bool af;
+	bool beyond_oas;
 };
 
 /**
