@@ -251,15 +251,15 @@ static void priv_free(struct pt *pt, struct pt_resv *resv, bool failed)
 /* Record @op as reserved, and pin what its simulation relied on. */
 static void record(struct pt_resv_priv *p, const struct pt_op *op, const struct pt_sim *sim)
 {
-	struct pt_pin *pin = &p->pins[p->nr_pins];
 	unsigned int n = sim->nr_touched;
 
 	p->ops[p->nr_ops++] = *op;
+	/* Index p->pins only when there is a pin: it is NULL until the first one is needed. */
 	for (unsigned int i = 0; i < n; i++) {
 		struct pt_table *t = sim->touched[i];
 
 		t->pins++;
-		pin[i] = (struct pt_pin){ t, sim->touched_va[i] };
+		p->pins[p->nr_pins + i] = (struct pt_pin){ t, sim->touched_va[i] };
 	}
 	p->nr_pins += n;
 }

@@ -50,7 +50,7 @@
 #include "mock_vm.h"
 
 /* Generator switches for defects still open (issue 14). */
-#define AVOID_DEFECT1_SYNCOBJ_BAD_POINTERS 1
+#define AVOID_DEFECT1_SYNCOBJ_BAD_POINTERS 0
 #define AVOID_DEFECT3_PARTIAL_GPU_WRITE 0
 
 #define MAX_CALLS 64

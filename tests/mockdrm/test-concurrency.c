@@ -42,13 +42,13 @@
 /*
  * 1: no TLB hit may disagree with the tables even while a bind runs: the
  * mock locks the region before it writes descriptors (panthor's atomic
- * scheme, main's b6b3287, fixing /work/coord/fuzz-findings.md F2).
+ * scheme, main's b6b3287, fixing docs/findings/fuzz.md F2).
  */
 #define STRICT_DURING_BINDS 1
 /*
  * 1: a read racing a bind may end in a bus fault (0x80), counted and printed.
  * Since main's b6b3287 (atomic page-table updates) such reads see bus faults
- * where a translation fault or the data is right (/work/coord/fuzz-findings.md
+ * where a translation fault or the data is right (docs/findings/fuzz.md
  * F3); set to 0 when fixed.
  */
 #define ACCEPT_BUS_FAULT_DURING_BINDS 1
