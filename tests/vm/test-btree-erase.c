@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bt-model.h"
 #include "gvm_btree.h"
 #include "test-util.h"
 
@@ -27,26 +28,7 @@
 static uint64_t opt_seed = 1;
 static unsigned int opt_count = 5000;
 
-static void *bt_zalloc(void *ctx, size_t size)
-{
-	(void)ctx;
-	return calloc(1, size);
-}
-
-static void bt_free(void *ctx, void *ptr)
-{
-	(void)ctx;
-	free(ptr);
-}
-
-static const struct gvm_bt_alloc alloc = { .zalloc = bt_zalloc, .free = bt_free };
-
 /* The model: the keys in order. */
-struct model {
-	struct gvm_bt_key *k;
-	size_t n;
-};
-
 /**
  * struct run - one case.
  * @bt: the tree under test.
@@ -58,55 +40,17 @@ struct model {
  */
 struct run {
 	struct gvm_bt bt;
-	struct model m;
+	struct bt_model m;
 	struct rng r;
 	uint64_t max_start;
 	unsigned int step;
 	const char *name;
 };
 
-static int key_cmp(struct gvm_bt_key a, struct gvm_bt_key b)
-{
-	if (a.start != b.start)
-		return a.start < b.start ? -1 : 1;
-	return (a.tie > b.tie) - (a.tie < b.tie);
-}
-
-/* Index of the first key not below @k. */
-static size_t model_lower(const struct model *m, struct gvm_bt_key k)
-{
-	size_t lo = 0, hi = m->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (key_cmp(m->k[mid], k) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static void model_insert(struct model *m, struct gvm_bt_key k)
-{
-	size_t i = model_lower(m, k);
-
-	memmove(&m->k[i + 1], &m->k[i], (m->n - i) * sizeof(*m->k));
-	m->k[i] = k;
-	m->n++;
-}
-
-static void model_erase(struct model *m, size_t i)
-{
-	memmove(&m->k[i], &m->k[i + 1], (m->n - i - 1) * sizeof(*m->k));
-	m->n--;
-}
-
 /* gvm_bt_find_le(@start) finds what the model says: the last key with start <= @start. */
 static void check_find_le(struct run *x, uint64_t start)
 {
-	size_t after = model_lower(&x->m, (struct gvm_bt_key){ start, UINTPTR_MAX });
+	size_t after = bt_model_lower(&x->m, (struct gvm_bt_key){ start, UINTPTR_MAX });
 	struct gvm_bt_cur cur;
 	bool found = gvm_bt_find_le(&x->bt, start, &cur);
 
@@ -114,7 +58,7 @@ static void check_find_le(struct run *x, uint64_t start)
 	if (found != (after > 0))
 		fail_msg("%s, erase %u: find_le(%" PRIu64 ") found %d, the model %d", x->name,
 			 x->step, start, found, after > 0);
-	if (found && key_cmp(gvm_bt_get(&cur), x->m.k[after - 1]))
+	if (found && bt_key_cmp(gvm_bt_get(&cur), x->m.k[after - 1]))
 		fail_msg("%s, erase %u: find_le(%" PRIu64 ") = (%" PRIu64 ", %" PRIuPTR
 			 "), the model (%" PRIu64 ", %" PRIuPTR ")",
 			 x->name, x->step, start, gvm_bt_get(&cur).start, gvm_bt_get(&cur).tie,
@@ -131,7 +75,7 @@ static void check_equal(struct run *x)
 		fail_msg("%s, erase %u: tree invalid (%zu keys left)", x->name, x->step, x->m.n);
 	CHECK_EQ(x->name, x->bt.count, x->m.n);
 	for (bool more = gvm_bt_first(&x->bt, &cur); more; more = gvm_bt_next(&cur), i++)
-		if (i >= x->m.n || key_cmp(gvm_bt_get(&cur), x->m.k[i]))
+		if (i >= x->m.n || bt_key_cmp(gvm_bt_get(&cur), x->m.k[i]))
 			fail_msg("%s, erase %u: key %zu differs from the model", x->name, x->step,
 				 i);
 	CHECK_EQ(x->name, i, x->m.n);
@@ -141,7 +85,7 @@ static void check_equal(struct run *x)
 	if (!gvm_bt_find_le(&x->bt, UINT64_MAX, &cur))
 		fail_msg("%s, erase %u: no last key", x->name, x->step);
 	for (i = x->m.n; i-- > 0;) {
-		if (key_cmp(gvm_bt_get(&cur), x->m.k[i]))
+		if (bt_key_cmp(gvm_bt_get(&cur), x->m.k[i]))
 			fail_msg("%s, erase %u: key %zu differs walking backwards", x->name,
 				 x->step, i);
 		if (gvm_bt_prev(&cur) != (i > 0))
@@ -160,7 +104,7 @@ static void run_init(struct run *x, const char *name, uint64_t seed)
 
 static void run_fini(struct run *x)
 {
-	gvm_bt_fini(&x->bt, &alloc);
+	gvm_bt_fini(&x->bt, &bt_test_alloc);
 	free(x->m.k);
 }
 
@@ -177,9 +121,9 @@ static void grow(struct run *x, bool ascending)
 
 		if (!ascending && x->m.n && rng_below(&x->r, 4) == 0)
 			k.start = x->m.k[rng_below(&x->r, x->m.n)].start;
-		CHECK_ERR("reserve", gvm_bt_reserve(&x->bt, 1, &alloc), 0);
+		CHECK_ERR("reserve", gvm_bt_reserve(&x->bt, 1, &bt_test_alloc), 0);
 		gvm_bt_insert(&x->bt, k);
-		model_insert(&x->m, k);
+		bt_model_insert(&x->m, k);
 	}
 	check_equal(x);
 	if (x->bt.height < MIN_HEIGHT)
@@ -193,7 +137,7 @@ static void erase_at(struct run *x, size_t i)
 	struct gvm_bt_key k = x->m.k[i];
 
 	gvm_bt_erase(&x->bt, k);
-	model_erase(&x->m, i);
+	bt_model_erase(&x->m, i);
 	x->step++;
 	check_equal(x);
 	check_find_le(x, k.start);

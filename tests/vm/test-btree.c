@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bt-model.h"
 #include "gvm_btree.h"
 #include "test-util.h"
 
@@ -19,66 +20,9 @@
 static uint64_t opt_seed = 1;
 static unsigned int opt_count = 10000;
 
-static void *bt_zalloc(void *ctx, size_t size)
-{
-	(void)ctx;
-	return calloc(1, size);
-}
-
-static void bt_free(void *ctx, void *ptr)
-{
-	(void)ctx;
-	free(ptr);
-}
-
-static const struct gvm_bt_alloc alloc = { .zalloc = bt_zalloc, .free = bt_free };
-
 /* The model: the keys in order. */
-struct model {
-	struct gvm_bt_key *k;
-	size_t n;
-};
-
-static int key_cmp(struct gvm_bt_key a, struct gvm_bt_key b)
-{
-	if (a.start != b.start)
-		return a.start < b.start ? -1 : 1;
-	return (a.tie > b.tie) - (a.tie < b.tie);
-}
-
-/* Index of the first key not below @k. */
-static size_t model_lower(const struct model *m, struct gvm_bt_key k)
-{
-	size_t lo = 0, hi = m->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (key_cmp(m->k[mid], k) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static void model_insert(struct model *m, struct gvm_bt_key k)
-{
-	size_t i = model_lower(m, k);
-
-	memmove(&m->k[i + 1], &m->k[i], (m->n - i) * sizeof(*m->k));
-	m->k[i] = k;
-	m->n++;
-}
-
-static void model_erase(struct model *m, size_t i)
-{
-	memmove(&m->k[i], &m->k[i + 1], (m->n - i - 1) * sizeof(*m->k));
-	m->n--;
-}
-
 /* The tree holds exactly the model's keys, in order, and is valid. */
-static void check_equal(const struct gvm_bt *bt, const struct model *m, unsigned int step)
+static void check_equal(const struct gvm_bt *bt, const struct bt_model *m, unsigned int step)
 {
 	struct gvm_bt_cur cur;
 	size_t i = 0;
@@ -89,55 +33,55 @@ static void check_equal(const struct gvm_bt *bt, const struct model *m, unsigned
 	for (bool more = gvm_bt_first(bt, &cur); more; more = gvm_bt_next(&cur), i++) {
 		struct gvm_bt_key k = gvm_bt_get(&cur);
 
-		if (i >= m->n || key_cmp(k, m->k[i]))
+		if (i >= m->n || bt_key_cmp(k, m->k[i]))
 			fail_msg("step %u: key %zu differs from the model", step, i);
 	}
 	CHECK_EQ("keys walked", i, m->n);
 }
 
-static void do_insert(struct gvm_bt *bt, struct model *m, struct rng *r, uintptr_t *next_tie)
+static void do_insert(struct gvm_bt *bt, struct bt_model *m, struct rng *r, uintptr_t *next_tie)
 {
 	struct gvm_bt_key k = { .start = rng_below(r, NR_STARTS),
 				.tie = (uintptr_t)(rng_next(r) << 24 | (*next_tie)++) };
 
-	CHECK_ERR("reserve", gvm_bt_reserve(bt, 1, &alloc), 0);
+	CHECK_ERR("reserve", gvm_bt_reserve(bt, 1, &bt_test_alloc), 0);
 	gvm_bt_insert(bt, k);
-	model_insert(m, k);
+	bt_model_insert(m, k);
 }
 
-static void do_erase(struct gvm_bt *bt, struct model *m, struct rng *r)
+static void do_erase(struct gvm_bt *bt, struct bt_model *m, struct rng *r)
 {
 	size_t i = rng_below(r, m->n);
 
 	gvm_bt_erase(bt, m->k[i]);
-	model_erase(m, i);
+	bt_model_erase(m, i);
 }
 
 /*
  * Replace the last key with a random existing start by a new tie: either in
  * place (the old tie comes back) or refused (0, nothing changed).
  */
-static bool do_replace(struct gvm_bt *bt, struct model *m, struct rng *r, uintptr_t *next_tie)
+static bool do_replace(struct gvm_bt *bt, struct bt_model *m, struct rng *r, uintptr_t *next_tie)
 {
 	struct gvm_bt_key probe = { .start = m->k[rng_below(r, m->n)].start, .tie = UINTPTR_MAX };
 	/* A random tie, unique by its low bits: it may sort anywhere among its start's. */
 	struct gvm_bt_key k = { .start = probe.start,
 				.tie = (uintptr_t)(rng_next(r) << 24 | (*next_tie)++) };
-	size_t last = model_lower(m, probe) - 1;
+	size_t last = bt_model_lower(m, probe) - 1;
 	uintptr_t old = gvm_bt_replace(bt, k);
 
 	if (!old)
 		return false;
 	CHECK_EQ("replaced tie", old, m->k[last].tie);
-	model_erase(m, last);
-	model_insert(m, k);
+	bt_model_erase(m, last);
+	bt_model_insert(m, k);
 	return true;
 }
 
 static void test_random(void **state)
 {
 	struct gvm_bt bt;
-	struct model m = { .k = calloc(opt_count + 1, sizeof(*m.k)) };
+	struct bt_model m = { .k = calloc(opt_count + 1, sizeof(*m.k)) };
 	struct rng r = { opt_seed };
 	uintptr_t next_tie = 1;
 	unsigned int in_place = 0, refused = 0;
@@ -163,7 +107,7 @@ static void test_random(void **state)
 	       in_place, refused);
 	if (opt_count >= 10000 && (!in_place || !refused))
 		fail_msg("want both outcomes of gvm_bt_replace() at --count >= 10000");
-	gvm_bt_fini(&bt, &alloc);
+	gvm_bt_fini(&bt, &bt_test_alloc);
 	free(m.k);
 }
 
@@ -171,7 +115,7 @@ static void test_random(void **state)
 static void test_replace_absent(void **state)
 {
 	struct gvm_bt bt;
-	struct model m = { .k = calloc(64, sizeof(*m.k)) };
+	struct bt_model m = { .k = calloc(64, sizeof(*m.k)) };
 
 	(void)state;
 	assert_non_null(m.k);
@@ -179,16 +123,16 @@ static void test_replace_absent(void **state)
 	for (uintptr_t i = 0; i < 64; i++) {
 		struct gvm_bt_key k = { .start = 10 * i, .tie = i + 1 };
 
-		CHECK_ERR("reserve", gvm_bt_reserve(&bt, 1, &alloc), 0);
+		CHECK_ERR("reserve", gvm_bt_reserve(&bt, 1, &bt_test_alloc), 0);
 		gvm_bt_insert(&bt, k);
-		model_insert(&m, k);
+		bt_model_insert(&m, k);
 	}
 	CHECK_EQ("between two starts", gvm_bt_replace(&bt, (struct gvm_bt_key){ 15, 99 }), 0);
 	CHECK_EQ("first key, nothing before it", gvm_bt_replace(&bt, (struct gvm_bt_key){ 0, 0 }),
 		 1);
 	m.k[0].tie = 0; /* (0, 1) became (0, 0): nothing before it, so in place */
 	check_equal(&bt, &m, 0);
-	gvm_bt_fini(&bt, &alloc);
+	gvm_bt_fini(&bt, &bt_test_alloc);
 	free(m.k);
 }
 
