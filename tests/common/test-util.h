@@ -161,6 +161,23 @@ uint64_t rng_next(struct rng *r);
  */
 uint64_t rng_below(struct rng *r, uint64_t n);
 
+/**
+ * tu_now_ns() - CLOCK_MONOTONIC now, in nanoseconds: the clock of DRM's
+ * absolute syncobj wait deadlines.
+ *
+ * Context: any; thread-safe.
+ * Return: nanoseconds since an arbitrary fixed point.
+ */
+int64_t tu_now_ns(void);
+
+/**
+ * tu_sleep_ms() - sleep at least @ms milliseconds, resuming after signals.
+ * @ms: milliseconds (0 returns at once).
+ *
+ * Context: any; thread-safe.
+ */
+void tu_sleep_ms(long ms);
+
 static inline uint64_t min_u64(uint64_t a, uint64_t b)
 {
 	return a < b ? a : b;

@@ -170,13 +170,6 @@ static void *access_thread(void *arg)
 	return NULL;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
 static void test_lock_stalls(void **state)
 {
 	struct mt_dev d;
@@ -200,7 +193,7 @@ static void test_lock_stalls(void **state)
 	CHECK_EQ("unlocked VA", gpu_word(&d, vm, 32 * MiB), bo_word(&bo, 1));
 	s = (struct stalled_access){ .d = &d, .vm = vm, .va = 16 * MiB };
 	assert_int_equal(pthread_create(&thread, NULL, access_thread, &s), 0);
-	sleep_ms(50);
+	tu_sleep_ms(50);
 	CHECK_EQ("stalled while locked", s.done, 0);
 	CHECK_EQ("lock waits", stats_of(&d).lock_waits, 1);
 	mock_as_write(&d.dev->gpu, slot, MOCK_AS_COMMAND, MOCK_AS_CMD_UNLOCK);
@@ -393,7 +386,7 @@ static void test_lru(void **state)
 	mock_vm_activate(vm_of(&w.d, w.vm[0]));
 	waiter = (struct lru_waiter){ .w = &w, .i = 2 };
 	assert_int_equal(pthread_create(&thread, NULL, lru_waiter_main, &waiter), 0);
-	sleep_ms(50);
+	tu_sleep_ms(50);
 	CHECK_EQ("C waits for a slot", waiter.done, 0);
 	mock_vm_idle(vm_of(&w.d, w.vm[1]));
 	assert_int_equal(pthread_join(thread, NULL), 0);

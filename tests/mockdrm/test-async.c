@@ -110,26 +110,10 @@ static int env_teardown(void **state)
 
 /* Time and syncobjs */
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 * MS_NS + ts.tv_nsec;
-}
-
 /* An absolute CLOCK_MONOTONIC deadline @ms from now; 0 polls. */
 static int64_t deadline(int64_t ms)
 {
-	return ms ? now_ns() + ms * MS_NS : 0;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * MS_NS };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
+	return ms ? tu_now_ns() + ms * MS_NS : 0;
 }
 
 static uint32_t syncobj_new(struct mt_dev *d)
@@ -356,7 +340,7 @@ static void watch_outputs(struct env *e, const uint32_t *out, unsigned int k, co
 			later = now;
 			done = done || (i == k - 1 && now);
 		}
-		if (!done && now_ns() > end)
+		if (!done && tu_now_ns() > end)
 			fail_msg("%s: the output of job %u did not signal", ctx, k);
 	}
 }
@@ -378,7 +362,7 @@ static void check_prefix(struct env *e, const uint32_t *out, unsigned int k, con
 	char msg[160];
 
 	watch_outputs(e, out, k, ctx);
-	sleep_ms(SETTLE_MS);
+	tu_sleep_ms(SETTLE_MS);
 	for (unsigned int j = 0; j < JOBS; j++) {
 		snprintf(msg, sizeof(msg), "%s: output of job %u", ctx, j + 1);
 		check_signaled(&e->d, out[j], j < k, msg);
@@ -464,7 +448,7 @@ static void check_chain(struct env *e, uint32_t out, unsigned int k, const char 
 
 	if (k)
 		CHECK_ERR(ctx, timeline_wait(&e->d, out, k, deadline(LONG_MS)), 0);
-	sleep_ms(SETTLE_MS);
+	tu_sleep_ms(SETTLE_MS);
 	CHECK_EQ(ctx, timeline_query(&e->d, out, 0), k);
 	CHECK_EQ(ctx, timeline_query(&e->d, out, DRM_SYNCOBJ_QUERY_FLAGS_LAST_SUBMITTED), CHAIN);
 	if (k < CHAIN) {
@@ -568,7 +552,7 @@ static void failed_check_before(struct env *e, const struct failed *f)
 	};
 
 	fence_signal(&e->d, f->fence[1], 0);
-	sleep_ms(SETTLE_MS);
+	tu_sleep_ms(SETTLE_MS);
 	for (unsigned int i = 0; i < 4; i++)
 		check_signaled(&e->d, f->out[i], false, "before the failure: an output");
 	CHECK_EQ("before the failure", mt_vm_state(&e->d, e->vm), DRM_PANTHOR_VM_STATE_USABLE);
@@ -629,7 +613,7 @@ static void failed_check_unmaps(struct env *e)
 	mt_expect_unmapped(&e->d, e->vm, V(0), PG(1), "unusable VM: synchronous unmap");
 	CHECK_ERR("unusable VM: async unmap",
 		  bind_async(&e->d, e->vm, mt_op_unmap(V(5), PG(1)), binary(in), binary(out)), 0);
-	sleep_ms(SETTLE_MS);
+	tu_sleep_ms(SETTLE_MS);
 	check_signaled(&e->d, out, false, "unusable VM: async unmap before its input");
 	mt_expect_bo_page(&e->d, e->vm, V(5), &e->a, 5,
 			  "unusable VM: async unmap before its input");
@@ -719,7 +703,7 @@ static void run_sync_behind(struct env *e, int input_error)
 			     binary(out)),
 		  0);
 	assert_int_equal(pthread_create(&thread, NULL, sync_bind_thread, &s), 0);
-	sleep_ms(5 * SETTLE_MS);
+	tu_sleep_ms(5 * SETTLE_MS);
 	early = atomic_load(&s.returned);
 	shown = gpu_reads(&e->d, e->vm, V(0)) || gpu_reads(&e->d, e->vm, V(1));
 	fence_signal(&e->d, fence, input_error);
@@ -762,7 +746,7 @@ static void test_sync_only_job(void **state)
 	CHECK_ERR("job 2 (SYNC_ONLY)",
 		  bind_async(&e->d, e->vm, sync_only, binary(in[1]), binary(out[1])), 0);
 	fence_signal(&e->d, fence[1], 0);
-	sleep_ms(SETTLE_MS);
+	tu_sleep_ms(SETTLE_MS);
 	check_signaled(&e->d, out[1], false, "SYNC_ONLY job behind a pending job");
 	fence_signal(&e->d, fence[0], 0);
 	CHECK_ERR("SYNC_ONLY job", syncobj_wait(&e->d, out[1], deadline(LONG_MS)), 0);

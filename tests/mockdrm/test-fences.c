@@ -32,6 +32,7 @@
 #include <xf86drm.h>
 
 #include "drm-test.h"
+#include "test-util.h"
 
 #define E(call) ((call) ? -errno : 0)
 #define MS 1000000ll
@@ -57,14 +58,6 @@ struct syncobj_eventfd {
 #define SYNCOBJ_EVENTFD DRM_IOWR(0xCF, struct syncobj_eventfd)
 
 static int fd;
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
 
 static int open_dev(void **state)
 {
@@ -311,7 +304,7 @@ static void test_syncobj_sw_sync_fences(void **state)
 	assert_int_equal(file_status(out, NULL), 0);
 	assert_int_equal(E(drmSyncobjImportSyncFile(fd2, h2, out)), 0);
 	late_inc_start(&late, tl, 20 * MS);
-	assert_int_equal(E(drmSyncobjWait(fd2, &h2, 1, now_ns() + 5000 * MS, 0, NULL)), 0);
+	assert_int_equal(E(drmSyncobjWait(fd2, &h2, 1, tu_now_ns() + 5000 * MS, 0, NULL)), 0);
 	late_inc_join(&late);
 	assert_int_equal(E(drmSyncobjWait(fd, &h, 1, 0, 0, NULL)), 0);
 	assert_int_equal(readable(out, 2000), 1);
@@ -321,7 +314,7 @@ static void test_syncobj_sw_sync_fences(void **state)
 	f = fence_create(tl, 9);
 	assert_int_equal(E(drmSyncobjImportSyncFile(fd, h, f)), 0);
 	close(tl);
-	assert_int_equal(E(drmSyncobjWait(fd, &h, 1, now_ns() + 5000 * MS, 0, NULL)), 0);
+	assert_int_equal(E(drmSyncobjWait(fd, &h, 1, tu_now_ns() + 5000 * MS, 0, NULL)), 0);
 	close(f);
 	close(out);
 	close(fd2);
@@ -432,13 +425,13 @@ static void test_bind_waits_for_sw_sync(void **state)
 	dt_bo_tag_pages(fd, bo, 1);
 	assert_int_equal(E(drmSyncobjImportSyncFile(fd, in, f)), 0);
 	assert_int_equal(dt_bind(fd, vm, DRM_PANTHOR_VM_BIND_ASYNC, &op, sizeof(op), 1), 0);
-	assert_int_equal(E(drmSyncobjWait(fd, &out, 1, now_ns() + 20 * MS, 0, NULL)), -ETIME);
+	assert_int_equal(E(drmSyncobjWait(fd, &out, 1, tu_now_ns() + 20 * MS, 0, NULL)), -ETIME);
 	assert_true(dt_gpu_probe(fd, vm, 1 << 20) & DT_FAULTED);
 	/* The job's own fence, as a sync file, signals with it. */
 	assert_int_equal(E(drmSyncobjExportSyncFile(fd, out, &done)), 0);
 	assert_int_equal(readable(done, 0), 0);
 	late_inc_start(&late, tl, 10 * MS);
-	assert_int_equal(E(drmSyncobjWait(fd, &out, 1, now_ns() + 5000 * MS, 0, NULL)), 0);
+	assert_int_equal(E(drmSyncobjWait(fd, &out, 1, tu_now_ns() + 5000 * MS, 0, NULL)), 0);
 	late_inc_join(&late);
 	assert_int_equal(readable(done, 2000), 1);
 	assert_int_equal(dt_gpu_probe(fd, vm, 1 << 20), dt_page_tag(bo, 0));

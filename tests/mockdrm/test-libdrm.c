@@ -27,19 +27,12 @@
 #include <xf86drm.h>
 
 #include "drm-test.h"
+#include "test-util.h"
 
 #define E(call) ((call) ? -errno : 0)
 #define MS 1000000ll
 
 static int fd, fd2;
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
 
 static int open_two(void **state)
 {
@@ -120,25 +113,25 @@ static void test_syncobj_binary_waits(void **state)
 	assert_int_equal(E(drmSyncobjCreate(fd, DRM_SYNCOBJ_CREATE_SIGNALED, &h[1])), 0);
 	/* No fence yet: an error, unless waiting for submission (which times out). */
 	assert_int_equal(E(drmSyncobjWait(fd, h, 1, 0, 0, NULL)), -EINVAL);
-	start = now_ns();
+	start = tu_now_ns();
 	assert_int_equal(E(drmSyncobjWait(fd, h, 1, start + 20 * MS,
 					  DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT, NULL)),
 			 -ETIME);
-	assert_true(now_ns() - start >= 20 * MS);
+	assert_true(tu_now_ns() - start >= 20 * MS);
 	/* ANY: the signaled one is first; ALL: times out on the pending one. */
 	dt_fence_attach(fd, h[0], 0);
 	assert_int_equal(E(drmSyncobjWait(fd, h, 2, 0, 0, &first)), 0);
 	assert_int_equal(first, 1);
-	assert_int_equal(E(drmSyncobjWait(fd, h, 2, now_ns() + 10 * MS,
+	assert_int_equal(E(drmSyncobjWait(fd, h, 2, tu_now_ns() + 10 * MS,
 					  DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL, NULL)),
 			 -ETIME);
 	/* A wait released by another thread's signal. */
 	late_signal_start(&late, fd, dt_fence_attach(fd, h[0], 0), 30 * MS);
-	start = now_ns();
+	start = tu_now_ns();
 	assert_int_equal(E(drmSyncobjWait(fd, h, 2, start + 5000 * MS,
 					  DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL, NULL)),
 			 0);
-	assert_true(now_ns() - start >= 25 * MS);
+	assert_true(tu_now_ns() - start >= 25 * MS);
 	late_signal_join(&late);
 	/* Reset empties, signal fills, destroy forgets. */
 	assert_int_equal(E(drmSyncobjReset(fd, h, 2)), 0);
@@ -163,8 +156,9 @@ static void test_syncobj_timeline(void **state)
 	assert_int_equal(value, 2);
 	/* Point 3 submitted but pending: available, not signaled. */
 	fence = dt_fence_attach(fd, t, 3);
-	assert_int_equal(E(drmSyncobjTimelineWait(fd, &t, &three, 1, now_ns() + 10 * MS, 0, NULL)),
-			 -ETIME);
+	assert_int_equal(
+		E(drmSyncobjTimelineWait(fd, &t, &three, 1, tu_now_ns() + 10 * MS, 0, NULL)),
+		-ETIME);
 	assert_int_equal(E(drmSyncobjTimelineWait(fd, &t, &three, 1, 0,
 						  DRM_SYNCOBJ_WAIT_FLAGS_WAIT_AVAILABLE, NULL)),
 			 0);
@@ -178,7 +172,7 @@ static void test_syncobj_timeline(void **state)
 	assert_int_equal(E(drmSyncobjWait(fd, &b, 1, 0, 0, NULL)), -ETIME);
 	late_signal_start(&late, fd, fence, 20 * MS);
 	assert_int_equal(
-		E(drmSyncobjTimelineWait(fd, &t, &three, 1, now_ns() + 5000 * MS, 0, NULL)), 0);
+		E(drmSyncobjTimelineWait(fd, &t, &three, 1, tu_now_ns() + 5000 * MS, 0, NULL)), 0);
 	late_signal_join(&late);
 	assert_int_equal(E(drmSyncobjWait(fd, &b, 1, 0, 0, NULL)), 0);
 	assert_int_equal(E(drmSyncobjQuery(fd, &t, &value, 1)), 0);
@@ -265,10 +259,10 @@ static void test_async_bind_syncobjs(void **state)
 	(void)state;
 	dt_bo_tag_pages(fd, bo, 1);
 	assert_int_equal(dt_bind(fd, vm, DRM_PANTHOR_VM_BIND_ASYNC, &op, sizeof(op), 1), 0);
-	assert_int_equal(E(drmSyncobjWait(fd, &out, 1, now_ns() + 20 * MS, 0, NULL)), -ETIME);
+	assert_int_equal(E(drmSyncobjWait(fd, &out, 1, tu_now_ns() + 20 * MS, 0, NULL)), -ETIME);
 	assert_true(dt_gpu_probe(fd, vm, 1 << 20) & DT_FAULTED);
 	late_signal_start(&late, fd, fence, 10 * MS);
-	assert_int_equal(E(drmSyncobjWait(fd, &out, 1, now_ns() + 5000 * MS, 0, NULL)), 0);
+	assert_int_equal(E(drmSyncobjWait(fd, &out, 1, tu_now_ns() + 5000 * MS, 0, NULL)), 0);
 	late_signal_join(&late);
 	assert_int_equal(dt_gpu_probe(fd, vm, 1 << 20), dt_page_tag(bo, 0));
 }
@@ -330,7 +324,7 @@ static int fork_child_checks(uint32_t vm, uint32_t fence, uint32_t out, uint64_t
 		return 2; /* mapped before its input signaled */
 	if (dt_ioctl(fd, GPUVM_IOCTL_MOCK_FENCE_SIGNAL, &sig))
 		return 3;
-	if (drmSyncobjWait(fd, &out, 1, now_ns() + 5000 * MS, 0, NULL))
+	if (drmSyncobjWait(fd, &out, 1, tu_now_ns() + 5000 * MS, 0, NULL))
 		return 4;
 	return dt_gpu_probe(fd, vm, 1 << 20) == want ? 0 : 5;
 }
@@ -378,7 +372,7 @@ static void test_fork_queued_bind(void **state)
 	assert_int_equal(E(drmSyncobjWait(fd, &out, 1, 0, 0, NULL)), -ETIME);
 	assert_true(dt_gpu_probe(fd, vm, 1 << 20) & DT_FAULTED);
 	dt_fence_signal(fd, fence, 0);
-	assert_int_equal(E(drmSyncobjWait(fd, &out, 1, now_ns() + 5000 * MS, 0, NULL)), 0);
+	assert_int_equal(E(drmSyncobjWait(fd, &out, 1, tu_now_ns() + 5000 * MS, 0, NULL)), 0);
 	assert_int_equal(dt_gpu_probe(fd, vm, 1 << 20), dt_page_tag(bo, 0));
 }
 

@@ -83,22 +83,6 @@ static int env_teardown(void **state)
 	return 0;
 }
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * SEC_NS + ts.tv_nsec;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * MS_NS };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
 /* Ioctl wrappers: each returns the ioctl's result, asserting only setup. */
 
 static uint32_t create(struct mock_sync_table *t, uint32_t flags)
@@ -308,14 +292,14 @@ static void *helper_main(void *p)
 	if (h->install_ms >= 0) {
 		struct mock_syncobj *s = mock_syncobj_find(h->t, h->handle);
 
-		sleep_ms(h->install_ms);
+		tu_sleep_ms(h->install_ms);
 		h->fence = mock_fence_create(h->t->sync);
 		if (!s || !h->fence || mock_syncobj_install(s, h->point, h->fence))
 			abort();
 		mock_syncobj_put(s);
 	}
 	if (h->signal_ms >= 0) {
-		sleep_ms(h->signal_ms);
+		tu_sleep_ms(h->signal_ms);
 		mock_fence_signal(h->fence, h->error);
 	}
 	return NULL;
@@ -345,7 +329,7 @@ static void signal_later(struct helper *h, struct mock_fence *f)
 /* A wait that timed out must not have returned before its deadline. */
 static void check_not_early(const char *ctx, int64_t deadline)
 {
-	int64_t end = now_ns();
+	int64_t end = tu_now_ns();
 
 	if (end < deadline)
 		fail_msg("%s: returned %" PRId64 " ns before its deadline", ctx, deadline - end);
@@ -441,20 +425,20 @@ static void test_wait_timeout(void **state)
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		deadline = now_ns() + SHORT_NS;
+		deadline = tu_now_ns() + SHORT_NS;
 		CHECK_ERR(rows[i].name,
 			  tl_wait1(t, rows[i].handle, rows[i].point, rows[i].flags, deadline),
 			  -ETIME);
 		check_not_early(rows[i].name, deadline);
 	}
-	deadline = now_ns() + SHORT_NS;
+	deadline = tu_now_ns() + SHORT_NS;
 	CHECK_ERR("binary wait ioctl", wait1(t, pend, 0, deadline), -ETIME);
 	check_not_early("binary wait ioctl", deadline);
-	deadline = now_ns() + SHORT_NS;
+	deadline = tu_now_ns() + SHORT_NS;
 	CHECK_ERR("fence wait", mock_fence_wait(f1, deadline), -ETIME);
 	check_not_early("fence wait", deadline);
 	/* Deadlines in the past, and negative ones, poll. */
-	CHECK_ERR("past deadline", wait1(t, pend, 0, now_ns() - SEC_NS), -ETIME);
+	CHECK_ERR("past deadline", wait1(t, pend, 0, tu_now_ns() - SEC_NS), -ETIME);
 	CHECK_ERR("negative deadline", wait1(t, pend, 0, -1), -ETIME);
 	CHECK_ERR("fence poll", mock_fence_wait(f2, 0), -ETIME);
 	mock_fence_put(f1);
@@ -484,7 +468,7 @@ static void test_wait_signaled_by_thread(void **state)
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		struct mock_fence *f;
-		int64_t start = now_ns(), deadline;
+		int64_t start = tu_now_ns(), deadline;
 		int ret;
 
 		/* A fresh pending fence each round (a timeline point above the last). */
@@ -499,7 +483,7 @@ static void test_wait_signaled_by_thread(void **state)
 			ret = wait1(t, rows[i].handle, 0, deadline);
 		CHECK_ERR(rows[i].name, ret, 0);
 		CHECK_EQ(rows[i].name, mock_fence_status(f, NULL), 1);
-		if (now_ns() - start < DELAY_MS * MS_NS)
+		if (tu_now_ns() - start < DELAY_MS * MS_NS)
 			fail_msg("%s: returned before the signal", rows[i].name);
 		helper_join(&h);
 		mock_fence_put(f);
@@ -513,11 +497,11 @@ static void test_wait_for_submit(void **state)
 	struct mock_sync_table *t = &env->t1;
 	uint32_t bin = create(t, 0), tl = create(t, 0);
 	struct helper h = { .t = t, .handle = bin, .install_ms = DELAY_MS, .signal_ms = DELAY_MS };
-	int64_t start = now_ns();
+	int64_t start = tu_now_ns();
 
 	helper_start(&h);
 	CHECK_ERR("binary", wait1(t, bin, FOR_SUBMIT, start + LONG_NS), 0);
-	if (now_ns() - start < 2 * DELAY_MS * MS_NS)
+	if (tu_now_ns() - start < 2 * DELAY_MS * MS_NS)
 		fail_msg("binary: returned before install + signal");
 	helper_join(&h);
 
@@ -526,10 +510,10 @@ static void test_wait_for_submit(void **state)
 	h = (struct helper){
 		.t = t, .handle = tl, .point = 3, .install_ms = DELAY_MS, .signal_ms = DELAY_MS
 	};
-	start = now_ns();
+	start = tu_now_ns();
 	helper_start(&h);
 	CHECK_ERR("timeline point 2", tl_wait1(t, tl, 2, FOR_SUBMIT, INT64_MAX), 0);
-	if (now_ns() - start < 2 * DELAY_MS * MS_NS)
+	if (tu_now_ns() - start < 2 * DELAY_MS * MS_NS)
 		fail_msg("timeline: returned before install + signal");
 	helper_join(&h);
 
@@ -537,7 +521,7 @@ static void test_wait_for_submit(void **state)
 	h = (struct helper){
 		.t = t, .handle = tl, .point = 4, .install_ms = DELAY_MS, .signal_ms = -1
 	};
-	start = now_ns();
+	start = tu_now_ns();
 	helper_start(&h);
 	CHECK_ERR("available", tl_wait1(t, tl, 4, AVAILABLE, start + LONG_NS), 0);
 	assert_int_equal(pthread_join(h.thread, NULL), 0);
@@ -578,7 +562,8 @@ static void test_wait_all_vs_any(void **state)
 	/* WAIT_ALL sleeps until the last one is signaled by another thread. */
 	signal_later(&hp, f2);
 	first = 77;
-	CHECK_ERR("all, signaled later", wait_n(t, h, 4, WAIT_ALL, now_ns() + LONG_NS, &first), 0);
+	CHECK_ERR("all, signaled later", wait_n(t, h, 4, WAIT_ALL, tu_now_ns() + LONG_NS, &first),
+		  0);
 	CHECK_EQ("all: first untouched", first, 77);
 	CHECK_EQ("all: really all", mock_fence_status(f2, NULL), 1);
 	helper_join(&hp);
@@ -780,7 +765,7 @@ static void test_transfer_for_submit(void **state)
 	CHECK_ERR("for submit", transfer(t, bin, 0, tl, 2, FOR_SUBMIT), 0);
 	helper_join(&h);
 	CHECK_EQ("submitted", query1(t, tl, LAST_SUBMITTED), 2);
-	CHECK_ERR("transferred", tl_wait1(t, tl, 2, 0, now_ns() + LONG_NS), 0);
+	CHECK_ERR("transferred", tl_wait1(t, tl, 2, 0, tu_now_ns() + LONG_NS), 0);
 }
 
 /* Plain export and import across two files. */
@@ -1616,7 +1601,7 @@ static void *consumer_main(void *p)
 	for (uint64_t pt = 1; pt <= STRESS_POINTS; pt += 7) {
 		uint64_t done;
 
-		if (tl_wait1(&st->env->t1, st->tl, pt, FOR_SUBMIT, now_ns() + LONG_NS))
+		if (tl_wait1(&st->env->t1, st->tl, pt, FOR_SUBMIT, tu_now_ns() + LONG_NS))
 			__atomic_add_fetch(&st->failures, 1, __ATOMIC_RELAXED);
 		done = query1(&st->env->t1, st->tl, 0);
 		if (done < pt || done == UINT64_MAX)
@@ -1732,8 +1717,8 @@ static void test_handles_changed_during_call(void **state)
 		handles[i] = fl.good;
 	atomic_init(&fl.stop, false);
 	assert_int_equal(pthread_create(&thread, NULL, flipper_main, &fl), 0);
-	end = now_ns() + RACE_MS * MS_NS;
-	for (int i = 0; now_ns() < end; i++) {
+	end = tu_now_ns() + RACE_MS * MS_NS;
+	for (int i = 0; tu_now_ns() < end; i++) {
 		int ret = race_call(&env->t1, handles, i);
 
 		if (ret != 0 && ret != -ENOENT)
