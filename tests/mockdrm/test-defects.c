@@ -38,6 +38,7 @@
 
 #include <cmocka.h>
 
+#include "group-args.h"
 #include "mock-test.h"
 
 #define VA (16 * MiB)
@@ -300,23 +301,11 @@ static void test_huge_counts(void **state)
 	}
 }
 
-/* A group of one queue on the env's VM (igt's: 1/1/1 cores, MEDIUM). */
+/* A group of one queue on the env's VM (igt's, group-args.h). */
 static uint32_t group_create(struct env *e)
 {
-	struct drm_panthor_queue_create queue = { .ringbuf_size = 4096 };
-	struct drm_panthor_group_create g = {
-		.queues = { .stride = sizeof(queue),
-			    .count = 1,
-			    .array = (uint64_t)(uintptr_t)&queue },
-		.max_compute_cores = 1,
-		.max_fragment_cores = 1,
-		.max_tiler_cores = 1,
-		.priority = PANTHOR_GROUP_PRIORITY_MEDIUM,
-		.compute_core_mask = 1,
-		.fragment_core_mask = 1,
-		.tiler_core_mask = 1,
-		.vm_id = e->vm,
-	};
+	static const struct drm_panthor_queue_create queue = { .ringbuf_size = 4096 };
+	struct drm_panthor_group_create g = ga_group(&queue, e->vm);
 
 	assert_int_equal(mockdrm_ioctl(e->d.file, DRM_IOCTL_PANTHOR_GROUP_CREATE, &g), 0);
 	return g.group_handle;

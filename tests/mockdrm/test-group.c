@@ -27,6 +27,7 @@
 #include <xf86drm.h>
 
 #include "drm-test.h"
+#include "group-args.h"
 
 #define CMD_VA 0x1000000ull
 #define RESULT_VA 0x1001000ull
@@ -88,22 +89,12 @@ static void teardown_vm(struct setup *s)
 	assert_int_equal(E(drmCloseBufferHandle(fd, s->result_bo)), 0);
 }
 
-/* igt's group: one queue {prio 0, 4 KiB ring}, 1/1/1 cores, MEDIUM, masks 1. */
-static struct drm_panthor_queue_create igt_queue = { .priority = 0, .ringbuf_size = 4096 };
-
+/* igt's group (group-args.h), on @vm. */
 static struct drm_panthor_group_create igt_group(uint32_t vm)
 {
-	return (struct drm_panthor_group_create){
-		.queues = DRM_PANTHOR_OBJ_ARRAY(1, &igt_queue),
-		.max_compute_cores = 1,
-		.max_fragment_cores = 1,
-		.max_tiler_cores = 1,
-		.priority = PANTHOR_GROUP_PRIORITY_MEDIUM,
-		.compute_core_mask = 1,
-		.fragment_core_mask = 1,
-		.tiler_core_mask = 1,
-		.vm_id = vm,
-	};
+	static const struct drm_panthor_queue_create queue = { .ringbuf_size = 4096 };
+
+	return ga_group(&queue, vm);
 }
 
 static uint32_t group_create(uint32_t vm)

@@ -30,6 +30,7 @@
 #include <gpuvm/panthor_drm.h>
 
 #include "drm-test.h"
+#include "group-args.h"
 
 #define PAGE DT_PAGE
 #define MMIO64 DRM_PANTHOR_USER_MMIO_OFFSET_64BIT
@@ -283,26 +284,16 @@ struct job_setup {
 	uint64_t *cmd;
 };
 
-static struct drm_panthor_queue_create one_queue = { .ringbuf_size = 4096 };
-
 static void job_setup(struct job_setup *j)
 {
-	struct drm_panthor_group_create g = {
-		.queues = DRM_PANTHOR_OBJ_ARRAY(1, &one_queue),
-		.max_compute_cores = 1,
-		.max_fragment_cores = 1,
-		.max_tiler_cores = 1,
-		.priority = PANTHOR_GROUP_PRIORITY_MEDIUM,
-		.compute_core_mask = 1,
-		.fragment_core_mask = 1,
-		.tiler_core_mask = 1,
-	};
+	static const struct drm_panthor_queue_create queue = { .ringbuf_size = 4096 };
+	struct drm_panthor_group_create g;
 
 	j->vm = dt_vm_create(fd, 0);
 	j->cmd_bo = dt_bo_create(fd, PAGE, 0, 0);
 	j->cmd = dt_bo_map(fd, j->cmd_bo, PAGE);
 	dt_map(fd, j->vm, j->cmd_bo, 0, CMD_VA, PAGE);
-	g.vm_id = j->vm;
+	g = ga_group(&queue, j->vm);
 	assert_int_equal(dt_ioctl(fd, DRM_IOCTL_PANTHOR_GROUP_CREATE, &g), 0);
 	j->group = g.group_handle;
 	j->syncobj = dt_syncobj_create(fd, 0);
