@@ -994,22 +994,14 @@ static void test_submit_chaining(void **state)
 {
 	struct drm_panthor_queue_create queues[2] = { { .ringbuf_size = 4096 },
 						      { .ringbuf_size = 4096 } };
-	struct drm_panthor_group_create g = {
-		.queues = DRM_PANTHOR_OBJ_ARRAY(2, queues),
-		.max_compute_cores = 1,
-		.max_fragment_cores = 1,
-		.max_tiler_cores = 1,
-		.priority = PANTHOR_GROUP_PRIORITY_MEDIUM,
-		.compute_core_mask = 1,
-		.fragment_core_mask = 1,
-		.tiler_core_mask = 1,
-	};
+	struct drm_panthor_group_create g;
 	struct job_setup j;
 	uint32_t gate, a, done, fence;
 
 	(void)state;
 	job_setup(&j);
-	g.vm_id = j.vm;
+	g = ga_group(queues, j.vm);
+	g.queues.count = 2;
 	assert_int_equal(dt_ioctl(fd, DRM_IOCTL_PANTHOR_GROUP_CREATE, &g), 0);
 	gate = dt_syncobj_create(fd, 0);
 	a = dt_syncobj_create(fd, DRM_SYNCOBJ_CREATE_SIGNALED);
