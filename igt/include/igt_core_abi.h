@@ -106,6 +106,9 @@ bool syncobj_timeline_wait(int fd, uint32_t *handles, uint64_t *points, unsigned
 			   int64_t timeout_nsec, unsigned int flags, uint32_t *first_signaled);
 void syncobj_timeline_signal(int fd, uint32_t *handles, uint64_t *points, uint32_t count);
 void syncobj_timeline_query(int fd, uint32_t *handles, uint64_t *points, uint32_t count);
+int syncobj_handle_to_fd(int fd, uint32_t handle, uint32_t flags);
+uint32_t syncobj_fd_to_handle(int fd, int syncobj_fd, uint32_t flags);
+void syncobj_import_sync_file(int fd, uint32_t handle, int sync_file);
 
 /*
  * igt_main: main() parses igt's options, runs the block that follows and

@@ -51,6 +51,14 @@ void panthor_require_mock(int fd)
 	igt_require_f(panthor_is_mock(fd), "needs gpuvm's mock device to see through the GPU\n");
 }
 
+int panthor_open_mock(void)
+{
+	int fd = panthor_open();
+
+	panthor_require_mock(fd);
+	return fd;
+}
+
 int __panthor_query(int fd, uint32_t type, void *info, uint32_t *size)
 {
 	struct drm_panthor_dev_query q = { .type = type,
@@ -145,4 +153,12 @@ void panthor_bo_tag(int fd, uint32_t bo, uint64_t pages, uint32_t tag_bo)
 		memcpy(cpu + page * SZ_4K, &tag, sizeof(tag));
 	}
 	panthor_bo_munmap(cpu, pages * SZ_4K);
+}
+
+uint32_t panthor_bo_create_tagged(int fd, uint64_t pages)
+{
+	uint32_t bo = panthor_bo_create(fd, pages * SZ_4K, 0, 0);
+
+	panthor_bo_tag(fd, bo, pages, bo);
+	return bo;
 }

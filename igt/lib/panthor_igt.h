@@ -34,6 +34,8 @@ int panthor_open(void);
 bool panthor_is_mock(int fd);
 /* Skip unless on the mock device: the test needs to see through the GPU. */
 void panthor_require_mock(int fd);
+/* panthor_open(), then panthor_require_mock(). */
+int panthor_open_mock(void);
 /* An ioctl: 0 or -errno (errno reset). */
 int panthor_ioctl(int fd, unsigned long request, void *arg);
 
@@ -53,6 +55,8 @@ void panthor_bo_munmap(void *cpu, uint64_t size);
 uint64_t panthor_tag(uint32_t bo, uint64_t page);
 /* Write panthor_tag(@tag_bo, page) at the start of each of @pages pages of @bo. */
 void panthor_bo_tag(int fd, uint32_t bo, uint64_t pages, uint32_t tag_bo);
+/* A new BO of @pages pages, each tagged with its own handle. */
+uint32_t panthor_bo_create_tagged(int fd, uint64_t pages);
 
 /* VM_BIND of @count ops @stride bytes apart: 0 or -errno. */
 int __panthor_vm_bind(int fd, uint32_t vm, uint32_t flags, const void *ops, uint32_t stride,
@@ -117,6 +121,9 @@ int __panthor_group_destroy(int fd, uint32_t group);
 struct drm_panthor_group_get_state panthor_group_state(int fd, uint32_t group);
 /* GROUP_SUBMIT of @qs on @group, signalling binary @syncobj: 0 or -errno. */
 int __panthor_submit(int fd, uint32_t group, struct drm_panthor_queue_submit *qs, uint32_t syncobj);
+/* GROUP_SUBMIT of @qs (queue 0) on @group with @count sync ops: 0 or -errno. */
+int __panthor_submit_syncs(int fd, uint32_t group, struct drm_panthor_queue_submit *qs,
+			   struct drm_panthor_sync_op *syncs, uint32_t count);
 /* Submit @size bytes at @addr (queue 0) and wait until the job is done. */
 void panthor_run(int fd, uint32_t group, uint64_t addr, uint32_t size, uint32_t latest_flush);
 /*
@@ -125,8 +132,34 @@ void panthor_run(int fd, uint32_t group, uint64_t addr, uint32_t size, uint32_t 
  */
 uint32_t panthor_store_stream(uint64_t *cmd, uint64_t va, uint32_t value, uint32_t flush_id);
 
+/*
+ * PRIME, dma-bufs and sync files (panthor-1.8.md, "dma-buf and sync-file
+ * behaviour"). "__" forms return 0 or -errno and leave -1 in an fd they did
+ * not make; the others assert.
+ */
+int __panthor_prime_export(int fd, uint32_t bo, uint32_t flags, int *dmabuf);
+int __panthor_prime_import(int fd, int dmabuf, uint32_t *bo);
+int __panthor_dmabuf_export_sync_file(int dmabuf, uint32_t flags, int *sync_file);
+int __panthor_dmabuf_import_sync_file(int dmabuf, uint32_t flags, int sync_file);
+int __panthor_dmabuf_sync(int dmabuf, uint64_t flags);
+int __panthor_sync_merge(int a, int b, int *merged);
+/* SYNC_IOC_FILE_INFO's status: 1 signaled, 0 active, < 0 the error; its fence count. */
+int panthor_sync_file_status(int sync_file, uint32_t *num_fences);
+/* The status of the sync file @dmabuf exports for an access of @flags (DMA_BUF_SYNC_*). */
+int panthor_dmabuf_status(int dmabuf, uint32_t flags);
+/* poll() says readable (a sync file: signaled) within @timeout_ms. */
+bool panthor_fd_readable(int fd, int timeout_ms);
+/* A sync file of @syncobj's fence (SYNCOBJ_HANDLE_TO_FD, EXPORT_SYNC_FILE). */
+int panthor_syncobj_export_sync_file(int fd, uint32_t syncobj);
+/* A sync file of a new pending mock fence; *@fence_id signals it (mock only). */
+int panthor_pending_sync_file(int fd, uint32_t *fence_id);
+
 /* The file holds no BO, VM, syncobj or group any more (tests free what they make). */
 void panthor_check_all_freed(int fd);
+/* panthor_check_all_freed(), then close the file. */
+void panthor_close(int fd);
+/* How many fds the process has open (among the first 1024): calls that fail make none. */
+int panthor_count_open_fds(void);
 
 /* The fault of @vm's last GPU fault (mock only). */
 struct gpuvm_mock_vm_state panthor_mock_vm_state(int fd, uint32_t vm);

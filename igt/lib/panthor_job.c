@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "igt_core_abi.h"
 #include "panthor_igt.h"
@@ -49,15 +50,22 @@ struct drm_panthor_group_get_state panthor_group_state(int fd, uint32_t group)
 	return st;
 }
 
+int __panthor_submit_syncs(int fd, uint32_t group, struct drm_panthor_queue_submit *qs,
+			   struct drm_panthor_sync_op *syncs, uint32_t count)
+{
+	struct drm_panthor_group_submit gs = { .group_handle = group,
+					       .queue_submits = DRM_PANTHOR_OBJ_ARRAY(1, qs) };
+
+	qs->syncs = (struct drm_panthor_obj_array)DRM_PANTHOR_OBJ_ARRAY(count, syncs);
+	return panthor_ioctl(fd, DRM_IOCTL_PANTHOR_GROUP_SUBMIT, &gs);
+}
+
 int __panthor_submit(int fd, uint32_t group, struct drm_panthor_queue_submit *qs, uint32_t syncobj)
 {
 	struct drm_panthor_sync_op sync = { .flags = DRM_PANTHOR_SYNC_OP_SIGNAL,
 					    .handle = syncobj };
-	struct drm_panthor_group_submit gs = { .group_handle = group,
-					       .queue_submits = DRM_PANTHOR_OBJ_ARRAY(1, qs) };
 
-	qs->syncs = (struct drm_panthor_obj_array)DRM_PANTHOR_OBJ_ARRAY(1, &sync);
-	return panthor_ioctl(fd, DRM_IOCTL_PANTHOR_GROUP_SUBMIT, &gs);
+	return __panthor_submit_syncs(fd, group, qs, &sync, 1);
 }
 
 void panthor_run(int fd, uint32_t group, uint64_t addr, uint32_t size, uint32_t latest_flush)
@@ -105,4 +113,10 @@ void panthor_check_all_freed(int fd)
 	syncobj_destroy(fd, syncobj);
 	gem_close(fd, bo);
 	panthor_vm_destroy(fd, vm);
+}
+
+void panthor_close(int fd)
+{
+	panthor_check_all_freed(fd);
+	close(fd);
 }

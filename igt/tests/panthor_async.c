@@ -275,10 +275,8 @@ static void test_invalid(void)
 igt_main
 {
 	igt_fixture {
-		fd = panthor_open();
-		panthor_require_mock(fd);
-		bo = panthor_bo_create(fd, 4 * SZ_4K, 0, 0);
-		panthor_bo_tag(fd, bo, 4, bo);
+		fd = panthor_open_mock();
+		bo = panthor_bo_create_tagged(fd, 4);
 	}
 
 	igt_describe("an async map waits for its input fence, then maps, then signals");
@@ -312,7 +310,6 @@ igt_main
 
 	igt_fixture {
 		gem_close(fd, bo);
-		panthor_check_all_freed(fd);
-		close(fd);
+		panthor_close(fd);
 	}
 }

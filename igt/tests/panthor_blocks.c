@@ -123,8 +123,7 @@ static void test_misaligned_offset(void)
 igt_main
 {
 	igt_fixture {
-		fd = panthor_open();
-		panthor_require_mock(fd);
+		fd = panthor_open_mock();
 		big = panthor_bo_create(fd, 2 * SZ_2M, 0, 0);
 		small = panthor_bo_create(fd, 4 * SZ_64K, 0, 0);
 		panthor_bo_tag(fd, big, BO_PAGES, big);
@@ -155,7 +154,6 @@ igt_main
 	igt_fixture {
 		gem_close(fd, small);
 		gem_close(fd, big);
-		panthor_check_all_freed(fd);
-		close(fd);
+		panthor_close(fd);
 	}
 }

@@ -151,9 +151,8 @@ static void test_close_while_mapped(void)
 
 	panthor_require_mock(fd);
 	vm = panthor_vm_create(fd, NULL);
-	bo = panthor_bo_create(fd, 4 * SZ_4K, 0, 0);
+	bo = panthor_bo_create_tagged(fd, 4);
 	mapped.tag_bo = bo;
-	panthor_bo_tag(fd, bo, 4, bo);
 	cpu = panthor_bo_mmap(fd, bo, 4 * SZ_4K, PROT_READ | PROT_WRITE);
 	panthor_map(fd, vm, bo, 0, VA, 4 * SZ_4K, 0);
 	gem_close(fd, bo);
@@ -220,7 +219,6 @@ igt_main
 	}
 
 	igt_fixture {
-		panthor_check_all_freed(fd);
-		close(fd);
+		panthor_close(fd);
 	}
 }

@@ -186,9 +186,7 @@ igt_main
 	}
 
 	igt_fixture {
-		panthor_check_all_freed(other);
-		close(other);
-		panthor_check_all_freed(fd);
-		close(fd);
+		panthor_close(other);
+		panthor_close(fd);
 	}
 }

@@ -35,8 +35,7 @@ static bool is_translation_fault(uint32_t status)
 static void setup(void)
 {
 	vm = panthor_vm_create(fd, NULL);
-	bo = panthor_bo_create(fd, 4 * SZ_4K, 0, 0);
-	panthor_bo_tag(fd, bo, 4, bo);
+	bo = panthor_bo_create_tagged(fd, 4);
 	cpu = panthor_bo_mmap(fd, bo, 4 * SZ_4K, PROT_READ | PROT_WRITE);
 }
 
@@ -124,8 +123,7 @@ static void test_partial_access(void)
 igt_main
 {
 	igt_fixture {
-		fd = panthor_open();
-		panthor_require_mock(fd);
+		fd = panthor_open_mock();
 	}
 
 	igt_describe("read-only map: reads work, writes fault (permission, write), BO unchanged");
@@ -142,7 +140,6 @@ igt_main
 	}
 
 	igt_fixture {
-		panthor_check_all_freed(fd);
-		close(fd);
+		panthor_close(fd);
 	}
 }

@@ -143,8 +143,7 @@ static void test_invalid(void)
 igt_main
 {
 	igt_fixture {
-		fd = panthor_open();
-		panthor_require_mock(fd);
+		fd = panthor_open_mock();
 		vm = panthor_vm_create(fd, &user_va_range);
 	}
 
@@ -163,7 +162,6 @@ igt_main
 
 	igt_fixture {
 		panthor_vm_destroy(fd, vm);
-		panthor_check_all_freed(fd);
-		close(fd);
+		panthor_close(fd);
 	}
 }

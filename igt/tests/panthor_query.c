@@ -322,7 +322,6 @@ igt_main
 	}
 
 	igt_fixture {
-		panthor_check_all_freed(fd);
-		close(fd);
+		panthor_close(fd);
 	}
 }

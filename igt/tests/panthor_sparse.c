@@ -99,6 +99,9 @@ static void test_sparse_invalid(void)
 		panthor_map_op(0, SZ_4K, VA, SZ_4K, sparse_flags()),
 		panthor_map_op(0, 0, VA + 8, SZ_4K, sparse_flags()),
 		panthor_map_op(0, 0, VA, 0, sparse_flags()),
+		/* va + size overflows; a size beyond the VM. */
+		panthor_map_op(0, 0, ~0ull - SZ_4K + 1, 2 * SZ_4K, sparse_flags()),
+		panthor_map_op(0, 0, VA, 1ull << 62, sparse_flags()),
 	};
 
 	vm = panthor_vm_create(fd, NULL);
@@ -178,10 +181,8 @@ static void test_repeat_invalid(void)
 igt_main
 {
 	igt_fixture {
-		fd = panthor_open();
-		panthor_require_mock(fd);
-		bo = panthor_bo_create(fd, 4 * SZ_4K, 0, 0);
-		panthor_bo_tag(fd, bo, 4, bo);
+		fd = panthor_open_mock();
+		bo = panthor_bo_create_tagged(fd, 4);
 	}
 
 	igt_describe("sparse over 4 MiB + 16 pages: every page is one dummy page");
@@ -192,7 +193,8 @@ igt_main
 	igt_subtest("sparse-remap") {
 		test_sparse_remap();
 	}
-	igt_describe("sparse without NOEXEC, with a BO or offset, misaligned, empty: EINVAL");
+	igt_describe(
+		"sparse without NOEXEC, with a BO or offset, misaligned, empty, overflowing: EINVAL");
 	igt_subtest("sparse-invalid") {
 		test_sparse_invalid();
 	}
@@ -211,7 +213,6 @@ igt_main
 
 	igt_fixture {
 		gem_close(fd, bo);
-		panthor_check_all_freed(fd);
-		close(fd);
+		panthor_close(fd);
 	}
 }

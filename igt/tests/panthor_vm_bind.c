@@ -265,8 +265,7 @@ static void test_invalid_array(void)
 igt_main
 {
 	igt_fixture {
-		fd = panthor_open();
-		panthor_require_mock(fd);
+		fd = panthor_open_mock();
 		bos[A] = panthor_bo_create(fd, 8 * SZ_4K, 0, 0);
 		bos[B] = panthor_bo_create(fd, 8 * SZ_4K, 0, 0);
 		panthor_bo_tag(fd, bos[A], 8, bos[A]);
@@ -300,7 +299,6 @@ igt_main
 	igt_fixture {
 		gem_close(fd, bos[B]);
 		gem_close(fd, bos[A]);
-		panthor_check_all_freed(fd);
-		close(fd);
+		panthor_close(fd);
 	}
 }
