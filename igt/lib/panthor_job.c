@@ -6,24 +6,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "group-args.h"
 #include "igt_core_abi.h"
 #include "panthor_igt.h"
 
-static struct drm_panthor_queue_create one_queue = { .priority = 0, .ringbuf_size = 4096 };
+static const struct drm_panthor_queue_create one_queue = { .priority = 0, .ringbuf_size = 4096 };
 
+/* The arguments tests/mockdrm's group tests start from too (group-args.h). */
 struct drm_panthor_group_create panthor_group_args(uint32_t vm)
 {
-	return (struct drm_panthor_group_create){
-		.queues = DRM_PANTHOR_OBJ_ARRAY(1, &one_queue),
-		.max_compute_cores = 1,
-		.max_fragment_cores = 1,
-		.max_tiler_cores = 1,
-		.priority = PANTHOR_GROUP_PRIORITY_MEDIUM,
-		.compute_core_mask = 1,
-		.fragment_core_mask = 1,
-		.tiler_core_mask = 1,
-		.vm_id = vm,
-	};
+	return ga_group(&one_queue, vm);
 }
 
 uint32_t panthor_group_create(int fd, uint32_t vm)
