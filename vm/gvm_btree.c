@@ -82,34 +82,74 @@ static int cmp(struct gvm_bt_key a, struct gvm_bt_key b)
 	return (a.tie > b.tie) - (a.tie < b.tie);
 }
 
+_Static_assert(GVM_BT_LEAF < 128 && GVM_BT_INNER < 128, "count_below() unrolls up to 127 keys");
+
+/* One step of count_below(): the answer is in the upper half of the window. */
+#define BELOW_STEP(h) (base = base[(h)-1] < x ? base + (h) : base)
+
 /*
- * Number of the @n starts below @x. The lines of a cold node are all asked
- * for first, so their misses overlap; the search itself is branch-free (a
- * conditional move per step), about six steps instead of a scan of sixty.
+ * Number of the @n starts below @x, in an array of @cap. The lines of a cold
+ * node are all asked for first, so that their misses overlap: one prefetch
+ * per line of the array, unrolled (the capacity is a constant at each call),
+ * whatever @n is - a line past the last key is still inside the node.
+ *
+ * The search is branch-free and unrolled: with p the greatest power of two
+ * <= @n, one comparison leaves a window of p starts that holds the answer
+ * (the first p, or the last p), then each step halves it with a conditional
+ * move - seven comparisons for a full leaf, no loop to count.
  */
-static unsigned int count_below(const uint64_t *start, unsigned int n, uint64_t x)
+static inline unsigned int count_below(const uint64_t *start, unsigned int cap, unsigned int n,
+				       uint64_t x)
 {
 	const uint64_t *base = start;
+	unsigned int lg;
 
+	for (unsigned int i = 0; i < cap; i += 64 / sizeof(*start))
+		__builtin_prefetch(&start[i]);
 	if (!n)
 		return 0;
-	for (unsigned int i = 0; i < n; i += 64 / sizeof(*start))
-		__builtin_prefetch(&start[i]);
-	__builtin_prefetch(&start[n - 1]);
-	while (n > 1) {
-		unsigned int half = n / 2;
-
-		base = base[half] < x ? base + half : base;
-		n -= half;
+	lg = 31u - (unsigned int)__builtin_clz(n);
+	if (start[(1u << lg) - 1] < x)
+		base = start + n - (1u << lg);
+	switch (lg) {
+	case 6:
+		BELOW_STEP(32);
+		__attribute__((fallthrough));
+	case 5:
+		BELOW_STEP(16);
+		__attribute__((fallthrough));
+	case 4:
+		BELOW_STEP(8);
+		__attribute__((fallthrough));
+	case 3:
+		BELOW_STEP(4);
+		__attribute__((fallthrough));
+	case 2:
+		BELOW_STEP(2);
+		__attribute__((fallthrough));
+	case 1:
+		BELOW_STEP(1);
+		break;
+	default:
+		break;
 	}
 	return (unsigned int)(base - start) + (*base < x);
 }
 
-/* Number of the @n keys that are <= @x. */
-static unsigned int count_le(struct keys k, unsigned int n, struct gvm_bt_key x)
+/*
+ * Number of the keys of @node that are <= @x. Ties are read only where starts
+ * are equal; a probe with the greatest tie (lookups by start) needs none.
+ */
+static unsigned int count_le(struct gvm_bt_node *node, struct gvm_bt_key x)
 {
-	unsigned int c = count_below(k.start, n, x.start);
+	struct keys k = keys_of(node);
+	unsigned int n = node->nr, c;
 
+	if (x.tie == UINTPTR_MAX && x.start != UINT64_MAX)
+		return node->leaf ? count_below(k.start, GVM_BT_LEAF, n, x.start + 1) :
+				    count_below(k.start, GVM_BT_INNER, n, x.start + 1);
+	c = node->leaf ? count_below(k.start, GVM_BT_LEAF, n, x.start) :
+			 count_below(k.start, GVM_BT_INNER, n, x.start);
 	while (c < n && k.start[c] == x.start && k.tie[c] <= x.tie)
 		c++;
 	return c;
@@ -197,7 +237,7 @@ static struct gvm_bt_node *descend(const struct gvm_bt *bt, struct gvm_bt_key k,
 	struct gvm_bt_node *n = bt->root;
 
 	for (unsigned int lvl = 0; !n->leaf; lvl++) {
-		unsigned int i = count_le(keys_of(n), n->nr, k);
+		unsigned int i = count_le(n, k);
 
 		p->node[lvl] = n;
 		p->idx[lvl] = i;
@@ -209,7 +249,7 @@ static struct gvm_bt_node *descend(const struct gvm_bt *bt, struct gvm_bt_key k,
 static void leaf_insert(struct gvm_bt_node *l, struct gvm_bt_key k)
 {
 	struct keys lk = keys_of(l);
-	unsigned int i = count_le(lk, l->nr, k);
+	unsigned int i = count_le(l, k);
 
 	keys_move(lk, i + 1, lk, i, l->nr - i);
 	key_set(lk, i, k);
@@ -450,7 +490,7 @@ void gvm_bt_erase(struct gvm_bt *bt, struct gvm_bt_key k)
 	struct path p;
 	struct gvm_bt_node *l = descend(bt, k, &p);
 	struct keys lk = keys_of(l);
-	unsigned int i = count_le(lk, l->nr, k);
+	unsigned int i = count_le(l, k);
 
 	assert(i > 0 && !cmp(key_at(lk, i - 1), k) && "erasing a key that is not in the tree");
 	keys_move(lk, i - 1, lk, i, l->nr - i);
@@ -502,7 +542,7 @@ uintptr_t gvm_bt_replace(struct gvm_bt *bt, struct gvm_bt_key k)
 	if (!bt->root)
 		return 0;
 	l = descend(bt, probe, &p);
-	i = count_le(keys_of(l), l->nr, probe);
+	i = count_le(l, probe);
 	if (!i || l->l.start[i - 1] != k.start || !fits_at(bt, &p, l, i - 1, k))
 		return 0;
 	old = l->l.tie[i - 1];
@@ -520,7 +560,7 @@ bool gvm_bt_find_le(const struct gvm_bt *bt, uint64_t start, struct gvm_bt_cur *
 	if (!bt->root)
 		return false;
 	l = descend(bt, k, &p);
-	i = count_le(keys_of(l), l->nr, k);
+	i = count_le(l, k);
 	cur->leaf = l;
 	cur->idx = i ? i - 1 : 0;
 	return i || gvm_bt_prev(cur);
