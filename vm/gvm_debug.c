@@ -156,6 +156,36 @@ static int check_projection(struct vcheck *c)
 	return 0;
 }
 
+/*
+ * The lazy transaction's VAs are in no tree (DOC: lazy transactions): the
+ * only one queued, each pending, of it, and beside the rest of the projection.
+ */
+static int check_lazy(struct vcheck *c)
+{
+	struct gvm *vm = c->vm;
+	struct gvm_txn *txn = vm->lazy;
+	struct gvm_va **created;
+	struct gvm_proj_iter it;
+
+	if (!txn)
+		return 0;
+	if (vm->queue != txn || txn->qnext || !txn->lazy)
+		return bad(c, NULL, "a lazy transaction that is not alone in the queue");
+	created = txn->created.v;
+	for (unsigned int i = 0; i < txn->created.nr; i++) {
+		const struct gvm_va *va = created[i];
+		int err = check_range(c, va);
+
+		if (err)
+			return err;
+		if (va->state != GVM_VA_PENDING && va->state != (GVM_VA_PENDING | GVM_VA_REPLACES))
+			return bad(c, va, "lazy VA doomed or not pending");
+		if (va->creator != txn || gvm_proj_first(vm, &it, va->va, gvm_va_end(va)))
+			return bad(c, va, "lazy VA of another transaction, or overlapping");
+	}
+	return 0;
+}
+
 int gvm_validate(struct gvm *vm, FILE *report)
 {
 	struct vcheck c = { .vm = vm, .report = report };
@@ -168,6 +198,8 @@ int gvm_validate(struct gvm *vm, FILE *report)
 	err = check_trees(&c);
 	if (!err)
 		err = check_projection(&c);
+	if (!err)
+		err = check_lazy(&c);
 	if (!err && c.listed != vm->nr_vas)
 		err = bad(&c, NULL, "object lists and the committed tree disagree");
 	if (!err && c.nr_bos > vm->nr_bos)

@@ -11,7 +11,18 @@
  *     (committed - doomed) + (pending - doomed)
  *
  * and the commit makes it real: doomed VAs leave their tree, created ones move
- * from pending to committed. Both trees are B+ trees ordered by address
+ * from pending to committed.
+ *
+ * DOC: lazy transactions
+ *
+ * One request prepared with nothing queued (what a VM_BIND of one op is) does
+ * not put the VAs it creates into vm->pending: nothing reads the projection
+ * until the next prepare or gvm_sm_ops(), and usually the transaction commits
+ * first, so the insert into the pending tree and the erase from it would be
+ * wasted. Such a transaction is vm->lazy while queued; whatever reads the
+ * projection first materializes it (gvm_materialize(): its VAs go into the
+ * pending tree), and a prepare that fails after doing so takes them out again,
+ * so that the VM's memory is as before. Both trees are B+ trees ordered by address
  * (gvm_btree.h) and never hold overlapping projected VAs, so a request touching
  * k VAs costs O(log n + k). A commit inserts into the committed tree without
  * allocating: each prepared transaction promises its inserts, and the tree
@@ -64,6 +75,7 @@ struct gvm {
 	struct gvm_tree committed, pending;
 	struct gvm_txn *queue, *queue_tail; /* prepared, oldest first */
 	struct gvm_txn *spare_txn;          /* a finished one, kept for reuse */
+	struct gvm_txn *lazy;               /* queued, its VAs not in pending */
 	struct gvm_slab *slabs;
 	struct gvm_va *free_vas; /* linked through creator */
 	uint64_t nr_vas, nr_bos, nr_slabs;
@@ -91,6 +103,7 @@ struct gvm_txn {
 	struct gvm_vec scratch;  /* struct gvm_op: the request being prepared */
 	unsigned int promised;   /* inserts promised in vm->committed */
 	bool was_spare;          /* taken from vm->spare_txn */
+	bool lazy;               /* created VAs stay out of vm->pending */
 	unsigned int had_buffer; /* which vectors had a buffer then */
 	void *bresv;             /* the backend's reservation */
 };
@@ -172,6 +185,7 @@ static inline bool gvm_list_empty(const struct gvm_list *head)
 int gvm_req_check(const struct gvm *vm, const struct gvm_req *req);
 int gvm_unmap_all(struct gvm *vm);
 void gvm_txn_destroy(struct gvm *vm, struct gvm_txn *txn);
+int gvm_materialize(struct gvm *vm);
 
 /* The projection: committed and pending VAs that no transaction dooms. */
 struct gvm_proj_iter {

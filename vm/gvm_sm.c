@@ -213,6 +213,8 @@ int gvm_sm_ops(struct gvm *vm, const struct gvm_req *req, const struct gvm_op_cb
 	struct gvm_op op;
 	int err = gvm_req_check(vm, req);
 
+	if (!err && vm->lazy)
+		err = gvm_materialize(vm);
 	if (!err) {
 		v = gvm_proj_first(vm, &it, req->va, req->va + req->size);
 		err = check_cuts(vm, req, v);

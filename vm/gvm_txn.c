@@ -143,7 +143,8 @@ static void drop_va(struct gvm *vm, struct gvm_va *va)
 }
 
 /*
- * A new VA, pending until the commit; it holds a reference on its object.
+ * A new VA, pending until the commit (in the pending tree unless the
+ * transaction is lazy); it holds a reference on its object.
  * @replaces: a committed VA this transaction dooms has the same start.
  */
 static int create(struct gvm_txn *txn, const struct gvm_op_piece *pc, bool replaces)
@@ -151,25 +152,21 @@ static int create(struct gvm_txn *txn, const struct gvm_op_piece *pc, bool repla
 	struct gvm *vm = txn->vm;
 	struct gvm_va *va;
 
-	if (gvm_tree_promise(vm, &vm->pending, 1))
+	if (!txn->lazy && gvm_tree_promise(vm, &vm->pending, 1))
 		return -ENOMEM;
 	va = gvm_va_alloc(vm);
-	if (!va) {
-		gvm_tree_unpromise(vm, &vm->pending, 1);
-		return -ENOMEM;
-	}
+	if (!va)
+		goto unpromise;
 	va->bo = gvm_bo_get(vm, pc->obj);
 	if (!va->bo) {
 		gvm_va_release(vm, va);
-		gvm_tree_unpromise(vm, &vm->pending, 1);
-		return -ENOMEM;
+		goto unpromise;
 	}
 	if (pc->obj->ops->get)
 		pc->obj->ops->get(pc->obj);
 	if (gvm_vec_push(vm, &txn->created, &va, sizeof(va))) {
 		drop_va(vm, va);
-		gvm_tree_unpromise(vm, &vm->pending, 1);
-		return -ENOMEM;
+		goto unpromise;
 	}
 	va->va = pc->va;
 	va->size = pc->size;
@@ -178,9 +175,15 @@ static int create(struct gvm_txn *txn, const struct gvm_op_piece *pc, bool repla
 	va->prot = pc->prot;
 	va->state = GVM_VA_PENDING | (replaces ? GVM_VA_REPLACES : 0);
 	va->creator = txn;
-	gvm_tree_insert(&vm->pending, va);
-	vm->pending.promised--;
+	if (!txn->lazy) {
+		gvm_tree_insert(&vm->pending, va);
+		vm->pending.promised--;
+	}
 	return 0;
+unpromise:
+	if (!txn->lazy)
+		gvm_tree_unpromise(vm, &vm->pending, 1);
+	return -ENOMEM;
 }
 
 /*
@@ -244,7 +247,8 @@ static void undo(struct gvm_txn *txn)
 		doomed[i]->doomer = NULL;
 	}
 	for (unsigned int i = txn->created.nr; i--;) {
-		gvm_tree_erase(&vm->pending, created[i]);
+		if (!txn->lazy)
+			gvm_tree_erase(&vm->pending, created[i]);
 		drop_va(vm, created[i]);
 	}
 	txn->created.nr = txn->doomed.nr = 0;
@@ -284,6 +288,7 @@ static void txn_free(struct gvm_txn *txn, bool failed)
 			gvm_vec_free(vm, vecs[i]);
 	txn->created.nr = txn->doomed.nr = txn->bops.nr = txn->scratch.nr = 0;
 	txn->state = GVM_TXN_PREPARED;
+	txn->lazy = false;
 	txn->qnext = NULL;
 	txn->promised = 0;
 	memset(txn->bresv, 0, vm->cfg.backend->resv_size);
@@ -338,10 +343,56 @@ static int promise_inserts(struct gvm_txn *txn)
 	return err;
 }
 
+/*
+ * Put the VAs of the lazy transaction into the pending tree, before anything
+ * reads the projection (DOC: lazy transactions). 0 or -ENOMEM (nothing done).
+ */
+int gvm_materialize(struct gvm *vm)
+{
+	struct gvm_txn *txn = vm->lazy;
+	struct gvm_va **created;
+
+	if (!txn)
+		return 0;
+	if (gvm_tree_promise(vm, &vm->pending, txn->created.nr))
+		return -ENOMEM;
+	created = txn->created.v;
+	for (unsigned int i = 0; i < txn->created.nr; i++)
+		gvm_tree_insert(&vm->pending, created[i]);
+	vm->pending.promised -= txn->created.nr;
+	txn->lazy = false;
+	vm->lazy = NULL;
+	return 0;
+}
+
+/* A failed prepare materialized @txn: take its VAs out of the pending tree again. */
+static void dematerialize(struct gvm *vm, struct gvm_txn *txn)
+{
+	struct gvm_va **created = txn->created.v;
+
+	for (unsigned int i = 0; i < txn->created.nr; i++)
+		gvm_tree_erase(&vm->pending, created[i]);
+	txn->lazy = true;
+	vm->lazy = txn;
+}
+
+/* Undo a failed prepare of @txn (NULL: none was made), memory included. */
+static void prepare_failed(struct gvm *vm, struct gvm_txn *txn, struct gvm_txn *was_lazy,
+			   const struct gvm_mem_mark *mark)
+{
+	if (txn) {
+		undo(txn);
+		txn_free(txn, true);
+	}
+	if (was_lazy && !vm->lazy)
+		dematerialize(vm, was_lazy);
+	gvm_mem_restore(vm, mark);
+}
+
 int gvm_bind_prepare(struct gvm *vm, const struct gvm_req *reqs, unsigned int n,
 		     struct gvm_txn **out, unsigned int *failed)
 {
-	struct gvm_txn *txn;
+	struct gvm_txn *txn, *was_lazy = vm->lazy;
 	struct gvm_mem_mark mark;
 	unsigned int i = 0;
 	int err = n ? 0 : -EINVAL;
@@ -350,6 +401,8 @@ int gvm_bind_prepare(struct gvm *vm, const struct gvm_req *reqs, unsigned int n,
 	txn = err ? NULL : txn_new(vm);
 	if (!err && !txn)
 		err = -ENOMEM;
+	if (txn)
+		txn->lazy = n == 1 && !vm->queue;
 	for (; !err && i < n; i++)
 		err = prepare_req(txn, &reqs[i]);
 	if (!err && promise_inserts(txn)) {
@@ -359,15 +412,13 @@ int gvm_bind_prepare(struct gvm *vm, const struct gvm_req *reqs, unsigned int n,
 	if (err) {
 		if (failed)
 			*failed = i ? i - 1 : 0;
-		if (txn) {
-			undo(txn);
-			txn_free(txn, true);
-		}
-		gvm_mem_restore(vm, &mark);
+		prepare_failed(vm, txn, was_lazy, &mark);
 		return err;
 	}
 	txn->scratch.nr = 0;
 	enqueue(vm, txn);
+	if (txn->lazy)
+		vm->lazy = txn;
 	*out = txn;
 	return 0;
 }
@@ -425,7 +476,8 @@ static void commit_created(struct gvm_txn *txn)
 
 		if (va->doomer == txn)
 			continue;
-		gvm_tree_erase(&vm->pending, va);
+		if (!txn->lazy)
+			gvm_tree_erase(&vm->pending, va);
 		if (va->state & GVM_VA_DOOMED) { /* by a later transaction */
 			vm->pending.doomed--;
 			vm->committed.doomed++;
@@ -464,6 +516,8 @@ void gvm_bind_commit(struct gvm_txn *txn)
 	vm->queue = txn->qnext;
 	if (!vm->queue)
 		vm->queue_tail = NULL;
+	if (vm->lazy == txn)
+		vm->lazy = NULL;
 	txn->qnext = NULL;
 	txn->state = GVM_TXN_COMMITTED;
 	pt_signalling_end();
@@ -490,6 +544,8 @@ void gvm_bind_cleanup(struct gvm_txn *txn)
 
 	if (txn->state == GVM_TXN_PREPARED) {
 		dequeue_newest(vm, txn);
+		if (vm->lazy == txn)
+			vm->lazy = NULL;
 		undo(txn);
 	}
 	for (unsigned int i = 0; i < txn->doomed.nr; i++)

@@ -6,7 +6,8 @@
  *   own memory (vm_test_env.host_fail_at), then table pages and page-table
  *   metadata (pt_test_env.fail_at), for arrays of fresh maps, remaps that split
  *   both ends, hole punches, unmaps of many VAs, repeat maps, mixtures, one that
- *   crosses a VA slab, and one queued behind another prepared transaction.
+ *   crosses a VA slab, and ones queued behind another prepared transaction
+ *   (an array, and one request prepared alone: lazy, gvm_internal.h).
  *   Each failure returns -ENOMEM with a failed index in the array and leaves
  *   the committed VAs, every table descriptor, the translations, pool pages,
  *   the VM's memory, object references and gvm_get_stats() as before; the same
@@ -662,6 +663,21 @@ static const struct txn_case txn_cases[] = {
 			     XVA(FAR, 1 * MiB, O_DUMMY, 0, PAGE, R),
 			     XVA(FAR + 1 * MiB, 64 * KiB, O_FRAG, 0, 0, RW),
 			     XVA(FAR + 1 * MiB + 64 * KiB, 3 * MiB - 64 * KiB, O_DUMMY, 0, PAGE, R)),
+	},
+	{
+		/*
+		 * A is one request prepared alone (lazy: its VAs are indexed for
+		 * the projection only when the array reads it), the array splits it.
+		 */
+		.name = "queued-behind-one-request",
+		.state = RQS(MAP(B0 + 8 * MiB, 1 * MiB, O_FRAG, 0, R)),
+		.queued = RQS(MAP(B0, 4 * MiB, O_BIG, 0, RW)),
+		.reqs = RQS(UNMAP(B0 + 1 * MiB, 1 * MiB),
+			    MAP(B0 + 3 * MiB, 2 * MiB, O_BIG, 3 * MiB, RW)),
+		.want = XVAS(XVA(B0, 1 * MiB, O_BIG, 0, 0, RW),
+			     XVA(B0 + 2 * MiB, 1 * MiB, O_BIG, 2 * MiB, 0, RW),
+			     XVA(B0 + 3 * MiB, 2 * MiB, O_BIG, 3 * MiB, 0, RW),
+			     XVA(B0 + 8 * MiB, 1 * MiB, O_FRAG, 0, 0, R)),
 	},
 };
 

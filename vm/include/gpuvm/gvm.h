@@ -350,8 +350,10 @@ struct gvm_op_cb {
  * @priv: for @cb.
  *
  * Return: 0; -EINVAL for a bad request (range outside the VM, touching a
- * reserved range, bad object range, a repeat VA cut off its period); a
- * callback's error.
+ * reserved range, bad object range, a repeat VA cut off its period); -ENOMEM
+ * when the VAs of the one prepared transaction could not be indexed for the
+ * projection (a transaction of one request prepared with nothing queued
+ * indexes them only when something reads the projection); a callback's error.
  */
 int gvm_sm_ops(struct gvm *vm, const struct gvm_req *req, const struct gvm_op_cb *cb, void *priv);
 
