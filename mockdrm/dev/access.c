@@ -103,7 +103,7 @@ static int copy_in(const struct gpuvm_mock_gpu_access *a, unsigned char **in)
 	*in = NULL;
 	if (a->op != GPUVM_MOCK_GPU_ACCESS_WRITE)
 		return 0;
-	if (a->size > SIZE_MAX || !(*in = malloc(a->size)))
+	if (a->size > SIZE_MAX || !(*in = mock_malloc(a->size)))
 		return -ENOMEM;
 	if (mock_copy_from_user(*in, a->data, a->size)) {
 		free(*in);

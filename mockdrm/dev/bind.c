@@ -193,7 +193,7 @@ static int read_ops(struct bind *b, const struct drm_panthor_obj_array *arr)
 
 	if (err)
 		return err;
-	b->ops = calloc(arr->count, sizeof(*b->ops));
+	b->ops = mock_calloc(arr->count, sizeof(*b->ops));
 	if (!b->ops)
 		err = -ENOMEM;
 	for (uint32_t i = 0; i < arr->count && !err; i++, b->nr++) {
@@ -211,7 +211,7 @@ static int read_ops(struct bind *b, const struct drm_panthor_obj_array *arr)
 /* The requests of the ops that have one, in order. */
 static struct gvm_req *collect_reqs(const struct bind *b, unsigned int *n)
 {
-	struct gvm_req *reqs = calloc(b->nr, sizeof(*reqs));
+	struct gvm_req *reqs = mock_calloc(b->nr, sizeof(*reqs));
 
 	*n = 0;
 	for (unsigned int i = 0; reqs && i < b->nr; i++)
@@ -347,7 +347,7 @@ static void drop_jobs(struct mock_bind_job **jobs, unsigned int n)
 
 static int prepare_job(struct bind *b, struct bind_op *op, struct mock_bind_job **out)
 {
-	struct mock_bind_job *job = calloc(1, sizeof(*job));
+	struct mock_bind_job *job = mock_calloc(1, sizeof(*job));
 	int err = 0;
 
 	if (!job)
@@ -378,7 +378,7 @@ static void submit_job(struct mock_vm *vm, struct bind_op *op, struct mock_bind_
 
 static int bind_async(struct bind *b)
 {
-	struct mock_bind_job **jobs = calloc(b->nr, sizeof(*jobs));
+	struct mock_bind_job **jobs = mock_calloc(b->nr, sizeof(*jobs));
 	unsigned int i;
 	int err = jobs ? mock_vm_start_worker(b->vm) : -ENOMEM;
 

@@ -103,7 +103,7 @@ static int place_bo(struct mockdrm_dev *dev, struct mock_bo *bo)
 
 	if (dev->nr_bos == dev->cap_bos) {
 		unsigned int cap = dev->cap_bos ? 2 * dev->cap_bos : 64;
-		struct mock_bo **bos = realloc(dev->bos, cap * sizeof(*bos));
+		struct mock_bo **bos = mock_realloc(dev->bos, cap * sizeof(*bos));
 
 		if (!bos)
 			return -ENOMEM;
@@ -137,7 +137,7 @@ static int bo_pages(struct mock_bo *bo, int memfd)
 	if (memfd < 0 || fstat(memfd, &st))
 		return -ENOMEM;
 	bo->ino = st.st_ino;
-	bo->map = mmap(NULL, bo->size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	bo->map = mock_mmap(NULL, bo->size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
 	return bo->map == MAP_FAILED ? -ENOMEM : 0;
 }
 
@@ -159,7 +159,7 @@ static void bo_free(struct mock_bo *bo)
  */
 static int bo_memfd(uint64_t size)
 {
-	int memfd = memfd_create(BO_MEMFD_NAME, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	int memfd = mock_memfd_create(BO_MEMFD_NAME, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 
 	if (memfd >= 0 && (ftruncate(memfd, (off_t)size) ||
 			   fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL))) {
@@ -173,7 +173,7 @@ static int bo_memfd(uint64_t size)
 static int bo_new_over(struct mockdrm_dev *dev, uint64_t size, uint32_t flags, int memfd,
 		       bool internal, struct mock_bo **out)
 {
-	struct mock_bo *bo = calloc(1, sizeof(*bo));
+	struct mock_bo *bo = mock_calloc(1, sizeof(*bo));
 	int err;
 
 	if (!bo) {

@@ -27,7 +27,7 @@
  */
 static int read_label(uint64_t src, char **out)
 {
-	char *buf = malloc(LABEL_MAX);
+	char *buf = mock_malloc(LABEL_MAX);
 	uint32_t len = 0;
 
 	if (!buf)

@@ -110,7 +110,7 @@ int mock_client_open(struct mockdrm_file *f)
 	struct mock_master *spare = NULL;
 
 	if (f->node == MOCKDRM_NODE_PRIMARY) {
-		spare = calloc(1, sizeof(*spare));
+		spare = mock_calloc(1, sizeof(*spare));
 		if (!spare)
 			return -ENOMEM;
 	}
@@ -250,7 +250,7 @@ static int check_master_perm(const struct mockdrm_file *f)
 int mock_ioctl_set_master(struct mockdrm_file *f, void *arg)
 {
 	struct mockdrm_dev *dev = f->dev;
-	struct mock_master *spare = calloc(1, sizeof(*spare));
+	struct mock_master *spare = mock_calloc(1, sizeof(*spare));
 	int ret;
 
 	(void)arg;
@@ -356,7 +356,7 @@ static int show_clients(struct mockdrm_dev *dev, FILE *out)
 
 	pthread_mutex_lock(&dev->lock);
 	n = dev->files;
-	rows = calloc(n ? n : 1, sizeof(*rows));
+	rows = mock_calloc(n ? n : 1, sizeof(*rows));
 	if (rows)
 		take_rows(dev, rows, n);
 	pthread_mutex_unlock(&dev->lock);

@@ -17,7 +17,7 @@ int mock_idr_alloc(struct mock_idr *idr, void *ptr, uint32_t *id)
 		;
 	if (i == idr->nr) {
 		uint32_t nr = idr->nr ? 2 * idr->nr : 16;
-		void **slot = realloc(idr->slot, nr * sizeof(*slot));
+		void **slot = mock_realloc(idr->slot, nr * sizeof(*slot));
 
 		if (!slot)
 			return -ENOMEM;
@@ -108,6 +108,7 @@ static void init_pt_cfg(struct mockdrm_dev *dev)
 		.flush_ctx = dev,
 		.sync = &mock_sync_ops,
 		.sync_ctx = dev,
+		.host = &mock_host_ops,
 		.debug = PT_DEBUG_ABORT_ALLOC_IN_COMMIT,
 	};
 }
@@ -167,7 +168,7 @@ static void fini_slots(struct mockdrm_dev *dev)
 
 int mockdrm_dev_create(const struct mockdrm_cfg *cfg, struct mockdrm_dev **out)
 {
-	struct mockdrm_dev *dev = calloc(1, sizeof(*dev));
+	struct mockdrm_dev *dev = mock_calloc(1, sizeof(*dev));
 	int err;
 
 	if (!dev)
@@ -210,7 +211,7 @@ void mockdrm_dev_destroy(struct mockdrm_dev *dev)
 
 int mockdrm_open(struct mockdrm_dev *dev, enum mockdrm_node node, struct mockdrm_file **out)
 {
-	struct mockdrm_file *f = calloc(1, sizeof(*f));
+	struct mockdrm_file *f = mock_calloc(1, sizeof(*f));
 
 	if (!f)
 		return -ENOMEM;

@@ -69,7 +69,7 @@ static struct mock_dmabuf *dmabuf_get(ino_t ino)
 	pthread_mutex_lock(&dmabufs_lock);
 	d = dmabuf_find_locked(ino);
 	if (!d) {
-		d = calloc(1, sizeof(*d));
+		d = mock_calloc(1, sizeof(*d));
 		if (d)
 			d->resv = mock_resv_create();
 		if (d && !d->resv) {
@@ -161,7 +161,7 @@ int mock_dmabuf_export(struct mock_bo *bo, uint32_t flags, int *fd_out)
 	if (!bo_dmabuf(bo))
 		return -ENOMEM;
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", bo->memfd);
-	fd = open(path, mode | ((flags & DRM_CLOEXEC) ? O_CLOEXEC : 0));
+	fd = mock_open(path, mode | ((flags & DRM_CLOEXEC) ? O_CLOEXEC : 0));
 	if (fd < 0)
 		return -errno;
 	*fd_out = fd;
@@ -241,7 +241,7 @@ int mock_dmabuf_pages_fd(int fd)
 	int pages;
 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	pages = open(path, O_RDWR | O_CLOEXEC);
+	pages = mock_open(path, O_RDWR | O_CLOEXEC);
 	return pages < 0 ? -errno : pages;
 }
 
@@ -412,7 +412,8 @@ static int vm_shared_bos(struct mock_vm *vm, struct mock_implicit *im)
 		if (!bo || bo->exclusive || bo->internal || bo_listed(im->bos, im->nr_bos, bo))
 			continue;
 		if (im->nr_bos == cap) {
-			struct mock_bo **bos = realloc(im->bos, (cap ? 2 * cap : 8) * sizeof(*bos));
+			struct mock_bo **bos =
+				mock_realloc(im->bos, (cap ? 2 * cap : 8) * sizeof(*bos));
 
 			if (!bos) {
 				err = -ENOMEM;
@@ -448,7 +449,7 @@ int mock_implicit_prepare(struct mock_vm *vm, unsigned int jobs, struct mock_imp
 
 	if (err || !im->nr_bos)
 		return err;
-	im->nodes = calloc((size_t)jobs * im->nr_bos, sizeof(*im->nodes));
+	im->nodes = mock_calloc((size_t)jobs * im->nr_bos, sizeof(*im->nodes));
 	if (!im->nodes)
 		return -ENOMEM;
 	im->nr_nodes = jobs * im->nr_bos;

@@ -27,7 +27,7 @@ int mockdrm_fd_ioctl(int fd, unsigned long request, void *arg)
 
 int mockdrm_sw_sync_open(struct mockdrm_sw_sync **out)
 {
-	struct mockdrm_sw_sync *s = calloc(1, sizeof(*s));
+	struct mockdrm_sw_sync *s = mock_calloc(1, sizeof(*s));
 
 	if (!s || mock_sw_timeline_create(&s->tl)) {
 		free(s);

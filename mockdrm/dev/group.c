@@ -405,7 +405,7 @@ static int queue_start_worker(struct queue *q)
 		return 0;
 	group_get(q->group);
 	mock_worker_start(q->group->file);
-	if (pthread_create(&thread, NULL, queue_worker, q)) {
+	if (mock_thread_create(&thread, queue_worker, q)) {
 		mock_worker_done(q->group->file);
 		group_put(q->group);
 		return -ENOMEM;
@@ -486,7 +486,7 @@ static int read_queue(const struct drm_panthor_obj_array *arr, uint32_t i)
 static struct mock_group *group_new(struct mockdrm_file *f, struct mock_vm *vm,
 				    unsigned int nr_queues)
 {
-	struct mock_group *g = calloc(1, sizeof(*g));
+	struct mock_group *g = mock_calloc(1, sizeof(*g));
 
 	if (!g)
 		return NULL;
@@ -642,7 +642,7 @@ static int read_submit(struct mockdrm_file *f, const struct mock_group *g,
 
 static int make_job(struct mockdrm_dev *dev, struct submit *s)
 {
-	s->job = calloc(1, sizeof(*s->job));
+	s->job = mock_calloc(1, sizeof(*s->job));
 	if (!s->job)
 		return -ENOMEM;
 	s->job->done = mock_fence_create(&dev->sync);
@@ -707,7 +707,7 @@ static int submit_all(struct mockdrm_file *f, struct mock_group *g,
 	int err = mock_read_array(arr, sizeof(*qs), sizeof(*qs), NULL, (void **)&qs);
 
 	if (!err) {
-		subs = calloc(arr->count ? arr->count : 1, sizeof(*subs));
+		subs = mock_calloc(arr->count ? arr->count : 1, sizeof(*subs));
 		err = subs ? 0 : -ENOMEM;
 	}
 	for (; !err && n < arr->count; n++)

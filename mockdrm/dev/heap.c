@@ -110,7 +110,7 @@ static int pool_get(struct mock_vm *vm)
 
 	if (vm->heaps)
 		return 0;
-	pool = calloc(1, sizeof(*pool));
+	pool = mock_calloc(1, sizeof(*pool));
 	if (!pool)
 		return -ENOMEM;
 	err = gvm_kva_create(&cfg, &pool->kva);
@@ -148,14 +148,14 @@ static void heap_free(struct mock_vm *vm, struct mock_heap *h)
 static int heap_new(struct mock_vm *vm, const struct drm_panthor_tiler_heap_create *a,
 		    struct mock_heap **out)
 {
-	struct mock_heap *h = calloc(1, sizeof(*h));
+	struct mock_heap *h = mock_calloc(1, sizeof(*h));
 	int err = 0;
 
 	if (!h)
 		return -ENOMEM;
 	h->chunk_size = a->chunk_size;
-	h->chunks = calloc(a->initial_chunk_count, sizeof(*h->chunks));
-	h->chunk_va = calloc(a->initial_chunk_count, sizeof(*h->chunk_va));
+	h->chunks = mock_calloc(a->initial_chunk_count, sizeof(*h->chunks));
+	h->chunk_va = mock_calloc(a->initial_chunk_count, sizeof(*h->chunk_va));
 	if (!h->chunks || !h->chunk_va)
 		err = -ENOMEM;
 	while (!err && h->nr_chunks < a->initial_chunk_count) {

@@ -42,6 +42,7 @@
 #include <gpuvm/panthor_drm.h>
 #include <gpuvm/pt_pool.h>
 
+#include "mock_alloc.h"
 #include "mock_gpu.h"
 #include "mock_sync.h"
 #include "mock_user.h" /* copies from and to the caller's memory */

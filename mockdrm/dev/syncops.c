@@ -57,7 +57,7 @@ static int array_room(void **out, uint32_t *cap, uint32_t i, uint32_t count, siz
 		want *= 2;
 	if (want > count)
 		want = count;
-	grown = realloc(*out, (size_t)want * size);
+	grown = mock_realloc(*out, (size_t)want * size);
 	if (!grown)
 		return -ENOMEM;
 	*out = grown;
@@ -180,7 +180,7 @@ int mock_chain_add(struct mock_chain *c, const struct mock_syncs *s, struct mock
 {
 	if (c->n + s->nr_signals > c->cap) {
 		unsigned int cap = (c->n + s->nr_signals) * 2;
-		struct mock_chain_link *links = realloc(c->links, cap * sizeof(*links));
+		struct mock_chain_link *links = mock_realloc(c->links, cap * sizeof(*links));
 
 		if (!links)
 			return -ENOMEM;
@@ -258,10 +258,10 @@ int mock_syncs_read(struct mock_sync_table *t, const struct drm_panthor_obj_arra
 
 	if (err || !arr->count)
 		return err;
-	s->waits = calloc(arr->count, sizeof(*s->waits));
-	s->signals = calloc(arr->count, sizeof(*s->signals));
-	s->points = calloc(arr->count, sizeof(*s->points));
-	s->nodes = calloc(arr->count, sizeof(*s->nodes));
+	s->waits = mock_calloc(arr->count, sizeof(*s->waits));
+	s->signals = mock_calloc(arr->count, sizeof(*s->signals));
+	s->points = mock_calloc(arr->count, sizeof(*s->points));
+	s->nodes = mock_calloc(arr->count, sizeof(*s->nodes));
 	if (!s->waits || !s->signals || !s->points || !s->nodes)
 		err = -ENOMEM;
 	for (uint32_t i = 0; i < arr->count && !err; i++)

@@ -110,6 +110,7 @@ static int vm_make_gvm(struct mock_vm *vm)
 		.page_lg2 = 12,
 		.backend = &gvm_backend_paging,
 		.backend_cfg = &vm->pt_cfg,
+		.host = &mock_host_ops,
 	};
 
 	/* The device's table settings, with this VM's flush ops (its slot). */
@@ -121,7 +122,7 @@ static int vm_make_gvm(struct mock_vm *vm)
 
 static int vm_new(struct mockdrm_file *f, uint64_t user_range, struct mock_vm **out)
 {
-	struct mock_vm *vm = calloc(1, sizeof(*vm));
+	struct mock_vm *vm = mock_calloc(1, sizeof(*vm));
 	int err;
 
 	if (!vm)
@@ -346,7 +347,7 @@ int mock_vm_start_worker(struct mock_vm *vm)
 		return 0;
 	mock_vm_get(vm);
 	mock_worker_start(vm->file);
-	if (pthread_create(&thread, NULL, worker, vm)) {
+	if (mock_thread_create(&thread, worker, vm)) {
 		mock_worker_done(vm->file);
 		mock_vm_put(vm);
 		return -ENOMEM;

@@ -16,14 +16,14 @@
  */
 static int user_page_create(struct mock_gpu *gpu)
 {
-	int fd = memfd_create("mock-gpu-user-page", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	int fd = mock_memfd_create("mock-gpu-user-page", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	void *map;
 
 	if (fd < 0)
 		return -errno;
 	if (ftruncate(fd, MOCK_GPU_USER_PAGE))
 		goto fail;
-	map = mmap(NULL, MOCK_GPU_USER_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	map = mock_mmap(NULL, MOCK_GPU_USER_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED)
 		goto fail;
 	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE)) {

@@ -3,6 +3,7 @@
 #ifndef GPUVM_MOCK_GPU_PRIVATE_H
 #define GPUVM_MOCK_GPU_PRIVATE_H
 
+#include "mock_alloc.h"
 #include "mock_gpu.h"
 
 /* A slot's TLB (tlb.c), used by the slot's commands and translation (as.c). */

@@ -40,7 +40,7 @@ static int set_reserve(struct mock_table_set *s, size_t more)
 		cap *= 2;
 	if (cap == s->cap)
 		return 0;
-	s->slots = malloc(cap * sizeof(*s->slots));
+	s->slots = mock_malloc(cap * sizeof(*s->slots));
 	if (!s->slots) {
 		s->slots = old;
 		return -ENOMEM;
@@ -105,8 +105,11 @@ static int add_blocks(struct mock_gpu *gpu, const struct pt_mem *mem, unsigned i
 static int tables_alloc(void *ctx, size_t size, size_t align, struct pt_mem *out)
 {
 	struct mock_gpu *gpu = ctx;
-	int err = pt_pool_ops.alloc(gpu->tables, size, align, out);
+	int err;
 
+	if (mock_alloc_fails(ENOMEM))
+		return -ENOMEM;
+	err = pt_pool_ops.alloc(gpu->tables, size, align, out);
 	if (!err && add_blocks(gpu, out, 1)) {
 		pt_pool_ops.free(gpu->tables, out, size, align);
 		err = -ENOMEM;
@@ -118,8 +121,11 @@ static int tables_alloc_bulk(void *ctx, size_t size, size_t align, unsigned int 
 			     struct pt_mem *out)
 {
 	struct mock_gpu *gpu = ctx;
-	int err = pt_pool_ops.alloc_bulk(gpu->tables, size, align, n, out);
+	int err;
 
+	if (mock_alloc_fails(ENOMEM))
+		return -ENOMEM;
+	err = pt_pool_ops.alloc_bulk(gpu->tables, size, align, n, out);
 	if (!err && add_blocks(gpu, out, n)) {
 		for (unsigned int i = 0; i < n; i++)
 			pt_pool_ops.free(gpu->tables, &out[i], size, align);
@@ -144,6 +150,23 @@ const struct pt_alloc_ops mock_table_ops = {
 	.alloc = tables_alloc,
 	.free = tables_free,
 	.alloc_bulk = tables_alloc_bulk,
+};
+
+static void *host_zalloc(void *ctx, size_t size)
+{
+	(void)ctx;
+	return mock_calloc(1, size);
+}
+
+static void host_free(void *ctx, void *ptr)
+{
+	(void)ctx;
+	free(ptr);
+}
+
+const struct pt_host_ops mock_host_ops = {
+	.zalloc = host_zalloc,
+	.free = host_free,
 };
 
 bool mock_table_live(struct mock_gpu *gpu, uint64_t pa)

@@ -55,7 +55,7 @@ int mock_syncobj_eventfd_ioctl(struct mock_sync_table *t, struct mock_drm_syncob
 	if (!s)
 		return -ENOENT;
 	ret = check_eventfd(a->fd);
-	w = ret ? NULL : calloc(1, sizeof(*w));
+	w = ret ? NULL : mock_calloc(1, sizeof(*w));
 	if (!ret && !w)
 		ret = -ENOMEM;
 	if (ret) {
@@ -66,7 +66,7 @@ int mock_syncobj_eventfd_ioctl(struct mock_sync_table *t, struct mock_drm_syncob
 	w->point = a->point;
 	w->available = a->flags & DRM_SYNCOBJ_WAIT_FLAGS_WAIT_AVAILABLE;
 	w->eventfd = true;
-	w->fd = fcntl(a->fd, F_DUPFD_CLOEXEC, 0);
+	w->fd = mock_dup_cloexec(a->fd);
 	if (w->fd < 0) {
 		ret = -errno;
 		mock_syncobj_put(s);

@@ -61,12 +61,12 @@ static void exports_collect(void)
  */
 int mock_export_fd(struct mock_syncobj *obj, struct mock_sync_file *file, int *fd_out)
 {
-	struct mock_export *x = calloc(1, sizeof(*x));
+	struct mock_export *x = mock_calloc(1, sizeof(*x));
 	struct stat st;
 	int p[2], ret;
 
 	exports_collect();
-	if (!x || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p)) {
+	if (!x || mock_socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p)) {
 		ret = x ? -errno : -ENOMEM;
 		free(x);
 		if (file)

@@ -10,7 +10,7 @@
 
 struct mock_fence *mock_fence_alloc(struct mock_sync *sync, bool signaled)
 {
-	struct mock_fence *f = calloc(1, sizeof(*f));
+	struct mock_fence *f = mock_calloc(1, sizeof(*f));
 
 	if (!f)
 		return NULL;

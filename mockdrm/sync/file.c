@@ -37,8 +37,8 @@ void mock_sync_file_free(struct mock_sync_file *file)
 /* A watch that makes the sync file readable when @f settles. */
 static int watch_file(struct mock_fence *f, int wfd)
 {
-	struct mock_watch *w = calloc(1, sizeof(*w));
-	int fd = fcntl(wfd, F_DUPFD_CLOEXEC, 0);
+	struct mock_watch *w = mock_calloc(1, sizeof(*w));
+	int fd = mock_dup_cloexec(wfd);
 
 	if (!w || fd < 0) {
 		free(w);
@@ -64,7 +64,7 @@ static int watch_file(struct mock_fence *f, int wfd)
  */
 int mock_sync_file_export_locked(struct mock_fence *f, const char *name, int *fd_out)
 {
-	struct mock_sync_file *file = calloc(1, sizeof(*file));
+	struct mock_sync_file *file = mock_calloc(1, sizeof(*file));
 	struct mock_export *x;
 	int fd, ret;
 
@@ -172,7 +172,7 @@ static int file_info_locked(struct mock_sync_file *file, struct sync_file_info *
 	if (info->num_fences) {
 		if (info->num_fences < n)
 			return -EINVAL;
-		*fences = calloc(n, sizeof(**fences));
+		*fences = mock_calloc(n, sizeof(**fences));
 		if (!*fences)
 			return -ENOMEM;
 		for (unsigned int i = 0; i < n; i++)
@@ -209,7 +209,7 @@ static struct mock_fence *merge_fences(struct mock_fence *a, struct mock_fence *
 {
 	unsigned int na, nb, n = 0;
 	struct mock_fence *const *pa = fence_parts(&a, &na), *const *pb = fence_parts(&b, &nb);
-	struct mock_fence **all = calloc(na + nb, sizeof(*all)), *f;
+	struct mock_fence **all = mock_calloc(na + nb, sizeof(*all)), *f;
 
 	if (!all)
 		return NULL;

@@ -35,7 +35,7 @@ struct mock_resv {
  */
 struct mock_resv *mock_resv_create(void)
 {
-	struct mock_resv *r = calloc(1, sizeof(*r));
+	struct mock_resv *r = mock_calloc(1, sizeof(*r));
 
 	if (r)
 		atomic_init(&r->refs, 1);
@@ -98,7 +98,7 @@ static void resv_prune(struct mock_resv *r)
  */
 struct mock_resv_node *mock_resv_node_alloc(void)
 {
-	return calloc(1, sizeof(struct mock_resv_node));
+	return mock_calloc(1, sizeof(struct mock_resv_node));
 }
 
 /**
@@ -188,7 +188,7 @@ int mock_resv_fence(struct mock_resv *r, bool write, struct mock_fence **out)
 	resv_prune(r);
 	for (node = r->fences; node; node = node->next)
 		nr++;
-	fences = calloc(nr ? nr : 1, sizeof(*fences));
+	fences = mock_calloc(nr ? nr : 1, sizeof(*fences));
 	for (node = r->fences; fences && node; node = node->next)
 		if (write || node->write)
 			fences[n++] = node->fence;

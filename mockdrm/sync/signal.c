@@ -30,7 +30,7 @@ static int array_replace(struct mock_sync_table *t, const struct drm_syncobj_arr
 	ret = mock_copy_array_from_user(&copy, a->handles, a->count_handles, sizeof(*handles));
 	handles = copy;
 	if (!ret) {
-		objs = calloc(a->count_handles, sizeof(*objs));
+		objs = mock_calloc(a->count_handles, sizeof(*objs));
 		ret = objs ? 0 : -ENOMEM;
 	}
 	if (!ret) {
@@ -87,7 +87,7 @@ int mock_syncobj_signal_ioctl(struct mock_sync_table *t, struct drm_syncobj_arra
 static int query_points(struct mock_sync_table *t, const uint32_t *handles, uint32_t count,
 			uint32_t flags, uint64_t *points)
 {
-	struct mock_syncobj **objs = calloc(count, sizeof(*objs));
+	struct mock_syncobj **objs = mock_calloc(count, sizeof(*objs));
 	uint32_t i;
 	int ret;
 
@@ -130,7 +130,7 @@ int mock_syncobj_query_ioctl(struct mock_sync_table *t, struct drm_syncobj_timel
 	ret = mock_copy_array_from_user(&copy, a->handles, a->count_handles, sizeof(*handles));
 	handles = copy;
 	if (!ret) {
-		points = calloc(a->count_handles, sizeof(*points));
+		points = mock_calloc(a->count_handles, sizeof(*points));
 		ret = points ? 0 : -ENOMEM;
 	}
 	if (!ret)
@@ -230,9 +230,9 @@ static int signal_mem_alloc(struct mock_sync *sync, struct signal_mem *m,
 		m->points = copy;
 	}
 	if (!m->points)
-		m->points = calloc(count, sizeof(*m->points));
-	m->objs = calloc(count, sizeof(*m->objs));
-	m->nodes = calloc(count, sizeof(*m->nodes));
+		m->points = mock_calloc(count, sizeof(*m->points));
+	m->objs = mock_calloc(count, sizeof(*m->objs));
+	m->nodes = mock_calloc(count, sizeof(*m->nodes));
 	m->fence = mock_fence_alloc(sync, true);
 	if (!m->points || !m->objs || !m->nodes || !m->fence)
 		return -ENOMEM;

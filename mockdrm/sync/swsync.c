@@ -55,7 +55,7 @@ static void signal_locked(struct mock_fence *f, int error)
  */
 int mock_sw_timeline_create(struct mock_sw_timeline **out)
 {
-	*out = calloc(1, sizeof(**out));
+	*out = mock_calloc(1, sizeof(**out));
 	return *out ? 0 : -ENOMEM;
 }
 
@@ -121,7 +121,7 @@ static int ioctl_inc(struct mock_sw_timeline *tl, uint64_t arg)
 static int create_fence_locked(struct mock_sw_timeline *tl, struct mock_sw_sync_create_fence *d)
 {
 	struct mock_fence *f = mock_fence_alloc(mock_sync_root(), false);
-	struct sw_pt *pt = calloc(1, sizeof(*pt));
+	struct sw_pt *pt = mock_calloc(1, sizeof(*pt));
 	char name[sizeof(d->name) + 1] = { 0 };
 	int ret = -ENOMEM;
 

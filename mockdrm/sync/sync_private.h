@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "mock_alloc.h"
 #include "mock_sync.h"
 
 #define NSEC_PER_SEC 1000000000ll

@@ -49,7 +49,7 @@
 
 struct mock_syncobj *mock_syncobj_alloc(struct mock_sync *sync)
 {
-	struct mock_syncobj *s = calloc(1, sizeof(*s));
+	struct mock_syncobj *s = mock_calloc(1, sizeof(*s));
 
 	if (!s)
 		return NULL;

@@ -30,7 +30,7 @@ int mock_sync_table_insert(struct mock_sync_table *t, struct mock_syncobj *s, ui
 		if (t->nr_slots > UINT32_MAX / 2)
 			return -ENOSPC;
 		nr = t->nr_slots ? 2 * t->nr_slots : MIN_SLOTS;
-		slots = realloc(t->slots, nr * sizeof(*slots));
+		slots = mock_realloc(t->slots, nr * sizeof(*slots));
 		if (!slots)
 			return -ENOMEM;
 		for (i = t->nr_slots; i < nr; i++)

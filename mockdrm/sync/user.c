@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "mock_alloc.h"
 #include "mock_user.h"
 
 /**
@@ -77,7 +78,7 @@ int mock_copy_array_from_user(void **out, uint64_t src, uint32_t count, size_t e
 		return 0;
 	if (len / elem_size != count || len > MOCK_USER_ARRAY_MAX)
 		return -ENOMEM;
-	copy = malloc(len);
+	copy = mock_malloc(len);
 	if (!copy)
 		return -ENOMEM;
 	ret = mock_copy_from_user(copy, src, len);

@@ -131,7 +131,7 @@ static int sync_wait(struct mock_sync_table *t, struct wait_req *req)
 
 	ret = wait_copy_in(req);
 	if (!ret) {
-		e = calloc(req->count, sizeof(*e));
+		e = mock_calloc(req->count, sizeof(*e));
 		ret = e ? 0 : -ENOMEM;
 	}
 	if (!ret) {

@@ -152,4 +152,11 @@ uint64_t mock_mmu_table_pa(uint64_t desc);
 extern const struct pt_alloc_ops mock_table_ops;
 bool mock_table_live(struct mock_gpu *gpu, uint64_t pa);
 
+/*
+ * Metadata memory of pgtable and gvm (struct pt_host_ops, no context):
+ * calloc() and free() through the device's allocation door (mock_alloc.h),
+ * so that their allocations can be made to fail too.
+ */
+extern const struct pt_host_ops mock_host_ops;
+
 #endif /* GPUVM_MOCK_GPU_H */
