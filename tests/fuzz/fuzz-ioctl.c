@@ -29,7 +29,8 @@
  * (defect 1), GPU writes from a user buffer that becomes unreadable part-way
  * (defect 3).
  *
- * The snapshot reads the device's private state (mockdrm/dev/mock_internal.h,
+ * The snapshot is tests/mockdrm/mock-snap.c's (test-inject uses it too); the
+ * invariants read the device's private state (mockdrm/dev/mock_internal.h,
  * mock_vm.h), under the locks the device takes.
  */
 #include <errno.h>
@@ -46,6 +47,7 @@
 #include <gpuvm/pt.h>
 
 #include "fuzz-input.h"
+#include "mock-snap.h"
 #include "mock_internal.h"
 #include "mock_vm.h"
 
@@ -82,177 +84,19 @@ struct run {
 	unsigned int calls, compared, skipped;
 };
 
-/* ---- Snapshots ---- */
+/* ---- Snapshots (mock-snap.h) ---- */
 
-/* FNV-1a over the state, one hash per part so that a difference names its part. */
-enum part {
-	P_BOS,
-	P_BO_BYTES,
-	P_VMS,
-	P_XLATE,
-	P_SYNC,
-	P_OTHER,
-	NR_PARTS
-};
-
-static const char *const part_names[NR_PARTS] = {
-	"BO handles",   "BO contents", "VMs and VAs",
-	"translations", "syncobjs",    "fences, groups, offsets",
-};
-
-struct snap {
-	uint64_t h[NR_PARTS];
-};
-
-static void mix(struct snap *s, enum part p, const void *data, size_t len)
+static void snap_take(struct run *r, struct mock_snap *s)
 {
-	const uint8_t *b = data;
+	const struct mock_snap_cfg cfg = {
+		.dev = r->dev,
+		.files = r->file,
+		.nr_files = 2,
+		.window_va = WINDOW_VA,
+		.window_pages = WINDOW_PAGES,
+	};
 
-	if (!s->h[p])
-		s->h[p] = 0xcbf29ce484222325ull;
-	for (size_t i = 0; i < len; i++)
-		s->h[p] = (s->h[p] ^ b[i]) * 0x100000001b3ull;
-}
-
-static void mix64(struct snap *s, enum part p, uint64_t v)
-{
-	mix(s, p, &v, sizeof(v));
-}
-
-/* A word at a time: BO contents are most of what a snapshot reads. */
-static void mix_words(struct snap *s, enum part p, const void *data, size_t len)
-{
-	const uint64_t *w = data;
-	uint64_t h = s->h[p];
-
-	for (size_t i = 0; i < len / 8; i++)
-		h = (h ^ w[i]) * 0x100000001b3ull + (h >> 29);
-	s->h[p] = h;
-}
-
-static void snap_bos(struct mockdrm_file *f, struct snap *s)
-{
-	pthread_mutex_lock(&f->dev->lock);
-	for (uint32_t h = 1; h <= f->bos.nr; h++) {
-		struct mock_bo *bo = mock_idr_find(&f->bos, h);
-
-		mix64(s, P_BOS, h);
-		mix64(s, P_BOS, (uintptr_t)bo);
-		if (!bo)
-			continue;
-		mix64(s, P_BOS, bo->size);
-		mix64(s, P_BOS, bo->mmap_offset);
-		mix64(s, P_BOS, bo->flags);
-		mix64(s, P_BOS, bo->exclusive);
-		mix_words(s, P_BO_BYTES, bo->map, bo->size);
-	}
-	pthread_mutex_unlock(&f->dev->lock);
-}
-
-static void snap_vm(struct mock_vm *vm, struct snap *s)
-{
-	struct gvm *g = vm->gvm;
-
-	pthread_mutex_lock(&vm->lock);
-	mix64(s, P_VMS, vm->unusable);
-	mix64(s, P_VMS, vm->user_range);
-	for (struct gvm_va *va = gvm_va_first(g, 0, UINT64_MAX); va;
-	     va = gvm_va_next(g, va, UINT64_MAX)) {
-		uint64_t fields[] = { va->va,     va->size,   (uintptr_t)va->bo->obj,
-				      va->offset, va->repeat, va->prot };
-
-		mix(s, P_VMS, fields, sizeof(fields));
-	}
-	for (uint64_t i = 0; i < WINDOW_PAGES; i++) {
-		struct pt_walk_result w;
-		int rc = pt_walk(gvm_get_pt(g), WINDOW_VA + i * PAGE, &w);
-
-		mix64(s, P_XLATE, (uint64_t)rc);
-		if (!rc) {
-			mix64(s, P_XLATE, w.pa);
-			mix64(s, P_XLATE, w.prot);
-		}
-	}
-	pthread_mutex_unlock(&vm->lock);
-}
-
-static void snap_vms(struct mockdrm_file *f, struct snap *s)
-{
-	for (uint32_t id = 1;; id++) {
-		struct mock_vm *vm;
-
-		pthread_mutex_lock(&f->dev->lock);
-		if (id > f->vms.nr) {
-			pthread_mutex_unlock(&f->dev->lock);
-			return;
-		}
-		pthread_mutex_unlock(&f->dev->lock);
-		vm = mock_vm_lookup(f, id);
-		mix64(s, P_VMS, id);
-		mix64(s, P_VMS, (uintptr_t)vm);
-		if (vm) {
-			snap_vm(vm, s);
-			mock_vm_put(vm);
-		}
-	}
-}
-
-static void snap_syncobjs(struct mockdrm_file *f, struct snap *s)
-{
-	for (uint32_t h = 1; h <= f->syncobjs.nr_slots; h++) {
-		struct mock_syncobj *obj = mock_syncobj_find(&f->syncobjs, h);
-		struct mock_fence *fence = NULL;
-		int error = 0, status = -1;
-
-		mix64(s, P_SYNC, (uintptr_t)obj);
-		if (!obj)
-			continue;
-		mix64(s, P_SYNC, mock_syncobj_is_timeline(obj));
-		if (!mock_syncobj_is_timeline(obj) && !mock_syncobj_fence(obj, 0, &fence) &&
-		    fence) {
-			status = mock_fence_status(fence, &error);
-			mock_fence_put(fence);
-		}
-		mix64(s, P_SYNC, (uintptr_t)fence);
-		mix64(s, P_SYNC, (uint64_t)status);
-		mix64(s, P_SYNC, (uint64_t)error);
-		mock_syncobj_put(obj);
-	}
-}
-
-static void snap_take(struct run *r, struct snap *s)
-{
-	memset(s, 0, sizeof(*s));
-	for (int i = 0; i < 2; i++) {
-		struct mockdrm_file *f = r->file[i];
-
-		snap_bos(f, s);
-		snap_vms(f, s);
-		snap_syncobjs(f, s);
-		pthread_mutex_lock(&f->dev->lock);
-		for (uint32_t id = 1; id <= f->fences.nr; id++)
-			mix64(s, P_OTHER, (uintptr_t)mock_idr_find(&f->fences, id));
-		for (uint32_t id = 1; id <= f->groups.nr; id++)
-			mix64(s, P_OTHER, (uintptr_t)mock_idr_find(&f->groups, id));
-		pthread_mutex_unlock(&f->dev->lock);
-	}
-	mix64(s, P_OTHER, r->dev->next_offset);
-	mix64(s, P_OTHER, r->dev->nr_bos);
-}
-
-/* No async bind queued or running on any VM: the state only changes by calls. */
-static bool quiet(struct run *r)
-{
-	bool q = true;
-
-	pthread_mutex_lock(&r->dev->vms_lock);
-	for (struct mock_vm *vm = r->dev->vms; vm && q; vm = vm->live_next) {
-		pthread_mutex_lock(&vm->lock);
-		q = !vm->head && !vm->worker_running;
-		pthread_mutex_unlock(&vm->lock);
-	}
-	pthread_mutex_unlock(&r->dev->vms_lock);
-	return q;
+	mock_snap_take(&cfg, s);
 }
 
 /* ---- Invariants ---- */
@@ -707,26 +551,26 @@ static void one_call(struct run *r, struct fz_in *in)
 	uint32_t b = (uint32_t)fz_take(in, 1);
 	const struct call *c = &calls[(b & 0x7f) % ARRAY_SIZE(calls)];
 	int fi = b >> 7;
-	struct snap before, after;
+	struct mock_snap before, after;
 	bool compare;
-	int rc;
+	int rc, part;
 
 	if (c->may_wait_for_queue)
 		signal_fences(r);
-	compare = quiet(r);
+	compare = mock_snap_quiet(r->dev);
 	if (compare)
 		snap_take(r, &before);
 	rc = c->run(r, fi, in);
 	if (trace)
 		fprintf(stderr, "call %u: %s on file %c: %d%s\n", r->calls, c->name, 'A' + fi, rc,
 			compare ? "" : " (queue busy)");
-	if (compare && rc && quiet(r)) {
+	if (compare && rc && mock_snap_quiet(r->dev)) {
 		snap_take(r, &after);
 		r->compared++;
-		for (int p = 0; p < NR_PARTS; p++)
-			if (before.h[p] != after.h[p])
-				fz_fail("call %u: %s on file %c failed (%d) but changed %s",
-					r->calls, c->name, 'A' + fi, rc, part_names[p]);
+		part = mock_snap_diff(&before, &after);
+		if (part >= 0)
+			fz_fail("call %u: %s on file %c failed (%d) but changed %s", r->calls,
+				c->name, 'A' + fi, rc, mock_snap_part_name(part));
 	} else if (rc) {
 		r->skipped++;
 	}
