@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "mock_vm.h"
 
@@ -66,6 +67,18 @@ static void live_unlink(struct mock_vm *vm)
 }
 
 /*
+ * gvm_destroy() reserves its teardown and leaves the VM intact when that
+ * fails (-ENOMEM). A VM going away cannot fail (VM_DESTROY, a file's close,
+ * a worker's last reference), so try again after a pause, as the kernel's
+ * __GFP_NOFAIL allocations do.
+ */
+static void vm_destroy_gvm(struct gvm *gvm)
+{
+	while (gvm_destroy(gvm))
+		usleep(1000);
+}
+
+/*
  * The last reference: no job is queued (each holds one), no worker runs.
  * Called without any VM's lock held (dev->vms_lock comes first).
  */
@@ -76,8 +89,7 @@ void mock_vm_put(struct mock_vm *vm)
 	live_unlink(vm);
 	mock_vm_release_slot(vm);
 	mock_heaps_fini(vm);
-	if (gvm_destroy(vm->gvm))
-		abort(); /* the teardown reservation failed: out of memory at exit */
+	vm_destroy_gvm(vm->gvm);
 	mock_bo_put(vm->dummy);
 	pthread_cond_destroy(&vm->cond);
 	pthread_mutex_destroy(&vm->lock);
