@@ -332,10 +332,15 @@ static int bind_sync(struct bind *b)
 	return err;
 }
 
-/* Undo the jobs prepared so far, newest first (vm->lock held). */
+/*
+ * Undo the jobs prepared so far, newest first (vm->lock held). The last may
+ * be NULL: its allocation failed.
+ */
 static void drop_jobs(struct mock_bind_job **jobs, unsigned int n)
 {
 	while (n--) {
+		if (!jobs[n])
+			continue;
 		if (jobs[n]->txn)
 			gvm_bind_cleanup(jobs[n]->txn);
 		if (jobs[n]->done)
