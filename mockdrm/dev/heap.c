@@ -190,9 +190,19 @@ static int free_id(const struct mock_heap_pool *pool)
 	return -EBUSY; /* panthor's id allocator: no free id in [0, 128) */
 }
 
+/* No heap in @pool, nor one being created (by a thread that dropped vm->lock). */
+static bool pool_unused(const struct mock_heap_pool *pool)
+{
+	for (int id = 0; id < MAX_HEAPS; id++)
+		if (pool->heaps[id])
+			return false;
+	return true;
+}
+
 /* A heap in @vm (vm->lock held): its context zeroed, its chunks mapped and linked. */
 static int heap_create(struct mock_vm *vm, struct drm_panthor_tiler_heap_create *a)
 {
+	bool new_pool = !vm->heaps;
 	struct mock_heap *h;
 	int id, err = pool_get(vm);
 
@@ -204,6 +214,11 @@ static int heap_create(struct mock_vm *vm, struct drm_panthor_tiler_heap_create 
 	vm->heaps->heaps[id] = &creating;
 	err = heap_new(vm, a, &h);
 	vm->heaps->heaps[id] = err ? NULL : h;
+	if (err && new_pool && pool_unused(vm->heaps)) {
+		/* A failed call leaves the VM as it was: without the pool it made. */
+		pool_free(vm, vm->heaps);
+		vm->heaps = NULL;
+	}
 	if (err)
 		return err;
 	memset((char *)vm->heaps->ctx_bo->map + id * CTX_STRIDE, 0, CTX_STRIDE);
