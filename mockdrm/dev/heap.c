@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gpuvm/gvm_kva.h>
 
@@ -80,9 +81,16 @@ static void kernel_unmap(struct mock_vm *vm, struct mock_heap_pool *pool, struct
 			 uint64_t va)
 {
 	struct gvm_req req = { .type = GVM_REQ_UNMAP, .va = va, .size = bo->size };
+	int err;
 
-	/* An unmap needs no BO memory; a failure leaves the VA to the VM's end. */
-	if (!mock_vm_bind_now(vm, &req, 1))
+	/*
+	 * Taking a heap down cannot fail: out of memory for the unmap's
+	 * reservation, try again after a pause (as __GFP_NOFAIL). Any other
+	 * failure (the queue did not drain in time) leaves the VA to the VM's end.
+	 */
+	while ((err = mock_vm_bind_now(vm, &req, 1)) == -ENOMEM)
+		usleep(1000);
+	if (!err)
 		gvm_kva_free(pool->kva, va, bo->size);
 	mock_bo_put(bo);
 }
