@@ -8,6 +8,20 @@
 
 #include "mock_internal.h"
 
+/* Take @fence's id @id back, unless a FENCE_SIGNAL took it already. */
+static void drop_fence_id(struct mockdrm_file *f, uint32_t id, struct mock_fence *fence)
+{
+	bool ours;
+
+	pthread_mutex_lock(&f->dev->lock);
+	ours = mock_idr_find(&f->fences, id) == fence;
+	if (ours)
+		mock_idr_remove(&f->fences, id);
+	pthread_mutex_unlock(&f->dev->lock);
+	if (ours)
+		mock_fence_put(fence);
+}
+
 int mock_ioctl_fence_attach(struct mockdrm_file *f, void *arg)
 {
 	struct gpuvm_mock_fence_attach *a = arg;
@@ -21,18 +35,25 @@ int mock_ioctl_fence_attach(struct mockdrm_file *f, void *arg)
 	if (!s)
 		return -ENOENT;
 	fence = mock_fence_create(&f->dev->sync);
-	err = fence ? mock_syncobj_install(s, a->point, fence) : -ENOMEM;
-	mock_syncobj_put(s);
-	if (!err) {
-		pthread_mutex_lock(&f->dev->lock);
-		err = mock_idr_alloc(&f->fences, fence, &a->fence_id);
-		pthread_mutex_unlock(&f->dev->lock);
-		if (err)
-			mock_fence_signal(fence,
-					  -ENOMEM); /* installed already: do not leave it hanging */
+	if (!fence) {
+		mock_syncobj_put(s);
+		return -ENOMEM;
 	}
-	if (err && fence)
-		mock_fence_put(fence);
+	/*
+	 * The id first: a fence installed in the syncobj cannot be taken back.
+	 * The table gets the creation's reference; this call holds its own
+	 * while installing (a FENCE_SIGNAL of the new id may come meanwhile).
+	 */
+	mock_fence_get(fence);
+	pthread_mutex_lock(&f->dev->lock);
+	err = mock_idr_alloc(&f->fences, fence, &a->fence_id);
+	pthread_mutex_unlock(&f->dev->lock);
+	if (err)
+		mock_fence_put(fence); /* the table's, never taken */
+	else if ((err = mock_syncobj_install(s, a->point, fence)))
+		drop_fence_id(f, a->fence_id, fence);
+	mock_syncobj_put(s);
+	mock_fence_put(fence);
 	return err;
 }
 
