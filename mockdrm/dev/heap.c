@@ -69,8 +69,10 @@ static int kernel_map(struct mock_vm *vm, struct mock_heap_pool *pool, uint64_t 
 		req.va = *va;
 		req.obj = &(*bo)->obj;
 		err = mock_vm_bind_now(vm, &req, 1);
-		if (err)
+		if (err) {
 			mock_bo_put(*bo);
+			*bo = NULL; /* pool_free() would put it again */
+		}
 	}
 	if (err)
 		gvm_kva_free(pool->kva, *va, size);
