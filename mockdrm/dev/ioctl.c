@@ -144,6 +144,11 @@ static const struct ioctl_desc core_ioctls[] = {
 	CORE(GPUVM_IOCTL_MOCK_PT_READ, mock_ioctl_pt_read, RENDER_OK),
 };
 
+unsigned long mock_ioctl_request(unsigned int i)
+{
+	return i < sizeof(core_ioctls) / sizeof(core_ioctls[0]) ? core_ioctls[i].request : 0;
+}
+
 /* The driver's own ioctls (panthor's, and the mock's after them). */
 static bool is_driver(unsigned int nr)
 {

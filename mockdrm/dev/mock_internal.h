@@ -271,6 +271,11 @@ int mock_ioctl_group_submit(struct mockdrm_file *f, void *arg);
 int mock_ioctl_group_get_state(struct mockdrm_file *f, void *arg);
 int mock_ioctl_vm_state(struct mockdrm_file *f, void *arg);
 int mock_ioctl_pt_read(struct mockdrm_file *f, void *arg);
+/*
+ * The request of the dispatch table's @i-th ioctl, 0 past the end: what
+ * tests that must cover every ioctl (test-inject) enumerate.
+ */
+unsigned long mock_ioctl_request(unsigned int i);
 /* Generic DRM core ioctls (core.c). */
 int mock_ioctl_get_magic(struct mockdrm_file *f, void *arg);
 int mock_ioctl_auth_magic(struct mockdrm_file *f, void *arg);

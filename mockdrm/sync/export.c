@@ -50,6 +50,15 @@ static void exports_collect(void)
 	}
 }
 
+void mock_sync_collect_exports(void)
+{
+	struct mock_sync *sync = mock_sync_root();
+
+	pthread_mutex_lock(sync->lock);
+	exports_collect();
+	pthread_mutex_unlock(sync->lock);
+}
+
 /**
  * mock_export_fd() - a new fd carrying @obj or @file.
  * @obj: a syncobj (the export takes a reference), or NULL.

@@ -140,6 +140,12 @@ int mock_syncobj_eventfd_ioctl(struct mock_sync_table *t, struct mock_drm_syncob
  * it is signaled; any device of the process accepts them.
  */
 int mock_sync_file_export(struct mock_fence *f, const char *name, int *fd_out);
+/*
+ * Forget the exports whose every fd was closed, closing our ends of them
+ * (each export does that first): for tests that count open fds.
+ * Context: takes the domain's lock.
+ */
+void mock_sync_collect_exports(void);
 int mock_sync_file_fence(int fd, struct mock_fence **out);
 int mock_sync_file_ioctl(int fd, unsigned long request, void *arg);
 
