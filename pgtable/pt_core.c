@@ -230,11 +230,9 @@ void pt_stock_drain(struct pt *pt, struct pt_stock *stock)
 	}
 }
 
-void pt_sync_items(const struct pt *pt, const struct pt_table *t, unsigned int first,
-		   unsigned int end)
+void pt_sync_items_to_walker(const struct pt *pt, const struct pt_table *t, unsigned int first,
+			     unsigned int end)
 {
-	if (pt->cfg.coherent_walk || first >= end)
-		return;
 	pt->cfg.sync->sync(pt->cfg.sync_ctx, t->pa + first * sizeof(uint64_t), &t->items[first],
 			   (end - first) * sizeof(uint64_t));
 }
@@ -251,17 +249,16 @@ void pt_sync_table(const struct pt *pt, const struct pt_table *t)
  */
 void pt_link_table(struct pt *pt, struct pt_table *parent, unsigned int idx, struct pt_table *child)
 {
-	pt_set_child(parent, idx, child);
+	pt_set_child(pt, parent, idx, child);
 	pt_publish(&parent->items[idx], pt_table_desc(pt, child->pa));
 }
 
 /* Clear item @idx of @t (a leaf or a table entry) and its link. */
 void pt_unlink_item(struct pt *pt, struct pt_table *t, unsigned int idx)
 {
-	(void)pt;
 	pt_store(&t->items[idx], 0);
 	if (t->level < PT_LEAF_LEVEL)
-		pt_set_child(t, idx, NULL);
+		pt_set_child(pt, t, idx, NULL);
 	t->live--;
 }
 
@@ -272,7 +269,7 @@ void pt_gather_init(struct pt_gather *g)
 	g->to_free = NULL;
 }
 
-void pt_gather_range(struct pt_gather *g, uint64_t va, uint64_t end, bool leaf_only)
+void pt_gather_add(struct pt_gather *g, uint64_t va, uint64_t end, bool leaf_only)
 {
 	if (g->all)
 		return;
@@ -369,6 +366,9 @@ static void derive_fields(struct pt *pt)
 {
 	const struct pt_geometry *geo = &pt->geo;
 
+	pt->granule_mask = (1ull << geo->granule_lg2) - 1;
+	pt->va_limit = 1ull << pt->cfg.ias;
+	pt->pa_limit = 1ull << pt->cfg.oas;
 	pt->oa_mask = ((1ull << PT_OA_TOP) - 1) & ~((1ull << geo->granule_lg2) - 1);
 	pt->table_attrs = pt->fmt->table_attrs(pt);
 	fill_prot_table(pt);
@@ -488,7 +488,7 @@ struct pt_table *pt_writable_child(struct pt *pt, struct pt_stock *stock, struct
 	memcpy(copy->items, child->items, pt_table_bytes(pt, lvl));
 	for (unsigned int i = 0; lvl < PT_LEAF_LEVEL && i < pt_nitems(pt, lvl); i++) {
 		if (pt_child(child, i)) {
-			pt_set_child(copy, i, pt_child(child, i));
+			pt_set_child(pt, copy, i, pt_child(child, i));
 			pt_child(child, i)->refs++;
 		}
 	}

@@ -20,10 +20,13 @@
  * Anything else (a shared table to copy, a leaf over a linked table, a
  * repeat map) returns -EAGAIN: the caller simulates on the projection.
  *
- * It pins the same tables as the simulation (every table but the root that
- * the op goes down into), so that the commit keeps a table it empties linked
- * until pt_commit_end(), as a later reservation's projection expects. More
- * tables than fit in struct pt_sim.fast_touched: -EAGAIN.
+ * It finds the same tables to pin as the simulation (every table but the root
+ * that the op goes down into), so that the commit keeps a table it empties
+ * linked until pt_commit_end(), as a later reservation's projection expects.
+ * It records them only when asked (struct pt_sim.fast_record): pt_resv.c
+ * pins them only once another op is reserved behind this one, counting again
+ * on the same, unchanged tables. More tables than fit in struct
+ * pt_sim.fast_touched: -EAGAIN.
  *
  * The tables the count went down through stay as they are until the op
  * commits (it is the oldest reservation), so its commit starts at the same
@@ -44,9 +47,28 @@ static int touch(struct pt_sim *sim, const struct pt_table *t, uint64_t va)
 {
 	if (sim->nr_touched == PT_FAST_TOUCHED)
 		return -EAGAIN;
-	sim->fast_touched[sim->nr_touched] = (struct pt_table *)t;
-	sim->fast_touched_va[sim->nr_touched++] = va;
+	if (sim->fast_record) {
+		sim->fast_touched[sim->nr_touched] = (struct pt_table *)t;
+		sim->fast_touched_va[sim->nr_touched] = va;
+	}
+	sim->nr_touched++;
 	return 0;
+}
+
+/* The tables above @t that the op goes down through, and @t (not the root). */
+static void touch_path(const struct pt *pt, const struct pt_table *t, uint64_t va,
+		       struct pt_sim *sim)
+{
+	unsigned int top = pt->geo.start_level;
+
+	if (t == pt->root)
+		return;
+	if (!sim->fast_record) {
+		sim->nr_touched = t->level - top;
+		return;
+	}
+	for (unsigned int l = top + 1; l <= t->level; l++)
+		touch(sim, l == t->level ? t : sim->path[l], va & ~(pt_size(pt, l - 1) - 1));
 }
 
 /* A map of [@va, @end) into the new table of an invalid item at level @lvl. */
@@ -160,9 +182,19 @@ static int count_unmap(const struct pt *pt, const struct pt_table *t, uint64_t v
 	return 0;
 }
 
-int pt_fast_count(const struct pt *pt, const struct pt_op *op, struct pt_sim *sim)
+/* Below the first table: count_map() or count_unmap(), kept out of the common path's frame. */
+static __attribute__((noinline)) int count_below(const struct pt *pt, const struct pt_op *op,
+						 const struct pt_table *t, struct pt_sim *sim)
 {
 	struct pt_pat pat = { .va0 = op->va, .pa0 = op->pa };
+
+	if (op->type == PT_OP_MAP)
+		return count_map(pt, &pat, t, op->va, op->va + op->size, sim);
+	return count_unmap(pt, t, op->va, op->va + op->size, sim);
+}
+
+int pt_fast_count(struct pt *pt, const struct pt_op *op, struct pt_sim *sim)
+{
 	uint64_t end = op->va + op->size;
 	const struct pt_table *t;
 
@@ -172,17 +204,16 @@ int pt_fast_count(const struct pt *pt, const struct pt_op *op, struct pt_sim *si
 	 * The levels above would only go down (count_map(), count_unmap()). The
 	 * commit starts there too: nothing can change these tables before it.
 	 */
-	t = pt_descend(pt, op->va, end, sim->path);
+	t = pt_descend(pt, op->va, end, sim->fast_record ? sim->path : NULL);
 	sim->start = (struct pt_table *)t;
-	for (unsigned int l = pt->geo.start_level + 1; l <= t->level && t != pt->root; l++) {
-		const struct pt_table *down = l == t->level ? t : sim->path[l];
-
-		if (touch(sim, down, op->va & ~(pt_size(pt, l - 1) - 1)))
-			return -EAGAIN;
+	touch_path(pt, t, op->va, sim); /* fewer than PT_FAST_TOUCHED */
+	/* Inside one leaf table, the usual small bind: what count_map() would do there. */
+	if (t->level == PT_LEAF_LEVEL) {
+		if (op->type == PT_OP_UNMAP)
+			return 0;
+		return leaves_free(pt, t, op->va, end) ? 0 : -EEXIST;
 	}
-	if (op->type == PT_OP_MAP)
-		return count_map(pt, &pat, t, op->va, end, sim);
-	return count_unmap(pt, t, op->va, end, sim);
+	return count_below(pt, op, t, sim);
 }
 
 /*

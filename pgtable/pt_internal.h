@@ -71,11 +71,8 @@ static inline struct pt_table *pt_child(const struct pt_table *t, unsigned int i
  * pointer is stored last with release, so that a reader that loads it with
  * acquire sees the items pointer and the child's filled metadata.
  */
-static inline void pt_set_child(struct pt_table *t, unsigned int idx, struct pt_table *child)
-{
-	__atomic_store_n(&t->child[idx].items, child ? child->items : NULL, __ATOMIC_RELAXED);
-	__atomic_store_n(&t->child[idx].table, child, __ATOMIC_RELEASE);
-}
+static inline void pt_set_child(struct pt *pt, struct pt_table *t, unsigned int idx,
+				struct pt_table *child);
 
 /**
  * struct pt_prot_rule - a leaf has protection @prot when (desc & @mask) == @value.
@@ -134,13 +131,28 @@ extern const struct pt_fmt pt_fmt_mali_lpae;
 struct pt_proj;
 struct pt_resv_priv;
 
+/*
+ * struct pt_descent - the last table pt_descend() reached below the root, @t,
+ * whose span is [@va, @end), and the private tables above it (@path): a
+ * range inside the span goes down from @t. A change of any link forgets it
+ * (pt_set_child()): links are how tables are unlinked, replaced or shared.
+ */
+struct pt_descent {
+	uint64_t va, end;
+	struct pt_table *t;
+	struct pt_table *path[PT_MAX_LEVELS];
+};
+
 struct pt {
 	struct pt_cfg cfg;
 	const struct pt_fmt *fmt;
 	struct pt_geometry geo;
-	uint64_t oa_mask;     /* descriptor bits holding an address */
-	uint64_t table_attrs; /* attribute bits of every table entry */
-	uint8_t leaf_levels;  /* bit l set: leaves allowed at level l */
+	uint64_t granule_mask; /* granule - 1 */
+	uint64_t va_limit;     /* 1 << ias */
+	uint64_t pa_limit;     /* 1 << oas */
+	uint64_t oa_mask;      /* descriptor bits holding an address */
+	uint64_t table_attrs;  /* attribute bits of every table entry */
+	uint8_t leaf_levels;   /* bit l set: leaves allowed at level l */
 	uint8_t index_bits[PT_MAX_LEVELS];
 	uint32_t index_mask[PT_MAX_LEVELS];      /* items - 1, per level */
 	uint8_t prot_of_key[256];                /* pt_leaf_prot() by pt_prot_key() */
@@ -148,6 +160,7 @@ struct pt {
 	uint8_t descend_to[64];                  /* pt_descend(): deepest level by highest bit */
 	uint64_t attrs_of_prot[PT_PROT_ALL + 1]; /* fmt->leaf_attrs() of each valid one */
 	struct pt_table *root;
+	struct pt_descent last;
 	struct pt_stats stats;
 	struct pt_proj *proj;       /* projection of the queue (may be stale) */
 	struct pt_resv_priv *queue; /* outstanding reservations, oldest first */
@@ -155,6 +168,20 @@ struct pt {
 	unsigned int resv_alive;         /* reservations not released yet */
 	struct pt_resv_priv *spare_priv; /* a released one, kept for reuse */
 };
+
+/*
+ * Set before the item's descriptor is published (or after it is cleared).
+ * pt_prefetch() follows the links without reading the descriptor: the table
+ * pointer is stored last with release, so that a reader that loads it with
+ * acquire sees the items pointer and the child's filled metadata.
+ */
+static inline void pt_set_child(struct pt *pt, struct pt_table *t, unsigned int idx,
+				struct pt_table *child)
+{
+	pt->last.t = NULL;
+	__atomic_store_n(&t->child[idx].items, child ? child->items : NULL, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->child[idx].table, child, __ATOMIC_RELEASE);
+}
 
 const struct pt_fmt *pt_fmt_find(enum pt_format fmt);
 int pt_geometry_check(const struct pt_cfg *cfg, const struct pt_fmt *fmt, struct pt_geometry *geo);
@@ -210,6 +237,20 @@ static inline bool pt_covers_item(const struct pt *pt, unsigned int lvl, uint64_
 	return !(va & mask) && end - va > mask;
 }
 
+/* Remember where pt_descend() got to: @t, below the root, with @path above it. */
+static inline void pt_descend_remember(struct pt *pt, struct pt_table *t, uint64_t va,
+				       struct pt_table *const path[PT_MAX_LEVELS])
+{
+	struct pt_descent *d = &pt->last;
+	uint64_t span = pt_size(pt, t->level - 1u);
+
+	d->t = t;
+	d->va = va & ~(span - 1);
+	d->end = d->va + span;
+	for (unsigned int l = 0; l < PT_MAX_LEVELS; l++)
+		d->path[l] = path[l];
+}
+
 /*
  * The deepest table below which [@va, @end) lies inside one item too small
  * for a leaf of the item's size, reached through private tables only. Every
@@ -219,25 +260,45 @@ static inline bool pt_covers_item(const struct pt *pt, unsigned int lvl, uint64_
  *
  * The range passes level l when its highest differing or size bit is below
  * the level's shift: pt->descend_to[] gives the deepest level for that bit.
+ * A range inside the span of the table the last descent reached starts there
+ * (struct pt_descent): binds of neighbouring pages find their table at once.
  */
-static inline struct pt_table *pt_descend(const struct pt *pt, uint64_t va, uint64_t end,
+static inline struct pt_table *pt_descend(struct pt *pt, uint64_t va, uint64_t end,
 					  struct pt_table **path)
 {
-	struct pt_table *t = pt->root;
+	struct pt_table *t = pt->root, *own[PT_MAX_LEVELS] = { 0 };
 	unsigned int top = 63 - (unsigned int)__builtin_clzll((va ^ (end - 1)) | (end - va));
 	unsigned int to = pt->descend_to[top];
+	unsigned int lvl = pt->geo.start_level;
 
-	for (unsigned int lvl = pt->geo.start_level; lvl < to; lvl++) {
+	/* Not when the range covers the table's span whole: it stops above. */
+	if (pt->last.t && va >= pt->last.va && end <= pt->last.end && pt->last.t->level <= to) {
+		t = pt->last.t;
+		lvl = t->level;
+		if (lvl == to) {
+			if (path)
+				for (unsigned int l = 0; l < PT_MAX_LEVELS; l++)
+					path[l] = pt->last.path[l];
+			return t;
+		}
+		for (unsigned int l = 0; l < PT_MAX_LEVELS; l++)
+			own[l] = pt->last.path[l];
+	}
+	for (; lvl < to; lvl++) {
 		unsigned int idx = (unsigned int)(va >> pt->geo.level_shift[lvl]) &
 				   pt->index_mask[lvl];
 		struct pt_table *c = t->child[idx].table;
 
 		if (!c || c->refs > 1)
 			break;
-		if (path)
-			path[lvl] = t;
+		own[lvl] = t;
 		t = c;
 	}
+	if (t != pt->root)
+		pt_descend_remember(pt, t, va, own);
+	if (path)
+		for (unsigned int l = 0; l < PT_MAX_LEVELS; l++)
+			path[l] = own[l];
 	return t;
 }
 
@@ -363,8 +424,16 @@ size_t pt_table_bytes(const struct pt *pt, unsigned int lvl);
 size_t pt_table_align(const struct pt *pt, unsigned int lvl);
 size_t pt_table_meta_bytes(const struct pt *pt, unsigned int lvl);
 void pt_table_release(struct pt *pt, struct pt_table *t);
-void pt_sync_items(const struct pt *pt, const struct pt_table *t, unsigned int first,
-		   unsigned int end);
+void pt_sync_items_to_walker(const struct pt *pt, const struct pt_table *t, unsigned int first,
+			     unsigned int end);
+
+/* Make items [@first, @end) of @t visible to a walker that does not snoop the CPU's caches. */
+static inline void pt_sync_items(const struct pt *pt, const struct pt_table *t, unsigned int first,
+				 unsigned int end)
+{
+	if (!pt->cfg.coherent_walk && first < end)
+		pt_sync_items_to_walker(pt, t, first, end);
+}
 void pt_sync_table(const struct pt *pt, const struct pt_table *t);
 void pt_link_table(struct pt *pt, struct pt_table *parent, unsigned int idx,
 		   struct pt_table *child);
@@ -405,7 +474,20 @@ struct pt_gather {
 };
 
 void pt_gather_init(struct pt_gather *g);
-void pt_gather_range(struct pt_gather *g, uint64_t va, uint64_t end, bool leaf_only);
+void pt_gather_add(struct pt_gather *g, uint64_t va, uint64_t end, bool leaf_only);
+
+/* Flush [@va, @end) too; @leaf_only: only leaves changed there. */
+static inline void pt_gather_range(struct pt_gather *g, uint64_t va, uint64_t end, bool leaf_only)
+{
+	if (g->nr || g->all) {
+		pt_gather_add(g, va, end, leaf_only);
+		return;
+	}
+	g->range[0].va = va;
+	g->range[0].end = end;
+	g->range[0].leaf_only = leaf_only;
+	g->nr = 1;
+}
 void pt_gather_free(struct pt_gather *g, struct pt_table *t);
 void pt_gather_flush(struct pt *pt, struct pt_gather *g);
 void pt_gather_release(struct pt *pt, struct pt_gather *g);
@@ -416,25 +498,23 @@ struct pt_table *pt_writable_child(struct pt *pt, struct pt_stock *stock, struct
 /* The commits behind pt_commit() (pt_map.c, pt_unmap.c), and the one-op calls. */
 /*
  * @start: NULL, or the table pt_descend() reaches for the op, with the tables
- * above it in @path (unmaps), still as they were when it was found.
+ * above it still as they were when it was found.
  */
 void pt_map_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
 		   const struct pt_op *op, struct pt_table *start);
 void pt_unmap_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
-		     const struct pt_op *op, uint64_t *unmapped, struct pt_table *start,
-		     struct pt_table *const *path);
+		     const struct pt_op *op, uint64_t *unmapped, struct pt_table *start);
 int pt_apply_op(struct pt *pt, const struct pt_op *op, uint64_t *unmapped);
 void pt_resv_priv_destroy(struct pt *pt, struct pt_resv_priv *p);
 
 /* Argument checks shared by map and unmap (inline: every call of one op makes them). */
 static inline int pt_check_va_range(const struct pt *pt, uint64_t va, uint64_t size)
 {
-	uint64_t granule_mask = (1ull << pt->geo.granule_lg2) - 1;
 	uint64_t end;
 
-	if (!size || ((va | size) & granule_mask))
+	if (!size || ((va | size) & pt->granule_mask))
 		return -EINVAL;
-	if (__builtin_add_overflow(va, size, &end) || end > (1ull << pt->cfg.ias))
+	if (__builtin_add_overflow(va, size, &end) || end > pt->va_limit)
 		return -ERANGE;
 	return 0;
 }
@@ -448,9 +528,9 @@ static inline int pt_check_map_args(const struct pt *pt, uint64_t va, uint64_t s
 
 	if (err)
 		return err;
-	if ((pa | pa_len) & ((1ull << pt->geo.granule_lg2) - 1) || !pa_len)
+	if ((pa | pa_len) & pt->granule_mask || !pa_len)
 		return -EINVAL;
-	if (__builtin_add_overflow(pa, pa_len, &pa_end) || pa_end > (1ull << pt->cfg.oas))
+	if (__builtin_add_overflow(pa, pa_len, &pa_end) || pa_end > pt->pa_limit)
 		return -ERANGE;
 	return pt_prot_check(pt, prot);
 }

@@ -187,8 +187,10 @@ static void map_range(struct map_op *op, struct pt_table *t, uint64_t va, uint64
 		pt_sync_items(pt, t, lo, hi);
 }
 
-void pt_map_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
-		   const struct pt_op *op, struct pt_table *start)
+/* Any map but pages inside one leaf table: down from @start (NULL: the root side). */
+static __attribute__((noinline)) void map_commit_range(struct pt *pt, struct pt_stock *stock,
+						       struct pt_gather *g, const struct pt_op *op,
+						       struct pt_table *start)
 {
 	struct map_op m = { .pt = pt, .stock = stock, .g = g };
 
@@ -203,6 +205,16 @@ void pt_map_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
 		write_pages(pt, start, op->va, op->pa, op->size, m.attrs);
 	else
 		map_range(&m, start, op->va, op->va + op->size, false);
+}
+
+void pt_map_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
+		   const struct pt_op *op, struct pt_table *start)
+{
+	/* Pages inside one leaf table (the usual small bind), or anything else. */
+	if (start && start->level == PT_LEAF_LEVEL && op->type == PT_OP_MAP)
+		write_pages(pt, start, op->va, op->pa, op->size, pt->attrs_of_prot[op->prot]);
+	else
+		map_commit_range(pt, stock, g, op, start);
 	/* Mali-class walkers may cache a fault: new leaves need a flush too. */
 	pt_gather_range(g, op->va, op->va + op->size, true);
 }

@@ -65,8 +65,11 @@ struct pt_proj;
  *	@pinner (out; lives as long as the projection).
  * @touched_va: VA of the position where each touched table was found.
  * @start/@path: counted straight on the tables (pt_fast.c): where the op's
- *	commit may start (pt_descend()) and the tables above it.
- * @fast_touched/@fast_touched_va: @touched and @touched_va of a fast count.
+ *	commit may start (pt_descend()); the tables above it (recorded with
+ *	@fast_record only).
+ * @fast_touched/@fast_touched_va: @touched and @touched_va of a fast count,
+ *	filled only when @fast_record is set (@nr_touched counts them either way).
+ * @fast_record: a fast count records the tables it touches.
  */
 #define PT_FAST_TOUCHED 16
 struct pt_sim {
@@ -79,6 +82,7 @@ struct pt_sim {
 	struct pt_table **touched;
 	uint64_t *touched_va;
 	unsigned int nr_touched, cap_touched;
+	bool fast_record;
 };
 
 /* An empty count for @pinner; the fast_* arrays are left as they are (unread until filled). */
@@ -92,6 +96,7 @@ static inline void pt_sim_init(struct pt_sim *sim, const void *pinner)
 	sim->touched_va = NULL;
 	sim->nr_touched = 0;
 	sim->cap_touched = 0;
+	sim->fast_record = false;
 }
 
 /* Made with the page table (pt_create()), freed with it (pt_destroy()). */
@@ -107,7 +112,7 @@ void pt_proj_abandon(struct pt *pt, unsigned int mark);
 /* Simulate @op on the projection; on error the projection is left stale. */
 int pt_proj_run(struct pt_proj *pj, const struct pt_op *op, struct pt_sim *sim);
 /* One op on the real tables, the queue being empty (pt_fast.c); -EAGAIN: not handled. */
-int pt_fast_count(const struct pt *pt, const struct pt_op *op, struct pt_sim *sim);
+int pt_fast_count(struct pt *pt, const struct pt_op *op, struct pt_sim *sim);
 void pt_fast_check(struct pt *pt, const struct pt_op *op, int fast_err, const struct pt_sim *fast);
 /* Replay every outstanding reserved op on a fresh projection (pt_resv.c). */
 int pt_resv_replay(struct pt *pt, struct pt_proj *pj);

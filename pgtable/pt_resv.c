@@ -38,9 +38,14 @@ struct pt_resv_priv {
 	struct pt_pin *pins;
 	unsigned int nr_pins, cap_pins;
 	struct pt_gather gather;
-	/* Op 0 was counted straight on the tables: where its commit starts. */
+	/*
+	 * Op 0 was counted straight on the tables: where its commit starts;
+	 * whether its pins are still to be taken (pin_fast_op()); the pins.
+	 */
 	struct pt_table *start;
-	struct pt_table *path[PT_MAX_LEVELS];
+	bool fast_unpinned;
+	unsigned int nr_fast_pins;
+	struct pt_pin fast_pins[PT_FAST_TOUCHED];
 };
 
 static _Thread_local unsigned int signalling_depth;
@@ -182,23 +187,23 @@ static unsigned int sum(const unsigned int need[PT_MAX_LEVELS])
 	return n;
 }
 
-/* Room for one more op and @pins more pins, and the tables in @need; all or nothing. */
+/* Room for one more op and @pins more pins, and the @n tables in @need; all or nothing. */
 static int take(struct pt *pt, struct pt_resv_priv *p, unsigned int pins,
-		const unsigned int need[PT_MAX_LEVELS])
+		const unsigned int need[PT_MAX_LEVELS], unsigned int n)
 {
 	struct grown ops = { (void **)&p->ops, &p->cap_ops },
 		     pn = { (void **)&p->pins, &p->cap_pins };
 	int err;
 
 	/* The usual one-op case: room already, and no table to take. */
-	if (p->nr_ops < p->cap_ops && p->nr_pins + pins <= p->cap_pins && !sum(need))
+	if (p->nr_ops < p->cap_ops && p->nr_pins + pins <= p->cap_pins && !n)
 		return 0;
 	err = grow_prepare(pt, &ops, p->nr_ops + 1, sizeof(*p->ops));
 
 	pn.bigger = NULL;
 	if (!err)
 		err = grow_prepare(pt, &pn, p->nr_pins + pins, sizeof(*p->pins));
-	if (!err && sum(need))
+	if (!err && n)
 		err = pt_stock_fill(pt, &p->stock, need);
 	grow_finish(pt, &ops, !err);
 	grow_finish(pt, &pn, !err);
@@ -240,7 +245,8 @@ static void priv_free(struct pt *pt, struct pt_resv *resv, bool failed)
 		return;
 	}
 	assert(!p->stock.total && !p->gather.to_free);
-	p->nr_ops = p->next_op = p->nr_pins = 0;
+	p->nr_ops = p->next_op = p->nr_pins = p->nr_fast_pins = 0;
+	p->fast_unpinned = false;
 	p->start = NULL;
 	p->state = RESV_OPEN;
 	p->queued = false;
@@ -274,50 +280,91 @@ static int check_resv(const struct pt *pt, const struct pt_resv_priv *p)
 }
 
 /*
- * Count what @op's commit will take into @sim: straight on the tables when no
- * reservation is outstanding (pt_fast.c), else by simulating it on the
- * projection of the queue. *@fast says which.
+ * Take the pins of op 0 of @p, the oldest reservation, counted straight on the
+ * tables without them (reserve_fast()): another op is about to be simulated
+ * behind it, and the projection it replays relies on them. Nothing changed the
+ * tables since (@p has not committed), so counting again finds the same ones.
  */
-static int count_op(struct pt *pt, const struct pt_op *op, struct pt_sim *sim, bool *fast)
+static void pin_fast_op(struct pt *pt, struct pt_resv_priv *p)
 {
-	struct pt_proj *pj;
+	struct pt_sim sim;
 	int err;
 
-	*fast = !pt->queue;
-	if (*fast) {
-		err = pt_fast_count(pt, op, sim);
-		if (pt->cfg.debug & PT_DEBUG_CHECK_RESERVE && err != -EAGAIN)
-			pt_fast_check(pt, op, err, sim);
-		if (err != -EAGAIN) {
-			sim->touched = sim->fast_touched;
-			sim->touched_va = sim->fast_touched_va;
-			return err;
-		}
-		*fast = false;
-		memset(sim->need, 0, sizeof(sim->need));
-		sim->nr_touched = 0;
+	pt_sim_init(&sim, NULL);
+	sim.fast_record = true;
+	err = pt_fast_count(pt, &p->ops[0], &sim);
+	assert(!err && "the tables changed under the oldest reservation");
+	(void)err;
+	for (unsigned int i = 0; i < sim.nr_touched; i++) {
+		sim.fast_touched[i]->pins++;
+		p->fast_pins[i] = (struct pt_pin){ sim.fast_touched[i], sim.fast_touched_va[i] };
 	}
-	err = pt_proj_get(pt, &pj);
-	return err ? err : pt_proj_run(pj, op, sim);
+	p->nr_fast_pins = sim.nr_touched;
+	p->fast_unpinned = false;
 }
 
 /*
- * The op is checked (against the tables or the projection) before anything is
- * allocated, so a refused op (-EEXIST) costs nothing; then the reservation
- * takes what the count said, all or nothing.
+ * The first op of a reservation on an empty queue: the projection would be the
+ * real tables themselves, so the op is counted straight on them (pt_fast.c),
+ * and its pins are taken only if another op is reserved before it commits
+ * (pin_fast_op()). -EAGAIN: the fast count does not handle the op.
  */
-int pt_reserve(struct pt *pt, const struct pt_op *op, struct pt_resv *resv)
+static int reserve_fast(struct pt *pt, const struct pt_op *op, struct pt_resv *resv)
+{
+	struct pt_resv_priv *p;
+	struct pt_sim sim;
+	unsigned int n;
+	int err;
+
+	pt_sim_init(&sim, resv);
+	sim.fast_record = pt->cfg.debug & PT_DEBUG_CHECK_RESERVE;
+	err = pt_fast_count(pt, op, &sim);
+	if (sim.fast_record && err != -EAGAIN)
+		pt_fast_check(pt, op, err, &sim);
+	if (err)
+		return err;
+	p = priv_new(pt);
+	if (!p)
+		return -ENOMEM;
+	resv->priv = p;
+	pt->resv_alive++;
+	n = sum(sim.need);
+	err = n || !p->cap_ops ? take(pt, p, 0, sim.need, n) : 0;
+	if (err) {
+		priv_free(pt, resv, true);
+		return err;
+	}
+	p->ops[0] = *op;
+	p->nr_ops = 1;
+	p->fast_unpinned = true;
+	p->start = sim.start;
+	enqueue(pt, p);
+	/* The projection did not see this op: the next reservation replays it. */
+	pt_proj_invalidate(pt);
+	resv->reserved += n;
+	return 0;
+}
+
+/*
+ * Any other op: simulated on the projection of the queue. The op is checked
+ * before anything is allocated, so a refused op (-EEXIST) costs nothing; then
+ * the reservation takes what the simulation counted, all or nothing.
+ */
+static int reserve_projected(struct pt *pt, const struct pt_op *op, struct pt_resv *resv)
 {
 	struct pt_resv_priv *p = resv->priv;
 	struct pt_sim sim;
+	struct pt_proj *pj;
 	unsigned int mark = pt_proj_mark(pt);
-	bool fast = false;
-	int err = check_op(pt, op);
+	unsigned int n;
+	int err;
 
-	if (err || (err = check_resv(pt, p)))
-		return err;
+	if (pt->queue && pt->queue->fast_unpinned)
+		pin_fast_op(pt, pt->queue);
 	pt_sim_init(&sim, resv);
-	err = count_op(pt, op, &sim, &fast);
+	err = pt_proj_get(pt, &pj);
+	if (!err)
+		err = pt_proj_run(pj, op, &sim);
 	if (!err && !p) {
 		p = priv_new(pt);
 		err = p ? 0 : -ENOMEM;
@@ -326,8 +373,9 @@ int pt_reserve(struct pt *pt, const struct pt_op *op, struct pt_resv *resv)
 			pt->resv_alive++;
 		}
 	}
+	n = sum(sim.need);
 	if (!err)
-		err = take(pt, p, sim.nr_touched, sim.need);
+		err = take(pt, p, sim.nr_touched, sim.need, n);
 	if (err) {
 		pt_proj_abandon(pt, mark);
 		if (p && !p->nr_ops)
@@ -337,14 +385,22 @@ int pt_reserve(struct pt *pt, const struct pt_op *op, struct pt_resv *resv)
 	record(p, op, &sim);
 	if (!p->queued)
 		enqueue(pt, p);
-	/* The projection did not see this op: the next reservation replays it. */
-	if (fast) {
-		pt_proj_invalidate(pt);
-		p->start = sim.start;
-		memcpy(p->path, sim.path, sizeof(p->path));
-	}
-	resv->reserved += sum(sim.need);
+	resv->reserved += n;
 	return 0;
+}
+
+int pt_reserve(struct pt *pt, const struct pt_op *op, struct pt_resv *resv)
+{
+	int err = check_op(pt, op);
+
+	if (err || (err = check_resv(pt, resv->priv)))
+		return err;
+	if (!resv->priv && !pt->queue) {
+		err = reserve_fast(pt, op, resv);
+		if (err != -EAGAIN)
+			return err;
+	}
+	return reserve_projected(pt, op, resv);
 }
 
 void pt_commit_begin(struct pt *pt, struct pt_resv *resv)
@@ -377,7 +433,7 @@ void pt_commit(struct pt *pt, struct pt_resv *resv, const struct pt_op *op, uint
 	assert(same_op(op, &p->ops[p->next_op]) && "commit the ops as reserved");
 	start = p->next_op++ ? NULL : p->start;
 	if (op->type == PT_OP_UNMAP)
-		pt_unmap_commit(pt, &p->stock, &p->gather, op, &bytes, start, p->path);
+		pt_unmap_commit(pt, &p->stock, &p->gather, op, &bytes, start);
 	else
 		pt_map_commit(pt, &p->stock, &p->gather, op, start);
 	if (unmapped)
@@ -418,7 +474,7 @@ static void prune(struct pt *pt, struct pt_gather *g, struct pt_table *t, uint64
 		uint64_t item_va = va & ~(pt_size(pt, parent->level) - 1);
 
 		pt_store(&parent->items[idx], 0);
-		pt_set_child(parent, idx, NULL);
+		pt_set_child(pt, parent, idx, NULL);
 		parent->live--;
 		pt_sync_items(pt, parent, idx, idx + 1);
 		pt_put_subtree(pt, g, t);
@@ -434,12 +490,9 @@ static void prune(struct pt *pt, struct pt_gather *g, struct pt_table *t, uint64
 	}
 }
 
-/* Drop this reservation's pins; what only they kept goes now. */
-static void unpin(struct pt *pt, struct pt_resv_priv *p, struct pt_gather *g)
+/* Drop @n pins; what only they kept goes now. */
+static void unpin(struct pt *pt, const struct pt_pin *pins, unsigned int n, struct pt_gather *g)
 {
-	const struct pt_pin *pins = p->pins;
-	unsigned int n = p->nr_pins;
-
 	for (unsigned int i = 0; i < n; i++) {
 		struct pt_table *t = pins[i].t;
 
@@ -451,7 +504,17 @@ static void unpin(struct pt *pt, struct pt_resv_priv *p, struct pt_gather *g)
 		else if (!t->live)
 			prune(pt, g, t, t->kept_va);
 	}
-	p->nr_pins = 0;
+}
+
+/* Drop this reservation's pins (op 0's first, as they were taken). */
+static void unpin_all(struct pt *pt, struct pt_resv_priv *p, struct pt_gather *g)
+{
+	if (p->nr_fast_pins)
+		unpin(pt, p->fast_pins, p->nr_fast_pins, g);
+	if (p->nr_pins)
+		unpin(pt, p->pins, p->nr_pins, g);
+	p->nr_fast_pins = p->nr_pins = 0;
+	p->fast_unpinned = false;
 }
 
 void pt_commit_end(struct pt *pt, struct pt_resv *resv)
@@ -460,8 +523,7 @@ void pt_commit_end(struct pt *pt, struct pt_resv *resv)
 
 	if (p) {
 		assert(p->state == RESV_COMMITTING && p->next_op == p->nr_ops);
-		if (p->nr_pins)
-			unpin(pt, p, &p->gather);
+		unpin_all(pt, p, &p->gather);
 		pt_gather_flush(pt, &p->gather);
 		dequeue(pt, p);
 		p->state = RESV_COMMITTED;
@@ -482,13 +544,14 @@ void pt_unreserve(struct pt *pt, struct pt_resv *resv)
 		if (p->queued)
 			dequeue(pt, p);
 		pt_gather_init(&p->gather);
-		unpin(pt, p, &p->gather);
+		unpin_all(pt, p, &p->gather);
 		pt_gather_flush(pt, &p->gather);
 		pt_proj_invalidate(pt);
 	}
 	if (p->gather.to_free)
 		pt_gather_release(pt, &p->gather);
-	pt_stock_drain(pt, &p->stock);
+	if (p->stock.total)
+		pt_stock_drain(pt, &p->stock);
 	priv_free(pt, resv, false);
 }
 

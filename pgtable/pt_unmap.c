@@ -199,36 +199,47 @@ static void unmap_commit(struct unmap_op *op, struct pt_table *t, unsigned int l
 		pt_sync_items(pt, t, lo, hi);
 }
 
+/*
+ * @t, where the unmap started, emptied: drop it and every table above it that
+ * this empties (as cut_item() does on the way back), up to the first that
+ * stays. The links above @t are as pt_descend() found them.
+ */
+static __attribute__((noinline)) void settle_path(struct unmap_op *op, struct pt_table *t,
+						  uint64_t va, uint64_t end)
+{
+	struct pt *pt = op->pt;
+	struct pt_table *path[PT_MAX_LEVELS];
+	unsigned int lvl = t->level;
+
+	pt_descend(pt, va, end, path);
+	while (lvl-- > pt->geo.start_level) {
+		struct pt_table *parent = path[lvl];
+		unsigned int idx = pt_index(pt, lvl, va);
+
+		if (!settle_child(op, parent, idx, t, va & ~(pt_size(pt, lvl) - 1)))
+			break;
+		pt_sync_items(pt, parent, idx, idx + 1);
+		t = parent;
+	}
+}
+
 void pt_unmap_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
-		     const struct pt_op *uop, uint64_t *unmapped, struct pt_table *start,
-		     struct pt_table *const *path)
+		     const struct pt_op *uop, uint64_t *unmapped, struct pt_table *start)
 {
 	struct unmap_op op = { .pt = pt, .stock = stock, .g = g };
-	struct pt_table *own_path[PT_MAX_LEVELS];
-	uint64_t va = uop->va, size = uop->size;
-	struct pt_table *t = start;
-	unsigned int lvl;
-
-	if (!t) {
-		t = pt_descend(pt, va, va + size, own_path);
-		path = own_path;
-	}
-	lvl = t->level;
+	uint64_t va = uop->va, end = uop->va + uop->size;
+	struct pt_table *t = start ? start : pt_descend(pt, va, end, NULL);
 
 	/*
 	 * The levels above would only go down into private tables (cut_item());
 	 * on the way back, a table the unmap emptied is dropped as there.
 	 */
-	unmap_commit(&op, t, lvl, va, va + size, false);
-	while (lvl-- > pt->geo.start_level) {
-		struct pt_table *parent = path[lvl];
-		unsigned int idx = pt_index(pt, lvl, va);
-
-		if (!settle_child(&op, parent, idx, t, va & ~(pt_size(pt, lvl) - 1)))
-			break;
-		pt_sync_items(pt, parent, idx, idx + 1);
-		t = parent;
-	}
+	if (t->level == PT_LEAF_LEVEL)
+		clear_pages(&op, t, va, end, false);
+	else
+		unmap_commit(&op, t, t->level, va, end, false);
+	if (!t->live && t != pt->root)
+		settle_path(&op, t, va, end);
 	*unmapped = op.unmapped;
 }
 

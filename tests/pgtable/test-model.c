@@ -83,7 +83,8 @@ struct run {
 	unsigned int nprot;
 	uint64_t granule;
 	unsigned int op;
-	char what[160]; /* the current call, for failure messages */
+	uint64_t last_va, last_end; /* the previous request */
+	char what[160];             /* the current call, for failure messages */
 	struct counters n;
 };
 
@@ -279,6 +280,25 @@ static struct req pick_range(struct run *r)
 	return (struct req){ va, size };
 }
 
+/*
+ * A range next to the previous request's: the pages after it, or a leaf-sized
+ * span around its start. Neighbouring binds start from the table the last one
+ * went down to (pt_descend() remembers it), including when they cover that
+ * table's span whole and must stop above it.
+ */
+static struct req pick_near(struct run *r)
+{
+	uint64_t unit = r->leaf[rng_below(&r->rng, r->nleaf)];
+	uint64_t va = rng_below(&r->rng, 2) ? r->last_end : align_down(r->last_va, unit);
+	uint64_t size = rng_below(&r->rng, 2) ? unit : r->granule * (1 + rng_below(&r->rng, 4));
+
+	for (unsigned int z = 0; z < r->nzones; z++) {
+		if (va >= r->zone[z].lo && va < r->zone[z].hi && size <= r->zone[z].hi - va)
+			return (struct req){ va, size };
+	}
+	return pick_range(r);
+}
+
 /* A range that overlaps a live extent (or a random one when the model is empty). */
 static struct req pick_overlap(struct run *r)
 {
@@ -327,7 +347,8 @@ static void check_unchanged(struct run *r, const struct pt_stats *before, uint64
 
 static void do_map(struct run *r)
 {
-	struct req q = rng_below(&r->rng, 4) ? pick_range(r) : pick_overlap(r);
+	unsigned int kind = (unsigned int)rng_below(&r->rng, 8);
+	struct req q = kind < 2 ? pick_overlap(r) : kind < 3 ? pick_near(r) : pick_range(r);
 	uint64_t pa, end;
 	uint32_t prot = r->prot[rng_below(&r->rng, r->nprot)];
 	struct pt_stats before;
@@ -337,6 +358,8 @@ static void do_map(struct run *r)
 	if (q.va + q.size > (1ull << r->c->ias))
 		q.size = (1ull << r->c->ias) - q.va;
 	end = q.va + q.size;
+	r->last_va = q.va;
+	r->last_end = end;
 	pa = pick_pa(r, q.va, q.size);
 	want = model_overlaps(&r->model, q.va, end) ? -EEXIST : 0;
 	snprintf(r->what, sizeof(r->what),
@@ -389,6 +412,8 @@ static struct req pick_unmap_range(struct run *r)
 	}
 	if (kind < 60 && r->model.n)
 		return pick_cut(r);
+	if (kind < 75)
+		return pick_near(r);
 	return pick_range(r);
 }
 
@@ -399,6 +424,8 @@ static void do_unmap(struct run *r)
 	struct pt_stats before, after;
 	int rc;
 
+	r->last_va = q.va;
+	r->last_end = q.va + q.size;
 	snprintf(r->what, sizeof(r->what), "pt_unmap(va 0x%" PRIx64 ", size 0x%" PRIx64 ")", q.va,
 		 q.size);
 	pt_get_stats(r->pt, &before);
