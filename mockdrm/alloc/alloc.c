@@ -12,25 +12,37 @@
 
 #include "mock_alloc.h"
 
-/* Per thread: allocations counted so far, the count that fails (0: none), what failed. */
+/*
+ * Per thread: allocations counted so far, the count that fails (0: none),
+ * what failed and where it was called from.
+ */
 static _Thread_local unsigned long alloc_count;
 static _Thread_local unsigned long fail_at;
 static _Thread_local int injected;
+static _Thread_local const void *injected_site;
 
-bool mock_alloc_fails(int err)
+static bool fails_at(int err, const void *site)
 {
 	if (++alloc_count != fail_at)
 		return false;
 	fail_at = 0;
 	injected = err;
+	injected_site = site;
 	errno = err;
 	return true;
+}
+
+/* Not inlined: its return address is its caller's call site. */
+__attribute__((noinline)) bool mock_alloc_fails(int err)
+{
+	return fails_at(err, __builtin_return_address(0));
 }
 
 void mock_alloc_fail_nth(unsigned long nth)
 {
 	fail_at = nth ? alloc_count + nth : 0;
 	injected = 0;
+	injected_site = NULL;
 }
 
 unsigned long mock_alloc_count(void)
@@ -43,52 +55,61 @@ int mock_alloc_injected(void)
 	return injected;
 }
 
-void *mock_malloc(size_t size)
+const void *mock_alloc_injected_site(void)
 {
-	return mock_alloc_fails(ENOMEM) ? NULL : malloc(size);
+	return injected_site;
 }
 
-void *mock_calloc(size_t n, size_t size)
+/* The wrappers: each is its own frame, so that the site is their caller's. */
+#define FAILS(err) fails_at((err), __builtin_return_address(0))
+
+__attribute__((noinline)) void *mock_malloc(size_t size)
 {
-	return mock_alloc_fails(ENOMEM) ? NULL : calloc(n, size);
+	return FAILS(ENOMEM) ? NULL : malloc(size);
 }
 
-void *mock_realloc(void *ptr, size_t size)
+__attribute__((noinline)) void *mock_calloc(size_t n, size_t size)
 {
-	return mock_alloc_fails(ENOMEM) ? NULL : realloc(ptr, size);
+	return FAILS(ENOMEM) ? NULL : calloc(n, size);
 }
 
-char *mock_strdup(const char *s)
+__attribute__((noinline)) void *mock_realloc(void *ptr, size_t size)
 {
-	return mock_alloc_fails(ENOMEM) ? NULL : strdup(s);
+	return FAILS(ENOMEM) ? NULL : realloc(ptr, size);
 }
 
-int mock_memfd_create(const char *name, unsigned int flags)
+__attribute__((noinline)) char *mock_strdup(const char *s)
 {
-	return mock_alloc_fails(ENOMEM) ? -1 : memfd_create(name, flags);
+	return FAILS(ENOMEM) ? NULL : strdup(s);
 }
 
-void *mock_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+__attribute__((noinline)) int mock_memfd_create(const char *name, unsigned int flags)
 {
-	return mock_alloc_fails(ENOMEM) ? MAP_FAILED : mmap(addr, len, prot, flags, fd, off);
+	return FAILS(ENOMEM) ? -1 : memfd_create(name, flags);
 }
 
-int mock_dup_cloexec(int fd)
+__attribute__((noinline)) void *mock_mmap(void *addr, size_t len, int prot, int flags, int fd,
+					  off_t off)
 {
-	return mock_alloc_fails(EMFILE) ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	return FAILS(ENOMEM) ? MAP_FAILED : mmap(addr, len, prot, flags, fd, off);
 }
 
-int mock_open(const char *path, int flags)
+__attribute__((noinline)) int mock_dup_cloexec(int fd)
 {
-	return mock_alloc_fails(EMFILE) ? -1 : open(path, flags);
+	return FAILS(EMFILE) ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 0);
 }
 
-int mock_socketpair(int domain, int type, int protocol, int sv[2])
+__attribute__((noinline)) int mock_open(const char *path, int flags)
 {
-	return mock_alloc_fails(EMFILE) ? -1 : socketpair(domain, type, protocol, sv);
+	return FAILS(EMFILE) ? -1 : open(path, flags);
 }
 
-int mock_thread_create(pthread_t *thread, void *(*fn)(void *), void *arg)
+__attribute__((noinline)) int mock_socketpair(int domain, int type, int protocol, int sv[2])
 {
-	return mock_alloc_fails(EAGAIN) ? EAGAIN : pthread_create(thread, NULL, fn, arg);
+	return FAILS(EMFILE) ? -1 : socketpair(domain, type, protocol, sv);
+}
+
+__attribute__((noinline)) int mock_thread_create(pthread_t *thread, void *(*fn)(void *), void *arg)
+{
+	return FAILS(EAGAIN) ? EAGAIN : pthread_create(thread, NULL, fn, arg);
 }

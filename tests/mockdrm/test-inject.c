@@ -20,7 +20,9 @@
  * forgot to free.
  *
  * Prints a table: ioctl, allocation sites reached, sites that failed
- * cleanly; and "N sites covered in M ioctls".
+ * cleanly; and "N sites covered in M ioctls", with the number of distinct
+ * call sites those were (mock_alloc_injected_site(): in mockdrm, and in
+ * pgtable/vm for their metadata when the host ops' call is a tail call).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -117,6 +119,19 @@ struct row {
 };
 
 static unsigned int failures;
+
+/* The call sites (return addresses into the device) whose failure was injected, once each. */
+static const void *sites_seen[MAX_SITES];
+static unsigned int nr_sites_seen;
+
+static void note_site(const void *site)
+{
+	for (unsigned int i = 0; i < nr_sites_seen; i++)
+		if (sites_seen[i] == site)
+			return;
+	if (nr_sites_seen < MAX_SITES)
+		sites_seen[nr_sites_seen++] = site;
+}
 
 static void report(const char *row, unsigned long k, const char *fmt, ...)
 {
@@ -1467,6 +1482,8 @@ static int one_site(const struct row *r, unsigned long k)
 	mock_alloc_fail_nth(k);
 	rc = r->call(&e);
 	injected = mock_alloc_injected();
+	if (injected)
+		note_site(mock_alloc_injected_site());
 	mock_alloc_fail_nth(0);
 	if (!injected || r->nofail)
 		check_success(r, k, &e, rc);
@@ -1538,8 +1555,8 @@ static void test_every_ioctl(void **state)
 		ioctls += reached > 0;
 	}
 	printf("%lu sites covered in %u ioctls (%lu failed cleanly; %u ioctls in the dispatch table, "
-	       "the others made no allocation); %u failures\n",
-	       sites, ioctls, clean, table, failures);
+	       "the others made no allocation); %u distinct call sites; %u failures\n",
+	       sites, ioctls, clean, table, nr_sites_seen, failures);
 	if (failures)
 		fail_msg("%u failures (above)", failures);
 }

@@ -88,4 +88,15 @@ unsigned long mock_alloc_count(void);
  */
 int mock_alloc_injected(void);
 
+/**
+ * mock_alloc_injected_site() - tests only: where the failed allocation was
+ * asked for: the return address into the function that called the
+ * allocator (mock_calloc(), ...). For pgtable's and gvm's metadata that is
+ * mock_host_ops' allocator, or the site in pgtable/vm when the compiler made
+ * the allocator's call a tail call.
+ *
+ * Return: the code address, or NULL when no failure was injected.
+ */
+const void *mock_alloc_injected_site(void);
+
 #endif /* GPUVM_MOCK_ALLOC_H */
