@@ -71,22 +71,47 @@ static void touch_path(const struct pt *pt, const struct pt_table *t, uint64_t v
 		touch(sim, l == t->level ? t : sim->path[l], va & ~(pt_size(pt, l - 1) - 1));
 }
 
-/* A map of [@va, @end) into the new table of an invalid item at level @lvl. */
+static void count_new(const struct pt *pt, const struct pt_pat *pat, unsigned int lvl, uint64_t va,
+		      uint64_t end, unsigned int need[PT_MAX_LEVELS]);
+
+/* The item of level @lvl covering [@va, @end) in a new table: a table below it unless a leaf. */
+static void count_new_item(const struct pt *pt, const struct pt_pat *pat, unsigned int lvl,
+			   uint64_t va, uint64_t end, unsigned int need[PT_MAX_LEVELS])
+{
+	if (!pt_pat_leaf_fits(pt, pat, lvl, va, end))
+		count_new(pt, pat, lvl, va, end, need);
+}
+
+/*
+ * A map of [@va, @end) into the new table of an invalid item at level @lvl.
+ * Only the first and the last item of the new table can be cut by the range;
+ * the whole items between start at the same offset from a leaf boundary of
+ * the output (the map has no period: pt_fast_count()), so they are all
+ * leaves, or all take the same tables: one is counted for all of them.
+ */
 static void count_new(const struct pt *pt, const struct pt_pat *pat, unsigned int lvl, uint64_t va,
 		      uint64_t end, unsigned int need[PT_MAX_LEVELS])
 {
 	unsigned int child = lvl + 1;
+	uint64_t next, whole_end, n;
 
 	need[child]++;
 	if (child == PT_LEAF_LEVEL)
 		return;
-	while (va < end) {
-		uint64_t next = pt_item_end(pt, child, va, end);
+	next = pt_item_end(pt, child, va, end);
+	count_new_item(pt, pat, child, va, next, need);
+	whole_end = end & ~(pt_size(pt, child) - 1);
+	if (whole_end > next) {
+		unsigned int one[PT_MAX_LEVELS] = { 0 };
 
-		if (!pt_pat_leaf_fits(pt, pat, child, va, next))
-			count_new(pt, pat, child, va, next, need);
-		va = next;
+		n = (whole_end - next) >> pt_shift(pt, child);
+		count_new_item(pt, pat, child, next, next + pt_size(pt, child), one);
+		for (unsigned int l = child + 1; l < PT_MAX_LEVELS; l++)
+			need[l] += (unsigned int)n * one[l];
+		next = whole_end;
 	}
+	if (next < end)
+		count_new_item(pt, pat, child, next, end, need);
 }
 
 /* The leaf-level items of [@va, @end) in @t are all invalid. */

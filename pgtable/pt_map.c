@@ -157,6 +157,24 @@ static bool map_item(struct map_op *op, struct pt_table *t, unsigned int idx, ui
 }
 
 /*
+ * Does the item of level @lvl at @va take a leaf, and how many whole items
+ * from it (*@n) do? Without a period, every whole item after one that takes
+ * a leaf does too: it starts at the same offset from a leaf boundary of the
+ * output.
+ */
+static bool leaf_run(const struct map_op *op, unsigned int lvl, uint64_t va, uint64_t end,
+		     unsigned int *n)
+{
+	const struct pt *pt = op->pt;
+	uint64_t whole_end = end & ~(pt_size(pt, lvl) - 1);
+
+	if (op->pat.period || !pt_pat_leaf_fits(pt, &op->pat, lvl, va, end))
+		return false;
+	*n = (unsigned int)((whole_end - va) >> pt_shift(pt, lvl));
+	return true;
+}
+
+/*
  * Map [@va, @end) into @t. @fresh: @t is not linked yet (it is synced as a
  * whole before it is), so its writes need neither atomicity nor per-run syncs.
  */
@@ -175,11 +193,19 @@ static void map_range(struct map_op *op, struct pt_table *t, uint64_t va, uint64
 	} else {
 		for (; va < end; idx++) {
 			uint64_t next = pt_item_end(pt, lvl, va, end);
+			unsigned int n = 1;
 
-			if (map_item(op, t, idx, va, next)) {
-				lo = hi == lo ? idx : lo;
-				hi = idx + 1;
+			if (fresh && leaf_run(op, lvl, va, end, &n)) {
+				/* Nothing to drop in a fresh table: one store per leaf. */
+				write_leaves(op, t, lvl, idx, n, va, true);
+				next = va + ((uint64_t)n << pt_shift(pt, lvl));
+			} else if (!map_item(op, t, idx, va, next)) {
+				va = next;
+				continue;
 			}
+			lo = hi == lo ? idx : lo;
+			idx += n - 1;
+			hi = idx + 1;
 			va = next;
 		}
 	}
