@@ -366,6 +366,7 @@ static void derive_fields(struct pt *pt)
 {
 	const struct pt_geometry *geo = &pt->geo;
 
+	pt->page_type = pt->fmt->page_type;
 	pt->granule_mask = (1ull << geo->granule_lg2) - 1;
 	pt->va_limit = 1ull << pt->cfg.ias;
 	pt->pa_limit = 1ull << pt->cfg.oas;
@@ -384,6 +385,7 @@ static void derive_fields(struct pt *pt)
 		pt->index_bits[l] = (uint8_t)(l == geo->start_level ? geo->top_index_bits :
 								      geo->bits_per_level);
 		pt->index_mask[l] = (1u << pt->index_bits[l]) - 1;
+		pt->leaf_oa_mask[l] = pt->oa_mask & ~((1ull << geo->level_shift[l]) - 1);
 		if (geo->leaf_sizes & (1ull << geo->level_shift[l]))
 			pt->leaf_levels |= (uint8_t)(1u << l);
 	}

@@ -153,8 +153,10 @@ struct pt {
 	uint64_t oa_mask;      /* descriptor bits holding an address */
 	uint64_t table_attrs;  /* attribute bits of every table entry */
 	uint8_t leaf_levels;   /* bit l set: leaves allowed at level l */
+	uint8_t page_type;     /* fmt->page_type: bits [1:0] of a page */
 	uint8_t index_bits[PT_MAX_LEVELS];
 	uint32_t index_mask[PT_MAX_LEVELS];      /* items - 1, per level */
+	uint64_t leaf_oa_mask[PT_MAX_LEVELS];    /* output address bits of a leaf, per level */
 	uint8_t prot_of_key[256];                /* pt_leaf_prot() by pt_prot_key() */
 	uint64_t prot_ok;                        /* bit p: PT_PROT_* combination p is valid */
 	uint8_t descend_to[64];                  /* pt_descend(): deepest level by highest bit */

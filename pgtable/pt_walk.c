@@ -22,43 +22,58 @@ static int not_mapped(unsigned int lvl, uint64_t desc, struct pt_walk_result *re
 	return err;
 }
 
+/* @desc, found at level @lvl for @va, is a leaf: its translation. */
+static inline int found_leaf(const struct pt *pt, unsigned int lvl, uint64_t va, uint64_t desc,
+			     struct pt_walk_result *res)
+{
+	uint64_t size = pt_size(pt, lvl);
+
+	res->pa = (desc & pt->leaf_oa_mask[lvl]) | (va & (size - 1));
+	res->prot = pt_leaf_prot(pt, desc);
+	res->leaf_size = size;
+	res->level = lvl;
+	res->desc = desc;
+	return 0;
+}
+
 /*
  * The loop body is kept minimal on purpose: a random walk is bound by the
  * latency of its last descriptor load, and a short body lets the CPU overlap
- * the loads of consecutive walks.
+ * the loads of consecutive walks. The leaf level is walked after the loop:
+ * bits [1:0] mean a page there, a block above (pt_desc_type()). The loop over
+ * the levels above is unrolled: the level count and its test cost as much as
+ * the body's loads.
  */
 int pt_walk(const struct pt *pt, uint64_t va, struct pt_walk_result *res)
 {
 	const struct pt_table *t = pt->root;
 	const uint64_t *items = t->items;
 	unsigned int lvl = pt->geo.start_level;
-	uint64_t desc, size;
-	unsigned int idx;
+	uint64_t desc;
 
 	if (va >> pt->cfg.ias)
 		return not_mapped(lvl, 0, res, -ERANGE);
-	for (;; lvl++) {
+#pragma GCC unroll 3
+	for (; lvl < PT_LEAF_LEVEL; lvl++) {
+		unsigned int idx = pt_index(pt, lvl, va);
 		const struct pt_link *link;
 
-		idx = pt_index(pt, lvl, va);
 		desc = pt_load(&items[idx]);
-		if ((desc & PT_DESC_TYPE_MASK) != PT_DESC_TABLE || lvl == PT_LEAF_LEVEL)
-			break;
+		if ((desc & PT_DESC_TYPE_MASK) != PT_DESC_TABLE) {
+			if (!(desc & PT_DESC_VALID))
+				return not_mapped(lvl, desc, res, -ENOENT);
+			return found_leaf(pt, lvl, va, desc, res); /* a block */
+		}
 		link = &t->child[idx];
 		items = __atomic_load_n(&link->items, __ATOMIC_RELAXED);
 		t = __atomic_load_n(&link->table, __ATOMIC_RELAXED);
 		if (!items | !t)
 			return not_mapped(lvl, desc, res, -ENOENT); /* unlinked under us */
 	}
-	if (pt_desc_type(pt, lvl, desc) != PT_ENTRY_LEAF)
+	desc = pt_load(&items[pt_index(pt, lvl, va)]);
+	if ((desc & PT_DESC_TYPE_MASK) != pt->page_type)
 		return not_mapped(lvl, desc, res, -ENOENT);
-	size = pt_size(pt, lvl);
-	res->pa = (pt_desc_addr(pt, desc) & ~(size - 1)) | (va & (size - 1));
-	res->prot = pt_leaf_prot(pt, desc);
-	res->leaf_size = size;
-	res->level = lvl;
-	res->desc = desc;
-	return 0;
+	return found_leaf(pt, lvl, va, desc, res);
 }
 
 /*
