@@ -218,13 +218,13 @@ static __attribute__((noinline)) int count_below(const struct pt *pt, const stru
 	return count_unmap(pt, t, op->va, op->va + op->size, sim);
 }
 
-int pt_fast_count(struct pt *pt, const struct pt_op *op, struct pt_sim *sim)
+/* Any op the shortcut of pt_fast_count() does not take: go down from the root side. */
+static __attribute__((noinline)) int count_descend(struct pt *pt, const struct pt_op *op,
+						   struct pt_sim *sim)
 {
 	uint64_t end = op->va + op->size;
 	const struct pt_table *t;
 
-	if (op->type != PT_OP_MAP && op->type != PT_OP_UNMAP)
-		return -EAGAIN;
 	/*
 	 * The levels above would only go down (count_map(), count_unmap()). The
 	 * commit starts there too: nothing can change these tables before it.
@@ -239,6 +239,31 @@ int pt_fast_count(struct pt *pt, const struct pt_op *op, struct pt_sim *sim)
 		return leaves_free(pt, t, op->va, end) ? 0 : -EEXIST;
 	}
 	return count_below(pt, op, t, sim);
+}
+
+int pt_fast_count(struct pt *pt, const struct pt_op *op, struct pt_sim *sim)
+{
+	const struct pt_table *t = pt->last.t;
+	uint64_t end = op->va + op->size;
+
+	if (op->type != PT_OP_MAP && op->type != PT_OP_UNMAP)
+		return -EAGAIN;
+	/*
+	 * Pages inside the leaf table the last descent reached, without covering
+	 * its span whole: pt_descend() would return it (count_descend() does
+	 * what follows, and records the path when asked to).
+	 */
+	if (t && t->level == PT_LEAF_LEVEL && op->va >= pt->last.va && end <= pt->last.end &&
+	    end - op->va < pt->last.end - pt->last.va) {
+		sim->start = (struct pt_table *)t;
+		for (unsigned int l = 0; sim->fast_record && l < PT_MAX_LEVELS; l++)
+			sim->path[l] = pt->last.path[l];
+		touch_path(pt, t, op->va, sim);
+		if (op->type == PT_OP_UNMAP)
+			return 0;
+		return leaves_free(pt, t, op->va, end) ? 0 : -EEXIST;
+	}
+	return count_descend(pt, op, sim);
 }
 
 /*
