@@ -20,21 +20,18 @@ void gvm_free(const struct gvm *vm, void *ptr)
 		vm->cfg.host->free(vm->cfg.host_ctx, ptr);
 }
 
-int gvm_vec_push(const struct gvm *vm, struct gvm_vec *vec, const void *elem, size_t size)
+int gvm_vec_grow(const struct gvm *vm, struct gvm_vec *vec, size_t size)
 {
-	if (vec->nr == vec->cap) {
-		unsigned int cap = vec->cap ? 2 * vec->cap : 8;
-		void *v = gvm_zalloc(vm, cap * size);
+	unsigned int cap = vec->cap ? 2 * vec->cap : 8;
+	void *v = gvm_zalloc(vm, cap * size);
 
-		if (!v)
-			return -ENOMEM;
-		if (vec->nr)
-			memcpy(v, vec->v, vec->nr * size);
-		gvm_free(vm, vec->v);
-		vec->v = v;
-		vec->cap = cap;
-	}
-	memcpy((char *)vec->v + vec->nr++ * size, elem, size);
+	if (!v)
+		return -ENOMEM;
+	if (vec->nr)
+		memcpy(v, vec->v, vec->nr * size);
+	gvm_free(vm, vec->v);
+	vec->v = v;
+	vec->cap = cap;
 	return 0;
 }
 
@@ -76,7 +73,14 @@ void gvm_va_release(struct gvm *vm, struct gvm_va *va)
 /* The link of @obj to @vm, made if needed; one more user. */
 struct gvm_bo *gvm_bo_get(struct gvm *vm, struct gvm_obj *obj)
 {
-	struct gvm_bo *bo = gvm_bo_find(vm, obj);
+	struct gvm_bo *bo = vm->last_bo;
+
+	/* Binds come in runs on one object: the last link saves the locked search. */
+	if (bo && bo->obj == obj) {
+		bo->users++;
+		return bo;
+	}
+	bo = gvm_bo_find(vm, obj);
 
 	if (!bo) {
 		bo = gvm_zalloc(vm, sizeof(*bo));
@@ -91,6 +95,7 @@ struct gvm_bo *gvm_bo_get(struct gvm *vm, struct gvm_obj *obj)
 		vm->nr_bos++;
 	}
 	bo->users++;
+	vm->last_bo = bo;
 	return bo;
 }
 
@@ -99,6 +104,8 @@ void gvm_bo_put(struct gvm *vm, struct gvm_bo *bo)
 	if (--bo->users)
 		return;
 	assert(gvm_list_empty(&bo->vas));
+	if (vm->last_bo == bo)
+		vm->last_bo = NULL;
 	pthread_mutex_lock(&bo->obj->lock);
 	gvm_list_del(&bo->obj_link);
 	pthread_mutex_unlock(&bo->obj->lock);
@@ -170,16 +177,25 @@ int gvm_tree_promise(struct gvm *vm, struct gvm_tree *t, unsigned int inserts)
 	return err;
 }
 
-/* Keep a few spare nodes beyond the promises, so that churn does not allocate. */
+/*
+ * Keep a few spare nodes beyond the promises, so that churn does not allocate;
+ * trim only once there are twice as many, so that a tree whose spares go up
+ * and down around the limit (splits take them, merges give them back) does
+ * not free and allocate a node on every bind.
+ */
 #define TREE_SPARE_SLACK 32
 
 void gvm_tree_unpromise(struct gvm *vm, struct gvm_tree *t, unsigned int inserts)
 {
-	struct gvm_bt_alloc a = bt_alloc(vm);
 	unsigned int keep = t->promised - inserts;
+	unsigned int limit = keep * (t->bt.height + 3) + 1 + TREE_SPARE_SLACK;
 
 	t->promised = keep;
-	gvm_bt_trim(&t->bt, keep * (t->bt.height + 3) + 1 + TREE_SPARE_SLACK, &a);
+	if (t->bt.nr_spare > limit + TREE_SPARE_SLACK) {
+		struct gvm_bt_alloc a = bt_alloc(vm);
+
+		gvm_bt_trim(&t->bt, limit, &a);
+	}
 }
 
 void gvm_tree_insert(struct gvm_tree *t, struct gvm_va *va)

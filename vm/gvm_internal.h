@@ -32,6 +32,7 @@
 #define GPUVM_GVM_INTERNAL_H
 
 #include <assert.h>
+#include <string.h>
 
 #include <gpuvm/gvm.h>
 
@@ -78,6 +79,7 @@ struct gvm {
 	struct gvm_txn *lazy;               /* queued, its VAs not in pending */
 	struct gvm_slab *slabs;
 	struct gvm_va *free_vas; /* linked through creator */
+	struct gvm_bo *last_bo;  /* the link gvm_bo_get() made or found last */
 	uint64_t nr_vas, nr_bos, nr_slabs;
 	uint64_t nr_replacements, nr_replaced_in_place; /* struct gvm_stats */
 };
@@ -111,7 +113,17 @@ struct gvm_txn {
 /* Memory. */
 void *gvm_zalloc(const struct gvm *vm, size_t size);
 void gvm_free(const struct gvm *vm, void *ptr);
-int gvm_vec_push(const struct gvm *vm, struct gvm_vec *vec, const void *elem, size_t size);
+int gvm_vec_grow(const struct gvm *vm, struct gvm_vec *vec, size_t size);
+
+/* Inline: with the constant @size of each caller the copy is a few moves, no call. */
+static inline int gvm_vec_push(const struct gvm *vm, struct gvm_vec *vec, const void *elem,
+			       size_t size)
+{
+	if (vec->nr == vec->cap && gvm_vec_grow(vm, vec, size))
+		return -ENOMEM;
+	memcpy((char *)vec->v + vec->nr++ * size, elem, size);
+	return 0;
+}
 void gvm_vec_free(const struct gvm *vm, struct gvm_vec *vec);
 
 /* VAs and object links. */

@@ -291,7 +291,8 @@ static void txn_free(struct gvm_txn *txn, bool failed)
 	txn->lazy = false;
 	txn->qnext = NULL;
 	txn->promised = 0;
-	memset(txn->bresv, 0, vm->cfg.backend->resv_size);
+	if (vm->cfg.backend->resv_size)
+		memset(txn->bresv, 0, vm->cfg.backend->resv_size);
 	vm->spare_txn = txn;
 }
 
