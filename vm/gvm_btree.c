@@ -43,12 +43,6 @@ struct gvm_bt_node {
 	};
 };
 
-/* The way down to a leaf: each inner node and the child taken. */
-struct path {
-	struct gvm_bt_node *node[GVM_BT_MAX_HEIGHT];
-	unsigned int idx[GVM_BT_MAX_HEIGHT];
-};
-
 static struct keys keys_of(struct gvm_bt_node *n)
 {
 	if (n->leaf)
@@ -232,7 +226,8 @@ void gvm_bt_fini(struct gvm_bt *bt, const struct gvm_bt_alloc *a)
 }
 
 /* Walk down to the leaf where @k belongs, recording the path. */
-static struct gvm_bt_node *descend(const struct gvm_bt *bt, struct gvm_bt_key k, struct path *p)
+static struct gvm_bt_node *descend(const struct gvm_bt *bt, struct gvm_bt_key k,
+				   struct gvm_bt_path *p)
 {
 	struct gvm_bt_node *n = bt->root;
 
@@ -330,7 +325,7 @@ static void new_root(struct gvm_bt *bt, struct gvm_bt_node *left, struct gvm_bt_
 }
 
 /* Hand a split's (separator, right node) up the path until a node has room. */
-static void insert_up(struct gvm_bt *bt, struct path *p, struct gvm_bt_node *left,
+static void insert_up(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_node *left,
 		      struct gvm_bt_key sep, struct gvm_bt_node *right)
 {
 	for (unsigned int lvl = bt->height - 1; lvl--;) {
@@ -349,7 +344,7 @@ static void insert_up(struct gvm_bt *bt, struct path *p, struct gvm_bt_node *lef
 void gvm_bt_insert(struct gvm_bt *bt, struct gvm_bt_key k)
 {
 	struct gvm_bt_node *l, *r;
-	struct path p;
+	struct gvm_bt_path p;
 
 	bt->count++;
 	if (!bt->root) {
@@ -437,7 +432,7 @@ static void inner_remove(struct gvm_bt_node *n, unsigned int i)
  * borrow from a sibling if the two hold enough for two, else merge them.
  * Return whether the parent lost a child.
  */
-static bool fix_underflow(struct gvm_bt *bt, struct path *p, unsigned int lvl)
+static bool fix_underflow(struct gvm_bt *bt, struct gvm_bt_path *p, unsigned int lvl)
 {
 	struct gvm_bt_node *parent = p->node[lvl - 1];
 	unsigned int i = p->idx[lvl - 1], s = i ? i - 1 : i; /* separator between l and r */
@@ -473,7 +468,8 @@ static void shrink_root(struct gvm_bt *bt)
 }
 
 /* After an erase at depth @depth: restore fill up the path; shrink the root. */
-static void rebalance(struct gvm_bt *bt, struct path *p, unsigned int depth, struct gvm_bt_node *n)
+static void rebalance(struct gvm_bt *bt, struct gvm_bt_path *p, unsigned int depth,
+		      struct gvm_bt_node *n)
 {
 	for (unsigned int lvl = depth; lvl > 0; lvl--) {
 		unsigned int min = n->leaf ? LEAF_MIN : INNER_MIN;
@@ -485,34 +481,37 @@ static void rebalance(struct gvm_bt *bt, struct path *p, unsigned int depth, str
 	shrink_root(bt);
 }
 
-void gvm_bt_erase(struct gvm_bt *bt, struct gvm_bt_key k)
+/* Remove entry @i of leaf @l (reached by @p) and restore the fill up the path. */
+static void erase_in(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_node *l,
+		     unsigned int i)
 {
-	struct path p;
-	struct gvm_bt_node *l = descend(bt, k, &p);
 	struct keys lk = keys_of(l);
-	unsigned int i = count_le(l, k);
 
-	assert(i > 0 && !cmp(key_at(lk, i - 1), k) && "erasing a key that is not in the tree");
-	keys_move(lk, i - 1, lk, i, l->nr - i);
+	keys_move(lk, i, lk, i + 1, l->nr - i - 1u);
 	l->nr--;
 	bt->count--;
-	rebalance(bt, &p, bt->height - 1, l);
+	rebalance(bt, p, bt->height - 1, l);
+}
+
+void gvm_bt_erase(struct gvm_bt *bt, struct gvm_bt_key k)
+{
+	struct gvm_bt_path p;
+	struct gvm_bt_node *l = descend(bt, k, &p);
+	unsigned int i = count_le(l, k);
+
+	assert(i > 0 && !cmp(key_at(keys_of(l), i - 1), k) &&
+	       "erasing a key that is not in the tree");
+	erase_in(bt, &p, l, i - 1);
 }
 
 /*
- * Does @k fit between the bounds of slot @i of leaf @l (reached by path @p)?
- * Inside the leaf its neighbours bound it; at an end of the leaf the bound is
- * the nearest separator on the path (none at the tree's ends).
+ * Is @k within the bounds the separators on path @p set for its leaf? Only
+ * the bounds not known yet are looked for: the nearest separator on each side
+ * (none at the tree's ends).
  */
-static bool fits_at(const struct gvm_bt *bt, const struct path *p, struct gvm_bt_node *l,
-		    unsigned int i, struct gvm_bt_key k)
+static bool within_path(const struct gvm_bt *bt, const struct gvm_bt_path *p, struct gvm_bt_key k,
+			bool lo_known, bool hi_known)
 {
-	struct keys lk = keys_of(l);
-	bool lo_known = i > 0, hi_known = i + 1 < l->nr;
-
-	if ((lo_known && cmp(key_at(lk, i - 1), k) >= 0) ||
-	    (hi_known && cmp(k, key_at(lk, i + 1)) >= 0))
-		return false;
 	for (unsigned int lvl = bt->height - 1; lvl-- && !(lo_known && hi_known);) {
 		struct keys nk = keys_of(p->node[lvl]);
 		unsigned int c = p->idx[lvl];
@@ -531,35 +530,109 @@ static bool fits_at(const struct gvm_bt *bt, const struct path *p, struct gvm_bt
 	return true;
 }
 
-uintptr_t gvm_bt_replace(struct gvm_bt *bt, struct gvm_bt_key k)
+/*
+ * Does @k fit between the bounds of slot @i of leaf @l (reached by path @p)?
+ * Inside the leaf its neighbours bound it; at an end of the leaf the bound is
+ * the nearest separator on the path.
+ */
+static bool fits_at(const struct gvm_bt *bt, const struct gvm_bt_path *p, struct gvm_bt_node *l,
+		    unsigned int i, struct gvm_bt_key k)
+{
+	struct keys lk = keys_of(l);
+	bool lo_known = i > 0, hi_known = i + 1 < l->nr;
+
+	if ((lo_known && cmp(key_at(lk, i - 1), k) >= 0) ||
+	    (hi_known && cmp(k, key_at(lk, i + 1)) >= 0))
+		return false;
+	return within_path(bt, p, k, lo_known, hi_known);
+}
+
+uintptr_t gvm_bt_replace_at(struct gvm_bt *bt, const struct gvm_bt_path *p, struct gvm_bt_key k)
 {
 	struct gvm_bt_key probe = { .start = k.start, .tie = UINTPTR_MAX };
-	struct gvm_bt_node *l;
-	struct path p;
+	struct gvm_bt_node *l = p->leaf;
 	unsigned int i;
 	uintptr_t old;
 
-	if (!bt->root)
+	if (!l)
 		return 0;
-	l = descend(bt, probe, &p);
 	i = count_le(l, probe);
-	if (!i || l->l.start[i - 1] != k.start || !fits_at(bt, &p, l, i - 1, k))
+	/* The leaf's last key is the tree's last with this start only below the upper bound. */
+	if (!i || l->l.start[i - 1] != k.start ||
+	    (i == l->nr && !within_path(bt, p, probe, true, false)) || !fits_at(bt, p, l, i - 1, k))
 		return 0;
 	old = l->l.tie[i - 1];
 	l->l.tie[i - 1] = k.tie;
 	return old;
 }
 
+uintptr_t gvm_bt_replace(struct gvm_bt *bt, struct gvm_bt_key k)
+{
+	struct gvm_bt_key probe = { .start = k.start, .tie = UINTPTR_MAX };
+	struct gvm_bt_path p;
+
+	if (!bt->root)
+		return 0;
+	p.leaf = descend(bt, probe, &p);
+	return gvm_bt_replace_at(bt, &p, k);
+}
+
+bool gvm_bt_insert_at(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_key k)
+{
+	struct gvm_bt_node *l = p->leaf, *r;
+	unsigned int i;
+
+	/* Inside the leaf its keys bound @k; at an end, the path's separators. */
+	if (!l)
+		return false;
+	i = count_le(l, k);
+	if (!within_path(bt, p, k, i > 0, i < l->nr))
+		return false;
+	bt->count++;
+	p->leaf = NULL;
+	if (l->nr < GVM_BT_LEAF) {
+		leaf_insert(l, k);
+		return true;
+	}
+	r = split_leaf(bt, l, k);
+	insert_up(bt, p, l, key_at(keys_of(r), 0), r);
+	return true;
+}
+
+bool gvm_bt_erase_at(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_key k)
+{
+	struct gvm_bt_node *l = p->leaf;
+	unsigned int i;
+
+	if (!l)
+		return false;
+	i = count_le(l, k);
+	if (!i || cmp(key_at(keys_of(l), i - 1), k))
+		return false;
+	p->leaf = NULL;
+	erase_in(bt, p, l, i - 1);
+	return true;
+}
+
 bool gvm_bt_find_le(const struct gvm_bt *bt, uint64_t start, struct gvm_bt_cur *cur)
+{
+	struct gvm_bt_path p;
+
+	return gvm_bt_find_le_path(bt, start, cur, &p);
+}
+
+bool gvm_bt_find_le_path(const struct gvm_bt *bt, uint64_t start, struct gvm_bt_cur *cur,
+			 struct gvm_bt_path *p)
 {
 	struct gvm_bt_key k = { .start = start, .tie = UINTPTR_MAX };
 	struct gvm_bt_node *l;
-	struct path p;
 	unsigned int i;
 
+	p->leaf = NULL;
 	if (!bt->root)
 		return false;
-	l = descend(bt, k, &p);
+	l = descend(bt, k, p);
+	p->leaf = l;
 	i = count_le(l, k);
 	cur->leaf = l;
 	cur->idx = i ? i - 1 : 0;

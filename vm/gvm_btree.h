@@ -57,6 +57,16 @@ struct gvm_bt {
 	uint64_t nodes;
 };
 
+/*
+ * The way down to a leaf: each inner node and the child taken, and the leaf
+ * (NULL: no path). Valid until the tree's next insert or erase.
+ */
+struct gvm_bt_path {
+	struct gvm_bt_node *node[GVM_BT_MAX_HEIGHT];
+	unsigned int idx[GVM_BT_MAX_HEIGHT];
+	struct gvm_bt_node *leaf;
+};
+
 /* A position: a leaf and an index in it. Invalid after any insert or erase. */
 struct gvm_bt_cur {
 	struct gvm_bt_node *leaf;
@@ -92,6 +102,21 @@ uintptr_t gvm_bt_replace(struct gvm_bt *bt, struct gvm_bt_key key);
 
 /* The last entry with start <= @start; false when there is none. */
 bool gvm_bt_find_le(const struct gvm_bt *bt, uint64_t start, struct gvm_bt_cur *cur);
+/* The same, and the way down to the leaf where @start belongs into @path. */
+bool gvm_bt_find_le_path(const struct gvm_bt *bt, uint64_t start, struct gvm_bt_cur *cur,
+			 struct gvm_bt_path *path);
+
+/*
+ * The same updates, in the leaf of @path (from gvm_bt_find_le_path(), the
+ * tree unchanged since): no descent. Each returns false (0 for replace) and
+ * changes nothing when the key is not in that leaf or does not belong there:
+ * then do the update without the path. Insert and erase use the path up (a
+ * split, a merge) and end it (path->leaf = NULL); replace keeps it.
+ */
+bool gvm_bt_insert_at(struct gvm_bt *bt, struct gvm_bt_path *path, struct gvm_bt_key key);
+bool gvm_bt_erase_at(struct gvm_bt *bt, struct gvm_bt_path *path, struct gvm_bt_key key);
+uintptr_t gvm_bt_replace_at(struct gvm_bt *bt, const struct gvm_bt_path *path,
+			    struct gvm_bt_key key);
 bool gvm_bt_first(const struct gvm_bt *bt, struct gvm_bt_cur *cur);
 bool gvm_bt_next(struct gvm_bt_cur *cur);
 bool gvm_bt_prev(struct gvm_bt_cur *cur);

@@ -208,9 +208,33 @@ void gvm_tree_erase(struct gvm_tree *t, struct gvm_va *va)
 	gvm_bt_erase(&t->bt, key_of(va));
 }
 
-struct gvm_va *gvm_tree_replace(struct gvm_tree *t, struct gvm_va *va)
+/*
+ * The same with @path from the lookup of the request (the tree unchanged
+ * since; NULL or ended: none): in its leaf when the VA belongs there, else
+ * with a descent. An insert or erase ends the path; a replacement keeps it.
+ */
+void gvm_tree_insert_near(struct gvm_tree *t, struct gvm_va *va, struct gvm_bt_path *path)
 {
-	return (struct gvm_va *)gvm_bt_replace(&t->bt, key_of(va));
+	if (!path || !gvm_bt_insert_at(&t->bt, path, key_of(va)))
+		gvm_bt_insert(&t->bt, key_of(va));
+	if (path)
+		path->leaf = NULL;
+}
+
+void gvm_tree_erase_near(struct gvm_tree *t, struct gvm_va *va, struct gvm_bt_path *path)
+{
+	if (!path || !gvm_bt_erase_at(&t->bt, path, key_of(va)))
+		gvm_bt_erase(&t->bt, key_of(va));
+	if (path)
+		path->leaf = NULL;
+}
+
+struct gvm_va *gvm_tree_replace(struct gvm_tree *t, struct gvm_va *va,
+				const struct gvm_bt_path *path)
+{
+	uintptr_t old = path ? gvm_bt_replace_at(&t->bt, path, key_of(va)) : 0;
+
+	return (struct gvm_va *)(old ? old : gvm_bt_replace(&t->bt, key_of(va)));
 }
 
 void gvm_tree_fini(struct gvm *vm, struct gvm_tree *t)
@@ -301,15 +325,16 @@ static bool live_before(struct gvm_bt_cur *cur, uint64_t start)
 
 /*
  * The first VA (doomed or not) that ends after @start, with a cursor on it -
- * or the live VA that contains @start.
+ * or the live VA that contains @start. @path (or NULL) receives the way down.
  */
 struct gvm_va *gvm_tree_first_overlap(const struct gvm_tree *t, uint64_t start,
-				      struct gvm_bt_cur *cur)
+				      struct gvm_bt_cur *cur, struct gvm_bt_path *path)
 {
+	struct gvm_bt_path local;
 	struct gvm_va *va;
 
 	/* The last VA starting at or before @start, if it reaches past it... */
-	if (gvm_bt_find_le(&t->bt, start, cur)) {
+	if (gvm_bt_find_le_path(&t->bt, start, cur, path ? path : &local)) {
 		if (t->doomed && live_before(cur, start))
 			return gvm_va_at(cur);
 		va = gvm_va_at(cur);
@@ -329,7 +354,7 @@ struct gvm_va *gvm_tree_next(struct gvm_bt_cur *cur)
 struct gvm_va *gvm_va_first(struct gvm *vm, uint64_t start, uint64_t end)
 {
 	struct gvm_bt_cur cur;
-	struct gvm_va *va = gvm_tree_first_overlap(&vm->committed, start, &cur);
+	struct gvm_va *va = gvm_tree_first_overlap(&vm->committed, start, &cur, NULL);
 
 	return va && va->va < end ? va : NULL;
 }

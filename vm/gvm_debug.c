@@ -143,7 +143,7 @@ static int check_projection(struct vcheck *c)
 	struct gvm_proj_iter it;
 	const struct gvm_va *prev = NULL;
 
-	for (struct gvm_va *va = gvm_proj_first(vm, &it, vm->cfg.start, vm->cfg.end); va;
+	for (struct gvm_va *va = gvm_proj_first(vm, &it, vm->cfg.start, vm->cfg.end, NULL); va;
 	     va = gvm_proj_next(vm, &it)) {
 		int err = check_range(c, va);
 
@@ -180,7 +180,7 @@ static int check_lazy(struct vcheck *c)
 			return err;
 		if (va->state != GVM_VA_PENDING && va->state != (GVM_VA_PENDING | GVM_VA_REPLACES))
 			return bad(c, va, "lazy VA doomed or not pending");
-		if (va->creator != txn || gvm_proj_first(vm, &it, va->va, gvm_va_end(va)))
+		if (va->creator != txn || gvm_proj_first(vm, &it, va->va, gvm_va_end(va), NULL))
 			return bad(c, va, "lazy VA of another transaction, or overlapping");
 	}
 	return 0;

@@ -108,6 +108,11 @@ struct gvm_txn {
 	bool lazy;               /* created VAs stay out of vm->pending */
 	unsigned int had_buffer; /* which vectors had a buffer then */
 	void *bresv;             /* the backend's reservation */
+	/*
+	 * A lazy transaction's way down the committed tree to its request: no
+	 * commit comes before its own, so the commit can update the tree there.
+	 */
+	struct gvm_bt_path hint;
 };
 
 /* Memory. */
@@ -136,7 +141,10 @@ void gvm_tree_unpromise(struct gvm *vm, struct gvm_tree *t, unsigned int inserts
 void gvm_tree_insert(struct gvm_tree *t, struct gvm_va *va);
 void gvm_tree_erase(struct gvm_tree *t, struct gvm_va *va);
 /* @va takes the slot of the VA with its start, if it can in place: that VA, or NULL. */
-struct gvm_va *gvm_tree_replace(struct gvm_tree *t, struct gvm_va *va);
+struct gvm_va *gvm_tree_replace(struct gvm_tree *t, struct gvm_va *va,
+				const struct gvm_bt_path *path);
+void gvm_tree_insert_near(struct gvm_tree *t, struct gvm_va *va, struct gvm_bt_path *path);
+void gvm_tree_erase_near(struct gvm_tree *t, struct gvm_va *va, struct gvm_bt_path *path);
 void gvm_tree_fini(struct gvm *vm, struct gvm_tree *t);
 
 /* What a prepare may add to the VM's memory (tree nodes, VA slabs), to take back if it fails. */
@@ -148,7 +156,7 @@ void gvm_mem_mark(const struct gvm *vm, struct gvm_mem_mark *m);
 void gvm_mem_restore(struct gvm *vm, const struct gvm_mem_mark *m);
 
 struct gvm_va *gvm_tree_first_overlap(const struct gvm_tree *t, uint64_t start,
-				      struct gvm_bt_cur *cur);
+				      struct gvm_bt_cur *cur, struct gvm_bt_path *path);
 struct gvm_va *gvm_tree_next(struct gvm_bt_cur *cur);
 
 static inline struct gvm_va *gvm_va_at(const struct gvm_bt_cur *cur)
@@ -207,7 +215,9 @@ struct gvm_proj_iter {
 };
 
 struct gvm_va *gvm_proj_first(struct gvm *vm, struct gvm_proj_iter *it, uint64_t start,
-			      uint64_t end);
+			      uint64_t end, struct gvm_bt_path *path);
+int gvm_sm_ops_path(struct gvm *vm, const struct gvm_req *req, const struct gvm_op_cb *cb,
+		    void *priv, struct gvm_bt_path *path);
 struct gvm_va *gvm_proj_next(struct gvm *vm, struct gvm_proj_iter *it);
 
 #endif /* GPUVM_GVM_INTERNAL_H */

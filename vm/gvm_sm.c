@@ -87,14 +87,15 @@ static struct gvm_va *proj_front(struct gvm_proj_iter *it)
 	return it->c->va < it->p->va ? it->c : it->p;
 }
 
+/* @path (or NULL) receives the way down the committed tree to @start. */
 struct gvm_va *gvm_proj_first(struct gvm *vm, struct gvm_proj_iter *it, uint64_t start,
-			      uint64_t end)
+			      uint64_t end, struct gvm_bt_path *path)
 {
 	it->end = end;
 	it->c = skip_doomed(&vm->committed, &it->cc,
-			    gvm_tree_first_overlap(&vm->committed, start, &it->cc), end);
+			    gvm_tree_first_overlap(&vm->committed, start, &it->cc, path), end);
 	it->p = skip_doomed(&vm->pending, &it->pc,
-			    gvm_tree_first_overlap(&vm->pending, start, &it->pc), end);
+			    gvm_tree_first_overlap(&vm->pending, start, &it->pc, NULL), end);
 	return proj_front(it);
 }
 
@@ -201,12 +202,16 @@ static int check_cuts(struct gvm *vm, const struct gvm_req *req, const struct gv
 	err = op_for(first, req, &op);
 	if (err || gvm_va_end(first) >= re)
 		return err;
-	last = gvm_proj_first(vm, &it, re - 1, re);
+	last = gvm_proj_first(vm, &it, re - 1, re, NULL);
 	return last ? op_for(last, req, &op) : 0;
 }
 
-/* Every op of @req, in address order, MAP last; none if the request is invalid. */
-int gvm_sm_ops(struct gvm *vm, const struct gvm_req *req, const struct gvm_op_cb *cb, void *priv)
+/*
+ * Every op of @req, in address order, MAP last; none if the request is invalid.
+ * @path (or NULL) receives the way down the committed tree to the request.
+ */
+int gvm_sm_ops_path(struct gvm *vm, const struct gvm_req *req, const struct gvm_op_cb *cb,
+		    void *priv, struct gvm_bt_path *path)
 {
 	struct gvm_proj_iter it;
 	struct gvm_va *v = NULL;
@@ -216,7 +221,7 @@ int gvm_sm_ops(struct gvm *vm, const struct gvm_req *req, const struct gvm_op_cb
 	if (!err && vm->lazy)
 		err = gvm_materialize(vm);
 	if (!err) {
-		v = gvm_proj_first(vm, &it, req->va, req->va + req->size);
+		v = gvm_proj_first(vm, &it, req->va, req->va + req->size, path);
 		err = check_cuts(vm, req, v);
 	}
 	for (; v && !err; v = gvm_proj_next(vm, &it)) {
@@ -227,6 +232,11 @@ int gvm_sm_ops(struct gvm *vm, const struct gvm_req *req, const struct gvm_op_cb
 		return err;
 	map_op(req, &op);
 	return cb->op(priv, &op);
+}
+
+int gvm_sm_ops(struct gvm *vm, const struct gvm_req *req, const struct gvm_op_cb *cb, void *priv)
+{
+	return gvm_sm_ops_path(vm, req, cb, priv, NULL);
 }
 
 struct op_list {

@@ -229,7 +229,7 @@ static int prepare_req(struct gvm_txn *txn, const struct gvm_req *req)
 	if (b->prefetch)
 		b->prefetch(txn->vm->backend, req->va);
 	txn->scratch.nr = 0;
-	err = gvm_sm_ops(txn->vm, req, &cb, &p);
+	err = gvm_sm_ops_path(txn->vm, req, &cb, &p, txn->lazy ? &txn->hint : NULL);
 	for (unsigned int i = 0; !err && i < txn->scratch.nr; i++)
 		err = apply_op(&p, &((struct gvm_op *)txn->scratch.v)[i]);
 	return err;
@@ -289,6 +289,7 @@ static void txn_free(struct gvm_txn *txn, bool failed)
 	txn->created.nr = txn->doomed.nr = txn->bops.nr = txn->scratch.nr = 0;
 	txn->state = GVM_TXN_PREPARED;
 	txn->lazy = false;
+	txn->hint.leaf = NULL;
 	txn->qnext = NULL;
 	txn->promised = 0;
 	if (vm->cfg.backend->resv_size)
@@ -438,7 +439,7 @@ static void commit_doomed(struct gvm_txn *txn)
 			gvm_tree_erase(&vm->pending, va);
 		} else {
 			if (!(va->state & GVM_VA_SWAPPED))
-				gvm_tree_erase(&vm->committed, va);
+				gvm_tree_erase_near(&vm->committed, va, &txn->hint);
 			gvm_list_del(&va->bo_link);
 			vm->nr_vas--;
 		}
@@ -452,7 +453,7 @@ static void place_committed(struct gvm_txn *txn, struct gvm_va *va)
 	struct gvm_va *old = NULL;
 
 	if (va->state & GVM_VA_REPLACES) {
-		old = gvm_tree_replace(&vm->committed, va);
+		old = gvm_tree_replace(&vm->committed, va, &txn->hint);
 		vm->nr_replacements++;
 	}
 	va->state &= ~GVM_VA_REPLACES;
@@ -461,7 +462,7 @@ static void place_committed(struct gvm_txn *txn, struct gvm_va *va)
 		old->state |= GVM_VA_SWAPPED;
 		vm->nr_replaced_in_place++;
 	} else {
-		gvm_tree_insert(&vm->committed, va);
+		gvm_tree_insert_near(&vm->committed, va, &txn->hint);
 	}
 	vm->committed.promised--;
 }

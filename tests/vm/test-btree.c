@@ -3,7 +3,10 @@
  * test-btree: the VA manager's B+ tree (vm/gvm_btree.h) on its own, against a
  * sorted array: random inserts, erases and in-place replacements, with many
  * keys sharing a start (as repeat VAs and replacements do), every invariant
- * checked after each step.
+ * checked after each step. random-at does each update in the leaf of a path
+ * from gvm_bt_find_le_path() at a random start (a lazy transaction's commit):
+ * where the key does not belong there, the _at call must refuse and change
+ * nothing, and the update is made without the path.
  *
  * Usage: test-btree [--seed N] [--count N]
  */
@@ -39,21 +42,60 @@ static void check_equal(const struct gvm_bt *bt, const struct bt_model *m, unsig
 	CHECK_EQ("keys walked", i, m->n);
 }
 
-static void do_insert(struct gvm_bt *bt, struct bt_model *m, struct rng *r, uintptr_t *next_tie)
+/* Updates through a path (random-at): how many the path's leaf took, how many it refused. */
+struct at_counts {
+	unsigned int taken, refused;
+};
+
+/* A path to a start near @start (NULL @c: no path, the plain update). */
+static struct gvm_bt_path *path_near(const struct gvm_bt *bt, struct rng *r, uint64_t start,
+				     struct gvm_bt_path *p, const struct at_counts *c)
+{
+	struct gvm_bt_cur cur;
+
+	if (!c)
+		return NULL;
+	start = rng_below(r, 2) ? start : rng_below(r, NR_STARTS);
+	gvm_bt_find_le_path(bt, start, &cur, p);
+	return p;
+}
+
+/* After a refused _at call the tree must be as the model still says. */
+static bool at_outcome(const struct gvm_bt *bt, const struct bt_model *m, bool taken,
+		       struct at_counts *c)
+{
+	if (taken) {
+		c->taken++;
+		return true;
+	}
+	c->refused++;
+	check_equal(bt, m, 0);
+	return false;
+}
+
+static void do_insert(struct gvm_bt *bt, struct bt_model *m, struct rng *r, uintptr_t *next_tie,
+		      struct at_counts *c)
 {
 	struct gvm_bt_key k = { .start = rng_below(r, NR_STARTS),
 				.tie = (uintptr_t)(rng_next(r) << 24 | (*next_tie)++) };
+	struct gvm_bt_path path, *p;
 
 	CHECK_ERR("reserve", gvm_bt_reserve(bt, 1, &bt_test_alloc), 0);
-	gvm_bt_insert(bt, k);
+	p = path_near(bt, r, k.start, &path, c);
+	if (!p || !at_outcome(bt, m, gvm_bt_insert_at(bt, p, k), c))
+		gvm_bt_insert(bt, k);
+	else if (p->leaf)
+		fail_msg("gvm_bt_insert_at() did not end the path");
 	bt_model_insert(m, k);
 }
 
-static void do_erase(struct gvm_bt *bt, struct bt_model *m, struct rng *r)
+static void do_erase(struct gvm_bt *bt, struct bt_model *m, struct rng *r, struct at_counts *c)
 {
 	size_t i = rng_below(r, m->n);
+	struct gvm_bt_path path, *p = path_near(bt, r, m->k[i].start, &path, c);
 
-	gvm_bt_erase(bt, m->k[i]);
+	if (!p || !at_outcome(bt, m, gvm_bt_erase_at(bt, p, m->k[i]), c))
+		gvm_bt_erase(bt, m->k[i]);
 	bt_model_erase(m, i);
 }
 
@@ -61,14 +103,21 @@ static void do_erase(struct gvm_bt *bt, struct bt_model *m, struct rng *r)
  * Replace the last key with a random existing start by a new tie: either in
  * place (the old tie comes back) or refused (0, nothing changed).
  */
-static bool do_replace(struct gvm_bt *bt, struct bt_model *m, struct rng *r, uintptr_t *next_tie)
+static bool do_replace(struct gvm_bt *bt, struct bt_model *m, struct rng *r, uintptr_t *next_tie,
+		       struct at_counts *c)
 {
 	struct gvm_bt_key probe = { .start = m->k[rng_below(r, m->n)].start, .tie = UINTPTR_MAX };
 	/* A random tie, unique by its low bits: it may sort anywhere among its start's. */
 	struct gvm_bt_key k = { .start = probe.start,
 				.tie = (uintptr_t)(rng_next(r) << 24 | (*next_tie)++) };
 	size_t last = bt_model_lower(m, probe) - 1;
-	uintptr_t old = gvm_bt_replace(bt, k);
+	struct gvm_bt_path path, *p = path_near(bt, r, k.start, &path, c);
+	uintptr_t old = 0;
+
+	if (p && at_outcome(bt, m, (old = gvm_bt_replace_at(bt, p, k)) != 0, c) && !p->leaf)
+		fail_msg("gvm_bt_replace_at() ended the path");
+	if (!old)
+		old = gvm_bt_replace(bt, k);
 
 	if (!old)
 		return false;
@@ -78,15 +127,15 @@ static bool do_replace(struct gvm_bt *bt, struct bt_model *m, struct rng *r, uin
 	return true;
 }
 
-static void test_random(void **state)
+static void run_random(bool at)
 {
 	struct gvm_bt bt;
 	struct bt_model m = { .k = calloc(opt_count + 1, sizeof(*m.k)) };
 	struct rng r = { opt_seed };
 	uintptr_t next_tie = 1;
 	unsigned int in_place = 0, refused = 0;
+	struct at_counts counts = { 0 }, *c = at ? &counts : NULL;
 
-	(void)state;
 	assert_non_null(m.k);
 	gvm_bt_init(&bt);
 	CHECK_EQ("replace in an empty tree", gvm_bt_replace(&bt, (struct gvm_bt_key){ 0, 1 }), 0);
@@ -94,10 +143,10 @@ static void test_random(void **state)
 		unsigned int what = rng_below(&r, 10);
 
 		if (!m.n || what < 5)
-			do_insert(&bt, &m, &r, &next_tie);
+			do_insert(&bt, &m, &r, &next_tie, c);
 		else if (what < 7)
-			do_erase(&bt, &m, &r);
-		else if (do_replace(&bt, &m, &r, &next_tie))
+			do_erase(&bt, &m, &r, c);
+		else if (do_replace(&bt, &m, &r, &next_tie, c))
 			in_place++;
 		else
 			refused++;
@@ -107,8 +156,25 @@ static void test_random(void **state)
 	       in_place, refused);
 	if (opt_count >= 10000 && (!in_place || !refused))
 		fail_msg("want both outcomes of gvm_bt_replace() at --count >= 10000");
+	if (at)
+		printf("  through a path: %u updates in its leaf, %u refused\n", counts.taken,
+		       counts.refused);
+	if (at && opt_count >= 10000 && (!counts.taken || !counts.refused))
+		fail_msg("want both outcomes of the _at updates at --count >= 10000");
 	gvm_bt_fini(&bt, &bt_test_alloc);
 	free(m.k);
+}
+
+static void test_random(void **state)
+{
+	(void)state;
+	run_random(false);
+}
+
+static void test_random_at(void **state)
+{
+	(void)state;
+	run_random(true);
 }
 
 /* A start no key has: nothing is replaced, and the tree is unchanged. */
@@ -141,6 +207,7 @@ int main(int argc, char **argv)
 	const struct tu_args args = { "test-btree", &opt_seed, &opt_count };
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_random_at),
 		cmocka_unit_test(test_replace_absent),
 	};
 
