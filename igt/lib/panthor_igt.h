@@ -160,6 +160,15 @@ void panthor_check_all_freed(int fd);
 void panthor_close(int fd);
 /* How many fds the process has open (among the first 1024): calls that fail make none. */
 int panthor_count_open_fds(void);
+/*
+ * No fd was made since panthor_count_open_fds() returned @before. The mock
+ * device runs inside the process, and its own descriptors (the memory of BOs
+ * a finished job let go, the ends of exports nobody holds any more) close
+ * when it gets to them, so the count may go down meanwhile; a refused call
+ * that made an fd would still raise it above @before.
+ */
+#define panthor_assert_no_fd_made(before) \
+	igt_assert_cmpint(panthor_count_open_fds(), <=, >, (before))
 
 /* The fault of @vm's last GPU fault (mock only). */
 struct gpuvm_mock_vm_state panthor_mock_vm_state(int fd, uint32_t vm);
