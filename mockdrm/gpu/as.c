@@ -256,12 +256,18 @@ static void translate_locked(struct mock_gpu *gpu, struct mock_as *as, uint64_t 
 {
 	struct mock_tlb_entry *e;
 
+	/*
+	 * First wait out a lock of the region: the wait drops as->lock, and
+	 * meanwhile the slot may be disabled or given other tables (a fault's
+	 * handler, an eviction). A stalled access resumes with the slot as it
+	 * is then, so everything below reads the slot after the wait.
+	 */
+	wait_unlocked(gpu, as, va);
 	if ((as->cur_transcfg & MOCK_TRANSCFG_ADRMODE_MASK) != MOCK_TRANSCFG_ADRMODE_AARCH64_4K) {
 		/* UNMAPPED (a disabled slot): nothing translates. */
 		*out = (struct mock_xlate){ .fault = mock_fault(MOCK_FAULT_TRANSLATION, access) };
 		return;
 	}
-	wait_unlocked(gpu, as, va);
 	e = mock_tlb_find_leaf(&as->tlb, va);
 	if (!e) {
 		mock_gpu_stat_add(gpu, tlb_misses, 1);
