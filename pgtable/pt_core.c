@@ -9,23 +9,19 @@
  *   3. apply the change using only the stock, gathering flush ranges and
  *      unlinked tables; flush once per coalesced range; then free.
  */
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "pt_proj.h"
 
 static void *default_zalloc(void *ctx, size_t size)
 {
 	(void)ctx;
-	return calloc(1, size);
+	return os_zalloc(size);
 }
 
 static void default_free(void *ctx, void *ptr)
 {
 	(void)ctx;
-	free(ptr);
+	os_free(ptr);
 }
 
 const struct pt_host_ops pt_host_malloc_ops = {
@@ -36,11 +32,9 @@ const struct pt_host_ops pt_host_malloc_ops = {
 /* A commit runs where the kernel could not allocate: catch it doing so. */
 void pt_check_may_alloc(const struct pt_cfg *cfg, const char *what)
 {
-	if ((cfg->debug & PT_DEBUG_ABORT_ALLOC_IN_COMMIT) && pt_in_signalling()) {
-		fprintf(stderr,
-			"gpuvm: %s allocated inside a fence-signalling section (a commit)\n", what);
-		abort();
-	}
+	if ((cfg->debug & PT_DEBUG_ABORT_ALLOC_IN_COMMIT) && pt_in_signalling())
+		os_fatal("gpuvm: %s allocated inside a fence-signalling section (a commit)\n",
+			 what);
 }
 
 void *pt_host_zalloc(const struct pt_cfg *cfg, size_t size)
@@ -210,7 +204,7 @@ struct pt_table *pt_stock_take(struct pt *pt, struct pt_stock *stock, unsigned i
 	struct pt_table *t = stock->head[lvl];
 
 	(void)pt;
-	assert(t && "a change used more tables than were counted");
+	os_assert(t && "a change used more tables than were counted");
 	stock->head[lvl] = t->next;
 	stock->count[lvl]--;
 	stock->total--;
@@ -316,7 +310,7 @@ void pt_gather_flush(struct pt *pt, struct pt_gather *g)
 /* Free what was unlinked; only after pt_gather_flush() (lpae.md "Rules that bite"). */
 void pt_gather_release(struct pt *pt, struct pt_gather *g)
 {
-	assert(!g->nr && !g->all && "tables freed before their flush");
+	os_assert(!g->nr && !g->all && "tables freed before their flush");
 	release_list(pt, g->to_free);
 	g->to_free = NULL;
 }
@@ -344,7 +338,8 @@ static void fill_prot_table(struct pt *pt)
 		for (unsigned int i = 0; i < PT_PROT_RULES; i++) {
 			const struct pt_prot_rule *r = &pt->fmt->prot_rules[i];
 
-			assert(!(r->mask & ~PT_PROT_KEY_BITS) && "protection bits outside the key");
+			os_assert(!(r->mask & ~PT_PROT_KEY_BITS) &&
+				  "protection bits outside the key");
 			prot |= (desc & r->mask) == r->value ? r->prot : 0;
 		}
 		pt->prot_of_key[key] = (uint8_t)prot;
@@ -509,7 +504,7 @@ void pt_destroy(struct pt *pt)
 
 	if (!pt)
 		return;
-	assert(!pt->resv_alive && "destroying a page table with reservations alive");
+	os_assert(!pt->resv_alive && "destroying a page table with reservations alive");
 	pt_gather_init(&g);
 	g.all = true;
 	pt_put_subtree(pt, &g, pt->root);

@@ -2,9 +2,6 @@
 /*
  * Descriptor encode/decode for callers, the invariant checker and the dump.
  */
-#include <errno.h>
-#include <inttypes.h>
-#include <stdlib.h>
 
 #include "pt_internal.h"
 
@@ -75,7 +72,7 @@ struct seen {
 
 static size_t seen_slot(const struct seen *s, const struct pt_table *t)
 {
-	size_t i = ((uintptr_t)t >> 4) * 0x9e3779b97f4a7c15ull % s->cap;
+	size_t i = (size_t)os_mod_u64(((uintptr_t)t >> 4) * 0x9e3779b97f4a7c15ull, s->cap);
 
 	while (s->tab[i] && s->tab[i] != t)
 		i = (i + 1) % s->cap;
@@ -99,15 +96,16 @@ static bool seen_visit(struct seen *s, const struct pt_table *t)
 
 struct check {
 	const struct pt *pt;
-	FILE *report;
+	pt_print_fn *print;
+	void *ctx;
 	struct seen seen;
 };
 
 static int fail(struct check *c, const struct pt_table *t, int idx, const char *what)
 {
-	if (c->report)
-		fprintf(c->report, "pt_validate: level %u table at pa 0x%" PRIx64 " item %d: %s\n",
-			t->level, t->pa, idx, what);
+	if (c->print)
+		c->print(c->ctx, "pt_validate: level %u table at pa 0x%" OS_PRIx64 " item %d: %s\n",
+			 t->level, t->pa, idx, what);
 	return -EUCLEAN;
 }
 
@@ -168,14 +166,14 @@ static int check_refs(struct check *c)
 	return 0;
 }
 
-int pt_validate(const struct pt *pt, FILE *report)
+int pt_validate(const struct pt *pt, pt_print_fn *print, void *ctx)
 {
-	struct check c = { .pt = pt, .report = report };
+	struct check c = { .pt = pt, .print = print, .ctx = ctx };
 	int err;
 
 	c.seen.cap = 2 * pt->stats.tables + 16;
-	c.seen.tab = calloc(c.seen.cap, sizeof(*c.seen.tab));
-	c.seen.visits = calloc(c.seen.cap, sizeof(*c.seen.visits));
+	c.seen.tab = os_calloc(c.seen.cap, sizeof(*c.seen.tab));
+	c.seen.visits = os_calloc(c.seen.cap, sizeof(*c.seen.visits));
 	if (!c.seen.tab || !c.seen.visits) {
 		err = -ENOMEM;
 		goto out;
@@ -188,17 +186,9 @@ int pt_validate(const struct pt *pt, FILE *report)
 	if (!err)
 		err = check_refs(&c);
 out:
-	free(c.seen.tab);
-	free(c.seen.visits);
+	os_free(c.seen.tab);
+	os_free(c.seen.visits);
 	return err;
-}
-
-static void dump_prot(FILE *out, uint32_t prot)
-{
-	fprintf(out, "%c%c%c%s%s%s", prot & PT_PROT_READ ? 'r' : '-',
-		prot & PT_PROT_WRITE ? 'w' : '-', prot & PT_PROT_EXEC ? 'x' : '-',
-		prot & PT_PROT_CACHE ? " cached" : "", prot & PT_PROT_MMIO ? " mmio" : "",
-		prot & PT_PROT_PRIV ? " priv" : "");
 }
 
 /*
@@ -220,9 +210,18 @@ static unsigned int leaf_run(const struct pt *pt, const struct pt_table *t, unsi
 
 struct dump {
 	const struct pt *pt;
-	FILE *out;
+	pt_print_fn *print;
+	void *ctx;
 	struct seen shared; /* shared tables printed already */
 };
+
+static void dump_prot(const struct dump *d, uint32_t prot)
+{
+	d->print(d->ctx, "%c%c%c%s%s%s", prot & PT_PROT_READ ? 'r' : '-',
+		 prot & PT_PROT_WRITE ? 'w' : '-', prot & PT_PROT_EXEC ? 'x' : '-',
+		 prot & PT_PROT_CACHE ? " cached" : "", prot & PT_PROT_MMIO ? " mmio" : "",
+		 prot & PT_PROT_PRIV ? " priv" : "");
+}
 
 static void dump_table(struct dump *d, const struct pt_table *t, uint64_t base);
 
@@ -239,12 +238,12 @@ static unsigned int table_run(const struct pt *pt, const struct pt_table *t, uns
 static void dump_range(struct dump *d, const struct pt_table *t, unsigned int i, unsigned int end,
 		       uint64_t va)
 {
-	fprintf(d->out, "%*sL%u [%u", (int)(2 * (t->level - d->pt->geo.start_level)), "", t->level,
-		i);
+	d->print(d->ctx, "%*sL%u [%u", (int)(2 * (t->level - d->pt->geo.start_level)), "", t->level,
+		 i);
 	if (end - 1 > i)
-		fprintf(d->out, "-%u", end - 1);
-	fprintf(d->out, "] va 0x%" PRIx64 " +0x%" PRIx64, va,
-		(uint64_t)(end - i) << pt_shift(d->pt, t->level));
+		d->print(d->ctx, "-%u", end - 1);
+	d->print(d->ctx, "] va 0x%" OS_PRIx64 " +0x%" OS_PRIx64, va,
+		 (uint64_t)(end - i) << pt_shift(d->pt, t->level));
 }
 
 /*
@@ -254,15 +253,15 @@ static void dump_range(struct dump *d, const struct pt_table *t, unsigned int i,
  */
 static void dump_child(struct dump *d, const struct pt_table *c, uint64_t va)
 {
-	fprintf(d->out, " table pa 0x%" PRIx64 " live %u", c->pa, c->live);
+	d->print(d->ctx, " table pa 0x%" OS_PRIx64 " live %u", c->pa, c->live);
 	if (c->refs > 1) {
-		fprintf(d->out, " shared by %u items", c->refs);
+		d->print(d->ctx, " shared by %u items", c->refs);
 		if (d->shared.tab && !seen_visit(&d->shared, c)) {
-			fprintf(d->out, ", shown above\n");
+			d->print(d->ctx, ", shown above\n");
 			return;
 		}
 	}
-	fputc('\n', d->out);
+	d->print(d->ctx, "\n");
 	dump_table(d, c, va);
 }
 
@@ -279,10 +278,10 @@ static unsigned int dump_item(struct dump *d, const struct pt_table *t, unsigned
 
 		end = leaf_run(pt, t, i, &same);
 		dump_range(d, t, i, end, va);
-		fprintf(d->out, " -> pa 0x%" PRIx64 "%s ", pt_desc_addr(pt, desc),
-			same ? " repeated" : "");
-		dump_prot(d->out, pt_leaf_prot(pt, desc));
-		fputc('\n', d->out);
+		d->print(d->ctx, " -> pa 0x%" OS_PRIx64 "%s ", pt_desc_addr(pt, desc),
+			 same ? " repeated" : "");
+		dump_prot(d, pt_leaf_prot(pt, desc));
+		d->print(d->ctx, "\n");
 		return end;
 	}
 	end = table_run(pt, t, i);
@@ -303,25 +302,25 @@ static void dump_table(struct dump *d, const struct pt_table *t, uint64_t base)
 	}
 }
 
-void pt_dump(const struct pt *pt, FILE *out)
+void pt_dump(const struct pt *pt, pt_print_fn *print, void *ctx)
 {
-	struct dump d = { .pt = pt, .out = out };
+	struct dump d = { .pt = pt, .print = print, .ctx = ctx };
 
 	/* Without memory for the set, shared tables print under every alias. */
 	d.shared.cap = 2 * pt->stats.tables + 16;
-	d.shared.tab = calloc(d.shared.cap, sizeof(*d.shared.tab));
-	d.shared.visits = calloc(d.shared.cap, sizeof(*d.shared.visits));
+	d.shared.tab = os_calloc(d.shared.cap, sizeof(*d.shared.tab));
+	d.shared.visits = os_calloc(d.shared.cap, sizeof(*d.shared.visits));
 	if (!d.shared.tab || !d.shared.visits) {
-		free(d.shared.tab);
+		os_free(d.shared.tab);
 		d.shared.tab = NULL;
 	}
-	fprintf(out,
-		"%s granule %uK ias %u oas %u: %u levels from L%u, top %zu bytes at pa 0x%" PRIx64
-		", %" PRIu64 " tables\n",
-		pt->fmt->name, 1u << (pt->geo.granule_lg2 - 10), pt->cfg.ias, pt->cfg.oas,
-		pt->geo.levels, pt->geo.start_level, pt->geo.top_bytes, pt->root->pa,
-		pt->stats.tables);
+	print(ctx,
+	      "%s granule %uK ias %u oas %u: %u levels from L%u, top %zu bytes at pa 0x%" OS_PRIx64
+	      ", %" OS_PRIu64 " tables\n",
+	      pt->fmt->name, 1u << (pt->geo.granule_lg2 - 10), pt->cfg.ias, pt->cfg.oas,
+	      pt->geo.levels, pt->geo.start_level, pt->geo.top_bytes, pt->root->pa,
+	      pt->stats.tables);
 	dump_table(&d, pt->root, 0);
-	free(d.shared.tab);
-	free(d.shared.visits);
+	os_free(d.shared.tab);
+	os_free(d.shared.visits);
 }

@@ -36,9 +36,6 @@
  * simulated on the projection as well and must agree (pt_fast_check()); the
  * property tests run with it.
  */
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 
 #include "pt_proj.h"
 
@@ -304,9 +301,7 @@ void pt_fast_check(struct pt *pt, const struct pt_op *op, int fast_err, const st
 	pt_proj_abandon(pt, mark);
 	if (err == -ENOMEM || err == fast_err)
 		return;
-	fprintf(stderr,
-		"gpuvm: pt_reserve fast path disagrees with the projection: op %d va 0x%llx "
-		"size 0x%llx: %d against %d\n",
-		op->type, (unsigned long long)op->va, (unsigned long long)op->size, fast_err, err);
-	abort();
+	os_fatal("gpuvm: pt_reserve fast path disagrees with the projection: op %d va 0x%llx "
+		 "size 0x%llx: %d against %d\n",
+		 op->type, (unsigned long long)op->va, (unsigned long long)op->size, fast_err, err);
 }

@@ -118,7 +118,7 @@ static uint64_t ps_bits(unsigned int oas)
 	for (unsigned int i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
 		if (sizes[i] == oas)
 			return i;
-	assert(!"oas validated at creation");
+	os_assert(!"oas validated at creation");
 	return 5;
 }
 

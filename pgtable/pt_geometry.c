@@ -15,7 +15,6 @@
  * Stage 2 may replace the start level by up to 16 concatenated tables of the
  * next level (Arm ARM D8.2.7), which saves one level of walk.
  */
-#include <errno.h>
 
 #include "pt_internal.h"
 

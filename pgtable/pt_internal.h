@@ -25,11 +25,10 @@
 #ifndef GPUVM_PT_INTERNAL_H
 #define GPUVM_PT_INTERNAL_H
 
-#include <assert.h>
-#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <gpuvm/os.h>
 #include <gpuvm/pt.h>
 
 /* Descriptor bits [1:0] (Arm ARM D8.3). */
@@ -113,7 +112,7 @@ struct pt_fmt {
 	uint64_t (*leaf_attrs)(const struct pt *pt, uint32_t prot);
 	struct pt_prot_rule prot_rules[PT_PROT_RULES];
 	uint64_t (*table_attrs)(const struct pt *pt);
-	void (*regs)(const struct pt *pt, uint64_t root_pa, struct pt_regs *regs);
+	void (*regs)(const struct pt *pt, uint64_t root_pa, struct pt_hw_regs *regs);
 };
 
 /* Stage 2: the top level may be concatenated (VTCR.SL0 rules). */
@@ -181,8 +180,8 @@ static inline void pt_set_child(struct pt *pt, struct pt_table *t, unsigned int 
 				struct pt_table *child)
 {
 	pt->last.t = NULL;
-	__atomic_store_n(&t->child[idx].items, child ? child->items : NULL, __ATOMIC_RELAXED);
-	__atomic_store_n(&t->child[idx].table, child, __ATOMIC_RELEASE);
+	os_store_relaxed(&t->child[idx].items, child ? child->items : NULL);
+	os_store_release(&t->child[idx].table, child);
 }
 
 const struct pt_fmt *pt_fmt_find(enum pt_format fmt);
@@ -403,17 +402,17 @@ static inline uint32_t pt_leaf_prot(const struct pt *pt, uint64_t desc)
 /* Walker-visible stores and loads: one 64-bit access each (DOC: concurrency). */
 static inline void pt_store(uint64_t *item, uint64_t desc)
 {
-	__atomic_store_n(item, desc, __ATOMIC_RELAXED);
+	os_store_relaxed(item, desc);
 }
 
 static inline void pt_publish(uint64_t *item, uint64_t desc)
 {
-	__atomic_store_n(item, desc, __ATOMIC_RELEASE);
+	os_store_release(item, desc);
 }
 
 static inline uint64_t pt_load(const uint64_t *item)
 {
-	return __atomic_load_n(item, __ATOMIC_ACQUIRE);
+	return os_load_acquire(item);
 }
 
 /* Metadata memory (struct pt_host_ops), checked against commits. */

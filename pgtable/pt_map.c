@@ -21,8 +21,6 @@
  *   level 2 [ T3 | T3 | T3 | ... | T3 ]    T3 = one leaf table, refs 512
  *   level 3 [ P  | P  | P  | ... | P  ]    P  = the dummy page
  */
-#include <errno.h>
-#include <string.h>
 
 #include "pt_internal.h"
 

@@ -35,29 +35,17 @@
  *
  * DOC: thread caches and teardown
  *
- * A thread finds its caches through one process-wide key, created once and
- * never deleted, whose value lists the thread's cache in each pool it used
- * (struct pool_thread, also kept in a _Thread_local pointer for the fast path).
- * Its destructor, when the thread exits, gives each cache back to its pool -
- * if that pool still exists. Pools are registered in a process-wide list with
- * a generation number; pt_pool_destroy() unregisters the pool and frees its
- * caches under pools_lock, and the destructor works under the same lock, so a
- * destructor never touches a destroyed pool and never frees a cache that
- * destroy freed, whichever runs first (a per-pool key did not allow that:
- * pthread_key_delete() does not wait for a destructor that already started).
- * A thread's entry for a destroyed pool is recognized by its generation (the
- * pool's address may be reused) and dropped when the thread next makes a cache.
- * Lock order: pools_lock, then pool->lock.
+ * A thread's caches are found and handed back at thread exit by the OS layer
+ * (os_tcache_*, <gpuvm/os.h>), which keeps the core free of thread-local
+ * storage: in userspace each thread attaches one cache per pool, and its exit
+ * gives the cache back through pool_tcache_release() unless the pool was
+ * destroyed first; an environment without thread caches (the kernel) finds
+ * none, and every page then goes through the pool lock.
+ * Lock order: the OS layer's registry lock, then pool->lock.
  */
-#include <assert.h>
-#include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
+#include <gpuvm/os.h>
 #include <gpuvm/pt_pool.h>
 
 /* Pages per regular chunk: 256 KiB with 4K pages, 4 MiB with 64K pages. */
@@ -140,7 +128,7 @@ struct pt_pool_class {
 struct pt_pool_cache {
 	struct pt_pool *pool;
 	struct pool_link link;
-	_Atomic size_t count;
+	size_t count;
 	struct pt_mem pages[];
 };
 
@@ -153,12 +141,11 @@ struct pt_pool {
 	size_t cache_pages;
 	size_t batch_pages;
 	bool abort_in_signalling;
-	uint64_t gen;                /* registration number (DOC: thread caches and teardown) */
-	struct pool_link registered; /* in the process-wide list, under pools_lock */
+	struct os_tcache_owner tcache; /* DOC: thread caches and teardown */
 
-	pthread_mutex_t lock;
+	os_mutex lock;
 	/* Counted outside the lock (a waiter counts before it holds it). */
-	_Atomic uint64_t lock_taken, lock_contended;
+	struct os_counter lock_taken, lock_contended;
 	/* Everything below is protected by @lock. */
 	uint64_t pa_next;
 	struct pt_pool_chunk **chunks;
@@ -225,34 +212,26 @@ static unsigned int lg2(uint64_t pow2)
 
 static void pool_lock(struct pt_pool *pool)
 {
-	int ret = pthread_mutex_trylock(&pool->lock);
-
-	atomic_fetch_add_explicit(&pool->lock_taken, 1, memory_order_relaxed);
-	if (ret == 0)
+	os_counter_add(&pool->lock_taken, 1);
+	if (os_mutex_trylock(&pool->lock))
 		return;
-	assert(ret == EBUSY);
-	atomic_fetch_add_explicit(&pool->lock_contended, 1, memory_order_relaxed);
-	ret = pthread_mutex_lock(&pool->lock);
-	assert(ret == 0);
-	(void)ret;
+	os_counter_add(&pool->lock_contended, 1);
+	os_mutex_lock(&pool->lock);
 }
 
 static void pool_unlock(struct pt_pool *pool)
 {
-	int ret = pthread_mutex_unlock(&pool->lock);
-
-	assert(ret == 0);
-	(void)ret;
+	os_mutex_unlock(&pool->lock);
 }
 
 static size_t cache_count(struct pt_pool_cache *cache)
 {
-	return atomic_load_explicit(&cache->count, memory_order_relaxed);
+	return os_load_relaxed(&cache->count);
 }
 
 static void cache_set_count(struct pt_pool_cache *cache, size_t count)
 {
-	atomic_store_explicit(&cache->count, count, memory_order_relaxed);
+	os_store_relaxed(&cache->count, count);
 }
 
 /* Chunk table entry that contains @pa (possibly retired), or NULL. */
@@ -304,7 +283,7 @@ static void *array_reserve(void *arr, size_t *cap, size_t need, size_t elem)
 	}
 	if (__builtin_mul_overflow(new_cap, elem, &bytes))
 		return NULL;
-	arr = realloc(arr, bytes);
+	arr = os_realloc(arr, bytes);
 	if (arr)
 		*cap = new_cap;
 	return arr;
@@ -353,20 +332,20 @@ static int pool_pa_room_locked(struct pt_pool *pool, uint64_t bytes, size_t coun
 
 static void chunk_free(struct pt_pool_chunk *c)
 {
-	free(c->cpu);
-	free(c);
+	os_free(c->cpu);
+	os_free(c);
 }
 
 static struct pt_pool_chunk *chunk_new_regular(struct pt_pool *pool, uint64_t pa)
 {
 	struct pt_pool_chunk *c;
 
-	c = malloc(sizeof(*c) + POOL_CHUNK_PAGES * sizeof(c->pages[0]));
+	c = os_malloc(sizeof(*c) + POOL_CHUNK_PAGES * sizeof(c->pages[0]));
 	if (!c)
 		return NULL;
-	c->cpu = aligned_alloc(pool->chunk_bytes, pool->chunk_bytes);
+	c->cpu = os_aligned_alloc(pool->chunk_bytes, pool->chunk_bytes);
 	if (!c->cpu) {
-		free(c);
+		os_free(c);
 		return NULL;
 	}
 	c->pa = pa;
@@ -453,7 +432,7 @@ static void pool_check_page_locked(struct pt_pool *pool, const struct pt_mem *me
 #ifndef NDEBUG
 	struct pt_pool_page *pg = pool_page_of_locked(pool, mem->pa);
 
-	assert(pg && pg->pa == mem->pa && pg->cpu == mem->cpu && pg->cls == POOL_NO_CLASS);
+	os_assert(pg && pg->pa == mem->pa && pg->cpu == mem->cpu && pg->cls == POOL_NO_CLASS);
 #else
 	(void)pool;
 	(void)mem;
@@ -465,156 +444,47 @@ static void pool_put_locked(struct pt_pool *pool, const struct pt_mem *pages, si
 {
 	for (size_t i = 0; i < n; i++)
 		pool_check_page_locked(pool, &pages[i]);
-	assert(pool->nfree + n <= pool->regular_pages);
+	os_assert(pool->nfree + n <= pool->regular_pages);
 	memcpy(pool->free_pages + pool->nfree, pages, n * sizeof(*pages));
 	pool->nfree += n;
 }
 
-/* The calling thread's caches, one per pool it used (DOC: thread caches and teardown). */
-struct pool_thread_slot {
-	struct pt_pool *pool; /* compared, dereferenced only while registered */
-	uint64_t gen;
-	struct pt_pool_cache *cache;
-};
-
-struct pool_thread {
-	unsigned int n, cap;
-	struct pool_thread_slot slot[];
-};
-
-static pthread_mutex_t pools_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct pool_link pools = { &pools, &pools }; /* registered pools, under pools_lock */
-static uint64_t pools_gen;                          /* under pools_lock */
-static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
-static pthread_key_t thread_key;
-static bool thread_key_ok;
-static _Thread_local struct pool_thread *this_thread;
-
-static void pools_lock_take(void)
+/* Thread exit (DOC: thread caches and teardown): the cache's pages go back to the pool. */
+static void pool_tcache_release(struct os_tcache_owner *owner, void *arg)
 {
-	int ret = pthread_mutex_lock(&pools_lock);
+	struct pt_pool *pool = (struct pt_pool *)((char *)owner - offsetof(struct pt_pool, tcache));
+	struct pt_pool_cache *cache = arg;
 
-	assert(ret == 0);
-	(void)ret;
-}
-
-static void pools_lock_drop(void)
-{
-	int ret = pthread_mutex_unlock(&pools_lock);
-
-	assert(ret == 0);
-	(void)ret;
-}
-
-/* Is (@pool, @gen) a pool that exists? Under pools_lock; @pool is not dereferenced otherwise. */
-static bool pool_alive_locked(const struct pt_pool *pool, uint64_t gen)
-{
-	for (struct pool_link *l = pools.next; l != &pools; l = l->next) {
-		const struct pt_pool *p =
-			(const struct pt_pool *)((const char *)l -
-						 offsetof(struct pt_pool, registered));
-
-		if (p == pool)
-			return p->gen == gen;
-	}
-	return false;
-}
-
-/* Thread exit: give each cache's pages back to its pool, if the pool still exists. */
-static void thread_destructor(void *arg)
-{
-	struct pool_thread *th = arg;
-
-	this_thread = NULL;
-	pools_lock_take();
-	for (unsigned int i = 0; i < th->n; i++) {
-		struct pool_thread_slot *s = &th->slot[i];
-
-		if (!pool_alive_locked(s->pool, s->gen))
-			continue; /* pt_pool_destroy() freed the cache with the pool */
-		pool_lock(s->pool);
-		pool_put_locked(s->pool, s->cache->pages, cache_count(s->cache));
-		link_del(&s->cache->link);
-		pool_unlock(s->pool);
-		free(s->cache);
-	}
-	pools_lock_drop();
-	free(th);
-}
-
-static void thread_key_make(void)
-{
-	thread_key_ok = pthread_key_create(&thread_key, thread_destructor) == 0;
+	pool_lock(pool);
+	pool_put_locked(pool, cache->pages, cache_count(cache));
+	link_del(&cache->link);
+	pool_unlock(pool);
+	os_free(cache);
 }
 
 /* The calling thread's cache in @pool, or NULL: the fast path, no lock. */
 static struct pt_pool_cache *cache_find(const struct pt_pool *pool)
 {
-	struct pool_thread *th = this_thread;
-
-	for (unsigned int i = 0; th && i < th->n; i++) {
-		if (th->slot[i].pool == pool && th->slot[i].gen == pool->gen)
-			return th->slot[i].cache;
-	}
-	return NULL;
+	return os_tcache_find(&pool->tcache);
 }
 
-/* Drop the slots of destroyed pools; make room for one more. Under pools_lock. */
-static struct pool_thread *thread_slots_locked(struct pool_thread *th)
-{
-	unsigned int kept = 0;
-	struct pool_thread *bigger;
-
-	for (unsigned int i = 0; th && i < th->n; i++) {
-		if (pool_alive_locked(th->slot[i].pool, th->slot[i].gen))
-			th->slot[kept++] = th->slot[i];
-	}
-	if (th) {
-		th->n = kept;
-		if (kept < th->cap)
-			return th;
-	}
-	bigger = realloc(th, sizeof(*th) + (kept + 4) * sizeof(th->slot[0]));
-	if (!bigger)
-		return NULL;
-	if (!th)
-		bigger->n = 0;
-	bigger->cap = kept + 4;
-	return bigger;
-}
-
-/* A new cache of the calling thread in @pool, registered with its thread; NULL if that fails. */
+/* A new cache of the calling thread in @pool, attached to its thread; NULL if that fails. */
 static struct pt_pool_cache *cache_new(struct pt_pool *pool)
 {
 	struct pt_pool_cache *cache;
-	struct pool_thread *th;
 
-	if (pthread_once(&thread_key_once, thread_key_make) || !thread_key_ok)
-		return NULL;
-	cache = malloc(sizeof(*cache) + pool->cache_pages * sizeof(cache->pages[0]));
+	cache = os_malloc(sizeof(*cache) + pool->cache_pages * sizeof(cache->pages[0]));
 	if (!cache)
 		return NULL;
 	cache->pool = pool;
-	atomic_init(&cache->count, 0);
-	pools_lock_take();
-	th = thread_slots_locked(this_thread);
-	if (th && th != this_thread && pthread_setspecific(thread_key, th)) {
-		/* Only a first value can fail to be set: this thread had none. */
-		assert(!this_thread);
-		free(th);
-		th = NULL;
-	}
-	if (!th) {
-		pools_lock_drop();
-		free(cache);
+	cache->count = 0;
+	if (os_tcache_attach(&pool->tcache, cache)) {
+		os_free(cache);
 		return NULL;
 	}
-	this_thread = th;
-	th->slot[th->n++] = (struct pool_thread_slot){ pool, pool->gen, cache };
 	pool_lock(pool);
 	link_add(&pool->caches, &cache->link);
 	pool_unlock(pool);
-	pools_lock_drop();
 	return cache;
 }
 
@@ -659,7 +529,7 @@ static void cache_spill_locked(struct pt_pool *pool, struct pt_pool_cache *cache
 {
 	size_t count = cache_count(cache);
 
-	assert(n <= count);
+	os_assert(n <= count);
 	pool_put_locked(pool, cache->pages + count - n, n);
 	cache_set_count(cache, count - n);
 }
@@ -692,8 +562,8 @@ static void pool_free_page(struct pt_pool *pool, const struct pt_mem *mem)
 	struct pt_pool_cache *cache = cache_get(pool);
 	size_t count;
 
-	assert(!(mem->pa & (pool->page_size - 1)));
-	assert(!((uintptr_t)mem->cpu & (pool->page_size - 1)));
+	os_assert(!(mem->pa & (pool->page_size - 1)));
+	os_assert(!((uintptr_t)mem->cpu & (pool->page_size - 1)));
 	if (!cache) {
 		pool_lock(pool);
 		pool_put_locked(pool, mem, 1);
@@ -748,9 +618,9 @@ static void class_take_page_locked(struct pt_pool *pool, unsigned int cls)
 {
 	struct pt_pool_page *pg;
 
-	assert(pool->nfree);
+	os_assert(pool->nfree);
 	pg = pool_page_of_locked(pool, pool->free_pages[--pool->nfree].pa);
-	assert(pg && pg->cls == POOL_NO_CLASS);
+	os_assert(pg && pg->cls == POOL_NO_CLASS);
 	pg->cls = (uint8_t)cls;
 	pg->used = 0;
 	pg->carved = 0;
@@ -805,9 +675,9 @@ static void class_free_block_locked(struct pt_pool *pool, unsigned int cls,
 	uint32_t off;
 	bool was_full;
 
-	assert(pg && pg->cls == cls && pg->used);
+	os_assert(pg && pg->cls == cls && pg->used);
 	off = (uint32_t)(mem->pa - pg->pa);
-	assert(!(off & (bsize - 1)) && mem->cpu == pg->cpu + off);
+	os_assert(!(off & (bsize - 1)) && mem->cpu == pg->cpu + off);
 	was_full = pg->used == class_blocks(pool, cls);
 	memcpy(pg->cpu + off, &pg->free_head, sizeof(pg->free_head));
 	pg->free_head = off + 1;
@@ -865,7 +735,7 @@ static struct pt_pool_chunk *multi_new_slot_locked(struct pt_pool *pool, unsigne
 
 	if (pool_pa_room_locked(pool, bytes, 1, &pa) || pool_reserve_chunks_locked(pool, 1))
 		return NULL;
-	c = malloc(sizeof(*c));
+	c = os_malloc(sizeof(*c));
 	if (!c)
 		return NULL;
 	*c = (struct pt_pool_chunk){ .pa = pa, .npages = 1u << npages_lg2 };
@@ -881,12 +751,12 @@ static int multi_alloc_locked(struct pt_pool *pool, unsigned int npages_lg2, str
 	struct pt_pool_chunk *c;
 	void *cpu;
 
-	cpu = aligned_alloc(bytes, bytes);
+	cpu = os_aligned_alloc(bytes, bytes);
 	if (!cpu)
 		return -ENOMEM;
 	c = *retired ? *retired : multi_new_slot_locked(pool, npages_lg2);
 	if (!c) {
-		free(cpu);
+		os_free(cpu);
 		return -ENOMEM;
 	}
 	if (c == *retired)
@@ -904,8 +774,8 @@ static void multi_free_locked(struct pt_pool *pool, unsigned int npages_lg2,
 {
 	struct pt_pool_chunk *c = pool_find_chunk_locked(pool, mem->pa);
 
-	assert(c && c->npages == 1u << npages_lg2 && c->pa == mem->pa && c->cpu == mem->cpu);
-	free(c->cpu);
+	os_assert(c && c->npages == 1u << npages_lg2 && c->pa == mem->pa && c->cpu == mem->cpu);
+	os_free(c->cpu);
 	c->cpu = NULL;
 	c->next_retired = pool->retired[npages_lg2 - 1];
 	pool->retired[npages_lg2 - 1] = c;
@@ -974,13 +844,10 @@ static int pool_op_alloc_bulk(void *ctx, size_t size, size_t align, unsigned int
 	unsigned int idx;
 	int err;
 
-	if (pool->abort_in_signalling && pt_in_signalling()) {
-		fprintf(stderr,
-			"gpuvm: pt_pool: %u table block(s) of %zu bytes allocated inside a "
-			"fence-signalling section (a commit)\n",
-			n, size);
-		abort();
-	}
+	if (pool->abort_in_signalling && pt_in_signalling())
+		os_fatal("gpuvm: pt_pool: %u table block(s) of %zu bytes allocated inside a "
+			 "fence-signalling section (a commit)\n",
+			 n, size);
 	err = pool_classify(pool, size, align, &kind, &idx);
 	if (err || !n)
 		return err;
@@ -1010,7 +877,7 @@ static void pool_op_free(void *ctx, const struct pt_mem *mem, size_t size, size_
 	err = pool_classify(pool, size, align, &kind, &idx);
 	if (err) {
 		/* The pool hands out nothing of this shape: keep it, corrupt no class. */
-		assert(!"pt_pool: free of a size and alignment it never allocates");
+		os_assert(!"pt_pool: free of a size and alignment it never allocates");
 		return;
 	}
 	if (kind == POOL_PAGE) {
@@ -1070,7 +937,7 @@ int pt_pool_create(const struct pt_pool_cfg *cfg, struct pt_pool **out)
 	err = pool_cfg_resolve(cfg, &c);
 	if (err)
 		return err;
-	pool = calloc(1, sizeof(*pool));
+	pool = os_zalloc(sizeof(*pool));
 	if (!pool)
 		return -ENOMEM;
 	pool->page_size = c.page_size;
@@ -1084,17 +951,14 @@ int pt_pool_create(const struct pt_pool_cfg *cfg, struct pt_pool **out)
 	link_init(&pool->caches);
 	for (unsigned int i = 0; i < POOL_MAX_CLASSES; i++)
 		link_init(&pool->classes[i].partial);
-	if (pthread_mutex_init(&pool->lock, NULL))
+	if (os_mutex_init(&pool->lock))
 		goto err_free_pool;
-	pools_lock_take();
-	pool->gen = ++pools_gen;
-	link_add(&pools, &pool->registered);
-	pools_lock_drop();
+	os_tcache_register(&pool->tcache, pool_tcache_release);
 	*out = pool;
 	return 0;
 
 err_free_pool:
-	free(pool);
+	os_free(pool);
 	return -ENOMEM;
 }
 
@@ -1102,22 +966,20 @@ void pt_pool_destroy(struct pt_pool *pool)
 {
 	if (!pool)
 		return;
-	/* Under pools_lock: an exiting thread's destructor sees the pool or nothing of it. */
-	pools_lock_take();
-	link_del(&pool->registered);
+	/* After this, no exiting thread touches the pool: its caches are ours to free. */
+	os_tcache_unregister(&pool->tcache);
 	while (pool->caches.next != &pool->caches) {
 		struct pool_link *node = pool->caches.next;
 
 		link_del(node);
-		free(cache_of_link(node));
+		os_free(cache_of_link(node));
 	}
-	pools_lock_drop();
 	for (size_t i = 0; i < pool->nchunks; i++)
 		chunk_free(pool->chunks[i]);
-	free(pool->chunks);
-	free(pool->free_pages);
-	pthread_mutex_destroy(&pool->lock);
-	free(pool);
+	os_free(pool->chunks);
+	os_free(pool->free_pages);
+	os_mutex_destroy(&pool->lock);
+	os_free(pool);
 }
 
 void pt_pool_get_stats(struct pt_pool *pool, struct pt_pool_stats *st)
@@ -1141,8 +1003,8 @@ void pt_pool_get_stats(struct pt_pool *pool, struct pt_pool_stats *st)
 	st->chunks = pool->live_chunks;
 	st->refills = pool->refills;
 	pool_unlock(pool);
-	st->lock_taken = atomic_load_explicit(&pool->lock_taken, memory_order_relaxed);
-	st->lock_contended = atomic_load_explicit(&pool->lock_contended, memory_order_relaxed);
+	st->lock_taken = os_counter_read(&pool->lock_taken);
+	st->lock_contended = os_counter_read(&pool->lock_contended);
 }
 
 void *pt_pool_pa_to_cpu(struct pt_pool *pool, uint64_t pa)
@@ -1181,11 +1043,12 @@ void pt_pool_fork_parent(struct pt_pool *pool)
 
 /*
  * The child's only thread is the one that took the lock: it may release it.
- * pools_lock is held only inside pool calls, which the forking thread is not
- * in; another thread of the parent may have held it: start the child's anew.
+ * The thread caches' registry lock is held only inside pool calls, which the
+ * forking thread is not in; another thread of the parent may have held it:
+ * start the child's anew.
  */
 void pt_pool_fork_child(struct pt_pool *pool)
 {
-	pthread_mutex_init(&pools_lock, NULL);
+	os_tcache_fork_child();
 	pool_unlock(pool);
 }

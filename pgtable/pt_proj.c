@@ -13,9 +13,7 @@
  *   split_block                            sim_cut_item on PK_LEAF: count
  *   cut_item: drop an emptied child        ... unless it stays (pinned)
  */
-#include <errno.h>
 #include <stdalign.h>
-#include <string.h>
 
 #include "pt_proj.h"
 

@@ -9,10 +9,6 @@
  *   pt_commit_end()     unpin (unlink what only the pins kept), flush
  *   pt_unreserve()      free what was unlinked, return the unused stock
  */
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "pt_proj.h"
 
@@ -48,22 +44,20 @@ struct pt_resv_priv {
 	struct pt_pin fast_pins[PT_FAST_TOUCHED];
 };
 
-static _Thread_local unsigned int signalling_depth;
-
+/* The section is per thread: the OS layer keeps its depth (no TLS in the core). */
 void pt_signalling_begin(void)
 {
-	signalling_depth++;
+	os_signalling_begin();
 }
 
 void pt_signalling_end(void)
 {
-	assert(signalling_depth);
-	signalling_depth--;
+	os_signalling_end();
 }
 
 bool pt_in_signalling(void)
 {
-	return signalling_depth != 0;
+	return os_signalling_active();
 }
 
 void pt_resv_init(struct pt_resv *resv)
@@ -170,7 +164,7 @@ int pt_resv_replay(struct pt *pt, struct pt_proj *pj)
 			int err = pt_proj_run(pj, &p->ops[i], &sim);
 
 			/* It succeeded when reserved; only memory can fail now. */
-			assert(err == 0 || err == -ENOMEM);
+			os_assert(err == 0 || err == -ENOMEM);
 			if (err)
 				return err;
 		}
@@ -244,7 +238,7 @@ static void priv_free(struct pt *pt, struct pt_resv *resv, bool failed)
 		pt_resv_priv_destroy(pt, p);
 		return;
 	}
-	assert(!p->stock.total && !p->gather.to_free);
+	os_assert(!p->stock.total && !p->gather.to_free);
 	p->nr_ops = p->next_op = p->nr_pins = p->nr_fast_pins = 0;
 	p->fast_unpinned = false;
 	p->start = NULL;
@@ -293,7 +287,7 @@ static void pin_fast_op(struct pt *pt, struct pt_resv_priv *p)
 	pt_sim_init(&sim, NULL);
 	sim.fast_record = true;
 	err = pt_fast_count(pt, &p->ops[0], &sim);
-	assert(!err && "the tables changed under the oldest reservation");
+	os_assert(!err && "the tables changed under the oldest reservation");
 	(void)err;
 	for (unsigned int i = 0; i < sim.nr_touched; i++) {
 		sim.fast_touched[i]->pins++;
@@ -411,7 +405,7 @@ void pt_commit_begin(struct pt *pt, struct pt_resv *resv)
 	pt_signalling_begin();
 	if (!p)
 		return;
-	assert(p->state == RESV_OPEN && p == pt->queue && "commits run in reservation order");
+	os_assert(p->state == RESV_OPEN && p == pt->queue && "commits run in reservation order");
 	p->state = RESV_COMMITTING;
 	pt_gather_init(&p->gather);
 }
@@ -429,8 +423,8 @@ void pt_commit(struct pt *pt, struct pt_resv *resv, const struct pt_op *op, uint
 	struct pt_table *start;
 	uint64_t bytes = 0;
 
-	assert(p && p->state == RESV_COMMITTING && p->next_op < p->nr_ops);
-	assert(same_op(op, &p->ops[p->next_op]) && "commit the ops as reserved");
+	os_assert(p && p->state == RESV_COMMITTING && p->next_op < p->nr_ops);
+	os_assert(same_op(op, &p->ops[p->next_op]) && "commit the ops as reserved");
 	start = p->next_op++ ? NULL : p->start;
 	if (op->type == PT_OP_UNMAP)
 		pt_unmap_commit(pt, &p->stock, &p->gather, op, &bytes, start);
@@ -496,7 +490,7 @@ static void unpin(struct pt *pt, const struct pt_pin *pins, unsigned int n, stru
 	for (unsigned int i = 0; i < n; i++) {
 		struct pt_table *t = pins[i].t;
 
-		assert(t->pins);
+		os_assert(t->pins);
 		if (--t->pins)
 			continue;
 		if (t->orphan)
@@ -522,7 +516,7 @@ void pt_commit_end(struct pt *pt, struct pt_resv *resv)
 	struct pt_resv_priv *p = resv->priv;
 
 	if (p) {
-		assert(p->state == RESV_COMMITTING && p->next_op == p->nr_ops);
+		os_assert(p->state == RESV_COMMITTING && p->next_op == p->nr_ops);
 		unpin_all(pt, p, &p->gather);
 		pt_gather_flush(pt, &p->gather);
 		dequeue(pt, p);
@@ -540,7 +534,7 @@ void pt_unreserve(struct pt *pt, struct pt_resv *resv)
 		return;
 	if (p->state != RESV_COMMITTED) {
 		/* Given up: only the newest may be, before its commit begins. */
-		assert(p->state == RESV_OPEN && (!p->queued || p == pt->queue_tail));
+		os_assert(p->state == RESV_OPEN && (!p->queued || p == pt->queue_tail));
 		if (p->queued)
 			dequeue(pt, p);
 		pt_gather_init(&p->gather);

@@ -22,7 +22,6 @@
  * unlinked, unless a reservation pins it (pt_resv.c unlinks it when the last
  * pin drops).
  */
-#include <errno.h>
 
 #include "pt_internal.h"
 

@@ -8,7 +8,6 @@
  * child pointer already cleared: it reports the VA unmapped, which is what it
  * would see a moment later anyway.
  */
-#include <errno.h>
 
 #include "pt_internal.h"
 
@@ -65,8 +64,8 @@ int pt_walk(const struct pt *pt, uint64_t va, struct pt_walk_result *res)
 			return found_leaf(pt, lvl, va, desc, res); /* a block */
 		}
 		link = &t->child[idx];
-		items = __atomic_load_n(&link->items, __ATOMIC_RELAXED);
-		t = __atomic_load_n(&link->table, __ATOMIC_RELAXED);
+		items = os_load_relaxed(&link->items);
+		t = os_load_relaxed(&link->table);
 		if (!items | !t)
 			return not_mapped(lvl, desc, res, -ENOENT); /* unlinked under us */
 	}
@@ -91,8 +90,8 @@ void pt_prefetch(const struct pt *pt, uint64_t va)
 		return;
 	for (; lvl < PT_LEAF_LEVEL; lvl++) {
 		const struct pt_link *link = &t->child[pt_index(pt, lvl, va)];
-		const struct pt_table *c = __atomic_load_n(&link->table, __ATOMIC_ACQUIRE);
-		const uint64_t *ci = __atomic_load_n(&link->items, __ATOMIC_RELAXED);
+		const struct pt_table *c = os_load_acquire(&link->table);
+		const uint64_t *ci = os_load_relaxed(&link->items);
 
 		if (!c || !ci)
 			break;

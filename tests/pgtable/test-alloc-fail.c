@@ -26,6 +26,8 @@
 
 #include <cmocka.h>
 
+#include <gpuvm/print_file.h>
+
 #include "pt-test.h"
 
 /* Stop a sweep that does not end: no request here makes this many attempts. */
@@ -455,7 +457,7 @@ static void check_after(struct ctx *x, const struct snap *before)
 
 static void check_validate(struct ctx *x, unsigned int n)
 {
-	int err = pt_validate(x->pt, stderr);
+	int err = pt_validate(x->pt, gpuvm_print_file, stderr);
 
 	if (err)
 		ctx_fail(x, "N=%u: pt_validate: %s", n, errname(err));

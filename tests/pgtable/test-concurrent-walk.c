@@ -35,6 +35,7 @@
 #include <cmocka.h>
 #include <urcu/urcu-memb.h>
 
+#include <gpuvm/print_file.h>
 #include <gpuvm/pt.h>
 #include <gpuvm/pt_pool.h>
 
@@ -356,7 +357,7 @@ static void writer_step(struct writer *w, unsigned int step)
 		writer_refill(w, r, off, size);
 		w->cuts++;
 	}
-	if (step % 64 == 0 && pt_validate(w->pt, stderr))
+	if (step % 64 == 0 && pt_validate(w->pt, gpuvm_print_file, stderr))
 		report(w->sh, "writer: pt_validate failed after step %u", step);
 }
 

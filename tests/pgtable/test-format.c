@@ -20,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include <gpuvm/print_file.h>
+
 #include "pt-test.h"
 
 #define G(lg2) (1u << (lg2))
@@ -616,7 +618,7 @@ static void top_alloc_one(const struct fcase *c)
 	pt_get_geometry(pt, &geo);
 	check_geometry(c->name, &geo, &r, c->g);
 	check_create_events(c->name, &env, pt, &r, c->coherent);
-	CHECK_ERR(c->name, pt_validate(pt, stderr), 0);
+	CHECK_ERR(c->name, pt_validate(pt, gpuvm_print_file, stderr), 0);
 	small_tops += r.bytes == 16;
 	pa = pt_test_root_pa(pt);
 	pt_test_log_clear(&env);
@@ -1438,7 +1440,7 @@ static void map_cycle(const char *ctx, struct pt_test_env *env)
 	struct pt *pt = create_ok(ctx, env);
 
 	CHECK_ERR(ctx, pt_map(pt, GIB(3) + KIB(4), GIB(5) + KIB(4), MIB(4), RW), 0);
-	CHECK_ERR(ctx, pt_validate(pt, stderr), 0);
+	CHECK_ERR(ctx, pt_validate(pt, gpuvm_print_file, stderr), 0);
 	CHECK_ERR(ctx, pt_walk(pt, GIB(3) + MIB(3) + 42, &w), 0);
 	CHECK_EQ(ctx, w.pa, GIB(5) + MIB(3) + 42);
 	CHECK_ERR(ctx, pt_unmap(pt, GIB(3), MIB(8), &unmapped), 0);
@@ -1587,7 +1589,7 @@ static void leaf_sizes_one(const struct leaf_sizes_case *t)
 	pt_get_geometry(pt, &geo);
 	CHECK_EQ(t->name, geo.leaf_sizes, t->leaf_sizes);
 	CHECK_ERR(t->name, pt_map(pt, va, pa, t->map_size, RW), 0);
-	CHECK_ERR(t->name, pt_validate(pt, stderr), 0);
+	CHECK_ERR(t->name, pt_validate(pt, gpuvm_print_file, stderr), 0);
 	for (uint64_t off = 0; off < t->map_size; off += t->want_leaf) {
 		struct pt_walk_result w;
 

@@ -23,6 +23,8 @@
 
 #include <cmocka.h>
 
+#include <gpuvm/print_file.h>
+
 #include "pt-test.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -76,7 +78,7 @@ struct mt {
 
 static void mt_validate(struct mt *m, const char *after)
 {
-	int err = pt_validate(m->pt, stderr);
+	int err = pt_validate(m->pt, gpuvm_print_file, stderr);
 
 	if (err)
 		fail_msg("%s: pt_validate after %s returned %s", m->name, after, errname(err));
@@ -256,7 +258,7 @@ static void snap_take(struct mt *m, struct snapshot *s)
 	FILE *f = open_memstream(&s->dump, &s->dump_len);
 
 	assert_non_null(f);
-	pt_dump(m->pt, f);
+	pt_dump(m->pt, gpuvm_print_file, f);
 	fclose(f);
 	pt_get_stats(m->pt, &s->st);
 	s->pages = pt_test_pages_in_use(&m->env);

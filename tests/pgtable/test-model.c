@@ -27,6 +27,8 @@
 
 #include <cmocka.h>
 
+#include <gpuvm/print_file.h>
+
 #include "pt-test.h"
 
 #define DEFAULT_SEED 0x6770766dull
@@ -451,7 +453,7 @@ static void run_op(struct run *r)
 		do_map(r);
 	else
 		do_unmap(r);
-	err = pt_validate(r->pt, stderr);
+	err = pt_validate(r->pt, gpuvm_print_file, stderr);
 	if (err)
 		run_fail(r, "pt_validate: %s", errname(err));
 	if ((r->op + 1) % FULL_CHECK_EVERY == 0)

@@ -42,6 +42,8 @@
 
 #include <cmocka.h>
 
+#include <gpuvm/print_file.h>
+
 #include "pt-test.h"
 
 #define DEFAULT_SEED 0x72657376ull
@@ -359,7 +361,7 @@ static void check_probes(struct tctx *t)
 
 static void check_validate(struct tctx *t, const char *when)
 {
-	int err = pt_validate(t->pt, stderr);
+	int err = pt_validate(t->pt, gpuvm_print_file, stderr);
 
 	if (err)
 		tfail(t, "pt_validate %s: %s", when, errname(err));

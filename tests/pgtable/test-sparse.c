@@ -45,6 +45,8 @@
 
 #include <cmocka.h>
 
+#include <gpuvm/print_file.h>
+
 #include "pt-test.h"
 
 #define K(n) ((uint64_t)(n) << 10)
@@ -795,7 +797,7 @@ static void cp_check_segment(struct sctx *s, struct checkpoint *cp, bool outstan
 	compare_tree(s, &post);
 	check_synced(s, &post);
 	check_owed(s, from, to);
-	err = pt_validate(s->pt, stderr);
+	err = pt_validate(s->pt, gpuvm_print_file, stderr);
 	if (err)
 		sfail(s, "pt_validate: %s", errname(err));
 	pt_get_stats(s->pt, &st);
@@ -1125,7 +1127,7 @@ static void check_dump(struct sctx *s, size_t max_lines, const char *const *want
 	FILE *f = open_memstream(&buf, &len);
 
 	assert_non_null(f);
-	pt_dump(s->pt, f);
+	pt_dump(s->pt, gpuvm_print_file, f);
 	fclose(f);
 	lines = count_lines(buf);
 	if (lines > max_lines)

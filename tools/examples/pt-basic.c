@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include <gpuvm/print_file.h>
 #include <gpuvm/pt.h>
 #include <gpuvm/pt_pool.h>
 
@@ -73,7 +74,7 @@ int main(void)
 	err = pt_unmap(pt, 0x1001000, 4096, &unmapped);
 	if (err || unmapped != 4096 || pt_walk(pt, 0x1001000, &res) != -ENOENT)
 		return 1;
-	pt_dump(pt, stdout);
+	pt_dump(pt, gpuvm_print_file, stdout);
 	pt_destroy(pt);
 	pt_pool_destroy(pool);
 	return 0;

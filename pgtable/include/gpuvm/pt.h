@@ -33,7 +33,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -643,9 +642,22 @@ int pt_encode_entry(const struct pt *pt, unsigned int level, const struct pt_ent
 int pt_decode_entry(const struct pt *pt, unsigned int level, uint64_t desc, struct pt_entry *e);
 
 /**
+ * typedef pt_print_fn - where a debug report goes (pt_validate(), pt_dump(),
+ * gvm_validate(), gvm_kva_validate()).
+ * @ctx: the caller's context, passed through.
+ * @fmt: printf format of a piece of text; lines end with "\n".
+ *
+ * The core formats nothing itself: in userspace gpuvm_print_file()
+ * (<gpuvm/print_file.h>) prints to a FILE, in the kernel a wrapper of vprintk()
+ * does.
+ */
+typedef void pt_print_fn(void *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/**
  * pt_validate() - check every invariant of the tree.
  * @pt: page table.
- * @report: where to describe the first problem found, or NULL.
+ * @print: where to describe the first problem found, or NULL for silence.
+ * @ctx: passed to @print.
  *
  * Checks well-formed descriptors, metadata matching descriptors, live-entry
  * counts, table sizes and alignment, reference counts (a table reachable from
@@ -653,14 +665,18 @@ int pt_decode_entry(const struct pt *pt, unsigned int level, uint64_t desc, stru
  * Context: may allocate; not concurrently with a writer.
  * Return: 0, -EUCLEAN on a broken invariant, -ENOMEM.
  */
-int pt_validate(const struct pt *pt, FILE *report);
+int pt_validate(const struct pt *pt, pt_print_fn *print, void *ctx);
 
 /**
  * pt_dump() - print the tree, one line per run of similar entries.
  * @pt: page table.
- * @out: stream.
+ * @print: receives the text.
+ * @ctx: passed to @print.
+ *
+ * Context: may allocate (without memory, shared tables print under every
+ * alias); not concurrently with a writer.
  */
-void pt_dump(const struct pt *pt, FILE *out);
+void pt_dump(const struct pt *pt, pt_print_fn *print, void *ctx);
 
 #ifdef __cplusplus
 }
