@@ -4,8 +4,6 @@
  * create / attach / detach / destroy flow; the transaction code only sees
  * table ops (struct pt_op) going through reserve and commit.
  */
-#include <errno.h>
-#include <stdlib.h>
 
 #include "gvm_internal.h"
 
@@ -22,12 +20,12 @@ static int paging_create(const void *cfg, void **priv)
 
 	if (!cfg)
 		return -EINVAL;
-	p = calloc(1, sizeof(*p));
+	p = os_zalloc(sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	err = pt_create(cfg, &p->pt);
 	if (err) {
-		free(p);
+		os_free(p);
 		return err;
 	}
 	p->slot = -1;
@@ -40,7 +38,7 @@ static void paging_destroy(void *priv)
 	struct paging *p = priv;
 
 	pt_destroy(p->pt);
-	free(p);
+	os_free(p);
 }
 
 /*

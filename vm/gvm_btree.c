@@ -6,11 +6,9 @@
  * separator is the first key of its right subtree when made; erasing that key
  * later leaves it a valid bound, so erasure never rewrites ancestors.
  */
-#include "gvm_btree.h"
+#include <gpuvm/os.h>
 
-#include <assert.h>
-#include <errno.h>
-#include <string.h>
+#include "gvm_btree.h"
 
 #define LEAF_MIN (GVM_BT_LEAF / 2)
 #define INNER_MIN (GVM_BT_INNER / 2)
@@ -163,7 +161,7 @@ static struct gvm_bt_node *take_spare(struct gvm_bt *bt, bool leaf)
 {
 	struct gvm_bt_node *n = bt->spare;
 
-	assert(n && "B+ tree insertion without a reservation");
+	os_assert(n && "B+ tree insertion without a reservation");
 	bt->spare = n->l.prev;
 	bt->nr_spare--;
 	memset(n, 0, sizeof(*n));
@@ -499,8 +497,8 @@ void gvm_bt_erase(struct gvm_bt *bt, struct gvm_bt_key k)
 	struct gvm_bt_node *l = descend(bt, k, &p);
 	unsigned int i = count_le(l, k);
 
-	assert(i > 0 && !cmp(key_at(keys_of(l), i - 1), k) &&
-	       "erasing a key that is not in the tree");
+	os_assert(i > 0 && !cmp(key_at(keys_of(l), i - 1), k) &&
+		  "erasing a key that is not in the tree");
 	erase_in(bt, &p, l, i - 1);
 }
 

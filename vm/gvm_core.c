@@ -2,10 +2,6 @@
 /*
  * VMs, objects and their links, VA memory, the VA trees and lookups.
  */
-#include <errno.h>
-#include <inttypes.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "gvm_internal.h"
 
@@ -71,6 +67,16 @@ void gvm_va_release(struct gvm *vm, struct gvm_va *va)
 }
 
 /* The link of @obj to @vm, made if needed; one more user. */
+_Static_assert(sizeof(os_mutex) <= sizeof(struct gvm_lock_room) &&
+		       _Alignof(os_mutex) <= _Alignof(struct gvm_lock_room),
+	       "the OS layer's mutex does not fit struct gvm_obj");
+
+/* The object's lock lives in room the public header keeps for it. */
+static os_mutex *obj_lock(struct gvm_obj *obj)
+{
+	return (os_mutex *)(void *)&obj->lock;
+}
+
 struct gvm_bo *gvm_bo_get(struct gvm *vm, struct gvm_obj *obj)
 {
 	struct gvm_bo *bo = vm->last_bo;
@@ -89,9 +95,9 @@ struct gvm_bo *gvm_bo_get(struct gvm *vm, struct gvm_obj *obj)
 		bo->vm = vm;
 		bo->obj = obj;
 		gvm_list_init(&bo->vas);
-		pthread_mutex_lock(&obj->lock);
+		os_mutex_lock(obj_lock(obj));
 		gvm_list_add(&obj->links, &bo->obj_link);
-		pthread_mutex_unlock(&obj->lock);
+		os_mutex_unlock(obj_lock(obj));
 		vm->nr_bos++;
 	}
 	bo->users++;
@@ -103,12 +109,12 @@ void gvm_bo_put(struct gvm *vm, struct gvm_bo *bo)
 {
 	if (--bo->users)
 		return;
-	assert(gvm_list_empty(&bo->vas));
+	os_assert(gvm_list_empty(&bo->vas));
 	if (vm->last_bo == bo)
 		vm->last_bo = NULL;
-	pthread_mutex_lock(&bo->obj->lock);
+	os_mutex_lock(obj_lock(bo->obj));
 	gvm_list_del(&bo->obj_link);
-	pthread_mutex_unlock(&bo->obj->lock);
+	os_mutex_unlock(obj_lock(bo->obj));
 	vm->nr_bos--;
 	gvm_free(vm, bo);
 }
@@ -117,7 +123,7 @@ struct gvm_bo *gvm_bo_find(struct gvm *vm, struct gvm_obj *obj)
 {
 	struct gvm_bo *found = NULL;
 
-	pthread_mutex_lock(&obj->lock);
+	os_mutex_lock(obj_lock(obj));
 	for (struct gvm_list *l = obj->links.next; l != &obj->links && !found; l = l->next) {
 		struct gvm_bo *bo =
 			(struct gvm_bo *)((char *)l - offsetof(struct gvm_bo, obj_link));
@@ -125,7 +131,7 @@ struct gvm_bo *gvm_bo_find(struct gvm *vm, struct gvm_obj *obj)
 		if (bo->vm == vm)
 			found = bo;
 	}
-	pthread_mutex_unlock(&obj->lock);
+	os_mutex_unlock(obj_lock(obj));
 	return found;
 }
 
@@ -137,13 +143,13 @@ int gvm_obj_init(struct gvm_obj *obj, const struct gvm_obj_ops *ops, uint64_t si
 	obj->ops = ops;
 	obj->size = size;
 	gvm_list_init(&obj->links);
-	return pthread_mutex_init(&obj->lock, NULL) ? -ENOMEM : 0;
+	return os_mutex_init(obj_lock(obj));
 }
 
 void gvm_obj_fini(struct gvm_obj *obj)
 {
-	assert(gvm_list_empty(&obj->links) && "an object still mapped in a VM");
-	pthread_mutex_destroy(&obj->lock);
+	os_assert(gvm_list_empty(&obj->links) && "an object still mapped in a VM");
+	os_mutex_destroy(obj_lock(obj));
 }
 
 static struct gvm_bt_key key_of(const struct gvm_va *va)
@@ -282,7 +288,7 @@ static void slabs_restore(struct gvm *vm, uint64_t keep)
 				vm->free_vas = next;
 			found++;
 		}
-		assert(found == GVM_SLAB_VAS && "a VA of a new slab is still in use");
+		os_assert(found == GVM_SLAB_VAS && "a VA of a new slab is still in use");
 		(void)found;
 		vm->slabs = slab->next;
 		vm->nr_slabs--;
@@ -462,7 +468,7 @@ int gvm_destroy(struct gvm *vm)
 
 	if (!vm)
 		return 0;
-	assert(!vm->queue && "destroying a VM with prepared transactions");
+	os_assert(!vm->queue && "destroying a VM with prepared transactions");
 	err = vm->nr_vas ? gvm_unmap_all(vm) : 0;
 	if (err)
 		return err;

@@ -2,15 +2,13 @@
 /*
  * gvm_validate(): every invariant of a VM, for tests and debugging.
  */
-#include <errno.h>
-#include <inttypes.h>
-#include <stdlib.h>
 
 #include "gvm_internal.h"
 
 struct vcheck {
 	struct gvm *vm;
-	FILE *report;
+	pt_print_fn *print;
+	void *ctx;
 	const struct gvm_bo **bos; /* distinct links seen (open addressing) */
 	size_t cap, nr_bos;
 	uint64_t listed; /* VAs on the links' lists */
@@ -18,9 +16,9 @@ struct vcheck {
 
 static int bad(struct vcheck *c, const struct gvm_va *va, const char *what)
 {
-	if (c->report)
-		fprintf(c->report, "gvm_validate: VA [0x%" PRIx64 ", +0x%" PRIx64 "): %s\n",
-			va ? va->va : 0, va ? va->size : 0, what);
+	if (c->print)
+		c->print(c->ctx, "gvm_validate: VA [0x%" OS_PRIx64 ", +0x%" OS_PRIx64 "): %s\n",
+			 va ? va->va : 0, va ? va->size : 0, what);
 	return -EUCLEAN;
 }
 
@@ -52,7 +50,7 @@ static int check_range(struct vcheck *c, const struct gvm_va *va)
 		return bad(c, va, "outside the VM or in a reserved range");
 	if (!va->bo || va->bo->vm != vm)
 		return bad(c, va, "no link to its object in this VM");
-	if (va->repeat && va->size % va->repeat)
+	if (va->repeat && os_mod_u64(va->size, va->repeat))
 		return bad(c, va, "size not a multiple of the repeat period");
 	used = va->repeat ? va->repeat : va->size;
 	if (va->offset + used > va->bo->obj->size)
@@ -63,7 +61,7 @@ static int check_range(struct vcheck *c, const struct gvm_va *va)
 /* Count each object link once, with the VAs on its list. */
 static int visit_bo(struct vcheck *c, const struct gvm_bo *bo)
 {
-	size_t i = ((uintptr_t)bo >> 4) % c->cap;
+	size_t i = ((uintptr_t)bo >> 4) % c->cap; /* both size_t */
 
 	while (c->bos[i] && c->bos[i] != bo)
 		i = (i + 1) % c->cap;
@@ -186,13 +184,13 @@ static int check_lazy(struct vcheck *c)
 	return 0;
 }
 
-int gvm_validate(struct gvm *vm, FILE *report)
+int gvm_validate(struct gvm *vm, pt_print_fn *print, void *ctx)
 {
-	struct vcheck c = { .vm = vm, .report = report };
+	struct vcheck c = { .vm = vm, .print = print, .ctx = ctx };
 	int err;
 
 	c.cap = 2 * (vm->nr_bos + vm->nr_vas) + 16;
-	c.bos = calloc(c.cap, sizeof(*c.bos));
+	c.bos = os_calloc(c.cap, sizeof(*c.bos));
 	if (!c.bos)
 		return -ENOMEM;
 	err = check_trees(&c);
@@ -204,6 +202,6 @@ int gvm_validate(struct gvm *vm, FILE *report)
 		err = bad(&c, NULL, "object lists and the committed tree disagree");
 	if (!err && c.nr_bos > vm->nr_bos)
 		err = bad(&c, NULL, "more object links than counted");
-	free(c.bos);
+	os_free(c.bos);
 	return err;
 }

@@ -31,10 +31,8 @@
 #ifndef GPUVM_GVM_INTERNAL_H
 #define GPUVM_GVM_INTERNAL_H
 
-#include <assert.h>
-#include <string.h>
-
 #include <gpuvm/gvm.h>
+#include <gpuvm/os.h>
 
 #include "gvm_btree.h"
 

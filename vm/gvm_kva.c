@@ -14,17 +14,12 @@
  * Every pool's bitmaps start on a word of their own: pools never share a
  * bitmap word, so pool locks are enough to order every access to it.
  */
-#include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include <gpuvm/gvm_kva.h>
+#include <gpuvm/os.h>
 
 #define WORD_BITS 64u
 #define DEFAULT_POOLS 4u
@@ -36,7 +31,7 @@
 #define CACHE_LINE 64
 
 struct kva_pool {
-	_Alignas(CACHE_LINE) pthread_mutex_t lock;
+	_Alignas(CACHE_LINE) os_mutex lock;
 	uint64_t base;      /* VA of page 0 */
 	uint64_t base_page; /* base >> page_lg2: alignment is of the VA */
 	uint64_t npages;
@@ -55,25 +50,6 @@ struct gvm_kva {
 	uint64_t *words;        /* every pool's bitmaps */
 	struct kva_pool pool[]; /* nr_pools small pools, then the large pool */
 };
-
-/*
- * Threads are numbered in the order of their first allocation, and thread k
- * starts at small pool k mod n. Linux picks the pool by a hash of the CPU;
- * userspace has no stable CPU, and hashing thread ids can put two of n threads
- * on one pool, where numbering spreads any n consecutive threads over n pools.
- * 0 means "not numbered yet"; after 2^32 threads the count wraps, and a thread
- * that drew 0 draws again on every call, which only changes its pool.
- */
-static atomic_uint kva_thread_next;
-static _Thread_local unsigned int kva_thread_nr;
-
-static unsigned int thread_nr(void)
-{
-	if (!kva_thread_nr)
-		kva_thread_nr =
-			atomic_fetch_add_explicit(&kva_thread_next, 1, memory_order_relaxed) + 1;
-	return kva_thread_nr - 1;
-}
 
 static uint64_t words_for(uint64_t bits)
 {
@@ -127,10 +103,10 @@ static uint64_t bits_find(const uint64_t *bm, uint64_t from, uint64_t to, bool s
  */
 static void pool_lock(struct kva_pool *p)
 {
-	bool contended = pthread_mutex_trylock(&p->lock) != 0;
+	bool contended = !os_mutex_trylock(&p->lock);
 
 	if (contended)
-		pthread_mutex_lock(&p->lock);
+		os_mutex_lock(&p->lock);
 	p->acquisitions++;
 	p->contended += contended;
 }
@@ -185,7 +161,7 @@ static int pool_alloc(struct kva_pool *p, unsigned int page_lg2, uint64_t n, uin
 		p->allocated += n;
 		p->hint = i + n;
 	}
-	pthread_mutex_unlock(&p->lock);
+	os_mutex_unlock(&p->lock);
 	if (!found)
 		return -ENOSPC;
 	*va = p->base + (i << page_lg2);
@@ -208,7 +184,7 @@ static bool pool_is_allocation(const struct kva_pool *p, uint64_t i, uint64_t n)
 
 static struct kva_pool *pool_of(struct gvm_kva *kva, uint64_t va)
 {
-	uint64_t idx = (va - kva->cfg.start) / kva->pool_bytes;
+	uint64_t idx = os_div_u64(va - kva->cfg.start, kva->pool_bytes);
 
 	return &kva->pool[idx < kva->nr_pools ? idx : kva->nr_pools];
 }
@@ -239,7 +215,7 @@ int gvm_kva_alloc(struct gvm_kva *kva, uint64_t size, uint64_t align, uint64_t *
 	align >>= kva->cfg.page_lg2;
 	if (n > kva->threshold_pages)
 		return pool_alloc(&kva->pool[kva->nr_pools], kva->cfg.page_lg2, n, align, va);
-	first = thread_nr() % kva->nr_pools;
+	first = os_thread_hint() % kva->nr_pools;
 	for (unsigned int k = 0; k < kva->nr_pools; k++) {
 		struct kva_pool *p = &kva->pool[(first + k) % kva->nr_pools];
 
@@ -273,7 +249,7 @@ int gvm_kva_free(struct gvm_kva *kva, uint64_t va, uint64_t size)
 		bits_assign(p->head, i, 1, false);
 		p->allocated -= n;
 	}
-	pthread_mutex_unlock(&p->lock);
+	os_mutex_unlock(&p->lock);
 	return ok ? 0 : -EINVAL;
 }
 
@@ -299,7 +275,7 @@ static int cfg_finish(struct gvm_kva_cfg *c, uint64_t *pool_bytes)
 	if (c->pools > GVM_KVA_MAX_POOLS || ((c->large_threshold | c->large_bytes) & (page - 1)) ||
 	    c->large_bytes >= range)
 		return -EINVAL;
-	*pool_bytes = (range - c->large_bytes) / c->pools & ~(page - 1);
+	*pool_bytes = os_div_u64(range - c->large_bytes, c->pools) & ~(page - 1);
 	small = *pool_bytes * c->pools;
 	/* Every small request must fit a small pool, one large request the large pool. */
 	if (*pool_bytes < c->large_threshold || range - small <= c->large_threshold)
@@ -322,7 +298,7 @@ static int pools_init(struct gvm_kva *kva)
 		p->base_page = p->base >> lg2;
 		total += 2 * words_for(p->npages);
 	}
-	kva->words = calloc(total, sizeof(*kva->words));
+	kva->words = os_calloc(total, sizeof(*kva->words));
 	if (!kva->words)
 		return -ENOMEM;
 	for (i = 0; i < nr; i++) {
@@ -331,7 +307,7 @@ static int pools_init(struct gvm_kva *kva)
 		p->used = kva->words + off;
 		p->head = p->used + words_for(p->npages);
 		off += 2 * words_for(p->npages);
-		err = pthread_mutex_init(&p->lock, NULL);
+		err = os_mutex_init(&p->lock);
 		if (err)
 			goto err_destroy;
 	}
@@ -339,9 +315,9 @@ static int pools_init(struct gvm_kva *kva)
 
 err_destroy:
 	while (i--)
-		pthread_mutex_destroy(&kva->pool[i].lock);
-	free(kva->words);
-	return -err;
+		os_mutex_destroy(&kva->pool[i].lock);
+	os_free(kva->words);
+	return err;
 }
 
 int gvm_kva_create(const struct gvm_kva_cfg *cfg, struct gvm_kva **out)
@@ -358,10 +334,10 @@ int gvm_kva_create(const struct gvm_kva_cfg *cfg, struct gvm_kva **out)
 	err = cfg_finish(&c, &pool_bytes);
 	if (err)
 		return err;
-	/* aligned_alloc() wants a multiple of the alignment. */
+	/* os_aligned_alloc() wants a multiple of the alignment. */
 	bytes = sizeof(*kva) + (c.pools + 1) * sizeof(kva->pool[0]);
 	bytes = (bytes + CACHE_LINE - 1) / CACHE_LINE * CACHE_LINE;
-	kva = aligned_alloc(CACHE_LINE, bytes);
+	kva = os_aligned_alloc(CACHE_LINE, bytes);
 	if (!kva)
 		return -ENOMEM;
 	memset(kva, 0, bytes);
@@ -376,7 +352,7 @@ int gvm_kva_create(const struct gvm_kva_cfg *cfg, struct gvm_kva **out)
 	return 0;
 
 err_free_kva:
-	free(kva);
+	os_free(kva);
 	return err;
 }
 
@@ -385,9 +361,9 @@ void gvm_kva_destroy(struct gvm_kva *kva)
 	if (!kva)
 		return;
 	for (unsigned int i = 0; i <= kva->nr_pools; i++)
-		pthread_mutex_destroy(&kva->pool[i].lock);
-	free(kva->words);
-	free(kva);
+		os_mutex_destroy(&kva->pool[i].lock);
+	os_free(kva->words);
+	os_free(kva);
 }
 
 void gvm_kva_stats(struct gvm_kva *kva, struct gvm_kva_stats *st)
@@ -399,13 +375,13 @@ void gvm_kva_stats(struct gvm_kva *kva, struct gvm_kva_stats *st)
 		struct kva_pool *p = &kva->pool[i];
 		struct gvm_kva_pool_stats *ps = &st->pool[i];
 
-		pthread_mutex_lock(&p->lock);
+		os_mutex_lock(&p->lock);
 		ps->start = p->base;
 		ps->end = p->base + (p->npages << kva->cfg.page_lg2);
 		ps->allocated_pages = p->allocated;
 		ps->acquisitions = p->acquisitions;
 		ps->contended = p->contended;
-		pthread_mutex_unlock(&p->lock);
+		os_mutex_unlock(&p->lock);
 		st->free_pages += p->npages - ps->allocated_pages;
 	}
 }
@@ -447,18 +423,20 @@ static const char *check_pool(const struct kva_pool *p)
 	return why;
 }
 
-int gvm_kva_validate(struct gvm_kva *kva)
+int gvm_kva_validate(struct gvm_kva *kva, pt_print_fn *print, void *ctx)
 {
 	for (unsigned int i = 0; i <= kva->nr_pools; i++) {
 		struct kva_pool *p = &kva->pool[i];
 		const char *why;
 
-		pthread_mutex_lock(&p->lock);
+		os_mutex_lock(&p->lock);
 		why = check_pool(p);
-		pthread_mutex_unlock(&p->lock);
+		os_mutex_unlock(&p->lock);
 		if (why) {
-			fprintf(stderr, "gvm_kva: pool %u [0x%llx, +%llu pages): %s\n", i,
-				(unsigned long long)p->base, (unsigned long long)p->npages, why);
+			if (print)
+				print(ctx, "gvm_kva: pool %u [0x%llx, +%llu pages): %s\n", i,
+				      (unsigned long long)p->base, (unsigned long long)p->npages,
+				      why);
 			return -EUCLEAN;
 		}
 	}

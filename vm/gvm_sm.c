@@ -24,8 +24,6 @@
  * the offset f, a cut must fall on a multiple of the period from a, and keep
  * needs the same object, offset and period with a - ra a multiple of it.
  */
-#include <errno.h>
-#include <stdlib.h>
 
 #include "gvm_internal.h"
 
@@ -43,7 +41,7 @@ static int check_map(const struct gvm *vm, const struct gvm_req *req)
 
 	if (!req->obj || (req->offset | req->repeat) & (page - 1))
 		return -EINVAL;
-	if (req->repeat && req->size % req->repeat)
+	if (req->repeat && os_mod_u64(req->size, req->repeat))
 		return -EINVAL;
 	used = req->repeat ? req->repeat : req->size;
 	if (__builtin_add_overflow(req->offset, used, &end) || end > req->obj->size)
@@ -132,7 +130,8 @@ static bool same_pages(const struct gvm_va *v, const struct gvm_req *req)
 		return false;
 	if (v->repeat)
 		return v->offset == req->offset &&
-		       (v->va > req->va ? v->va - req->va : req->va - v->va) % v->repeat == 0;
+		       os_mod_u64(v->va > req->va ? v->va - req->va : req->va - v->va, v->repeat) ==
+			       0;
 	return v->offset - v->va == req->offset - req->va;
 }
 
@@ -150,7 +149,7 @@ static void piece(const struct gvm_va *v, uint64_t start, uint64_t end, struct g
 /* A repeat VA may only be cut on a multiple of its period. */
 static bool cut_ok(const struct gvm_va *v, uint64_t at)
 {
-	return !v->repeat || (at - v->va) % v->repeat == 0;
+	return !v->repeat || os_mod_u64(at - v->va, v->repeat) == 0;
 }
 
 /* The op for one overlapped VA. */

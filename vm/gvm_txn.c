@@ -11,9 +11,8 @@
  * commit: move doomed and created VAs between the trees, apply the table ops.
  * cleanup: free doomed VAs and drop their references (outside the commit).
  */
-#include <errno.h>
+
 #include <limits.h>
-#include <string.h>
 
 #include "gvm_internal.h"
 
@@ -458,7 +457,7 @@ static void place_committed(struct gvm_txn *txn, struct gvm_va *va)
 	}
 	va->state &= ~GVM_VA_REPLACES;
 	if (old) {
-		assert((old->state & GVM_VA_DOOMED) && old->doomer == txn);
+		os_assert((old->state & GVM_VA_DOOMED) && old->doomer == txn);
 		old->state |= GVM_VA_SWAPPED;
 		vm->nr_replaced_in_place++;
 	} else {
@@ -508,8 +507,8 @@ void gvm_bind_commit(struct gvm_txn *txn)
 {
 	struct gvm *vm = txn->vm;
 
-	assert(txn == vm->queue && txn->state == GVM_TXN_PREPARED &&
-	       "transactions commit in the order they were prepared");
+	os_assert(txn == vm->queue && txn->state == GVM_TXN_PREPARED &&
+		  "transactions commit in the order they were prepared");
 	pt_signalling_begin();
 	/* Created first: a replacement takes the slot of the VA it replaces. */
 	commit_created(txn);
@@ -530,7 +529,7 @@ static void dequeue_newest(struct gvm *vm, struct gvm_txn *txn)
 {
 	struct gvm_txn **pp = &vm->queue, *prev = NULL;
 
-	assert(txn == vm->queue_tail && "only the newest transaction may be given up");
+	os_assert(txn == vm->queue_tail && "only the newest transaction may be given up");
 	while (*pp != txn) {
 		prev = *pp;
 		pp = &(*pp)->qnext;

@@ -31,6 +31,8 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include <gpuvm/print_file.h>
+
 #include "fuzz-input.h"
 #include "vm-test.h"
 
@@ -356,10 +358,11 @@ static void check_vas(struct run *r)
 		if (r->objs[o].refs != refs[o])
 			fz_fail("array %u: object %d holds %ld references for %ld VAs", r->array, o,
 				r->objs[o].refs, refs[o]);
-	if (gvm_validate(r->env.vm, stderr))
+	if (gvm_validate(r->env.vm, gpuvm_print_file, stderr))
 		fz_fail("array %u: gvm_validate() failed", r->array);
 	/* pt_validate() reads every table: most of a run's time if it ran every time. */
-	if (r->array % PT_VALIDATE_EVERY == 0 && pt_validate(gvm_get_pt(r->env.vm), stderr))
+	if (r->array % PT_VALIDATE_EVERY == 0 &&
+	    pt_validate(gvm_get_pt(r->env.vm), gpuvm_print_file, stderr))
 		fz_fail("array %u: pt_validate() failed", r->array);
 }
 

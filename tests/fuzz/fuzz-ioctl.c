@@ -44,6 +44,7 @@
 
 #include <gpuvm/mockdrm.h>
 #include <gpuvm/panthor_drm.h>
+#include <gpuvm/print_file.h>
 #include <gpuvm/pt.h>
 
 #include "fuzz-input.h"
@@ -108,9 +109,10 @@ static void check_invariants(struct run *r, const char *call)
 	pthread_mutex_lock(&r->dev->vms_lock);
 	for (struct mock_vm *vm = r->dev->vms; vm; vm = vm->live_next) {
 		pthread_mutex_lock(&vm->lock);
-		if (gvm_validate(vm->gvm, stderr))
+		if (gvm_validate(vm->gvm, gpuvm_print_file, stderr))
 			fz_fail("call %u (%s): gvm_validate() failed", r->calls, call);
-		if (r->calls % PT_VALIDATE_EVERY == 0 && pt_validate(gvm_get_pt(vm->gvm), stderr))
+		if (r->calls % PT_VALIDATE_EVERY == 0 &&
+		    pt_validate(gvm_get_pt(vm->gvm), gpuvm_print_file, stderr))
 			fz_fail("call %u (%s): pt_validate() failed", r->calls, call);
 		pthread_mutex_unlock(&vm->lock);
 	}

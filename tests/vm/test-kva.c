@@ -31,6 +31,7 @@
 #include <cmocka.h>
 
 #include <gpuvm/gvm_kva.h>
+#include <gpuvm/print_file.h>
 
 #include "test-util.h"
 
@@ -70,7 +71,7 @@ static uint64_t allocated_pages(const struct gvm_kva_stats *st)
 
 static void check_valid(const char *ctx, struct gvm_kva *kva)
 {
-	CHECK_ERR(ctx, gvm_kva_validate(kva), 0);
+	CHECK_ERR(ctx, gvm_kva_validate(kva, gpuvm_print_file, stderr), 0);
 }
 
 /* Allocated pages of every pool and the free total are those of @before. */
@@ -997,7 +998,7 @@ static void model_check_state(struct model *m)
 	struct gvm_kva_stats st;
 	uint64_t free_pages = m->geo.total_pages;
 
-	if (gvm_kva_validate(m->kva))
+	if (gvm_kva_validate(m->kva, gpuvm_print_file, stderr))
 		model_fail(m, "gvm_kva_validate() failed");
 	gvm_kva_stats(m->kva, &st);
 	for (unsigned int p = 0; p <= st.nr_pools; p++) {

@@ -29,6 +29,8 @@
 
 #include <cmocka.h>
 
+#include <gpuvm/print_file.h>
+
 #include "vm-test.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -720,7 +722,7 @@ static void check_state(struct fixture *f, const struct sm_va *want)
 {
 	uint64_t seed = 0x736d;
 
-	CHECK_ERR(f->ctx, gvm_validate(f->e.vm, stderr), 0);
+	CHECK_ERR(f->ctx, gvm_validate(f->e.vm, gpuvm_print_file, stderr), 0);
 	check_vas(f, want);
 	CHECK_ERR(f->ctx, vm_test_check_tables(&f->e, VM_TEST_START, VM_TEST_END, 8, &seed, stderr),
 		  0);

@@ -42,6 +42,8 @@
 
 #include <cmocka.h>
 
+#include <gpuvm/print_file.h>
+
 #include "vm-test.h"
 
 #define DEFAULT_SEED 0x67766d6dull
@@ -591,10 +593,10 @@ static void check_refs(struct run *r, bool idle)
 
 static void check_validators(struct run *r)
 {
-	int err = gvm_validate(r->env.vm, stderr);
+	int err = gvm_validate(r->env.vm, gpuvm_print_file, stderr);
 
 	check_rc(r, "gvm_validate", err, 0);
-	err = pt_validate(gvm_get_pt(r->env.vm), stderr);
+	err = pt_validate(gvm_get_pt(r->env.vm), gpuvm_print_file, stderr);
 	check_rc(r, "pt_validate", err, 0);
 }
 

@@ -43,6 +43,8 @@
 
 #include <cmocka.h>
 
+#include <gpuvm/print_file.h>
+
 #include "vm-test.h"
 
 #define DEFAULT_SEED 0x74786e73ull
@@ -484,8 +486,8 @@ static void expect_unchanged(struct fx *f, const struct snap *before, bool memor
 		CHECK_EQ(when, st.index_bytes, before->st.index_bytes);
 		CHECK_EQ(when, f->e.host_live, before->host_live);
 	}
-	CHECK_ERR(when, gvm_validate(f->e.vm, stderr), 0);
-	CHECK_ERR(when, pt_validate(gvm_get_pt(f->e.vm), stderr), 0);
+	CHECK_ERR(when, gvm_validate(f->e.vm, gpuvm_print_file, stderr), 0);
+	CHECK_ERR(when, pt_validate(gvm_get_pt(f->e.vm), gpuvm_print_file, stderr), 0);
 }
 
 /* ---- Checks of a committed state ---- */
@@ -508,8 +510,8 @@ static void expect_state(struct fx *f, const struct xvas *want, unsigned int man
 	free(got);
 	CHECK_ERR(when, vm_test_check_tables(&f->e, VM_TEST_START, VM_TEST_END, 4, &seed, stderr),
 		  0);
-	CHECK_ERR(when, gvm_validate(f->e.vm, stderr), 0);
-	CHECK_ERR(when, pt_validate(gvm_get_pt(f->e.vm), stderr), 0);
+	CHECK_ERR(when, gvm_validate(f->e.vm, gpuvm_print_file, stderr), 0);
+	CHECK_ERR(when, pt_validate(gvm_get_pt(f->e.vm), gpuvm_print_file, stderr), 0);
 }
 
 /* No transaction outstanding: one reference per VA, the pool holds the linked tables. */
@@ -1391,8 +1393,8 @@ static void resv_round(struct fx *f, struct rng *r, unsigned int round, struct r
 	resv_array(f, q, n, exact, cnt);
 	CHECK_ERR(f->ctx, vm_test_check_tables(&f->e, VM_TEST_START, VM_TEST_END, 2, &seed, stderr),
 		  0);
-	CHECK_ERR(f->ctx, gvm_validate(f->e.vm, stderr), 0);
-	CHECK_ERR(f->ctx, pt_validate(gvm_get_pt(f->e.vm), stderr), 0);
+	CHECK_ERR(f->ctx, gvm_validate(f->e.vm, gpuvm_print_file, stderr), 0);
+	CHECK_ERR(f->ctx, pt_validate(gvm_get_pt(f->e.vm), gpuvm_print_file, stderr), 0);
 }
 
 static void test_resv_random(void **state)
@@ -1514,7 +1516,7 @@ static void test_identity(void **state)
 		CHECK_ERR(c->name, gvm_bind(x.vm, &q, 1, &failed), 0);
 		CHECK_EQ(c->name, count_vas(x.vm), 0);
 	}
-	CHECK_ERR(c->name, gvm_validate(x.vm, stderr), 0);
+	CHECK_ERR(c->name, gvm_validate(x.vm, gpuvm_print_file, stderr), 0);
 	identity_fini(&x);
 }
 
@@ -1874,7 +1876,7 @@ static void test_replace_in_place(void **state)
 		const struct gvm_va *got;
 
 		bind_ok(&f, &(struct rqs){ &q, 1 });
-		CHECK_ERR(f.ctx, gvm_validate(f.e.vm, stderr), 0);
+		CHECK_ERR(f.ctx, gvm_validate(f.e.vm, gpuvm_print_file, stderr), 0);
 		got = gvm_va_find(f.e.vm, va + MANY_SIZE - 1);
 		if (!got || got->va != va || got->offset != off)
 			fail_msg("%s: VA %u is not the replacement", f.ctx, i);

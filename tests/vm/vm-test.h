@@ -9,6 +9,7 @@
 #define GPUVM_TESTS_VM_TEST_H
 
 #include <gpuvm/gvm.h>
+#include <stdio.h>
 
 #include "pt-test.h"
 

@@ -37,11 +37,9 @@
 #ifndef GPUVM_GVM_H
 #define GPUVM_GVM_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include <gpuvm/pt.h>
 
@@ -72,6 +70,14 @@ struct gvm_obj_ops {
 	void (*put)(struct gvm_obj *obj);
 };
 
+/*
+ * Room for the OS layer's lock of an object (a pthread mutex, a kernel struct
+ * mutex): the public header names no OS type. Private.
+ */
+struct gvm_lock_room {
+	uint64_t room[8];
+};
+
 /**
  * struct gvm_obj - an object VAs map (embed it in the driver's BO).
  * @ops: see struct gvm_obj_ops.
@@ -82,7 +88,7 @@ struct gvm_obj_ops {
 struct gvm_obj {
 	const struct gvm_obj_ops *ops;
 	uint64_t size;
-	pthread_mutex_t lock;
+	struct gvm_lock_room lock;
 	struct gvm_list links;
 };
 
@@ -439,11 +445,13 @@ void gvm_get_stats(struct gvm *vm, struct gvm_stats *st);
  * gvm_validate() - check every invariant: tree order and balance, VAs
  * disjoint and inside the VM, object links consistent, counters.
  * @vm: the VM.
- * @report: where to describe the first problem, or NULL.
+ * @print: where to describe the first problem, or NULL for silence.
+ * @ctx: passed to @print.
  *
+ * Context: may allocate; not concurrently with a writer.
  * Return: 0, -EUCLEAN, -ENOMEM.
  */
-int gvm_validate(struct gvm *vm, FILE *report);
+int gvm_validate(struct gvm *vm, pt_print_fn *print, void *ctx);
 
 #ifdef __cplusplus
 }

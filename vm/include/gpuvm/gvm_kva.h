@@ -41,6 +41,8 @@
 
 #include <stdint.h>
 
+#include <gpuvm/pt.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -175,6 +177,8 @@ void gvm_kva_stats(struct gvm_kva *kva, struct gvm_kva_stats *st);
 /**
  * gvm_kva_validate() - debug hook: check the internal invariants.
  * @kva: the allocator.
+ * @print: where to describe the broken invariant, or NULL for silence.
+ * @ctx: passed to @print.
  *
  * Checks in every pool that the page count matches the bitmap, that every
  * allocation start is an allocated page, that no bit is set past the pool's
@@ -182,9 +186,9 @@ void gvm_kva_stats(struct gvm_kva *kva, struct gvm_kva_stats *st);
  * after every operation.
  *
  * Context: takes each pool lock in turn.
- * Return: 0, or -EUCLEAN (and a message on stderr) for a broken invariant.
+ * Return: 0, or -EUCLEAN (and a message through @print) for a broken invariant.
  */
-int gvm_kva_validate(struct gvm_kva *kva);
+int gvm_kva_validate(struct gvm_kva *kva, pt_print_fn *print, void *ctx);
 
 #ifdef __cplusplus
 }
