@@ -31,6 +31,7 @@
 #include <stdlib.h>
 
 #include <gpuvm/gvm.h>
+#include <gpuvm/print_file.h>
 #include <gpuvm/pt.h>
 
 #define PAGE 4096ull
@@ -341,7 +342,8 @@ static void bind_array_fails(struct driver *d)
 	CHECK(d->flushes.n == 0 && d->flushes.all == 0);
 	expect_unmapped(d->pt, 0x300000);
 	expect_pa(d->pt, VA_B, d->b.pa, PAGE);
-	CHECK(gvm_validate(d->vm, stderr) == 0 && pt_validate(d->pt, stderr) == 0);
+	CHECK(gvm_validate(d->vm, gpuvm_print_file, stderr) == 0 &&
+	      pt_validate(d->pt, gpuvm_print_file, stderr) == 0);
 	printf("failed array: request %u refused (-EINVAL), VM unchanged\n", failed);
 }
 
@@ -386,7 +388,8 @@ static void unmap_all(struct driver *d)
 	expect_unmapped(d->pt, VA_B);
 	expect_unmapped(d->pt, VA_SPARSE);
 	CHECK(d->arena.in_use == 1); /* the root table only */
-	CHECK(gvm_validate(d->vm, stderr) == 0 && pt_validate(d->pt, stderr) == 0);
+	CHECK(gvm_validate(d->vm, gpuvm_print_file, stderr) == 0 &&
+	      pt_validate(d->pt, gpuvm_print_file, stderr) == 0);
 }
 
 /* Destroy the VM: no table page, VA or BO reference is left. */
