@@ -168,6 +168,25 @@ bool os_signalling_active(void)
 	return signalling_depth != 0;
 }
 
+static pthread_rwlock_t rcu_lock = PTHREAD_RWLOCK_INITIALIZER;
+
+void os_rcu_read_lock(void)
+{
+	pthread_rwlock_rdlock(&rcu_lock);
+}
+
+void os_rcu_read_unlock(void)
+{
+	pthread_rwlock_unlock(&rcu_lock);
+}
+
+/* Taking the lock for writing waits for every reader inside; new ones wait for us. */
+void os_synchronize_rcu(void)
+{
+	pthread_rwlock_wrlock(&rcu_lock);
+	pthread_rwlock_unlock(&rcu_lock);
+}
+
 void os_warn_report(const char *file, int line, const char *cond)
 {
 	fprintf(stderr, "gpuvm: warning at %s:%d: %s\n", file, line, cond);

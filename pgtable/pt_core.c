@@ -522,7 +522,7 @@ void pt_get_geometry(const struct pt *pt, struct pt_geometry *geo)
 	*geo = pt->geo;
 }
 
-void pt_get_regs(const struct pt *pt, struct pt_regs *regs)
+void pt_get_regs(const struct pt *pt, struct pt_hw_regs *regs)
 {
 	memset(regs, 0, sizeof(*regs));
 	regs->fmt = pt->cfg.fmt;

@@ -137,7 +137,7 @@ static uint64_t walk_attrs(const struct pt *pt)
 
 #define TCR_EPD1 (1ull << 23) /* we only provide TTBR0: TTBR1 walks fault */
 
-static void s1_regs(const struct pt *pt, uint64_t root_pa, struct pt_regs *r)
+static void s1_regs(const struct pt *pt, uint64_t root_pa, struct pt_hw_regs *r)
 {
 	r->s1.ttbr = root_pa;
 	r->s1.tcr = (64 - pt->cfg.ias) | walk_attrs(pt) | tg0(pt->cfg.granule_lg2) << 14 |
@@ -173,7 +173,7 @@ static uint64_t s2_sl0(const struct pt *pt)
 	return base - pt->geo.start_level;
 }
 
-static void s2_regs(const struct pt *pt, uint64_t root_pa, struct pt_regs *r)
+static void s2_regs(const struct pt *pt, uint64_t root_pa, struct pt_hw_regs *r)
 {
 	r->s2.vttbr = root_pa;
 	r->s2.vtcr = (64 - pt->cfg.ias) | s2_sl0(pt) << 6 | walk_attrs(pt) |
@@ -223,7 +223,7 @@ uint64_t pt_mair_to_mali_memattr(uint64_t mair, bool coherent)
 #define TRANSCFG_PTW_SH_OS (2ull << 28)
 #define TRANSCFG_PTW_RA (1ull << 30)
 
-static void mali_aarch64_regs(const struct pt *pt, uint64_t root_pa, struct pt_regs *r)
+static void mali_aarch64_regs(const struct pt *pt, uint64_t root_pa, struct pt_hw_regs *r)
 {
 	uint64_t cfg = pt->cfg.granule_lg2 == 16 ? TRANSCFG_ADRMODE_AARCH64_64K :
 						   TRANSCFG_ADRMODE_AARCH64_4K;

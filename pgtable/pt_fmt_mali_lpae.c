@@ -51,7 +51,7 @@ static uint64_t lpae_leaf_attrs(const struct pt *pt, uint32_t prot)
 	return a;
 }
 
-static void lpae_regs(const struct pt *pt, uint64_t root_pa, struct pt_regs *r)
+static void lpae_regs(const struct pt *pt, uint64_t root_pa, struct pt_hw_regs *r)
 {
 	r->mali.transtab = root_pa | TRANSTAB_ADRMODE_TABLE | TRANSTAB_READ_INNER;
 	if (pt->cfg.coherent_walk)

@@ -399,7 +399,7 @@ static const char *check_word(const struct kva_pool *p, uint64_t w, uint64_t *ca
 	uint64_t run_starts = used & ~(used << 1 | *carry);
 
 	*carry = used >> (WORD_BITS - 1);
-	*count += (uint64_t)__builtin_popcountll(used);
+	*count += os_popcount64(used);
 	if (head & ~used)
 		return "head bit on a free page";
 	if (run_starts & ~head)

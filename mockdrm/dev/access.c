@@ -249,7 +249,7 @@ int mock_ioctl_pt_read(struct mockdrm_file *f, void *arg)
 	struct gpuvm_mock_pt_read *a = arg;
 	struct pt_geometry geo;
 	struct pt_stats st;
-	struct pt_regs regs;
+	struct pt_hw_regs regs;
 	struct mock_vm *vm;
 	struct pt *pt;
 	uint64_t pa;

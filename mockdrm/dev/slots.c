@@ -87,7 +87,7 @@ static void lock_region(struct mockdrm_dev *dev, unsigned int slot, uint64_t loc
 /* Enable @slot for @vm; an update in progress gets its region locked at once. */
 static void program_slot(struct mockdrm_dev *dev, unsigned int slot, struct mock_vm *vm)
 {
-	struct pt_regs regs;
+	struct pt_hw_regs regs;
 
 	pt_get_regs(gvm_get_pt(vm->gvm), &regs);
 	mock_as_write(&dev->gpu, slot, MOCK_AS_TRANSTAB, regs.mali.transtab);

@@ -320,7 +320,7 @@ out:
 	return err;
 }
 
-int lpae_fmt_of(const struct pt_cfg *cfg, const struct pt_regs *regs, struct lpae_fmt *f)
+int lpae_fmt_of(const struct pt_cfg *cfg, const struct pt_hw_regs *regs, struct lpae_fmt *f)
 {
 	*f = (struct lpae_fmt){ .granule_lg2 = cfg->granule_lg2, .oas = cfg->oas };
 	switch (cfg->fmt) {

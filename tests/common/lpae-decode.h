@@ -116,6 +116,6 @@ int lpae_decode(const struct lpae_fmt *f, unsigned int level, uint64_t desc, str
  * Context: any.
  * Return: 0; -EINVAL for a format the decoder does not know.
  */
-int lpae_fmt_of(const struct pt_cfg *cfg, const struct pt_regs *regs, struct lpae_fmt *f);
+int lpae_fmt_of(const struct pt_cfg *cfg, const struct pt_hw_regs *regs, struct lpae_fmt *f);
 
 #endif /* GPUVM_TESTS_LPAE_DECODE_H */

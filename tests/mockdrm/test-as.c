@@ -443,7 +443,7 @@ static struct mock_vm *fault_setup(struct mt_dev *d, struct mt_bo *bo, uint32_t 
  */
 static uint32_t leaf_level(struct mt_dev *d, struct mock_vm *vm)
 {
-	struct pt_regs regs;
+	struct pt_hw_regs regs;
 	struct mock_walk w;
 
 	pt_get_regs(gvm_get_pt(vm->gvm), &regs);

@@ -261,7 +261,7 @@ bool pt_test_flushed(const struct pt_test_env *env, const size_t *ev, size_t n, 
 
 uint64_t pt_test_root_pa(const struct pt *pt)
 {
-	struct pt_regs regs;
+	struct pt_hw_regs regs;
 
 	pt_get_regs(pt, &regs);
 	switch (regs.fmt) {
@@ -281,7 +281,7 @@ int pt_test_hw_walk(struct pt_test_env *env, const struct pt *pt, uint64_t va, u
 		    uint32_t *prot, unsigned int *level)
 {
 	struct pt_geometry geo;
-	struct pt_regs regs;
+	struct pt_hw_regs regs;
 	struct lpae_fmt fmt;
 	uint64_t table = pt_test_root_pa(pt);
 
@@ -409,7 +409,7 @@ unsigned int pt_test_exact_prots(const struct pt *pt, const uint32_t *cand, size
 {
 	uint32_t mask = pt_format_prot_mask(pt);
 	unsigned int kept = 0;
-	struct pt_regs regs;
+	struct pt_hw_regs regs;
 	bool stage1;
 
 	pt_get_regs(pt, &regs);

@@ -1158,7 +1158,7 @@ static uint64_t ref_walk_attrs(bool coherent)
 	return coherent ? 1ull << 8 | 1ull << 10 | 3ull << 12 : 2ull << 12;
 }
 
-static void regs_s1(const struct fcase *c, const struct pt *pt, const struct pt_regs *regs)
+static void regs_s1(const struct fcase *c, const struct pt *pt, const struct pt_hw_regs *regs)
 {
 	uint64_t tcr = (64 - c->ias) | ref_walk_attrs(c->coherent) | ref_tg0(c->g) << 14 |
 		       1ull << 23 /* EPD1 */ | ref_ps(c->oas) << 32;
@@ -1169,7 +1169,7 @@ static void regs_s1(const struct fcase *c, const struct pt *pt, const struct pt_
 	CHECK_EQ(c->name, regs->s1.mair, 0x00000000f404ff44ull);
 }
 
-static void regs_s2(const struct fcase *c, const struct pt *pt, const struct pt_regs *regs)
+static void regs_s2(const struct fcase *c, const struct pt *pt, const struct pt_hw_regs *regs)
 {
 	struct pt_geometry geo;
 	uint64_t vtcr = regs->s2.vtcr;
@@ -1184,7 +1184,7 @@ static void regs_s2(const struct fcase *c, const struct pt *pt, const struct pt_
 	CHECK_EQ(c->name, vtcr & ~(0x7ffffull | 1ull << 31), 0);
 }
 
-static void regs_mali64(const struct fcase *c, const struct pt *pt, const struct pt_regs *regs)
+static void regs_mali64(const struct fcase *c, const struct pt *pt, const struct pt_hw_regs *regs)
 {
 	uint64_t transcfg = (c->g == 16 ? 8 : 6) | (uint64_t)(55 - c->ias) << 6 |
 			    2ull << 24 /* PTW_MEMATTR_WB */ | 1ull << 30 /* PTW_RA */;
@@ -1198,7 +1198,7 @@ static void regs_mali64(const struct fcase *c, const struct pt *pt, const struct
 	CHECK_EQ(c->name, regs->mali.transtab & 0xfff, 0);
 }
 
-static void regs_lpae(const struct fcase *c, const struct pt *pt, const struct pt_regs *regs)
+static void regs_lpae(const struct fcase *c, const struct pt *pt, const struct pt_hw_regs *regs)
 {
 	/* ADRMODE_TABLE | READ_INNER | SHARE_OUTER when coherent */
 	uint64_t low = 3 | 1u << 2 | (c->coherent ? 1u << 4 : 0);
@@ -1212,7 +1212,7 @@ static void regs_one_walker(const struct fcase *c)
 {
 	struct pt_test_env env;
 	uint64_t pages0;
-	struct pt_regs regs;
+	struct pt_hw_regs regs;
 	struct ref_geo r;
 	struct pt *pt;
 
@@ -1288,7 +1288,7 @@ static void test_regs_literals(void **state)
 		const struct regs_literal *t = &regs_literals[i];
 		struct pt_test_env env;
 		uint64_t pages0;
-		struct pt_regs regs;
+		struct pt_hw_regs regs;
 		struct fcase c;
 		struct pt *pt;
 

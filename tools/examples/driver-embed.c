@@ -265,7 +265,7 @@ static void vm_create(struct driver *d)
 		.backend = &gvm_backend_paging,
 		.backend_cfg = &d->pt_cfg,
 	};
-	struct pt_regs regs;
+	struct pt_hw_regs regs;
 
 	d->arena.cpu = aligned_alloc(PAGE, ARENA_PAGES * PAGE);
 	CHECK(d->arena.cpu);

@@ -45,7 +45,7 @@ int main(void)
 		.flush = &flush_ops,
 	};
 	struct pt_walk_result res;
-	struct pt_regs regs;
+	struct pt_hw_regs regs;
 	uint64_t unmapped;
 	struct pt *pt;
 	int err;

@@ -13,6 +13,7 @@
 #ifndef GPUVM_OS_LINUX_KERNEL_H
 #define GPUVM_OS_LINUX_KERNEL_H
 
+#include <linux/bitops.h>
 #include <linux/bug.h>
 #include <linux/compiler.h>
 #include <linux/errno.h>
@@ -20,6 +21,7 @@
 #include <linux/math64.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/spinlock.h>
@@ -175,6 +177,28 @@ static inline uint64_t os_mod_u64(uint64_t a, uint64_t b)
 
 	div64_u64_rem(a, b, &rem);
 	return rem;
+}
+
+/* --- RCU-style deferred free --- */
+
+static inline void os_rcu_read_lock(void)
+{
+	rcu_read_lock();
+}
+
+static inline void os_rcu_read_unlock(void)
+{
+	rcu_read_unlock();
+}
+
+static inline void os_synchronize_rcu(void)
+{
+	synchronize_rcu();
+}
+
+static inline unsigned int os_popcount64(uint64_t x)
+{
+	return hweight64(x);
 }
 
 /* --- the calling thread --- */

@@ -157,6 +157,24 @@ static inline uint64_t os_mod_u64(uint64_t a, uint64_t b)
 	return a % b;
 }
 
+/* --- RCU-style deferred free --- */
+
+/*
+ * Readers between os_rcu_read_lock() and os_rcu_read_unlock(); a writer's
+ * os_synchronize_rcu() returns once every reader that was inside has left, so
+ * memory unlinked before it may be freed after it. Here a process-wide
+ * reader-writer lock: correct, not scalable (tests use it).
+ */
+void os_rcu_read_lock(void);
+void os_rcu_read_unlock(void);
+void os_synchronize_rcu(void);
+
+/* Set bits of @x (the kernel has no libgcc to call for it). */
+static inline unsigned int os_popcount64(uint64_t x)
+{
+	return (unsigned int)__builtin_popcountll(x);
+}
+
 /* --- the calling thread --- */
 
 /* A small number for spreading threads over shards: threads in first-call order. */

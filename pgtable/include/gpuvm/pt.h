@@ -236,14 +236,14 @@ struct pt_geometry {
 };
 
 /**
- * struct pt_regs - register values that point a walker at this table.
+ * struct pt_hw_regs - register values that point a walker at this table.
  * @fmt: which member of the union is valid.
  * @s1: TTBR0 (root PA), TCR (TTBR0 fields, EPD1 set), MAIR.
  * @s2: VTTBR (root PA), VTCR (T0SZ, SL0, IRGN0, ORGN0, SH0, TG0, PS).
  * @mali: TRANSTAB, MEMATTR, TRANSCFG (legacy LPAE: TRANSCFG is 0, the mode is
  *	in TRANSTAB's low bits).
  */
-struct pt_regs {
+struct pt_hw_regs {
 	enum pt_format fmt;
 	union {
 		struct {
@@ -598,7 +598,7 @@ void pt_get_geometry(const struct pt *pt, struct pt_geometry *geo);
  * @pt: page table.
  * @regs: filled.
  */
-void pt_get_regs(const struct pt *pt, struct pt_regs *regs);
+void pt_get_regs(const struct pt *pt, struct pt_hw_regs *regs);
 
 /**
  * pt_get_stats() - table memory linked into this table.
