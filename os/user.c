@@ -143,29 +143,13 @@ void os_tcache_fork_child(void)
  */
 static unsigned int thread_next;
 static _Thread_local unsigned int thread_nr;
-static _Thread_local unsigned int signalling_depth;
+_Thread_local unsigned int os_signalling_depth;
 
 unsigned int os_thread_hint(void)
 {
 	if (!thread_nr)
 		thread_nr = __atomic_fetch_add(&thread_next, 1, __ATOMIC_RELAXED) + 1;
 	return thread_nr - 1;
-}
-
-void os_signalling_begin(void)
-{
-	signalling_depth++;
-}
-
-void os_signalling_end(void)
-{
-	assert(signalling_depth);
-	signalling_depth--;
-}
-
-bool os_signalling_active(void)
-{
-	return signalling_depth != 0;
 }
 
 static pthread_rwlock_t rcu_lock = PTHREAD_RWLOCK_INITIALIZER;

@@ -180,10 +180,24 @@ static inline unsigned int os_popcount64(uint64_t x)
 /* A small number for spreading threads over shards: threads in first-call order. */
 unsigned int os_thread_hint(void);
 
-/* Fence-signalling sections of the calling thread (see pt_signalling_begin()). */
-void os_signalling_begin(void);
-void os_signalling_end(void);
-bool os_signalling_active(void);
+/* Fence-signalling sections of the calling thread (see pt_signalling_begin()): inline, a bind's hot path. */
+extern _Thread_local unsigned int os_signalling_depth;
+
+static inline void os_signalling_begin(void)
+{
+	os_signalling_depth++;
+}
+
+static inline void os_signalling_end(void)
+{
+	assert(os_signalling_depth);
+	os_signalling_depth--;
+}
+
+static inline bool os_signalling_active(void)
+{
+	return os_signalling_depth != 0;
+}
 
 /*
  * Thread caches: struct os_tcache_owner is embedded in an owner (a pool).
