@@ -247,7 +247,7 @@ static void test_invalid(void)
 		struct drm_panthor_sync_op op;
 		int err;
 	} rows[] = {
-		{ sync_op(SIGNAL, out + 100, 0), -ENOENT },
+		{ sync_op(SIGNAL, out + 100, 0), -EINVAL },     /* unknown syncobj to signal */
 		{ sync_op(SIGNAL, out, 5), -EINVAL },           /* a point on a binary */
 		{ sync_op(SIGNAL | 2, out, 0), -EINVAL },       /* unknown handle type */
 		{ sync_op(SIGNAL | 1u << 8, out, 0), -EINVAL }, /* unknown flag */

@@ -228,8 +228,13 @@ static int add_sync(struct mock_sync_table *t, struct mock_syncs *s,
 	    (kind == DRM_PANTHOR_SYNC_OP_HANDLE_TYPE_SYNCOBJ && op->timeline_value))
 		return -EINVAL;
 	obj = mock_syncobj_find(t, op->handle);
+	/*
+	 * An unknown syncobj to wait for is drm_syncobj_find_fence()'s -ENOENT;
+	 * one to signal is -EINVAL, as panthor's submit context adds signal ops
+	 * (the reference is silent: this is what the kernel's code does).
+	 */
 	if (!obj)
-		return -ENOENT;
+		return op->flags & DRM_PANTHOR_SYNC_OP_SIGNAL ? -EINVAL : -ENOENT;
 	if (!(op->flags & DRM_PANTHOR_SYNC_OP_SIGNAL))
 		return add_wait(s, obj, op->timeline_value, chain);
 	if (!chain_point_ok(chain, obj, op->timeline_value)) {
@@ -247,8 +252,9 @@ static int add_sync(struct mock_sync_table *t, struct mock_syncs *s,
  * @chain: the signals of the earlier jobs of the same array, or NULL (DOC:
  *	in-array chaining).
  *
- * Return: 0, -EINVAL (bad flags, value, point, or a wait with no fence),
- * -ENOENT (unknown syncobj), -E2BIG, -EFAULT, -ENOMEM.
+ * Return: 0, -EINVAL (bad flags, value, point, a wait with no fence, or an
+ * unknown syncobj to signal), -ENOENT (unknown syncobj to wait for), -E2BIG,
+ * -EFAULT, -ENOMEM.
  */
 int mock_syncs_read(struct mock_sync_table *t, const struct drm_panthor_obj_array *arr,
 		    struct mock_syncs *s, const struct mock_chain *chain)

@@ -938,9 +938,9 @@ static const struct cross_row cross_rows[] = {
 	{ "SYNCOBJ_TRANSFER into A's syncobj", b_syncobj_transfer_to, -ENOENT },
 	{ "SYNCOBJ_EVENTFD on A's syncobj", b_syncobj_eventfd, -ENOENT },
 	{ "VM_BIND waiting for A's syncobj", b_bind_waits_a, -ENOENT },
-	{ "VM_BIND signalling A's syncobj", b_bind_signals_a, -ENOENT },
+	{ "VM_BIND signalling A's syncobj", b_bind_signals_a, -EINVAL },
 	{ "GROUP_SUBMIT waiting for A's syncobj", b_submit_waits_a, -ENOENT },
-	{ "GROUP_SUBMIT signalling A's timeline", b_submit_signals_a, -ENOENT },
+	{ "GROUP_SUBMIT signalling A's timeline", b_submit_signals_a, -EINVAL },
 };
 /* clang-format on */
 

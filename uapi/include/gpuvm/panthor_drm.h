@@ -221,7 +221,7 @@ enum drm_panthor_sync_op_flags {
  * struct drm_panthor_sync_op - wait on or signal a syncobj around a job.
  * @flags: in: handle type (bits 7:0) | direction (bit 31), enum
  *	drm_panthor_sync_op_flags. Unknown type or bits: -EINVAL.
- * @handle: in: the syncobj handle. Unknown: -ENOENT.
+ * @handle: in: the syncobj handle. Unknown: -ENOENT to wait for, -EINVAL to signal.
  * @timeline_value: in: the point on a TIMELINE_SYNCOBJ; must be 0 for a binary
  *	SYNCOBJ (-EINVAL).
  */
