@@ -256,13 +256,6 @@ void pt_unlink_item(struct pt *pt, struct pt_table *t, unsigned int idx)
 	t->live--;
 }
 
-void pt_gather_init(struct pt_gather *g)
-{
-	g->nr = 0;
-	g->all = false;
-	g->to_free = NULL;
-}
-
 void pt_gather_add(struct pt_gather *g, uint64_t va, uint64_t end, bool leaf_only)
 {
 	if (g->all)

@@ -163,7 +163,8 @@ struct pt {
 	struct pt_table *root;
 	struct pt_descent last;
 	struct pt_stats stats;
-	struct pt_proj *proj;       /* projection of the queue (may be stale) */
+	struct pt_proj *proj;       /* projection of the queue */
+	bool proj_valid;            /* @proj is not stale */
 	struct pt_resv_priv *queue; /* outstanding reservations, oldest first */
 	struct pt_resv_priv *queue_tail;
 	unsigned int resv_alive;         /* reservations not released yet */
@@ -474,7 +475,13 @@ struct pt_gather {
 	struct pt_table *to_free;
 };
 
-void pt_gather_init(struct pt_gather *g);
+static inline void pt_gather_init(struct pt_gather *g)
+{
+	g->nr = 0;
+	g->all = false;
+	g->to_free = NULL;
+}
+
 void pt_gather_add(struct pt_gather *g, uint64_t va, uint64_t end, bool leaf_only);
 
 /* Flush [@va, @end) too; @leaf_only: only leaves changed there. */

@@ -25,7 +25,6 @@ struct arena_chunk {
 
 struct pt_proj {
 	struct pt *pt;
-	bool valid;
 	struct arena_chunk *chunks; /* newest first */
 	unsigned int nr_chunks;
 	struct pt_pnode **hash; /* real table -> pnode */
@@ -699,7 +698,7 @@ int pt_proj_run(struct pt_proj *pj, const struct pt_op *op, struct pt_sim *out)
 		err = sim_map_range(&s, pj->root, 0, op->va, op->va + op->size);
 	/* A failed op may have changed part of the projection. */
 	if (err)
-		pj->valid = false;
+		pj->pt->proj_valid = false;
 	return err;
 }
 
@@ -738,13 +737,8 @@ unsigned int pt_proj_mark(const struct pt *pt)
 /* After a failed reservation: stale, and back to the memory it had at @mark. */
 void pt_proj_abandon(struct pt *pt, unsigned int mark)
 {
-	pt->proj->valid = false;
+	pt->proj_valid = false;
 	arena_trim(pt->proj, mark);
-}
-
-void pt_proj_invalidate(struct pt *pt)
-{
-	pt->proj->valid = false;
 }
 
 static int proj_build(struct pt *pt, struct pt_proj *pj)
@@ -766,11 +760,11 @@ int pt_proj_get(struct pt *pt, struct pt_proj **out)
 	struct pt_proj *pj = pt->proj;
 	int err;
 
-	if (!pj->valid) {
+	if (!pt->proj_valid) {
 		err = proj_build(pt, pj);
 		if (err)
 			return err;
-		pj->valid = true;
+		pt->proj_valid = true;
 	}
 	*out = pj;
 	return 0;

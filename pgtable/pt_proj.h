@@ -105,7 +105,10 @@ void pt_proj_free(struct pt *pt);
 /* The projection of @pt's queue, rebuilt if stale. */
 int pt_proj_get(struct pt *pt, struct pt_proj **out);
 /* Mark the projection stale: the real tables changed. */
-void pt_proj_invalidate(struct pt *pt);
+static inline void pt_proj_invalidate(struct pt *pt)
+{
+	pt->proj_valid = false;
+}
 /* Around a reservation: on failure, stale and back to the memory it had. */
 unsigned int pt_proj_mark(const struct pt *pt);
 void pt_proj_abandon(struct pt *pt, unsigned int mark);

@@ -207,10 +207,11 @@ static __attribute__((noinline)) void settle_path(struct unmap_op *op, struct pt
 						  uint64_t va, uint64_t end)
 {
 	struct pt *pt = op->pt;
-	struct pt_table *path[PT_MAX_LEVELS];
+	struct pt_table *path[PT_MAX_LEVELS], *found = pt_descend(pt, va, end, path);
 	unsigned int lvl = t->level;
 
-	pt_descend(pt, va, end, path);
+	assert(found == t && "the unmap went down elsewhere");
+	(void)found;
 	while (lvl-- > pt->geo.start_level) {
 		struct pt_table *parent = path[lvl];
 		unsigned int idx = pt_index(pt, lvl, va);
