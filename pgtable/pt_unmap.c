@@ -210,7 +210,7 @@ static __attribute__((noinline)) void settle_path(struct unmap_op *op, struct pt
 	struct pt_table *path[PT_MAX_LEVELS], *found = pt_descend(pt, va, end, path);
 	unsigned int lvl = t->level;
 
-	assert(found == t && "the unmap went down elsewhere");
+	os_assert(found == t && "the unmap went down elsewhere");
 	(void)found;
 	while (lvl-- > pt->geo.start_level) {
 		struct pt_table *parent = path[lvl];
