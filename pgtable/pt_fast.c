@@ -205,8 +205,8 @@ static int count_unmap(const struct pt *pt, const struct pt_table *t, uint64_t v
 }
 
 /* Below the first table: count_map() or count_unmap(), kept out of the common path's frame. */
-static __attribute__((noinline)) int count_below(const struct pt *pt, const struct pt_op *op,
-						 const struct pt_table *t, struct pt_sim *sim)
+static os_noinline int count_below(const struct pt *pt, const struct pt_op *op,
+				   const struct pt_table *t, struct pt_sim *sim)
 {
 	struct pt_pat pat = { .va0 = op->va, .pa0 = op->pa };
 
@@ -216,8 +216,7 @@ static __attribute__((noinline)) int count_below(const struct pt *pt, const stru
 }
 
 /* Any op the shortcut of pt_fast_count() does not take: go down from the root side. */
-static __attribute__((noinline)) int count_descend(struct pt *pt, const struct pt_op *op,
-						   struct pt_sim *sim)
+static os_noinline int count_descend(struct pt *pt, const struct pt_op *op, struct pt_sim *sim)
 {
 	uint64_t end = op->va + op->size;
 	const struct pt_table *t;

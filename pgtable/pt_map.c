@@ -212,9 +212,8 @@ static void map_range(struct map_op *op, struct pt_table *t, uint64_t va, uint64
 }
 
 /* Any map but pages inside one leaf table: down from @start (NULL: the root side). */
-static __attribute__((noinline)) void map_commit_range(struct pt *pt, struct pt_stock *stock,
-						       struct pt_gather *g, const struct pt_op *op,
-						       struct pt_table *start)
+static os_noinline void map_commit_range(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
+					 const struct pt_op *op, struct pt_table *start)
 {
 	struct map_op m = { .pt = pt, .stock = stock, .g = g };
 

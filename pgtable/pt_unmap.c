@@ -203,8 +203,8 @@ static void unmap_commit(struct unmap_op *op, struct pt_table *t, unsigned int l
  * this empties (as cut_item() does on the way back), up to the first that
  * stays. The links above @t are as pt_descend() found them.
  */
-static __attribute__((noinline)) void settle_path(struct unmap_op *op, struct pt_table *t,
-						  uint64_t va, uint64_t end)
+static os_noinline void settle_path(struct unmap_op *op, struct pt_table *t, uint64_t va,
+				    uint64_t end)
 {
 	struct pt *pt = op->pt;
 	struct pt_table *path[PT_MAX_LEVELS], *found = pt_descend(pt, va, end, path);

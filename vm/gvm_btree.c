@@ -106,19 +106,19 @@ static inline unsigned int count_below(const uint64_t *start, unsigned int cap, 
 	switch (lg) {
 	case 6:
 		BELOW_STEP(32);
-		__attribute__((fallthrough));
+		os_fallthrough;
 	case 5:
 		BELOW_STEP(16);
-		__attribute__((fallthrough));
+		os_fallthrough;
 	case 4:
 		BELOW_STEP(8);
-		__attribute__((fallthrough));
+		os_fallthrough;
 	case 3:
 		BELOW_STEP(4);
-		__attribute__((fallthrough));
+		os_fallthrough;
 	case 2:
 		BELOW_STEP(2);
-		__attribute__((fallthrough));
+		os_fallthrough;
 	case 1:
 		BELOW_STEP(1);
 		break;

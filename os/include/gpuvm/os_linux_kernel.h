@@ -31,6 +31,9 @@
 #define OS_PRIx64 "llx"
 #define OS_PRIu64 "llu"
 
+#define os_noinline noinline
+#define os_fallthrough fallthrough
+
 /* --- memory --- */
 
 static inline void *os_malloc(size_t size)

@@ -18,6 +18,10 @@
 #define OS_PRIx64 PRIx64
 #define OS_PRIu64 PRIu64
 
+/* Attributes under names a kernel build defines too (its noinline is a macro). */
+#define os_noinline __attribute__((noinline))
+#define os_fallthrough __attribute__((fallthrough))
+
 /* --- memory --- */
 
 static inline void *os_malloc(size_t size)
