@@ -1219,17 +1219,22 @@ static void threads_run(const struct gvm_kva_cfg *cfg, unsigned int ops, struct 
 /*
  * For comparison, one small pool for every thread. How often the lock is found
  * held depends on the machine, but with two CPUs or more it happens, which
- * shows that the counter counts.
+ * shows that the counter counts. On a loaded machine the scheduler may run the
+ * threads of a short round one after the other, so rounds go on for up to
+ * CONTENTION_WAIT_NS rather than a fixed number of times.
  */
+#define CONTENTION_WAIT_NS (30 * 1000000000ll)
+
 static void one_lock_contention(void)
 {
 	struct gvm_kva_cfg one_pool = thread_cfg;
 	struct gvm_kva_stats st;
 	uint64_t acq = 0, cont = 0;
+	int64_t end = tu_now_ns() + CONTENTION_WAIT_NS;
 
 	one_pool.pools = 1;
 	one_pool.large_bytes = 4096 * PAGE_4K;
-	for (unsigned int round = 0; round < 20 && !cont; round++) {
+	for (unsigned int round = 0; !cont && (round < 20 || tu_now_ns() < end); round++) {
 		threads_run(&one_pool, THREAD_OPS / 4, &st);
 		acq = st.pool[0].acquisitions + st.pool[1].acquisitions;
 		cont = st.pool[0].contended + st.pool[1].contended;
