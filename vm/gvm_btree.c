@@ -10,7 +10,14 @@
 
 #include "gvm_btree.h"
 
-#define LEAF_MIN (GVM_BT_LEAF / 2)
+/*
+ * A leaf may fall to a quarter full before it borrows or merges: leaves that
+ * appends filled half (a split keeps half) then take many erases before one
+ * rebalances, and a merged leaf (under half full) has room for many inserts,
+ * so a VM that maps and unmaps at random does not restructure on every other
+ * erase. Inner nodes keep half: their changes are rare and cost more levels.
+ */
+#define LEAF_MIN (GVM_BT_LEAF / 4)
 #define INNER_MIN (GVM_BT_INNER / 2)
 
 /*
