@@ -594,11 +594,11 @@ bool gvm_bt_insert_at(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_ke
 	if (!within_path(bt, p, k, i > 0, i < l->nr))
 		return false;
 	bt->count++;
-	p->leaf = NULL;
 	if (l->nr < GVM_BT_LEAF) {
-		leaf_insert(l, k);
+		leaf_insert(l, k); /* the leaf keeps its bounds: the path stays */
 		return true;
 	}
+	p->leaf = NULL;
 	r = split_leaf(bt, l, k);
 	insert_up(bt, p, l, key_at(keys_of(r), 0), r);
 	return true;
@@ -614,7 +614,9 @@ bool gvm_bt_erase_at(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_key
 	i = count_le(l, k);
 	if (!i || cmp(key_at(keys_of(l), i - 1), k))
 		return false;
-	p->leaf = NULL;
+	/* Without a borrow or a merge the leaf keeps its bounds: the path stays. */
+	if (l->nr - 1u < LEAF_MIN || bt->height == 1)
+		p->leaf = NULL;
 	erase_in(bt, p, l, i - 1);
 	return true;
 }

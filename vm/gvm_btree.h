@@ -110,8 +110,9 @@ bool gvm_bt_find_le_path(const struct gvm_bt *bt, uint64_t start, struct gvm_bt_
  * The same updates, in the leaf of @path (from gvm_bt_find_le_path(), the
  * tree unchanged since): no descent. Each returns false (0 for replace) and
  * changes nothing when the key is not in that leaf or does not belong there:
- * then do the update without the path. Insert and erase use the path up (a
- * split, a merge) and end it (path->leaf = NULL); replace keeps it.
+ * then do the update without the path. An insert that splits the leaf and an
+ * erase that borrows or merges (or empties the root) use the path up and end
+ * it (path->leaf = NULL); otherwise the path stays valid for the next update.
  */
 bool gvm_bt_insert_at(struct gvm_bt *bt, struct gvm_bt_path *path, struct gvm_bt_key key);
 bool gvm_bt_erase_at(struct gvm_bt *bt, struct gvm_bt_path *path, struct gvm_bt_key key);

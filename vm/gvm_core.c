@@ -216,21 +216,23 @@ void gvm_tree_erase(struct gvm_tree *t, struct gvm_va *va)
 
 /*
  * The same with @path from the lookup of the request (the tree unchanged
- * since; NULL or ended: none): in its leaf when the VA belongs there, else
- * with a descent. An insert or erase ends the path; a replacement keeps it.
+ * since but for updates through the path; NULL or ended: none): in its leaf
+ * when the VA belongs there, else with a descent, which ends the path.
  */
 void gvm_tree_insert_near(struct gvm_tree *t, struct gvm_va *va, struct gvm_bt_path *path)
 {
-	if (!path || !gvm_bt_insert_at(&t->bt, path, key_of(va)))
-		gvm_bt_insert(&t->bt, key_of(va));
+	if (path && gvm_bt_insert_at(&t->bt, path, key_of(va)))
+		return;
+	gvm_bt_insert(&t->bt, key_of(va));
 	if (path)
 		path->leaf = NULL;
 }
 
 void gvm_tree_erase_near(struct gvm_tree *t, struct gvm_va *va, struct gvm_bt_path *path)
 {
-	if (!path || !gvm_bt_erase_at(&t->bt, path, key_of(va)))
-		gvm_bt_erase(&t->bt, key_of(va));
+	if (path && gvm_bt_erase_at(&t->bt, path, key_of(va)))
+		return;
+	gvm_bt_erase(&t->bt, key_of(va));
 	if (path)
 		path->leaf = NULL;
 }

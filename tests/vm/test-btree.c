@@ -4,9 +4,11 @@
  * sorted array: random inserts, erases and in-place replacements, with many
  * keys sharing a start (as repeat VAs and replacements do), every invariant
  * checked after each step. random-at does each update in the leaf of a path
- * from gvm_bt_find_le_path() at a random start (a lazy transaction's commit):
+ * from gvm_bt_find_le_path() at a random start (a lazy transaction's commit),
+ * or half the time through the path of the step before when that one kept it,
+ * in phases of growth and of shrinking (leaves borrow and merge):
  * where the key does not belong there, the _at call must refuse and change
- * nothing, and the update is made without the path.
+ * nothing, and the update is made without the path (which ends it).
  *
  * Usage: test-btree [--seed N] [--count N]
  */
@@ -47,17 +49,22 @@ struct at_counts {
 	unsigned int taken, refused;
 };
 
-/* A path to a start near @start (NULL @c: no path, the plain update). */
+/* The path of the step before, if it kept it. */
+static struct gvm_bt_path kept;
+
+/* A path to a start near @start, or the one kept (NULL @c: no path, the plain update). */
 static struct gvm_bt_path *path_near(const struct gvm_bt *bt, struct rng *r, uint64_t start,
-				     struct gvm_bt_path *p, const struct at_counts *c)
+				     const struct at_counts *c)
 {
 	struct gvm_bt_cur cur;
 
 	if (!c)
 		return NULL;
+	if (kept.leaf && rng_below(r, 2))
+		return &kept;
 	start = rng_below(r, 2) ? start : rng_below(r, NR_STARTS);
-	gvm_bt_find_le_path(bt, start, &cur, p);
-	return p;
+	gvm_bt_find_le_path(bt, start, &cur, &kept);
+	return &kept;
 }
 
 /* After a refused _at call the tree must be as the model still says. */
@@ -78,24 +85,30 @@ static void do_insert(struct gvm_bt *bt, struct bt_model *m, struct rng *r, uint
 {
 	struct gvm_bt_key k = { .start = rng_below(r, NR_STARTS),
 				.tie = (uintptr_t)(rng_next(r) << 24 | (*next_tie)++) };
-	struct gvm_bt_path path, *p;
+	struct gvm_bt_path *p;
+	unsigned int spare;
 
 	CHECK_ERR("reserve", gvm_bt_reserve(bt, 1, &bt_test_alloc), 0);
-	p = path_near(bt, r, k.start, &path, c);
-	if (!p || !at_outcome(bt, m, gvm_bt_insert_at(bt, p, k), c))
+	p = path_near(bt, r, k.start, c);
+	spare = bt->nr_spare;
+	if (!p || !at_outcome(bt, m, gvm_bt_insert_at(bt, p, k), c)) {
 		gvm_bt_insert(bt, k);
-	else if (p->leaf)
-		fail_msg("gvm_bt_insert_at() did not end the path");
+		kept.leaf = NULL;
+	} else if (bt->nr_spare != spare && p->leaf) {
+		fail_msg("gvm_bt_insert_at() split the leaf and kept the path");
+	}
 	bt_model_insert(m, k);
 }
 
 static void do_erase(struct gvm_bt *bt, struct bt_model *m, struct rng *r, struct at_counts *c)
 {
 	size_t i = rng_below(r, m->n);
-	struct gvm_bt_path path, *p = path_near(bt, r, m->k[i].start, &path, c);
+	struct gvm_bt_path *p = path_near(bt, r, m->k[i].start, c);
 
-	if (!p || !at_outcome(bt, m, gvm_bt_erase_at(bt, p, m->k[i]), c))
+	if (!p || !at_outcome(bt, m, gvm_bt_erase_at(bt, p, m->k[i]), c)) {
 		gvm_bt_erase(bt, m->k[i]);
+		kept.leaf = NULL;
+	}
 	bt_model_erase(m, i);
 }
 
@@ -111,7 +124,7 @@ static bool do_replace(struct gvm_bt *bt, struct bt_model *m, struct rng *r, uin
 	struct gvm_bt_key k = { .start = probe.start,
 				.tie = (uintptr_t)(rng_next(r) << 24 | (*next_tie)++) };
 	size_t last = bt_model_lower(m, probe) - 1;
-	struct gvm_bt_path path, *p = path_near(bt, r, k.start, &path, c);
+	struct gvm_bt_path *p = path_near(bt, r, k.start, c);
 	uintptr_t old = 0;
 
 	if (p && at_outcome(bt, m, (old = gvm_bt_replace_at(bt, p, k)) != 0, c) && !p->leaf)
@@ -137,12 +150,14 @@ static void run_random(bool at)
 	struct at_counts counts = { 0 }, *c = at ? &counts : NULL;
 
 	assert_non_null(m.k);
+	kept.leaf = NULL;
 	gvm_bt_init(&bt);
 	CHECK_EQ("replace in an empty tree", gvm_bt_replace(&bt, (struct gvm_bt_key){ 0, 1 }), 0);
 	for (unsigned int step = 0; step < opt_count; step++) {
-		unsigned int what = rng_below(&r, 10);
+		/* random-at: phases of growth and of shrinking, so that leaves borrow and merge. */
+		unsigned int what = rng_below(&r, 10), inserts = at && step / 1000 % 2 ? 2 : 5;
 
-		if (!m.n || what < 5)
+		if (!m.n || what < inserts)
 			do_insert(&bt, &m, &r, &next_tie, c);
 		else if (what < 7)
 			do_erase(&bt, &m, &r, c);
