@@ -66,7 +66,13 @@ void gvm_va_release(struct gvm *vm, struct gvm_va *va)
 	vm->free_vas = va;
 }
 
-/* The link of @obj to @vm, made if needed; one more user. */
+/* @obj's slot in the VM's cache of links (a multiplicative hash of its address). */
+static unsigned int bo_slot(const struct gvm_obj *obj)
+{
+	return (unsigned int)(((uint64_t)(uintptr_t)obj * 0x9e3779b97f4a7c15ull) >>
+			      (64 - GVM_BO_CACHE_LG2));
+}
+
 _Static_assert(sizeof(os_mutex) <= sizeof(struct gvm_lock_room) &&
 		       _Alignof(os_mutex) <= _Alignof(struct gvm_lock_room),
 	       "the OS layer's mutex does not fit struct gvm_obj");
@@ -77,11 +83,12 @@ static os_mutex *obj_lock(struct gvm_obj *obj)
 	return (os_mutex *)(void *)&obj->lock;
 }
 
+/* The link of @obj to @vm, made if needed; one more user. */
 struct gvm_bo *gvm_bo_get(struct gvm *vm, struct gvm_obj *obj)
 {
-	struct gvm_bo *bo = vm->last_bo;
+	struct gvm_bo **slot = &vm->bo_cache[bo_slot(obj)], *bo = *slot;
 
-	/* Binds come in runs on one object: the last link saves the locked search. */
+	/* Binds use a few objects again and again: the cache saves the locked search. */
 	if (bo && bo->obj == obj) {
 		bo->users++;
 		return bo;
@@ -101,7 +108,7 @@ struct gvm_bo *gvm_bo_get(struct gvm *vm, struct gvm_obj *obj)
 		vm->nr_bos++;
 	}
 	bo->users++;
-	vm->last_bo = bo;
+	*slot = bo;
 	return bo;
 }
 
@@ -110,8 +117,8 @@ void gvm_bo_put(struct gvm *vm, struct gvm_bo *bo)
 	if (--bo->users)
 		return;
 	os_assert(gvm_list_empty(&bo->vas));
-	if (vm->last_bo == bo)
-		vm->last_bo = NULL;
+	if (vm->bo_cache[bo_slot(bo->obj)] == bo)
+		vm->bo_cache[bo_slot(bo->obj)] = NULL;
 	os_mutex_lock(obj_lock(bo->obj));
 	gvm_list_del(&bo->obj_link);
 	os_mutex_unlock(obj_lock(bo->obj));

@@ -47,6 +47,9 @@
 #define GVM_VA_REPLACES (1u << 2)
 #define GVM_VA_SWAPPED (1u << 3)
 
+/* Links gvm_bo_get() remembers, by a hash of the object (2^N slots). */
+#define GVM_BO_CACHE_LG2 4
+
 /* VA objects come from slabs: fast, and no per-object malloc overhead. */
 #define GVM_SLAB_VAS 64
 
@@ -76,8 +79,8 @@ struct gvm {
 	struct gvm_txn *spare_txn;          /* a finished one, kept for reuse */
 	struct gvm_txn *lazy;               /* queued, its VAs not in pending */
 	struct gvm_slab *slabs;
-	struct gvm_va *free_vas; /* linked through creator */
-	struct gvm_bo *last_bo;  /* the link gvm_bo_get() made or found last */
+	struct gvm_va *free_vas;                         /* linked through creator */
+	struct gvm_bo *bo_cache[1u << GVM_BO_CACHE_LG2]; /* links by object, direct-mapped */
 	uint64_t nr_vas, nr_bos, nr_slabs;
 	uint64_t nr_replacements, nr_replaced_in_place; /* struct gvm_stats */
 };
