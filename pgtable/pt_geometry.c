@@ -127,7 +127,7 @@ static int restrict_leaf_sizes(const struct pt_cfg *cfg, struct pt_geometry *geo
 
 	if (!want)
 		return 0;
-	largest = 1ull << (63 - __builtin_clzll(want));
+	largest = 1ull << (63 - os_clz64(want));
 	if ((geo->leaf_sizes & (largest | (largest - 1))) != want)
 		return -EINVAL;
 	geo->leaf_sizes = want;

@@ -269,7 +269,7 @@ static inline struct pt_table *pt_descend(struct pt *pt, uint64_t va, uint64_t e
 					  struct pt_table **path)
 {
 	struct pt_table *t = pt->root, *own[PT_MAX_LEVELS] = { 0 };
-	unsigned int top = 63 - (unsigned int)__builtin_clzll((va ^ (end - 1)) | (end - va));
+	unsigned int top = 63 - (unsigned int)os_clz64((va ^ (end - 1)) | (end - va));
 	unsigned int to = pt->descend_to[top];
 	unsigned int lvl = pt->geo.start_level;
 
@@ -317,7 +317,7 @@ static inline uint64_t pt_pat_pa(const struct pt_pat *p, uint64_t va)
 {
 	uint64_t off = va - p->va0;
 
-	return p->pa0 + (p->period ? off % p->period : off);
+	return p->pa0 + (p->period ? os_mod_u64(off, p->period) : off);
 }
 
 /* Can the item at @va be one leaf of level @lvl for [@va, @end)? */
@@ -330,7 +330,7 @@ static inline bool pt_pat_leaf_fits(const struct pt *pt, const struct pt_pat *p,
 	    (pt_pat_pa(p, va) & (size - 1)))
 		return false;
 	/* A leaf maps contiguous PAs: it must not straddle the pattern's wrap. */
-	return !p->period || (va - p->va0) % p->period + size <= p->period;
+	return !p->period || os_mod_u64(va - p->va0, p->period) + size <= p->period;
 }
 
 /*
@@ -341,7 +341,8 @@ static inline bool pt_pat_leaf_fits(const struct pt *pt, const struct pt_pat *p,
 static inline bool pt_pat_shareable(const struct pt *pt, const struct pt_pat *p, unsigned int lvl,
 				    uint64_t va, uint64_t end)
 {
-	return p->period && pt_size(pt, lvl) % p->period == 0 && pt_covers_item(pt, lvl, va, end);
+	return p->period && os_mod_u64(pt_size(pt, lvl), p->period) == 0 &&
+	       pt_covers_item(pt, lvl, va, end);
 }
 
 /* Descriptor classification (bits [1:0] mean different things at level 3). */

@@ -207,7 +207,7 @@ static bool is_pow2(uint64_t x)
 
 static unsigned int lg2(uint64_t pow2)
 {
-	return (unsigned int)__builtin_ctzll(pow2);
+	return (unsigned int)os_ctz64(pow2);
 }
 
 static void pool_lock(struct pt_pool *pool)
@@ -715,7 +715,7 @@ static int class_alloc_locked(struct pt_pool *pool, unsigned int cls, size_t n, 
 	struct pt_pool_class *k = &pool->classes[cls];
 	size_t per_page = class_blocks(pool, cls);
 	uint64_t avail = k->pages * per_page - k->used;
-	size_t need = n > avail ? (size_t)((n - avail + per_page - 1) / per_page) : 0;
+	size_t need = n > avail ? (size_t)os_div_u64(n - avail + per_page - 1, per_page) : 0;
 	int err;
 
 	err = pool_ensure_free_locked(pool, cache_find(pool), need);
@@ -813,7 +813,7 @@ static size_t block_bytes(size_t size, size_t align)
 
 	if (b < ((size_t)1 << POOL_MIN_BLOCK_LG2))
 		b = (size_t)1 << POOL_MIN_BLOCK_LG2;
-	return is_pow2(b) ? b : (size_t)1 << (64 - __builtin_clzll((unsigned long long)b));
+	return is_pow2(b) ? b : (size_t)1 << (64 - os_clz64((unsigned long long)b));
 }
 
 static int pool_classify(const struct pt_pool *pool, size_t size, size_t align,

@@ -89,7 +89,7 @@ static uint64_t bits_find(const uint64_t *bm, uint64_t from, uint64_t to, bool s
 
 		w &= ~0ull << (i % WORD_BITS);
 		if (w) {
-			i = i / WORD_BITS * WORD_BITS + (uint64_t)__builtin_ctzll(w);
+			i = i / WORD_BITS * WORD_BITS + (uint64_t)os_ctz64(w);
 			return i < to ? i : to;
 		}
 		i = (i / WORD_BITS + 1) * WORD_BITS;

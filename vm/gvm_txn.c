@@ -12,8 +12,6 @@
  * cleanup: free doomed VAs and drop their references (outside the commit).
  */
 
-#include <limits.h>
-
 #include "gvm_internal.h"
 
 /* One request being prepared. */
@@ -582,7 +580,8 @@ int gvm_unmap_all(struct gvm *vm)
 
 	if (!vm->nr_vas)
 		return 0;
-	reqs = vm->nr_vas <= UINT_MAX ? gvm_zalloc(vm, vm->nr_vas * sizeof(*reqs)) : NULL;
+	reqs = vm->nr_vas == (unsigned int)vm->nr_vas ? gvm_zalloc(vm, vm->nr_vas * sizeof(*reqs)) :
+							NULL;
 	if (!reqs)
 		return -ENOMEM;
 	for (struct gvm_va *va = gvm_va_first(vm, vm->cfg.start, vm->cfg.end); va;

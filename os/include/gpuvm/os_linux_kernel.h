@@ -204,6 +204,16 @@ static inline unsigned int os_popcount64(uint64_t x)
 	return hweight64(x);
 }
 
+static inline int os_ctz64(uint64_t x)
+{
+	return (int)__ffs64(x);
+}
+
+static inline int os_clz64(uint64_t x)
+{
+	return 64 - fls64(x);
+}
+
 /* --- the calling thread --- */
 
 static inline unsigned int os_thread_hint(void)

@@ -179,6 +179,17 @@ static inline unsigned int os_popcount64(uint64_t x)
 	return (unsigned int)__builtin_popcountll(x);
 }
 
+/* Trailing and leading zero bits of a non-zero @x, as __builtin_ctzll/clzll. */
+static inline int os_ctz64(uint64_t x)
+{
+	return __builtin_ctzll(x);
+}
+
+static inline int os_clz64(uint64_t x)
+{
+	return __builtin_clzll(x);
+}
+
 /* --- the calling thread --- */
 
 /* A small number for spreading threads over shards: threads in first-call order. */
