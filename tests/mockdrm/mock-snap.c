@@ -128,7 +128,14 @@ static void snap_vms(const struct mock_snap_cfg *cfg, struct mockdrm_file *f, st
 	}
 }
 
-/* The fence at @point of @obj, if any, and its status. */
+/*
+ * The fence at @point of @obj, if any, and its status. Which fence object a
+ * timeline point resolves to is not part of the state: reading a point's
+ * status settles the chain, which then drops the settled points below it
+ * (as dma_fence_chain's garbage collection does), so a later lookup of a
+ * lower point finds a newer node with the same status. A binary syncobj's
+ * fence is its state (replaced or not).
+ */
 static void snap_point(struct mock_syncobj *obj, uint64_t point, struct mock_snap *s)
 {
 	struct mock_fence *fence = NULL;
@@ -140,7 +147,8 @@ static void snap_point(struct mock_syncobj *obj, uint64_t point, struct mock_sna
 		mock_fence_put(fence);
 	}
 	mix64(s, MOCK_SNAP_SYNC, (uint64_t)rc);
-	mix64(s, MOCK_SNAP_SYNC, (uintptr_t)fence);
+	if (!point)
+		mix64(s, MOCK_SNAP_SYNC, (uintptr_t)fence);
 	mix64(s, MOCK_SNAP_SYNC, (uint64_t)status);
 	mix64(s, MOCK_SNAP_SYNC, (uint64_t)error);
 }
