@@ -21,7 +21,7 @@
  *
  * Built and run by the test suite (meson test example-driver-embed), so it
  * cannot rot. Build your own against an installed gpuvm with
- *   cc driver.c $(pkg-config --cflags --libs gpuvm)
+ *   cc driver.c $(pkg-config --cflags --libs gpuvm-core)
  */
 #include <errno.h>
 #include <inttypes.h>
