@@ -3,9 +3,9 @@
 #
 # Configure SOURCE with -Dmockdrm=false in WORK/build, where pkg-config
 # finds every package of the machine except libdrm, build it and run its
-# tests (the core's, and its own install-check, not the style suite that
-# build runs already); check that nothing in that build refers to libdrm or
-# the mock.
+# tests (the core's, and its own install-check; not the suites style and
+# kmod, which build runs already on the same sources); check that nothing
+# in that build refers to libdrm or the mock.
 set -eu
 meson=$1 source=$2 work=$3
 
@@ -46,7 +46,8 @@ if grep -Eq 'libdrm|mockdrm/|uapi/' "$work/build/build.ninja"; then
 fi
 # One test at a time: test-kva's threads must meet on two CPUs to find its
 # lock contended, and a second test beside them makes that rarer.
-"$meson" test -C "$work/build" --no-rebuild --print-errorlogs --num-processes 1 --no-suite style ||
+"$meson" test -C "$work/build" --no-rebuild --print-errorlogs --num-processes 1 \
+	--no-suite style --no-suite kmod ||
 	fail "tests failed in the build without the mock"
 tested=$(date +%s)
 echo "nomock-build: configure+build $((built - start)) s, tests $((tested - built)) s"
