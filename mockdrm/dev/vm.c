@@ -86,11 +86,12 @@ void mock_vm_put(struct mock_vm *vm)
 {
 	if (__atomic_sub_fetch(&vm->refs, 1, __ATOMIC_ACQ_REL))
 		return;
-	live_unlink(vm);
 	mock_vm_release_slot(vm);
 	mock_heaps_fini(vm);
 	vm_destroy_gvm(vm->gvm);
 	mock_bo_put(vm->dummy);
+	/* Last: whoever walks the live list sees a VM until its teardown is done. */
+	live_unlink(vm);
 	pthread_cond_destroy(&vm->cond);
 	pthread_mutex_destroy(&vm->lock);
 	free(vm);

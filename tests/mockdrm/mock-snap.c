@@ -212,7 +212,9 @@ bool mock_snap_quiet(struct mockdrm_dev *dev)
 	pthread_mutex_lock(&dev->vms_lock);
 	for (struct mock_vm *vm = dev->vms; vm && q; vm = vm->live_next) {
 		pthread_mutex_lock(&vm->lock);
-		q = !vm->head && !vm->worker_running;
+		/* A closed VM's last reference may go from its worker at any time. */
+		q = !vm->head && !vm->worker_running &&
+		    !__atomic_load_n(&vm->closed, __ATOMIC_ACQUIRE);
 		pthread_mutex_unlock(&vm->lock);
 	}
 	pthread_mutex_unlock(&dev->vms_lock);
