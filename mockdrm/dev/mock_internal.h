@@ -124,6 +124,8 @@ struct mockdrm_dev {
 	struct mockdrm_file *files_list;     /* open files, for fork() (under @lock) */
 	pthread_mutex_t vms_lock; /* the live VMs, for fork(); taken before any VM's lock */
 	struct mock_vm *vms;
+	/* VMs whose last reference went, off the live list, still tearing down. */
+	unsigned int vms_dying;
 	unsigned int files;
 	struct mock_master *master; /* the current DRM master, or NULL (core.c; @lock) */
 	uint64_t next_client_id;    /* under @lock */

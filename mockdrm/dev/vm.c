@@ -84,17 +84,21 @@ static void vm_destroy_gvm(struct gvm *gvm)
  */
 void mock_vm_put(struct mock_vm *vm)
 {
+	struct mockdrm_dev *dev = vm->dev;
+
 	if (__atomic_sub_fetch(&vm->refs, 1, __ATOMIC_ACQ_REL))
 		return;
+	/* Counted from before it leaves the live list until its BOs are put. */
+	__atomic_add_fetch(&dev->vms_dying, 1, __ATOMIC_ACQ_REL);
+	live_unlink(vm);
 	mock_vm_release_slot(vm);
 	mock_heaps_fini(vm);
 	vm_destroy_gvm(vm->gvm);
 	mock_bo_put(vm->dummy);
-	/* Last: whoever walks the live list sees a VM until its teardown is done. */
-	live_unlink(vm);
 	pthread_cond_destroy(&vm->cond);
 	pthread_mutex_destroy(&vm->lock);
 	free(vm);
+	__atomic_sub_fetch(&dev->vms_dying, 1, __ATOMIC_ACQ_REL);
 }
 
 struct mock_vm *mock_vm_lookup(struct mockdrm_file *f, uint32_t id)

@@ -209,6 +209,8 @@ bool mock_snap_quiet(struct mockdrm_dev *dev)
 {
 	bool q = true;
 
+	if (__atomic_load_n(&dev->vms_dying, __ATOMIC_ACQUIRE))
+		return false;
 	pthread_mutex_lock(&dev->vms_lock);
 	for (struct mock_vm *vm = dev->vms; vm && q; vm = vm->live_next) {
 		pthread_mutex_lock(&vm->lock);
