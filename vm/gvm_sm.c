@@ -152,15 +152,23 @@ static bool cut_ok(const struct gvm_va *v, uint64_t at)
 	return !v->repeat || os_mod_u64(at - v->va, v->repeat) == 0;
 }
 
+/* Are the cuts @req makes in @v (before and after the request) allowed? */
+static bool cuts_ok(const struct gvm_va *v, const struct gvm_req *req)
+{
+	uint64_t re = req->va + req->size;
+
+	return (v->va >= req->va || cut_ok(v, req->va)) && (gvm_va_end(v) <= re || cut_ok(v, re));
+}
+
 /* The op for one overlapped VA. */
-static int op_for(const struct gvm_va *v, const struct gvm_req *req, struct gvm_op *op)
+int gvm_sm_op_for(const struct gvm_va *v, const struct gvm_req *req, struct gvm_op *op)
 {
 	uint64_t ra = req->va, re = req->va + req->size, a = v->va, e = gvm_va_end(v);
 
 	*op = (struct gvm_op){ .old = (struct gvm_va *)v, .keep = same_pages(v, req) };
 	op->has_prev = a < ra;
 	op->has_next = e > re;
-	if ((op->has_prev && !cut_ok(v, ra)) || (op->has_next && !cut_ok(v, re)))
+	if (!cuts_ok(v, req))
 		return -EINVAL;
 	op->type = op->has_prev || op->has_next ? GVM_OP_REMAP : GVM_OP_UNMAP;
 	if (op->has_prev)
@@ -170,7 +178,7 @@ static int op_for(const struct gvm_va *v, const struct gvm_req *req, struct gvm_
 	return 0;
 }
 
-static void map_op(const struct gvm_req *req, struct gvm_op *op)
+void gvm_sm_map_op(const struct gvm_req *req, struct gvm_op *op)
 {
 	*op = (struct gvm_op){ .type = GVM_OP_MAP };
 	op->map = (struct gvm_op_piece){
@@ -198,11 +206,11 @@ static int check_cuts(struct gvm *vm, const struct gvm_req *req, const struct gv
 
 	if (!first)
 		return 0;
-	err = op_for(first, req, &op);
+	err = gvm_sm_op_for(first, req, &op);
 	if (err || gvm_va_end(first) >= re)
 		return err;
 	last = gvm_proj_first(vm, &it, re - 1, re, NULL);
-	return last ? op_for(last, req, &op) : 0;
+	return last ? gvm_sm_op_for(last, req, &op) : 0;
 }
 
 /*
@@ -224,13 +232,43 @@ int gvm_sm_ops_path(struct gvm *vm, const struct gvm_req *req, const struct gvm_
 		err = check_cuts(vm, req, v);
 	}
 	for (; v && !err; v = gvm_proj_next(vm, &it)) {
-		op_for(v, req, &op);
+		gvm_sm_op_for(v, req, &op);
 		err = cb->op(priv, &op);
 	}
 	if (err || req->type != GVM_REQ_MAP)
 		return err;
-	map_op(req, &op);
+	gvm_sm_map_op(req, &op);
 	return cb->op(priv, &op);
+}
+
+/*
+ * With nothing queued the projection is the committed tree - no VA doomed,
+ * none pending - so a request prepared then needs no projection: its VAs are
+ * the committed ones it overlaps, found by the tree's keys alone.
+ */
+int gvm_sm_overlaps(struct gvm *vm, const struct gvm_req *req, struct gvm_bt_path *path,
+		    struct gvm_va **olds, unsigned int max)
+{
+	uint64_t re = req->va + req->size;
+	struct gvm_bt_cur cur;
+	struct gvm_va *v;
+	unsigned int n = 0;
+	int err = gvm_req_check(vm, req);
+
+	if (err)
+		return err;
+	os_assert(!vm->queue && !vm->committed.doomed &&
+		  "the projection is not the committed tree");
+	v = gvm_tree_first_overlap(&vm->committed, req->va, &cur, path);
+	while (v && gvm_bt_get(&cur).start < re) {
+		if (n == max)
+			return -ENOSPC;
+		olds[n++] = v;
+		v = gvm_va_end(v) < re ? gvm_tree_next(&cur) : NULL;
+	}
+	if (n && (!cuts_ok(olds[0], req) || !cuts_ok(olds[n - 1], req)))
+		return -EINVAL;
+	return (int)n;
 }
 
 int gvm_sm_ops(struct gvm *vm, const struct gvm_req *req, const struct gvm_op_cb *cb, void *priv)

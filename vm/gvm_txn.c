@@ -216,6 +216,35 @@ static int collect_op(void *priv, const struct gvm_op *op)
 	return gvm_vec_push(vm, &p->txn->scratch, op, sizeof(*op));
 }
 
+/* Requests overlapping at most this many VAs take prepare_direct(). */
+#define DIRECT_MAX_VAS 16
+
+/*
+ * A lazy transaction's request (DOC: lazy transactions): each op is made from
+ * a committed VA and applied at once, with no projection and no copy of the
+ * ops; its VAs are the same as gvm_sm_ops() finds. -ENOSPC: too many VAs for
+ * this path, nothing done.
+ */
+static int prepare_direct(struct gvm_txn *txn, const struct gvm_req *req)
+{
+	struct gvm_va *olds[DIRECT_MAX_VAS];
+	struct prep p = { .txn = txn, .req = req, .mapped_to = req->va };
+	struct gvm_op op;
+	int n = gvm_sm_overlaps(txn->vm, req, &txn->hint, olds, DIRECT_MAX_VAS), err = 0;
+
+	if (n < 0)
+		return n;
+	for (int i = 0; !err && i < n; i++) {
+		gvm_sm_op_for(olds[i], req, &op);
+		err = apply_op(&p, &op);
+	}
+	if (!err && req->type == GVM_REQ_MAP) {
+		gvm_sm_map_op(req, &op);
+		err = apply_op(&p, &op);
+	}
+	return err;
+}
+
 static int prepare_req(struct gvm_txn *txn, const struct gvm_req *req)
 {
 	static const struct gvm_op_cb cb = { .op = collect_op };
@@ -225,6 +254,11 @@ static int prepare_req(struct gvm_txn *txn, const struct gvm_req *req)
 
 	if (b->prefetch)
 		b->prefetch(txn->vm->backend, req->va);
+	if (txn->lazy) {
+		err = prepare_direct(txn, req);
+		if (err != -ENOSPC)
+			return err;
+	}
 	txn->scratch.nr = 0;
 	err = gvm_sm_ops_path(txn->vm, req, &cb, &p, txn->lazy ? &txn->hint : NULL);
 	for (unsigned int i = 0; !err && i < txn->scratch.nr; i++)
