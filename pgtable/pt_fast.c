@@ -111,25 +111,13 @@ static void count_new(const struct pt *pt, const struct pt_pat *pat, unsigned in
 		count_new_item(pt, pat, child, next, end, need);
 }
 
-/* The leaf-level items of [@va, @end) in @t are all invalid. */
-static bool leaves_free(const struct pt *pt, const struct pt_table *t, uint64_t va, uint64_t end)
-{
-	unsigned int a = pt_index(pt, PT_LEAF_LEVEL, va);
-	unsigned int n = (unsigned int)((end - va) >> pt_shift(pt, PT_LEAF_LEVEL));
-	uint64_t any = 0;
-
-	for (unsigned int i = 0; i < n; i++)
-		any |= t->items[a + i];
-	return !(any & PT_DESC_VALID);
-}
-
 static int count_map(const struct pt *pt, const struct pt_pat *pat, const struct pt_table *t,
 		     uint64_t va, uint64_t end, struct pt_sim *sim)
 {
 	unsigned int lvl = t->level;
 
 	if (lvl == PT_LEAF_LEVEL)
-		return leaves_free(pt, t, va, end) ? 0 : -EEXIST;
+		return pt_leaves_free(pt, t, va, end) ? 0 : -EEXIST;
 	while (va < end) {
 		uint64_t next = pt_item_end(pt, lvl, va, end);
 		unsigned int idx = pt_index(pt, lvl, va);
@@ -229,35 +217,36 @@ static os_noinline int count_descend(struct pt *pt, const struct pt_op *op, stru
 	sim->start = (struct pt_table *)t;
 	touch_path(pt, t, op->va, sim); /* fewer than PT_FAST_TOUCHED */
 	/* Inside one leaf table, the usual small bind: what count_map() would do there. */
-	if (t->level == PT_LEAF_LEVEL) {
-		if (op->type == PT_OP_UNMAP)
-			return 0;
-		return leaves_free(pt, t, op->va, end) ? 0 : -EEXIST;
-	}
+	if (t->level == PT_LEAF_LEVEL)
+		return pt_fast_leaf_verdict(pt, op, t);
 	return count_below(pt, op, t, sim);
+}
+
+/* An op pt_fast_leaf() took: it starts at @t, and pins the tables down to it. */
+static void leaf_claim(const struct pt *pt, const struct pt_op *op, struct pt_table *t,
+		       struct pt_sim *sim)
+{
+	sim->start = t;
+	for (unsigned int l = 0; sim->fast_record && l < PT_MAX_LEVELS; l++)
+		sim->path[l] = pt->last.path[l];
+	touch_path(pt, t, op->va, sim);
 }
 
 int pt_fast_count(struct pt *pt, const struct pt_op *op, struct pt_sim *sim)
 {
-	const struct pt_table *t = pt->last.t;
-	uint64_t end = op->va + op->size;
+	struct pt_table *t;
 
 	if (op->type != PT_OP_MAP && op->type != PT_OP_UNMAP)
 		return -EAGAIN;
 	/*
-	 * Pages inside the leaf table the last descent reached, without covering
-	 * its span whole: pt_descend() would return it (count_descend() does
-	 * what follows, and records the path when asked to).
+	 * Pages inside the leaf table the last descent reached: pt_descend()
+	 * would return it (count_descend() does what follows, and records the
+	 * path when asked to).
 	 */
-	if (t && t->level == PT_LEAF_LEVEL && op->va >= pt->last.va && end <= pt->last.end &&
-	    end - op->va < pt->last.end - pt->last.va) {
-		sim->start = (struct pt_table *)t;
-		for (unsigned int l = 0; sim->fast_record && l < PT_MAX_LEVELS; l++)
-			sim->path[l] = pt->last.path[l];
-		touch_path(pt, t, op->va, sim);
-		if (op->type == PT_OP_UNMAP)
-			return 0;
-		return leaves_free(pt, t, op->va, end) ? 0 : -EEXIST;
+	t = pt_fast_leaf(pt, op);
+	if (t) {
+		leaf_claim(pt, op, t, sim);
+		return pt_fast_leaf_verdict(pt, op, t);
 	}
 	return count_descend(pt, op, sim);
 }
@@ -303,4 +292,19 @@ void pt_fast_check(struct pt *pt, const struct pt_op *op, int fast_err, const st
 	os_fatal("gpuvm: pt_reserve fast path disagrees with the projection: op %d va 0x%llx "
 		 "size 0x%llx: %d against %d\n",
 		 op->type, (unsigned long long)op->va, (unsigned long long)op->size, fast_err, err);
+}
+
+/*
+ * The same check for pt_resv.c's reservation of an op pt_fast_leaf() took,
+ * which counts nothing (no table, the pins of leaf_claim()) and decided @err.
+ */
+void pt_fast_leaf_check(struct pt *pt, const struct pt_op *op, struct pt_table *t, int err,
+			const void *pinner)
+{
+	struct pt_sim sim;
+
+	pt_sim_init(&sim, pinner);
+	sim.fast_record = true;
+	leaf_claim(pt, op, t, &sim);
+	pt_fast_check(pt, op, err, &sim);
 }

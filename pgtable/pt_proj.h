@@ -117,6 +117,51 @@ int pt_proj_run(struct pt_proj *pj, const struct pt_op *op, struct pt_sim *sim);
 /* One op on the real tables, the queue being empty (pt_fast.c); -EAGAIN: not handled. */
 int pt_fast_count(struct pt *pt, const struct pt_op *op, struct pt_sim *sim);
 void pt_fast_check(struct pt *pt, const struct pt_op *op, int fast_err, const struct pt_sim *fast);
+
+/*
+ * The usual small bind: a map (without a period) or an unmap of pages inside
+ * the leaf table the last descent reached, not covering its span whole - the
+ * table pt_descend() would return. The table, or NULL. Such an op takes no
+ * table; it pins the tables down to it (struct pt_descent.path and itself).
+ */
+static inline struct pt_table *pt_fast_leaf(const struct pt *pt, const struct pt_op *op)
+{
+	struct pt_table *t = pt->last.t;
+	uint64_t end = op->va + op->size;
+
+	if (op->type == PT_OP_MAP_REPEAT || !t || t->level != PT_LEAF_LEVEL)
+		return NULL;
+	if (op->va < pt->last.va || end > pt->last.end ||
+	    end - op->va >= pt->last.end - pt->last.va)
+		return NULL;
+	return t;
+}
+
+/* The leaf-level items of [@va, @end) in @t are all invalid. */
+static inline bool pt_leaves_free(const struct pt *pt, const struct pt_table *t, uint64_t va,
+				  uint64_t end)
+{
+	unsigned int a = pt_index(pt, PT_LEAF_LEVEL, va);
+	unsigned int n = (unsigned int)((end - va) >> pt_shift(pt, PT_LEAF_LEVEL));
+	uint64_t any = t->items[a];
+
+	for (unsigned int i = 1; i < n; i++)
+		any |= t->items[a + i];
+	return !(any & PT_DESC_VALID);
+}
+
+/* The verdict on an op pt_fast_leaf() took: a map needs its pages free. */
+static inline int pt_fast_leaf_verdict(const struct pt *pt, const struct pt_op *op,
+				       const struct pt_table *t)
+{
+	if (op->type == PT_OP_UNMAP || pt_leaves_free(pt, t, op->va, op->va + op->size))
+		return 0;
+	return -EEXIST;
+}
+
+/* PT_DEBUG_CHECK_RESERVE for an op pt_fast_leaf() took, with verdict @err, reserved by @pinner. */
+void pt_fast_leaf_check(struct pt *pt, const struct pt_op *op, struct pt_table *t, int err,
+			const void *pinner);
 /* Replay every outstanding reserved op on a fresh projection (pt_resv.c). */
 int pt_resv_replay(struct pt *pt, struct pt_proj *pj);
 

@@ -298,12 +298,28 @@ static void pin_fast_op(struct pt *pt, struct pt_resv_priv *p)
 }
 
 /*
- * The first op of a reservation on an empty queue: the projection would be the
- * real tables themselves, so the op is counted straight on them (pt_fast.c),
- * and its pins are taken only if another op is reserved before it commits
- * (pin_fast_op()). -EAGAIN: the fast count does not handle the op.
+ * Queue @p, holding op 0 counted straight on the tables, whose commit starts
+ * at @start; its pins are taken only if another op is reserved before it
+ * commits (pin_fast_op()).
  */
-static int reserve_fast(struct pt *pt, const struct pt_op *op, struct pt_resv *resv)
+static void queue_fast_op(struct pt *pt, struct pt_resv_priv *p, const struct pt_op *op,
+			  struct pt_table *start)
+{
+	p->ops[0] = *op;
+	p->nr_ops = 1;
+	p->fast_unpinned = true;
+	p->start = start;
+	enqueue(pt, p);
+	/* The projection did not see this op: the next reservation replays it. */
+	pt_proj_invalidate(pt);
+}
+
+/*
+ * The first op of a reservation on an empty queue: the projection would be the
+ * real tables themselves, so the op is counted straight on them (pt_fast.c).
+ * -EAGAIN: the fast count does not handle the op.
+ */
+static os_noinline int reserve_counted(struct pt *pt, const struct pt_op *op, struct pt_resv *resv)
 {
 	struct pt_resv_priv *p;
 	struct pt_sim sim;
@@ -328,14 +344,35 @@ static int reserve_fast(struct pt *pt, const struct pt_op *op, struct pt_resv *r
 		priv_free(pt, resv, true);
 		return err;
 	}
-	p->ops[0] = *op;
-	p->nr_ops = 1;
-	p->fast_unpinned = true;
-	p->start = sim.start;
-	enqueue(pt, p);
-	/* The projection did not see this op: the next reservation replays it. */
-	pt_proj_invalidate(pt);
+	queue_fast_op(pt, p, op, sim.start);
 	resv->reserved += n;
+	return 0;
+}
+
+/*
+ * The usual small bind, pages inside the remembered leaf table
+ * (pt_fast_leaf()): no table to count or take, so no count is made; only the
+ * verdict, checked against the projection like every fast count. The spare
+ * record has room for the op (without one, reserve_counted() makes it).
+ */
+static inline int reserve_fast(struct pt *pt, const struct pt_op *op, struct pt_resv *resv)
+{
+	struct pt_table *t = pt_fast_leaf(pt, op);
+	struct pt_resv_priv *p = pt->spare_priv;
+	int err;
+
+	if (!t || !p || !p->cap_ops)
+		return reserve_counted(pt, op, resv);
+	err = pt_fast_leaf_verdict(pt, op, t);
+	if (pt->cfg.debug & PT_DEBUG_CHECK_RESERVE)
+		pt_fast_leaf_check(pt, op, t, err, resv);
+	if (err)
+		return err;
+	pt->spare_priv = NULL;
+	p->was_spare = true;
+	resv->priv = p;
+	pt->resv_alive++;
+	queue_fast_op(pt, p, op, t);
 	return 0;
 }
 
@@ -387,12 +424,14 @@ int pt_reserve(struct pt *pt, const struct pt_op *op, struct pt_resv *resv)
 {
 	int err = check_op(pt, op);
 
-	if (err || (err = check_resv(pt, resv->priv)))
+	if (err)
 		return err;
 	if (!resv->priv && !pt->queue) {
 		err = reserve_fast(pt, op, resv);
 		if (err != -EAGAIN)
 			return err;
+	} else if ((err = check_resv(pt, resv->priv))) {
+		return err;
 	}
 	return reserve_projected(pt, op, resv);
 }
