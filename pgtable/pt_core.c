@@ -284,8 +284,8 @@ void pt_gather_free(struct pt_gather *g, struct pt_table *t)
 	g->to_free = t;
 }
 
-/* Flush what changed; tables unlinked so far may be freed after this. */
-void pt_gather_flush(struct pt *pt, struct pt_gather *g)
+/* pt_gather_flush() of anything but one range. */
+void pt_gather_flush_ranges(struct pt *pt, struct pt_gather *g)
 {
 	const struct pt_flush_ops *ops = pt->cfg.flush;
 

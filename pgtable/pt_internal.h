@@ -498,7 +498,20 @@ static inline void pt_gather_range(struct pt_gather *g, uint64_t va, uint64_t en
 	g->nr = 1;
 }
 void pt_gather_free(struct pt_gather *g, struct pt_table *t);
-void pt_gather_flush(struct pt *pt, struct pt_gather *g);
+void pt_gather_flush_ranges(struct pt *pt, struct pt_gather *g);
+
+/* Flush what changed; tables unlinked so far may be freed after this. */
+static inline void pt_gather_flush(struct pt *pt, struct pt_gather *g)
+{
+	/* The usual one range (every one-op commit): one call, no loop. */
+	if (g->nr == 1 && !g->all) {
+		pt->cfg.flush->flush_range(pt->cfg.flush_ctx, g->range[0].va,
+					   g->range[0].end - g->range[0].va, g->range[0].leaf_only);
+		g->nr = 0;
+		return;
+	}
+	pt_gather_flush_ranges(pt, g);
+}
 void pt_gather_release(struct pt *pt, struct pt_gather *g);
 void pt_put_subtree(struct pt *pt, struct pt_gather *g, struct pt_table *t);
 struct pt_table *pt_writable_child(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
@@ -509,10 +522,44 @@ struct pt_table *pt_writable_child(struct pt *pt, struct pt_stock *stock, struct
  * @start: NULL, or the table pt_descend() reaches for the op, with the tables
  * above it still as they were when it was found.
  */
-void pt_map_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
-		   const struct pt_op *op, struct pt_table *start);
-void pt_unmap_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
-		     const struct pt_op *op, uint64_t *unmapped, struct pt_table *start);
+void pt_map_commit_range(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
+			 const struct pt_op *op, struct pt_table *start);
+
+/* Pages [@va, @va + @size) to @pa in linked leaf table @t: a map at the leaf level. */
+static inline void pt_write_pages(const struct pt *pt, struct pt_table *t, uint64_t va, uint64_t pa,
+				  uint64_t size, uint64_t attrs)
+{
+	unsigned int shift = pt_shift(pt, PT_LEAF_LEVEL);
+	unsigned int first = pt_index(pt, PT_LEAF_LEVEL, va);
+	unsigned int n = (unsigned int)(size >> shift);
+	uint64_t desc = pt_leaf_desc(pt, PT_LEAF_LEVEL, pa, attrs);
+	uint64_t *item = &t->items[first];
+
+	pt_store(&item[0], desc);
+	for (unsigned int i = 1; i < n; i++)
+		pt_store(&item[i], desc + ((uint64_t)i << shift));
+	t->live += n;
+	pt_sync_items(pt, t, first, first + n);
+}
+
+/*
+ * Pages inside one leaf table, where the reservation found them (the usual
+ * small bind), or anything else (pt_map.c).
+ */
+static inline void pt_map_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
+				 const struct pt_op *op, struct pt_table *start)
+{
+	if (!start || start->level != PT_LEAF_LEVEL || op->type != PT_OP_MAP) {
+		pt_map_commit_range(pt, stock, g, op, start);
+		return;
+	}
+	pt_write_pages(pt, start, op->va, op->pa, op->size, pt->attrs_of_prot[op->prot]);
+	/* Mali-class walkers may cache a fault: new leaves need a flush too. */
+	pt_gather_range(g, op->va, op->va + op->size, true);
+}
+/* Return the bytes that were mapped in the range. */
+uint64_t pt_unmap_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
+			 const struct pt_op *op, struct pt_table *start);
 int pt_apply_op(struct pt *pt, const struct pt_op *op, uint64_t *unmapped);
 void pt_resv_priv_destroy(struct pt *pt, struct pt_resv_priv *p);
 

@@ -61,22 +61,6 @@ static void write_leaves(const struct map_op *op, struct pt_table *t, unsigned i
 	t->live += n;
 }
 
-/* Pages [@va, @va + @size) to @pa in linked leaf table @t: map_range() at the leaf level. */
-static void write_pages(const struct pt *pt, struct pt_table *t, uint64_t va, uint64_t pa,
-			uint64_t size, uint64_t attrs)
-{
-	unsigned int shift = pt_shift(pt, PT_LEAF_LEVEL);
-	unsigned int first = pt_index(pt, PT_LEAF_LEVEL, va);
-	unsigned int n = (unsigned int)(size >> shift);
-	uint64_t desc = pt_leaf_desc(pt, PT_LEAF_LEVEL, pa, attrs);
-	uint64_t *item = &t->items[first];
-
-	for (unsigned int i = 0; i < n; i++)
-		pt_store(&item[i], desc + ((uint64_t)i << shift));
-	t->live += n;
-	pt_sync_items(pt, t, first, first + n);
-}
-
 /* A table from the stock for the item covering [@va, @end), zeroed where the map will not write. */
 static struct pt_table *new_table(struct map_op *op, unsigned int lvl, uint64_t va, uint64_t end)
 {
@@ -211,9 +195,12 @@ static void map_range(struct map_op *op, struct pt_table *t, uint64_t va, uint64
 		pt_sync_items(pt, t, lo, hi);
 }
 
-/* Any map but pages inside one leaf table: down from @start (NULL: the root side). */
-static os_noinline void map_commit_range(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
-					 const struct pt_op *op, struct pt_table *start)
+/*
+ * Any map but pages inside the leaf table where the reservation found them
+ * (pt_map_commit()): down from @start (NULL: the root side).
+ */
+void pt_map_commit_range(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
+			 const struct pt_op *op, struct pt_table *start)
 {
 	struct map_op m = { .pt = pt, .stock = stock, .g = g };
 
@@ -225,19 +212,9 @@ static os_noinline void map_commit_range(struct pt *pt, struct pt_stock *stock, 
 	if (!start)
 		start = pt_descend(pt, op->va, op->va + op->size, NULL);
 	if (start->level == PT_LEAF_LEVEL && !m.pat.period)
-		write_pages(pt, start, op->va, op->pa, op->size, m.attrs);
+		pt_write_pages(pt, start, op->va, op->pa, op->size, m.attrs);
 	else
 		map_range(&m, start, op->va, op->va + op->size, false);
-}
-
-void pt_map_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
-		   const struct pt_op *op, struct pt_table *start)
-{
-	/* Pages inside one leaf table (the usual small bind), or anything else. */
-	if (start && start->level == PT_LEAF_LEVEL && op->type == PT_OP_MAP)
-		write_pages(pt, start, op->va, op->pa, op->size, pt->attrs_of_prot[op->prot]);
-	else
-		map_commit_range(pt, stock, g, op, start);
 	/* Mali-class walkers may cache a fault: new leaves need a flush too. */
 	pt_gather_range(g, op->va, op->va + op->size, true);
 }

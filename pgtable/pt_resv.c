@@ -466,7 +466,7 @@ void pt_commit(struct pt *pt, struct pt_resv *resv, const struct pt_op *op, uint
 	os_assert(same_op(op, &p->ops[p->next_op]) && "commit the ops as reserved");
 	start = p->next_op++ ? NULL : p->start;
 	if (op->type == PT_OP_UNMAP)
-		pt_unmap_commit(pt, &p->stock, &p->gather, op, &bytes, start);
+		bytes = pt_unmap_commit(pt, &p->stock, &p->gather, op, start);
 	else
 		pt_map_commit(pt, &p->stock, &p->gather, op, start);
 	if (unmapped)

@@ -95,6 +95,22 @@ static void clear_pages(struct unmap_op *op, struct pt_table *t, uint64_t va, ui
 			va + ((uint64_t)(hi - first) << shift), true);
 }
 
+/* clear_pages() of the one page at @va in a linked leaf table: the usual small unmap. */
+static inline void clear_page(struct unmap_op *op, struct pt_table *t, uint64_t va)
+{
+	const struct pt *pt = op->pt;
+	unsigned int idx = pt_index(pt, PT_LEAF_LEVEL, va);
+	uint64_t size = pt_size(pt, PT_LEAF_LEVEL);
+
+	if (!(t->items[idx] & PT_DESC_VALID))
+		return;
+	pt_store(&t->items[idx], 0);
+	t->live--;
+	op->unmapped += size;
+	pt_sync_items(pt, t, idx, idx + 1);
+	pt_gather_range(op->g, va, va + size, true);
+}
+
 static void unmap_commit(struct unmap_op *op, struct pt_table *t, unsigned int lvl, uint64_t va,
 			 uint64_t end, bool fresh);
 
@@ -223,8 +239,8 @@ static os_noinline void settle_path(struct unmap_op *op, struct pt_table *t, uin
 	}
 }
 
-void pt_unmap_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
-		     const struct pt_op *uop, uint64_t *unmapped, struct pt_table *start)
+uint64_t pt_unmap_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
+			 const struct pt_op *uop, struct pt_table *start)
 {
 	struct unmap_op op = { .pt = pt, .stock = stock, .g = g };
 	uint64_t va = uop->va, end = uop->va + uop->size;
@@ -234,13 +250,15 @@ void pt_unmap_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
 	 * The levels above would only go down into private tables (cut_item());
 	 * on the way back, a table the unmap emptied is dropped as there.
 	 */
-	if (t->level == PT_LEAF_LEVEL)
-		clear_pages(&op, t, va, end, false);
-	else
+	if (t->level != PT_LEAF_LEVEL)
 		unmap_commit(&op, t, t->level, va, end, false);
+	else if (end - va == pt_size(pt, PT_LEAF_LEVEL))
+		clear_page(&op, t, va);
+	else
+		clear_pages(&op, t, va, end, false);
 	if (!t->live && t != pt->root)
 		settle_path(&op, t, va, end);
-	*unmapped = op.unmapped;
+	return op.unmapped;
 }
 
 int pt_unmap(struct pt *pt, uint64_t va, uint64_t size, uint64_t *unmapped)
