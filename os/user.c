@@ -171,9 +171,21 @@ void os_synchronize_rcu(void)
 	pthread_rwlock_unlock(&rcu_lock);
 }
 
+static os_warn_hook_fn *warn_hook;
+static void *warn_hook_ctx;
+
+void os_set_warn_hook(os_warn_hook_fn *hook, void *ctx)
+{
+	warn_hook = hook;
+	warn_hook_ctx = ctx;
+}
+
 void os_warn_report(const char *file, int line, const char *cond)
 {
-	fprintf(stderr, "gpuvm: warning at %s:%d: %s\n", file, line, cond);
+	if (warn_hook)
+		warn_hook(warn_hook_ctx, file, line, cond);
+	else
+		fprintf(stderr, "gpuvm: warning at %s:%d: %s\n", file, line, cond);
 }
 
 void os_fatal(const char *fmt, ...)

@@ -36,6 +36,17 @@
 #include <gpuvm/os_user.h>
 #endif
 
+/*
+ * os_misuse() - a caller broke a documented contract of a public function.
+ * True when @cond holds, with a one-time warning per call site through the
+ * environment (os_warn_on_once(): the kernel's WARN_ON_ONCE). The function
+ * then refuses: it returns -EINVAL (bad argument, wrong order) or -EBUSY
+ * (still in use) and changes nothing. Unlike os_assert() it holds in release
+ * builds; one predictable branch. Write the condition as `cond && "what"` so
+ * that the warning says what was broken.
+ */
+#define os_misuse(cond) __builtin_expect(!!os_warn_on_once(cond), 0)
+
 /* Both operands of a 64-bit division are unsigned 64-bit; the helpers keep 32-bit builds libgcc-free. */
 #define os_div_round_up_u64(a, b) os_div_u64((a) + (b)-1, (b))
 

@@ -133,6 +133,14 @@ static inline uint64_t os_counter_read(const struct os_counter *c)
 /* --- warnings and fatal errors --- */
 
 void os_warn_report(const char *file, int line, const char *cond);
+
+/*
+ * Where os_warn_report() sends a warning: stderr by default, or @hook (NULL
+ * restores stderr). Tests set one to count the warnings a misuse fires. Set it
+ * while no other thread can warn.
+ */
+typedef void os_warn_hook_fn(void *ctx, const char *file, int line, const char *cond);
+void os_set_warn_hook(os_warn_hook_fn *hook, void *ctx);
 __attribute__((noreturn, format(printf, 1, 2))) void os_fatal(const char *fmt, ...);
 
 #define os_assert(cond) assert(cond)
