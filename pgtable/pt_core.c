@@ -497,7 +497,8 @@ void pt_destroy(struct pt *pt)
 
 	if (!pt)
 		return;
-	os_assert(!pt->resv_alive && "destroying a page table with reservations alive");
+	if (os_misuse(pt->resv_alive && "pt_destroy() with reservations alive"))
+		pt_resv_abandon_all(pt);
 	pt_gather_init(&g);
 	g.all = true;
 	pt_put_subtree(pt, &g, pt->root);

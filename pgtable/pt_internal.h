@@ -169,6 +169,7 @@ struct pt {
 	struct pt_resv_priv *queue_tail;
 	unsigned int resv_alive;         /* reservations not released yet */
 	struct pt_resv_priv *spare_priv; /* a released one, kept for reuse */
+	struct pt_resv_priv *committed;  /* committed, not released: pt_destroy() finds them */
 };
 
 /*
@@ -562,6 +563,8 @@ uint64_t pt_unmap_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather
 			 const struct pt_op *op, struct pt_table *start);
 int pt_apply_op(struct pt *pt, const struct pt_op *op, uint64_t *unmapped);
 void pt_resv_priv_destroy(struct pt *pt, struct pt_resv_priv *p);
+/* pt_destroy() with reservations alive: complete, give up or release each. */
+void pt_resv_abandon_all(struct pt *pt);
 
 /* Argument checks shared by map and unmap (inline: every call of one op makes them). */
 static inline int pt_check_va_range(const struct pt *pt, uint64_t va, uint64_t size)

@@ -25,6 +25,8 @@ enum resv_state {
 
 struct pt_resv_priv {
 	struct pt_resv_priv *qnext;
+	/* On pt->committed from pt_commit_end() to pt_unreserve(). */
+	struct pt_resv_priv *cnext, **cpprev;
 	enum resv_state state;
 	bool queued;
 	bool was_spare; /* taken from pt->spare_priv */
@@ -244,7 +246,8 @@ static void priv_free(struct pt *pt, struct pt_resv *resv, bool failed)
 	p->start = NULL;
 	p->state = RESV_OPEN;
 	p->queued = false;
-	p->qnext = NULL;
+	p->qnext = p->cnext = NULL;
+	p->cpprev = NULL;
 	pt->spare_priv = p;
 }
 
@@ -436,17 +439,21 @@ int pt_reserve(struct pt *pt, const struct pt_op *op, struct pt_resv *resv)
 	return reserve_projected(pt, op, resv);
 }
 
-void pt_commit_begin(struct pt *pt, struct pt_resv *resv)
+int pt_commit_begin(struct pt *pt, struct pt_resv *resv)
 {
 	struct pt_resv_priv *p = resv->priv;
 
-	(void)pt; /* read by the assertion only */
+	if (p) {
+		/* The oldest is the queue's head; one mid-commit is not RESV_OPEN. */
+		if (os_misuse(
+			    (p != pt->queue || p->state != RESV_OPEN) &&
+			    "pt_commit_begin() of a reservation that is not the oldest outstanding"))
+			return -EINVAL;
+		p->state = RESV_COMMITTING;
+		pt_gather_init(&p->gather);
+	}
 	pt_signalling_begin();
-	if (!p)
-		return;
-	os_assert(p->state == RESV_OPEN && p == pt->queue && "commits run in reservation order");
-	p->state = RESV_COMMITTING;
-	pt_gather_init(&p->gather);
+	return 0;
 }
 
 /* Field by field: struct pt_op has padding, whose bytes nobody promises. */
@@ -456,22 +463,36 @@ static inline bool same_op(const struct pt_op *a, const struct pt_op *b)
 	       a->period == b->period && a->prot == b->prot;
 }
 
-void pt_commit(struct pt *pt, struct pt_resv *resv, const struct pt_op *op, uint64_t *unmapped)
+/* Apply the next reserved op of @p. */
+static uint64_t commit_next(struct pt *pt, struct pt_resv_priv *p)
 {
-	struct pt_resv_priv *p = resv->priv;
-	struct pt_table *start;
+	const struct pt_op *op = &p->ops[p->next_op];
+	struct pt_table *start = p->next_op++ ? NULL : p->start;
 	uint64_t bytes = 0;
 
-	os_assert(p && p->state == RESV_COMMITTING && p->next_op < p->nr_ops);
-	os_assert(same_op(op, &p->ops[p->next_op]) && "commit the ops as reserved");
-	start = p->next_op++ ? NULL : p->start;
 	if (op->type == PT_OP_UNMAP)
 		bytes = pt_unmap_commit(pt, &p->stock, &p->gather, op, start);
 	else
 		pt_map_commit(pt, &p->stock, &p->gather, op, start);
+	return bytes;
+}
+
+int pt_commit(struct pt *pt, struct pt_resv *resv, const struct pt_op *op, uint64_t *unmapped)
+{
+	struct pt_resv_priv *p = resv->priv;
+	uint64_t bytes;
+
+	if (os_misuse((!p || p->state != RESV_COMMITTING || p->next_op == p->nr_ops) &&
+		      "pt_commit() outside the commit of a reservation with an op left"))
+		return -EINVAL;
+	if (os_misuse(!same_op(op, &p->ops[p->next_op]) &&
+		      "pt_commit() of an op that is not the next one reserved"))
+		return -EINVAL;
+	bytes = commit_next(pt, p);
 	if (unmapped)
 		*unmapped = bytes;
 	resv->consumed = resv->reserved - p->stock.total;
+	return 0;
 }
 
 /* Find the item that links @t, found at @va: its parent and index. */
@@ -550,30 +571,72 @@ static void unpin_all(struct pt *pt, struct pt_resv_priv *p, struct pt_gather *g
 	p->fast_unpinned = false;
 }
 
-void pt_commit_end(struct pt *pt, struct pt_resv *resv)
+/* @p's commit is done: on the list pt_destroy() reads until pt_unreserve(). */
+static void committed_add(struct pt *pt, struct pt_resv_priv *p)
+{
+	p->cnext = pt->committed;
+	if (p->cnext)
+		p->cnext->cpprev = &p->cnext;
+	p->cpprev = &pt->committed;
+	pt->committed = p;
+}
+
+static void committed_del(struct pt_resv_priv *p)
+{
+	*p->cpprev = p->cnext;
+	if (p->cnext)
+		p->cnext->cpprev = p->cpprev;
+	p->cnext = NULL;
+	p->cpprev = NULL;
+}
+
+int pt_commit_end(struct pt *pt, struct pt_resv *resv)
 {
 	struct pt_resv_priv *p = resv->priv;
+	int err = 0;
 
 	if (p) {
-		os_assert(p->state == RESV_COMMITTING && p->next_op == p->nr_ops);
+		if (os_misuse(p->state != RESV_COMMITTING &&
+			      "pt_commit_end() of a reservation whose commit has not begun"))
+			return -EINVAL;
+		/*
+		 * Later reservations were checked against the state this one
+		 * leaves: the ops not committed are applied, not dropped.
+		 */
+		if (os_misuse(p->next_op != p->nr_ops && "pt_commit_end() before every op")) {
+			while (p->next_op < p->nr_ops)
+				commit_next(pt, p);
+			resv->consumed = resv->reserved - p->stock.total;
+			err = -EINVAL;
+		}
 		unpin_all(pt, p, &p->gather);
 		pt_gather_flush(pt, &p->gather);
 		dequeue(pt, p);
 		p->state = RESV_COMMITTED;
+		committed_add(pt, p);
 		pt_proj_invalidate(pt);
 	}
 	pt_signalling_end();
+	return err;
 }
 
-void pt_unreserve(struct pt *pt, struct pt_resv *resv)
+int pt_unreserve(struct pt *pt, struct pt_resv *resv)
 {
 	struct pt_resv_priv *p = resv->priv;
 
 	if (!p)
-		return;
-	if (p->state != RESV_COMMITTED) {
+		return 0;
+	if (p->state == RESV_COMMITTED) {
+		committed_del(p);
+	} else {
 		/* Given up: only the newest may be, before its commit begins. */
-		os_assert(p->state == RESV_OPEN && (!p->queued || p == pt->queue_tail));
+		if (os_misuse(p->state == RESV_COMMITTING &&
+			      "pt_unreserve() of a reservation being committed"))
+			return -EBUSY;
+		if (os_misuse(
+			    p->queued && p != pt->queue_tail &&
+			    "pt_unreserve() of an uncommitted reservation that is not the newest"))
+			return -EINVAL;
 		if (p->queued)
 			dequeue(pt, p);
 		pt_gather_init(&p->gather);
@@ -586,6 +649,30 @@ void pt_unreserve(struct pt *pt, struct pt_resv *resv)
 	if (p->stock.total)
 		pt_stock_drain(pt, &p->stock);
 	priv_free(pt, resv, false);
+	return 0;
+}
+
+/*
+ * pt_destroy() with reservations alive: a commit in progress is completed,
+ * the outstanding ones are given up newest first, the committed ones released.
+ * The callers' struct pt_resv still point at the records freed here.
+ */
+void pt_resv_abandon_all(struct pt *pt)
+{
+	struct pt_resv resv = { 0 };
+
+	if (pt->queue && pt->queue->state == RESV_COMMITTING) {
+		resv.priv = pt->queue;
+		pt_commit_end(pt, &resv);
+	}
+	while (pt->queue_tail) {
+		resv.priv = pt->queue_tail;
+		pt_unreserve(pt, &resv);
+	}
+	while (pt->committed) {
+		resv.priv = pt->committed;
+		pt_unreserve(pt, &resv);
+	}
 }
 
 /* pt_map(), pt_unmap(), pt_map_repeat(): a reservation of one op, committed at once. */

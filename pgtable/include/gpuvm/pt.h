@@ -341,6 +341,16 @@ int pt_create(const struct pt_cfg *cfg, struct pt **out);
 /**
  * pt_destroy() - unmap everything, flush all, free every table.
  * @pt: page table, or NULL.
+ *
+ * Reservations should be released first. With some alive (a contract broken:
+ * a one-time warning), a commit in progress is completed (pt_commit_end()),
+ * the outstanding ones are given up newest first and the committed ones
+ * released; the callers' struct pt_resv must not be used afterwards.
+ *
+ * Context: one writer at a time, outside fence-signalling sections; never
+ * allocates, cannot fail; calls the flush ops (all) before it frees tables
+ * through the alloc and host ops.
+ * Return: nothing.
  */
 void pt_destroy(struct pt *pt);
 
@@ -507,32 +517,48 @@ int pt_reserve(struct pt *pt, const struct pt_op *op, struct pt_resv *resv);
 /**
  * pt_commit_begin() - enter the commit of @resv.
  * @pt: page table.
- * @resv: the oldest outstanding reservation.
+ * @resv: the oldest outstanding reservation (or an empty one).
  *
  * Marks the calling thread as being in a fence-signalling section
  * (pt_signalling_begin()) until pt_commit_end().
+ *
+ * Context: one writer at a time; never allocates, never sleeps; starts a
+ * fence-signalling section. Calls no op.
+ * Return: 0; -EINVAL, with a one-time warning, when @resv is not the oldest
+ * outstanding reservation or its commit has begun already (a contract broken:
+ * nothing changed, no section entered).
  */
-void pt_commit_begin(struct pt *pt, struct pt_resv *resv);
+int pt_commit_begin(struct pt *pt, struct pt_resv *resv);
 
 /**
  * pt_commit() - apply the next reserved op.
  * @pt: page table.
  * @resv: the reservation being committed.
- * @op: the op, equal to the next one reserved (asserted).
+ * @op: the op, equal to the next one reserved.
  * @unmapped: optional; bytes that were mapped in an UNMAP's range.
  *
- * Context: never allocates, cannot fail.
+ * Context: inside the fence-signalling section of pt_commit_begin(); never
+ * allocates, never sleeps; calls the sync op (non-coherent walkers) for the
+ * descriptors it writes; flushes wait for pt_commit_end().
+ * Return: 0; -EINVAL, with a one-time warning, when @resv's commit has not
+ * begun or has no op left, or @op differs from the next op reserved (a
+ * contract broken: nothing changed).
  */
-void pt_commit(struct pt *pt, struct pt_resv *resv, const struct pt_op *op, uint64_t *unmapped);
+int pt_commit(struct pt *pt, struct pt_resv *resv, const struct pt_op *op, uint64_t *unmapped);
 
 /**
  * pt_commit_end() - finish the commit: unpin, flush.
  * @pt: page table.
  * @resv: the reservation being committed.
  *
- * Context: never allocates, cannot fail; calls the flush ops.
+ * Context: inside the fence-signalling section, which it ends; never
+ * allocates, never sleeps unless the flush ops do; calls the sync ops (tables
+ * unlinked) and the flush ops, once per coalesced range.
+ * Return: 0; -EINVAL, with a one-time warning, when @resv's commit has not
+ * begun (nothing changed, the section not ended), or when ops of @resv were
+ * not committed: those are applied here as reserved, and the commit ends.
  */
-void pt_commit_end(struct pt *pt, struct pt_resv *resv);
+int pt_commit_end(struct pt *pt, struct pt_resv *resv);
 
 /**
  * pt_unreserve() - return what @resv did not use and release it.
@@ -541,10 +567,16 @@ void pt_commit_end(struct pt *pt, struct pt_resv *resv);
  *
  * Frees the tables its commit unlinked, returns unused tables to the
  * allocator, and leaves @resv empty (ready for pt_resv_init()-like reuse).
- * Context: may free; may call the flush ops (tables left empty by a queue of
- * reservations are unlinked when the last pin drops).
+ *
+ * Context: one writer at a time; outside fence-signalling sections: frees
+ * through the alloc and host ops; giving up an outstanding reservation calls
+ * the sync and flush ops (tables left empty by a queue of reservations are
+ * unlinked when the last pin drops). Never allocates.
+ * Return: 0; -EBUSY, with a one-time warning, when @resv is being committed;
+ * -EINVAL, with a one-time warning, when @resv is outstanding and not the
+ * newest. Either way nothing changed.
  */
-void pt_unreserve(struct pt *pt, struct pt_resv *resv);
+int pt_unreserve(struct pt *pt, struct pt_resv *resv);
 
 /*
  * DOC: fence-signalling annotations
