@@ -153,10 +153,18 @@ int gvm_obj_init(struct gvm_obj *obj, const struct gvm_obj_ops *ops, uint64_t si
 	return os_mutex_init(obj_lock(obj));
 }
 
-void gvm_obj_fini(struct gvm_obj *obj)
+int gvm_obj_fini(struct gvm_obj *obj)
 {
-	os_assert(gvm_list_empty(&obj->links) && "an object still mapped in a VM");
+	bool linked;
+
+	/* Other VMs' threads link and unlink under the lock. */
+	os_mutex_lock(obj_lock(obj));
+	linked = !gvm_list_empty(&obj->links);
+	os_mutex_unlock(obj_lock(obj));
+	if (os_misuse(linked && "gvm_obj_fini() of an object still mapped in a VM"))
+		return -EBUSY;
 	os_mutex_destroy(obj_lock(obj));
+	return 0;
 }
 
 static struct gvm_bt_key key_of(const struct gvm_va *va)
@@ -449,6 +457,7 @@ int gvm_create(const struct gvm_cfg *cfg, struct gvm **out)
 	if (!vm)
 		return -ENOMEM;
 	vm->cfg = c;
+	gvm_list_init(&vm->committed_txns);
 	err = copy_reserved(vm);
 	if (!err)
 		err = c.backend->create(c.backend_cfg, &vm->backend);
@@ -471,17 +480,19 @@ static void free_slabs(struct gvm *vm)
 	}
 }
 
-int gvm_destroy(struct gvm *vm)
+/*
+ * Nothing here allocates: the backend's destroy unmaps every table and
+ * flushes (pt_destroy()) before the VAs drop their object references.
+ */
+void gvm_destroy(struct gvm *vm)
 {
-	int err;
-
 	if (!vm)
-		return 0;
-	os_assert(!vm->queue && "destroying a VM with prepared transactions");
-	err = vm->nr_vas ? gvm_unmap_all(vm) : 0;
-	if (err)
-		return err;
+		return;
+	if (os_misuse((vm->queue || !gvm_list_empty(&vm->committed_txns)) &&
+		      "gvm_destroy() with transactions not cleaned up"))
+		gvm_txn_abandon_all(vm);
 	vm->cfg.backend->destroy(vm->backend);
+	gvm_release_all(vm);
 	if (vm->spare_txn)
 		gvm_txn_destroy(vm, vm->spare_txn);
 	gvm_tree_fini(vm, &vm->committed);
@@ -489,7 +500,6 @@ int gvm_destroy(struct gvm *vm)
 	free_slabs(vm);
 	gvm_free(vm, vm->reserved);
 	gvm_free(vm, vm);
-	return 0;
 }
 
 int gvm_attach(struct gvm *vm, unsigned int slot)

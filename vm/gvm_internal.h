@@ -78,6 +78,7 @@ struct gvm {
 	struct gvm_txn *queue, *queue_tail; /* prepared, oldest first */
 	struct gvm_txn *spare_txn;          /* a finished one, kept for reuse */
 	struct gvm_txn *lazy;               /* queued, its VAs not in pending */
+	struct gvm_list committed_txns;     /* committed, not cleaned up yet */
 	struct gvm_slab *slabs;
 	struct gvm_va *free_vas;                         /* linked through creator */
 	struct gvm_bo *bo_cache[1u << GVM_BO_CACHE_LG2]; /* links by object, direct-mapped */
@@ -88,6 +89,7 @@ struct gvm {
 enum gvm_txn_state {
 	GVM_TXN_PREPARED,
 	GVM_TXN_COMMITTED,
+	GVM_TXN_IDLE, /* cleaned up: the VM's spare */
 };
 
 /* A growable array of pointers or ops (host memory, prepare time only). */
@@ -99,6 +101,7 @@ struct gvm_vec {
 struct gvm_txn {
 	struct gvm *vm;
 	struct gvm_txn *qnext;
+	struct gvm_list committed_link; /* on vm->committed_txns once committed */
 	enum gvm_txn_state state;
 	struct gvm_vec created;  /* struct gvm_va * */
 	struct gvm_vec doomed;   /* struct gvm_va * */
@@ -204,7 +207,8 @@ static inline bool gvm_list_empty(const struct gvm_list *head)
 
 /* Requests. */
 int gvm_req_check(const struct gvm *vm, const struct gvm_req *req);
-int gvm_unmap_all(struct gvm *vm);
+void gvm_txn_abandon_all(struct gvm *vm);
+void gvm_release_all(struct gvm *vm);
 void gvm_txn_destroy(struct gvm *vm, struct gvm_txn *txn);
 int gvm_materialize(struct gvm *vm);
 

@@ -318,7 +318,7 @@ static void txn_free(struct gvm_txn *txn, bool failed)
 		if (!(txn->had_buffer & (1u << i)))
 			gvm_vec_free(vm, vecs[i]);
 	txn->created.nr = txn->doomed.nr = txn->bops.nr = txn->scratch.nr = 0;
-	txn->state = GVM_TXN_PREPARED;
+	txn->state = GVM_TXN_IDLE;
 	txn->lazy = false;
 	txn->hint.leaf = NULL;
 	txn->qnext = NULL;
@@ -345,6 +345,7 @@ static struct gvm_txn *txn_new(struct gvm *vm)
 	if (txn) {
 		vm->spare_txn = NULL;
 		txn->was_spare = true;
+		txn->state = GVM_TXN_PREPARED;
 		txn->had_buffer = (txn->created.v ? 1u : 0) | (txn->doomed.v ? 2u : 0) |
 				  (txn->bops.v ? 4u : 0) | (txn->scratch.v ? 8u : 0);
 		return txn;
@@ -535,12 +536,14 @@ static void commit_tables(struct gvm_txn *txn)
 	b->commit_end(priv, txn->bresv);
 }
 
-void gvm_bind_commit(struct gvm_txn *txn)
+int gvm_bind_commit(struct gvm_txn *txn)
 {
 	struct gvm *vm = txn->vm;
 
-	os_assert(txn == vm->queue && txn->state == GVM_TXN_PREPARED &&
-		  "transactions commit in the order they were prepared");
+	/* Only prepared transactions are queued. */
+	if (os_misuse(txn != vm->queue &&
+		      "gvm_bind_commit() of a transaction that is not the oldest prepared"))
+		return -EINVAL;
 	pt_signalling_begin();
 	/* Created first: a replacement takes the slot of the VA it replaces. */
 	commit_created(txn);
@@ -553,7 +556,9 @@ void gvm_bind_commit(struct gvm_txn *txn)
 		vm->lazy = NULL;
 	txn->qnext = NULL;
 	txn->state = GVM_TXN_COMMITTED;
+	gvm_list_add(&vm->committed_txns, &txn->committed_link);
 	pt_signalling_end();
+	return 0;
 }
 
 /* Remove the newest prepared transaction from the queue. */
@@ -561,7 +566,6 @@ static void dequeue_newest(struct gvm *vm, struct gvm_txn *txn)
 {
 	struct gvm_txn **pp = &vm->queue, *prev = NULL;
 
-	os_assert(txn == vm->queue_tail && "only the newest transaction may be given up");
 	while (*pp != txn) {
 		prev = *pp;
 		pp = &(*pp)->qnext;
@@ -570,12 +574,21 @@ static void dequeue_newest(struct gvm *vm, struct gvm_txn *txn)
 	vm->queue_tail = prev;
 }
 
-void gvm_bind_cleanup(struct gvm_txn *txn)
+int gvm_bind_cleanup(struct gvm_txn *txn)
 {
 	struct gvm *vm = txn->vm;
 	struct gvm_va **doomed = txn->doomed.v;
 
-	if (txn->state == GVM_TXN_PREPARED) {
+	if (txn->state == GVM_TXN_COMMITTED) {
+		gvm_list_del(&txn->committed_link);
+	} else {
+		if (os_misuse(txn->state == GVM_TXN_IDLE &&
+			      "gvm_bind_cleanup() of a transaction cleaned up already"))
+			return -EINVAL;
+		if (os_misuse(
+			    txn != vm->queue_tail &&
+			    "gvm_bind_cleanup() of a prepared transaction that is not the newest"))
+			return -EINVAL;
 		dequeue_newest(vm, txn);
 		if (vm->lazy == txn)
 			vm->lazy = NULL;
@@ -587,6 +600,7 @@ void gvm_bind_cleanup(struct gvm_txn *txn)
 	gvm_tree_unpromise(vm, &vm->committed, 0);
 	gvm_tree_unpromise(vm, &vm->pending, 0);
 	txn_free(txn, false);
+	return 0;
 }
 
 int gvm_bind(struct gvm *vm, const struct gvm_req *reqs, unsigned int n, unsigned int *failed)
@@ -602,32 +616,34 @@ int gvm_bind(struct gvm *vm, const struct gvm_req *reqs, unsigned int n, unsigne
 }
 
 /*
- * Unmap every VA as one array - a request per run of adjacent VAs (a request
- * may not cover a kernel-reserved range, and a run of VAs never does) - so
- * that a failure leaves every VA in place (gvm_destroy(): the VM is intact).
+ * gvm_destroy() with transactions not cleaned up: the prepared ones are given
+ * up, newest first; the committed ones cleaned up.
  */
-int gvm_unmap_all(struct gvm *vm)
+void gvm_txn_abandon_all(struct gvm *vm)
 {
-	struct gvm_req *reqs;
-	unsigned int n = 0;
-	int err;
+	while (vm->queue_tail)
+		gvm_bind_cleanup(vm->queue_tail);
+	while (!gvm_list_empty(&vm->committed_txns))
+		gvm_bind_cleanup((struct gvm_txn *)((char *)vm->committed_txns.next -
+						    offsetof(struct gvm_txn, committed_link)));
+}
 
-	if (!vm->nr_vas)
-		return 0;
-	reqs = vm->nr_vas == (unsigned int)vm->nr_vas ? gvm_zalloc(vm, vm->nr_vas * sizeof(*reqs)) :
-							NULL;
-	if (!reqs)
-		return -ENOMEM;
-	for (struct gvm_va *va = gvm_va_first(vm, vm->cfg.start, vm->cfg.end); va;
-	     va = gvm_va_next(vm, va, vm->cfg.end)) {
-		if (n && reqs[n - 1].va + reqs[n - 1].size == va->va)
-			reqs[n - 1].size += va->size;
-		else
-			reqs[n++] = (struct gvm_req){ .type = GVM_REQ_UNMAP,
-						      .va = va->va,
-						      .size = va->size };
+/*
+ * gvm_destroy(), after the backend unmapped and flushed everything: every
+ * committed VA drops its link and object reference. The tree is read, not
+ * changed (it is freed next), so nothing is allocated.
+ */
+void gvm_release_all(struct gvm *vm)
+{
+	struct gvm_bt_cur cur;
+	bool more = gvm_bt_first(&vm->committed.bt, &cur);
+
+	while (more) {
+		struct gvm_va *va = gvm_va_at(&cur);
+
+		more = gvm_bt_next(&cur);
+		gvm_list_del(&va->bo_link);
+		drop_va(vm, va);
 	}
-	err = gvm_bind(vm, reqs, n, NULL);
-	gvm_free(vm, reqs);
-	return err;
+	vm->nr_vas = 0;
 }

@@ -67,18 +67,6 @@ static void live_unlink(struct mock_vm *vm)
 }
 
 /*
- * gvm_destroy() reserves its teardown and leaves the VM intact when that
- * fails (-ENOMEM). A VM going away cannot fail (VM_DESTROY, a file's close,
- * a worker's last reference), so try again after a pause, as the kernel's
- * __GFP_NOFAIL allocations do.
- */
-static void vm_destroy_gvm(struct gvm *gvm)
-{
-	while (gvm_destroy(gvm))
-		usleep(1000);
-}
-
-/*
  * The last reference: no job is queued (each holds one), no worker runs.
  * Called without any VM's lock held (dev->vms_lock comes first).
  */
@@ -93,7 +81,7 @@ void mock_vm_put(struct mock_vm *vm)
 	live_unlink(vm);
 	mock_vm_release_slot(vm);
 	mock_heaps_fini(vm);
-	vm_destroy_gvm(vm->gvm);
+	gvm_destroy(vm->gvm); /* cannot fail: allocates nothing */
 	mock_bo_put(vm->dummy);
 	pthread_cond_destroy(&vm->cond);
 	pthread_mutex_destroy(&vm->lock);

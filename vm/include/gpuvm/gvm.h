@@ -105,8 +105,14 @@ int gvm_obj_init(struct gvm_obj *obj, const struct gvm_obj_ops *ops, uint64_t si
 /**
  * gvm_obj_fini() - tear down an object no VA maps any more.
  * @obj: the object.
+ *
+ * Context: any thread; takes the object's lock; never allocates; outside
+ * fence-signalling sections.
+ * Return: 0; -EBUSY, with a one-time warning, when a VM still links the
+ * object (a VA maps it, or a transaction not cleaned up does): the object is
+ * left initialized and untouched.
  */
-void gvm_obj_fini(struct gvm_obj *obj);
+int gvm_obj_fini(struct gvm_obj *obj);
 
 /**
  * struct gvm_bo - the VAs of one object in one VM.
@@ -233,14 +239,22 @@ struct gvm_cfg {
 int gvm_create(const struct gvm_cfg *cfg, struct gvm **out);
 
 /**
- * gvm_destroy() - destroy a VM: unmaps every VA (a transaction that cannot
- * fail: the teardown reservation is taken here) and frees the backend.
- * @vm: the VM, or NULL. No transaction may be outstanding.
+ * gvm_destroy() - destroy a VM: the backend unmaps every table and flushes
+ * (pt_destroy()), then every VA drops its object reference, and all the VM's
+ * memory is freed.
+ * @vm: the VM, or NULL.
  *
- * Return: 0, or -ENOMEM when the teardown could not be reserved (the VM is
- * left intact).
+ * Every transaction should be cleaned up first. With some outstanding (a
+ * contract broken: a one-time warning), the prepared ones are given up newest
+ * first and the committed ones cleaned up, as gvm_bind_cleanup() would; their
+ * handles must not be used afterwards.
+ *
+ * Context: one writer per VM, outside fence-signalling sections; never
+ * allocates, cannot fail; calls the backend's destroy (for paging: the flush
+ * ops, then the alloc and host ops' frees) before the objects' put ops.
+ * Return: nothing.
  */
-int gvm_destroy(struct gvm *vm);
+void gvm_destroy(struct gvm *vm);
 
 /**
  * gvm_attach() / gvm_detach() - the device gives or takes back an address
@@ -397,9 +411,16 @@ int gvm_bind_prepare(struct gvm *vm, const struct gvm_req *reqs, unsigned int n,
  *
  * Applies every request to the VA tree and the tables, gathers the flushes of
  * the whole array and issues one per coalesced range.
- * Context: never allocates, cannot fail (a fence-signalling section).
+ * Context: one writer per VM; a fence-signalling section: never allocates,
+ * never sleeps unless the backend's ops do, cannot fail once the order is
+ * right. The paging backend's sync ops run inside it for each descriptor
+ * written, its flush ops once per coalesced range at its end (pt_commit(),
+ * pt_commit_end()). No object op is called.
+ * Return: 0; -EINVAL, with a one-time warning, when @txn is not the oldest
+ * prepared transaction (an earlier one is still queued, or @txn was committed
+ * already): nothing changed.
  */
-void gvm_bind_commit(struct gvm_txn *txn);
+int gvm_bind_commit(struct gvm_txn *txn);
 
 /**
  * gvm_bind_cleanup() - release a transaction.
@@ -408,8 +429,15 @@ void gvm_bind_commit(struct gvm_txn *txn);
  *
  * Frees the VAs the commit removed, drops their object references, returns
  * unused table pages and frees unlinked tables (after their flush).
+ * Context: one writer per VM, outside fence-signalling sections; never
+ * allocates; calls the objects' put ops and frees through the host and
+ * alloc ops; giving up a prepared transaction may call the paging backend's
+ * sync and flush ops (pt_unreserve()).
+ * Return: 0; -EINVAL, with a one-time warning, when @txn is prepared but not
+ * the newest, or was cleaned up already (and is the VM's spare): nothing
+ * changed.
  */
-void gvm_bind_cleanup(struct gvm_txn *txn);
+int gvm_bind_cleanup(struct gvm_txn *txn);
 
 /**
  * gvm_bind() - prepare, commit and clean up an array at once.
