@@ -1,0 +1,527 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Contracts that hold in release builds (issue 13): each misuse of a public
+ * entry point of pgtable/ and vm/ - out of order, twice, still in use - returns
+ * its errno, fires its one-time warning through the OS layer exactly once, and
+ * changes nothing. "Nothing" is checked by effects: a dump of the tables, the
+ * table and pool counters, allocation attempts, flush and sync calls, the
+ * fence-signalling state, the VM's VAs, stats, memory and object references.
+ *
+ * Warnings fire once per call site and process (WARN_ON_ONCE), so the cases
+ * run in this order, in one process: a case that hits a site fired already
+ * expects no new warning. Runs in every build, release included (NDEBUG: no
+ * check here is an assert()).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gpuvm/os.h>
+
+#include "vm-test.h"
+
+#define MiB (1ull << 20)
+#define B0 (1ull << 32) /* where the cases map: inside the VM, 1 GiB aligned */
+
+/* Warnings the OS layer reported: how many, and the last one's condition. */
+static struct {
+	unsigned int n;
+	char last[256];
+} warns;
+
+static void warn_hook(void *ctx, const char *file, int line, const char *cond)
+{
+	(void)ctx;
+	(void)file;
+	(void)line;
+	warns.n++;
+	snprintf(warns.last, sizeof(warns.last), "%s", cond);
+}
+
+/*
+ * The call since @before warned @want times (0 or 1); with one, its condition
+ * names @what.
+ */
+static void expect_warned(const char *ctx, unsigned int before, unsigned int want, const char *what)
+{
+	if (warns.n - before != want)
+		fail_msg("%s: %u warnings, want %u (last: %s)", ctx, warns.n - before, want,
+			 warns.last);
+	if (want && !strstr(warns.last, what))
+		fail_msg("%s: warned '%s', want one about '%s'", ctx, warns.last, what);
+}
+
+/* Text a print callback accumulated. */
+struct text {
+	char *s;
+	size_t len;
+};
+
+static void text_print(void *ctx, const char *fmt, ...)
+{
+	struct text *t = ctx;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	t->s = realloc(t->s, t->len + (size_t)n + 1);
+	assert_non_null(t->s);
+	va_start(ap, fmt);
+	vsnprintf(t->s + t->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	t->len += (size_t)n;
+}
+
+/* Everything of a page table and its environment that a misuse must not change. */
+struct pt_snap {
+	struct text dump;
+	struct pt_stats st;
+	uint64_t pages_in_use, bytes_in_use;
+	uint64_t attempts, flush_ranges, flush_alls, syncs;
+	bool signalling;
+};
+
+static void pt_snap_take(struct pt_test_env *env, const struct pt *pt, struct pt_snap *s)
+{
+	memset(s, 0, sizeof(*s));
+	CHECK_ERR("pt_validate", pt_validate(pt, text_print, &s->dump), 0);
+	pt_dump(pt, text_print, &s->dump);
+	pt_get_stats(pt, &s->st);
+	s->pages_in_use = pt_test_pages_in_use(env);
+	s->bytes_in_use = pt_test_bytes_in_use(env);
+	s->attempts = env->attempts;
+	s->flush_ranges = env->flush_ranges;
+	s->flush_alls = env->flush_alls;
+	s->syncs = env->syncs;
+	s->signalling = pt_in_signalling();
+}
+
+static void pt_snap_free(struct pt_snap *s)
+{
+	free(s->dump.s);
+}
+
+static void pt_expect_unchanged(const char *ctx, struct pt_test_env *env, const struct pt *pt,
+				struct pt_snap *before)
+{
+	struct pt_snap now;
+
+	pt_snap_take(env, pt, &now);
+	if (strcmp(now.dump.s, before->dump.s))
+		fail_msg("%s: the tables changed:\n%s\nwere:\n%s", ctx, now.dump.s, before->dump.s);
+	if (memcmp(&now.st, &before->st, sizeof(now.st)))
+		fail_msg("%s: the table stats changed", ctx);
+	CHECK_EQ(ctx, now.pages_in_use, before->pages_in_use);
+	CHECK_EQ(ctx, now.bytes_in_use, before->bytes_in_use);
+	CHECK_EQ(ctx, now.attempts, before->attempts);
+	CHECK_EQ(ctx, now.flush_ranges, before->flush_ranges);
+	CHECK_EQ(ctx, now.flush_alls, before->flush_alls);
+	CHECK_EQ(ctx, now.syncs, before->syncs);
+	CHECK_EQ(ctx, now.signalling, before->signalling);
+	pt_snap_free(&now);
+	pt_snap_free(before);
+}
+
+static struct pt_op map_op(uint64_t va, uint64_t size, uint64_t pa)
+{
+	return (struct pt_op){ .type = PT_OP_MAP,
+			       .va = va,
+			       .size = size,
+			       .pa = pa,
+			       .prot = PT_PROT_READ | PT_PROT_WRITE };
+}
+
+/* A non-coherent walker: sync calls are counted too. */
+static struct pt *pt_fx(struct pt_test_env *env)
+{
+	pt_test_env_init(env, PT_FMT_MALI_AARCH64, 12, 48, 40, false);
+	return pt_test_create(env);
+}
+
+static void reserve_ok(struct pt *pt, struct pt_resv *r, const struct pt_op *ops, unsigned int n)
+{
+	pt_resv_init(r);
+	for (unsigned int i = 0; i < n; i++)
+		CHECK_ERR("pt_reserve", pt_reserve(pt, &ops[i], r), 0);
+}
+
+static void commit_ok(struct pt *pt, struct pt_resv *r, const struct pt_op *ops, unsigned int n)
+{
+	CHECK_ERR("pt_commit_begin", pt_commit_begin(pt, r), 0);
+	for (unsigned int i = 0; i < n; i++)
+		CHECK_ERR("pt_commit", pt_commit(pt, r, &ops[i], NULL), 0);
+	CHECK_ERR("pt_commit_end", pt_commit_end(pt, r), 0);
+}
+
+/* Commits out of order, twice, with the wrong op, outside a commit. */
+static void test_pt_commit_order(void **state)
+{
+	struct pt_op a[2] = { map_op(B0, 64 * 1024, 1ull << 30),
+			      map_op(B0 + 2 * MiB, 2 * MiB, 1ull << 31) };
+	struct pt_op b = map_op(B0 + 1024 * MiB, 4096, 3ull << 30);
+	struct pt_test_env env;
+	struct pt *pt = pt_fx(&env);
+	struct pt_resv ra, rb;
+	struct pt_snap s;
+	unsigned int w;
+
+	(void)state;
+	reserve_ok(pt, &ra, a, 2);
+	reserve_ok(pt, &rb, &b, 1);
+
+	/* The newer one first. */
+	for (int again = 0; again < 2; again++) {
+		pt_snap_take(&env, pt, &s);
+		w = warns.n;
+		CHECK_ERR("begin of the newer", pt_commit_begin(pt, &rb), -EINVAL);
+		expect_warned("begin of the newer", w, !again, "not the oldest");
+		pt_expect_unchanged("begin of the newer", &env, pt, &s);
+	}
+
+	/* An op before the commit began. */
+	pt_snap_take(&env, pt, &s);
+	w = warns.n;
+	CHECK_ERR("commit before begin", pt_commit(pt, &ra, &a[0], NULL), -EINVAL);
+	expect_warned("commit before begin", w, 1, "outside the commit");
+	pt_expect_unchanged("commit before begin", &env, pt, &s);
+
+	/* The end of a commit that has not begun. */
+	pt_snap_take(&env, pt, &s);
+	w = warns.n;
+	CHECK_ERR("end before begin", pt_commit_end(pt, &ra), -EINVAL);
+	expect_warned("end before begin", w, 1, "has not begun");
+	pt_expect_unchanged("end before begin", &env, pt, &s);
+
+	CHECK_ERR("begin", pt_commit_begin(pt, &ra), 0);
+	/* Begun twice: the same site as out of order, which warned already. */
+	pt_snap_take(&env, pt, &s);
+	w = warns.n;
+	CHECK_ERR("begin twice", pt_commit_begin(pt, &ra), -EINVAL);
+	expect_warned("begin twice", w, 0, "");
+	pt_expect_unchanged("begin twice", &env, pt, &s);
+
+	/* The ops out of their order, and an op never reserved. */
+	for (int k = 0; k < 2; k++) {
+		const struct pt_op *wrong = k ? &b : &a[1];
+
+		pt_snap_take(&env, pt, &s);
+		w = warns.n;
+		CHECK_ERR("wrong op", pt_commit(pt, &ra, wrong, NULL), -EINVAL);
+		expect_warned("wrong op", w, !k, "not the next one reserved");
+		pt_expect_unchanged("wrong op", &env, pt, &s);
+	}
+	CHECK_ERR("commit a[0]", pt_commit(pt, &ra, &a[0], NULL), 0);
+	CHECK_ERR("commit a[1]", pt_commit(pt, &ra, &a[1], NULL), 0);
+
+	/* One op too many. */
+	pt_snap_take(&env, pt, &s);
+	w = warns.n;
+	CHECK_ERR("op too many", pt_commit(pt, &ra, &a[1], NULL), -EINVAL);
+	expect_warned("op too many", w, 0, "");
+	pt_expect_unchanged("op too many", &env, pt, &s);
+
+	CHECK_ERR("end", pt_commit_end(pt, &ra), 0);
+	commit_ok(pt, &rb, &b, 1);
+	CHECK_ERR("unreserve a", pt_unreserve(pt, &ra), 0);
+	CHECK_ERR("unreserve b", pt_unreserve(pt, &rb), 0);
+	CHECK_EQ("pages mapped", pt_test_pages_in_use(&env) > 1, 1);
+	CHECK_ERR("walk", pt_walk(pt, B0 + 1024 * MiB, &(struct pt_walk_result){ 0 }), 0);
+	pt_destroy(pt);
+	CHECK_EQ("pages after destroy", pt_test_pages_in_use(&env), 0);
+	pt_test_env_fini(&env);
+}
+
+/* Unreserve mid-commit, of an older outstanding one; the end before every op. */
+static void test_pt_unreserve_order(void **state)
+{
+	struct pt_op a[3] = { map_op(B0, 4096, 1ull << 30),
+			      map_op(B0 + 2 * MiB, 2 * MiB, 1ull << 31),
+			      map_op(B0 + 8 * MiB, 8192, 3ull << 30) };
+	struct pt_op b = map_op(B0 + 1024 * MiB, 4096, 3ull << 30);
+	struct pt_test_env env;
+	struct pt *pt = pt_fx(&env);
+	struct pt_walk_result res;
+	struct pt_resv ra, rb;
+	struct pt_snap s;
+	unsigned int w;
+
+	(void)state;
+	reserve_ok(pt, &ra, a, 3);
+	reserve_ok(pt, &rb, &b, 1);
+
+	/* The older of two outstanding: only the newest may be given up. */
+	pt_snap_take(&env, pt, &s);
+	w = warns.n;
+	CHECK_ERR("unreserve the older", pt_unreserve(pt, &ra), -EINVAL);
+	expect_warned("unreserve the older", w, 1, "not the newest");
+	pt_expect_unchanged("unreserve the older", &env, pt, &s);
+
+	CHECK_ERR("begin", pt_commit_begin(pt, &ra), 0);
+	CHECK_ERR("commit a[0]", pt_commit(pt, &ra, &a[0], NULL), 0);
+	pt_snap_take(&env, pt, &s);
+	w = warns.n;
+	CHECK_ERR("unreserve mid-commit", pt_unreserve(pt, &ra), -EBUSY);
+	expect_warned("unreserve mid-commit", w, 1, "being committed");
+	pt_expect_unchanged("unreserve mid-commit", &env, pt, &s);
+
+	/* Ended with two ops left: they are applied as reserved, flushed, and the section ends. */
+	w = warns.n;
+	CHECK_ERR("end before every op", pt_commit_end(pt, &ra), -EINVAL);
+	expect_warned("end before every op", w, 1, "before every op");
+	CHECK_EQ("signalling after the end", pt_in_signalling(), 0);
+	CHECK_EQ("consumed", ra.consumed, ra.reserved);
+	for (int i = 1; i < 3; i++) {
+		CHECK_ERR("walk an op left", pt_walk(pt, a[i].va + a[i].size - 4096, &res), 0);
+		CHECK_EQ("pa of an op left", res.pa, a[i].pa + a[i].size - 4096);
+	}
+	CHECK_ERR("validate", pt_validate(pt, NULL, NULL), 0);
+	commit_ok(pt, &rb, &b, 1);
+	CHECK_ERR("unreserve a", pt_unreserve(pt, &ra), 0);
+	CHECK_ERR("unreserve b", pt_unreserve(pt, &rb), 0);
+	pt_destroy(pt);
+	CHECK_EQ("pages after destroy", pt_test_pages_in_use(&env), 0);
+	pt_test_env_fini(&env);
+}
+
+/*
+ * pt_destroy() with reservations alive: one committed and not released, one
+ * outstanding, or one mid-commit. Every table goes back, the section ends.
+ */
+static void test_pt_destroy_alive(void **state)
+{
+	struct pt_op a = map_op(B0, 2 * MiB + 4096, 1ull << 30);
+	struct pt_op b = map_op(B0 + 1024 * MiB, 4096, 3ull << 30);
+
+	(void)state;
+	for (int mid_commit = 0; mid_commit < 2; mid_commit++) {
+		struct pt_test_env env;
+		struct pt *pt = pt_fx(&env);
+		struct pt_resv ra, rb;
+		unsigned int w;
+
+		reserve_ok(pt, &ra, &a, 1);
+		reserve_ok(pt, &rb, &b, 1);
+		if (mid_commit) {
+			CHECK_ERR("begin", pt_commit_begin(pt, &ra), 0);
+		} else {
+			commit_ok(pt, &ra, &a, 1);
+		}
+		w = warns.n;
+		env.flush_alls = 0;
+		pt_destroy(pt);
+		expect_warned("destroy with reservations", w, !mid_commit, "reservations alive");
+		CHECK_EQ("pages after destroy", pt_test_pages_in_use(&env), 0);
+		CHECK_EQ("flush all", env.flush_alls > 0, 1);
+		CHECK_EQ("signalling after destroy", pt_in_signalling(), 0);
+		pt_test_env_fini(&env);
+	}
+}
+
+/* Everything of a VM that a misuse must not change, its tables included. */
+struct vm_snap {
+	struct text vas;
+	struct gvm_stats st;
+	uint64_t host_attempts;
+	long host_live, refs[2];
+	struct pt_snap pt;
+};
+
+static void vm_snap_take(struct vm_test_env *e, struct vm_test_obj *objs, struct vm_snap *s)
+{
+	memset(s, 0, sizeof(*s));
+	CHECK_ERR("gvm_validate", gvm_validate(e->vm, text_print, &s->vas), 0);
+	for (struct gvm_va *va = gvm_va_first(e->vm, VM_TEST_START, VM_TEST_END); va;
+	     va = gvm_va_next(e->vm, va, VM_TEST_END))
+		text_print(&s->vas, "%" PRIx64 "+%" PRIx64 " obj %d off %" PRIx64 " prot %x\n",
+			   va->va, va->size, va->bo->obj == &objs[1].obj, va->offset, va->prot);
+	gvm_get_stats(e->vm, &s->st);
+	s->host_attempts = e->host_attempts;
+	s->host_live = e->host_live;
+	s->refs[0] = objs[0].refs;
+	s->refs[1] = objs[1].refs;
+	pt_snap_take(&e->pt, gvm_get_pt(e->vm), &s->pt);
+}
+
+static void vm_expect_unchanged(const char *ctx, struct vm_test_env *e, struct vm_test_obj *objs,
+				struct vm_snap *before)
+{
+	struct vm_snap now;
+
+	vm_snap_take(e, objs, &now);
+	if (strcmp(now.vas.s ? now.vas.s : "", before->vas.s ? before->vas.s : ""))
+		fail_msg("%s: the VAs changed:\n%s\nwere:\n%s", ctx, now.vas.s, before->vas.s);
+	if (memcmp(&now.st, &before->st, sizeof(now.st)))
+		fail_msg("%s: the VM's stats changed", ctx);
+	CHECK_EQ(ctx, now.host_attempts, before->host_attempts);
+	CHECK_EQ(ctx, now.host_live, before->host_live);
+	CHECK_EQ(ctx, now.refs[0], before->refs[0]);
+	CHECK_EQ(ctx, now.refs[1], before->refs[1]);
+	pt_expect_unchanged(ctx, &e->pt, gvm_get_pt(e->vm), &before->pt);
+	pt_snap_free(&now.pt);
+	free(now.vas.s);
+	free(before->vas.s);
+}
+
+static struct gvm_req map_req(struct vm_test_obj *o, uint64_t va, uint64_t size)
+{
+	return (struct gvm_req){ .type = GVM_REQ_MAP,
+				 .va = va,
+				 .size = size,
+				 .obj = &o->obj,
+				 .prot = PT_PROT_READ | PT_PROT_WRITE };
+}
+
+static struct gvm_req unmap_req(uint64_t va, uint64_t size)
+{
+	return (struct gvm_req){ .type = GVM_REQ_UNMAP, .va = va, .size = size };
+}
+
+static void vm_fx(struct vm_test_env *e, struct vm_test_obj objs[2])
+{
+	vm_test_init(e, NULL, 0);
+	vm_test_obj_init(&objs[0], 4 * MiB, 1ull << 30, 0);
+	vm_test_obj_init(&objs[1], 4 * MiB, 1ull << 31, 0);
+}
+
+static int bind_one(struct vm_test_env *e, struct gvm_req req)
+{
+	return gvm_bind(e->vm, &req, 1, NULL);
+}
+
+static struct gvm_txn *prepare_ok(struct vm_test_env *e, struct gvm_req req)
+{
+	struct gvm_txn *txn = NULL;
+
+	CHECK_ERR("gvm_bind_prepare", gvm_bind_prepare(e->vm, &req, 1, &txn, NULL), 0);
+	return txn;
+}
+
+/* Commit and cleanup out of order, twice, of a transaction cleaned up already. */
+static void test_vm_txn_order(void **state)
+{
+	struct vm_test_env e;
+	struct vm_test_obj objs[2];
+	struct gvm_txn *t1, *t2;
+	struct vm_snap s;
+	unsigned int w;
+
+	(void)state;
+	vm_fx(&e, objs);
+	CHECK_ERR("bind", bind_one(&e, map_req(&objs[0], B0, 2 * MiB)), 0);
+	t1 = prepare_ok(&e, unmap_req(B0 + MiB, 4096));
+	t2 = prepare_ok(&e, map_req(&objs[1], B0 + 8 * MiB, 64 * 1024));
+
+	vm_snap_take(&e, objs, &s);
+	w = warns.n;
+	CHECK_ERR("commit the newer", gvm_bind_commit(t2), -EINVAL);
+	expect_warned("commit the newer", w, 1, "not the oldest prepared");
+	vm_expect_unchanged("commit the newer", &e, objs, &s);
+
+	vm_snap_take(&e, objs, &s);
+	w = warns.n;
+	CHECK_ERR("cleanup the older", gvm_bind_cleanup(t1), -EINVAL);
+	expect_warned("cleanup the older", w, 1, "not the newest");
+	vm_expect_unchanged("cleanup the older", &e, objs, &s);
+
+	CHECK_ERR("commit t1", gvm_bind_commit(t1), 0);
+	vm_snap_take(&e, objs, &s);
+	w = warns.n;
+	CHECK_ERR("commit t1 again", gvm_bind_commit(t1), -EINVAL);
+	expect_warned("commit t1 again", w, 0, "");
+	vm_expect_unchanged("commit t1 again", &e, objs, &s);
+
+	/* t1 becomes the VM's spare (none was left): a handle that must not be used. */
+	CHECK_ERR("cleanup t1", gvm_bind_cleanup(t1), 0);
+	vm_snap_take(&e, objs, &s);
+	w = warns.n;
+	CHECK_ERR("cleanup t1 again", gvm_bind_cleanup(t1), -EINVAL);
+	expect_warned("cleanup t1 again", w, 1, "cleaned up already");
+	vm_expect_unchanged("cleanup t1 again", &e, objs, &s);
+
+	CHECK_ERR("commit t2", gvm_bind_commit(t2), 0);
+	CHECK_ERR("cleanup t2", gvm_bind_cleanup(t2), 0);
+	CHECK_EQ("VA split by t1", gvm_va_find(e.vm, B0 + MiB) == NULL, 1);
+	CHECK_EQ("VA of t2", gvm_va_find(e.vm, B0 + 8 * MiB) != NULL, 1);
+	CHECK_ERR("validate", gvm_validate(e.vm, NULL, NULL), 0);
+	vm_test_fini(&e);
+	CHECK_EQ("refs", objs[0].refs + objs[1].refs, 0);
+	CHECK_ERR("fini", gvm_obj_fini(&objs[0].obj), 0);
+	CHECK_ERR("fini", gvm_obj_fini(&objs[1].obj), 0);
+}
+
+/* An object mapped, or about to be, cannot be finished. */
+static void test_vm_obj_fini_mapped(void **state)
+{
+	struct vm_test_env e;
+	struct vm_test_obj objs[2];
+	struct gvm_txn *txn;
+	struct vm_snap s;
+	unsigned int w;
+
+	(void)state;
+	vm_fx(&e, objs);
+	CHECK_ERR("bind", bind_one(&e, map_req(&objs[0], B0, MiB)), 0);
+	txn = prepare_ok(&e, map_req(&objs[1], B0 + 4 * MiB, MiB));
+	for (int k = 0; k < 2; k++) {
+		vm_snap_take(&e, objs, &s);
+		w = warns.n;
+		CHECK_ERR("fini of a mapped object", gvm_obj_fini(&objs[k].obj), -EBUSY);
+		expect_warned("fini of a mapped object", w, !k, "still mapped");
+		vm_expect_unchanged("fini of a mapped object", &e, objs, &s);
+	}
+	CHECK_ERR("give up", gvm_bind_cleanup(txn), 0);
+	/* The refused object still works: its lock and links are intact. */
+	CHECK_ERR("bind again", bind_one(&e, map_req(&objs[0], B0 + MiB, MiB)), 0);
+	CHECK_ERR("unmap", bind_one(&e, unmap_req(B0, 2 * MiB)), 0);
+	CHECK_ERR("fini", gvm_obj_fini(&objs[0].obj), 0);
+	CHECK_ERR("fini", gvm_obj_fini(&objs[1].obj), 0);
+	vm_test_fini(&e);
+}
+
+/*
+ * gvm_destroy() with transactions not cleaned up: one committed, two
+ * prepared. All memory, every table and every reference goes.
+ */
+static void test_vm_destroy_outstanding(void **state)
+{
+	(void)state;
+	for (int round = 0; round < 2; round++) {
+		struct vm_test_env e;
+		struct vm_test_obj objs[2];
+		struct gvm_txn *t1;
+		unsigned int w;
+
+		vm_fx(&e, objs);
+		CHECK_ERR("bind", bind_one(&e, map_req(&objs[0], B0, 2 * MiB)), 0);
+		t1 = prepare_ok(&e, unmap_req(B0, MiB));
+		prepare_ok(&e, map_req(&objs[1], B0 + 4 * MiB, MiB));
+		prepare_ok(&e, unmap_req(B0 + MiB, 4096));
+		CHECK_ERR("commit t1", gvm_bind_commit(t1), 0);
+		w = warns.n;
+		gvm_destroy(e.vm);
+		expect_warned("destroy with transactions", w, !round, "not cleaned up");
+		CHECK_EQ("pages", pt_test_pages_in_use(&e.pt), 0);
+		CHECK_EQ("VM memory", e.host_live, 0);
+		CHECK_EQ("refs", objs[0].refs + objs[1].refs, 0);
+		CHECK_ERR("fini", gvm_obj_fini(&objs[0].obj), 0);
+		CHECK_ERR("fini", gvm_obj_fini(&objs[1].obj), 0);
+		pt_test_env_fini(&e.pt);
+	}
+}
+
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_pt_commit_order),    cmocka_unit_test(test_pt_unreserve_order),
+	cmocka_unit_test(test_pt_destroy_alive),   cmocka_unit_test(test_vm_txn_order),
+	cmocka_unit_test(test_vm_obj_fini_mapped), cmocka_unit_test(test_vm_destroy_outstanding),
+};
+
+int main(void)
+{
+	os_set_warn_hook(warn_hook, NULL);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
