@@ -18,7 +18,19 @@
  * erase. Inner nodes keep half: their changes are rare and cost more levels.
  */
 #define LEAF_MIN (GVM_BT_LEAF / 4)
-#define INNER_MIN (GVM_BT_INNER / 2)
+#define INNER_MIN (GVM_BT_INNER / 4)
+
+/*
+ * A full node splits in the middle - but where the new key goes past the end
+ * of the tree, the left node keeps three quarters. VAs are mostly made upwards
+ * (a VM filled from its start, or VA allocators handing out increasing
+ * addresses): with even splits every node behind an ascending fill stays half
+ * full, which at a million VAs makes the tree a level taller (one more search
+ * and cache miss per lookup) and its index half again as big. The right node
+ * keeps room for the fill to go on. A quarter is then the least an inner node
+ * may hold, like a leaf (above).
+ */
+#define APPEND_SPLIT(cap) ((cap)*3 / 4)
 
 /*
  * Keys are stored as two arrays (starts, then ties) rather than as pairs: a
@@ -256,11 +268,18 @@ static void leaf_insert(struct gvm_bt_node *l, struct gvm_bt_key k)
 	l->nr++;
 }
 
+/* Does @k go past the end of the tree, whose leaf @l is full? */
+static bool appends(const struct gvm_bt_node *l, struct gvm_bt_key k)
+{
+	return !l->l.next && cmp(k, key_at(keys_of((struct gvm_bt_node *)l), l->nr - 1u)) > 0;
+}
+
 /* Split full leaf @l, insert @k; return the new right leaf. */
-static struct gvm_bt_node *split_leaf(struct gvm_bt *bt, struct gvm_bt_node *l, struct gvm_bt_key k)
+static struct gvm_bt_node *split_leaf(struct gvm_bt *bt, struct gvm_bt_node *l, struct gvm_bt_key k,
+				      bool append)
 {
 	struct gvm_bt_node *r = take_spare(bt, true);
-	unsigned int mid = GVM_BT_LEAF / 2;
+	unsigned int mid = append ? APPEND_SPLIT(GVM_BT_LEAF) : GVM_BT_LEAF / 2;
 
 	r->nr = (uint16_t)(l->nr - mid);
 	keys_move(keys_of(r), 0, keys_of(l), mid, r->nr);
@@ -292,13 +311,14 @@ static void inner_insert_at(struct gvm_bt_node *n, unsigned int i, struct gvm_bt
  */
 static struct gvm_bt_node *split_inner(struct gvm_bt *bt, struct gvm_bt_node *n, unsigned int i,
 				       struct gvm_bt_key sep, struct gvm_bt_node *right,
-				       struct gvm_bt_key *up)
+				       struct gvm_bt_key *up, bool append)
 {
 	uint64_t start[GVM_BT_INNER + 1];
 	uintptr_t tie[GVM_BT_INNER + 1];
 	struct gvm_bt_node *child[GVM_BT_INNER + 2], *r = take_spare(bt, false);
 	struct keys all = { start, tie }, nk = keys_of(n);
-	unsigned int total = GVM_BT_INNER + 1, mid = total / 2;
+	unsigned int total = GVM_BT_INNER + 1;
+	unsigned int mid = append ? APPEND_SPLIT(total) : total / 2;
 
 	keys_move(all, 0, nk, 0, GVM_BT_INNER);
 	memcpy(child, n->in.child, sizeof(n->in.child));
@@ -329,9 +349,12 @@ static void new_root(struct gvm_bt *bt, struct gvm_bt_node *left, struct gvm_bt_
 	bt->height++;
 }
 
-/* Hand a split's (separator, right node) up the path until a node has room. */
+/*
+ * Hand a split's (separator, right node) up the path until a node has room.
+ * @append: the split leaf was the tree's last, and so is each node above it.
+ */
 static void insert_up(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_node *left,
-		      struct gvm_bt_key sep, struct gvm_bt_node *right)
+		      struct gvm_bt_key sep, struct gvm_bt_node *right, bool append)
 {
 	for (unsigned int lvl = bt->height - 1; lvl--;) {
 		struct gvm_bt_node *n = p->node[lvl];
@@ -340,7 +363,7 @@ static void insert_up(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_no
 			inner_insert_at(n, p->idx[lvl], sep, right);
 			return;
 		}
-		right = split_inner(bt, n, p->idx[lvl], sep, right, &sep);
+		right = split_inner(bt, n, p->idx[lvl], sep, right, &sep, append);
 		left = n;
 	}
 	new_root(bt, left, sep, right);
@@ -350,6 +373,7 @@ void gvm_bt_insert(struct gvm_bt *bt, struct gvm_bt_key k)
 {
 	struct gvm_bt_node *l, *r;
 	struct gvm_bt_path p;
+	bool append;
 
 	bt->count++;
 	if (!bt->root) {
@@ -361,8 +385,9 @@ void gvm_bt_insert(struct gvm_bt *bt, struct gvm_bt_key k)
 		leaf_insert(l, k);
 		return;
 	}
-	r = split_leaf(bt, l, k);
-	insert_up(bt, &p, l, key_at(keys_of(r), 0), r);
+	append = appends(l, k);
+	r = split_leaf(bt, l, k, append);
+	insert_up(bt, &p, l, key_at(keys_of(r), 0), r, append);
 }
 
 /* Move one entry from the fuller of adjacent leaves @l and @r to the other. */
@@ -586,6 +611,7 @@ bool gvm_bt_insert_at(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_ke
 {
 	struct gvm_bt_node *l = p->leaf, *r;
 	unsigned int i;
+	bool append;
 
 	/* Inside the leaf its keys bound @k; at an end, the path's separators. */
 	if (!l)
@@ -599,8 +625,9 @@ bool gvm_bt_insert_at(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_ke
 		return true;
 	}
 	p->leaf = NULL;
-	r = split_leaf(bt, l, k);
-	insert_up(bt, p, l, key_at(keys_of(r), 0), r);
+	append = appends(l, k);
+	r = split_leaf(bt, l, k, append);
+	insert_up(bt, p, l, key_at(keys_of(r), 0), r, append);
 	return true;
 }
 
@@ -628,19 +655,44 @@ bool gvm_bt_find_le(const struct gvm_bt *bt, uint64_t start, struct gvm_bt_cur *
 	return gvm_bt_find_le_path(bt, start, cur, &p);
 }
 
+/*
+ * descend() for a lookup by start (the greatest tie): the keys <= (@start,
+ * greatest tie) of a node are its starts below @start + 1, so each level is one
+ * search of the starts, with no tie to look at and no node type to ask.
+ */
+static struct gvm_bt_node *descend_le(const struct gvm_bt *bt, uint64_t start,
+				      struct gvm_bt_path *p, unsigned int *idx)
+{
+	struct gvm_bt_node *n = bt->root;
+	unsigned int lvl;
+
+	if (start == UINT64_MAX) { /* no start + 1: the general search */
+		n = descend(bt, (struct gvm_bt_key){ start, UINTPTR_MAX }, p);
+		*idx = n->nr;
+		return n;
+	}
+	for (lvl = 0; lvl + 1 < bt->height; lvl++) {
+		unsigned int i = count_below(n->in.start, GVM_BT_INNER, n->nr, start + 1);
+
+		p->node[lvl] = n;
+		p->idx[lvl] = i;
+		n = n->in.child[i];
+	}
+	*idx = count_below(n->l.start, GVM_BT_LEAF, n->nr, start + 1);
+	return n;
+}
+
 bool gvm_bt_find_le_path(const struct gvm_bt *bt, uint64_t start, struct gvm_bt_cur *cur,
 			 struct gvm_bt_path *p)
 {
-	struct gvm_bt_key k = { .start = start, .tie = UINTPTR_MAX };
 	struct gvm_bt_node *l;
 	unsigned int i;
 
 	p->leaf = NULL;
 	if (!bt->root)
 		return false;
-	l = descend(bt, k, p);
+	l = descend_le(bt, start, p, &i);
 	p->leaf = l;
-	i = count_le(l, k);
 	cur->leaf = l;
 	cur->idx = i ? i - 1 : 0;
 	return i || gvm_bt_prev(cur);
