@@ -258,14 +258,35 @@ static struct gvm_bt_node *descend(const struct gvm_bt *bt, struct gvm_bt_key k,
 	return n;
 }
 
-static void leaf_insert(struct gvm_bt_node *l, struct gvm_bt_key k)
+/* Insert @k at index @i of leaf @l, which has room. */
+static void leaf_insert_at(struct gvm_bt_node *l, unsigned int i, struct gvm_bt_key k)
 {
 	struct keys lk = keys_of(l);
-	unsigned int i = count_le(l, k);
 
 	keys_move(lk, i + 1, lk, i, l->nr - i);
 	key_set(lk, i, k);
 	l->nr++;
+}
+
+static void leaf_insert(struct gvm_bt_node *l, struct gvm_bt_key k)
+{
+	leaf_insert_at(l, count_le(l, k), k);
+}
+
+/*
+ * The number of keys <= @k in the leaf of path @p: the path's slot when the
+ * keys around it say so (two comparisons), else a search.
+ */
+static unsigned int slot_of(const struct gvm_bt_path *p, struct gvm_bt_key k)
+{
+	struct gvm_bt_node *l = p->leaf;
+	struct keys lk = keys_of(l);
+	unsigned int i = p->slot;
+
+	if (i <= l->nr && (!i || cmp(key_at(lk, i - 1), k) <= 0) &&
+	    (i == l->nr || cmp(k, key_at(lk, i)) < 0))
+		return i;
+	return count_le(l, k);
 }
 
 /* Does @k go past the end of the tree, whose leaf @l is full? */
@@ -586,7 +607,7 @@ uintptr_t gvm_bt_replace_at(struct gvm_bt *bt, const struct gvm_bt_path *p, stru
 
 	if (!l)
 		return 0;
-	i = count_le(l, probe);
+	i = slot_of(p, probe);
 	/* The leaf's last key is the tree's last with this start only below the upper bound. */
 	if (!i || l->l.start[i - 1] != k.start ||
 	    (i == l->nr && !within_path(bt, p, probe, true, false)) || !fits_at(bt, p, l, i - 1, k))
@@ -604,6 +625,7 @@ uintptr_t gvm_bt_replace(struct gvm_bt *bt, struct gvm_bt_key k)
 	if (!bt->root)
 		return 0;
 	p.leaf = descend(bt, probe, &p);
+	p.slot = ~0u; /* not known */
 	return gvm_bt_replace_at(bt, &p, k);
 }
 
@@ -616,12 +638,13 @@ bool gvm_bt_insert_at(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_ke
 	/* Inside the leaf its keys bound @k; at an end, the path's separators. */
 	if (!l)
 		return false;
-	i = count_le(l, k);
+	i = slot_of(p, k);
 	if (!within_path(bt, p, k, i > 0, i < l->nr))
 		return false;
 	bt->count++;
 	if (l->nr < GVM_BT_LEAF) {
-		leaf_insert(l, k); /* the leaf keeps its bounds: the path stays */
+		leaf_insert_at(l, i, k); /* the leaf keeps its bounds: the path stays */
+		p->slot = i + 1;
 		return true;
 	}
 	p->leaf = NULL;
@@ -638,12 +661,13 @@ bool gvm_bt_erase_at(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_key
 
 	if (!l)
 		return false;
-	i = count_le(l, k);
+	i = slot_of(p, k);
 	if (!i || cmp(key_at(keys_of(l), i - 1), k))
 		return false;
 	/* Without a borrow or a merge the leaf keeps its bounds: the path stays. */
 	if (l->nr - 1u < LEAF_MIN || bt->height == 1)
 		p->leaf = NULL;
+	p->slot = i - 1;
 	erase_in(bt, p, l, i - 1);
 	return true;
 }
@@ -693,6 +717,7 @@ bool gvm_bt_find_le_path(const struct gvm_bt *bt, uint64_t start, struct gvm_bt_
 		return false;
 	l = descend_le(bt, start, p, &i);
 	p->leaf = l;
+	p->slot = i;
 	cur->leaf = l;
 	cur->idx = i ? i - 1 : 0;
 	return i || gvm_bt_prev(cur);

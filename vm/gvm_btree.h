@@ -59,12 +59,16 @@ struct gvm_bt {
 
 /*
  * The way down to a leaf: each inner node and the child taken, and the leaf
- * (NULL: no path). Valid until the tree's next insert or erase.
+ * (NULL: no path). Valid until the tree's next insert or erase. @slot: where
+ * in the leaf the last key looked up or updated through the path goes (a
+ * guess the updates check before they use it: the next update of a request
+ * is usually there).
  */
 struct gvm_bt_path {
 	struct gvm_bt_node *node[GVM_BT_MAX_HEIGHT];
 	unsigned int idx[GVM_BT_MAX_HEIGHT];
 	struct gvm_bt_node *leaf;
+	unsigned int slot;
 };
 
 /* A position: a leaf and an index in it. Invalid after any insert or erase. */
