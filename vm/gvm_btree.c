@@ -148,6 +148,26 @@ static inline unsigned int count_below(const uint64_t *start, unsigned int cap, 
 }
 
 /*
+ * count_below() over a node's whole capacity @cap. A node's start slots past
+ * its keys hold UINT64_MAX, which is below no lookup's @x (a start + 1), so
+ * the answer is the same without the key count: the search then has the same
+ * steps for every node of a kind, no count to load and no step count to pick.
+ */
+static inline unsigned int count_below_all(const uint64_t *start, unsigned int cap, uint64_t x)
+{
+	unsigned int window = 1u << (31u - (unsigned int)__builtin_clz(cap));
+	const uint64_t *base = start;
+
+	for (unsigned int i = 0; i < cap; i += 64 / sizeof(*start))
+		__builtin_prefetch(&start[i]);
+	if (start[window - 1] < x)
+		base = start + cap - window;
+	for (unsigned int h = window / 2; h; h /= 2)
+		base = base[h - 1] < x ? base + h : base;
+	return (unsigned int)(base - start) + (*base < x);
+}
+
+/*
  * Number of the keys of @node that are <= @x. Ties are read only where starts
  * are equal; a probe with the greatest tie (lookups by start) needs none.
  */
@@ -164,6 +184,22 @@ static unsigned int count_le(struct gvm_bt_node *node, struct gvm_bt_key x)
 	while (c < n && k.start[c] == x.start && k.tie[c] <= x.tie)
 		c++;
 	return c;
+}
+
+/* Slots from @from on are unused: their starts read UINT64_MAX (count_below_all()). */
+static void clear_starts(struct gvm_bt_node *n, unsigned int from)
+{
+	unsigned int cap = n->leaf ? GVM_BT_LEAF : GVM_BT_INNER;
+	uint64_t *start = keys_of(n).start;
+
+	for (unsigned int i = from; i < cap; i++)
+		start[i] = UINT64_MAX;
+}
+
+/* The node just lost its last key's slot. */
+static void clear_last(struct gvm_bt_node *n)
+{
+	keys_of(n).start[n->nr] = UINT64_MAX;
 }
 
 size_t gvm_bt_node_size(void)
@@ -185,6 +221,7 @@ static struct gvm_bt_node *take_spare(struct gvm_bt *bt, bool leaf)
 	bt->nr_spare--;
 	memset(n, 0, sizeof(*n));
 	n->leaf = leaf;
+	clear_starts(n, 0);
 	return n;
 }
 
@@ -195,13 +232,9 @@ static void give_spare(struct gvm_bt *bt, struct gvm_bt_node *n)
 	bt->nr_spare++;
 }
 
-/*
- * An insertion splits at most one node per level and adds at most one root;
- * @inserts of them can raise the height by at most a few levels.
- */
 int gvm_bt_reserve(struct gvm_bt *bt, unsigned int inserts, const struct gvm_bt_alloc *a)
 {
-	uint64_t need = (uint64_t)inserts * (bt->height + 3) + 1;
+	uint64_t need = gvm_bt_spares_for(bt, inserts);
 
 	while (bt->nr_spare < need) {
 		struct gvm_bt_node *n = a->zalloc(a->ctx, sizeof(*n));
@@ -305,6 +338,7 @@ static struct gvm_bt_node *split_leaf(struct gvm_bt *bt, struct gvm_bt_node *l, 
 	r->nr = (uint16_t)(l->nr - mid);
 	keys_move(keys_of(r), 0, keys_of(l), mid, r->nr);
 	l->nr = (uint16_t)mid;
+	clear_starts(l, mid);
 	r->l.next = l->l.next;
 	r->l.prev = l;
 	if (r->l.next)
@@ -349,6 +383,7 @@ static struct gvm_bt_node *split_inner(struct gvm_bt *bt, struct gvm_bt_node *n,
 	child[i + 1] = right;
 	n->nr = (uint16_t)mid;
 	keys_move(nk, 0, all, 0, mid);
+	clear_starts(n, mid);
 	memcpy(n->in.child, child, (mid + 1) * sizeof(right));
 	*up = key_at(all, mid);
 	r->nr = (uint16_t)(total - mid - 1);
@@ -419,10 +454,12 @@ static void leaf_borrow(struct gvm_bt_node *l, struct gvm_bt_node *r, struct gvm
 	if (l->nr > r->nr) {
 		keys_move(rk, 1, rk, 0, r->nr);
 		key_set(rk, 0, key_at(lk, --l->nr));
+		clear_last(l);
 		r->nr++;
 	} else {
 		key_set(lk, l->nr++, key_at(rk, 0));
 		keys_move(rk, 0, rk, 1, --r->nr);
+		clear_last(r);
 	}
 	*sep = key_at(rk, 0);
 }
@@ -448,6 +485,7 @@ static void inner_borrow(struct gvm_bt_node *l, struct gvm_bt_node *r, struct gv
 		key_set(rk, 0, *sep);
 		r->in.child[0] = l->in.child[l->nr];
 		*sep = key_at(lk, --l->nr);
+		clear_last(l);
 		r->nr++;
 	} else {
 		key_set(lk, l->nr, *sep);
@@ -456,6 +494,7 @@ static void inner_borrow(struct gvm_bt_node *l, struct gvm_bt_node *r, struct gv
 		keys_move(rk, 0, rk, 1, r->nr - 1u);
 		memmove(r->in.child, &r->in.child[1], r->nr * sizeof(r->in.child[0]));
 		r->nr--;
+		clear_last(r);
 	}
 }
 
@@ -476,6 +515,7 @@ static void inner_remove(struct gvm_bt_node *n, unsigned int i)
 	memmove(&n->in.child[i + 1], &n->in.child[i + 2],
 		(n->nr - i - 1u) * sizeof(n->in.child[0]));
 	n->nr--;
+	clear_last(n);
 }
 
 /*
@@ -540,6 +580,7 @@ static void erase_in(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_nod
 
 	keys_move(lk, i, lk, i + 1, l->nr - i - 1u);
 	l->nr--;
+	clear_last(l);
 	bt->count--;
 	rebalance(bt, p, bt->height - 1, l);
 }
@@ -560,8 +601,8 @@ void gvm_bt_erase(struct gvm_bt *bt, struct gvm_bt_key k)
  * the bounds not known yet are looked for: the nearest separator on each side
  * (none at the tree's ends).
  */
-static bool within_path(const struct gvm_bt *bt, const struct gvm_bt_path *p, struct gvm_bt_key k,
-			bool lo_known, bool hi_known)
+static bool within_path_up(const struct gvm_bt *bt, const struct gvm_bt_path *p,
+			   struct gvm_bt_key k, bool lo_known, bool hi_known)
 {
 	for (unsigned int lvl = bt->height - 1; lvl-- && !(lo_known && hi_known);) {
 		struct keys nk = keys_of(p->node[lvl]);
@@ -579,6 +620,13 @@ static bool within_path(const struct gvm_bt *bt, const struct gvm_bt_path *p, st
 		}
 	}
 	return true;
+}
+
+/* Inside a leaf (both bounds known) there is nothing to look up. */
+static inline bool within_path(const struct gvm_bt *bt, const struct gvm_bt_path *p,
+			       struct gvm_bt_key k, bool lo_known, bool hi_known)
+{
+	return (lo_known && hi_known) || within_path_up(bt, p, k, lo_known, hi_known);
 }
 
 /*
@@ -696,13 +744,13 @@ static struct gvm_bt_node *descend_le(const struct gvm_bt *bt, uint64_t start,
 		return n;
 	}
 	for (lvl = 0; lvl + 1 < bt->height; lvl++) {
-		unsigned int i = count_below(n->in.start, GVM_BT_INNER, n->nr, start + 1);
+		unsigned int i = count_below_all(n->in.start, GVM_BT_INNER, start + 1);
 
 		p->node[lvl] = n;
 		p->idx[lvl] = i;
 		n = n->in.child[i];
 	}
-	*idx = count_below(n->l.start, GVM_BT_LEAF, n->nr, start + 1);
+	*idx = count_below_all(n->l.start, GVM_BT_LEAF, start + 1);
 	return n;
 }
 
@@ -772,10 +820,16 @@ struct vstate {
 	const struct gvm_bt_node *prev_leaf;
 };
 
-/* Keys sorted and within [@lo, @hi) (NULL: unbounded). */
-static int check_keys(struct keys k, unsigned int nr, const struct gvm_bt_key *lo,
+/*
+ * Keys sorted and within [@lo, @hi) (NULL: unbounded); the unused slots up to
+ * @cap read UINT64_MAX.
+ */
+static int check_keys(struct keys k, unsigned int nr, unsigned int cap, const struct gvm_bt_key *lo,
 		      const struct gvm_bt_key *hi)
 {
+	for (unsigned int i = nr; i < cap; i++)
+		if (k.start[i] != UINT64_MAX)
+			return -EUCLEAN;
 	for (unsigned int i = 0; i < nr; i++) {
 		struct gvm_bt_key x = key_at(k, i);
 
@@ -802,7 +856,8 @@ static int check_node(struct gvm_bt_node *n, unsigned int depth, const struct gv
 {
 	unsigned int min = n->leaf ? LEAF_MIN : INNER_MIN;
 
-	if ((n != v->bt->root && n->nr < min) || check_keys(keys_of(n), n->nr, lo, hi))
+	if ((n != v->bt->root && n->nr < min) ||
+	    check_keys(keys_of(n), n->nr, n->leaf ? GVM_BT_LEAF : GVM_BT_INNER, lo, hi))
 		return -EUCLEAN;
 	if (n->leaf)
 		return check_leaf(n, depth, v);

@@ -87,6 +87,16 @@ void gvm_bt_init(struct gvm_bt *bt);
 /* Free every node (entries are not touched). */
 void gvm_bt_fini(struct gvm_bt *bt, const struct gvm_bt_alloc *a);
 
+/*
+ * The spare nodes @inserts insertions may need: each splits at most one node
+ * per level and adds at most one root, and together they can raise the
+ * height by at most a few levels.
+ */
+static inline uint64_t gvm_bt_spares_for(const struct gvm_bt *bt, unsigned int inserts)
+{
+	return (uint64_t)inserts * (bt->height + 3) + 1;
+}
+
 /* Make sure @inserts insertions can run without allocating. 0 or -ENOMEM. */
 int gvm_bt_reserve(struct gvm_bt *bt, unsigned int inserts, const struct gvm_bt_alloc *a);
 /* Free spare nodes beyond @keep. */

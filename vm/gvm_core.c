@@ -187,8 +187,8 @@ static struct gvm_bt_alloc bt_alloc(struct gvm *vm)
 	return (struct gvm_bt_alloc){ .zalloc = bt_zalloc, .free = bt_free, .ctx = vm };
 }
 
-/* Spare nodes for @inserts more insertions (prepare time). 0 or -ENOMEM. */
-int gvm_tree_promise(struct gvm *vm, struct gvm_tree *t, unsigned int inserts)
+/* gvm_tree_promise() when the spares are short: allocate them. */
+int gvm_tree_promise_alloc(struct gvm *vm, struct gvm_tree *t, unsigned int inserts)
 {
 	struct gvm_bt_alloc a = bt_alloc(vm);
 	int err = gvm_bt_reserve(&t->bt, t->promised + inserts, &a);
@@ -198,25 +198,12 @@ int gvm_tree_promise(struct gvm *vm, struct gvm_tree *t, unsigned int inserts)
 	return err;
 }
 
-/*
- * Keep a few spare nodes beyond the promises, so that churn does not allocate;
- * trim only once there are twice as many, so that a tree whose spares go up
- * and down around the limit (splits take them, merges give them back) does
- * not free and allocate a node on every bind.
- */
-#define TREE_SPARE_SLACK 32
-
-void gvm_tree_unpromise(struct gvm *vm, struct gvm_tree *t, unsigned int inserts)
+/* Down to the spares gvm_tree_unpromise() keeps. */
+void gvm_tree_trim(struct gvm *vm, struct gvm_tree *t)
 {
-	unsigned int keep = t->promised - inserts;
-	unsigned int limit = keep * (t->bt.height + 3) + 1 + TREE_SPARE_SLACK;
+	struct gvm_bt_alloc a = bt_alloc(vm);
 
-	t->promised = keep;
-	if (t->bt.nr_spare > limit + TREE_SPARE_SLACK) {
-		struct gvm_bt_alloc a = bt_alloc(vm);
-
-		gvm_bt_trim(&t->bt, limit, &a);
-	}
+	gvm_bt_trim(&t->bt, (unsigned int)gvm_tree_spares_kept(t), &a);
 }
 
 void gvm_tree_insert(struct gvm_tree *t, struct gvm_va *va)
@@ -278,7 +265,7 @@ void gvm_mem_mark(const struct gvm *vm, struct gvm_mem_mark *m)
 static void tree_restore(struct gvm *vm, struct gvm_tree *t, uint64_t nodes)
 {
 	struct gvm_bt_alloc a = bt_alloc(vm);
-	uint64_t need = t->promised ? (uint64_t)t->promised * (t->bt.height + 3) + 1 : 0;
+	uint64_t need = t->promised ? gvm_bt_spares_for(&t->bt, t->promised) : 0;
 	uint64_t extra = t->bt.nodes > nodes ? t->bt.nodes - nodes : 0;
 	uint64_t keep = t->bt.nr_spare > extra ? t->bt.nr_spare - extra : 0;
 

@@ -140,8 +140,41 @@ struct gvm_va *gvm_va_alloc(struct gvm *vm);
 void gvm_va_release(struct gvm *vm, struct gvm_va *va);
 struct gvm_bo *gvm_bo_get(struct gvm *vm, struct gvm_obj *obj);
 void gvm_bo_put(struct gvm *vm, struct gvm_bo *bo);
-int gvm_tree_promise(struct gvm *vm, struct gvm_tree *t, unsigned int inserts);
-void gvm_tree_unpromise(struct gvm *vm, struct gvm_tree *t, unsigned int inserts);
+int gvm_tree_promise_alloc(struct gvm *vm, struct gvm_tree *t, unsigned int inserts);
+void gvm_tree_trim(struct gvm *vm, struct gvm_tree *t);
+
+/*
+ * Spare nodes for @inserts more insertions (prepare time): usually there
+ * already, and then a comparison is all it takes. 0 or -ENOMEM.
+ */
+static inline int gvm_tree_promise(struct gvm *vm, struct gvm_tree *t, unsigned int inserts)
+{
+	if (t->bt.nr_spare < gvm_bt_spares_for(&t->bt, t->promised + inserts))
+		return gvm_tree_promise_alloc(vm, t, inserts);
+	t->promised += inserts;
+	return 0;
+}
+
+/*
+ * Keep a few spare nodes beyond the promises, so that churn does not allocate;
+ * trim only once there are twice as many, so that a tree whose spares go up
+ * and down around the limit (splits take them, merges give them back) does
+ * not free and allocate a node on every bind.
+ */
+#define GVM_TREE_SPARE_SLACK 32
+
+static inline uint64_t gvm_tree_spares_kept(const struct gvm_tree *t)
+{
+	return gvm_bt_spares_for(&t->bt, t->promised) + GVM_TREE_SPARE_SLACK;
+}
+
+/* @inserts promised insertions will not happen (0: only trim the spares). */
+static inline void gvm_tree_unpromise(struct gvm *vm, struct gvm_tree *t, unsigned int inserts)
+{
+	t->promised -= inserts;
+	if (t->bt.nr_spare > gvm_tree_spares_kept(t) + GVM_TREE_SPARE_SLACK)
+		gvm_tree_trim(vm, t);
+}
 void gvm_tree_insert(struct gvm_tree *t, struct gvm_va *va);
 void gvm_tree_erase(struct gvm_tree *t, struct gvm_va *va);
 /* @va takes the slot of the VA with its start, if it can in place: that VA, or NULL. */
