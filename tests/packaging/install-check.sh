@@ -1,14 +1,19 @@
 #!/bin/sh
-# install-check.sh MESON BUILD PREFIX LIBDIR EXAMPLE.c MOCKDRM(true|false)
+# install-check.sh MESON BUILD PREFIX LIBDIR EXAMPLES MOCKDRM(true|false)
 #
 # Install BUILD into a temporary DESTDIR and use it as a driver project
-# would: build EXAMPLE.c with the flags of the installed gpuvm-core.pc only
-# (PKG_CONFIG_LIBDIR and PKG_CONFIG_SYSROOT_DIR point into the DESTDIR),
-# once against the shared and once against the static library, and run
-# both. Check that the core library and its .pc know nothing of libdrm,
-# that it exports the public API only, and where the mock's libraries went.
+# would: build the example driver (EXAMPLES/driver-embed.c and driver-hw.c)
+# with the flags of the installed gpuvm-core.pc only (PKG_CONFIG_LIBDIR and
+# PKG_CONFIG_SYSROOT_DIR point into the DESTDIR), once against the shared
+# and once against the static library, and run both. Check that the core
+# library and its .pc know nothing of libdrm, that it exports the public
+# API only, and where the mock's libraries went. With the mock: build
+# EXAMPLES/mockdrm-direct.c against the installed gpuvm-mockdrm.pc and run
+# it on the installed library, and run EXAMPLES/mesa-like.c under the shim
+# installed in LIBDIR/gpuvm/.
 set -eu
-meson=$1 build=$2 prefix=$3 libdir=$4 example=$5 mockdrm=$6
+meson=$1 build=$2 prefix=$3 libdir=$4 examples=$5 mockdrm=$6
+example="$examples/driver-embed.c $examples/driver-hw.c"
 cc=${CC:-cc}
 case $libdir in
 /*) ;;
@@ -61,10 +66,10 @@ libs=$(pkg-config --libs gpuvm-core) || fail "pkg-config --libs gpuvm-core"
 static_libs=$(pkg-config --static --libs gpuvm-core | sed 's/-lgpuvm-core/-l:libgpuvm-core.a/')
 echo "gpuvm-core.pc: cflags '$cflags', libs '$libs', static '$static_libs'"
 # shellcheck disable=SC2086 # word splitting of the flags is meant
-$cc -std=c11 -Wall -Wextra -Werror $cflags "$example" $libs -o "$work/embed-shared" ||
+$cc -std=c11 -Wall -Wextra -Werror $cflags $example $libs -o "$work/embed-shared" ||
 	fail "building the example against the shared library failed"
 # shellcheck disable=SC2086
-$cc -std=c11 -Wall -Wextra -Werror $cflags "$example" $static_libs -o "$work/embed-static" ||
+$cc -std=c11 -Wall -Wextra -Werror $cflags $example $static_libs -o "$work/embed-static" ||
 	fail "building the example against the static library failed"
 readelf -d "$work/embed-shared" | grep -q 'NEEDED.*\[libgpuvm-core\.so\.0\]' ||
 	fail "the shared example does not need libgpuvm-core.so.0"
@@ -113,4 +118,36 @@ case $requires in
 *gpuvm-core*libdrm* | *libdrm*gpuvm-core*) ;;
 *) fail "gpuvm-mockdrm.pc: '$requires' lacks gpuvm-core or libdrm" ;;
 esac
-echo "install-check: core and mock installed; the example runs on the installed core"
+
+# A program on the installed mock library. gpuvm-mockdrm.pc requires the
+# machine's libdrm.pc, which a sysroot would move: the installed .pc files
+# are read from a copy whose prefix is where DESTDIR put them instead.
+mkdir "$work/pc"
+for pc in gpuvm-core gpuvm-mockdrm; do
+	sed "s|^prefix=.*|prefix=$dest$prefix|" "$lib/pkgconfig/$pc.pc" >"$work/pc/$pc.pc"
+done
+unset PKG_CONFIG_LIBDIR PKG_CONFIG_SYSROOT_DIR
+PKG_CONFIG_PATH=$work/pc
+export PKG_CONFIG_PATH
+mock_cflags=$(pkg-config --cflags gpuvm-mockdrm) || fail "pkg-config --cflags gpuvm-mockdrm"
+mock_libs=$(pkg-config --libs gpuvm-mockdrm) || fail "pkg-config --libs gpuvm-mockdrm"
+echo "gpuvm-mockdrm.pc: cflags '$mock_cflags', libs '$mock_libs'"
+# shellcheck disable=SC2086
+$cc -std=c11 -Wall -Wextra -Werror $mock_cflags "$examples/mockdrm-direct.c" $mock_libs \
+	-o "$work/mockdrm-direct" || fail "building mockdrm-direct.c on gpuvm-mockdrm.pc failed"
+LD_LIBRARY_PATH=$lib ldd "$work/mockdrm-direct" | grep -F "$lib/libgpuvm-mockdrm.so.0" ||
+	fail "mockdrm-direct does not load the installed mock library"
+LD_LIBRARY_PATH=$lib "$work/mockdrm-direct" >"$work/direct.out" 2>&1 ||
+	{ cat "$work/direct.out" >&2; fail "mockdrm-direct failed on the installed library"; }
+cat "$work/direct.out"
+
+# A libdrm client (no gpuvm library linked) under the installed shim. It
+# uses POSIX and GNU calls (clock_gettime, O_CLOEXEC), as the project builds.
+drm_libs=$(pkg-config --libs libdrm) || fail "pkg-config --libs libdrm"
+# shellcheck disable=SC2086
+$cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $mock_cflags "$examples/mesa-like.c" \
+	$drm_libs -o "$work/mesa-like" || fail "building mesa-like.c failed"
+LD_PRELOAD=$dest$shim "$work/mesa-like" >"$work/mesa.out" 2>&1 ||
+	{ cat "$work/mesa.out" >&2; fail "mesa-like failed under the installed shim $shim"; }
+tail -n 1 "$work/mesa.out"
+echo "install-check: core and mock installed; the examples run on the installed libraries"
