@@ -90,101 +90,11 @@ static const uint32_t prots[] = {
 struct run {
 	struct vm_test_env env;
 	struct vm_test_obj objs[NR_OBJS];
+	struct vm_test_rules rules; /* what the VM accepts: the model's oracle (vm-test.h) */
 	struct model model;
 	uint64_t empty_pages;
 	unsigned int array;
 };
-
-static uint64_t obj_pa(unsigned int obj, uint64_t off, uint64_t *contig)
-{
-	const struct obj_spec *s = &obj_specs[obj];
-
-	if (!s->frag) {
-		*contig = s->size - off;
-		return s->pa + off;
-	}
-	*contig = min_u64(s->frag - off % s->frag, s->size - off);
-	return s->pa + 2 * (off / s->frag) * s->frag + off % s->frag;
-}
-
-static int obj_index(const struct run *r, const struct gvm_obj *obj)
-{
-	for (int i = 0; i < NR_OBJS; i++)
-		if (obj == &r->objs[i].obj)
-			return i;
-	return -1;
-}
-
-/* ---- The oracle: drm_gpuvm's rules on the extent model ---- */
-
-static bool prot_ok(uint32_t prot)
-{
-	for (size_t i = 0; i < NR_GOOD_PROTS; i++)
-		if (prot == prots[i])
-			return true;
-	return false;
-}
-
-static bool range_ok(uint64_t va, uint64_t size)
-{
-	uint64_t end;
-
-	if (!size || (va | size) % PAGE || __builtin_add_overflow(va, size, &end) ||
-	    va < VM_TEST_START || end > VM_TEST_END)
-		return false;
-	return !(va < reserved[0].end && reserved[0].start < end);
-}
-
-/* The checks of one request on its own (gvm.h: struct gvm_req). */
-static bool req_ok(const struct run *r, const struct gvm_req *q)
-{
-	uint64_t used, contig;
-	int o;
-
-	if (!range_ok(q->va, q->size))
-		return false;
-	if (q->type == GVM_REQ_UNMAP)
-		return !q->obj && !q->offset && !q->repeat && !q->prot;
-	o = q->obj ? obj_index(r, q->obj) : -1;
-	if (o < 0 || (q->offset | q->repeat) % PAGE || (q->repeat && q->size % q->repeat))
-		return false;
-	used = q->repeat ? q->repeat : q->size;
-	if (q->offset >= obj_specs[o].size || used > obj_specs[o].size - q->offset ||
-	    !prot_ok(q->prot))
-		return false;
-	return !q->repeat || (obj_pa((unsigned int)o, q->offset, &contig), contig >= q->repeat);
-}
-
-/* A repeat VA may only be cut on a multiple of its period from its start. */
-static bool cuts_ok(const struct model *m, uint64_t va, uint64_t end)
-{
-	for (size_t i = model_find(m, va); i < m->n && m->e[i].va < end; i++) {
-		const struct extent *x = &m->e[i];
-
-		if (x->period && ((x->va < va && (va - x->va) % x->period) ||
-				  (x->end > end && (end - x->va) % x->period)))
-			return false;
-	}
-	return true;
-}
-
-static bool model_apply(const struct run *r, struct model *m, const struct gvm_req *q)
-{
-	uint64_t end = q->va + q->size;
-
-	if (!req_ok(r, q) || !cuts_ok(m, q->va, end))
-		return false;
-	model_unmap(m, q->va, end);
-	if (q->type == GVM_REQ_MAP)
-		model_insert(m, (struct extent){ .va = q->va,
-						 .end = end,
-						 .va0 = q->va,
-						 .pa0 = q->offset,
-						 .period = q->repeat,
-						 .prot = q->prot,
-						 .obj = (uint32_t)obj_index(r, q->obj) });
-	return true;
-}
 
 /* ---- Requests from the input ---- */
 
@@ -278,14 +188,14 @@ static void check_page(struct run *r, uint64_t va)
 	struct pt *pt = gvm_get_pt(r->env.vm);
 	const struct extent *x = model_at(&r->model, va);
 	struct pt_walk_result w;
-	uint64_t want_pa = 0, hw_pa = 0, contig;
+	uint64_t want_pa = 0, hw_pa = 0;
 	uint32_t hw_prot = 0;
 	unsigned int hw_level;
 	int rc = pt_walk(pt, va, &w);
 	int hw = pt_test_hw_walk(&r->env.pt, pt, va, &hw_pa, &hw_prot, &hw_level);
 
 	if (x)
-		want_pa = obj_pa(x->obj, extent_pa(x, va), &contig);
+		want_pa = vm_test_extent_pa(&r->rules, x, va);
 	if (rc != (x ? 0 : -ENOENT) || (x && (w.pa != want_pa || w.prot != x->prot)))
 		fz_fail("array %u: pt_walk(0x%" PRIx64 ") = %d pa 0x%" PRIx64 " prot 0x%x; "
 			"model: %s pa 0x%" PRIx64 " prot 0x%x",
@@ -342,7 +252,7 @@ static void check_vas(struct run *r)
 	for (struct gvm_va *va = gvm_va_first(r->env.vm, VM_TEST_START, VM_TEST_END); va;
 	     va = gvm_va_next(r->env.vm, va, VM_TEST_END), i++) {
 		const struct extent *x = i < r->model.n ? &r->model.e[i] : NULL;
-		int o = obj_index(r, va->bo->obj);
+		int o = vm_test_obj_index(&r->rules, va->bo->obj);
 
 		if (!x || va->va != x->va || va->size != x->end - x->va || o != (int)x->obj ||
 		    va->offset != extent_pa(x, x->va) || va->repeat != x->period ||
@@ -376,7 +286,7 @@ static void run_array(struct run *r, const struct gvm_req *reqs, unsigned int n)
 
 	model_copy(&next, &r->model);
 	for (unsigned int i = 0; i < n && refused == n; i++)
-		if (!model_apply(r, &next, &reqs[i]))
+		if (!vm_test_model_apply(&r->rules, &next, &reqs[i]))
 			refused = i;
 	rc = gvm_bind(r->env.vm, reqs, n, &failed);
 	if ((rc != 0) != (refused < n) || (rc && failed != refused))
@@ -392,7 +302,7 @@ static void run_array(struct run *r, const struct gvm_req *reqs, unsigned int n)
 	for (unsigned int i = 0; i < n; i++) {
 		uint64_t end;
 
-		if (range_ok(reqs[i].va, reqs[i].size) ||
+		if (vm_test_range_ok(&r->rules, reqs[i].va, reqs[i].size) ||
 		    !__builtin_add_overflow(reqs[i].va, reqs[i].size, &end)) {
 			lo = min_u64(lo, max_u64(reqs[i].va, VM_TEST_START));
 			hi = max_u64(hi, min_u64(reqs[i].va + reqs[i].size, VM_TEST_END));
@@ -409,6 +319,12 @@ static void run_init(struct run *r)
 	for (int o = 0; o < NR_OBJS; o++)
 		vm_test_obj_init(&r->objs[o], obj_specs[o].size, obj_specs[o].pa,
 				 obj_specs[o].frag);
+	r->rules = (struct vm_test_rules){ .objs = r->objs,
+					   .nr_objs = NR_OBJS,
+					   .reserved = reserved,
+					   .nr_reserved = ARRAY_SIZE(reserved),
+					   .prots = prots,
+					   .nr_prots = NR_GOOD_PROTS };
 	r->empty_pages = vm_test_pages(&r->env);
 }
 

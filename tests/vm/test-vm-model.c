@@ -129,107 +129,14 @@ static uint64_t align_down(uint64_t x, uint64_t a)
  * @va0 and @period the repeat. A piece drm_gpuvm cuts keeps its pages (a
  * linear piece's offset advances by what was cut off; a repeat piece, cut on
  * its period, keeps its offset), and so does a model piece, which keeps the
- * origin of its map.
+ * origin of its map. vm_test_model_apply() (vm-test.h, shared with
+ * fuzz-bind) applies a request to it, or says the VM must refuse it.
  */
-
-/* Object offset @off: its physical address and the bytes contiguous from there. */
-static uint64_t obj_pa(unsigned int obj, uint64_t off, uint64_t *contig)
-{
-	const struct obj_spec *s = &obj_specs[obj];
-
-	if (!s->frag) {
-		*contig = s->size - off;
-		return s->pa + off;
-	}
-	*contig = min_u64(s->frag - off % s->frag, s->size - off);
-	return s->pa + 2 * (off / s->frag) * s->frag + off % s->frag;
-}
 
 /* The object offset of @x's first page: what a VA the VM holds for @x has as its offset. */
 static uint64_t ext_offset(const struct extent *x)
 {
 	return extent_pa(x, x->va);
-}
-
-/* The physical address of @addr in @x (extent_pa() is an offset in the object). */
-static uint64_t ext_pa(const struct extent *x, uint64_t addr)
-{
-	uint64_t contig;
-
-	return obj_pa(x->obj, extent_pa(x, addr), &contig);
-}
-
-static bool prot_ok(uint32_t prot)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(good_prots); i++)
-		if (prot == good_prots[i])
-			return true;
-	return false;
-}
-
-static bool touches_reserved(uint64_t va, uint64_t end)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(reserved); i++)
-		if (va < reserved[i].end && reserved[i].start < end)
-			return true;
-	return false;
-}
-
-static int obj_index(const struct gvm_obj *obj, struct vm_test_obj *objs);
-
-/* The checks of a request alone (gvm.h: struct gvm_req, gvm_sm_ops()). */
-static bool req_ok(const struct gvm_req *q, struct vm_test_obj *objs)
-{
-	uint64_t end, used, contig;
-	int o;
-
-	if ((q->type != GVM_REQ_MAP && q->type != GVM_REQ_UNMAP) || !q->size ||
-	    (q->va | q->size) % PAGE || __builtin_add_overflow(q->va, q->size, &end) ||
-	    q->va < VM_TEST_START || end > VM_TEST_END || touches_reserved(q->va, end))
-		return false;
-	if (q->type == GVM_REQ_UNMAP)
-		return !q->obj && !q->offset && !q->repeat && !q->prot;
-	o = q->obj ? obj_index(q->obj, objs) : -1;
-	if (o < 0 || (q->offset | q->repeat) % PAGE || (q->repeat && q->size % q->repeat))
-		return false;
-	used = q->repeat ? q->repeat : q->size;
-	if (q->offset + used > obj_specs[o].size || !prot_ok(q->prot))
-		return false;
-	return !q->repeat || (obj_pa((unsigned int)o, q->offset, &contig), contig >= q->repeat);
-}
-
-/* Only a repeat VA can refuse a cut: one that is not on a multiple of its period. */
-static bool cuts_ok(const struct model *m, uint64_t va, uint64_t end)
-{
-	for (size_t i = model_find(m, va); i < m->n && m->e[i].va < end; i++) {
-		const struct extent *x = &m->e[i];
-
-		if (!x->period)
-			continue;
-		if ((x->va < va && (va - x->va) % x->period) ||
-		    (x->end > end && (end - x->va) % x->period))
-			return false;
-	}
-	return true;
-}
-
-/* Apply @q to @m; false (and @m unchanged) when the VM must refuse it. */
-static bool model_apply(struct model *m, const struct gvm_req *q, struct vm_test_obj *objs)
-{
-	uint64_t end = q->va + q->size;
-
-	if (!req_ok(q, objs) || !cuts_ok(m, q->va, end))
-		return false;
-	model_unmap(m, q->va, end);
-	if (q->type == GVM_REQ_MAP)
-		model_insert(m, (struct extent){ .va = q->va,
-						 .end = end,
-						 .va0 = q->va,
-						 .pa0 = q->offset,
-						 .period = q->repeat,
-						 .prot = q->prot,
-						 .obj = (uint32_t)obj_index(q->obj, objs) });
-	return true;
 }
 
 /* ---- A run ---- */
@@ -261,6 +168,7 @@ struct snap {
 struct run {
 	struct vm_test_env env;
 	struct vm_test_obj objs[NR_OBJS];
+	struct vm_test_rules rules; /* what the VM accepts: the model's oracle */
 	struct pt_geometry geo;
 	struct model model;
 	struct rng rng;
@@ -272,14 +180,6 @@ struct run {
 };
 
 static struct run *current_run;
-
-static int obj_index(const struct gvm_obj *obj, struct vm_test_obj *objs)
-{
-	for (int i = 0; i < NR_OBJS; i++)
-		if (obj == &objs[i].obj)
-			return i;
-	return -1;
-}
 
 static void run_fail(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -312,7 +212,7 @@ static void check_rc(struct run *r, const char *what, int got, int want)
 
 static int req_str(char *buf, size_t len, const struct gvm_req *q)
 {
-	int o = q->obj ? obj_index(q->obj, current_run->objs) : -1;
+	int o = q->obj ? vm_test_obj_index(&current_run->rules, q->obj) : -1;
 
 	if (q->type != GVM_REQ_MAP)
 		return snprintf(buf, len, "unmap [0x%" PRIx64 ", +0x%" PRIx64 ")", q->va, q->size);
@@ -405,7 +305,7 @@ static void committed_vas(struct run *r, struct model *m)
 	m->n = 0;
 	for (struct gvm_va *va = gvm_va_first(vm, VM_TEST_START, VM_TEST_END); va;
 	     va = gvm_va_next(vm, va, VM_TEST_END)) {
-		int o = obj_index(va->bo->obj, r->objs);
+		int o = vm_test_obj_index(&r->rules, va->bo->obj);
 
 		if (o < 0)
 			run_fail(r, "VA 0x%" PRIx64 " maps an unknown object", va->va);
@@ -530,12 +430,12 @@ static void check_page(struct run *r, const struct extent *x, uint64_t addr)
 				 errname(rc), w.pa);
 		return;
 	}
-	if (rc || w.pa != ext_pa(x, addr) || w.prot != x->prot)
+	if (rc || w.pa != vm_test_extent_pa(&r->rules, x, addr) || w.prot != x->prot)
 		run_fail(r,
 			 "0x%" PRIx64 ": %s PA 0x%" PRIx64 " prot 0x%x, model PA 0x%" PRIx64
 			 " prot 0x%x (%s+0x%" PRIx64 ")",
-			 addr, errname(rc), w.pa, w.prot, ext_pa(x, addr), x->prot,
-			 obj_specs[x->obj].name, ext_offset(x));
+			 addr, errname(rc), w.pa, w.prot, vm_test_extent_pa(&r->rules, x, addr),
+			 x->prot, obj_specs[x->obj].name, ext_offset(x));
 	r->n.block_hits += w.leaf_size > PAGE;
 }
 
@@ -922,7 +822,7 @@ static bool gen_req(struct run *r, struct model *m, bool allow_refused, struct g
 		*q = gen_unmap(r, m);
 	else
 		*q = gen_refused(r, m, &kind);
-	if (model_apply(m, q, r->objs))
+	if (vm_test_model_apply(&r->rules, m, q))
 		return true;
 	r->refused_kind = kind;
 	return false;
@@ -1151,6 +1051,12 @@ static void run_init(struct run *r)
 	for (int i = 0; i < NR_OBJS; i++)
 		vm_test_obj_init(&r->objs[i], obj_specs[i].size, obj_specs[i].pa,
 				 obj_specs[i].frag);
+	r->rules = (struct vm_test_rules){ .objs = r->objs,
+					   .nr_objs = NR_OBJS,
+					   .reserved = reserved,
+					   .nr_reserved = ARRAY_SIZE(reserved),
+					   .prots = good_prots,
+					   .nr_prots = ARRAY_SIZE(good_prots) };
 	pt_get_geometry(gvm_get_pt(r->env.vm), &r->geo);
 	for (size_t i = 0; i < ARRAY_SIZE(good_prots); i++)
 		assert_true((good_prots[i] & ~pt_format_prot_mask(gvm_get_pt(r->env.vm))) == 0);

@@ -6,21 +6,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+uint64_t vm_test_obj_pa(const struct vm_test_obj *o, uint64_t off, uint64_t *contig)
+{
+	if (!o->frag) {
+		*contig = o->obj.size - off;
+		return o->pa + off;
+	}
+	*contig = min_u64(o->frag - off % o->frag, o->obj.size - off);
+	return o->pa + 2 * (off / o->frag) * o->frag + off % o->frag;
+}
+
 static int obj_phys(struct gvm_obj *obj, uint64_t offset, uint64_t *pa, uint64_t *contig)
 {
-	struct vm_test_obj *o = (struct vm_test_obj *)obj;
-
 	if (offset >= obj->size)
 		return -EINVAL;
-	if (!o->frag) {
-		*pa = o->pa + offset;
-		*contig = obj->size - offset;
-		return 0;
-	}
-	*pa = o->pa + 2 * (offset / o->frag) * o->frag + offset % o->frag;
-	*contig = o->frag - offset % o->frag;
-	if (*contig > obj->size - offset)
-		*contig = obj->size - offset;
+	*pa = vm_test_obj_pa((struct vm_test_obj *)obj, offset, contig);
 	return 0;
 }
 
@@ -204,4 +204,99 @@ int vm_test_check_tables(struct vm_test_env *e, uint64_t start, uint64_t end, un
 uint64_t vm_test_pages(struct vm_test_env *e)
 {
 	return pt_test_pages_in_use(&e->pt);
+}
+
+/* ---- The model tests' oracle ---- */
+
+int vm_test_obj_index(const struct vm_test_rules *rules, const struct gvm_obj *obj)
+{
+	for (unsigned int i = 0; i < rules->nr_objs; i++)
+		if (obj == &rules->objs[i].obj)
+			return (int)i;
+	return -1;
+}
+
+uint64_t vm_test_extent_pa(const struct vm_test_rules *rules, const struct extent *x, uint64_t va)
+{
+	uint64_t contig;
+
+	return vm_test_obj_pa(&rules->objs[x->obj], extent_pa(x, va), &contig);
+}
+
+bool vm_test_range_ok(const struct vm_test_rules *rules, uint64_t va, uint64_t size)
+{
+	uint64_t end;
+
+	if (!size || (va | size) % 4096 || __builtin_add_overflow(va, size, &end) ||
+	    va < VM_TEST_START || end > VM_TEST_END)
+		return false;
+	for (unsigned int i = 0; i < rules->nr_reserved; i++)
+		if (va < rules->reserved[i].end && rules->reserved[i].start < end)
+			return false;
+	return true;
+}
+
+static bool prot_ok(const struct vm_test_rules *rules, uint32_t prot)
+{
+	for (unsigned int i = 0; i < rules->nr_prots; i++)
+		if (prot == rules->prots[i])
+			return true;
+	return false;
+}
+
+/* What a map request asks of its object: a range inside it, contiguous when repeated. */
+static bool map_ok(const struct vm_test_rules *rules, const struct gvm_req *q)
+{
+	int o = q->obj ? vm_test_obj_index(rules, q->obj) : -1;
+	uint64_t used = q->repeat ? q->repeat : q->size, size, contig;
+
+	if (o < 0 || (q->offset | q->repeat) % 4096 || (q->repeat && q->size % q->repeat))
+		return false;
+	size = rules->objs[o].obj.size;
+	if (q->offset >= size || used > size - q->offset || !prot_ok(rules, q->prot))
+		return false;
+	return !q->repeat ||
+	       (vm_test_obj_pa(&rules->objs[o], q->offset, &contig), contig >= q->repeat);
+}
+
+bool vm_test_req_ok(const struct vm_test_rules *rules, const struct gvm_req *q)
+{
+	if (!vm_test_range_ok(rules, q->va, q->size))
+		return false;
+	if (q->type == GVM_REQ_UNMAP)
+		return !q->obj && !q->offset && !q->repeat && !q->prot;
+	return q->type == GVM_REQ_MAP && map_ok(rules, q);
+}
+
+/* Only a repeat VA can refuse a cut: one that is not on a multiple of its period. */
+static bool cuts_ok(const struct model *m, uint64_t va, uint64_t end)
+{
+	for (size_t i = model_find(m, va); i < m->n && m->e[i].va < end; i++) {
+		const struct extent *x = &m->e[i];
+
+		if (x->period && ((x->va < va && (va - x->va) % x->period) ||
+				  (x->end > end && (end - x->va) % x->period)))
+			return false;
+	}
+	return true;
+}
+
+bool vm_test_model_apply(const struct vm_test_rules *rules, struct model *m,
+			 const struct gvm_req *q)
+{
+	uint64_t end = q->va + q->size;
+
+	if (!vm_test_req_ok(rules, q) || !cuts_ok(m, q->va, end))
+		return false;
+	model_unmap(m, q->va, end);
+	if (q->type == GVM_REQ_MAP)
+		model_insert(m,
+			     (struct extent){ .va = q->va,
+					      .end = end,
+					      .va0 = q->va,
+					      .pa0 = q->offset,
+					      .period = q->repeat,
+					      .prot = q->prot,
+					      .obj = (uint32_t)vm_test_obj_index(rules, q->obj) });
+	return true;
 }

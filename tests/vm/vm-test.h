@@ -9,8 +9,10 @@
 #define GPUVM_TESTS_VM_TEST_H
 
 #include <gpuvm/gvm.h>
+#include <stdbool.h>
 #include <stdio.h>
 
+#include "extent-model.h"
 #include "pt-test.h"
 
 #define VM_TEST_START (1ull << 24)
@@ -67,5 +69,56 @@ int vm_test_check_tables(struct vm_test_env *e, uint64_t start, uint64_t end, un
 
 /* Pool pages in use (for leak checks). */
 uint64_t vm_test_pages(struct vm_test_env *e);
+
+/*
+ * The oracle of the model tests (test-vm-model, fuzz-bind): drm_gpuvm's rules
+ * (gvm.h: struct gvm_req, gvm_sm_ops()) applied to the extent model, with
+ * the extents' @obj an index in the objects and @pa0 an offset in it.
+ */
+
+/**
+ * struct vm_test_rules - what a VM of vm_test_init() accepts.
+ * @objs: the objects requests may map.
+ * @nr_objs: how many.
+ * @reserved: the VM's reserved ranges.
+ * @nr_reserved: how many.
+ * @prots: the protections its paging backend maps; it refuses any other.
+ * @nr_prots: how many.
+ */
+struct vm_test_rules {
+	const struct vm_test_obj *objs;
+	unsigned int nr_objs;
+	const struct gvm_range *reserved;
+	unsigned int nr_reserved;
+	const uint32_t *prots;
+	unsigned int nr_prots;
+};
+
+/* The index of @obj in @rules->objs, or -1. */
+int vm_test_obj_index(const struct vm_test_rules *rules, const struct gvm_obj *obj);
+
+/* The physical address of offset @off of @o, and the bytes contiguous from there. */
+uint64_t vm_test_obj_pa(const struct vm_test_obj *o, uint64_t off, uint64_t *contig);
+
+/* The physical address @va translates to in @x, an extent of vm_test_model_apply(). */
+uint64_t vm_test_extent_pa(const struct vm_test_rules *rules, const struct extent *x, uint64_t va);
+
+/*
+ * May a request name [@va, @va + @size)? Page aligned, not empty, inside
+ * [VM_TEST_START, VM_TEST_END), clear of the reserved ranges.
+ */
+bool vm_test_range_ok(const struct vm_test_rules *rules, uint64_t va, uint64_t size);
+
+/* Does the VM accept @q on its own (its range, type, object range, protections)? */
+bool vm_test_req_ok(const struct vm_test_rules *rules, const struct gvm_req *q);
+
+/*
+ * Apply @q to @m as the VM must: a map replaces what it overlaps, an unmap
+ * removes it, cut pieces keep their pages. Return false, @m unchanged, when
+ * the VM must refuse @q: vm_test_req_ok() says no, or it cuts a repeat VA
+ * off its period.
+ */
+bool vm_test_model_apply(const struct vm_test_rules *rules, struct model *m,
+			 const struct gvm_req *q);
 
 #endif /* GPUVM_TESTS_VM_TEST_H */
