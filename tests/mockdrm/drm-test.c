@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <xf86drm.h>
 
 #include "drm-test.h"
+#include "test-util.h"
 
 int dt_open(void)
 {
@@ -21,6 +23,24 @@ int dt_open(void)
 	if (fd < 0)
 		fprintf(stderr, "no device: run under the gpuvm mockdrm shim (run-under-shim)\n");
 	return fd;
+}
+
+int dt_fd = -1;
+
+int dt_setup(void **state)
+{
+	(void)state;
+	dt_fd = dt_open();
+	return dt_fd < 0 ? -1 : 0;
+}
+
+int dt_teardown(void **state)
+{
+	(void)state;
+	dt_assert_mmu_clean(dt_fd);
+	close(dt_fd);
+	dt_fd = -1;
+	return 0;
 }
 
 int dt_ioctl(int fd, unsigned long request, void *arg)
@@ -153,4 +173,41 @@ void dt_assert_mmu_clean(int fd)
 	assert_int_equal(dt_ioctl(fd, GPUVM_IOCTL_MOCK_STATS, &s), 0);
 	assert_int_equal(s.stale_translations, 0);
 	assert_int_equal(s.freed_table_walks, 0);
+}
+
+static void *late_main(void *arg)
+{
+	struct dt_late *l = arg;
+	uint32_t one = 1;
+
+	tu_sleep_ms(l->delay_ms);
+	if (l->fd >= 0)
+		dt_fence_signal(l->fd, l->fence_id, 0);
+	else if (ioctl(l->timeline, SW_SYNC_IOC_INC, &one))
+		abort();
+	return NULL;
+}
+
+static void late_start(struct dt_late *l)
+{
+	assert_int_equal(pthread_create(&l->thread, NULL, late_main, l), 0);
+}
+
+void dt_late_fence(struct dt_late *l, int fd, uint32_t fence_id, long delay_ms)
+{
+	*l = (struct dt_late){
+		.delay_ms = delay_ms, .fd = fd, .fence_id = fence_id, .timeline = -1
+	};
+	late_start(l);
+}
+
+void dt_late_timeline(struct dt_late *l, int timeline, long delay_ms)
+{
+	*l = (struct dt_late){ .delay_ms = delay_ms, .fd = -1, .timeline = timeline };
+	late_start(l);
+}
+
+void dt_late_join(struct dt_late *l)
+{
+	assert_int_equal(pthread_join(l->thread, NULL), 0);
 }

@@ -7,7 +7,9 @@
 #ifndef GPUVM_TESTS_DRM_TEST_H
 #define GPUVM_TESTS_DRM_TEST_H
 
+#include <pthread.h>
 #include <stdint.h>
+#include <sys/ioctl.h>
 
 #include <gpuvm/panthor_drm.h>
 
@@ -17,6 +19,15 @@
 
 /* Open the render node; -1 (with a hint on stderr) when no shim answers. */
 int dt_open(void);
+
+/*
+ * The render node that the tests of a cmocka group share: dt_setup() opens
+ * it into dt_fd (and fails the test when no shim answers), dt_teardown()
+ * checks the MMU stayed clean (dt_assert_mmu_clean()) and closes it.
+ */
+extern int dt_fd;
+int dt_setup(void **state);
+int dt_teardown(void **state);
 /* An ioctl: 0 or -errno. */
 int dt_ioctl(int fd, unsigned long request, void *arg);
 
@@ -48,5 +59,32 @@ void dt_fence_signal(int fd, uint32_t fence_id, int error);
 
 /* Strict mode saw no stale translation and no walk through a freed table. */
 void dt_assert_mmu_clean(int fd);
+
+/* drivers/dma-buf/sw_sync.c's ioctls, on the shim's debugfs sync/sw_sync. */
+struct sw_sync_create_fence_data {
+	uint32_t value;
+	char name[32];
+	int32_t fence;
+};
+#define SW_SYNC_IOC_CREATE_FENCE _IOWR('W', 0, struct sw_sync_create_fence_data)
+#define SW_SYNC_IOC_INC _IOW('W', 1, uint32_t)
+
+/*
+ * struct dt_late - a fence signalled from another thread after a delay, as
+ * a job that finishes while the test waits for it: a mock fence
+ * (dt_late_fence()) or the next point of a sw_sync timeline
+ * (dt_late_timeline()). dt_late_join() waits for the thread.
+ */
+struct dt_late {
+	pthread_t thread;
+	long delay_ms;
+	int fd;            /* the DRM file of a mock fence; -1 for a timeline */
+	uint32_t fence_id; /* the mock fence */
+	int timeline;      /* the sw_sync timeline's fd */
+};
+
+void dt_late_fence(struct dt_late *l, int fd, uint32_t fence_id, long delay_ms);
+void dt_late_timeline(struct dt_late *l, int timeline, long delay_ms);
+void dt_late_join(struct dt_late *l);
 
 #endif

@@ -31,31 +31,6 @@
 #define E(call) ((call) ? -errno : 0)
 #define SIZE (4 * DT_PAGE)
 
-/* drivers/dma-buf/sw_sync.c */
-struct sw_sync_create_fence_data {
-	uint32_t value;
-	char name[32];
-	int32_t fence;
-};
-#define SW_SYNC_IOC_CREATE_FENCE _IOWR('W', 0, struct sw_sync_create_fence_data)
-#define SW_SYNC_IOC_INC _IOW('W', 1, uint32_t)
-
-static int fd;
-
-static int open_dev(void **state)
-{
-	(void)state;
-	fd = dt_open();
-	return fd < 0 ? -1 : 0;
-}
-
-static int close_dev(void **state)
-{
-	(void)state;
-	close(fd);
-	return 0;
-}
-
 static int count_open_fds(void)
 {
 	int n = 0;
@@ -68,7 +43,7 @@ static int count_open_fds(void)
 static int export(uint32_t bo, uint32_t flags, int *out)
 {
 	*out = -1;
-	return E(drmPrimeHandleToFD(fd, bo, flags, out));
+	return E(drmPrimeHandleToFD(dt_fd, bo, flags, out));
 }
 
 /* 1 signaled, 0 pending: what an access of @flags must wait for on @buf. */
@@ -101,8 +76,8 @@ static void inc(int tl)
 /* An export is a new open of the pages, with its own mode: DRM_RDWR or read-only. */
 static void test_export_modes(void **state)
 {
-	uint32_t bo = dt_bo_create(fd, SIZE, 0, 0);
-	uint64_t *cpu = dt_bo_map(fd, bo, SIZE);
+	uint32_t bo = dt_bo_create(dt_fd, SIZE, 0, 0);
+	uint64_t *cpu = dt_bo_map(dt_fd, bo, SIZE);
 	int ro, rw;
 	uint64_t *m;
 
@@ -136,7 +111,7 @@ static void test_export_modes(void **state)
 /* A BO private to a VM cannot be exported: -EINVAL, no fd made. */
 static void test_export_exclusive_refused(void **state)
 {
-	uint32_t vm = dt_vm_create(fd, 0), bo = dt_bo_create(fd, SIZE, 0, vm);
+	uint32_t vm = dt_vm_create(dt_fd, 0), bo = dt_bo_create(dt_fd, SIZE, 0, vm);
 	int fds = count_open_fds(), out;
 
 	(void)state;
@@ -155,24 +130,24 @@ static void test_export_exclusive_refused(void **state)
  */
 static void test_export_cannot_shrink(void **state)
 {
-	uint32_t vm = dt_vm_create(fd, 0), bo = dt_bo_create(fd, SIZE, 0, 0);
+	uint32_t vm = dt_vm_create(dt_fd, 0), bo = dt_bo_create(dt_fd, SIZE, 0, 0);
 	int rw;
 
 	(void)state;
-	dt_map(fd, vm, bo, 0, 1 << 20, SIZE);
+	dt_map(dt_fd, vm, bo, 0, 1 << 20, SIZE);
 	assert_int_equal(export(bo, DRM_RDWR | DRM_CLOEXEC, &rw), 0);
 	assert_true(ftruncate(rw, 0) < 0);
 	assert_true(ftruncate(rw, 2 * SIZE) < 0);
 	assert_int_equal(lseek(rw, 0, SEEK_END), SIZE);
-	assert_int_equal(dt_gpu_write64(fd, vm, (1 << 20) + SIZE - 8, 0xf111), 0);
-	assert_int_equal(dt_gpu_probe(fd, vm, (1 << 20) + SIZE - 8), 0xf111);
+	assert_int_equal(dt_gpu_write64(dt_fd, vm, (1 << 20) + SIZE - 8, 0xf111), 0);
+	assert_int_equal(dt_gpu_probe(dt_fd, vm, (1 << 20) + SIZE - 8), 0xf111);
 	close(rw);
 }
 
 /* DMA_BUF_IOCTL_SYNC and DMA_BUF_SET_NAME rows. */
 static void test_sync_and_name(void **state)
 {
-	uint32_t bo = dt_bo_create(fd, SIZE, 0, 0);
+	uint32_t bo = dt_bo_create(dt_fd, SIZE, 0, 0);
 	struct dma_buf_sync s = { .flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW };
 	char long_name[40];
 	int buf, memfd = memfd_create("not-a-dma-buf", MFD_CLOEXEC);
@@ -203,7 +178,7 @@ static void test_sync_and_name(void **state)
 /* EXPORT/IMPORT_SYNC_FILE: readers wait for writers, writers for everyone. */
 static void test_sync_files(void **state)
 {
-	uint32_t bo = dt_bo_create(fd, SIZE, 0, 0);
+	uint32_t bo = dt_bo_create(dt_fd, SIZE, 0, 0);
 	int buf, tl = open("/sys/kernel/debug/sync/sw_sync", O_RDWR), wf, rf, p[2], fds;
 	struct dma_buf_import_sync_file imp = { .flags = DMA_BUF_SYNC_WRITE };
 	struct dma_buf_export_sync_file exp = { .flags = 0, .fd = -7 };
@@ -255,7 +230,7 @@ static void test_sync_files(void **state)
 static void test_implicit_sync_bind(void **state)
 {
 	int fd2 = dt_open(), buf, tl = open("/sys/kernel/debug/sync/sw_sync", O_RDWR), f;
-	uint32_t bo = dt_bo_create(fd, SIZE, 0, 0), imported, vm2, in, out;
+	uint32_t bo = dt_bo_create(dt_fd, SIZE, 0, 0), imported, vm2, in, out;
 	struct drm_panthor_sync_op syncs[2];
 	struct drm_panthor_vm_bind_op op = { .va = 1 << 20, .size = SIZE };
 	struct pollfd pfd;
@@ -263,7 +238,7 @@ static void test_implicit_sync_bind(void **state)
 
 	(void)state;
 	assert_true(fd2 >= 0 && tl >= 0);
-	dt_bo_tag_pages(fd, bo, 4);
+	dt_bo_tag_pages(dt_fd, bo, 4);
 	assert_int_equal(export(bo, DRM_CLOEXEC | DRM_RDWR, &buf), 0);
 	assert_int_equal(E(drmPrimeFDToHandle(fd2, buf, &imported)), 0);
 	vm2 = dt_vm_create(fd2, 0);
@@ -294,7 +269,7 @@ static void test_implicit_sync_bind(void **state)
 	close(fd2);
 }
 
-#define DMABUF_TEST(fn) cmocka_unit_test_setup_teardown(fn, open_dev, close_dev)
+#define DMABUF_TEST(fn) cmocka_unit_test_setup_teardown(fn, dt_setup, dt_teardown)
 
 int main(void)
 {

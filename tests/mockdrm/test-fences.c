@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -24,7 +23,6 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -37,14 +35,6 @@
 #define E(call) ((call) ? -errno : 0)
 #define MS 1000000ll
 
-/* drivers/dma-buf/sw_sync.c */
-struct sw_sync_create_fence_data {
-	uint32_t value;
-	char name[32];
-	int32_t fence;
-};
-#define SW_SYNC_IOC_CREATE_FENCE _IOWR('W', 0, struct sw_sync_create_fence_data)
-#define SW_SYNC_IOC_INC _IOW('W', 1, uint32_t)
 #define SW_SYNC_PATH "/sys/kernel/debug/sync/sw_sync"
 
 /* include/uapi/drm/drm.h since Linux 6.6 */
@@ -56,22 +46,6 @@ struct syncobj_eventfd {
 	uint32_t pad;
 };
 #define SYNCOBJ_EVENTFD DRM_IOWR(0xCF, struct syncobj_eventfd)
-
-static int fd;
-
-static int open_dev(void **state)
-{
-	(void)state;
-	fd = dt_open();
-	return fd < 0 ? -1 : 0;
-}
-
-static int close_dev(void **state)
-{
-	(void)state;
-	close(fd);
-	return 0;
-}
 
 static int timeline_open(void)
 {
@@ -254,36 +228,6 @@ static void test_sync_file_errors(void **state)
 	close(tl);
 }
 
-struct late_inc {
-	pthread_t thread;
-	int tl;
-	int64_t delay_ns;
-};
-
-static void *late_inc_main(void *arg)
-{
-	struct late_inc *l = arg;
-	struct timespec ts = { .tv_sec = l->delay_ns / 1000000000ll,
-			       .tv_nsec = l->delay_ns % 1000000000ll };
-	uint32_t one = 1;
-
-	nanosleep(&ts, NULL);
-	if (ioctl(l->tl, SW_SYNC_IOC_INC, &one))
-		abort();
-	return NULL;
-}
-
-static void late_inc_start(struct late_inc *l, int tl, int64_t delay)
-{
-	*l = (struct late_inc){ .tl = tl, .delay_ns = delay };
-	assert_int_equal(pthread_create(&l->thread, NULL, late_inc_main, l), 0);
-}
-
-static void late_inc_join(struct late_inc *l)
-{
-	assert_int_equal(pthread_join(l->thread, NULL), 0);
-}
-
 /*
  * igt syncobj_wait style: a syncobj takes a sw_sync fence; a wait times out,
  * then another thread advances the timeline and the wait returns. Export
@@ -292,29 +236,29 @@ static void late_inc_join(struct late_inc *l)
 static void test_syncobj_sw_sync_fences(void **state)
 {
 	int tl = timeline_open(), f = fence_create(tl, 1), out, fd2 = dt_open();
-	uint32_t h = dt_syncobj_create(fd, 0), h2;
-	struct late_inc late;
+	uint32_t h = dt_syncobj_create(dt_fd, 0), h2;
+	struct dt_late late;
 
 	(void)state;
 	assert_true(fd2 >= 0);
 	h2 = dt_syncobj_create(fd2, 0);
-	assert_int_equal(E(drmSyncobjImportSyncFile(fd, h, f)), 0);
-	assert_int_equal(E(drmSyncobjWait(fd, &h, 1, 0, 0, NULL)), -ETIME);
-	assert_int_equal(E(drmSyncobjExportSyncFile(fd, h, &out)), 0);
+	assert_int_equal(E(drmSyncobjImportSyncFile(dt_fd, h, f)), 0);
+	assert_int_equal(E(drmSyncobjWait(dt_fd, &h, 1, 0, 0, NULL)), -ETIME);
+	assert_int_equal(E(drmSyncobjExportSyncFile(dt_fd, h, &out)), 0);
 	assert_int_equal(file_status(out, NULL), 0);
 	assert_int_equal(E(drmSyncobjImportSyncFile(fd2, h2, out)), 0);
-	late_inc_start(&late, tl, 20 * MS);
+	dt_late_timeline(&late, tl, 20);
 	assert_int_equal(E(drmSyncobjWait(fd2, &h2, 1, tu_now_ns() + 5000 * MS, 0, NULL)), 0);
-	late_inc_join(&late);
-	assert_int_equal(E(drmSyncobjWait(fd, &h, 1, 0, 0, NULL)), 0);
+	dt_late_join(&late);
+	assert_int_equal(E(drmSyncobjWait(dt_fd, &h, 1, 0, 0, NULL)), 0);
 	assert_int_equal(readable(out, 2000), 1);
 	assert_int_equal(file_status(out, NULL), 1);
 	/* A closed timeline's fence is signaled with an error: waits still return 0. */
 	close(f);
 	f = fence_create(tl, 9);
-	assert_int_equal(E(drmSyncobjImportSyncFile(fd, h, f)), 0);
+	assert_int_equal(E(drmSyncobjImportSyncFile(dt_fd, h, f)), 0);
 	close(tl);
-	assert_int_equal(E(drmSyncobjWait(fd, &h, 1, tu_now_ns() + 5000 * MS, 0, NULL)), 0);
+	assert_int_equal(E(drmSyncobjWait(dt_fd, &h, 1, tu_now_ns() + 5000 * MS, 0, NULL)), 0);
 	close(f);
 	close(out);
 	close(fd2);
@@ -324,7 +268,7 @@ static int eventfd_arm(uint32_t h, uint64_t point, uint32_t flags, int efd)
 {
 	struct syncobj_eventfd a = { .handle = h, .flags = flags, .point = point, .fd = efd };
 
-	return E(ioctl(fd, SYNCOBJ_EVENTFD, &a));
+	return E(ioctl(dt_fd, SYNCOBJ_EVENTFD, &a));
 }
 
 /* SYNCOBJ_EVENTFD: signalled with the point, or with WAIT_AVAILABLE when it has a fence. */
@@ -332,8 +276,8 @@ static void test_syncobj_eventfd(void **state)
 {
 	int tl = timeline_open(), f = fence_create(tl, 1), efd = eventfd(0, EFD_CLOEXEC);
 	int avail = eventfd(0, EFD_CLOEXEC), pre = eventfd(0, EFD_CLOEXEC);
-	uint32_t bin = dt_syncobj_create(fd, 0), tlo = dt_syncobj_create(fd, 0);
-	uint32_t done = dt_syncobj_create(fd, DRM_SYNCOBJ_CREATE_SIGNALED);
+	uint32_t bin = dt_syncobj_create(dt_fd, 0), tlo = dt_syncobj_create(dt_fd, 0);
+	uint32_t done = dt_syncobj_create(dt_fd, DRM_SYNCOBJ_CREATE_SIGNALED);
 	uint64_t v = 0, p3 = 3;
 
 	(void)state;
@@ -345,13 +289,13 @@ static void test_syncobj_eventfd(void **state)
 	assert_int_equal(readable(pre, 2000), 1);
 	assert_int_equal(read(pre, &v, sizeof(v)), sizeof(v));
 	assert_int_equal(v, 1);
-	assert_int_equal(E(drmSyncobjImportSyncFile(fd, bin, f)), 0);
+	assert_int_equal(E(drmSyncobjImportSyncFile(dt_fd, bin, f)), 0);
 	assert_int_equal(readable(efd, 50), 0);
 	timeline_inc(tl, 1);
 	assert_int_equal(readable(efd, 2000), 1);
 	/* Point 3 becomes available when a fence is there, signaled or not. */
 	assert_int_equal(readable(avail, 0), 0);
-	assert_int_equal(E(drmSyncobjTimelineSignal(fd, &tlo, &p3, 1)), 0);
+	assert_int_equal(E(drmSyncobjTimelineSignal(dt_fd, &tlo, &p3, 1)), 0);
 	assert_int_equal(readable(avail, 2000), 1);
 	close(f);
 	close(tl);
@@ -363,14 +307,14 @@ static void test_syncobj_eventfd(void **state)
 static void test_syncobj_eventfd_errors(void **state)
 {
 	int efd = eventfd(0, EFD_CLOEXEC), p[2], fds;
-	uint32_t h = dt_syncobj_create(fd, DRM_SYNCOBJ_CREATE_SIGNALED);
+	uint32_t h = dt_syncobj_create(dt_fd, DRM_SYNCOBJ_CREATE_SIGNALED);
 	struct syncobj_eventfd pad = { .handle = h, .fd = efd, .pad = 1 };
 
 	(void)state;
 	assert_int_equal(pipe(p), 0);
 	fds = count_open_fds();
 	assert_int_equal(eventfd_arm(h, 0, DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT, efd), -EINVAL);
-	assert_int_equal(E(ioctl(fd, SYNCOBJ_EVENTFD, &pad)), -EINVAL);
+	assert_int_equal(E(ioctl(dt_fd, SYNCOBJ_EVENTFD, &pad)), -EINVAL);
 	assert_int_equal(eventfd_arm(99, 0, 0, efd), -ENOENT);
 	assert_int_equal(eventfd_arm(h, 0, 0, p[0]), -EINVAL);
 	assert_int_equal(eventfd_arm(h, 0, 0, -1), -EBADF);
@@ -384,7 +328,7 @@ static void test_syncobj_eventfd_errors(void **state)
 /* Linux 7.2's rules: zero handles, and QUERY's lookups before its writes. */
 static void test_syncobj_zero_and_order(void **state)
 {
-	uint32_t h = dt_syncobj_create(fd, 0);
+	uint32_t h = dt_syncobj_create(dt_fd, 0);
 	uint64_t point = 0;
 	struct drm_syncobj_timeline_array q = { .handles = (uintptr_t)&h,
 						.points = 0x10,
@@ -392,24 +336,24 @@ static void test_syncobj_zero_and_order(void **state)
 	struct drm_syncobj_wait w = { .handles = 0x10, .count_handles = 1 };
 
 	(void)state;
-	assert_int_equal(E(drmSyncobjWait(fd, NULL, 0, 0, 0, NULL)), 0);
-	assert_int_equal(E(drmSyncobjTimelineWait(fd, NULL, NULL, 0, 0, 0, NULL)), 0);
-	assert_int_equal(E(drmSyncobjReset(fd, &h, 0)), -EINVAL);
-	assert_int_equal(E(drmSyncobjSignal(fd, &h, 0)), -EINVAL);
-	assert_int_equal(E(drmSyncobjQuery(fd, &h, &point, 0)), -EINVAL);
-	assert_int_equal(E(drmSyncobjTimelineSignal(fd, &h, &point, 0)), -EINVAL);
-	assert_int_equal(E(drmIoctl(fd, DRM_IOCTL_SYNCOBJ_WAIT, &w)), -EFAULT);
-	assert_int_equal(E(drmIoctl(fd, DRM_IOCTL_SYNCOBJ_QUERY, &q)), -EFAULT);
+	assert_int_equal(E(drmSyncobjWait(dt_fd, NULL, 0, 0, 0, NULL)), 0);
+	assert_int_equal(E(drmSyncobjTimelineWait(dt_fd, NULL, NULL, 0, 0, 0, NULL)), 0);
+	assert_int_equal(E(drmSyncobjReset(dt_fd, &h, 0)), -EINVAL);
+	assert_int_equal(E(drmSyncobjSignal(dt_fd, &h, 0)), -EINVAL);
+	assert_int_equal(E(drmSyncobjQuery(dt_fd, &h, &point, 0)), -EINVAL);
+	assert_int_equal(E(drmSyncobjTimelineSignal(dt_fd, &h, &point, 0)), -EINVAL);
+	assert_int_equal(E(drmIoctl(dt_fd, DRM_IOCTL_SYNCOBJ_WAIT, &w)), -EFAULT);
+	assert_int_equal(E(drmIoctl(dt_fd, DRM_IOCTL_SYNCOBJ_QUERY, &q)), -EFAULT);
 	h = 99;
-	assert_int_equal(E(drmIoctl(fd, DRM_IOCTL_SYNCOBJ_QUERY, &q)), -ENOENT);
+	assert_int_equal(E(drmIoctl(dt_fd, DRM_IOCTL_SYNCOBJ_QUERY, &q)), -ENOENT);
 }
 
 /* The device's jobs accept sw_sync fences: an async bind waits for the timeline. */
 static void test_bind_waits_for_sw_sync(void **state)
 {
 	int tl = timeline_open(), f = fence_create(tl, 1);
-	uint32_t vm = dt_vm_create(fd, 0), bo = dt_bo_create(fd, DT_PAGE, 0, 0);
-	uint32_t in = dt_syncobj_create(fd, 0), out = dt_syncobj_create(fd, 0);
+	uint32_t vm = dt_vm_create(dt_fd, 0), bo = dt_bo_create(dt_fd, DT_PAGE, 0, 0);
+	uint32_t in = dt_syncobj_create(dt_fd, 0), out = dt_syncobj_create(dt_fd, 0);
 	struct drm_panthor_sync_op syncs[] = {
 		{ .flags = DRM_PANTHOR_SYNC_OP_HANDLE_TYPE_SYNCOBJ, .handle = in },
 		{ .flags = DRM_PANTHOR_SYNC_OP_SIGNAL, .handle = out },
@@ -418,29 +362,29 @@ static void test_bind_waits_for_sw_sync(void **state)
 					     .va = 1 << 20,
 					     .size = DT_PAGE,
 					     .syncs = DRM_PANTHOR_OBJ_ARRAY(2, syncs) };
-	struct late_inc late;
+	struct dt_late late;
 	int done;
 
 	(void)state;
-	dt_bo_tag_pages(fd, bo, 1);
-	assert_int_equal(E(drmSyncobjImportSyncFile(fd, in, f)), 0);
-	assert_int_equal(dt_bind(fd, vm, DRM_PANTHOR_VM_BIND_ASYNC, &op, sizeof(op), 1), 0);
-	assert_int_equal(E(drmSyncobjWait(fd, &out, 1, tu_now_ns() + 20 * MS, 0, NULL)), -ETIME);
-	assert_true(dt_gpu_probe(fd, vm, 1 << 20) & DT_FAULTED);
+	dt_bo_tag_pages(dt_fd, bo, 1);
+	assert_int_equal(E(drmSyncobjImportSyncFile(dt_fd, in, f)), 0);
+	assert_int_equal(dt_bind(dt_fd, vm, DRM_PANTHOR_VM_BIND_ASYNC, &op, sizeof(op), 1), 0);
+	assert_int_equal(E(drmSyncobjWait(dt_fd, &out, 1, tu_now_ns() + 20 * MS, 0, NULL)), -ETIME);
+	assert_true(dt_gpu_probe(dt_fd, vm, 1 << 20) & DT_FAULTED);
 	/* The job's own fence, as a sync file, signals with it. */
-	assert_int_equal(E(drmSyncobjExportSyncFile(fd, out, &done)), 0);
+	assert_int_equal(E(drmSyncobjExportSyncFile(dt_fd, out, &done)), 0);
 	assert_int_equal(readable(done, 0), 0);
-	late_inc_start(&late, tl, 10 * MS);
-	assert_int_equal(E(drmSyncobjWait(fd, &out, 1, tu_now_ns() + 5000 * MS, 0, NULL)), 0);
-	late_inc_join(&late);
+	dt_late_timeline(&late, tl, 10);
+	assert_int_equal(E(drmSyncobjWait(dt_fd, &out, 1, tu_now_ns() + 5000 * MS, 0, NULL)), 0);
+	dt_late_join(&late);
 	assert_int_equal(readable(done, 2000), 1);
-	assert_int_equal(dt_gpu_probe(fd, vm, 1 << 20), dt_page_tag(bo, 0));
+	assert_int_equal(dt_gpu_probe(dt_fd, vm, 1 << 20), dt_page_tag(bo, 0));
 	close(done);
 	close(f);
 	close(tl);
 }
 
-#define FENCE_TEST(fn) cmocka_unit_test_setup_teardown(fn, open_dev, close_dev)
+#define FENCE_TEST(fn) cmocka_unit_test_setup_teardown(fn, dt_setup, dt_teardown)
 
 int main(void)
 {

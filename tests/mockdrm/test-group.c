@@ -33,23 +33,6 @@
 #define RESULT_VA 0x1001000ull
 #define E(call) ((call) ? -errno : 0)
 
-static int fd;
-
-static int open_dev(void **state)
-{
-	(void)state;
-	fd = dt_open();
-	return fd < 0 ? -1 : 0;
-}
-
-static int close_dev(void **state)
-{
-	(void)state;
-	dt_assert_mmu_clean(fd);
-	close(fd);
-	return 0;
-}
-
 /* The test stream of mali.md section 5: store 0xDEADBEEF at RESULT_VA. */
 static const uint64_t deadbeef_stream[] = {
 	0x0144000001001000ull, /* MOVE48 d68, 0x1001000 */
@@ -69,13 +52,13 @@ struct setup {
 
 static void setup_vm(struct setup *s)
 {
-	s->vm = dt_vm_create(fd, 0);
-	s->cmd_bo = dt_bo_create(fd, DT_PAGE, 0, 0);
-	s->result_bo = dt_bo_create(fd, DT_PAGE, 0, 0);
-	s->cmd = dt_bo_map(fd, s->cmd_bo, DT_PAGE);
-	s->result = dt_bo_map(fd, s->result_bo, DT_PAGE);
-	dt_map(fd, s->vm, s->cmd_bo, 0, CMD_VA, DT_PAGE);
-	dt_map(fd, s->vm, s->result_bo, 0, RESULT_VA, DT_PAGE);
+	s->vm = dt_vm_create(dt_fd, 0);
+	s->cmd_bo = dt_bo_create(dt_fd, DT_PAGE, 0, 0);
+	s->result_bo = dt_bo_create(dt_fd, DT_PAGE, 0, 0);
+	s->cmd = dt_bo_map(dt_fd, s->cmd_bo, DT_PAGE);
+	s->result = dt_bo_map(dt_fd, s->result_bo, DT_PAGE);
+	dt_map(dt_fd, s->vm, s->cmd_bo, 0, CMD_VA, DT_PAGE);
+	dt_map(dt_fd, s->vm, s->result_bo, 0, RESULT_VA, DT_PAGE);
 }
 
 static void teardown_vm(struct setup *s)
@@ -84,9 +67,9 @@ static void teardown_vm(struct setup *s)
 
 	dt_bo_unmap(s->cmd, DT_PAGE);
 	dt_bo_unmap(s->result, DT_PAGE);
-	assert_int_equal(dt_ioctl(fd, DRM_IOCTL_PANTHOR_VM_DESTROY, &d), 0);
-	assert_int_equal(E(drmCloseBufferHandle(fd, s->cmd_bo)), 0);
-	assert_int_equal(E(drmCloseBufferHandle(fd, s->result_bo)), 0);
+	assert_int_equal(dt_ioctl(dt_fd, DRM_IOCTL_PANTHOR_VM_DESTROY, &d), 0);
+	assert_int_equal(E(drmCloseBufferHandle(dt_fd, s->cmd_bo)), 0);
+	assert_int_equal(E(drmCloseBufferHandle(dt_fd, s->result_bo)), 0);
 }
 
 /* igt's group (group-args.h), on @vm. */
@@ -101,7 +84,7 @@ static uint32_t group_create(uint32_t vm)
 {
 	struct drm_panthor_group_create g = igt_group(vm);
 
-	assert_int_equal(dt_ioctl(fd, DRM_IOCTL_PANTHOR_GROUP_CREATE, &g), 0);
+	assert_int_equal(dt_ioctl(dt_fd, DRM_IOCTL_PANTHOR_GROUP_CREATE, &g), 0);
 	assert_int_not_equal(g.group_handle, 0);
 	return g.group_handle;
 }
@@ -110,7 +93,7 @@ static void group_destroy(uint32_t group)
 {
 	struct drm_panthor_group_destroy d = { .group_handle = group };
 
-	assert_int_equal(dt_ioctl(fd, DRM_IOCTL_PANTHOR_GROUP_DESTROY, &d), 0);
+	assert_int_equal(dt_ioctl(dt_fd, DRM_IOCTL_PANTHOR_GROUP_DESTROY, &d), 0);
 }
 
 /*
@@ -139,7 +122,7 @@ static uint32_t allowed_priorities(void)
 					   .size = sizeof(info),
 					   .pointer = (uintptr_t)&info };
 
-	assert_int_equal(dt_ioctl(fd, DRM_IOCTL_PANTHOR_DEV_QUERY, &q), 0);
+	assert_int_equal(dt_ioctl(dt_fd, DRM_IOCTL_PANTHOR_DEV_QUERY, &q), 0);
 	return info.allowed_mask;
 }
 
@@ -155,14 +138,14 @@ static int submit(uint32_t group, uint64_t addr, uint32_t size, uint32_t syncobj
 	struct drm_panthor_group_submit gs = { .group_handle = group,
 					       .queue_submits = DRM_PANTHOR_OBJ_ARRAY(1, &qs) };
 
-	return dt_ioctl(fd, DRM_IOCTL_PANTHOR_GROUP_SUBMIT, &gs);
+	return dt_ioctl(dt_fd, DRM_IOCTL_PANTHOR_GROUP_SUBMIT, &gs);
 }
 
 static struct drm_panthor_group_get_state group_state(uint32_t group)
 {
 	struct drm_panthor_group_get_state st = { .group_handle = group };
 
-	assert_int_equal(dt_ioctl(fd, DRM_IOCTL_PANTHOR_GROUP_GET_STATE, &st), 0);
+	assert_int_equal(dt_ioctl(dt_fd, DRM_IOCTL_PANTHOR_GROUP_GET_STATE, &st), 0);
 	return st;
 }
 
@@ -173,12 +156,12 @@ static void test_group_create(void **state)
 	struct drm_panthor_vm_destroy d;
 
 	(void)state;
-	vm = dt_vm_create(fd, 0);
+	vm = dt_vm_create(dt_fd, 0);
 	assert_int_not_equal(vm, 0);
 	group = group_create(vm);
 	group_destroy(group);
 	d = (struct drm_panthor_vm_destroy){ .id = vm };
-	assert_int_equal(dt_ioctl(fd, DRM_IOCTL_PANTHOR_VM_DESTROY, &d), 0);
+	assert_int_equal(dt_ioctl(dt_fd, DRM_IOCTL_PANTHOR_VM_DESTROY, &d), 0);
 }
 
 /* igt panthor_group@group_submit */
@@ -191,12 +174,12 @@ static void test_group_submit(void **state)
 	setup_vm(&s);
 	memcpy(s.cmd, deadbeef_stream, sizeof(deadbeef_stream));
 	group = group_create(s.vm);
-	syncobj = dt_syncobj_create(fd, 0);
+	syncobj = dt_syncobj_create(dt_fd, 0);
 	assert_int_equal(submit(group, CMD_VA, sizeof(deadbeef_stream), syncobj), 0);
-	assert_int_equal(E(drmSyncobjWait(fd, &syncobj, 1, INT64_MAX, 0, NULL)), 0);
+	assert_int_equal(E(drmSyncobjWait(dt_fd, &syncobj, 1, INT64_MAX, 0, NULL)), 0);
 	assert_int_equal((uint32_t)s.result[0], 0xdeadbeef);
 	assert_int_equal(group_state(group).state, 0);
-	assert_int_equal(E(drmSyncobjDestroy(fd, syncobj)), 0);
+	assert_int_equal(E(drmSyncobjDestroy(dt_fd, syncobj)), 0);
 	group_destroy(group);
 	teardown_vm(&s);
 }
@@ -325,7 +308,7 @@ static const struct create_row create_rows[] = {
 
 static void test_create_rules(void **state)
 {
-	uint32_t vm = dt_vm_create(fd, 0);
+	uint32_t vm = dt_vm_create(dt_fd, 0);
 	unsigned int failed = 0;
 
 	(void)state;
@@ -340,7 +323,7 @@ static void test_create_rules(void **state)
 			queues[q] = (struct drm_panthor_queue_create){ .ringbuf_size = 4096 };
 		g.queues = (struct drm_panthor_obj_array)DRM_PANTHOR_OBJ_ARRAY(1, queues);
 		create_rows[i].change(&g, &queues[0]);
-		err = dt_ioctl(fd, DRM_IOCTL_PANTHOR_GROUP_CREATE, &g);
+		err = dt_ioctl(dt_fd, DRM_IOCTL_PANTHOR_GROUP_CREATE, &g);
 		if (err != create_rows[i].err) {
 			print_error("FAIL %s: got %d, want %d\n", create_rows[i].rule, err,
 				    create_rows[i].err);
@@ -360,7 +343,7 @@ static void test_create_rules(void **state)
  */
 static void test_priorities_follow_cap_sys_nice(void **state)
 {
-	uint32_t vm = dt_vm_create(fd, 0);
+	uint32_t vm = dt_vm_create(dt_fd, 0);
 	struct drm_panthor_group_create g = igt_group(vm);
 
 	(void)state;
@@ -370,13 +353,13 @@ static void test_priorities_follow_cap_sys_nice(void **state)
 	}
 	assert_int_equal(allowed_priorities(), 0xf);
 	g.priority = PANTHOR_GROUP_PRIORITY_REALTIME;
-	assert_int_equal(dt_ioctl(fd, DRM_IOCTL_PANTHOR_GROUP_CREATE, &g), 0);
+	assert_int_equal(dt_ioctl(dt_fd, DRM_IOCTL_PANTHOR_GROUP_CREATE, &g), 0);
 	group_destroy(g.group_handle);
 
 	assert_int_equal(set_cap_sys_nice(false), 0);
 	assert_int_equal(allowed_priorities(), 0x3);
 	g.group_handle = 0;
-	assert_int_equal(dt_ioctl(fd, DRM_IOCTL_PANTHOR_GROUP_CREATE, &g), -EACCES);
+	assert_int_equal(dt_ioctl(dt_fd, DRM_IOCTL_PANTHOR_GROUP_CREATE, &g), -EACCES);
 	assert_int_equal(g.group_handle, 0);
 	set_cap_sys_nice(true);
 }
@@ -435,7 +418,7 @@ static int submit_row_call(uint32_t group, uint32_t syncobj, const struct submit
 		.queue_submits = { .stride = r->stride, .count = 1, .array = (uintptr_t)&qs },
 	};
 
-	return dt_ioctl(fd, DRM_IOCTL_PANTHOR_GROUP_SUBMIT, &gs);
+	return dt_ioctl(dt_fd, DRM_IOCTL_PANTHOR_GROUP_SUBMIT, &gs);
 }
 
 static void test_submit_rules(void **state)
@@ -448,7 +431,7 @@ static void test_submit_rules(void **state)
 	setup_vm(&s);
 	memcpy(s.cmd, deadbeef_stream, sizeof(deadbeef_stream));
 	group = group_create(s.vm);
-	syncobj = dt_syncobj_create(fd, 0);
+	syncobj = dt_syncobj_create(dt_fd, 0);
 	for (size_t i = 0; i < sizeof(submit_rows) / sizeof(submit_rows[0]); i++) {
 		int err = submit_row_call(group, syncobj, &submit_rows[i]);
 
@@ -462,7 +445,7 @@ static void test_submit_rules(void **state)
 	/* Nothing ran, nothing was installed. */
 	usleep(20000);
 	assert_int_equal(s.result[0], 0);
-	assert_int_equal(E(drmSyncobjWait(fd, &syncobj, 1, 0, 0, NULL)), -EINVAL);
+	assert_int_equal(E(drmSyncobjWait(dt_fd, &syncobj, 1, 0, 0, NULL)), -EINVAL);
 	assert_int_equal(group_state(group).state, 0);
 	group_destroy(group);
 	teardown_vm(&s);
@@ -488,13 +471,13 @@ static struct gpuvm_mock_vm_state vm_state(uint32_t vm)
 {
 	struct gpuvm_mock_vm_state st = { .vm_id = vm };
 
-	assert_int_equal(dt_ioctl(fd, GPUVM_IOCTL_MOCK_VM_STATE, &st), 0);
+	assert_int_equal(dt_ioctl(dt_fd, GPUVM_IOCTL_MOCK_VM_STATE, &st), 0);
 	return st;
 }
 
 static void wait_done(uint32_t syncobj)
 {
-	assert_int_equal(E(drmSyncobjWait(fd, &syncobj, 1, INT64_MAX, 0, NULL)), 0);
+	assert_int_equal(E(drmSyncobjWait(dt_fd, &syncobj, 1, INT64_MAX, 0, NULL)), 0);
 }
 
 /*
@@ -506,7 +489,7 @@ static void test_mmu_fault(void **state)
 {
 	const uint64_t stream[] = { MOVE48(68, 0x7000000), MOVE32(70, 1), STORE1(70, 68) };
 	struct gpuvm_mock_vm_state vs;
-	uint32_t g1, g2, g3, sync = dt_syncobj_create(fd, 0);
+	uint32_t g1, g2, g3, sync = dt_syncobj_create(dt_fd, 0);
 	struct setup s;
 
 	(void)state;
@@ -579,7 +562,7 @@ static const struct cs_fault_row cs_fault_rows[] = {
 
 static void check_cs_fault(const struct cs_fault_row *r)
 {
-	uint32_t g, sync = dt_syncobj_create(fd, 0);
+	uint32_t g, sync = dt_syncobj_create(dt_fd, 0);
 	struct gpuvm_mock_vm_state vs;
 	struct drm_panthor_vm_bind_op ro = { .flags = DRM_PANTHOR_VM_BIND_OP_MAP_READONLY,
 					     .va = RO_VA,
@@ -588,7 +571,7 @@ static void check_cs_fault(const struct cs_fault_row *r)
 
 	setup_vm(&s);
 	ro.bo_handle = s.result_bo;
-	assert_int_equal(dt_bind(fd, s.vm, 0, &ro, sizeof(ro), 1), 0);
+	assert_int_equal(dt_bind(dt_fd, s.vm, 0, &ro, sizeof(ro), 1), 0);
 	load_stream(&s, r->stream, r->n);
 	g = group_create(s.vm);
 	assert_int_equal(submit(g, r->stream_addr ? r->stream_addr : CMD_VA, 8 * r->n, sync), 0);
@@ -614,7 +597,7 @@ static void test_cs_faults(void **state)
 static void test_invalid_instruction(void **state)
 {
 	const uint64_t stream[] = { MOVE32(70, 1), 0xff00000000000000ull };
-	uint32_t g1, g2, sync = dt_syncobj_create(fd, 0);
+	uint32_t g1, g2, sync = dt_syncobj_create(dt_fd, 0);
 	struct setup s;
 
 	(void)state;
@@ -637,7 +620,7 @@ static void test_invalid_instruction(void **state)
 static void test_timeout(void **state)
 {
 	const uint64_t stream[] = { MOVE48(68, RESULT_VA), MOVE32(70, 1), WAIT_EQ32(70, 68) };
-	uint32_t g, sync = dt_syncobj_create(fd, 0);
+	uint32_t g, sync = dt_syncobj_create(dt_fd, 0);
 	struct setup s;
 
 	(void)state;
@@ -673,7 +656,7 @@ static void test_queue_order(void **state)
 		MOVE32(74, 0xb),
 		STORE1(74, 72),
 	};
-	uint32_t g, sync[2] = { dt_syncobj_create(fd, 0), dt_syncobj_create(fd, 0) };
+	uint32_t g, sync[2] = { dt_syncobj_create(dt_fd, 0), dt_syncobj_create(dt_fd, 0) };
 	struct setup s;
 
 	(void)state;
@@ -683,7 +666,7 @@ static void test_queue_order(void **state)
 	assert_int_equal(submit(g, CMD_VA, 48, sync[0]), 0);
 	assert_int_equal(submit(g, CMD_VA + 64, 24, sync[1]), 0);
 	usleep(50000);
-	assert_int_equal(E(drmSyncobjWait(fd, &sync[1], 1, 0, 0, NULL)), -ETIME);
+	assert_int_equal(E(drmSyncobjWait(dt_fd, &sync[1], 1, 0, 0, NULL)), -ETIME);
 	assert_int_equal(s.result[1], 0);
 	s.result[0] = 1; /* the CPU releases A */
 	wait_done(sync[1]);
@@ -699,13 +682,6 @@ static void test_queue_order(void **state)
  * of its VM until it runs; the dma-buf of one shows it to EXPORT_SYNC_FILE,
  * which is what Mesa waits on. The job is held back by a sw_sync fence.
  */
-struct sw_sync_create_fence_data {
-	uint32_t value;
-	char name[32];
-	int32_t fence;
-};
-#define SW_SYNC_IOC_CREATE_FENCE _IOWR('W', 0, struct sw_sync_create_fence_data)
-#define SW_SYNC_IOC_INC _IOW('W', 1, uint32_t)
 
 static int resv_status(int buf)
 {
@@ -733,20 +709,20 @@ static void test_submit_implicit_sync(void **state)
 	setup_vm(&s);
 	memcpy(s.cmd, deadbeef_stream, sizeof(deadbeef_stream));
 	gs.group_handle = group = group_create(s.vm);
-	in = dt_syncobj_create(fd, 0);
-	out = dt_syncobj_create(fd, 0);
+	in = dt_syncobj_create(dt_fd, 0);
+	out = dt_syncobj_create(dt_fd, 0);
 	assert_int_equal(ioctl(tl, SW_SYNC_IOC_CREATE_FENCE, &f), 0);
-	assert_int_equal(E(drmSyncobjImportSyncFile(fd, in, f.fence)), 0);
+	assert_int_equal(E(drmSyncobjImportSyncFile(dt_fd, in, f.fence)), 0);
 	syncs[0] = (struct drm_panthor_sync_op){ .flags = DRM_PANTHOR_SYNC_OP_HANDLE_TYPE_SYNCOBJ,
 						 .handle = in };
 	syncs[1] = (struct drm_panthor_sync_op){ .flags = SIG, .handle = out };
 	qs.syncs = (struct drm_panthor_obj_array)DRM_PANTHOR_OBJ_ARRAY(2, syncs);
-	assert_int_equal(E(drmPrimeHandleToFD(fd, s.result_bo, DRM_CLOEXEC, &buf)), 0);
+	assert_int_equal(E(drmPrimeHandleToFD(dt_fd, s.result_bo, DRM_CLOEXEC, &buf)), 0);
 	assert_int_equal(resv_status(buf), 1);
-	assert_int_equal(dt_ioctl(fd, DRM_IOCTL_PANTHOR_GROUP_SUBMIT, &gs), 0);
+	assert_int_equal(dt_ioctl(dt_fd, DRM_IOCTL_PANTHOR_GROUP_SUBMIT, &gs), 0);
 	assert_int_equal(resv_status(buf), 0);
 	assert_int_equal(ioctl(tl, SW_SYNC_IOC_INC, &one), 0);
-	assert_int_equal(E(drmSyncobjWait(fd, &out, 1, INT64_MAX, 0, NULL)), 0);
+	assert_int_equal(E(drmSyncobjWait(dt_fd, &out, 1, INT64_MAX, 0, NULL)), 0);
 	assert_int_equal(resv_status(buf), 1);
 	assert_int_equal((uint32_t)s.result[0], 0xdeadbeef);
 	close(buf);
@@ -759,18 +735,18 @@ static void test_submit_implicit_sync(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_group_create, open_dev, close_dev),
-		cmocka_unit_test_setup_teardown(test_group_submit, open_dev, close_dev),
-		cmocka_unit_test_setup_teardown(test_create_rules, open_dev, close_dev),
-		cmocka_unit_test_setup_teardown(test_priorities_follow_cap_sys_nice, open_dev,
-						close_dev),
-		cmocka_unit_test_setup_teardown(test_submit_rules, open_dev, close_dev),
-		cmocka_unit_test_setup_teardown(test_mmu_fault, open_dev, close_dev),
-		cmocka_unit_test_setup_teardown(test_cs_faults, open_dev, close_dev),
-		cmocka_unit_test_setup_teardown(test_invalid_instruction, open_dev, close_dev),
-		cmocka_unit_test_setup_teardown(test_timeout, open_dev, close_dev),
-		cmocka_unit_test_setup_teardown(test_queue_order, open_dev, close_dev),
-		cmocka_unit_test_setup_teardown(test_submit_implicit_sync, open_dev, close_dev),
+		cmocka_unit_test_setup_teardown(test_group_create, dt_setup, dt_teardown),
+		cmocka_unit_test_setup_teardown(test_group_submit, dt_setup, dt_teardown),
+		cmocka_unit_test_setup_teardown(test_create_rules, dt_setup, dt_teardown),
+		cmocka_unit_test_setup_teardown(test_priorities_follow_cap_sys_nice, dt_setup,
+						dt_teardown),
+		cmocka_unit_test_setup_teardown(test_submit_rules, dt_setup, dt_teardown),
+		cmocka_unit_test_setup_teardown(test_mmu_fault, dt_setup, dt_teardown),
+		cmocka_unit_test_setup_teardown(test_cs_faults, dt_setup, dt_teardown),
+		cmocka_unit_test_setup_teardown(test_invalid_instruction, dt_setup, dt_teardown),
+		cmocka_unit_test_setup_teardown(test_timeout, dt_setup, dt_teardown),
+		cmocka_unit_test_setup_teardown(test_queue_order, dt_setup, dt_teardown),
+		cmocka_unit_test_setup_teardown(test_submit_implicit_sync, dt_setup, dt_teardown),
 	};
 
 	/* Read by the shim when the device is created (the first open). */

@@ -20,7 +20,6 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -72,40 +71,10 @@ static void test_version_caps(void **state)
 	assert_int_equal(E(drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1)), -EACCES);
 }
 
-/* Signals a mock fence after a delay, from another thread. */
-struct late_signal {
-	pthread_t thread;
-	int fd;
-	uint32_t fence_id;
-	int64_t delay_ns;
-};
-
-static void *late_signal_main(void *arg)
-{
-	struct late_signal *l = arg;
-	struct timespec ts = { .tv_sec = l->delay_ns / 1000000000ll,
-			       .tv_nsec = l->delay_ns % 1000000000ll };
-
-	nanosleep(&ts, NULL);
-	dt_fence_signal(l->fd, l->fence_id, 0);
-	return NULL;
-}
-
-static void late_signal_start(struct late_signal *l, int file, uint32_t fence_id, int64_t delay)
-{
-	*l = (struct late_signal){ .fd = file, .fence_id = fence_id, .delay_ns = delay };
-	assert_int_equal(pthread_create(&l->thread, NULL, late_signal_main, l), 0);
-}
-
-static void late_signal_join(struct late_signal *l)
-{
-	assert_int_equal(pthread_join(l->thread, NULL), 0);
-}
-
 static void test_syncobj_binary_waits(void **state)
 {
 	uint32_t h[2], first = 99;
-	struct late_signal late;
+	struct dt_late late;
 	int64_t start;
 
 	(void)state;
@@ -126,13 +95,13 @@ static void test_syncobj_binary_waits(void **state)
 					  DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL, NULL)),
 			 -ETIME);
 	/* A wait released by another thread's signal. */
-	late_signal_start(&late, fd, dt_fence_attach(fd, h[0], 0), 30 * MS);
+	dt_late_fence(&late, fd, dt_fence_attach(fd, h[0], 0), 30);
 	start = tu_now_ns();
 	assert_int_equal(E(drmSyncobjWait(fd, h, 2, start + 5000 * MS,
 					  DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL, NULL)),
 			 0);
 	assert_true(tu_now_ns() - start >= 25 * MS);
-	late_signal_join(&late);
+	dt_late_join(&late);
 	/* Reset empties, signal fills, destroy forgets. */
 	assert_int_equal(E(drmSyncobjReset(fd, h, 2)), 0);
 	assert_int_equal(E(drmSyncobjWait(fd, h, 1, 0, 0, NULL)), -EINVAL);
@@ -147,7 +116,7 @@ static void test_syncobj_timeline(void **state)
 {
 	uint32_t t = dt_syncobj_create(fd, 0), b = dt_syncobj_create(fd, 0);
 	uint64_t points[] = { 1, 2 }, value, three = 3;
-	struct late_signal late;
+	struct dt_late late;
 	uint32_t fence;
 
 	(void)state;
@@ -170,10 +139,10 @@ static void test_syncobj_timeline(void **state)
 	/* Point 3 into a binary syncobj: it waits for the same fence. */
 	assert_int_equal(E(drmSyncobjTransfer(fd, b, 0, t, 3, 0)), 0);
 	assert_int_equal(E(drmSyncobjWait(fd, &b, 1, 0, 0, NULL)), -ETIME);
-	late_signal_start(&late, fd, fence, 20 * MS);
+	dt_late_fence(&late, fd, fence, 20);
 	assert_int_equal(
 		E(drmSyncobjTimelineWait(fd, &t, &three, 1, tu_now_ns() + 5000 * MS, 0, NULL)), 0);
-	late_signal_join(&late);
+	dt_late_join(&late);
 	assert_int_equal(E(drmSyncobjWait(fd, &b, 1, 0, 0, NULL)), 0);
 	assert_int_equal(E(drmSyncobjQuery(fd, &t, &value, 1)), 0);
 	assert_int_equal(value, 3);
@@ -254,16 +223,16 @@ static void test_async_bind_syncobjs(void **state)
 					     .size = DT_PAGE,
 					     .syncs = DRM_PANTHOR_OBJ_ARRAY(2, syncs) };
 	uint32_t fence = dt_fence_attach(fd, in, 5);
-	struct late_signal late;
+	struct dt_late late;
 
 	(void)state;
 	dt_bo_tag_pages(fd, bo, 1);
 	assert_int_equal(dt_bind(fd, vm, DRM_PANTHOR_VM_BIND_ASYNC, &op, sizeof(op), 1), 0);
 	assert_int_equal(E(drmSyncobjWait(fd, &out, 1, tu_now_ns() + 20 * MS, 0, NULL)), -ETIME);
 	assert_true(dt_gpu_probe(fd, vm, 1 << 20) & DT_FAULTED);
-	late_signal_start(&late, fd, fence, 10 * MS);
+	dt_late_fence(&late, fd, fence, 10);
 	assert_int_equal(E(drmSyncobjWait(fd, &out, 1, tu_now_ns() + 5000 * MS, 0, NULL)), 0);
-	late_signal_join(&late);
+	dt_late_join(&late);
 	assert_int_equal(dt_gpu_probe(fd, vm, 1 << 20), dt_page_tag(bo, 0));
 }
 
