@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <gpuvm/os_gcc.h>
+
 #if __SIZEOF_LONG__ == 8
 #define OS_PRIx64 "lx"
 #define OS_PRIu64 "lu"
@@ -21,9 +23,6 @@
 #define OS_PRIx64 "llx"
 #define OS_PRIu64 "llu"
 #endif
-
-#define os_noinline __attribute__((noinline))
-#define os_fallthrough __attribute__((fallthrough))
 
 /* The kernel's errno numbers (asm-generic/errno-base.h, errno.h). */
 #define ENOENT 2
@@ -64,20 +63,7 @@ void os_mutex_destroy(os_mutex *m);
 void os_mutex_lock(os_mutex *m);
 void os_mutex_unlock(os_mutex *m);
 bool os_mutex_trylock(os_mutex *m);
-#define os_spin_init os_mutex_init
-#define os_spin_destroy os_mutex_destroy
-#define os_spin_lock os_mutex_lock
-#define os_spin_unlock os_mutex_unlock
-
-/* Compiler builtins: the check shows when one needs a library on the target. */
-#define os_load_relaxed(p) __atomic_load_n((p), __ATOMIC_RELAXED)
-#define os_store_relaxed(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
-#define os_load_acquire(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define os_store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-
-struct os_counter {
-	uint64_t v;
-};
+/* Spinlocks, atomics and struct os_counter: os_gcc.h. */
 
 void os_counter_add(struct os_counter *c, uint64_t n);
 uint64_t os_counter_read(const struct os_counter *c);

@@ -15,12 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gpuvm/os_gcc.h>
+
 #define OS_PRIx64 PRIx64
 #define OS_PRIu64 PRIu64
-
-/* Attributes under names a kernel build defines too (its noinline is a macro). */
-#define os_noinline __attribute__((noinline))
-#define os_fallthrough __attribute__((fallthrough))
 
 /* --- memory --- */
 
@@ -102,23 +100,9 @@ static inline bool os_mutex_trylock(os_mutex *m)
 	return pthread_mutex_trylock(m) == 0;
 }
 
-/* Spinlocks are mutexes here: short sections, and TSan understands them. */
-#define os_spin_init os_mutex_init
-#define os_spin_destroy os_mutex_destroy
-#define os_spin_lock os_mutex_lock
-#define os_spin_unlock os_mutex_unlock
+/* Spinlocks are these mutexes, and loads and stores are builtins: os_gcc.h. */
 
 /* --- atomics --- */
-
-#define os_load_relaxed(p) __atomic_load_n((p), __ATOMIC_RELAXED)
-#define os_store_relaxed(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
-#define os_load_acquire(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define os_store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-
-/* A statistics counter: relaxed increments from any thread. */
-struct os_counter {
-	uint64_t v;
-};
 
 static inline void os_counter_add(struct os_counter *c, uint64_t n)
 {
