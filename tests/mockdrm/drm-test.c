@@ -120,6 +120,20 @@ void dt_map(int fd, uint32_t vm, uint32_t bo, uint64_t offset, uint64_t va, uint
 	assert_int_equal(dt_bind(fd, vm, 0, &op, sizeof(op), 1), 0);
 }
 
+void dt_map_async(int fd, uint32_t vm, uint32_t bo, uint64_t va, uint64_t size, uint32_t in,
+		  uint32_t out)
+{
+	struct drm_panthor_sync_op syncs[] = {
+		{ .flags = DRM_PANTHOR_SYNC_OP_HANDLE_TYPE_SYNCOBJ, .handle = in },
+		{ .flags = DRM_PANTHOR_SYNC_OP_SIGNAL, .handle = out },
+	};
+	struct drm_panthor_vm_bind_op op = {
+		.bo_handle = bo, .va = va, .size = size, .syncs = DRM_PANTHOR_OBJ_ARRAY(2, syncs)
+	};
+
+	assert_int_equal(dt_bind(fd, vm, DRM_PANTHOR_VM_BIND_ASYNC, &op, sizeof(op), 1), 0);
+}
+
 static uint32_t gpu_access(int fd, uint32_t vm, uint32_t op, uint64_t va, uint64_t *data)
 {
 	struct gpuvm_mock_gpu_access a = {

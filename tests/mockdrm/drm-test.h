@@ -28,6 +28,8 @@ int dt_open(void);
 extern int dt_fd;
 int dt_setup(void **state);
 int dt_teardown(void **state);
+/* A cmocka test of such a group. */
+#define DT_TEST(fn) cmocka_unit_test_setup_teardown(fn, dt_setup, dt_teardown)
 /* An ioctl: 0 or -errno. */
 int dt_ioctl(int fd, unsigned long request, void *arg);
 
@@ -46,6 +48,12 @@ void dt_bo_tag_pages(int fd, uint32_t handle, unsigned int pages);
 int dt_bind(int fd, uint32_t vm, uint32_t flags, const void *ops, uint32_t stride, uint32_t count);
 /* A synchronous MAP that must succeed. */
 void dt_map(int fd, uint32_t vm, uint32_t bo, uint64_t offset, uint64_t va, uint64_t size);
+/*
+ * An asynchronous MAP of @bo from offset 0 that must be queued: it waits for
+ * syncobj @in and signals syncobj @out.
+ */
+void dt_map_async(int fd, uint32_t vm, uint32_t bo, uint64_t va, uint64_t size, uint32_t in,
+		  uint32_t out);
 
 /* The 8 bytes the GPU reads at @va, or DT_FAULTED | fault status. */
 uint64_t dt_gpu_probe(int fd, uint32_t vm, uint64_t va);

@@ -269,14 +269,12 @@ static void test_implicit_sync_bind(void **state)
 	close(fd2);
 }
 
-#define DMABUF_TEST(fn) cmocka_unit_test_setup_teardown(fn, dt_setup, dt_teardown)
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		DMABUF_TEST(test_export_modes),         DMABUF_TEST(test_export_exclusive_refused),
-		DMABUF_TEST(test_export_cannot_shrink), DMABUF_TEST(test_sync_and_name),
-		DMABUF_TEST(test_sync_files),           DMABUF_TEST(test_implicit_sync_bind),
+		DT_TEST(test_export_modes),         DT_TEST(test_export_exclusive_refused),
+		DT_TEST(test_export_cannot_shrink), DT_TEST(test_sync_and_name),
+		DT_TEST(test_sync_files),           DT_TEST(test_implicit_sync_bind),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

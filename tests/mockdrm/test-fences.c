@@ -354,21 +354,13 @@ static void test_bind_waits_for_sw_sync(void **state)
 	int tl = timeline_open(), f = fence_create(tl, 1);
 	uint32_t vm = dt_vm_create(dt_fd, 0), bo = dt_bo_create(dt_fd, DT_PAGE, 0, 0);
 	uint32_t in = dt_syncobj_create(dt_fd, 0), out = dt_syncobj_create(dt_fd, 0);
-	struct drm_panthor_sync_op syncs[] = {
-		{ .flags = DRM_PANTHOR_SYNC_OP_HANDLE_TYPE_SYNCOBJ, .handle = in },
-		{ .flags = DRM_PANTHOR_SYNC_OP_SIGNAL, .handle = out },
-	};
-	struct drm_panthor_vm_bind_op op = { .bo_handle = bo,
-					     .va = 1 << 20,
-					     .size = DT_PAGE,
-					     .syncs = DRM_PANTHOR_OBJ_ARRAY(2, syncs) };
 	struct dt_late late;
 	int done;
 
 	(void)state;
 	dt_bo_tag_pages(dt_fd, bo, 1);
 	assert_int_equal(E(drmSyncobjImportSyncFile(dt_fd, in, f)), 0);
-	assert_int_equal(dt_bind(dt_fd, vm, DRM_PANTHOR_VM_BIND_ASYNC, &op, sizeof(op), 1), 0);
+	dt_map_async(dt_fd, vm, bo, 1 << 20, DT_PAGE, in, out);
 	assert_int_equal(E(drmSyncobjWait(dt_fd, &out, 1, tu_now_ns() + 20 * MS, 0, NULL)), -ETIME);
 	assert_true(dt_gpu_probe(dt_fd, vm, 1 << 20) & DT_FAULTED);
 	/* The job's own fence, as a sync file, signals with it. */
@@ -384,20 +376,18 @@ static void test_bind_waits_for_sw_sync(void **state)
 	close(tl);
 }
 
-#define FENCE_TEST(fn) cmocka_unit_test_setup_teardown(fn, dt_setup, dt_teardown)
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		FENCE_TEST(test_sw_sync_poll_and_info),
-		FENCE_TEST(test_sw_sync_close_fails_pending),
-		FENCE_TEST(test_merge),
-		FENCE_TEST(test_sync_file_errors),
-		FENCE_TEST(test_syncobj_sw_sync_fences),
-		FENCE_TEST(test_syncobj_eventfd),
-		FENCE_TEST(test_syncobj_eventfd_errors),
-		FENCE_TEST(test_syncobj_zero_and_order),
-		FENCE_TEST(test_bind_waits_for_sw_sync),
+		DT_TEST(test_sw_sync_poll_and_info),
+		DT_TEST(test_sw_sync_close_fails_pending),
+		DT_TEST(test_merge),
+		DT_TEST(test_sync_file_errors),
+		DT_TEST(test_syncobj_sw_sync_fences),
+		DT_TEST(test_syncobj_eventfd),
+		DT_TEST(test_syncobj_eventfd_errors),
+		DT_TEST(test_syncobj_zero_and_order),
+		DT_TEST(test_bind_waits_for_sw_sync),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -735,18 +735,17 @@ static void test_submit_implicit_sync(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_group_create, dt_setup, dt_teardown),
-		cmocka_unit_test_setup_teardown(test_group_submit, dt_setup, dt_teardown),
-		cmocka_unit_test_setup_teardown(test_create_rules, dt_setup, dt_teardown),
-		cmocka_unit_test_setup_teardown(test_priorities_follow_cap_sys_nice, dt_setup,
-						dt_teardown),
-		cmocka_unit_test_setup_teardown(test_submit_rules, dt_setup, dt_teardown),
-		cmocka_unit_test_setup_teardown(test_mmu_fault, dt_setup, dt_teardown),
-		cmocka_unit_test_setup_teardown(test_cs_faults, dt_setup, dt_teardown),
-		cmocka_unit_test_setup_teardown(test_invalid_instruction, dt_setup, dt_teardown),
-		cmocka_unit_test_setup_teardown(test_timeout, dt_setup, dt_teardown),
-		cmocka_unit_test_setup_teardown(test_queue_order, dt_setup, dt_teardown),
-		cmocka_unit_test_setup_teardown(test_submit_implicit_sync, dt_setup, dt_teardown),
+		DT_TEST(test_group_create),
+		DT_TEST(test_group_submit),
+		DT_TEST(test_create_rules),
+		DT_TEST(test_priorities_follow_cap_sys_nice),
+		DT_TEST(test_submit_rules),
+		DT_TEST(test_mmu_fault),
+		DT_TEST(test_cs_faults),
+		DT_TEST(test_invalid_instruction),
+		DT_TEST(test_timeout),
+		DT_TEST(test_queue_order),
+		DT_TEST(test_submit_implicit_sync),
 	};
 
 	/* Read by the shim when the device is created (the first open). */

@@ -307,14 +307,6 @@ static void test_fork_queued_bind(void **state)
 {
 	uint32_t vm = dt_vm_create(fd, 0), bo = dt_bo_create(fd, DT_PAGE, 0, 0);
 	uint32_t in = dt_syncobj_create(fd, 0), out = dt_syncobj_create(fd, 0);
-	struct drm_panthor_sync_op syncs[] = {
-		{ .flags = DRM_PANTHOR_SYNC_OP_HANDLE_TYPE_SYNCOBJ, .handle = in },
-		{ .flags = DRM_PANTHOR_SYNC_OP_SIGNAL, .handle = out },
-	};
-	struct drm_panthor_vm_bind_op op = { .bo_handle = bo,
-					     .va = 1 << 20,
-					     .size = DT_PAGE,
-					     .syncs = DRM_PANTHOR_OBJ_ARRAY(2, syncs) };
 	uint32_t fence = dt_fence_attach(fd, in, 0);
 	struct hammer h = { .vm = vm };
 	int status;
@@ -322,7 +314,7 @@ static void test_fork_queued_bind(void **state)
 
 	(void)state;
 	dt_bo_tag_pages(fd, bo, 1);
-	assert_int_equal(dt_bind(fd, vm, DRM_PANTHOR_VM_BIND_ASYNC, &op, sizeof(op), 1), 0);
+	dt_map_async(fd, vm, bo, 1 << 20, DT_PAGE, in, out);
 	assert_int_equal(pthread_create(&h.thread, NULL, hammer_main, &h), 0);
 	for (int i = 0; i < 8; i++) {
 		hammer_pause(&h, true);
