@@ -71,12 +71,34 @@ static void stats_add(struct pt *pt, unsigned int lvl, int64_t n)
 	pt->stats.meta_bytes += n * (int64_t)pt_table_meta_bytes(pt, lvl);
 }
 
-/* Bytes of a table's record: child links above the leaf level only. */
+/* Bytes of a table's record; its link array, if it gets one, is counted apart. */
 size_t pt_table_meta_bytes(const struct pt *pt, unsigned int lvl)
 {
-	size_t nchild = lvl < PT_LEAF_LEVEL ? pt_nitems(pt, lvl) : 0;
+	(void)pt;
+	(void)lvl;
+	return sizeof(struct pt_table);
+}
 
-	return sizeof(struct pt_table) + nchild * sizeof(struct pt_link);
+/* Bytes of the link array of a table of level @lvl. */
+static size_t links_bytes(const struct pt *pt, unsigned int lvl)
+{
+	return (size_t)pt_nitems(pt, lvl) * sizeof(struct pt_link);
+}
+
+/* A zeroed link array for a table below the root; NULL when out of memory. */
+static struct pt_link *links_alloc(struct pt *pt, unsigned int lvl)
+{
+	struct pt_link *links = pt_host_zalloc(&pt->cfg, links_bytes(pt, lvl));
+
+	if (links)
+		pt->stats.meta_bytes += links_bytes(pt, lvl);
+	return links;
+}
+
+static void links_free(struct pt *pt, unsigned int lvl, struct pt_link *links)
+{
+	pt->stats.meta_bytes -= links_bytes(pt, lvl);
+	pt_host_free(&pt->cfg, links);
 }
 
 /* Metadata for table memory @mem at level @lvl; NULL when out of memory. */
@@ -102,6 +124,8 @@ void pt_table_release(struct pt *pt, struct pt_table *t)
 	stats_add(pt, t->level, -1);
 	pt->cfg.alloc->free(pt->cfg.alloc_ctx, &mem, pt_table_bytes(pt, t->level),
 			    pt_table_align(pt, t->level));
+	if (t->child)
+		links_free(pt, t->level, t->child);
 	pt_host_free(&pt->cfg, t);
 }
 
@@ -172,14 +196,87 @@ static void release_list(struct pt *pt, struct pt_table *t)
 	}
 }
 
-int pt_stock_fill(struct pt *pt, struct pt_stock *stock, const unsigned int need[PT_MAX_LEVELS])
+/*
+ * Link arrays go on a chain through their first word (the array is not in use
+ * yet); the word is cleared again when one is taken.
+ */
+static struct pt_link *links_next(struct pt_link *links)
+{
+	return (struct pt_link *)(void *)links[0].items;
+}
+
+static void links_push(struct pt_link **chain, struct pt_link *links)
+{
+	links[0].items = (uint64_t *)(void *)*chain;
+	*chain = links;
+}
+
+/*
+ * Every table below the root has as many items as a leaf table: one size of
+ * array for the stock (the root's own comes with it).
+ */
+static unsigned int links_level(const struct pt *pt)
+{
+	(void)pt;
+	return PT_LEAF_LEVEL;
+}
+
+static void links_release(struct pt *pt, struct pt_link *chain)
+{
+	while (chain) {
+		struct pt_link *next = links_next(chain);
+
+		links_free(pt, links_level(pt), chain);
+		chain = next;
+	}
+}
+
+/* @n link arrays onto @chain; on failure the ones added stay there. */
+static int links_fill(struct pt *pt, unsigned int n, struct pt_link **chain)
+{
+	pt_check_may_alloc(&pt->cfg, "a link array");
+	for (unsigned int i = 0; i < n; i++) {
+		struct pt_link *links = links_alloc(pt, links_level(pt));
+
+		if (!links)
+			return -ENOMEM;
+		links_push(chain, links);
+	}
+	return 0;
+}
+
+void pt_links_take(struct pt *pt, struct pt_stock *stock, struct pt_table *t)
+{
+	struct pt_link *links = stock->links;
+
+	(void)pt;
+	os_assert(links && "a table got its first child table, but no link array was counted");
+	os_assert(t->level != pt->geo.start_level);
+	stock->links = links_next(links);
+	stock->nr_links--;
+	links[0].items = NULL;
+	/* Zeroed before it is published: pt_prefetch() reads it without a descriptor. */
+	os_store_release(&t->child, links);
+}
+
+int pt_stock_fill(struct pt *pt, struct pt_stock *stock, const unsigned int need[PT_NEED_SLOTS])
 {
 	struct pt_table *added[PT_MAX_LEVELS] = { 0 };
+	struct pt_link *links = NULL;
 	unsigned int lvl;
 
 	for (lvl = 0; lvl < PT_MAX_LEVELS; lvl++) {
 		if (need[lvl] && stock_level(pt, lvl, need[lvl], &added[lvl]))
 			goto undo;
+	}
+	if (need[PT_NEED_LINKS] && links_fill(pt, need[PT_NEED_LINKS], &links))
+		goto undo;
+	while (links) {
+		struct pt_link *next = links_next(links);
+
+		links_push(&stock->links, links);
+		stock->nr_links++;
+		links = next;
 	}
 	for (lvl = 0; lvl < PT_MAX_LEVELS; lvl++) {
 		while (added[lvl]) {
@@ -196,6 +293,7 @@ int pt_stock_fill(struct pt *pt, struct pt_stock *stock, const unsigned int need
 undo:
 	for (lvl = 0; lvl < PT_MAX_LEVELS; lvl++)
 		release_list(pt, added[lvl]);
+	links_release(pt, links);
 	return -ENOMEM;
 }
 
@@ -214,6 +312,9 @@ struct pt_table *pt_stock_take(struct pt *pt, struct pt_stock *stock, unsigned i
 
 void pt_stock_drain(struct pt *pt, struct pt_stock *stock)
 {
+	links_release(pt, stock->links);
+	stock->links = NULL;
+	stock->nr_links = 0;
 	if (!stock->total)
 		return;
 	stock->total = 0;
@@ -241,8 +342,10 @@ void pt_sync_table(const struct pt *pt, const struct pt_table *t)
  * walker (synced by the caller when it is new): set the metadata a concurrent
  * pt_walk() follows, then publish the descriptor with one release store.
  */
-void pt_link_table(struct pt *pt, struct pt_table *parent, unsigned int idx, struct pt_table *child)
+void pt_link_table(struct pt *pt, struct pt_stock *stock, struct pt_table *parent, unsigned int idx,
+		   struct pt_table *child)
 {
+	pt_links_ensure(pt, stock, parent);
 	pt_set_child(pt, parent, idx, child);
 	pt_publish(&parent->items[idx], pt_table_desc(pt, child->pa));
 }
@@ -393,6 +496,12 @@ static int alloc_root(struct pt *pt)
 		pt->cfg.alloc->free(pt->cfg.alloc_ctx, &mem, pt->geo.top_bytes, pt->geo.top_align);
 		return -ENOMEM;
 	}
+	/* The root holds the first table anything maps: its links come with it. */
+	pt->root->child = links_alloc(pt, pt->geo.start_level);
+	if (!pt->root->child) {
+		pt_table_release(pt, pt->root);
+		return -ENOMEM;
+	}
 	memset(pt->root->items, 0, pt->geo.top_bytes);
 	pt_sync_table(pt, pt->root);
 	return 0;
@@ -448,7 +557,7 @@ void pt_put_subtree(struct pt *pt, struct pt_gather *g, struct pt_table *t)
 {
 	if (--t->refs)
 		return;
-	if (t->level < PT_LEAF_LEVEL) {
+	if (t->child) {
 		for (unsigned int i = 0; i < pt_nitems(pt, t->level); i++)
 			if (pt_child(t, i))
 				pt_put_subtree(pt, g, pt_child(t, i));
@@ -476,15 +585,16 @@ struct pt_table *pt_writable_child(struct pt *pt, struct pt_stock *stock, struct
 		return child;
 	copy = pt_stock_take(pt, stock, lvl);
 	memcpy(copy->items, child->items, pt_table_bytes(pt, lvl));
-	for (unsigned int i = 0; lvl < PT_LEAF_LEVEL && i < pt_nitems(pt, lvl); i++) {
+	for (unsigned int i = 0; child->child && i < pt_nitems(pt, lvl); i++) {
 		if (pt_child(child, i)) {
+			pt_links_ensure(pt, stock, copy);
 			pt_set_child(pt, copy, i, pt_child(child, i));
 			pt_child(child, i)->refs++;
 		}
 	}
 	copy->live = child->live;
 	pt_sync_table(pt, copy);
-	pt_link_table(pt, t, idx, copy);
+	pt_link_table(pt, stock, t, idx, copy);
 	child->refs--;
 	pt_gather_range(g, item_va, item_va + pt_size(pt, t->level), false);
 	return copy;

@@ -13,6 +13,7 @@
  *   sim_map_item: leaf fits, item free     nothing
  *   sim_map_item: leaf fits over a leaf    -EEXIST
  *   sim_map_new                            count_new(): one table per level
+ *   link_item: a table's first child       count_links(), count_new()'s tables
  *   sim_map_range at the leaf level        -EEXIST if any item is valid
  *   sim_cut_item on a block                count_split(): one table per cut level
  *   sim_cut_item on a table                go down
@@ -68,15 +69,20 @@ static void touch_path(const struct pt *pt, const struct pt_table *t, uint64_t v
 		touch(sim, l == t->level ? t : sim->path[l], va & ~(pt_size(pt, l - 1) - 1));
 }
 
-static void count_new(const struct pt *pt, const struct pt_pat *pat, unsigned int lvl, uint64_t va,
-		      uint64_t end, unsigned int need[PT_MAX_LEVELS]);
+static bool count_new(const struct pt *pt, const struct pt_pat *pat, unsigned int lvl, uint64_t va,
+		      uint64_t end, unsigned int need[PT_NEED_SLOTS]);
 
-/* The item of level @lvl covering [@va, @end) in a new table: a table below it unless a leaf. */
-static void count_new_item(const struct pt *pt, const struct pt_pat *pat, unsigned int lvl,
-			   uint64_t va, uint64_t end, unsigned int need[PT_MAX_LEVELS])
+/*
+ * The item of level @lvl covering [@va, @end) in a new table: a table below it
+ * unless a leaf. Return whether it takes a table (its table needs links).
+ */
+static bool count_new_item(const struct pt *pt, const struct pt_pat *pat, unsigned int lvl,
+			   uint64_t va, uint64_t end, unsigned int need[PT_NEED_SLOTS])
 {
-	if (!pt_pat_leaf_fits(pt, pat, lvl, va, end))
-		count_new(pt, pat, lvl, va, end, need);
+	if (pt_pat_leaf_fits(pt, pat, lvl, va, end))
+		return false;
+	count_new(pt, pat, lvl, va, end, need);
+	return true;
 }
 
 /*
@@ -84,37 +90,52 @@ static void count_new_item(const struct pt *pt, const struct pt_pat *pat, unsign
  * Only the first and the last item of the new table can be cut by the range;
  * the whole items between start at the same offset from a leaf boundary of
  * the output (the map has no period: pt_fast_count()), so they are all
- * leaves, or all take the same tables: one is counted for all of them.
+ * leaves, or all take the same tables: one is counted for all of them. The new
+ * table needs a link array when any of its items takes a table. Return true
+ * (a table is linked into the item: the caller's table needs links).
  */
-static void count_new(const struct pt *pt, const struct pt_pat *pat, unsigned int lvl, uint64_t va,
-		      uint64_t end, unsigned int need[PT_MAX_LEVELS])
+static bool count_new(const struct pt *pt, const struct pt_pat *pat, unsigned int lvl, uint64_t va,
+		      uint64_t end, unsigned int need[PT_NEED_SLOTS])
 {
 	unsigned int child = lvl + 1;
 	uint64_t next, whole_end, n;
+	bool tables;
 
 	need[child]++;
 	if (child == PT_LEAF_LEVEL)
-		return;
+		return true;
 	next = pt_item_end(pt, child, va, end);
-	count_new_item(pt, pat, child, va, next, need);
+	tables = count_new_item(pt, pat, child, va, next, need);
 	whole_end = end & ~(pt_size(pt, child) - 1);
 	if (whole_end > next) {
-		unsigned int one[PT_MAX_LEVELS] = { 0 };
+		unsigned int one[PT_NEED_SLOTS] = { 0 };
 
 		n = (whole_end - next) >> pt_shift(pt, child);
-		count_new_item(pt, pat, child, next, next + pt_size(pt, child), one);
-		for (unsigned int l = child + 1; l < PT_MAX_LEVELS; l++)
+		tables |= count_new_item(pt, pat, child, next, next + pt_size(pt, child), one);
+		for (unsigned int l = child + 1; l < PT_NEED_SLOTS; l++)
 			need[l] += (unsigned int)n * one[l];
 		next = whole_end;
 	}
 	if (next < end)
-		count_new_item(pt, pat, child, next, end, need);
+		tables |= count_new_item(pt, pat, child, next, end, need);
+	need[PT_NEED_LINKS] += tables;
+	return true;
+}
+
+/* @t, a real table, gets a child table: its link array, once per op. */
+static void count_links(const struct pt_table *t, bool *counted, unsigned int need[PT_NEED_SLOTS])
+{
+	if (!t->child && !*counted) {
+		need[PT_NEED_LINKS]++;
+		*counted = true;
+	}
 }
 
 static int count_map(const struct pt *pt, const struct pt_pat *pat, const struct pt_table *t,
 		     uint64_t va, uint64_t end, struct pt_sim *sim)
 {
 	unsigned int lvl = t->level;
+	bool links = false;
 
 	if (lvl == PT_LEAF_LEVEL)
 		return pt_leaves_free(pt, t, va, end) ? 0 : -EEXIST;
@@ -138,6 +159,7 @@ static int count_map(const struct pt *pt, const struct pt_pat *pat, const struct
 			err = -EEXIST;
 		} else {
 			count_new(pt, pat, lvl, va, next, sim->need);
+			count_links(t, &links, sim->need);
 		}
 		if (err)
 			return err;
@@ -146,11 +168,15 @@ static int count_map(const struct pt *pt, const struct pt_pat *pat, const struct
 	return 0;
 }
 
-/* A block at level @lvl cut by [@va, @end): its table of leaves, cut further. */
+/*
+ * A block at level @lvl cut by [@va, @end): its table of leaves, cut further;
+ * that table needs a link array when a cut goes further down.
+ */
 static void count_split(const struct pt *pt, unsigned int lvl, uint64_t va, uint64_t end,
-			unsigned int need[PT_MAX_LEVELS])
+			unsigned int need[PT_NEED_SLOTS])
 {
 	unsigned int child = lvl + 1;
+	bool tables = false;
 
 	need[child]++;
 	if (child == PT_LEAF_LEVEL)
@@ -158,16 +184,20 @@ static void count_split(const struct pt *pt, unsigned int lvl, uint64_t va, uint
 	while (va < end) {
 		uint64_t next = pt_item_end(pt, child, va, end);
 
-		if (!pt_covers_item(pt, child, va, next))
+		if (!pt_covers_item(pt, child, va, next)) {
 			count_split(pt, child, va, next, need);
+			tables = true;
+		}
 		va = next;
 	}
+	need[PT_NEED_LINKS] += tables;
 }
 
 static int count_unmap(const struct pt *pt, const struct pt_table *t, uint64_t va, uint64_t end,
 		       struct pt_sim *sim)
 {
 	unsigned int lvl = t->level;
+	bool links = false;
 
 	if (lvl == PT_LEAF_LEVEL)
 		return 0;
@@ -177,14 +207,16 @@ static int count_unmap(const struct pt *pt, const struct pt_table *t, uint64_t v
 		const struct pt_table *child = pt_child(t, idx);
 		int err = 0;
 
-		if (!(t->items[idx] & PT_DESC_VALID) || pt_covers_item(pt, lvl, va, next))
+		if (!(t->items[idx] & PT_DESC_VALID) || pt_covers_item(pt, lvl, va, next)) {
 			err = 0;
-		else if (!child)
+		} else if (!child) {
 			count_split(pt, lvl, va, next, sim->need);
-		else if (child->refs > 1)
+			count_links(t, &links, sim->need);
+		} else if (child->refs > 1) {
 			err = -EAGAIN;
-		else if (!(err = touch(sim, child, va & ~(pt_size(pt, lvl) - 1))))
+		} else if (!(err = touch(sim, child, va & ~(pt_size(pt, lvl) - 1)))) {
 			err = count_unmap(pt, child, va, next, sim);
+		}
 		if (err)
 			return err;
 		va = next;
@@ -281,7 +313,7 @@ void pt_fast_check(struct pt *pt, const struct pt_op *op, int fast_err, const st
 	if (!err)
 		err = pt_proj_run(pj, op, &sim);
 	if (!err && !fast_err) {
-		for (unsigned int l = 0; l < PT_MAX_LEVELS && !err; l++)
+		for (unsigned int l = 0; l < PT_NEED_SLOTS && !err; l++)
 			err = sim.need[l] != fast->need[l] ? -EPROTO : 0;
 		if (!err && !same_touched(&sim, fast))
 			err = -EPROTO;

@@ -8,11 +8,18 @@
  *
  * The walker reads only the descriptors. The CPU side keeps, per table, a
  * struct pt_table: where the table lives, how many of its items are live, how
- * many parent items point at it (1, or more when shared), and, for tables above
- * the leaf level, a link to each child table (child[i] is set exactly when
- * item i holds a table entry). Following child[] instead of translating a
- * descriptor's PA back to a CPU address keeps the library independent of how the
- * driver's allocator maps its memory.
+ * many parent items point at it (1, or more when shared), and, once the table
+ * holds a table entry, an array of links to its child tables (child[i] is set
+ * exactly when item i holds a table entry). Following child[] instead of
+ * translating a descriptor's PA back to a CPU address keeps the library
+ * independent of how the driver's allocator maps its memory.
+ *
+ * Metadata is sized to what it describes: a table that holds only leaves (every
+ * leaf table, a level-2 table of 2M blocks) has no link array (child is NULL);
+ * it takes one, zeroed, from its reservation's stock when a child table is first
+ * linked into it (pt_links_ensure()), and keeps it until it is freed. The root's
+ * is allocated with it. The reservation counts these arrays like tables
+ * (need[PT_NEED_LINKS]), so a commit still never allocates.
  *
  *   root (struct pt_table)          items (walker-visible memory)
  *   +-----------------+             +-------+-------+-------+-----
@@ -50,18 +57,18 @@ struct pt_table {
 	uint64_t *items;       /* CPU address of item 0 */
 	uint64_t pa;           /* walker address of item 0 */
 	struct pt_table *next; /* link on a stock or free list */
+	struct pt_link *child; /* one per item; NULL until a child table is first linked */
 	uint32_t live;         /* valid entries among items */
 	uint32_t refs;         /* parent items pointing here */
 	uint32_t pins;         /* reservations relying on this table staying */
 	uint64_t kept_va;      /* a VA under it while it stays linked empty for its pins */
 	uint8_t level;
-	bool orphan;            /* unlinked while pinned: freed when the last pin drops */
-	struct pt_link child[]; /* above the leaf level only */
+	bool orphan; /* unlinked while pinned: freed when the last pin drops */
 };
 
 static inline struct pt_table *pt_child(const struct pt_table *t, unsigned int idx)
 {
-	return t->child[idx].table;
+	return t->child ? t->child[idx].table : NULL;
 }
 
 /*
@@ -129,6 +136,7 @@ extern const struct pt_fmt pt_fmt_mali_lpae;
 
 struct pt_proj;
 struct pt_resv_priv;
+struct pt_stock;
 
 /*
  * struct pt_descent - the last table pt_descend() reached below the root, @t,
@@ -182,6 +190,11 @@ static inline void pt_set_child(struct pt *pt, struct pt_table *t, unsigned int 
 				struct pt_table *child)
 {
 	pt->last.t = NULL;
+	if (!t->child) {
+		/* Nothing linked here ever: nothing to clear (pt_links_ensure() before a link). */
+		os_assert(!child && "a child table linked without a link array");
+		return;
+	}
 	os_store_relaxed(&t->child[idx].items, child ? child->items : NULL);
 	os_store_release(&t->child[idx].table, child);
 }
@@ -290,7 +303,7 @@ static inline struct pt_table *pt_descend(struct pt *pt, uint64_t va, uint64_t e
 	for (; lvl < to; lvl++) {
 		unsigned int idx = (unsigned int)(va >> pt->geo.level_shift[lvl]) &
 				   pt->index_mask[lvl];
-		struct pt_table *c = t->child[idx].table;
+		struct pt_table *c = pt_child(t, idx);
 
 		if (!c || c->refs > 1)
 			break;
@@ -439,25 +452,47 @@ static inline void pt_sync_items(const struct pt *pt, const struct pt_table *t, 
 		pt_sync_items_to_walker(pt, t, first, end);
 }
 void pt_sync_table(const struct pt *pt, const struct pt_table *t);
-void pt_link_table(struct pt *pt, struct pt_table *parent, unsigned int idx,
+void pt_link_table(struct pt *pt, struct pt_stock *stock, struct pt_table *parent, unsigned int idx,
 		   struct pt_table *child);
 void pt_unlink_item(struct pt *pt, struct pt_table *t, unsigned int idx);
+
+/*
+ * What an op's count says its commit takes: tables per level, and in
+ * need[PT_NEED_LINKS] the link arrays of tables that get their first child
+ * table (DOC: table metadata). Only tables count in struct pt_resv.reserved;
+ * pt_commit_end() asserts that the arrays were used up exactly.
+ */
+#define PT_NEED_LINKS PT_MAX_LEVELS
+#define PT_NEED_SLOTS (PT_MAX_LEVELS + 1)
 
 /**
  * struct pt_stock - tables allocated before an operation changes anything.
  * @head: per level, a list of ready tables (linked by ->next).
  * @count: per level, how many are on the list.
  * @total: on all lists.
+ * @links: zeroed link arrays for tables below the root (chained through
+ *	their first word, cleared when taken).
+ * @nr_links: how many are on @links.
  */
 struct pt_stock {
 	struct pt_table *head[PT_MAX_LEVELS];
 	unsigned int count[PT_MAX_LEVELS];
 	unsigned int total; /* sum of @count */
+	struct pt_link *links;
+	unsigned int nr_links;
 };
 
-int pt_stock_fill(struct pt *pt, struct pt_stock *stock, const unsigned int need[PT_MAX_LEVELS]);
+int pt_stock_fill(struct pt *pt, struct pt_stock *stock, const unsigned int need[PT_NEED_SLOTS]);
 struct pt_table *pt_stock_take(struct pt *pt, struct pt_stock *stock, unsigned int lvl);
 void pt_stock_drain(struct pt *pt, struct pt_stock *stock);
+void pt_links_take(struct pt *pt, struct pt_stock *stock, struct pt_table *t);
+
+/* Give @t, about to get a child table, its link array (counted by the reservation). */
+static inline void pt_links_ensure(struct pt *pt, struct pt_stock *stock, struct pt_table *t)
+{
+	if (!t->child)
+		pt_links_take(pt, stock, t);
+}
 
 /**
  * struct pt_gather - what an operation must flush, and free after flushing.

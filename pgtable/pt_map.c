@@ -84,7 +84,7 @@ static struct pt_table *build_child(struct map_op *op, struct pt_table *t, unsig
 
 	map_range(op, child, va, end, true);
 	pt_sync_table(op->pt, child);
-	pt_link_table(op->pt, t, idx, child);
+	pt_link_table(op->pt, op->stock, t, idx, child);
 	t->live++;
 	return child;
 }
@@ -130,7 +130,7 @@ static bool map_item(struct map_op *op, struct pt_table *t, unsigned int idx, ui
 	}
 	if (op->tmpl[lvl + 1]) {
 		op->tmpl[lvl + 1]->refs++;
-		pt_link_table(pt, t, idx, op->tmpl[lvl + 1]);
+		pt_link_table(pt, op->stock, t, idx, op->tmpl[lvl + 1]);
 		t->live++;
 	} else {
 		op->tmpl[lvl + 1] = build_child(op, t, idx, va, end);

@@ -12,6 +12,7 @@
  *   map_item: new table                    count, PK_FULL_LEAVES or a pnode
  *   split_block                            sim_cut_item on PK_LEAF: count
  *   cut_item: drop an emptied child        ... unless it stays (pinned)
+ *   pt_links_ensure: a table's first child link_item: count its link array
  */
 #include <stdalign.h>
 
@@ -189,6 +190,7 @@ static struct pt_pnode *pnode_of_real(struct pt_proj *pj, const struct pt_table 
 	n->level = real->level;
 	n->live = real->live;
 	n->refs = real->refs;
+	n->links = real->child != NULL;
 	n->base = PK_INVALID;
 	n->hnext = pj->hash[hash_slot(pj, real)];
 	pj->hash[hash_slot(pj, real)] = n;
@@ -359,13 +361,28 @@ static uint64_t item_va(const struct pt *pt, unsigned int lvl, uint64_t pos, uin
 	return pos + ((uint64_t)idx << pt_shift(pt, lvl));
 }
 
+/*
+ * Item @idx of @n gets a table entry (@kind PK_TABLE pointing at @child, or
+ * PK_FULL_LEAVES): the commit links a table there, and gives @n a link array
+ * first if it has none yet (pt_links_ensure()) - counted here, once per table.
+ */
+static int link_item(struct sim *s, struct pt_pnode *n, uint32_t idx, uint8_t kind,
+		     struct pt_pnode *child)
+{
+	if (!n->links) {
+		n->links = true;
+		s->out->need[PT_NEED_LINKS]++;
+	}
+	return set_items(s->pj, n, idx, idx + 1, kind, child);
+}
+
 /* A private leaf table made visible as a pnode: every item a leaf. */
 static struct pt_pnode *materialize_full(struct sim *s, struct pt_pnode *n, uint32_t idx)
 {
 	unsigned int lvl = n->level + 1;
 	struct pt_pnode *c = pnode_new(s->pj, lvl, PK_LEAF, pt_nitems(s->pt, lvl));
 
-	if (!c || set_items(s->pj, n, idx, idx + 1, PK_TABLE, c))
+	if (!c || link_item(s, n, idx, PK_TABLE, c))
 		return NULL;
 	return c;
 }
@@ -414,9 +431,13 @@ static int drop_ref(struct sim *s, struct pt_pnode *n)
 	return 0;
 }
 
-/* Every table @n points at gains a reference (a copy of @n points at them too). */
-static int share_children(struct sim *s, struct pt_pnode *n, uint64_t pos)
+/*
+ * Every table @n points at gains a reference (a copy of @n points at them
+ * too); *@any: there is one (the copy needs a link array).
+ */
+static int share_children(struct sim *s, struct pt_pnode *n, uint64_t pos, bool *any)
 {
+	*any = false;
 	for (uint32_t i = 0; n->level < PT_LEAF_LEVEL && i < pt_nitems(s->pt, n->level); i++) {
 		struct pt_pnode *c;
 		uint8_t kind = item_kind(s->pt, n, i);
@@ -429,6 +450,7 @@ static int share_children(struct sim *s, struct pt_pnode *n, uint64_t pos)
 		if (!c || touch(s, c, item_va(s->pt, n->level, pos, i)))
 			return -ENOMEM;
 		c->refs++;
+		*any = true;
 	}
 	return 0;
 }
@@ -437,12 +459,16 @@ static int share_children(struct sim *s, struct pt_pnode *n, uint64_t pos)
 static struct pt_pnode *clone_pnode(struct sim *s, struct pt_pnode *n, uint64_t pos)
 {
 	struct pt_pnode *c;
+	bool children;
 
-	if (share_children(s, n, pos))
+	if (share_children(s, n, pos, &children))
 		return NULL;
 	c = pnode_new(s->pj, n->level, n->base, n->live);
 	if (!c || runs_reserve(s->pj, c, n->nruns))
 		return NULL;
+	/* pt_writable_child() gives the copy links for the children it shares. */
+	c->links = children;
+	s->out->need[PT_NEED_LINKS] += children;
 	c->real = n->real; /* read the same items until overridden */
 	if (n->nruns)
 		memcpy(c->runs, n->runs, n->nruns * sizeof(n->runs[0]));
@@ -465,7 +491,7 @@ static struct pt_pnode *writable_child(struct sim *s, struct pt_pnode *n, uint64
 		return NULL;
 	if (c->refs > 1) {
 		c = clone_pnode(s, c, cpos);
-		if (!c || set_items(s->pj, n, idx, idx + 1, PK_TABLE, c))
+		if (!c || link_item(s, n, idx, PK_TABLE, c))
 			return NULL;
 	}
 	return c;
@@ -541,7 +567,7 @@ static int sim_map_template(struct sim *s, struct pt_pnode *n, uint64_t pos, uin
 		s->tmpl[lvl] = t;
 	}
 	t->refs++;
-	return set_items(s->pj, n, idx, idx + 1, PK_TABLE, t);
+	return link_item(s, n, idx, PK_TABLE, t);
 }
 
 /* A new table for an invalid item the map does not cover with one leaf. */
@@ -554,12 +580,12 @@ static int sim_map_new(struct sim *s, struct pt_pnode *n, uint64_t pos, uint32_t
 
 	s->out->need[lvl]++;
 	if (lvl == PT_LEAF_LEVEL && pt_covers_item(s->pt, n->level, va, end))
-		return set_items(s->pj, n, idx, idx + 1, PK_FULL_LEAVES, NULL);
+		return link_item(s, n, idx, PK_FULL_LEAVES, NULL);
 	c = pnode_new(s->pj, lvl, PK_INVALID, 0);
 	if (!c)
 		return -ENOMEM;
 	err = sim_map_range(s, c, item_va(s->pt, n->level, pos, idx), va, end);
-	return err ? err : set_items(s->pj, n, idx, idx + 1, PK_TABLE, c);
+	return err ? err : link_item(s, n, idx, PK_TABLE, c);
 }
 
 /* The item holds a table where the map puts one leaf: only an empty subtree may go. */
@@ -643,7 +669,7 @@ static int sim_cut_item(struct sim *s, struct pt_pnode *n, uint64_t pos, uint32_
 			return -ENOMEM;
 		s->out->need[lvl + 1]++;
 		err = sim_unmap_range(s, c, cpos, va, end);
-		return err ? err : set_items(s->pj, n, idx, idx + 1, PK_TABLE, c);
+		return err ? err : link_item(s, n, idx, PK_TABLE, c);
 	}
 	c = writable_child(s, n, pos, idx);
 	if (!c)

@@ -50,6 +50,7 @@ struct pt_pnode {
 	uint8_t level;
 	uint8_t base;       /* kind of items neither overridden nor backed */
 	bool created;       /* a table an op creates (new, split, copy) */
+	bool links;         /* it will have a link array (it holds or held a table entry) */
 	const void *pinner; /* reservation that pins the real table */
 };
 
@@ -58,7 +59,8 @@ struct pt_proj;
 
 /**
  * struct pt_sim - one simulated op.
- * @need: tables the op's commit will take, per level (out).
+ * @need: tables the op's commit will take, per level, and the link arrays
+ *	(need[PT_NEED_LINKS]) of tables it gives their first child table (out).
  * @pinner: reservation that will pin the real tables the op reads, or NULL
  *	when replaying an op that is pinned already.
  * @touched/@nr_touched/@cap_touched: real tables read for the first time by
@@ -73,7 +75,7 @@ struct pt_proj;
  */
 #define PT_FAST_TOUCHED 16
 struct pt_sim {
-	unsigned int need[PT_MAX_LEVELS];
+	unsigned int need[PT_NEED_SLOTS];
 	struct pt_table *start;
 	struct pt_table *path[PT_MAX_LEVELS];
 	struct pt_table *fast_touched[PT_FAST_TOUCHED];
@@ -88,7 +90,7 @@ struct pt_sim {
 /* An empty count for @pinner; the fast_* arrays are left as they are (unread until filled). */
 static inline void pt_sim_init(struct pt_sim *sim, const void *pinner)
 {
-	for (unsigned int l = 0; l < PT_MAX_LEVELS; l++)
+	for (unsigned int l = 0; l < PT_NEED_SLOTS; l++)
 		sim->need[l] = 0;
 	sim->start = NULL;
 	sim->pinner = pinner;

@@ -174,7 +174,8 @@ int pt_resv_replay(struct pt *pt, struct pt_proj *pj)
 	return 0;
 }
 
-static unsigned int sum(const unsigned int need[PT_MAX_LEVELS])
+/* Tables in @need (its link arrays are not tables: struct pt_resv counts tables). */
+static unsigned int sum(const unsigned int need[PT_NEED_SLOTS])
 {
 	unsigned int n = 0;
 
@@ -185,7 +186,7 @@ static unsigned int sum(const unsigned int need[PT_MAX_LEVELS])
 
 /* Room for one more op and @pins more pins, and the @n tables in @need; all or nothing. */
 static int take(struct pt *pt, struct pt_resv_priv *p, unsigned int pins,
-		const unsigned int need[PT_MAX_LEVELS], unsigned int n)
+		const unsigned int need[PT_NEED_SLOTS], unsigned int n)
 {
 	struct grown ops = { (void **)&p->ops, &p->cap_ops },
 		     pn = { (void **)&p->pins, &p->cap_pins };
@@ -194,6 +195,7 @@ static int take(struct pt *pt, struct pt_resv_priv *p, unsigned int pins,
 	/* The usual one-op case: room already, and no table to take. */
 	if (p->nr_ops < p->cap_ops && p->nr_pins + pins <= p->cap_pins && !n)
 		return 0;
+	os_assert(n || !need[PT_NEED_LINKS]); /* an array only for a new child table */
 	err = grow_prepare(pt, &ops, p->nr_ops + 1, sizeof(*p->ops));
 
 	pn.bigger = NULL;
@@ -609,6 +611,8 @@ int pt_commit_end(struct pt *pt, struct pt_resv *resv)
 			resv->consumed = resv->reserved - p->stock.total;
 			err = -EINVAL;
 		}
+		/* Exact, as for tables (resv.consumed == resv.reserved, which tests check). */
+		os_assert(!p->stock.nr_links && "link arrays reserved but not used by the commit");
 		unpin_all(pt, p, &p->gather);
 		pt_gather_flush(pt, &p->gather);
 		dequeue(pt, p);

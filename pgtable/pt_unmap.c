@@ -131,7 +131,7 @@ static void split_block(struct unmap_op *op, struct pt_table *t, unsigned int id
 	child->live = pt_nitems(pt, lvl);
 	unmap_commit(op, child, lvl, va, end, true);
 	pt_sync_table(pt, child);
-	pt_link_table(pt, t, idx, child);
+	pt_link_table(pt, op->stock, t, idx, child);
 	pt_gather_range(op->g, block_va, block_va + pt_size(pt, t->level), false);
 }
 

@@ -63,7 +63,8 @@ int pt_walk(const struct pt *pt, uint64_t va, struct pt_walk_result *res)
 				return not_mapped(lvl, desc, res, -ENOENT);
 			return found_leaf(pt, lvl, va, desc, res); /* a block */
 		}
-		link = &t->child[idx];
+		/* Set before the entry was published: a table entry implies the array. */
+		link = &os_load_relaxed(&t->child)[idx];
 		items = os_load_relaxed(&link->items);
 		t = os_load_relaxed(&link->table);
 		if (!items | !t)
@@ -89,10 +90,16 @@ void pt_prefetch(const struct pt *pt, uint64_t va)
 	if (va >> pt->cfg.ias)
 		return;
 	for (; lvl < PT_LEAF_LEVEL; lvl++) {
-		const struct pt_link *link = &t->child[pt_index(pt, lvl, va)];
-		const struct pt_table *c = os_load_acquire(&link->table);
-		const uint64_t *ci = os_load_relaxed(&link->items);
+		const struct pt_link *links = os_load_acquire(&t->child);
+		const struct pt_link *link;
+		const struct pt_table *c;
+		const uint64_t *ci;
 
+		if (!links)
+			break; /* no child table ever: only leaves here */
+		link = &links[pt_index(pt, lvl, va)];
+		c = os_load_acquire(&link->table);
+		ci = os_load_relaxed(&link->items);
 		if (!c || !ci)
 			break;
 		t = c;
