@@ -68,37 +68,6 @@ static void stats_add(struct pt *pt, unsigned int lvl, int64_t n)
 	pt->stats.tables += n;
 	pt->stats.tables_by_level[lvl] += n;
 	pt->stats.table_bytes += n * (int64_t)pt_table_bytes(pt, lvl);
-	pt->stats.meta_bytes += n * (int64_t)pt_table_meta_bytes(pt, lvl);
-}
-
-/* Bytes of a table's record; its link array, if it gets one, is counted apart. */
-size_t pt_table_meta_bytes(const struct pt *pt, unsigned int lvl)
-{
-	(void)pt;
-	(void)lvl;
-	return sizeof(struct pt_table);
-}
-
-/* Bytes of the link array of a table of level @lvl. */
-static size_t links_bytes(const struct pt *pt, unsigned int lvl)
-{
-	return (size_t)pt_nitems(pt, lvl) * sizeof(struct pt_link);
-}
-
-/* A zeroed link array for a table below the root; NULL when out of memory. */
-static struct pt_link *links_alloc(struct pt *pt, unsigned int lvl)
-{
-	struct pt_link *links = pt_host_zalloc(&pt->cfg, links_bytes(pt, lvl));
-
-	if (links)
-		pt->stats.meta_bytes += links_bytes(pt, lvl);
-	return links;
-}
-
-static void links_free(struct pt *pt, unsigned int lvl, struct pt_link *links)
-{
-	pt->stats.meta_bytes -= links_bytes(pt, lvl);
-	pt_host_free(&pt->cfg, links);
 }
 
 /* Metadata for table memory @mem at level @lvl; NULL when out of memory. */
@@ -106,7 +75,7 @@ static struct pt_table *table_wrap(struct pt *pt, unsigned int lvl, const struct
 {
 	struct pt_table *t;
 
-	t = pt_host_zalloc(&pt->cfg, pt_table_meta_bytes(pt, lvl));
+	t = pt_record_alloc(pt);
 	if (!t)
 		return NULL;
 	t->items = mem->cpu;
@@ -125,8 +94,8 @@ void pt_table_release(struct pt *pt, struct pt_table *t)
 	pt->cfg.alloc->free(pt->cfg.alloc_ctx, &mem, pt_table_bytes(pt, t->level),
 			    pt_table_align(pt, t->level));
 	if (t->child)
-		links_free(pt, t->level, t->child);
-	pt_host_free(&pt->cfg, t);
+		pt_links_release(pt, t);
+	pt_record_free(pt, t);
 }
 
 static int alloc_bulk(const struct pt_cfg *cfg, size_t size, unsigned int n, struct pt_mem *out)
@@ -196,88 +165,17 @@ static void release_list(struct pt *pt, struct pt_table *t)
 	}
 }
 
-/*
- * Link arrays go on a chain through their first word (the array is not in use
- * yet); the word is cleared again when one is taken.
- */
-static struct pt_link *links_next(struct pt_link *links)
-{
-	return (struct pt_link *)(void *)links[0].items;
-}
-
-static void links_push(struct pt_link **chain, struct pt_link *links)
-{
-	links[0].items = (uint64_t *)(void *)*chain;
-	*chain = links;
-}
-
-/*
- * Every table below the root has as many items as a leaf table: one size of
- * array for the stock (the root's own comes with it).
- */
-static unsigned int links_level(const struct pt *pt)
-{
-	(void)pt;
-	return PT_LEAF_LEVEL;
-}
-
-static void links_release(struct pt *pt, struct pt_link *chain)
-{
-	while (chain) {
-		struct pt_link *next = links_next(chain);
-
-		links_free(pt, links_level(pt), chain);
-		chain = next;
-	}
-}
-
-/* @n link arrays onto @chain; on failure the ones added stay there. */
-static int links_fill(struct pt *pt, unsigned int n, struct pt_link **chain)
-{
-	pt_check_may_alloc(&pt->cfg, "a link array");
-	for (unsigned int i = 0; i < n; i++) {
-		struct pt_link *links = links_alloc(pt, links_level(pt));
-
-		if (!links)
-			return -ENOMEM;
-		links_push(chain, links);
-	}
-	return 0;
-}
-
-void pt_links_take(struct pt *pt, struct pt_stock *stock, struct pt_table *t)
-{
-	struct pt_link *links = stock->links;
-
-	(void)pt;
-	os_assert(links && "a table got its first child table, but no link array was counted");
-	os_assert(t->level != pt->geo.start_level);
-	stock->links = links_next(links);
-	stock->nr_links--;
-	links[0].items = NULL;
-	/* Zeroed before it is published: pt_prefetch() reads it without a descriptor. */
-	os_store_release(&t->child, links);
-}
-
 int pt_stock_fill(struct pt *pt, struct pt_stock *stock, const unsigned int need[PT_NEED_SLOTS])
 {
 	struct pt_table *added[PT_MAX_LEVELS] = { 0 };
-	struct pt_link *links = NULL;
 	unsigned int lvl;
 
 	for (lvl = 0; lvl < PT_MAX_LEVELS; lvl++) {
 		if (need[lvl] && stock_level(pt, lvl, need[lvl], &added[lvl]))
 			goto undo;
 	}
-	if (need[PT_NEED_LINKS] && links_fill(pt, need[PT_NEED_LINKS], &links))
+	if (need[PT_NEED_LINKS] && pt_links_reserve(pt, stock, need[PT_NEED_LINKS]))
 		goto undo;
-	while (links) {
-		struct pt_link *next = links_next(links);
-
-		links_push(&stock->links, links);
-		stock->nr_links++;
-		links = next;
-	}
 	for (lvl = 0; lvl < PT_MAX_LEVELS; lvl++) {
 		while (added[lvl]) {
 			struct pt_table *t = added[lvl];
@@ -293,7 +191,6 @@ int pt_stock_fill(struct pt *pt, struct pt_stock *stock, const unsigned int need
 undo:
 	for (lvl = 0; lvl < PT_MAX_LEVELS; lvl++)
 		release_list(pt, added[lvl]);
-	links_release(pt, links);
 	return -ENOMEM;
 }
 
@@ -312,9 +209,8 @@ struct pt_table *pt_stock_take(struct pt *pt, struct pt_stock *stock, unsigned i
 
 void pt_stock_drain(struct pt *pt, struct pt_stock *stock)
 {
-	links_release(pt, stock->links);
-	stock->links = NULL;
-	stock->nr_links = 0;
+	if (stock->nr_links)
+		pt_links_unreserve(pt, stock);
 	if (!stock->total)
 		return;
 	stock->total = 0;
@@ -497,7 +393,7 @@ static int alloc_root(struct pt *pt)
 		return -ENOMEM;
 	}
 	/* The root holds the first table anything maps: its links come with it. */
-	pt->root->child = links_alloc(pt, pt->geo.start_level);
+	pt->root->child = pt_links_alloc_root(pt);
 	if (!pt->root->child) {
 		pt_table_release(pt, pt->root);
 		return -ENOMEM;
@@ -551,16 +447,21 @@ int pt_create(const struct pt_cfg *cfg, struct pt **out)
  * Drop one parent reference to @t; when it was the last, unlink the subtree
  * below it too and queue every table for freeing after the flush - except
  * pinned ones, which a reservation still relies on: they become orphans,
- * freed when their last pin drops.
+ * freed when their last pin drops. The links followed are cleared (a walker
+ * still in the subtree finds it unlinked), so that a freed table's link array
+ * is clean for the next table (pt_links_release()).
  */
 void pt_put_subtree(struct pt *pt, struct pt_gather *g, struct pt_table *t)
 {
 	if (--t->refs)
 		return;
-	if (t->child) {
-		for (unsigned int i = 0; i < pt_nitems(pt, t->level); i++)
-			if (pt_child(t, i))
-				pt_put_subtree(pt, g, pt_child(t, i));
+	for (unsigned int i = 0; t->child && i < pt_nitems(pt, t->level); i++) {
+		struct pt_table *c = pt_child(t, i);
+
+		if (c) {
+			pt_set_child(pt, t, i, NULL);
+			pt_put_subtree(pt, g, c);
+		}
 	}
 	if (t->pins)
 		t->orphan = true;
@@ -617,6 +518,7 @@ void pt_destroy(struct pt *pt)
 	pt_proj_free(pt);
 	if (pt->spare_priv)
 		pt_resv_priv_destroy(pt, pt->spare_priv);
+	pt_meta_destroy(pt);
 	cfg = pt->cfg;
 	pt_host_free(&cfg, pt);
 }

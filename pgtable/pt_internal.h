@@ -58,6 +58,7 @@ struct pt_table {
 	uint64_t pa;           /* walker address of item 0 */
 	struct pt_table *next; /* link on a stock or free list */
 	struct pt_link *child; /* one per item; NULL until a child table is first linked */
+	struct pt_slab *slab;  /* where the record was carved from (pt_meta.c) */
 	uint32_t live;         /* valid entries among items */
 	uint32_t refs;         /* parent items pointing here */
 	uint32_t pins;         /* reservations relying on this table staying */
@@ -137,6 +138,7 @@ extern const struct pt_fmt pt_fmt_mali_lpae;
 struct pt_proj;
 struct pt_resv_priv;
 struct pt_stock;
+struct pt_slab;
 
 /*
  * struct pt_descent - the last table pt_descend() reached below the root, @t,
@@ -178,6 +180,10 @@ struct pt {
 	unsigned int resv_alive;         /* reservations not released yet */
 	struct pt_resv_priv *spare_priv; /* a released one, kept for reuse */
 	struct pt_resv_priv *committed;  /* committed, not released: pt_destroy() finds them */
+	struct pt_slab *slabs;           /* slabs with a free record (pt_meta.c) */
+	struct pt_link *links_cache;     /* clean link arrays of freed tables */
+	unsigned int nr_links_cache;
+	unsigned int links_claimed; /* of the cache, by reservations' stocks */
 };
 
 /*
@@ -439,7 +445,6 @@ void pt_host_free(const struct pt_cfg *cfg, void *ptr);
 /* Table memory. */
 size_t pt_table_bytes(const struct pt *pt, unsigned int lvl);
 size_t pt_table_align(const struct pt *pt, unsigned int lvl);
-size_t pt_table_meta_bytes(const struct pt *pt, unsigned int lvl);
 void pt_table_release(struct pt *pt, struct pt_table *t);
 void pt_sync_items_to_walker(const struct pt *pt, const struct pt_table *t, unsigned int first,
 			     unsigned int end);
@@ -470,22 +475,32 @@ void pt_unlink_item(struct pt *pt, struct pt_table *t, unsigned int idx);
  * @head: per level, a list of ready tables (linked by ->next).
  * @count: per level, how many are on the list.
  * @total: on all lists.
- * @links: zeroed link arrays for tables below the root (chained through
- *	their first word, cleared when taken).
- * @nr_links: how many are on @links.
+ * @links: link arrays allocated for tables below the root.
+ * @links_claimed: more, still in the table's cache (pt_meta.c).
+ * @nr_links: how many arrays the stock holds in all.
  */
 struct pt_stock {
 	struct pt_table *head[PT_MAX_LEVELS];
 	unsigned int count[PT_MAX_LEVELS];
 	unsigned int total; /* sum of @count */
 	struct pt_link *links;
+	unsigned int links_claimed;
 	unsigned int nr_links;
 };
 
 int pt_stock_fill(struct pt *pt, struct pt_stock *stock, const unsigned int need[PT_NEED_SLOTS]);
 struct pt_table *pt_stock_take(struct pt *pt, struct pt_stock *stock, unsigned int lvl);
 void pt_stock_drain(struct pt *pt, struct pt_stock *stock);
+
+/* Metadata memory (pt_meta.c): table records, link arrays. */
+struct pt_table *pt_record_alloc(struct pt *pt);
+void pt_record_free(struct pt *pt, struct pt_table *t);
+struct pt_link *pt_links_alloc_root(struct pt *pt);
+int pt_links_reserve(struct pt *pt, struct pt_stock *stock, unsigned int n);
+void pt_links_unreserve(struct pt *pt, struct pt_stock *stock);
 void pt_links_take(struct pt *pt, struct pt_stock *stock, struct pt_table *t);
+void pt_links_release(struct pt *pt, struct pt_table *t);
+void pt_meta_destroy(struct pt *pt);
 
 /* Give @t, about to get a child table, its link array (counted by the reservation). */
 static inline void pt_links_ensure(struct pt *pt, struct pt_stock *stock, struct pt_table *t)

@@ -1991,8 +1991,12 @@ static void test_sweep(void **state)
 						fail_msg("[%s] %s: still failing at N=%u",
 							 cfg_cases[i].name, sc->name, n);
 				}
-				/* Every target takes a table: at least it and its metadata fail. */
-				if (n < 3)
+				/*
+				 * Every target takes a table: at least its memory and the
+				 * reservation's record fail (the table's own record may come
+				 * from a slab with room).
+				 */
+				if (n < 2)
 					fail_msg("[%s] %s: succeeded at N=%u", cfg_cases[i].name,
 						 sc->name, n);
 				if (retry)
@@ -2109,6 +2113,7 @@ static void prune_one(const struct pt_test_cfg *c)
 	struct tctx t;
 	struct arr a;
 	struct snap base;
+	struct pt_stats now;
 	unsigned int tables;
 	size_t mark;
 
@@ -2135,6 +2140,10 @@ static void prune_one(const struct pt_test_cfg *c)
 		      count_events(&t.env, mark, PT_EV_FREE), tables);
 	base.flushes = t.env.flush_ranges + t.env.flush_alls;
 	base.syncs = t.env.syncs;
+	/* The freed tables' link arrays may stay cached for reuse: up to 64 KiB (pt_meta.c). */
+	pt_get_stats(t.pt, &now);
+	if (now.meta_bytes >= base.st.meta_bytes && now.meta_bytes - base.st.meta_bytes <= 65536)
+		base.st.meta_bytes = now.meta_bytes;
 	snap_expect(&t, &base, "unmapping everything");
 	tctx_fini(&t);
 }
