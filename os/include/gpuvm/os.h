@@ -9,6 +9,9 @@
  * - os_freestanding.h: GPUVM_OS_FREESTANDING, declarations only, for a build
  *   that checks which symbols the core needs from its environment.
  *
+ * os_user.h and os_freestanding.h take what they share (attributes, builtin
+ * atomics, spinlocks that are the layer's mutexes) from os_gcc.h.
+ *
  * DOC: OS layer contract
  *
  * Memory: os_malloc/os_zalloc/os_calloc/os_realloc/os_aligned_alloc return NULL
