@@ -771,6 +771,36 @@ bool gvm_bt_find_le_path(const struct gvm_bt *bt, uint64_t start, struct gvm_bt_
 	return i || gvm_bt_prev(cur);
 }
 
+int gvm_bt_collect(const struct gvm_bt *bt, uint64_t start, uint64_t end, struct gvm_bt_path *p,
+		   uintptr_t *ties, unsigned int max)
+{
+	struct gvm_bt_node *l;
+	unsigned int i, n = 0;
+
+	p->leaf = NULL;
+	if (!bt->root)
+		return 0;
+	l = descend_le(bt, start, p, &i);
+	p->leaf = l;
+	p->slot = i;
+	if (i) { /* from the last key starting at or before @start */
+		i--;
+	} else if (l->l.prev) {
+		l = l->l.prev;
+		i = l->nr - 1u;
+	}
+	while (l && l->l.start[i] < end) {
+		if (n == max)
+			return -ENOSPC;
+		ties[n++] = l->l.tie[i];
+		if (++i == l->nr) {
+			l = l->l.next;
+			i = 0;
+		}
+	}
+	return (int)n;
+}
+
 bool gvm_bt_first(const struct gvm_bt *bt, struct gvm_bt_cur *cur)
 {
 	struct gvm_bt_node *n = bt->root;

@@ -132,6 +132,14 @@ bool gvm_bt_insert_at(struct gvm_bt *bt, struct gvm_bt_path *path, struct gvm_bt
 bool gvm_bt_erase_at(struct gvm_bt *bt, struct gvm_bt_path *path, struct gvm_bt_key key);
 uintptr_t gvm_bt_replace_at(struct gvm_bt *bt, const struct gvm_bt_path *path,
 			    struct gvm_bt_key key);
+/*
+ * The ties of the last key starting at or before @start, if any, and of every
+ * key after it that starts before @end, in order, into @ties; the way down to
+ * the leaf where @start belongs into @path. The number of ties, or -ENOSPC
+ * when there are more than @max.
+ */
+int gvm_bt_collect(const struct gvm_bt *bt, uint64_t start, uint64_t end, struct gvm_bt_path *p,
+		   uintptr_t *ties, unsigned int max);
 bool gvm_bt_first(const struct gvm_bt *bt, struct gvm_bt_cur *cur);
 bool gvm_bt_next(struct gvm_bt_cur *cur);
 bool gvm_bt_prev(struct gvm_bt_cur *cur);

@@ -261,9 +261,9 @@ struct gvm_va *gvm_proj_next(struct gvm *vm, struct gvm_proj_iter *it);
 int gvm_sm_op_for(const struct gvm_va *v, const struct gvm_req *req, struct gvm_op *op);
 void gvm_sm_map_op(const struct gvm_req *req, struct gvm_op *op);
 /*
- * Nothing queued: the committed VAs @req overlaps, in order, into @olds (cuts
- * checked), and the way down to them into @path. The number of VAs; -EINVAL
- * for a bad request; -ENOSPC when there are more than @max.
+ * Nothing queued: the committed VAs @req overlaps, in order, into @olds (room
+ * for @max + 1; cuts checked), and the way down to them into @path. The number
+ * of VAs; -EINVAL for a bad request; -ENOSPC when there are more than @max.
  */
 int gvm_sm_overlaps(struct gvm *vm, const struct gvm_req *req, struct gvm_bt_path *path,
 		    struct gvm_va **olds, unsigned int max);

@@ -250,25 +250,25 @@ int gvm_sm_overlaps(struct gvm *vm, const struct gvm_req *req, struct gvm_bt_pat
 		    struct gvm_va **olds, unsigned int max)
 {
 	uint64_t re = req->va + req->size;
-	struct gvm_bt_cur cur;
-	struct gvm_va *v;
-	unsigned int n = 0;
-	int err = gvm_req_check(vm, req);
+	int n = gvm_req_check(vm, req);
 
-	if (err)
-		return err;
+	if (n)
+		return n;
 	os_assert(!vm->queue && !vm->committed.doomed &&
 		  "the projection is not the committed tree");
-	v = gvm_tree_first_overlap(&vm->committed, req->va, &cur, path);
-	while (v && gvm_bt_get(&cur).start < re) {
-		if (n == max)
-			return -ENOSPC;
-		olds[n++] = v;
-		v = gvm_va_end(v) < re ? gvm_tree_next(&cur) : NULL;
+	/* The VAs starting before the end, from the last one starting at or before the start. */
+	_Static_assert(sizeof(struct gvm_va *) == sizeof(uintptr_t), "ties are VA pointers");
+	n = gvm_bt_collect(&vm->committed.bt, req->va, re, path, (uintptr_t *)olds, max + 1);
+	if (n > 0 && gvm_va_end(olds[0]) <= req->va) { /* that one ends before the request */
+		for (int i = 1; i < n; i++)
+			olds[i - 1] = olds[i];
+		n--;
 	}
-	if (n && (!cuts_ok(olds[0], req) || !cuts_ok(olds[n - 1], req)))
+	if (n > (int)max || n == -ENOSPC)
+		return -ENOSPC;
+	if (n > 0 && (!cuts_ok(olds[0], req) || !cuts_ok(olds[n - 1], req)))
 		return -EINVAL;
-	return (int)n;
+	return n;
 }
 
 int gvm_sm_ops(struct gvm *vm, const struct gvm_req *req, const struct gvm_op_cb *cb, void *priv)

@@ -227,7 +227,7 @@ static int collect_op(void *priv, const struct gvm_op *op)
  */
 static int prepare_direct(struct gvm_txn *txn, const struct gvm_req *req)
 {
-	struct gvm_va *olds[DIRECT_MAX_VAS];
+	struct gvm_va *olds[DIRECT_MAX_VAS + 1];
 	struct prep p = { .txn = txn, .req = req, .mapped_to = req->va };
 	struct gvm_op op;
 	int n = gvm_sm_overlaps(txn->vm, req, &txn->hint, olds, DIRECT_MAX_VAS), err = 0;

@@ -10,10 +10,12 @@
  * then erases most of the keys, in random, descending, ascending or
  * middle-out order, and after every single erase compares the tree with a
  * sorted array: gvm_bt_validate(), the keys walked forwards and backwards,
- * and gvm_bt_find_le() at the erased key and at random starts.
+ * gvm_bt_find_le() at the erased key and at random starts, and
+ * gvm_bt_collect() from random starts.
  *
  * Usage: test-btree-erase [--seed N] [--count KEYS]
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +25,8 @@
 #include "test-util.h"
 
 #define MIN_HEIGHT 3
-#define PROBES 4 /* random gvm_bt_find_le() probes per step */
+#define PROBES 4      /* random gvm_bt_find_le() probes per step */
+#define COLLECT_MAX 3 /* gvm_bt_collect() probes: more keys are -ENOSPC */
 
 static uint64_t opt_seed = 1;
 static unsigned int opt_count = 5000;
@@ -63,6 +66,28 @@ static void check_find_le(struct run *x, uint64_t start)
 			 "), the model (%" PRIu64 ", %" PRIuPTR ")",
 			 x->name, x->step, start, gvm_bt_get(&cur).start, gvm_bt_get(&cur).tie,
 			 x->m.k[after - 1].start, x->m.k[after - 1].tie);
+}
+
+/*
+ * gvm_bt_collect(@start, @end) returns what the model says: the ties of the
+ * last key with start <= @start and of the keys after it starting below @end
+ * (-ENOSPC past COLLECT_MAX), and a path to the leaf where @start belongs.
+ */
+static void check_collect(struct run *x, uint64_t start, uint64_t end)
+{
+	size_t i = bt_model_lower(&x->m, (struct gvm_bt_key){ start, UINTPTR_MAX });
+	uintptr_t ties[COLLECT_MAX];
+	struct gvm_bt_path p;
+	int want = 0, n = gvm_bt_collect(&x->bt, start, end, &p, ties, COLLECT_MAX);
+
+	for (i = i ? i - 1 : 0; i + want < x->m.n && x->m.k[i + want].start < end; want++)
+		if (want < COLLECT_MAX && n > want && ties[want] != x->m.k[i + want].tie)
+			fail_msg("%s, erase %u: collect(%" PRIu64 ", %" PRIu64 ") key %d differs",
+				 x->name, x->step, start, end, want);
+	CHECK_EQ(x->name, n, want > COLLECT_MAX ? -ENOSPC : want);
+	if (!p.leaf != !x->m.n)
+		fail_msg("%s, erase %u: collect(%" PRIu64 ") gave %s path", x->name, x->step, start,
+			 p.leaf ? "a" : "no");
 }
 
 /* The tree holds exactly the model's keys, both ways round, and is valid. */
@@ -142,8 +167,12 @@ static void erase_at(struct run *x, size_t i)
 	check_equal(x);
 	check_find_le(x, k.start);
 	check_find_le(x, k.start ? k.start - 1 : 0);
-	for (unsigned int p = 0; p < PROBES; p++)
-		check_find_le(x, rng_below(&x->r, x->max_start + 16));
+	for (unsigned int p = 0; p < PROBES; p++) {
+		uint64_t start = rng_below(&x->r, x->max_start + 16);
+
+		check_find_le(x, start);
+		check_collect(x, start, start + rng_below(&x->r, 64));
+	}
 }
 
 enum order {
