@@ -37,13 +37,27 @@ void gvm_vec_free(const struct gvm *vm, struct gvm_vec *vec)
 	*vec = (struct gvm_vec){ 0 };
 }
 
-/* A VA from the VM's slabs; a new slab when they are full. */
+/* The @i-th VA of @slab. */
+static struct gvm_va *slab_va(const struct gvm *vm, struct gvm_slab *slab, unsigned int i)
+{
+	return (struct gvm_va *)(void *)((char *)slab->vas + (size_t)i * vm->va_stride);
+}
+
+static size_t slab_bytes(const struct gvm *vm)
+{
+	return sizeof(struct gvm_slab) + GVM_SLAB_VAS * vm->va_stride;
+}
+
+/*
+ * A VA from the VM's slabs; a new slab when they are full. Its private area
+ * is left as it was: the driver's op hook path initializes it (gvm_txn.c).
+ */
 struct gvm_va *gvm_va_alloc(struct gvm *vm)
 {
 	struct gvm_va *va = vm->free_vas;
 
 	if (!va) {
-		struct gvm_slab *slab = gvm_zalloc(vm, sizeof(*slab));
+		struct gvm_slab *slab = gvm_zalloc(vm, slab_bytes(vm));
 
 		if (!slab)
 			return NULL;
@@ -51,7 +65,7 @@ struct gvm_va *gvm_va_alloc(struct gvm *vm)
 		vm->slabs = slab;
 		vm->nr_slabs++;
 		for (unsigned int i = 0; i < GVM_SLAB_VAS; i++)
-			gvm_va_release(vm, &slab->vas[i]);
+			gvm_va_release(vm, slab_va(vm, slab, i));
 		va = vm->free_vas;
 	}
 	vm->free_vas = (struct gvm_va *)va->creator;
@@ -73,18 +87,41 @@ static unsigned int bo_slot(const struct gvm_obj *obj)
 			      (64 - GVM_BO_CACHE_LG2));
 }
 
-_Static_assert(sizeof(os_mutex) <= sizeof(struct gvm_lock_room) &&
-		       _Alignof(os_mutex) <= _Alignof(struct gvm_lock_room),
-	       "the OS layer's mutex does not fit struct gvm_obj");
-
-/* The object's lock lives in room the public header keeps for it. */
-static os_mutex *obj_lock(struct gvm_obj *obj)
+/* A VM with driver ops: the new link's lists, hook and area (which gvm_zalloc() zeroed). */
+static os_noinline void bo_init_driver(struct gvm *vm, struct gvm_bo *bo)
 {
-	return (os_mutex *)(void *)&obj->lock;
+	struct gvm_bo_lists *l = gvm_bo_lists(bo);
+
+	gvm_list_init(&l->evict);
+	gvm_list_init(&l->extobj);
+	if (gvm_bo_is_extobj(bo))
+		gvm_list_add(&vm->extobjs, &l->extobj);
+	if (vm->drv->bo_init)
+		vm->drv->bo_init(bo);
+}
+
+/* A new link of @obj to @vm (with driver ops: its lists and private area). */
+static struct gvm_bo *bo_create(struct gvm *vm, struct gvm_obj *obj)
+{
+	size_t bytes = vm->drv ? GVM_BO_PRIV_OFFSET + vm->drv->bo_priv_size : sizeof(struct gvm_bo);
+	struct gvm_bo *bo = gvm_zalloc(vm, bytes);
+
+	if (!bo)
+		return NULL;
+	bo->vm = vm;
+	bo->obj = obj;
+	gvm_list_init(&bo->vas);
+	os_mutex_lock(gvm_obj_lock(obj));
+	gvm_list_add(&obj->links, &bo->obj_link);
+	os_mutex_unlock(gvm_obj_lock(obj));
+	vm->nr_bos++;
+	if (vm->drv)
+		bo_init_driver(vm, bo);
+	return bo;
 }
 
 /* The link of @obj to @vm, made if needed; one more user. */
-struct gvm_bo *gvm_bo_get(struct gvm *vm, struct gvm_obj *obj)
+struct gvm_bo *gvm_bo_obtain(struct gvm *vm, struct gvm_obj *obj)
 {
 	struct gvm_bo **slot = &vm->bo_cache[bo_slot(obj)], *bo = *slot;
 
@@ -94,34 +131,54 @@ struct gvm_bo *gvm_bo_get(struct gvm *vm, struct gvm_obj *obj)
 		return bo;
 	}
 	bo = gvm_bo_find(vm, obj);
-
-	if (!bo) {
-		bo = gvm_zalloc(vm, sizeof(*bo));
-		if (!bo)
-			return NULL;
-		bo->vm = vm;
-		bo->obj = obj;
-		gvm_list_init(&bo->vas);
-		os_mutex_lock(obj_lock(obj));
-		gvm_list_add(&obj->links, &bo->obj_link);
-		os_mutex_unlock(obj_lock(obj));
-		vm->nr_bos++;
-	}
+	if (!bo)
+		bo = bo_create(vm, obj);
+	if (!bo)
+		return NULL;
 	bo->users++;
 	*slot = bo;
 	return bo;
 }
 
-void gvm_bo_put(struct gvm *vm, struct gvm_bo *bo)
+struct gvm_bo *gvm_bo_get(struct gvm_bo *bo)
 {
+	bo->users++;
+	return bo;
+}
+
+/*
+ * A VM with driver ops, the link off its object: only the writer (us)
+ * reaches it now, so whoever marked it evicted (holding the object's lock or
+ * a reference, since dropped) is done with it.
+ */
+static os_noinline void bo_fini_driver(struct gvm *vm, struct gvm_bo *bo)
+{
+	struct gvm_bo_lists *l = gvm_bo_lists(bo);
+
+	if (l->evicted) {
+		os_mutex_lock(&vm->evict_lock);
+		gvm_list_del(&l->evict);
+		os_mutex_unlock(&vm->evict_lock);
+	}
+	gvm_list_del(&l->extobj);
+}
+
+void gvm_bo_put(struct gvm_bo *bo)
+{
+	struct gvm *vm = bo->vm;
+
 	if (--bo->users)
 		return;
 	os_assert(gvm_list_empty(&bo->vas));
+	if (vm->drv && vm->drv->bo_free)
+		vm->drv->bo_free(bo);
 	if (vm->bo_cache[bo_slot(bo->obj)] == bo)
 		vm->bo_cache[bo_slot(bo->obj)] = NULL;
-	os_mutex_lock(obj_lock(bo->obj));
+	os_mutex_lock(gvm_obj_lock(bo->obj));
 	gvm_list_del(&bo->obj_link);
-	os_mutex_unlock(obj_lock(bo->obj));
+	os_mutex_unlock(gvm_obj_lock(bo->obj));
+	if (vm->drv)
+		bo_fini_driver(vm, bo);
 	vm->nr_bos--;
 	gvm_free(vm, bo);
 }
@@ -130,7 +187,7 @@ struct gvm_bo *gvm_bo_find(struct gvm *vm, struct gvm_obj *obj)
 {
 	struct gvm_bo *found = NULL;
 
-	os_mutex_lock(obj_lock(obj));
+	os_mutex_lock(gvm_obj_lock(obj));
 	for (struct gvm_list *l = obj->links.next; l != &obj->links && !found; l = l->next) {
 		struct gvm_bo *bo =
 			(struct gvm_bo *)((char *)l - offsetof(struct gvm_bo, obj_link));
@@ -138,7 +195,7 @@ struct gvm_bo *gvm_bo_find(struct gvm *vm, struct gvm_obj *obj)
 		if (bo->vm == vm)
 			found = bo;
 	}
-	os_mutex_unlock(obj_lock(obj));
+	os_mutex_unlock(gvm_obj_lock(obj));
 	return found;
 }
 
@@ -150,7 +207,7 @@ int gvm_obj_init(struct gvm_obj *obj, const struct gvm_obj_ops *ops, uint64_t si
 	obj->ops = ops;
 	obj->size = size;
 	gvm_list_init(&obj->links);
-	return os_mutex_init(obj_lock(obj));
+	return os_mutex_init(gvm_obj_lock(obj));
 }
 
 int gvm_obj_fini(struct gvm_obj *obj)
@@ -158,12 +215,12 @@ int gvm_obj_fini(struct gvm_obj *obj)
 	bool linked;
 
 	/* Other VMs' threads link and unlink under the lock. */
-	os_mutex_lock(obj_lock(obj));
+	os_mutex_lock(gvm_obj_lock(obj));
 	linked = !gvm_list_empty(&obj->links);
-	os_mutex_unlock(obj_lock(obj));
+	os_mutex_unlock(gvm_obj_lock(obj));
 	if (os_misuse(linked && "gvm_obj_fini() of an object still mapped in a VM"))
 		return -EBUSY;
-	os_mutex_destroy(obj_lock(obj));
+	os_mutex_destroy(gvm_obj_lock(obj));
 	return 0;
 }
 
@@ -282,7 +339,8 @@ static void slabs_restore(struct gvm *vm, uint64_t keep)
 
 		for (; va; va = next) {
 			next = (struct gvm_va *)va->creator;
-			if (va < slab->vas || va >= slab->vas + GVM_SLAB_VAS) {
+			if ((char *)va < (char *)slab->vas ||
+			    (char *)va >= (char *)slab_va(vm, slab, GVM_SLAB_VAS)) {
 				prev = va;
 				continue;
 			}
@@ -387,6 +445,16 @@ struct gvm_va *gvm_va_find(struct gvm *vm, uint64_t addr)
 	return va && va->va <= addr ? va : NULL;
 }
 
+/* Members that go together: what op_prepare and bo_init take, op_cleanup and bo_free give back. */
+static int check_driver(const struct gvm_driver_ops *d)
+{
+	if (d->va_priv_size > GVM_PRIV_MAX || d->bo_priv_size > GVM_PRIV_MAX)
+		return -EINVAL;
+	if ((d->op_prepare && !d->op_cleanup) || (!d->bo_init != !d->bo_free))
+		return -EINVAL;
+	return 0;
+}
+
 static int check_cfg(const struct gvm_cfg *cfg)
 {
 	const struct gvm_backend_ops *b = cfg->backend;
@@ -402,6 +470,8 @@ static int check_cfg(const struct gvm_cfg *cfg)
 		return -EINVAL;
 	if (cfg->host && (!cfg->host->zalloc || !cfg->host->free))
 		return -EINVAL;
+	if (cfg->driver && check_driver(cfg->driver))
+		return -EINVAL;
 	for (unsigned int i = 0; i < cfg->nr_reserved; i++) {
 		const struct gvm_range *r = &cfg->reserved[i];
 
@@ -412,6 +482,22 @@ static int check_cfg(const struct gvm_cfg *cfg)
 			if (r->start < cfg->reserved[j].end && cfg->reserved[j].start < r->end)
 				return -EINVAL;
 	}
+	return 0;
+}
+
+/*
+ * gvm_destroy() cleans up the VAs left as committed UNMAPs (DOC: driver
+ * hooks) and allocates nothing: their transaction is made here.
+ */
+static int make_teardown(struct gvm *vm)
+{
+	if (!vm->drv || !vm->drv->op_cleanup)
+		return 0;
+	vm->teardown = gvm_zalloc(vm, sizeof(*vm->teardown));
+	if (!vm->teardown)
+		return -ENOMEM;
+	vm->teardown->vm = vm;
+	vm->teardown->state = GVM_TXN_COMMITTED;
 	return 0;
 }
 
@@ -445,10 +531,25 @@ int gvm_create(const struct gvm_cfg *cfg, struct gvm **out)
 		return -ENOMEM;
 	vm->cfg = c;
 	gvm_list_init(&vm->committed_txns);
-	err = copy_reserved(vm);
+	vm->drv = c.driver;
+	/* Without driver ops, VAs are as small as they can be. */
+	vm->va_stride = c.driver ? GVM_VA_PRIV_OFFSET + GVM_ALIGN8(c.driver->va_priv_size) :
+				   sizeof(struct gvm_va);
+	gvm_list_init(&vm->extobjs);
+	gvm_list_init(&vm->evicted);
+	err = os_mutex_init(&vm->evict_lock);
+	if (err) {
+		gvm_free(vm, vm);
+		return err;
+	}
+	err = make_teardown(vm);
+	if (!err)
+		err = copy_reserved(vm);
 	if (!err)
 		err = c.backend->create(c.backend_cfg, &vm->backend);
 	if (err) {
+		gvm_free(vm, vm->teardown);
+		os_mutex_destroy(&vm->evict_lock);
 		gvm_free(vm, vm->reserved);
 		gvm_free(vm, vm);
 		return err;
@@ -480,6 +581,9 @@ void gvm_destroy(struct gvm *vm)
 		gvm_txn_abandon_all(vm);
 	vm->cfg.backend->destroy(vm->backend);
 	gvm_release_all(vm);
+	(void)os_misuse(vm->nr_bos && "gvm_destroy() with link references the driver still holds");
+	os_mutex_destroy(&vm->evict_lock);
+	gvm_free(vm, vm->teardown);
 	if (vm->spare_txn)
 		gvm_txn_destroy(vm, vm->spare_txn);
 	gvm_tree_fini(vm, &vm->committed);
@@ -503,9 +607,9 @@ void gvm_get_stats(struct gvm *vm, struct gvm_stats *st)
 {
 	st->vas = vm->nr_vas;
 	st->bos = vm->nr_bos;
-	st->va_bytes = vm->nr_slabs * sizeof(struct gvm_slab);
+	st->va_bytes = vm->nr_slabs * slab_bytes(vm);
 	st->index_bytes = (vm->committed.bt.nodes + vm->pending.bt.nodes) * gvm_bt_node_size();
-	st->bytes_per_va = sizeof(struct gvm_va);
+	st->bytes_per_va = vm->va_stride;
 	st->replacements = vm->nr_replacements;
 	st->replaced_in_place = vm->nr_replaced_in_place;
 }

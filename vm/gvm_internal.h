@@ -47,16 +47,46 @@
 #define GVM_VA_REPLACES (1u << 2)
 #define GVM_VA_SWAPPED (1u << 3)
 
-/* Links gvm_bo_get() remembers, by a hash of the object (2^N slots). */
+/* Links gvm_bo_obtain() remembers, by a hash of the object (2^N slots). */
 #define GVM_BO_CACHE_LG2 4
 
-/* VA objects come from slabs: fast, and no per-object malloc overhead. */
+/*
+ * VA objects come from slabs: fast, and no per-object malloc overhead. Each
+ * VA is vm->va_stride bytes: the struct and the driver's private area.
+ */
 #define GVM_SLAB_VAS 64
 
 struct gvm_slab {
 	struct gvm_slab *next;
-	struct gvm_va vas[GVM_SLAB_VAS];
+	_Alignas(8) uint64_t vas[]; /* GVM_SLAB_VAS VAs of vm->va_stride bytes */
 };
+
+/*
+ * The driver's private areas start 8-byte aligned after the struct (32-bit
+ * x86 aligns a struct's 64-bit members to 4 only), and a VA with an area
+ * takes a multiple of 8 bytes, so that the next one is aligned too.
+ */
+#define GVM_ALIGN8(n) (((n) + 7) & ~(size_t)7)
+#define GVM_VA_PRIV_OFFSET GVM_ALIGN8(sizeof(struct gvm_va))
+
+/*
+ * What a link of a VM with driver ops has after its struct, before the
+ * driver's area (DOC: external and evicted objects): a VM without driver ops
+ * allocates links of sizeof(struct gvm_bo) and never reaches this.
+ */
+struct gvm_bo_lists {
+	struct gvm_list extobj; /* vm->extobjs, under the writer lock */
+	struct gvm_list evict;  /* vm->evicted, under vm->evict_lock */
+	bool evicted;           /* on vm->evicted (vm->evict_lock) */
+};
+
+#define GVM_BO_LISTS_OFFSET GVM_ALIGN8(sizeof(struct gvm_bo))
+#define GVM_BO_PRIV_OFFSET GVM_ALIGN8(GVM_BO_LISTS_OFFSET + sizeof(struct gvm_bo_lists))
+
+static inline struct gvm_bo_lists *gvm_bo_lists(struct gvm_bo *bo)
+{
+	return (struct gvm_bo_lists *)(void *)((char *)bo + GVM_BO_LISTS_OFFSET);
+}
 
 /*
  * A tree of VAs, the inserts prepared transactions will make in it, and how
@@ -84,6 +114,12 @@ struct gvm {
 	struct gvm_bo *bo_cache[1u << GVM_BO_CACHE_LG2]; /* links by object, direct-mapped */
 	uint64_t nr_vas, nr_bos, nr_slabs;
 	uint64_t nr_replacements, nr_replaced_in_place; /* struct gvm_stats */
+	const struct gvm_driver_ops *drv; /* NULL: no hooks (the fast paths test this) */
+	size_t va_stride;                 /* a VA and its private area */
+	struct gvm_list extobjs;          /* links of external objects (writer lock) */
+	struct gvm_txn *teardown;         /* with op_cleanup: gvm_destroy()'s UNMAPs' transaction */
+	os_mutex evict_lock;              /* @evicted and each link's evicted state */
+	struct gvm_list evicted;
 };
 
 enum gvm_txn_state {
@@ -103,15 +139,17 @@ struct gvm_txn {
 	struct gvm_txn *qnext;
 	struct gvm_list committed_link; /* on vm->committed_txns once committed */
 	enum gvm_txn_state state;
-	struct gvm_vec created;  /* struct gvm_va * */
-	struct gvm_vec doomed;   /* struct gvm_va * */
-	struct gvm_vec bops;     /* struct pt_op: what the backend applies */
-	struct gvm_vec scratch;  /* struct gvm_op: the request being prepared */
-	unsigned int promised;   /* inserts promised in vm->committed */
-	bool was_spare;          /* taken from vm->spare_txn */
-	bool lazy;               /* created VAs stay out of vm->pending */
-	unsigned int had_buffer; /* which vectors had a buffer then */
-	void *bresv;             /* the backend's reservation */
+	struct gvm_vec created;   /* struct gvm_va * */
+	struct gvm_vec doomed;    /* struct gvm_va * */
+	struct gvm_vec bops;      /* struct pt_op: what the backend applies */
+	struct gvm_vec scratch;   /* struct gvm_op: the request being prepared, every request
+				  * with driver ops */
+	unsigned int promised;    /* inserts promised in vm->committed */
+	unsigned int nr_prepared; /* ops whose driver op_prepare ran (scratch holds them) */
+	bool was_spare;           /* taken from vm->spare_txn */
+	bool lazy;                /* created VAs stay out of vm->pending */
+	unsigned int had_buffer;  /* which vectors had a buffer then */
+	void *bresv;              /* the backend's reservation */
 	/*
 	 * A lazy transaction's way down the committed tree to its request: no
 	 * commit comes before its own, so the commit can update the tree there.
@@ -138,8 +176,7 @@ void gvm_vec_free(const struct gvm *vm, struct gvm_vec *vec);
 /* VAs and object links. */
 struct gvm_va *gvm_va_alloc(struct gvm *vm);
 void gvm_va_release(struct gvm *vm, struct gvm_va *va);
-struct gvm_bo *gvm_bo_get(struct gvm *vm, struct gvm_obj *obj);
-void gvm_bo_put(struct gvm *vm, struct gvm_bo *bo);
+struct gvm_bo *gvm_bo_obtain(struct gvm *vm, struct gvm_obj *obj);
 int gvm_tree_promise_alloc(struct gvm *vm, struct gvm_tree *t, unsigned int inserts);
 void gvm_tree_trim(struct gvm *vm, struct gvm_tree *t);
 
@@ -236,6 +273,16 @@ static inline void gvm_list_del(struct gvm_list *node)
 static inline bool gvm_list_empty(const struct gvm_list *head)
 {
 	return head->next == head;
+}
+
+_Static_assert(sizeof(os_mutex) <= sizeof(struct gvm_lock_room) &&
+		       _Alignof(os_mutex) <= _Alignof(struct gvm_lock_room),
+	       "the OS layer's mutex does not fit struct gvm_obj");
+
+/* The object's lock lives in room the public header keeps for it. */
+static inline os_mutex *gvm_obj_lock(struct gvm_obj *obj)
+{
+	return (os_mutex *)(void *)&obj->lock;
 }
 
 /* Requests. */

@@ -133,7 +133,7 @@ static void drop_va(struct gvm *vm, struct gvm_va *va)
 {
 	struct gvm_obj *obj = va->bo->obj;
 
-	gvm_bo_put(vm, va->bo);
+	gvm_bo_put(va->bo);
 	gvm_va_release(vm, va);
 	if (obj->ops->put)
 		obj->ops->put(obj);
@@ -154,7 +154,7 @@ static int create(struct gvm_txn *txn, const struct gvm_op_piece *pc, bool repla
 	va = gvm_va_alloc(vm);
 	if (!va)
 		goto unpromise;
-	va->bo = gvm_bo_get(vm, pc->obj);
+	va->bo = gvm_bo_obtain(vm, pc->obj);
 	if (!va->bo) {
 		gvm_va_release(vm, va);
 		goto unpromise;
@@ -216,6 +216,61 @@ static int collect_op(void *priv, const struct gvm_op *op)
 	return gvm_vec_push(vm, &p->txn->scratch, op, sizeof(*op));
 }
 
+/* With driver ops the transaction keeps every op, with room for the VAs it creates. */
+static int collect_txn_op(void *priv, const struct gvm_op *op)
+{
+	struct prep *p = priv;
+	struct gvm_txn_op top = { .op = *op };
+
+	return gvm_vec_push(p->txn->vm, &p->txn->scratch, &top, sizeof(top));
+}
+
+/*
+ * The VAs @top just created (the last ones of txn->created) get their
+ * private areas (DOC: driver hooks), then the driver prepares the op.
+ */
+static int driver_prepare(struct gvm_txn *txn, struct gvm_txn_op *top)
+{
+	const struct gvm_driver_ops *d = txn->vm->drv;
+	struct gvm_va **created = (struct gvm_va **)txn->created.v + txn->created.nr;
+	const struct gvm_op *op = &top->op;
+	size_t priv = d->va_priv_size;
+	int err;
+
+	if (op->type == GVM_OP_MAP) {
+		top->map_va = created[-1];
+		memset(gvm_va_priv(top->map_va), 0, priv);
+	} else {
+		top->next_va = op->has_next ? *--created : NULL;
+		top->prev_va = op->has_prev ? *--created : NULL;
+		if (top->prev_va)
+			memcpy(gvm_va_priv(top->prev_va), gvm_va_priv(op->old), priv);
+		if (top->next_va)
+			memcpy(gvm_va_priv(top->next_va), gvm_va_priv(op->old), priv);
+	}
+	err = d->op_prepare ? d->op_prepare(txn, top) : 0;
+	if (!err)
+		txn->nr_prepared++;
+	return err;
+}
+
+/* The general path of a VM with driver ops: every op kept, applied, prepared by the driver. */
+static os_noinline int prepare_kept(struct gvm_txn *txn, struct prep *p)
+{
+	static const struct gvm_op_cb cb = { .op = collect_txn_op };
+	unsigned int first = txn->scratch.nr;
+	int err = gvm_sm_ops_path(txn->vm, p->req, &cb, p, txn->lazy ? &txn->hint : NULL);
+
+	for (unsigned int i = first; !err && i < txn->scratch.nr; i++) {
+		struct gvm_txn_op *top = &((struct gvm_txn_op *)txn->scratch.v)[i];
+
+		err = apply_op(p, &top->op);
+		if (!err)
+			err = driver_prepare(txn, top);
+	}
+	return err;
+}
+
 /* Requests overlapping at most this many VAs take prepare_direct(). */
 #define DIRECT_MAX_VAS 16
 
@@ -248,29 +303,50 @@ static int prepare_direct(struct gvm_txn *txn, const struct gvm_req *req)
 static int prepare_req(struct gvm_txn *txn, const struct gvm_req *req)
 {
 	static const struct gvm_op_cb cb = { .op = collect_op };
-	const struct gvm_backend_ops *b = txn->vm->cfg.backend;
+	struct gvm *vm = txn->vm;
+	const struct gvm_backend_ops *b = vm->cfg.backend;
 	struct prep p = { .txn = txn, .req = req, .mapped_to = req->va };
 	int err;
 
 	if (b->prefetch)
-		b->prefetch(txn->vm->backend, req->va);
+		b->prefetch(vm->backend, req->va);
+	/* A VM with driver ops keeps its ops (gvm_txn_op()): its own path. */
+	if (vm->drv)
+		return prepare_kept(txn, &p);
 	if (txn->lazy) {
 		err = prepare_direct(txn, req);
 		if (err != -ENOSPC)
 			return err;
 	}
 	txn->scratch.nr = 0;
-	err = gvm_sm_ops_path(txn->vm, req, &cb, &p, txn->lazy ? &txn->hint : NULL);
+	err = gvm_sm_ops_path(vm, req, &cb, &p, txn->lazy ? &txn->hint : NULL);
 	for (unsigned int i = 0; !err && i < txn->scratch.nr; i++)
 		err = apply_op(&p, &((struct gvm_op *)txn->scratch.v)[i]);
 	return err;
+}
+
+/* The driver's cleanup of the first @nr ops, in order or newest first. */
+static os_noinline void driver_cleanup(struct gvm_txn *txn, unsigned int nr, bool newest_first)
+{
+	const struct gvm_driver_ops *d = txn->vm->drv;
+	const struct gvm_txn_op *ops = txn->scratch.v;
+
+	if (!d->op_cleanup)
+		return;
+	for (unsigned int i = 0; i < nr; i++)
+		d->op_cleanup(txn, &ops[newest_first ? nr - 1 - i : i]);
 }
 
 /* Undo everything a prepared transaction did, newest change first. */
 static void undo(struct gvm_txn *txn)
 {
 	struct gvm *vm = txn->vm;
-	struct gvm_va **created = txn->created.v, **doomed = txn->doomed.v;
+	struct gvm_va **created, **doomed;
+
+	if (vm->drv)
+		driver_cleanup(txn, txn->nr_prepared, true);
+	created = txn->created.v;
+	doomed = txn->doomed.v;
 
 	for (unsigned int i = txn->doomed.nr; i--;) {
 		gvm_tree_of(vm, doomed[i])->doomed--;
@@ -318,6 +394,7 @@ static void txn_free(struct gvm_txn *txn, bool failed)
 		if (!(txn->had_buffer & (1u << i)))
 			gvm_vec_free(vm, vecs[i]);
 	txn->created.nr = txn->doomed.nr = txn->bops.nr = txn->scratch.nr = 0;
+	txn->nr_prepared = 0;
 	txn->state = GVM_TXN_IDLE;
 	txn->lazy = false;
 	txn->hint.leaf = NULL;
@@ -449,7 +526,8 @@ int gvm_bind_prepare(struct gvm *vm, const struct gvm_req *reqs, unsigned int n,
 		prepare_failed(vm, txn, was_lazy, &mark);
 		return err;
 	}
-	txn->scratch.nr = 0;
+	if (!vm->drv)
+		txn->scratch.nr = 0;
 	enqueue(vm, txn);
 	if (txn->lazy)
 		vm->lazy = txn;
@@ -536,6 +614,16 @@ static void commit_tables(struct gvm_txn *txn)
 	b->commit_end(priv, txn->bresv);
 }
 
+static os_noinline void driver_commit(struct gvm_txn *txn)
+{
+	const struct gvm_txn_op *ops = txn->scratch.v;
+
+	if (!txn->vm->drv->op_commit)
+		return;
+	for (unsigned int i = 0; i < txn->nr_prepared; i++)
+		txn->vm->drv->op_commit(txn, &ops[i]);
+}
+
 int gvm_bind_commit(struct gvm_txn *txn)
 {
 	struct gvm *vm = txn->vm;
@@ -557,6 +645,8 @@ int gvm_bind_commit(struct gvm_txn *txn)
 	txn->qnext = NULL;
 	txn->state = GVM_TXN_COMMITTED;
 	gvm_list_add(&vm->committed_txns, &txn->committed_link);
+	if (vm->drv)
+		driver_commit(txn);
 	pt_signalling_end();
 	return 0;
 }
@@ -581,6 +671,8 @@ int gvm_bind_cleanup(struct gvm_txn *txn)
 
 	if (txn->state == GVM_TXN_COMMITTED) {
 		gvm_list_del(&txn->committed_link);
+		if (vm->drv)
+			driver_cleanup(txn, txn->nr_prepared, false);
 	} else {
 		if (os_misuse(txn->state == GVM_TXN_IDLE &&
 			      "gvm_bind_cleanup() of a transaction cleaned up already"))
@@ -630,7 +722,8 @@ void gvm_txn_abandon_all(struct gvm *vm)
 
 /*
  * gvm_destroy(), after the backend unmapped and flushed everything: every
- * committed VA drops its link and object reference. The tree is read, not
+ * committed VA is cleaned up by the driver (a committed UNMAP) and drops its
+ * link and object reference. The tree is read, not
  * changed (it is freed next), so nothing is allocated.
  */
 void gvm_release_all(struct gvm *vm)
@@ -642,8 +735,34 @@ void gvm_release_all(struct gvm *vm)
 		struct gvm_va *va = gvm_va_at(&cur);
 
 		more = gvm_bt_next(&cur);
+		if (vm->teardown) {
+			struct gvm_txn_op top = { .op = { .type = GVM_OP_UNMAP, .old = va } };
+
+			vm->drv->op_cleanup(vm->teardown, &top);
+		}
 		gvm_list_del(&va->bo_link);
 		drop_va(vm, va);
 	}
 	vm->nr_vas = 0;
+}
+
+struct gvm *gvm_txn_vm(const struct gvm_txn *txn)
+{
+	return txn->vm;
+}
+
+bool gvm_txn_committed(const struct gvm_txn *txn)
+{
+	return txn->state == GVM_TXN_COMMITTED;
+}
+
+/* Every op the driver prepared: during a prepare, those so far. */
+unsigned int gvm_txn_nr_ops(const struct gvm_txn *txn)
+{
+	return txn->nr_prepared;
+}
+
+const struct gvm_txn_op *gvm_txn_op(const struct gvm_txn *txn, unsigned int i)
+{
+	return i < txn->nr_prepared ? &((const struct gvm_txn_op *)txn->scratch.v)[i] : NULL;
 }

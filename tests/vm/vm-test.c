@@ -88,6 +88,12 @@ static const struct pt_host_ops vm_host_ops = {
 
 void vm_test_init(struct vm_test_env *e, const struct gvm_range *reserved, unsigned int nr)
 {
+	vm_test_init_driver(e, reserved, nr, NULL, NULL, 0);
+}
+
+void vm_test_init_driver(struct vm_test_env *e, const struct gvm_range *reserved, unsigned int nr,
+			 const struct gvm_driver_ops *driver, void *driver_ctx, uint64_t resv_id)
+{
 	struct gvm_cfg cfg = {
 		.start = VM_TEST_START,
 		.end = VM_TEST_END,
@@ -96,6 +102,9 @@ void vm_test_init(struct vm_test_env *e, const struct gvm_range *reserved, unsig
 		.nr_reserved = nr,
 		.backend = &gvm_backend_paging,
 		.host = &vm_host_ops,
+		.driver = driver,
+		.driver_ctx = driver_ctx,
+		.resv_id = resv_id,
 	};
 	int err;
 

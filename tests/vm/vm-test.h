@@ -50,6 +50,9 @@ struct vm_test_env {
 
 /* A Mali AArch64 4K VM over [VM_TEST_START, VM_TEST_END) with @nr reserved ranges. */
 void vm_test_init(struct vm_test_env *e, const struct gvm_range *reserved, unsigned int nr);
+/* The same with driver hooks (gvm_cfg.driver, .driver_ctx, .resv_id). */
+void vm_test_init_driver(struct vm_test_env *e, const struct gvm_range *reserved, unsigned int nr,
+			 const struct gvm_driver_ops *driver, void *driver_ctx, uint64_t resv_id);
 void vm_test_fini(struct vm_test_env *e);
 
 void vm_test_obj_init(struct vm_test_obj *o, uint64_t size, uint64_t pa, uint64_t frag);

@@ -33,6 +33,74 @@
  * the newest prepared transaction may be cleaned up without committing.
  * Page-table walkers (the MMU, pt_walk()) are lock-free against commits. Lookups
  * (gvm_va_find() ...) see committed VAs only.
+ *
+ * DOC: driver hooks
+ *
+ * A VM created with a struct gvm_driver_ops (gvm_cfg.driver) calls the driver
+ * for each op of its transactions, as drm_gpuvm's sm_step_map/remap/unmap
+ * callbacks do, so that the driver pins pages, tracks residency or updates its
+ * own lists where gvm updates its own:
+ *
+ *   gvm_bind_prepare()   op_prepare(txn, op), each op in order, after gvm
+ *                        prepared it (its new VAs exist, pending). An error
+ *                        undoes the whole prepare: op_cleanup() runs for the
+ *                        ops already prepared, newest first, and the VM, its
+ *                        tables and its memory are as before.
+ *   gvm_bind_commit()    op_commit(txn, op), each op in order, after the VA
+ *                        tree and the tables were updated: inside the commit
+ *                        (cannot fail, must not allocate or sleep).
+ *   gvm_bind_cleanup()   op_cleanup(txn, op): committed, each op in order,
+ *                        before the VAs the ops removed are freed; given up
+ *                        (gvm_txn_committed() false), newest op first, before
+ *                        the VAs the ops created are freed.
+ *
+ * So what a prepare callback takes for a VA it creates, the cleanup callback
+ * gives back for the VA the op removed (committed) or created (given up).
+ * gvm_destroy() cleans up every VA left as the committed UNMAP of a
+ * transaction of its own (no other op, no prepare or commit callback), after
+ * the tables were torn down; drop your link references before it.
+ * The VAs an op creates are in @map_va, @prev_va, @next_va of its struct
+ * gvm_txn_op; a later op of the same transaction may remove them again (its
+ * @old), in which case the cleanup of a committed transaction sees them as
+ * that op's @old. The ops of a transaction stay readable until its cleanup
+ * (gvm_txn_op(), gvm_txn_for_each_op()), and only for a VM with driver ops:
+ * without them gvm keeps one request's ops at a time.
+ *
+ * Private areas: the driver asks for @va_priv_size bytes after every VA and
+ * @bo_priv_size bytes after every VM-object link (gvm_va_priv(),
+ * gvm_bo_priv()). gvm allocates VAs from its own slabs (no allocation call
+ * per VA, and a failed prepare gives back exactly what it took), so the
+ * driver's data lives in the same allocation instead of an embedding struct
+ * the driver would allocate through a callback on every op. A MAP's VA
+ * starts with a zeroed area. A REMAP's pieces are new VAs: each starts with a
+ * byte copy of @old's area, taken before op_prepare runs; @old keeps its own
+ * area untouched until it is freed (after op_cleanup). A driver whose area
+ * holds references takes one for each piece in op_prepare. A link's area is
+ * zeroed when the link is made (bo_init runs then, bo_free before it is
+ * freed, never inside a commit).
+ *
+ * DOC: external and evicted objects
+ *
+ * An object is private to a VM when its gvm_obj.resv_id is non-zero and equal
+ * to the VM's gvm_cfg.resv_id (drm_gpuvm: it shares the VM's reservation
+ * object); any other object mapped in the VM is external. In a VM with
+ * driver ops (gvm_cfg.driver, even with no member set) every link of an
+ * external object is on the VM's extobj list (gvm_extobj_first(),
+ * gvm_extobj_next()) from the prepare that makes the link until its last
+ * reference goes: a driver adds its job fences to the reservation of each.
+ * The extobj list and the links' reference counts (gvm_bo_get(),
+ * gvm_bo_put()) are protected by the VM's writer lock, the caller's lock that
+ * serializes prepare, commit and cleanup.
+ *
+ * A link whose object was evicted (its pages moved out) is on the VM's
+ * evicted list until the driver makes it valid again (VMs with driver ops;
+ * in others marking a link is a misuse that does nothing). Both lists live
+ * in memory gvm adds to each link of a VM with driver ops only, so that a VM
+ * without pays nothing for them. gvm_bo_set_evicted()
+ * and gvm_obj_set_evicted() (every link of the object) may be called from any
+ * thread, holding the VM's writer lock or not: the evicted list has its own
+ * lock inside the VM, a leaf lock taken after the object's link lock.
+ * gvm_evicted_validate() walks the list under the VM's writer lock.
  */
 #ifndef GPUVM_GVM_H
 #define GPUVM_GVM_H
@@ -82,12 +150,16 @@ struct gvm_lock_room {
  * struct gvm_obj - an object VAs map (embed it in the driver's BO).
  * @ops: see struct gvm_obj_ops.
  * @size: bytes, a multiple of the page size.
+ * @resv_id: 0 (gvm_obj_init()), or the identity of the reservation the
+ *	object shares with one VM (DOC: external and evicted objects); set it
+ *	before the object is first mapped and do not change it while mapped.
  * @lock: protects @links (VMs on different threads share objects).
  * @links: private: the struct gvm_bo of each VM mapping the object.
  */
 struct gvm_obj {
 	const struct gvm_obj_ops *ops;
 	uint64_t size;
+	uint64_t resv_id;
 	struct gvm_lock_room lock;
 	struct gvm_list links;
 };
@@ -115,7 +187,9 @@ int gvm_obj_init(struct gvm_obj *obj, const struct gvm_obj_ops *ops, uint64_t si
 int gvm_obj_fini(struct gvm_obj *obj);
 
 /**
- * struct gvm_bo - the VAs of one object in one VM.
+ * struct gvm_bo - the VAs of one object in one VM, reference counted: every
+ * VA (pending or committed) holds a reference, and the driver may hold more
+ * (gvm_bo_get()). The driver's private area follows it (gvm_bo_priv()).
  * @vm: the VM.
  * @obj: the object.
  * @vas: its committed VAs (struct gvm_va.bo_link), in no particular order.
@@ -207,6 +281,42 @@ extern const struct gvm_backend_ops gvm_backend_paging;
  */
 extern const struct gvm_backend_ops gvm_backend_identity;
 
+struct gvm_txn_op;
+
+/**
+ * struct gvm_driver_ops - a driver's hooks in a VM's binds (DOC: driver
+ * hooks). Every member is optional; gvm_create() refuses members that must go
+ * together when one is missing.
+ * @va_priv_size: bytes of driver data after each VA (gvm_va_priv()), at most
+ *	GVM_PRIV_MAX.
+ * @bo_priv_size: bytes of driver data after each link (gvm_bo_priv()), at
+ *	most GVM_PRIV_MAX.
+ * @op_prepare: an op of a transaction being prepared, after gvm prepared it.
+ *	Return 0, or a negative errno that fails gvm_bind_prepare() with it.
+ *	Needs @op_cleanup (which undoes it).
+ * @op_commit: an op of a transaction being committed, after the VA tree and
+ *	the tables were updated. Runs inside the commit: must not fail, allocate
+ *	or sleep (a fence-signalling section).
+ * @op_cleanup: an op of a transaction being cleaned up or given up (see
+ *	gvm_txn_committed()). Never inside a commit.
+ * @bo_init: a link was made (at prepare; its private area zeroed). Needs
+ *	@bo_free.
+ * @bo_free: a link's last reference went; it is freed on return. Never
+ *	inside a commit.
+ */
+struct gvm_driver_ops {
+	size_t va_priv_size;
+	size_t bo_priv_size;
+	int (*op_prepare)(struct gvm_txn *txn, const struct gvm_txn_op *op);
+	void (*op_commit)(struct gvm_txn *txn, const struct gvm_txn_op *op);
+	void (*op_cleanup)(struct gvm_txn *txn, const struct gvm_txn_op *op);
+	void (*bo_init)(struct gvm_bo *bo);
+	void (*bo_free)(struct gvm_bo *bo);
+};
+
+/* The largest private area per VA or per link. */
+#define GVM_PRIV_MAX 4096u
+
 /**
  * struct gvm_cfg - a VM.
  * @start/@end: VA range managed, page aligned.
@@ -216,6 +326,10 @@ extern const struct gvm_backend_ops gvm_backend_identity;
  * @backend/@backend_cfg: mandatory backend and its configuration.
  * @host/@host_ctx: optional memory for VAs and bookkeeping (default
  *	calloc/free); tests inject failures through it.
+ * @driver/@driver_ctx: optional driver hooks (DOC: driver hooks) and what
+ *	gvm_driver_ctx() returns to them.
+ * @resv_id: 0, or the identity of the reservation the VM's private objects
+ *	share (DOC: external and evicted objects).
  */
 struct gvm_cfg {
 	uint64_t start, end;
@@ -226,6 +340,9 @@ struct gvm_cfg {
 	const void *backend_cfg;
 	const struct pt_host_ops *host;
 	void *host_ctx;
+	const struct gvm_driver_ops *driver;
+	void *driver_ctx;
+	uint64_t resv_id;
 };
 
 /**
@@ -234,7 +351,8 @@ struct gvm_cfg {
  * @out: the VM.
  *
  * Return: 0; -EINVAL for a bad range, overlapping or outside reserved ranges,
- * a missing backend op; the backend's create errors; -ENOMEM.
+ * a missing backend op, driver ops without a member another needs or with a
+ * private area larger than GVM_PRIV_MAX; the backend's create errors; -ENOMEM.
  */
 int gvm_create(const struct gvm_cfg *cfg, struct gvm **out);
 
@@ -354,6 +472,19 @@ struct gvm_op {
 };
 
 /**
+ * struct gvm_txn_op - an op of a transaction, as the driver's callbacks and
+ * gvm_txn_op() see it (DOC: driver hooks).
+ * @op: the op.
+ * @map_va: MAP: the VA it created for @op.map.
+ * @prev_va/@next_va: REMAP: the VAs it created for @op.prev and @op.next
+ *	(NULL without the piece).
+ */
+struct gvm_txn_op {
+	struct gvm_op op;
+	struct gvm_va *map_va, *prev_va, *next_va;
+};
+
+/**
  * struct gvm_op_cb - callbacks receiving the ops of a request, in order.
  * Each returns 0 to go on or a negative errno to stop.
  */
@@ -444,6 +575,177 @@ int gvm_bind_cleanup(struct gvm_txn *txn);
  * Return: as gvm_bind_prepare().
  */
 int gvm_bind(struct gvm *vm, const struct gvm_req *reqs, unsigned int n, unsigned int *failed);
+
+/**
+ * gvm_driver_ctx() - the driver context the VM was created with.
+ * @vm: the VM.
+ *
+ * Context: any.
+ * Return: gvm_cfg.driver_ctx.
+ */
+void *gvm_driver_ctx(const struct gvm *vm);
+
+/**
+ * gvm_txn_vm() - the VM of a transaction.
+ * @txn: the transaction.
+ *
+ * Context: any, while @txn is outstanding.
+ * Return: its VM.
+ */
+struct gvm *gvm_txn_vm(const struct gvm_txn *txn);
+
+/**
+ * gvm_txn_committed() - has the transaction been committed?
+ * @txn: the transaction.
+ *
+ * What an op_cleanup callback asks: a committed transaction's cleanup frees
+ * the VAs its ops removed, a given-up one the VAs its ops created.
+ * Context: the VM's writer lock, or inside a driver callback.
+ * Return: true after gvm_bind_commit(), false before.
+ */
+bool gvm_txn_committed(const struct gvm_txn *txn);
+
+/**
+ * gvm_txn_nr_ops() - how many ops a transaction kept.
+ * @txn: a prepared or committed transaction.
+ *
+ * Context: the VM's writer lock, or inside a driver callback.
+ * Return: the ops of every request of @txn, in order, for a VM with driver
+ * ops (gvm_cfg.driver); 0 without (DOC: driver hooks). During prepare, the
+ * ops prepared so far.
+ */
+unsigned int gvm_txn_nr_ops(const struct gvm_txn *txn);
+
+/**
+ * gvm_txn_op() - op @i of a transaction.
+ * @txn: a prepared or committed transaction (until its cleanup returns).
+ * @i: its index.
+ *
+ * Context: the VM's writer lock, or inside a driver callback.
+ * Return: the op, NULL when @i >= gvm_txn_nr_ops().
+ */
+const struct gvm_txn_op *gvm_txn_op(const struct gvm_txn *txn, unsigned int i);
+
+/**
+ * gvm_txn_for_each_op() - every op of a transaction, in order.
+ * @op: a const struct gvm_txn_op * cursor.
+ * @txn: the transaction.
+ * @i: an unsigned int index.
+ */
+#define gvm_txn_for_each_op(op, txn, i) \
+	for ((i) = 0; ((op) = gvm_txn_op((txn), (i))) != NULL; (i)++)
+
+/**
+ * gvm_va_priv() - the driver's private area of a VA.
+ * @va: a VA of a VM with gvm_driver_ops.va_priv_size bytes per VA.
+ *
+ * Context: any; the area is the driver's to synchronize.
+ * Return: its first byte (8-byte aligned).
+ */
+void *gvm_va_priv(struct gvm_va *va);
+
+/**
+ * gvm_bo_priv() - the driver's private area of a VM-object link.
+ * @bo: a link of a VM with gvm_driver_ops.bo_priv_size bytes per link.
+ *
+ * Context: any; the area is the driver's to synchronize.
+ * Return: its first byte (8-byte aligned).
+ */
+void *gvm_bo_priv(struct gvm_bo *bo);
+
+/**
+ * gvm_bo_get() - take a reference on a VM-object link.
+ * @bo: the link (found with gvm_bo_find(), from a VA, a list or a callback).
+ *
+ * Context: the VM's writer lock.
+ * Return: @bo.
+ */
+struct gvm_bo *gvm_bo_get(struct gvm_bo *bo);
+
+/**
+ * gvm_bo_put() - drop a reference on a VM-object link; the last frees it
+ * (after the driver's bo_free), which may leave the VM's object lists.
+ * @bo: the link.
+ *
+ * Context: the VM's writer lock; never inside a commit; takes the object's
+ * link lock and the VM's evicted-list lock.
+ */
+void gvm_bo_put(struct gvm_bo *bo);
+
+/**
+ * gvm_bo_is_extobj() - is the link's object external to its VM?
+ * @bo: the link.
+ *
+ * Context: any.
+ * Return: true for an external object (DOC: external and evicted objects).
+ */
+bool gvm_bo_is_extobj(const struct gvm_bo *bo);
+
+/**
+ * gvm_extobj_first() - the first link of the VM's extobj list.
+ * @vm: the VM.
+ *
+ * Context: the VM's writer lock, for the whole walk.
+ * Return: a link of an external object, NULL when there is none (always
+ * for a VM without driver ops).
+ */
+struct gvm_bo *gvm_extobj_first(struct gvm *vm);
+
+/**
+ * gvm_extobj_next() - the link after @bo on the VM's extobj list.
+ * @bo: a link on the list.
+ *
+ * Context: the VM's writer lock, for the whole walk.
+ * Return: the next link, NULL after the last.
+ */
+struct gvm_bo *gvm_extobj_next(struct gvm_bo *bo);
+
+/**
+ * gvm_bo_set_evicted() - mark a link evicted (onto its VM's evicted list) or
+ * valid again (off it).
+ * @bo: the link; the caller keeps it alive (a reference, the VM's writer
+ *	lock, or the object's link lock through gvm_obj_set_evicted()).
+ * @evicted: the new state; setting the state it has does nothing.
+ *
+ * Context: any thread; takes the VM's evicted-list lock; may sleep. A VM
+ * without driver ops: a misuse, warned once, nothing done.
+ */
+void gvm_bo_set_evicted(struct gvm_bo *bo, bool evicted);
+
+/**
+ * gvm_obj_set_evicted() - gvm_bo_set_evicted() on every link of an object
+ * in a VM with driver ops.
+ * @obj: the object.
+ * @evicted: the new state.
+ *
+ * Context: any thread; takes the object's link lock, then each VM's
+ * evicted-list lock; may sleep.
+ */
+void gvm_obj_set_evicted(struct gvm_obj *obj, bool evicted);
+
+/**
+ * gvm_bo_is_evicted() - is the link on its VM's evicted list?
+ * @bo: the link.
+ *
+ * Context: any; takes the VM's evicted-list lock.
+ * Return: its state when the lock was held.
+ */
+bool gvm_bo_is_evicted(struct gvm_bo *bo);
+
+/**
+ * gvm_evicted_validate() - make the VM's evicted links valid again.
+ * @vm: the VM.
+ * @validate: called for each evicted link, off the list (the call holds a
+ *	reference and no gvm lock); return 0 when the link is valid again, or
+ *	a negative errno to stop: the link goes back on the list.
+ * @ctx: for @validate.
+ *
+ * Links evicted again while @validate runs are on the list when this returns.
+ * Context: the VM's writer lock; not inside a commit; may sleep.
+ * Return: 0 when every link was validated, else @validate's error (the links
+ * not yet validated stay on the list).
+ */
+int gvm_evicted_validate(struct gvm *vm, int (*validate)(struct gvm_bo *bo, void *ctx), void *ctx);
 
 /**
  * struct gvm_stats - what a VM holds.
