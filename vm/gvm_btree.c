@@ -294,11 +294,30 @@ static struct gvm_bt_node *descend(const struct gvm_bt *bt, struct gvm_bt_key k,
 /* Insert @k at index @i of leaf @l, which has room. */
 static void leaf_insert_at(struct gvm_bt_node *l, unsigned int i, struct gvm_bt_key k)
 {
-	struct keys lk = keys_of(l);
+	unsigned int n = l->nr - i;
 
-	keys_move(lk, i + 1, lk, i, l->nr - i);
-	key_set(lk, i, k);
+	memmove(&l->l.start[i + 1], &l->l.start[i], n * sizeof(l->l.start[0]));
+	memmove(&l->l.tie[i + 1], &l->l.tie[i], n * sizeof(l->l.tie[0]));
+	l->l.start[i] = k.start;
+	l->l.tie[i] = k.tie;
 	l->nr++;
+}
+
+/* Remove entry @i of leaf @l. */
+static void leaf_remove(struct gvm_bt_node *l, unsigned int i)
+{
+	unsigned int n = l->nr - i - 1u;
+
+	memmove(&l->l.start[i], &l->l.start[i + 1], n * sizeof(l->l.start[0]));
+	memmove(&l->l.tie[i], &l->l.tie[i + 1], n * sizeof(l->l.tie[0]));
+	l->nr--;
+	clear_last(l);
+}
+
+/* Is key (@s1, @t1) below key (@s2, @t2)? cmp() without its three ways. */
+static inline bool key_below(uint64_t s1, uintptr_t t1, uint64_t s2, uintptr_t t2)
+{
+	return s1 < s2 || (s1 == s2 && t1 < t2);
 }
 
 static void leaf_insert(struct gvm_bt_node *l, struct gvm_bt_key k)
@@ -313,11 +332,10 @@ static void leaf_insert(struct gvm_bt_node *l, struct gvm_bt_key k)
 static unsigned int slot_of(const struct gvm_bt_path *p, struct gvm_bt_key k)
 {
 	struct gvm_bt_node *l = p->leaf;
-	struct keys lk = keys_of(l);
 	unsigned int i = p->slot;
 
-	if (i <= l->nr && (!i || cmp(key_at(lk, i - 1), k) <= 0) &&
-	    (i == l->nr || cmp(k, key_at(lk, i)) < 0))
+	if (i <= l->nr && (!i || !key_below(k.start, k.tie, l->l.start[i - 1], l->l.tie[i - 1])) &&
+	    (i == l->nr || key_below(k.start, k.tie, l->l.start[i], l->l.tie[i])))
 		return i;
 	return count_le(l, k);
 }
@@ -576,11 +594,7 @@ static void rebalance(struct gvm_bt *bt, struct gvm_bt_path *p, unsigned int dep
 static void erase_in(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_node *l,
 		     unsigned int i)
 {
-	struct keys lk = keys_of(l);
-
-	keys_move(lk, i, lk, i + 1, l->nr - i - 1u);
-	l->nr--;
-	clear_last(l);
+	leaf_remove(l, i);
 	bt->count--;
 	rebalance(bt, p, bt->height - 1, l);
 }
@@ -637,11 +651,10 @@ static inline bool within_path(const struct gvm_bt *bt, const struct gvm_bt_path
 static bool fits_at(const struct gvm_bt *bt, const struct gvm_bt_path *p, struct gvm_bt_node *l,
 		    unsigned int i, struct gvm_bt_key k)
 {
-	struct keys lk = keys_of(l);
 	bool lo_known = i > 0, hi_known = i + 1 < l->nr;
 
-	if ((lo_known && cmp(key_at(lk, i - 1), k) >= 0) ||
-	    (hi_known && cmp(k, key_at(lk, i + 1)) >= 0))
+	if ((lo_known && !key_below(l->l.start[i - 1], l->l.tie[i - 1], k.start, k.tie)) ||
+	    (hi_known && !key_below(k.start, k.tie, l->l.start[i + 1], l->l.tie[i + 1])))
 		return false;
 	return within_path(bt, p, k, lo_known, hi_known);
 }
@@ -710,13 +723,17 @@ bool gvm_bt_erase_at(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_key
 	if (!l)
 		return false;
 	i = slot_of(p, k);
-	if (!i || cmp(key_at(keys_of(l), i - 1), k))
+	if (!i || l->l.start[i - 1] != k.start || l->l.tie[i - 1] != k.tie)
 		return false;
-	/* Without a borrow or a merge the leaf keeps its bounds: the path stays. */
-	if (l->nr - 1u < LEAF_MIN || bt->height == 1)
-		p->leaf = NULL;
 	p->slot = i - 1;
-	erase_in(bt, p, l, i - 1);
+	/* Without a borrow or a merge the leaf keeps its bounds: the path stays. */
+	if (l->nr - 1u < LEAF_MIN || bt->height == 1) {
+		p->leaf = NULL;
+		erase_in(bt, p, l, i - 1);
+		return true;
+	}
+	leaf_remove(l, i - 1);
+	bt->count--;
 	return true;
 }
 
