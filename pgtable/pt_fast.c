@@ -35,7 +35,10 @@
  *
  * One source of truth: with PT_DEBUG_CHECK_RESERVE, every fast count is
  * simulated on the projection as well and must agree (pt_fast_check()); the
- * property tests run with it.
+ * property tests run with it. So is pt_resv.c's reservation of pages inside
+ * the remembered leaf table (pt_fast_leaf()), which makes no count at all: its
+ * verdict and what it implies (no table, the pins of leaf_claim()) are checked
+ * by pt_fast_leaf_check().
  */
 
 #include "pt_proj.h"

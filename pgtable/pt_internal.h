@@ -379,7 +379,7 @@ static inline enum pt_entry_type pt_desc_type(const struct pt *pt, unsigned int 
 
 static inline uint64_t pt_leaf_type(const struct pt *pt, unsigned int lvl)
 {
-	return lvl == PT_LEAF_LEVEL ? pt->fmt->page_type : PT_DESC_BLOCK;
+	return lvl == PT_LEAF_LEVEL ? pt->page_type : PT_DESC_BLOCK;
 }
 
 static inline uint64_t pt_leaf_desc(const struct pt *pt, unsigned int lvl, uint64_t pa,
@@ -536,17 +536,23 @@ static inline void pt_gather_init(struct pt_gather *g)
 
 void pt_gather_add(struct pt_gather *g, uint64_t va, uint64_t end, bool leaf_only);
 
-/* Flush [@va, @end) too; @leaf_only: only leaves changed there. */
-static inline void pt_gather_range(struct pt_gather *g, uint64_t va, uint64_t end, bool leaf_only)
+/* The first range of empty gather @g. */
+static inline void pt_gather_first(struct pt_gather *g, uint64_t va, uint64_t end, bool leaf_only)
 {
-	if (g->nr || g->all) {
-		pt_gather_add(g, va, end, leaf_only);
-		return;
-	}
+	os_assert(!g->nr && !g->all);
 	g->range[0].va = va;
 	g->range[0].end = end;
 	g->range[0].leaf_only = leaf_only;
 	g->nr = 1;
+}
+
+/* Flush [@va, @end) too; @leaf_only: only leaves changed there. */
+static inline void pt_gather_range(struct pt_gather *g, uint64_t va, uint64_t end, bool leaf_only)
+{
+	if (g->nr || g->all)
+		pt_gather_add(g, va, end, leaf_only);
+	else
+		pt_gather_first(g, va, end, leaf_only);
 }
 void pt_gather_free(struct pt_gather *g, struct pt_table *t);
 void pt_gather_flush_ranges(struct pt *pt, struct pt_gather *g);
@@ -573,42 +579,59 @@ struct pt_table *pt_writable_child(struct pt *pt, struct pt_stock *stock, struct
  * @start: NULL, or the table pt_descend() reaches for the op, with the tables
  * above it still as they were when it was found.
  */
-void pt_map_commit_range(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
-			 const struct pt_op *op, struct pt_table *start);
+void pt_map_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
+		   const struct pt_op *op, struct pt_table *start);
 
-/* Pages [@va, @va + @size) to @pa in linked leaf table @t: a map at the leaf level. */
+/*
+ * Pages [@va, @va + @size) to @pa in linked leaf table @t: a map at the leaf
+ * level. The caller makes them visible to the walker (pt_sync_pages()).
+ */
 static inline void pt_write_pages(const struct pt *pt, struct pt_table *t, uint64_t va, uint64_t pa,
 				  uint64_t size, uint64_t attrs)
 {
 	unsigned int shift = pt_shift(pt, PT_LEAF_LEVEL);
-	unsigned int first = pt_index(pt, PT_LEAF_LEVEL, va);
 	unsigned int n = (unsigned int)(size >> shift);
 	uint64_t desc = pt_leaf_desc(pt, PT_LEAF_LEVEL, pa, attrs);
-	uint64_t *item = &t->items[first];
+	uint64_t *item = &t->items[pt_index(pt, PT_LEAF_LEVEL, va)];
 
 	pt_store(&item[0], desc);
 	for (unsigned int i = 1; i < n; i++)
 		pt_store(&item[i], desc + ((uint64_t)i << shift));
 	t->live += n;
-	pt_sync_items(pt, t, first, first + n);
+}
+
+/* Make the items of pages [@va, @va + @size) of leaf table @t visible to the walker. */
+static inline void pt_sync_pages(const struct pt *pt, const struct pt_table *t, uint64_t va,
+				 uint64_t size)
+{
+	unsigned int first;
+
+	if (pt->cfg.coherent_walk)
+		return; /* before the index: nothing to compute for a walker that snoops */
+	first = pt_index(pt, PT_LEAF_LEVEL, va);
+	pt_sync_items(pt, t, first, first + (unsigned int)(size >> pt_shift(pt, PT_LEAF_LEVEL)));
 }
 
 /*
- * Pages inside one leaf table, where the reservation found them (the usual
- * small bind), or anything else (pt_map.c).
+ * The usual small unmap: the one mapped page at @va of leaf table @t, which
+ * keeps others mapped. Clear it; the caller gathers and syncs it. False, with
+ * nothing done, for any other unmap of [@va, @va + @size) in @t.
  */
-static inline void pt_map_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
-				 const struct pt_op *op, struct pt_table *start)
+static inline bool pt_clear_page(const struct pt *pt, struct pt_table *t, uint64_t va,
+				 uint64_t size)
 {
-	if (!start || start->level != PT_LEAF_LEVEL || op->type != PT_OP_MAP) {
-		pt_map_commit_range(pt, stock, g, op, start);
-		return;
-	}
-	pt_write_pages(pt, start, op->va, op->pa, op->size, pt->attrs_of_prot[op->prot]);
-	/* Mali-class walkers may cache a fault: new leaves need a flush too. */
-	pt_gather_range(g, op->va, op->va + op->size, true);
+	uint64_t *item = &t->items[pt_index(pt, PT_LEAF_LEVEL, va)];
+
+	if (size != pt_size(pt, PT_LEAF_LEVEL) || t->live < 2 || !(*item & PT_DESC_VALID))
+		return false;
+	pt_store(item, 0);
+	t->live--;
+	return true;
 }
+
 /* Return the bytes that were mapped in the range. */
+uint64_t pt_unmap_pages(struct pt *pt, struct pt_gather *g, const struct pt_op *op,
+			struct pt_table *t);
 uint64_t pt_unmap_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
 			 const struct pt_op *op, struct pt_table *start);
 int pt_apply_op(struct pt *pt, const struct pt_op *op, uint64_t *unmapped);

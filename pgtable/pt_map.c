@@ -196,11 +196,11 @@ static void map_range(struct map_op *op, struct pt_table *t, uint64_t va, uint64
 }
 
 /*
- * Any map but pages inside the leaf table where the reservation found them
- * (pt_map_commit()): down from @start (NULL: the root side).
+ * Any map but op 0's pages inside the leaf table where the reservation found
+ * them (pt_resv.c commits those itself): down from @start (NULL: the root side).
  */
-void pt_map_commit_range(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
-			 const struct pt_op *op, struct pt_table *start)
+void pt_map_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
+		   const struct pt_op *op, struct pt_table *start)
 {
 	struct map_op m = { .pt = pt, .stock = stock, .g = g };
 
@@ -211,10 +211,12 @@ void pt_map_commit_range(struct pt *pt, struct pt_stock *stock, struct pt_gather
 	/* The levels above would only go down into private tables (map_item()). */
 	if (!start)
 		start = pt_descend(pt, op->va, op->va + op->size, NULL);
-	if (start->level == PT_LEAF_LEVEL && !m.pat.period)
+	if (start->level == PT_LEAF_LEVEL && !m.pat.period) {
 		pt_write_pages(pt, start, op->va, op->pa, op->size, m.attrs);
-	else
+		pt_sync_pages(pt, start, op->va, op->size);
+	} else {
 		map_range(&m, start, op->va, op->va + op->size, false);
+	}
 	/* Mali-class walkers may cache a fault: new leaves need a flush too. */
 	pt_gather_range(g, op->va, op->va + op->size, true);
 }

@@ -8,6 +8,13 @@
  *   pt_commit()         apply one op with the stock only
  *   pt_commit_end()     unpin (unlink what only the pins kept), flush
  *   pt_unreserve()      free what was unlinked, return the unused stock
+ *
+ * The usual bind, one op of pages inside the leaf table the last descent
+ * reached while no reservation is outstanding, takes a lean path through all
+ * five: a verdict instead of a count (reserve_fast()), the spare record, the
+ * pages written or cleared where the reservation found them (pt_commit()),
+ * the record kept as the spare again (pt_unreserve()). Its pins are taken
+ * only if another op is reserved behind it (pin_fast_op()).
  */
 
 #include "pt_proj.h"
@@ -111,23 +118,25 @@ static void grow_finish(struct pt *pt, struct grown *g, bool ok)
 
 static int check_op(const struct pt *pt, const struct pt_op *op)
 {
-	switch (op->type) {
-	case PT_OP_MAP:
+	/* Tests rather than a switch: a map or an unmap takes one or two. */
+	if (op->type == PT_OP_MAP) {
 		if (op->period)
 			return -EINVAL;
 		return pt_check_map_args(pt, op->va, op->size, op->pa, op->size, op->prot);
-	case PT_OP_MAP_REPEAT:
-		return pt_check_map_args(pt, op->va, op->size, op->pa, op->period, op->prot);
-	case PT_OP_UNMAP:
+	}
+	if (op->type == PT_OP_UNMAP) {
 		if (op->period || op->pa || op->prot)
 			return -EINVAL;
 		return pt_check_va_range(pt, op->va, op->size);
 	}
+	if (op->type == PT_OP_MAP_REPEAT)
+		return pt_check_map_args(pt, op->va, op->size, op->pa, op->period, op->prot);
 	return -EINVAL;
 }
 
 static void enqueue(struct pt *pt, struct pt_resv_priv *p)
 {
+	os_assert(!p->qnext);
 	p->queued = true;
 	if (pt->queue_tail)
 		pt->queue_tail->qnext = p;
@@ -141,9 +150,8 @@ static void dequeue(struct pt *pt, struct pt_resv_priv *p)
 	struct pt_resv_priv **pp = &pt->queue, *prev = NULL;
 
 	if (p == pt->queue && p == pt->queue_tail) {
-		/* The usual case: the only one. */
+		/* The usual case: the only one (its qnext is NULL, as the tail's). */
 		pt->queue = pt->queue_tail = NULL;
-		p->qnext = NULL;
 		p->queued = false;
 		return;
 	}
@@ -227,6 +235,20 @@ static struct pt_resv_priv *priv_new(struct pt *pt)
 	return pt_host_zalloc(&pt->cfg, sizeof(*p));
 }
 
+/* @p, released, becomes the spare (there is none). */
+static inline void priv_keep(struct pt *pt, struct pt_resv_priv *p)
+{
+	/* Out of the queue (dequeue()), unpinned (unpin_all()), flushed and freed. */
+	os_assert(!pt->spare_priv);
+	os_assert(!p->stock.total && !p->gather.to_free && !p->gather.nr && !p->gather.all);
+	os_assert(!p->queued && !p->qnext && !p->nr_pins && !p->nr_fast_pins && !p->fast_unpinned);
+	os_assert(!p->cnext && !p->cpprev); /* off pt->committed (committed_del()) */
+	p->nr_ops = p->next_op = 0;
+	p->start = NULL;
+	p->state = RESV_OPEN;
+	pt->spare_priv = p;
+}
+
 /*
  * A released reservation's record becomes the table's spare, arrays and all,
  * so that one-op calls do not allocate bookkeeping each time. A failed
@@ -242,15 +264,7 @@ static void priv_free(struct pt *pt, struct pt_resv *resv, bool failed)
 		pt_resv_priv_destroy(pt, p);
 		return;
 	}
-	os_assert(!p->stock.total && !p->gather.to_free);
-	p->nr_ops = p->next_op = p->nr_pins = p->nr_fast_pins = 0;
-	p->fast_unpinned = false;
-	p->start = NULL;
-	p->state = RESV_OPEN;
-	p->queued = false;
-	p->qnext = p->cnext = NULL;
-	p->cpprev = NULL;
-	pt->spare_priv = p;
+	priv_keep(pt, p);
 }
 
 /* Record @op as reserved, and pin what its simulation relied on. */
@@ -314,15 +328,20 @@ static void queue_fast_op(struct pt *pt, struct pt_resv_priv *p, const struct pt
 	p->nr_ops = 1;
 	p->fast_unpinned = true;
 	p->start = start;
-	enqueue(pt, p);
+	/* enqueue() on the empty queue */
+	os_assert(!pt->queue && !p->qnext);
+	p->queued = true;
+	pt->queue = pt->queue_tail = p;
 	/* The projection did not see this op: the next reservation replays it. */
 	pt_proj_invalidate(pt);
 }
 
+static int reserve_projected(struct pt *pt, const struct pt_op *op, struct pt_resv *resv);
+
 /*
  * The first op of a reservation on an empty queue: the projection would be the
- * real tables themselves, so the op is counted straight on them (pt_fast.c).
- * -EAGAIN: the fast count does not handle the op.
+ * real tables themselves, so the op is counted straight on them (pt_fast.c);
+ * one the fast count does not handle is simulated on the projection.
  */
 static os_noinline int reserve_counted(struct pt *pt, const struct pt_op *op, struct pt_resv *resv)
 {
@@ -334,7 +353,9 @@ static os_noinline int reserve_counted(struct pt *pt, const struct pt_op *op, st
 	pt_sim_init(&sim, resv);
 	sim.fast_record = pt->cfg.debug & PT_DEBUG_CHECK_RESERVE;
 	err = pt_fast_count(pt, op, &sim);
-	if (sim.fast_record && err != -EAGAIN)
+	if (err == -EAGAIN)
+		return reserve_projected(pt, op, resv);
+	if (sim.fast_record)
 		pt_fast_check(pt, op, err, &sim);
 	if (err)
 		return err;
@@ -354,23 +375,10 @@ static os_noinline int reserve_counted(struct pt *pt, const struct pt_op *op, st
 	return 0;
 }
 
-/*
- * The usual small bind, pages inside the remembered leaf table
- * (pt_fast_leaf()): no table to count or take, so no count is made; only the
- * verdict, checked against the projection like every fast count. The spare
- * record has room for the op (without one, reserve_counted() makes it).
- */
-static inline int reserve_fast(struct pt *pt, const struct pt_op *op, struct pt_resv *resv)
+/* Op 0 of pages in leaf table @t, with verdict @err: queued on spare record @p. */
+static inline int reserve_leaf(struct pt *pt, const struct pt_op *op, struct pt_resv *resv,
+			       struct pt_table *t, struct pt_resv_priv *p, int err)
 {
-	struct pt_table *t = pt_fast_leaf(pt, op);
-	struct pt_resv_priv *p = pt->spare_priv;
-	int err;
-
-	if (!t || !p || !p->cap_ops)
-		return reserve_counted(pt, op, resv);
-	err = pt_fast_leaf_verdict(pt, op, t);
-	if (pt->cfg.debug & PT_DEBUG_CHECK_RESERVE)
-		pt_fast_leaf_check(pt, op, t, err, resv);
 	if (err)
 		return err;
 	pt->spare_priv = NULL;
@@ -379,6 +387,38 @@ static inline int reserve_fast(struct pt *pt, const struct pt_op *op, struct pt_
 	pt->resv_alive++;
 	queue_fast_op(pt, p, op, t);
 	return 0;
+}
+
+/* reserve_leaf() behind PT_DEBUG_CHECK_RESERVE's check of the verdict: the same code, checked. */
+static os_noinline int reserve_leaf_checked(struct pt *pt, const struct pt_op *op,
+					    struct pt_resv *resv, struct pt_table *t,
+					    struct pt_resv_priv *p, int err)
+{
+	pt_fast_leaf_check(pt, op, t, err, resv);
+	return reserve_leaf(pt, op, resv, t, p, err);
+}
+
+/*
+ * The usual small bind, pages inside the remembered leaf table
+ * (pt_fast_leaf()): no table to count or take, so no count is made; only the
+ * verdict, checked against the projection like every fast count. The spare
+ * record has room for the op (without one, reserve_counted() makes it).
+ * Every call is the last thing done: nothing needs saving on the way.
+ */
+static inline int reserve_fast(struct pt *pt, const struct pt_op *op, struct pt_resv *resv)
+{
+	struct pt_table *t = pt_fast_leaf(pt, op);
+	struct pt_resv_priv *p = pt->spare_priv;
+	int err;
+
+	/* A spare has room for an op: it held one (priv_free() keeps no other). */
+	if (!t || !p)
+		return reserve_counted(pt, op, resv);
+	os_assert(p->cap_ops);
+	err = pt_fast_leaf_verdict(pt, op, t);
+	if (pt->cfg.debug & PT_DEBUG_CHECK_RESERVE)
+		return reserve_leaf_checked(pt, op, resv, t, p, err);
+	return reserve_leaf(pt, op, resv, t, p, err);
 }
 
 /*
@@ -431,14 +471,10 @@ int pt_reserve(struct pt *pt, const struct pt_op *op, struct pt_resv *resv)
 
 	if (err)
 		return err;
-	if (!resv->priv && !pt->queue) {
-		err = reserve_fast(pt, op, resv);
-		if (err != -EAGAIN)
-			return err;
-	} else if ((err = check_resv(pt, resv->priv))) {
-		return err;
-	}
-	return reserve_projected(pt, op, resv);
+	if (!resv->priv && !pt->queue)
+		return reserve_fast(pt, op, resv);
+	err = check_resv(pt, resv->priv);
+	return err ? err : reserve_projected(pt, op, resv);
 }
 
 int pt_commit_begin(struct pt *pt, struct pt_resv *resv)
@@ -451,8 +487,9 @@ int pt_commit_begin(struct pt *pt, struct pt_resv *resv)
 			    (p != pt->queue || p->state != RESV_OPEN) &&
 			    "pt_commit_begin() of a reservation that is not the oldest outstanding"))
 			return -EINVAL;
+		/* The gather is empty: a new record's is zero, and each use leaves it so (priv_keep()). */
+		os_assert(!p->gather.nr && !p->gather.all && !p->gather.to_free);
 		p->state = RESV_COMMITTING;
-		pt_gather_init(&p->gather);
 	}
 	pt_signalling_begin();
 	return 0;
@@ -479,22 +516,97 @@ static uint64_t commit_next(struct pt *pt, struct pt_resv_priv *p)
 	return bytes;
 }
 
-int pt_commit(struct pt *pt, struct pt_resv *resv, const struct pt_op *op, uint64_t *unmapped)
+/* pt_commit() of any op but op 0 of pages where the reservation found their leaf table. */
+static os_noinline int commit_op(struct pt *pt, struct pt_resv *resv, struct pt_resv_priv *p,
+				 uint64_t *unmapped)
 {
-	struct pt_resv_priv *p = resv->priv;
-	uint64_t bytes;
+	uint64_t bytes = commit_next(pt, p);
 
-	if (os_misuse((!p || p->state != RESV_COMMITTING || p->next_op == p->nr_ops) &&
-		      "pt_commit() outside the commit of a reservation with an op left"))
-		return -EINVAL;
-	if (os_misuse(!same_op(op, &p->ops[p->next_op]) &&
-		      "pt_commit() of an op that is not the next one reserved"))
-		return -EINVAL;
-	bytes = commit_next(pt, p);
 	if (unmapped)
 		*unmapped = bytes;
 	resv->consumed = resv->reserved - p->stock.total;
 	return 0;
+}
+
+/*
+ * Op 0, a map of pages inside the leaf table where the reservation found
+ * them: no table taken (the stock is as reserved).
+ */
+static inline int commit_map_pages(struct pt *pt, struct pt_resv *resv, struct pt_resv_priv *p,
+				   const struct pt_op *op, uint64_t *unmapped)
+{
+	p->next_op = 1;
+	pt_write_pages(pt, p->start, op->va, op->pa, op->size, pt->attrs_of_prot[op->prot]);
+	/* Mali-class walkers may cache a fault: new leaves need a flush too. */
+	pt_gather_first(&p->gather, op->va, op->va + op->size, true);
+	if (unmapped)
+		*unmapped = 0;
+	resv->consumed = resv->reserved - p->stock.total;
+	/* Last: a call only for a walker that does not snoop, with nothing left to do after it. */
+	pt_sync_pages(pt, p->start, op->va, op->size);
+	return 0;
+}
+
+/* Op 0, an unmap of pages inside the leaf table where the reservation found them. */
+static os_noinline int commit_unmap_pages(struct pt *pt, struct pt_resv *resv,
+					  struct pt_resv_priv *p, const struct pt_op *op,
+					  uint64_t *unmapped)
+{
+	uint64_t bytes;
+
+	p->next_op = 1;
+	bytes = pt_unmap_pages(pt, &p->gather, op, p->start);
+	if (unmapped)
+		*unmapped = bytes;
+	resv->consumed = resv->reserved - p->stock.total;
+	return 0;
+}
+
+/* Op 0, one page pt_clear_page() cleared in the leaf table where the reservation found it. */
+static inline int commit_cleared_page(struct pt *pt, struct pt_resv *resv, struct pt_resv_priv *p,
+				      const struct pt_op *op, uint64_t *unmapped)
+{
+	p->next_op = 1;
+	pt_gather_first(&p->gather, op->va, op->va + op->size, true);
+	if (unmapped)
+		*unmapped = op->size;
+	resv->consumed = resv->reserved - p->stock.total;
+	pt_sync_pages(pt, p->start, op->va, op->size); /* last, as in commit_map_pages() */
+	return 0;
+}
+
+/* pt_commit() outside the commit of a reservation with an op left, or of an op not the next one. */
+static os_noinline int commit_refused(const struct pt_resv_priv *p, const struct pt_op *op)
+{
+	if (os_misuse((!p || p->state != RESV_COMMITTING || p->next_op == p->nr_ops) &&
+		      "pt_commit() outside the commit of a reservation with an op left"))
+		return -EINVAL;
+	os_misuse(!same_op(op, &p->ops[p->next_op]) &&
+		  "pt_commit() of an op that is not the next one reserved");
+	return -EINVAL;
+}
+
+/*
+ * The cases of op 0 inside its leaf table inline, with every call last;
+ * the others (and a refusal) in functions of their own: only what a case
+ * needs is saved.
+ */
+int pt_commit(struct pt *pt, struct pt_resv *resv, const struct pt_op *op, uint64_t *unmapped)
+{
+	struct pt_resv_priv *p = resv->priv;
+
+	if (!p || p->state != RESV_COMMITTING || p->next_op == p->nr_ops ||
+	    !same_op(op, &p->ops[p->next_op]))
+		return commit_refused(p, op);
+	if (p->next_op || !p->start || p->start->level != PT_LEAF_LEVEL)
+		return commit_op(pt, resv, p, unmapped);
+	if (op->type == PT_OP_MAP)
+		return commit_map_pages(pt, resv, p, op, unmapped);
+	if (op->type == PT_OP_UNMAP && pt_clear_page(pt, p->start, op->va, op->size))
+		return commit_cleared_page(pt, resv, p, op, unmapped);
+	if (op->type == PT_OP_UNMAP)
+		return commit_unmap_pages(pt, resv, p, op, unmapped);
+	return commit_op(pt, resv, p, unmapped);
 }
 
 /* Find the item that links @t, found at @va: its parent and index. */
@@ -565,12 +677,14 @@ static void unpin(struct pt *pt, const struct pt_pin *pins, unsigned int n, stru
 /* Drop this reservation's pins (op 0's first, as they were taken). */
 static void unpin_all(struct pt *pt, struct pt_resv_priv *p, struct pt_gather *g)
 {
+	p->fast_unpinned = false;
+	if (!(p->nr_fast_pins | p->nr_pins))
+		return; /* one op on an empty queue: its pins were never taken */
 	if (p->nr_fast_pins)
 		unpin(pt, p->fast_pins, p->nr_fast_pins, g);
 	if (p->nr_pins)
 		unpin(pt, p->pins, p->nr_pins, g);
 	p->nr_fast_pins = p->nr_pins = 0;
-	p->fast_unpinned = false;
 }
 
 /* @p's commit is done: on the list pt_destroy() reads until pt_unreserve(). */
@@ -592,44 +706,55 @@ static void committed_del(struct pt_resv_priv *p)
 	p->cpprev = NULL;
 }
 
+/* The end of @p's commit, every op applied: unpin, flush, leave the queue. */
+static inline void end_commit(struct pt *pt, struct pt_resv_priv *p)
+{
+	/* Exact, as for tables (resv.consumed == resv.reserved, which tests check). */
+	os_assert(!p->stock.nr_links && "link arrays reserved but not used by the commit");
+	unpin_all(pt, p, &p->gather);
+	pt_gather_flush(pt, &p->gather);
+	dequeue(pt, p);
+	p->state = RESV_COMMITTED;
+	committed_add(pt, p);
+	pt_proj_invalidate(pt);
+}
+
+/* pt_commit_end() of a reservation whose commit has not begun, or with ops left. */
+static os_noinline int commit_end_misused(struct pt *pt, struct pt_resv *resv,
+					  struct pt_resv_priv *p)
+{
+	if (os_misuse(p->state != RESV_COMMITTING &&
+		      "pt_commit_end() of a reservation whose commit has not begun"))
+		return -EINVAL;
+	/*
+	 * Later reservations were checked against the state this one leaves:
+	 * the ops not committed are applied, not dropped.
+	 */
+	os_misuse(p->next_op != p->nr_ops && "pt_commit_end() before every op");
+	while (p->next_op < p->nr_ops)
+		commit_next(pt, p);
+	resv->consumed = resv->reserved - p->stock.total;
+	end_commit(pt, p);
+	pt_signalling_end();
+	return -EINVAL;
+}
+
 int pt_commit_end(struct pt *pt, struct pt_resv *resv)
 {
 	struct pt_resv_priv *p = resv->priv;
-	int err = 0;
 
 	if (p) {
-		if (os_misuse(p->state != RESV_COMMITTING &&
-			      "pt_commit_end() of a reservation whose commit has not begun"))
-			return -EINVAL;
-		/*
-		 * Later reservations were checked against the state this one
-		 * leaves: the ops not committed are applied, not dropped.
-		 */
-		if (os_misuse(p->next_op != p->nr_ops && "pt_commit_end() before every op")) {
-			while (p->next_op < p->nr_ops)
-				commit_next(pt, p);
-			resv->consumed = resv->reserved - p->stock.total;
-			err = -EINVAL;
-		}
-		/* Exact, as for tables (resv.consumed == resv.reserved, which tests check). */
-		os_assert(!p->stock.nr_links && "link arrays reserved but not used by the commit");
-		unpin_all(pt, p, &p->gather);
-		pt_gather_flush(pt, &p->gather);
-		dequeue(pt, p);
-		p->state = RESV_COMMITTED;
-		committed_add(pt, p);
-		pt_proj_invalidate(pt);
+		if (p->state != RESV_COMMITTING || p->next_op != p->nr_ops)
+			return commit_end_misused(pt, resv, p);
+		end_commit(pt, p);
 	}
 	pt_signalling_end();
-	return err;
+	return 0;
 }
 
-int pt_unreserve(struct pt *pt, struct pt_resv *resv)
+/* pt_unreserve() of one given up, or holding tables to free or return, or with a spare already. */
+static os_noinline int unreserve_slow(struct pt *pt, struct pt_resv *resv, struct pt_resv_priv *p)
 {
-	struct pt_resv_priv *p = resv->priv;
-
-	if (!p)
-		return 0;
 	if (p->state == RESV_COMMITTED) {
 		committed_del(p);
 	} else {
@@ -653,6 +778,22 @@ int pt_unreserve(struct pt *pt, struct pt_resv *resv)
 	if (p->stock.total)
 		pt_stock_drain(pt, &p->stock);
 	priv_free(pt, resv, false);
+	return 0;
+}
+
+int pt_unreserve(struct pt *pt, struct pt_resv *resv)
+{
+	struct pt_resv_priv *p = resv->priv;
+
+	if (!p)
+		return 0;
+	if (p->state != RESV_COMMITTED || p->gather.to_free || p->stock.total || pt->spare_priv)
+		return unreserve_slow(pt, resv, p);
+	/* The usual one-op bind: nothing to free or return; the record becomes the spare. */
+	committed_del(p);
+	pt_resv_init(resv);
+	pt->resv_alive--;
+	priv_keep(pt, p);
 	return 0;
 }
 

@@ -95,22 +95,6 @@ static void clear_pages(struct unmap_op *op, struct pt_table *t, uint64_t va, ui
 			va + ((uint64_t)(hi - first) << shift), true);
 }
 
-/* clear_pages() of the one page at @va in a linked leaf table: the usual small unmap. */
-static inline void clear_page(struct unmap_op *op, struct pt_table *t, uint64_t va)
-{
-	const struct pt *pt = op->pt;
-	unsigned int idx = pt_index(pt, PT_LEAF_LEVEL, va);
-	uint64_t size = pt_size(pt, PT_LEAF_LEVEL);
-
-	if (!(t->items[idx] & PT_DESC_VALID))
-		return;
-	pt_store(&t->items[idx], 0);
-	t->live--;
-	op->unmapped += size;
-	pt_sync_items(pt, t, idx, idx + 1);
-	pt_gather_range(op->g, va, va + size, true);
-}
-
 static void unmap_commit(struct unmap_op *op, struct pt_table *t, unsigned int lvl, uint64_t va,
 			 uint64_t end, bool fresh);
 
@@ -239,6 +223,29 @@ static os_noinline void settle_path(struct unmap_op *op, struct pt_table *t, uin
 	}
 }
 
+/* pt_unmap_pages() of anything but one page its leaf table keeps others beside. */
+static os_noinline uint64_t unmap_pages_and_settle(struct pt *pt, struct pt_gather *g,
+						   struct pt_table *t, uint64_t va, uint64_t end)
+{
+	struct unmap_op op = { .pt = pt, .g = g };
+
+	clear_pages(&op, t, va, end, false);
+	/* The table emptied: drop it and what this empties above (cut_item() on the way back). */
+	if (!t->live && t != pt->root)
+		settle_path(&op, t, va, end);
+	return op.unmapped;
+}
+
+uint64_t pt_unmap_pages(struct pt *pt, struct pt_gather *g, const struct pt_op *uop,
+			struct pt_table *t)
+{
+	if (!pt_clear_page(pt, t, uop->va, uop->size))
+		return unmap_pages_and_settle(pt, g, t, uop->va, uop->va + uop->size);
+	pt_gather_range(g, uop->va, uop->va + uop->size, true);
+	pt_sync_pages(pt, t, uop->va, uop->size);
+	return uop->size;
+}
+
 uint64_t pt_unmap_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
 			 const struct pt_op *uop, struct pt_table *start)
 {
@@ -250,12 +257,9 @@ uint64_t pt_unmap_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather
 	 * The levels above would only go down into private tables (cut_item());
 	 * on the way back, a table the unmap emptied is dropped as there.
 	 */
-	if (t->level != PT_LEAF_LEVEL)
-		unmap_commit(&op, t, t->level, va, end, false);
-	else if (end - va == pt_size(pt, PT_LEAF_LEVEL))
-		clear_page(&op, t, va);
-	else
-		clear_pages(&op, t, va, end, false);
+	if (t->level == PT_LEAF_LEVEL)
+		return pt_unmap_pages(pt, g, uop, t);
+	unmap_commit(&op, t, t->level, va, end, false);
 	if (!t->live && t != pt->root)
 		settle_path(&op, t, va, end);
 	return op.unmapped;
