@@ -179,7 +179,7 @@ struct pt {
 	struct pt_resv_priv *queue_tail;
 	unsigned int resv_alive;         /* reservations not released yet */
 	struct pt_resv_priv *spare_priv; /* a released one, kept for reuse */
-	struct pt_resv_priv *committed;  /* committed, not released: pt_destroy() finds them */
+	struct pt_resv_priv *records;    /* every reservation record: pt_destroy() finds them */
 	struct pt_slab *slabs;           /* slabs with a free record (pt_meta.c) */
 	struct pt_link *links_cache;     /* clean link arrays of freed tables */
 	unsigned int nr_links_cache;
@@ -560,11 +560,11 @@ void pt_gather_flush_ranges(struct pt *pt, struct pt_gather *g);
 /* Flush what changed; tables unlinked so far may be freed after this. */
 static inline void pt_gather_flush(struct pt *pt, struct pt_gather *g)
 {
-	/* The usual one range (every one-op commit): one call, no loop. */
+	/* The usual one range (every one-op commit): one call, no loop, last. */
 	if (g->nr == 1 && !g->all) {
+		g->nr = 0;
 		pt->cfg.flush->flush_range(pt->cfg.flush_ctx, g->range[0].va,
 					   g->range[0].end - g->range[0].va, g->range[0].leaf_only);
-		g->nr = 0;
 		return;
 	}
 	pt_gather_flush_ranges(pt, g);

@@ -32,8 +32,12 @@ enum resv_state {
 
 struct pt_resv_priv {
 	struct pt_resv_priv *qnext;
-	/* On pt->committed from pt_commit_end() to pt_unreserve(). */
-	struct pt_resv_priv *cnext, **cpprev;
+	/*
+	 * On pt->records from its allocation to its destruction: pt_destroy()
+	 * finds the committed ones not released there, and no commit has to
+	 * list them.
+	 */
+	struct pt_resv_priv *rnext, **rpprev;
 	enum resv_state state;
 	bool queued;
 	bool was_spare; /* taken from pt->spare_priv */
@@ -218,6 +222,9 @@ static int take(struct pt *pt, struct pt_resv_priv *p, unsigned int pins,
 
 void pt_resv_priv_destroy(struct pt *pt, struct pt_resv_priv *p)
 {
+	*p->rpprev = p->rnext;
+	if (p->rnext)
+		p->rnext->rpprev = p->rpprev;
 	pt_host_free(&pt->cfg, p->ops);
 	pt_host_free(&pt->cfg, p->pins);
 	pt_host_free(&pt->cfg, p);
@@ -232,7 +239,15 @@ static struct pt_resv_priv *priv_new(struct pt *pt)
 		p->was_spare = true;
 		return p;
 	}
-	return pt_host_zalloc(&pt->cfg, sizeof(*p));
+	p = pt_host_zalloc(&pt->cfg, sizeof(*p));
+	if (p) {
+		p->rnext = pt->records;
+		if (p->rnext)
+			p->rnext->rpprev = &p->rnext;
+		p->rpprev = &pt->records;
+		pt->records = p;
+	}
+	return p;
 }
 
 /* @p, released, becomes the spare (there is none). */
@@ -242,7 +257,6 @@ static inline void priv_keep(struct pt *pt, struct pt_resv_priv *p)
 	os_assert(!pt->spare_priv);
 	os_assert(!p->stock.total && !p->gather.to_free && !p->gather.nr && !p->gather.all);
 	os_assert(!p->queued && !p->qnext && !p->nr_pins && !p->nr_fast_pins && !p->fast_unpinned);
-	os_assert(!p->cnext && !p->cpprev); /* off pt->committed (committed_del()) */
 	p->nr_ops = p->next_op = 0;
 	p->start = NULL;
 	p->state = RESV_OPEN;
@@ -477,16 +491,21 @@ int pt_reserve(struct pt *pt, const struct pt_op *op, struct pt_resv *resv)
 	return err ? err : reserve_projected(pt, op, resv);
 }
 
+/* pt_commit_begin() of a reservation that is not the oldest outstanding: refused. */
+static os_noinline int commit_begin_refused(void)
+{
+	os_misuse(true && "pt_commit_begin() of a reservation that is not the oldest outstanding");
+	return -EINVAL;
+}
+
 int pt_commit_begin(struct pt *pt, struct pt_resv *resv)
 {
 	struct pt_resv_priv *p = resv->priv;
 
 	if (p) {
 		/* The oldest is the queue's head; one mid-commit is not RESV_OPEN. */
-		if (os_misuse(
-			    (p != pt->queue || p->state != RESV_OPEN) &&
-			    "pt_commit_begin() of a reservation that is not the oldest outstanding"))
-			return -EINVAL;
+		if (p != pt->queue || p->state != RESV_OPEN)
+			return commit_begin_refused();
 		/* The gather is empty: a new record's is zero, and each use leaves it so (priv_keep()). */
 		os_assert(!p->gather.nr && !p->gather.all && !p->gather.to_free);
 		p->state = RESV_COMMITTING;
@@ -528,6 +547,14 @@ static os_noinline int commit_op(struct pt *pt, struct pt_resv *resv, struct pt_
 	return 0;
 }
 
+/* The last step of a commit below for a walker that does not snoop: 0, as pt_commit() returns. */
+static os_noinline int commit_sync_pages(struct pt *pt, struct pt_table *t, uint64_t va,
+					 uint64_t size)
+{
+	pt_sync_pages(pt, t, va, size);
+	return 0;
+}
+
 /*
  * Op 0, a map of pages inside the leaf table where the reservation found
  * them: no table taken (the stock is as reserved).
@@ -541,9 +568,12 @@ static inline int commit_map_pages(struct pt *pt, struct pt_resv *resv, struct p
 	pt_gather_first(&p->gather, op->va, op->va + op->size, true);
 	if (unmapped)
 		*unmapped = 0;
-	resv->consumed = resv->reserved - p->stock.total;
+	/* Nothing consumed before op 0, nor by it: resv->consumed stays 0. */
+	(void)resv; /* read by the assertion only */
+	os_assert(!resv->consumed && resv->reserved == p->stock.total);
 	/* Last: a call only for a walker that does not snoop, with nothing left to do after it. */
-	pt_sync_pages(pt, p->start, op->va, op->size);
+	if (!pt->cfg.coherent_walk)
+		return commit_sync_pages(pt, p->start, op->va, op->size);
 	return 0;
 }
 
@@ -570,8 +600,11 @@ static inline int commit_cleared_page(struct pt *pt, struct pt_resv *resv, struc
 	pt_gather_first(&p->gather, op->va, op->va + op->size, true);
 	if (unmapped)
 		*unmapped = op->size;
-	resv->consumed = resv->reserved - p->stock.total;
-	pt_sync_pages(pt, p->start, op->va, op->size); /* last, as in commit_map_pages() */
+	/* The rest as in commit_map_pages(). */
+	(void)resv;
+	os_assert(!resv->consumed && resv->reserved == p->stock.total);
+	if (!pt->cfg.coherent_walk)
+		return commit_sync_pages(pt, p->start, op->va, op->size);
 	return 0;
 }
 
@@ -687,36 +720,17 @@ static void unpin_all(struct pt *pt, struct pt_resv_priv *p, struct pt_gather *g
 	p->nr_fast_pins = p->nr_pins = 0;
 }
 
-/* @p's commit is done: on the list pt_destroy() reads until pt_unreserve(). */
-static void committed_add(struct pt *pt, struct pt_resv_priv *p)
-{
-	p->cnext = pt->committed;
-	if (p->cnext)
-		p->cnext->cpprev = &p->cnext;
-	p->cpprev = &pt->committed;
-	pt->committed = p;
-}
-
-static void committed_del(struct pt_resv_priv *p)
-{
-	*p->cpprev = p->cnext;
-	if (p->cnext)
-		p->cnext->cpprev = p->cpprev;
-	p->cnext = NULL;
-	p->cpprev = NULL;
-}
-
 /* The end of @p's commit, every op applied: unpin, flush, leave the queue. */
 static inline void end_commit(struct pt *pt, struct pt_resv_priv *p)
 {
 	/* Exact, as for tables (resv.consumed == resv.reserved, which tests check). */
 	os_assert(!p->stock.nr_links && "link arrays reserved but not used by the commit");
 	unpin_all(pt, p, &p->gather);
-	pt_gather_flush(pt, &p->gather);
 	dequeue(pt, p);
 	p->state = RESV_COMMITTED;
-	committed_add(pt, p);
 	pt_proj_invalidate(pt);
+	/* Last: the flush reads only the gather, complete once the pins dropped. */
+	pt_gather_flush(pt, &p->gather);
 }
 
 /* pt_commit_end() of a reservation whose commit has not begun, or with ops left. */
@@ -755,9 +769,7 @@ int pt_commit_end(struct pt *pt, struct pt_resv *resv)
 /* pt_unreserve() of one given up, or holding tables to free or return, or with a spare already. */
 static os_noinline int unreserve_slow(struct pt *pt, struct pt_resv *resv, struct pt_resv_priv *p)
 {
-	if (p->state == RESV_COMMITTED) {
-		committed_del(p);
-	} else {
+	if (p->state != RESV_COMMITTED) {
 		/* Given up: only the newest may be, before its commit begins. */
 		if (os_misuse(p->state == RESV_COMMITTING &&
 			      "pt_unreserve() of a reservation being committed"))
@@ -790,7 +802,6 @@ int pt_unreserve(struct pt *pt, struct pt_resv *resv)
 	if (p->state != RESV_COMMITTED || p->gather.to_free || p->stock.total || pt->spare_priv)
 		return unreserve_slow(pt, resv, p);
 	/* The usual one-op bind: nothing to free or return; the record becomes the spare. */
-	committed_del(p);
 	pt_resv_init(resv);
 	pt->resv_alive--;
 	priv_keep(pt, p);
@@ -814,9 +825,15 @@ void pt_resv_abandon_all(struct pt *pt)
 		resv.priv = pt->queue_tail;
 		pt_unreserve(pt, &resv);
 	}
-	while (pt->committed) {
-		resv.priv = pt->committed;
+	/* Each release may free a record or make it the spare: look again from the start. */
+	for (struct pt_resv_priv *p = pt->records; p;) {
+		if (p->state != RESV_COMMITTED) {
+			p = p->rnext;
+			continue;
+		}
+		resv.priv = p;
 		pt_unreserve(pt, &resv);
+		p = pt->records;
 	}
 }
 
