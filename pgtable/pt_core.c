@@ -250,7 +250,8 @@ void pt_link_table(struct pt *pt, struct pt_stock *stock, struct pt_table *paren
 void pt_unlink_item(struct pt *pt, struct pt_table *t, unsigned int idx)
 {
 	pt_store(&t->items[idx], 0);
-	if (t->level < PT_LEAF_LEVEL)
+	/* A block's item links nothing: no link changes, the remembered descent stays. */
+	if (pt_child(t, idx))
 		pt_set_child(pt, t, idx, NULL);
 	t->live--;
 }
