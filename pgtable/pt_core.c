@@ -98,23 +98,37 @@ void pt_table_release(struct pt *pt, struct pt_table *t)
 	pt_record_free(pt, t);
 }
 
+/*
+ * An allocator's error reaches the caller as it returned it (-EINVAL for a
+ * size it does not serve is not -ENOMEM); anything but 0 or a negative errno
+ * counts as -ENOMEM.
+ */
+static int alloc_err(int err)
+{
+	return err < 0 ? err : -ENOMEM;
+}
+
 static int alloc_bulk(const struct pt_cfg *cfg, size_t size, unsigned int n, struct pt_mem *out)
 {
 	const struct pt_alloc_ops *ops = cfg->alloc;
 	unsigned int i;
+	int err = 0;
 
 	pt_check_may_alloc(cfg, "a page table");
-	if (ops->alloc_bulk)
-		return ops->alloc_bulk(cfg->alloc_ctx, size, size, n, out);
+	if (ops->alloc_bulk) {
+		err = ops->alloc_bulk(cfg->alloc_ctx, size, size, n, out);
+		return err ? alloc_err(err) : 0;
+	}
 	for (i = 0; i < n; i++) {
-		if (ops->alloc(cfg->alloc_ctx, size, size, &out[i]))
+		err = ops->alloc(cfg->alloc_ctx, size, size, &out[i]);
+		if (err)
 			goto undo;
 	}
 	return 0;
 undo:
 	while (i--)
 		ops->free(cfg->alloc_ctx, &out[i], size, size);
-	return -ENOMEM;
+	return alloc_err(err);
 }
 
 #define STOCK_BATCH 32
@@ -147,9 +161,10 @@ static int stock_level(struct pt *pt, unsigned int lvl, unsigned int n, struct p
 
 	while (n) {
 		unsigned int k = n < STOCK_BATCH ? n : STOCK_BATCH;
+		int err = alloc_bulk(&pt->cfg, size, k, mem);
 
-		if (alloc_bulk(&pt->cfg, size, k, mem) || wrap_batch(pt, lvl, mem, k, list))
-			return -ENOMEM;
+		if (err || (err = wrap_batch(pt, lvl, mem, k, list)))
+			return err;
 		n -= k;
 	}
 	return 0;
@@ -169,12 +184,13 @@ int pt_stock_fill(struct pt *pt, struct pt_stock *stock, const unsigned int need
 {
 	struct pt_table *added[PT_MAX_LEVELS] = { 0 };
 	unsigned int lvl;
+	int err = 0;
 
 	for (lvl = 0; lvl < PT_MAX_LEVELS; lvl++) {
-		if (need[lvl] && stock_level(pt, lvl, need[lvl], &added[lvl]))
+		if (need[lvl] && (err = stock_level(pt, lvl, need[lvl], &added[lvl])))
 			goto undo;
 	}
-	if (need[PT_NEED_LINKS] && pt_links_reserve(pt, stock, need[PT_NEED_LINKS]))
+	if (need[PT_NEED_LINKS] && (err = pt_links_reserve(pt, stock, need[PT_NEED_LINKS])))
 		goto undo;
 	for (lvl = 0; lvl < PT_MAX_LEVELS; lvl++) {
 		while (added[lvl]) {
@@ -191,7 +207,7 @@ int pt_stock_fill(struct pt *pt, struct pt_stock *stock, const unsigned int need
 undo:
 	for (lvl = 0; lvl < PT_MAX_LEVELS; lvl++)
 		release_list(pt, added[lvl]);
-	return -ENOMEM;
+	return err;
 }
 
 struct pt_table *pt_stock_take(struct pt *pt, struct pt_stock *stock, unsigned int lvl)
@@ -387,7 +403,7 @@ static int alloc_root(struct pt *pt)
 	pt_check_may_alloc(&pt->cfg, "a page table");
 	err = pt->cfg.alloc->alloc(pt->cfg.alloc_ctx, pt->geo.top_bytes, pt->geo.top_align, &mem);
 	if (err)
-		return -ENOMEM;
+		return alloc_err(err);
 	pt->root = table_wrap(pt, pt->geo.start_level, &mem);
 	if (!pt->root) {
 		pt->cfg.alloc->free(pt->cfg.alloc_ctx, &mem, pt->geo.top_bytes, pt->geo.top_align);
