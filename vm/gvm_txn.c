@@ -273,12 +273,17 @@ static os_noinline int prepare_kept(struct gvm_txn *txn, struct prep *p)
 
 /* Requests overlapping at most this many VAs take prepare_direct(). */
 #define DIRECT_MAX_VAS 16
+/*
+ * prepare_direct() did nothing: too many VAs. Positive, so that no errno of
+ * the ops it calls (an allocator's -ENOSPC) is taken for it.
+ */
+#define DIRECT_TOO_MANY 1
 
 /*
  * A lazy transaction's request (DOC: lazy transactions): each op is made from
  * a committed VA and applied at once, with no projection and no copy of the
- * ops; its VAs are the same as gvm_sm_ops() finds. -ENOSPC: too many VAs for
- * this path, nothing done.
+ * ops; its VAs are the same as gvm_sm_ops() finds. DIRECT_TOO_MANY: too many
+ * VAs for this path, nothing done.
  */
 static int prepare_direct(struct gvm_txn *txn, const struct gvm_req *req)
 {
@@ -288,7 +293,7 @@ static int prepare_direct(struct gvm_txn *txn, const struct gvm_req *req)
 	int n = gvm_sm_overlaps(txn->vm, req, &txn->hint, olds, DIRECT_MAX_VAS), err = 0;
 
 	if (n < 0)
-		return n;
+		return n == -ENOSPC ? DIRECT_TOO_MANY : n;
 	for (int i = 0; !err && i < n; i++) {
 		gvm_sm_op_for(olds[i], req, &op);
 		err = apply_op(&p, &op);
@@ -315,7 +320,7 @@ static int prepare_req(struct gvm_txn *txn, const struct gvm_req *req)
 		return prepare_kept(txn, &p);
 	if (txn->lazy) {
 		err = prepare_direct(txn, req);
-		if (err != -ENOSPC)
+		if (err != DIRECT_TOO_MANY)
 			return err;
 	}
 	txn->scratch.nr = 0;
