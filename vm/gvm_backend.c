@@ -119,6 +119,30 @@ const struct gvm_backend_ops gvm_backend_paging = {
 	.prefetch = paging_prefetch,
 };
 
+/*
+ * gvm_create(): what the backend's configuration allows, so that no bind
+ * fails later for a reason known now. Paging (pgtable's create, also in a
+ * copy of its ops): a valid table configuration, the range inside its input
+ * address space, pages no smaller than its granule. 0, -EINVAL.
+ */
+int gvm_backend_check_cfg(const struct gvm_cfg *cfg)
+{
+	const struct pt_cfg *pc = cfg->backend_cfg;
+	struct pt_geometry geo;
+	int err;
+
+	if (cfg->backend->create != paging_create)
+		return 0;
+	if (!pc)
+		return -EINVAL;
+	err = pt_geometry(pc, &geo);
+	if (err)
+		return err;
+	if (cfg->end > 1ull << pc->ias || cfg->page_lg2 < geo.granule_lg2)
+		return -EINVAL;
+	return 0;
+}
+
 struct pt *gvm_get_pt(struct gvm *vm)
 {
 	if (vm->cfg.backend != &gvm_backend_paging)

@@ -482,7 +482,7 @@ static int check_cfg(const struct gvm_cfg *cfg)
 			if (r->start < cfg->reserved[j].end && cfg->reserved[j].start < r->end)
 				return -EINVAL;
 	}
-	return 0;
+	return gvm_backend_check_cfg(cfg);
 }
 
 /*
@@ -521,8 +521,11 @@ int gvm_create(const struct gvm_cfg *cfg, struct gvm **out)
 	struct gvm *vm;
 	int err;
 
-	if (!cfg || !out || check_cfg(cfg))
+	if (!cfg || !out)
 		return -EINVAL;
+	err = check_cfg(cfg);
+	if (err)
+		return err;
 	c = *cfg;
 	if (!c.host)
 		c.host = &pt_host_malloc_ops;

@@ -289,6 +289,7 @@ static inline os_mutex *gvm_obj_lock(struct gvm_obj *obj)
 int gvm_req_check(const struct gvm *vm, const struct gvm_req *req);
 void gvm_txn_abandon_all(struct gvm *vm);
 void gvm_release_all(struct gvm *vm);
+int gvm_backend_check_cfg(const struct gvm_cfg *cfg);
 void gvm_txn_destroy(struct gvm *vm, struct gvm_txn *txn);
 int gvm_materialize(struct gvm *vm);
 

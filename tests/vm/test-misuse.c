@@ -388,9 +388,14 @@ static void vm_fx(struct vm_test_env *e, struct vm_test_obj objs[2])
 	vm_test_obj_init(&objs[1], 4 * MiB, 1ull << 31, 0);
 }
 
+static int bind_vm(struct gvm *vm, struct gvm_req req)
+{
+	return gvm_bind(vm, &req, 1, NULL);
+}
+
 static int bind_one(struct vm_test_env *e, struct gvm_req req)
 {
-	return gvm_bind(e->vm, &req, 1, NULL);
+	return bind_vm(e->vm, req);
 }
 
 static struct gvm_txn *prepare_ok(struct vm_test_env *e, struct gvm_req req)
@@ -514,10 +519,125 @@ static void test_vm_destroy_outstanding(void **state)
 	}
 }
 
+/*
+ * An allocator that fails its @fail_at-th call with @err, over a pool; with
+ * @bulk it also serves batches (pgtable's loop over @alloc otherwise).
+ */
+struct err_alloc {
+	struct pt_pool *pool;
+	uint64_t calls, fail_at;
+	int err;
+};
+
+static int err_alloc_one(void *ctx, size_t size, size_t align, struct pt_mem *out)
+{
+	struct err_alloc *a = ctx;
+
+	if (++a->calls == a->fail_at)
+		return a->err;
+	return pt_pool_ops.alloc(a->pool, size, align, out);
+}
+
+static void err_free(void *ctx, const struct pt_mem *mem, size_t size, size_t align)
+{
+	struct err_alloc *a = ctx;
+
+	pt_pool_ops.free(a->pool, mem, size, align);
+}
+
+static int err_alloc_bulk(void *ctx, size_t size, size_t align, unsigned int n, struct pt_mem *out)
+{
+	struct err_alloc *a = ctx;
+
+	if (++a->calls == a->fail_at)
+		return a->err;
+	return pt_pool_ops.alloc_bulk(a->pool, size, align, n, out);
+}
+
+static const struct pt_alloc_ops err_ops[2] = {
+	{ .alloc = err_alloc_one, .free = err_free },
+	{ .alloc = err_alloc_one, .free = err_free, .alloc_bulk = err_alloc_bulk },
+};
+
+static void noop_flush_range(void *ctx, uint64_t va, uint64_t size, bool leaf_only)
+{
+	(void)ctx;
+	(void)va;
+	(void)size;
+	(void)leaf_only;
+}
+
+static void noop_flush_all(void *ctx)
+{
+	(void)ctx;
+}
+
+static const struct pt_flush_ops noop_flush = { noop_flush_range, noop_flush_all };
+
+/*
+ * Every allocator error reaches the caller as the allocator returned it: the
+ * root at pt_create() (and gvm_create()), tables at pt_map() and gvm_bind().
+ */
+static void test_alloc_errno_passes(void **state)
+{
+	static const int errs[] = { -EINVAL, -ENOMEM, -ENOSPC };
+	struct pt_pool_cfg pcfg = { .page_size = 4096 };
+
+	(void)state;
+	for (int bulk = 0; bulk < 2; bulk++) {
+		for (unsigned int k = 0; k < sizeof(errs) / sizeof(errs[0]); k++) {
+			struct err_alloc a = { .fail_at = 1, .err = errs[k] };
+			struct pt_cfg cfg = { .fmt = PT_FMT_MALI_AARCH64,
+					      .granule_lg2 = 12,
+					      .ias = 48,
+					      .oas = 40,
+					      .coherent_walk = true,
+					      .alloc = &err_ops[bulk],
+					      .alloc_ctx = &a,
+					      .flush = &noop_flush };
+			struct gvm_cfg vcfg = { .start = B0,
+						.end = 2 * B0,
+						.page_lg2 = 12,
+						.backend = &gvm_backend_paging,
+						.backend_cfg = &cfg };
+			struct vm_test_obj obj;
+			struct gvm *vm;
+			struct pt *pt;
+			struct pt_stats st;
+
+			CHECK_ERR("pt_pool_create", pt_pool_create(&pcfg, &a.pool), 0);
+			CHECK_ERR("pt_create, root refused", pt_create(&cfg, &pt), errs[k]);
+			a.calls = 0;
+			CHECK_ERR("gvm_create, root refused", gvm_create(&vcfg, &vm), errs[k]);
+			a.calls = 0;
+			a.fail_at = 2; /* the root, then the first table of a map */
+			CHECK_ERR("pt_create", pt_create(&cfg, &pt), 0);
+			CHECK_ERR("pt_map, tables refused",
+				  pt_map(pt, B0, 1ull << 30, 4096, PT_PROT_READ), errs[k]);
+			pt_get_stats(pt, &st);
+			CHECK_EQ("tables after a refused map", st.tables, 1);
+			pt_destroy(pt);
+			a.calls = 0;
+			CHECK_ERR("gvm_create", gvm_create(&vcfg, &vm), 0);
+			vm_test_obj_init(&obj, MiB, 1ull << 30, 0);
+			CHECK_ERR("gvm_bind, tables refused", bind_vm(vm, map_req(&obj, B0, 4096)),
+				  errs[k]);
+			CHECK_EQ("refs after a refused bind", obj.refs, 0);
+			gvm_destroy(vm);
+			CHECK_ERR("fini", gvm_obj_fini(&obj.obj), 0);
+			pt_pool_destroy(a.pool);
+		}
+	}
+}
+
 static const struct CMUnitTest tests[] = {
-	cmocka_unit_test(test_pt_commit_order),    cmocka_unit_test(test_pt_unreserve_order),
-	cmocka_unit_test(test_pt_destroy_alive),   cmocka_unit_test(test_vm_txn_order),
-	cmocka_unit_test(test_vm_obj_fini_mapped), cmocka_unit_test(test_vm_destroy_outstanding),
+	cmocka_unit_test(test_pt_commit_order),    /* */
+	cmocka_unit_test(test_pt_unreserve_order), /* */
+	cmocka_unit_test(test_pt_destroy_alive),   /* */
+	cmocka_unit_test(test_vm_txn_order),       /* */
+	cmocka_unit_test(test_vm_obj_fini_mapped), /* */
+	cmocka_unit_test(test_vm_destroy_outstanding),
+	cmocka_unit_test(test_alloc_errno_passes), /* */
 };
 
 int main(void)

@@ -1544,6 +1544,7 @@ struct create_case {
 	enum bad_member missing;
 	bool no_backend, no_backend_cfg, bad_host;
 	int want;
+	unsigned int granule_lg2; /* of the tables; 0: 12 */
 };
 
 #define S VM_TEST_START
@@ -1645,6 +1646,27 @@ static const struct create_case create_cases[] = {
 	{ "no-commit", S, E, 12, { { 0 } }, 0, BAD_COMMIT, false, false, false, -EINVAL },
 	{ "no-commit-end", S, E, 12, { { 0 } }, 0, BAD_COMMIT_END, false, false, false, -EINVAL },
 	{ "no-unreserve", S, E, 12, { { 0 } }, 0, BAD_UNRESERVE, false, false, false, -EINVAL },
+	/* The range against the tables' 48-bit input size: binds past it would be -ERANGE. */
+	{ .name = "end-at-ias", .start = S, .end = 1ull << 48, .page_lg2 = 12, .want = 0 },
+	{ .name = "end-past-ias",
+	  .start = S,
+	  .end = (1ull << 48) + PAGE,
+	  .page_lg2 = 12,
+	  .want = -EINVAL },
+	{ .name = "range-past-ias",
+	  .start = 1ull << 48,
+	  .end = 1ull << 49,
+	  .page_lg2 = 12,
+	  .want = -EINVAL },
+	/* Pages against the granule: a 4K request cannot be mapped with 64K tables. */
+	{ .name = "page-below-granule",
+	  .start = S,
+	  .end = E,
+	  .page_lg2 = 12,
+	  .granule_lg2 = 16,
+	  .want = -EINVAL },
+	{ .name = "page-at-granule", .start = S, .end = E, .page_lg2 = 16, .granule_lg2 = 16 },
+	{ .name = "page-above-granule", .start = S, .end = E, .page_lg2 = 16, .granule_lg2 = 12 },
 };
 
 #undef S
@@ -1701,7 +1723,8 @@ static void test_create(void **state)
 	struct gvm *vm = (struct gvm *)&cfg; /* must stay untouched on failure */
 	int err;
 
-	pt_test_env_init(&env, PT_FMT_MALI_AARCH64, 12, 48, 40, true);
+	pt_test_env_init(&env, PT_FMT_MALI_AARCH64, c->granule_lg2 ? c->granule_lg2 : 12, 48, 40,
+			 true);
 	drop_member(&backend, c->missing);
 	cfg = (struct gvm_cfg){ .start = c->start,
 				.end = c->end,

@@ -332,9 +332,11 @@ int pt_geometry(const struct pt_cfg *cfg, struct pt_geometry *geo);
  * @out: the new table on success.
  *
  * Allocates the top table (exactly its size, aligned as the walker needs).
- * Context: may allocate.
+ * Context: outside fence-signalling sections; allocates through the alloc and
+ * host ops; calls the sync op for the new top table (non-coherent walkers).
  * Return: 0; -EINVAL for an unsupported configuration or a missing mandatory
- * op; -ENOMEM.
+ * op; the alloc op's errno as it returned it (-EINVAL for a size it does not
+ * serve, -ENOMEM); -ENOMEM when the host ops return NULL.
  */
 int pt_create(const struct pt_cfg *cfg, struct pt **out);
 
@@ -369,7 +371,8 @@ void pt_destroy(struct pt *pt);
  * Context: may allocate; one writer at a time.
  * Return: 0; -EINVAL for misalignment, size 0 or bad @prot; -ERANGE when the
  * range overflows or leaves the input or output address space; -EEXIST when any
- * item in the range is live; -ENOMEM.
+ * item in the range is live; -EBUSY while reservations are outstanding; the
+ * alloc op's errno as it returned it; -ENOMEM.
  */
 int pt_map(struct pt *pt, uint64_t va, uint64_t pa, uint64_t size, uint32_t prot);
 

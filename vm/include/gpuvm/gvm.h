@@ -350,9 +350,21 @@ struct gvm_cfg {
  * @cfg: configuration (copied, with the reserved ranges).
  * @out: the VM.
  *
- * Return: 0; -EINVAL for a bad range, overlapping or outside reserved ranges,
- * a missing backend op, driver ops without a member another needs or with a
- * private area larger than GVM_PRIV_MAX; the backend's create errors; -ENOMEM.
+ * Checks everything a bind would find wrong later: with the paging backend,
+ * the range must lie inside the tables' input address space and the page
+ * size must be at least their granule.
+ *
+ * Context: outside fence-signalling sections; allocates (the VM, the
+ * backend's state: for paging the top table through the alloc ops).
+ * Return: 0; -EINVAL for a NULL argument, an empty, reversed or misaligned
+ * range, a page size outside 4K..64K, reserved ranges that overlap, are empty
+ * or misaligned or leave the range, host ops without zalloc or free, a missing
+ * backend op, driver ops without a member another needs or with a private
+ * area larger than GVM_PRIV_MAX, and for the paging backend: no
+ * configuration, one pt_geometry() refuses, @end past 2^ias, a page smaller
+ * than the granule; the backend's create errors (paging: pt_create()'s, an
+ * allocator's errno as it returned it); -ENOMEM. Nothing is allocated when it
+ * fails.
  */
 int gvm_create(const struct gvm_cfg *cfg, struct gvm **out);
 
