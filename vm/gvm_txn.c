@@ -703,7 +703,12 @@ int gvm_bind_cleanup(struct gvm_txn *txn)
 int gvm_bind(struct gvm *vm, const struct gvm_req *reqs, unsigned int n, unsigned int *failed)
 {
 	struct gvm_txn *txn;
-	int err = gvm_bind_prepare(vm, reqs, n, &txn, failed);
+	int err;
+
+	/* Its commit would not be the oldest. */
+	if (os_misuse(vm->queue && "gvm_bind() with transactions queued"))
+		return -EINVAL;
+	err = gvm_bind_prepare(vm, reqs, n, &txn, failed);
 
 	if (err)
 		return err;

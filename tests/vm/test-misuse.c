@@ -427,6 +427,14 @@ static void test_vm_txn_order(void **state)
 	expect_warned("commit the newer", w, 1, "not the oldest prepared");
 	vm_expect_unchanged("commit the newer", &e, objs, &s);
 
+	/* A one-call bind behind the queue: its commit would not be the oldest. */
+	vm_snap_take(&e, objs, &s);
+	w = warns.n;
+	CHECK_ERR("bind behind a queue", bind_one(&e, map_req(&objs[1], B0 + 16 * MiB, 4096)),
+		  -EINVAL);
+	expect_warned("bind behind a queue", w, 1, "transactions queued");
+	vm_expect_unchanged("bind behind a queue", &e, objs, &s);
+
 	vm_snap_take(&e, objs, &s);
 	w = warns.n;
 	CHECK_ERR("cleanup the older", gvm_bind_cleanup(t1), -EINVAL);
