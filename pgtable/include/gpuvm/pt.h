@@ -322,6 +322,7 @@ struct pt;
  * @cfg: the configuration (ops are not inspected).
  * @geo: filled on success.
  *
+ * Context: any thread; pure: no allocation, no lock, no op called.
  * Return: 0, or -EINVAL for an unsupported format/granule/ias/oas/leaf_sizes.
  */
 int pt_geometry(const struct pt_cfg *cfg, struct pt_geometry *geo);
@@ -368,7 +369,9 @@ void pt_destroy(struct pt *pt);
  * and allocated in one batch, so a failure changes nothing. Issues one
  * leaf-only flush of the range (walkers such as Mali's may cache faults).
  *
- * Context: may allocate; one writer at a time.
+ * Context: one writer at a time, outside fence-signalling sections (a one-op
+ * reservation and commit); may allocate through the alloc and host ops; calls
+ * the sync ops for new tables and written descriptors, then the flush op.
  * Return: 0; -EINVAL for misalignment, size 0 or bad @prot; -ERANGE when the
  * range overflows or leaves the input or output address space; -EEXIST when any
  * item in the range is live; -EBUSY while reservations are outstanding; the
@@ -387,10 +390,14 @@ int pt_map(struct pt *pt, uint64_t va, uint64_t pa, uint64_t size, uint32_t prot
  * rest mapped (with the same attributes); tables that become empty are
  * unlinked, flushed, then freed.
  *
- * Context: may allocate (split tables only); one writer at a time.
+ * Context: one writer at a time, outside fence-signalling sections (a one-op
+ * reservation and commit); may allocate (split tables only); calls the sync
+ * ops for the descriptors it writes, the flush ops once per coalesced range,
+ * then frees unlinked tables.
  * Return: 0; -EINVAL for misalignment or size 0; -ERANGE outside the input
- * address space; -ENOMEM when a split table cannot be allocated (nothing
- * changed).
+ * address space; -EBUSY while reservations are outstanding; the alloc op's
+ * errno as it returned it, or -ENOMEM, when a split table cannot be allocated
+ * (nothing changed).
  */
 int pt_unmap(struct pt *pt, uint64_t va, uint64_t size, uint64_t *unmapped);
 
@@ -420,7 +427,7 @@ struct pt_pattern {
  * never written while shared: a later change under one of their aliases
  * copies the path first.
  *
- * Context: may allocate; one writer at a time.
+ * Context: as pt_map().
  * Return: as pt_map(); -EINVAL also for a bad period.
  */
 int pt_map_repeat(struct pt *pt, uint64_t va, uint64_t size, const struct pt_pattern *pattern,
@@ -454,6 +461,19 @@ int pt_map_repeat(struct pt *pt, uint64_t va, uint64_t size, const struct pt_pat
  * without committing (pt_unreserve() straight after a failed prepare).
  * pt_map(), pt_unmap() and pt_map_repeat() are a one-op reservation and
  * commit; they return -EBUSY while other reservations are outstanding.
+ *
+ * Where the driver's ops run: the alloc (and host) ops in pt_reserve() only,
+ * outside the fence-signalling section; the sync ops inside the commit, in
+ * pt_commit() for each run of written descriptors and in pt_commit_end() for
+ * tables it unlinks; the flush ops inside the commit, in pt_commit_end(), once
+ * per coalesced range; the free ops in pt_unreserve(), after the flush. Giving
+ * up a reservation (pt_unreserve() before its commit) may unlink tables its
+ * pins kept: then pt_unreserve() calls the sync and flush ops too.
+ *
+ * Order is a contract that holds in release builds: a commit that is not the
+ * oldest, an op that is not the next reserved, an unreserve of an older
+ * outstanding reservation or of one being committed is refused with -EINVAL
+ * (-EBUSY mid-commit) and a one-time warning, and changes nothing.
  */
 
 /**
@@ -501,6 +521,9 @@ struct pt_resv {
 /**
  * pt_resv_init() - make @resv an empty reservation.
  * @resv: the reservation.
+ *
+ * Context: any thread; writes @resv only; no allocation.
+ * Return: nothing.
  */
 void pt_resv_init(struct pt_resv *resv);
 
@@ -510,10 +533,14 @@ void pt_resv_init(struct pt_resv *resv);
  * @op: the op; copied.
  * @resv: the reservation it is added to.
  *
- * Context: may allocate; one writer at a time.
+ * Context: one writer at a time, outside fence-signalling sections; may
+ * allocate (tables through the alloc ops, bookkeeping through the host ops);
+ * changes no descriptor and calls no sync or flush op.
  * Return: 0; the errors of pt_map(), pt_unmap() or pt_map_repeat() for @op
  * (-EEXIST against the projected state); -EINVAL for an unknown op type;
- * -EBUSY when @resv already committed; -ENOMEM.
+ * -EBUSY when @resv already committed, is not the newest outstanding
+ * reservation, or another one is being committed; the alloc op's errno as it
+ * returned it; -ENOMEM.
  */
 int pt_reserve(struct pt *pt, const struct pt_op *op, struct pt_resv *resv);
 
@@ -591,8 +618,26 @@ int pt_unreserve(struct pt *pt, struct pt_resv *resv);
  * when the table has PT_DEBUG_ABORT_ALLOC_IN_COMMIT) abort the program with a
  * message naming the allocation. Sections nest.
  */
+
+/**
+ * pt_signalling_begin() / pt_signalling_end() - enter and leave a
+ * fence-signalling section of the calling thread.
+ *
+ * Context: any thread; never allocate, never sleep. Userspace keeps the depth
+ * per thread in the OS layer; in the kernel they do nothing (lockdep's
+ * dma_fence_begin_signalling() is the kernel's check).
+ * Return: nothing.
+ */
 void pt_signalling_begin(void);
 void pt_signalling_end(void);
+
+/**
+ * pt_in_signalling() - is the calling thread inside a fence-signalling
+ * section?
+ *
+ * Context: any thread; for allocators that refuse to allocate inside one.
+ * Return: true inside a section (always false in the kernel).
+ */
 bool pt_in_signalling(void);
 
 /**
@@ -617,7 +662,8 @@ int pt_walk(const struct pt *pt, uint64_t va, struct pt_walk_result *res);
  * waiting for them, so that a caller can overlap those cache misses with its
  * own (a VA manager looking up @va) before it reserves or maps.
  *
- * Context: lock-free, like pt_walk().
+ * Context: lock-free, like pt_walk(); never allocates.
+ * Return: nothing.
  */
 void pt_prefetch(const struct pt *pt, uint64_t va);
 
@@ -625,6 +671,10 @@ void pt_prefetch(const struct pt *pt, uint64_t va);
  * pt_get_geometry() - geometry of an existing table.
  * @pt: page table.
  * @geo: filled.
+ *
+ * Context: any thread, concurrently with the writer (the geometry is fixed
+ * at creation); no allocation.
+ * Return: nothing.
  */
 void pt_get_geometry(const struct pt *pt, struct pt_geometry *geo);
 
@@ -632,6 +682,10 @@ void pt_get_geometry(const struct pt *pt, struct pt_geometry *geo);
  * pt_get_regs() - register values for this table's format.
  * @pt: page table.
  * @regs: filled.
+ *
+ * Context: any thread, concurrently with the writer (the root never moves);
+ * no allocation.
+ * Return: nothing.
  */
 void pt_get_regs(const struct pt *pt, struct pt_hw_regs *regs);
 
@@ -639,6 +693,10 @@ void pt_get_regs(const struct pt *pt, struct pt_hw_regs *regs);
  * pt_get_stats() - table memory linked into this table.
  * @pt: page table.
  * @st: filled.
+ *
+ * Context: serialized with the writer (a copy of its counters); no
+ * allocation.
+ * Return: nothing.
  */
 void pt_get_stats(const struct pt *pt, struct pt_stats *st);
 
@@ -646,6 +704,7 @@ void pt_get_stats(const struct pt *pt, struct pt_stats *st);
  * pt_format_prot_mask() - protections the table's format can express.
  * @pt: page table.
  *
+ * Context: any thread; pure.
  * Return: PT_PROT_* bits; a mapping may use any combination of them that has
  * READ or WRITE, except CACHE with MMIO (and, at stage 1, WRITE without READ).
  */
@@ -658,6 +717,7 @@ uint32_t pt_format_prot_mask(const struct pt *pt);
  * @e: entry to encode.
  * @desc: the descriptor.
  *
+ * Context: any thread; pure: reads the table's format, not its tables.
  * Return: 0; -EINVAL if the entry is not valid at @level (a table at the leaf
  * level, a block where the format has none, a misaligned address, bad prot).
  */
@@ -671,6 +731,7 @@ int pt_encode_entry(const struct pt *pt, unsigned int level, const struct pt_ent
  * @desc: the descriptor.
  * @e: filled.
  *
+ * Context: any thread; pure: reads the table's format, not its tables.
  * Return: 0; -EINVAL for a descriptor that is malformed at @level (bad type
  * bits, reserved bits set, address outside oas or misaligned).
  */
@@ -709,7 +770,8 @@ int pt_validate(const struct pt *pt, pt_print_fn *print, void *ctx);
  * @ctx: passed to @print.
  *
  * Context: may allocate (without memory, shared tables print under every
- * alias); not concurrently with a writer.
+ * alias); not concurrently with a writer; calls @print only.
+ * Return: nothing.
  */
 void pt_dump(const struct pt *pt, pt_print_fn *print, void *ctx);
 

@@ -84,6 +84,8 @@ extern const struct pt_alloc_ops pt_pool_ops;
  * @cfg: configuration; copied.
  * @out: the pool.
  *
+ * Context: any thread; allocates the pool (chunks come on demand, from the
+ * alloc op).
  * Return: 0, -EINVAL for a bad configuration, -ENOMEM.
  */
 int pt_pool_create(const struct pt_pool_cfg *cfg, struct pt_pool **out);
@@ -92,7 +94,8 @@ int pt_pool_create(const struct pt_pool_cfg *cfg, struct pt_pool **out);
  * pt_pool_destroy() - free every chunk. Pages still in use become invalid.
  * @pool: the pool, or NULL.
  *
- * Context: no other thread may use the pool any more, nor be exiting.
+ * Context: no other thread may use the pool any more, nor be exiting; frees.
+ * Return: nothing.
  */
 void pt_pool_destroy(struct pt_pool *pool);
 
@@ -102,6 +105,7 @@ void pt_pool_destroy(struct pt_pool *pool);
  * @st: filled.
  *
  * Context: takes the pool lock; exact when no other thread allocates meanwhile.
+ * Return: nothing.
  */
 void pt_pool_get_stats(struct pt_pool *pool, struct pt_pool_stats *st);
 
@@ -111,6 +115,7 @@ void pt_pool_get_stats(struct pt_pool *pool, struct pt_pool_stats *st);
  * @pa: a physical address inside a chunk of the pool.
  *
  * Lets a model walker follow descriptors by physical address, as hardware does.
+ * Context: any thread; takes the pool lock; no allocation.
  * Return: the CPU address, or NULL when @pa is not in any chunk.
  */
 void *pt_pool_pa_to_cpu(struct pt_pool *pool, uint64_t pa);
@@ -120,17 +125,25 @@ void *pt_pool_pa_to_cpu(struct pt_pool *pool, uint64_t pa);
  * @pool: the pool.
  *
  * Happens automatically when a thread exits; useful before reading stats.
+ * Context: any thread; takes the pool lock; no allocation.
+ * Return: nothing.
  */
 void pt_pool_flush_thread_cache(struct pt_pool *pool);
 
 /**
- * pt_pool_fork_prepare() - hold the pool still across fork().
+ * pt_pool_fork_prepare() / pt_pool_fork_parent() / pt_pool_fork_child() -
+ * hold the pool still across fork().
  * @pool: the pool.
  *
  * For a pthread_atfork() prepare handler: takes the pool's lock, so that the
  * child's copy of the pool is consistent. Follow with pt_pool_fork_parent()
  * in the parent and pt_pool_fork_child() in the child. Pages cached by
  * threads that the child does not have stay in their caches there.
+ *
+ * Context: the thread that calls fork(): prepare takes the pool lock, parent
+ * releases it, child starts it anew (and the thread caches' registry lock);
+ * no allocation.
+ * Return: nothing.
  */
 void pt_pool_fork_prepare(struct pt_pool *pool);
 void pt_pool_fork_parent(struct pt_pool *pool);

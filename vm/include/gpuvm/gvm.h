@@ -170,7 +170,10 @@ struct gvm_obj {
  * @ops: its ops (@phys mandatory).
  * @size: its size.
  *
- * Return: 0, -EINVAL for missing ops or a size of 0.
+ * Context: any thread, before the object is shared; initializes its lock; no
+ * allocation.
+ * Return: 0, -EINVAL for missing ops or a size of 0 (@obj untouched); the OS
+ * layer's lock initialization error.
  */
 int gvm_obj_init(struct gvm_obj *obj, const struct gvm_obj_ops *ops, uint64_t size);
 
@@ -389,6 +392,13 @@ void gvm_destroy(struct gvm *vm);
 /**
  * gvm_attach() / gvm_detach() - the device gives or takes back an address
  * space slot; forwarded to the backend.
+ * @vm: the VM.
+ * @slot: the slot (gvm_attach()).
+ *
+ * Context: one writer per VM; the backend's attach/detach ops run (paging:
+ * no allocation, no flush: the device programs the slot from pt_get_regs()).
+ * Return: gvm_attach(): 0 or the backend's error (paging: -EBUSY when
+ * attached already); gvm_detach(): nothing.
  */
 int gvm_attach(struct gvm *vm, unsigned int slot);
 void gvm_detach(struct gvm *vm);
@@ -396,18 +406,40 @@ void gvm_detach(struct gvm *vm);
 /**
  * gvm_get_pt() - the page table of a paging-backend VM, NULL otherwise.
  * @vm: the VM.
+ *
+ * Context: any thread; fixed for the VM's life; no allocation.
+ * Return: the table, or NULL for another backend.
  */
 struct pt *gvm_get_pt(struct gvm *vm);
 
-/* Lookups: committed VAs only. */
-
-/** gvm_va_find() - the VA containing @addr, or NULL. */
+/**
+ * gvm_va_find() / gvm_va_first() / gvm_va_next() - lookups of committed VAs
+ * (prepared transactions are not seen).
+ * @vm: the VM.
+ * @addr: gvm_va_find(): an address inside the VA.
+ * @start/@end: the range [@start, @end) a VA must overlap (gvm_va_next():
+ *	after @va, up to @end).
+ * @va: gvm_va_next(): a committed VA of @vm.
+ *
+ * Context: serialized with the VM's writer (prepare, commit, cleanup), never
+ * inside its commit; no allocation, no op called; O(log n).
+ * Return: the VA containing @addr, the first VA overlapping the range, or the
+ * one after @va; NULL when there is none.
+ */
 struct gvm_va *gvm_va_find(struct gvm *vm, uint64_t addr);
-/** gvm_va_first() - the first VA overlapping [@start, @end), or NULL. */
 struct gvm_va *gvm_va_first(struct gvm *vm, uint64_t start, uint64_t end);
-/** gvm_va_next() - the VA after @va overlapping [.., @end), or NULL. */
 struct gvm_va *gvm_va_next(struct gvm *vm, struct gvm_va *va, uint64_t end);
-/** gvm_bo_find() - the link of @obj to @vm, or NULL (then no VA maps it). */
+
+/**
+ * gvm_bo_find() - the link of @obj to @vm.
+ * @vm: the VM.
+ * @obj: the object.
+ *
+ * Context: serialized with the VM's writer; takes the object's lock (other
+ * VMs may link it meanwhile); no allocation.
+ * Return: the link, or NULL (then no VA of @vm, committed or prepared, maps
+ * @obj).
+ */
 struct gvm_bo *gvm_bo_find(struct gvm *vm, struct gvm_obj *obj);
 
 /**
@@ -512,6 +544,9 @@ struct gvm_op_cb {
  * @cb: receives each op.
  * @priv: for @cb.
  *
+ * Context: one writer per VM (it reads the projection), outside
+ * fence-signalling sections; may allocate (indexing a one-request
+ * transaction's VAs); calls @cb in order, nothing else.
  * Return: 0; -EINVAL for a bad request (range outside the VM, touching a
  * reserved range, bad object range, a repeat VA cut off its period); -ENOMEM
  * when the VAs of the one prepared transaction could not be indexed for the
@@ -526,9 +561,19 @@ int gvm_sm_ops(struct gvm *vm, const struct gvm_req *req, const struct gvm_op_cb
  * @req: the request.
  * @out: first op, NULL when there is none.
  *
+ * Context: as gvm_sm_ops(); allocates the list (host ops).
  * Return: as gvm_sm_ops(); -ENOMEM.
  */
 int gvm_sm_ops_list(struct gvm *vm, const struct gvm_req *req, struct gvm_op **out);
+
+/**
+ * gvm_ops_free() - free a list from gvm_sm_ops_list().
+ * @vm: the VM it came from.
+ * @ops: the first op, or NULL.
+ *
+ * Context: any thread that may use the VM's host ops; frees only.
+ * Return: nothing.
+ */
 void gvm_ops_free(struct gvm *vm, struct gvm_op *ops);
 
 /**
@@ -539,7 +584,10 @@ void gvm_ops_free(struct gvm *vm, struct gvm_op *ops);
  * @out: the transaction.
  * @failed: index of the request that failed, when the call fails.
  *
- * Context: may allocate; one writer per VM.
+ * Context: one writer per VM, outside fence-signalling sections; may
+ * allocate (VAs and bookkeeping through the host ops, tables through the
+ * backend's reserve: pt_reserve()); calls the objects' phys and get ops;
+ * changes no descriptor, calls no sync or flush op.
  * Return: 0; -EINVAL (bad request), -EEXIST (the backend found a live
  * mapping: a VM state inconsistent with its tables), -ENOMEM, -EBUSY (a
  * transaction is being committed). On failure the VM, its tables and the
@@ -584,7 +632,18 @@ int gvm_bind_cleanup(struct gvm_txn *txn);
 
 /**
  * gvm_bind() - prepare, commit and clean up an array at once.
- * Return: as gvm_bind_prepare().
+ * @vm: the VM.
+ * @reqs: the requests, applied in order.
+ * @n: how many (at least one).
+ * @failed: index of the request that failed, when the call fails.
+ *
+ * Context: one writer per VM, outside fence-signalling sections (it enters
+ * one for the commit); as gvm_bind_prepare(), gvm_bind_commit() (sync and
+ * flush ops inside the commit) and gvm_bind_cleanup() (put ops, frees) in
+ * turn. With transactions queued its commit could not be the oldest: use the
+ * three steps.
+ * Return: as gvm_bind_prepare(); -EINVAL, with a one-time warning, when
+ * transactions are queued (nothing changed, @failed not set).
  */
 int gvm_bind(struct gvm *vm, const struct gvm_req *reqs, unsigned int n, unsigned int *failed);
 
@@ -781,6 +840,14 @@ struct gvm_stats {
 	uint64_t replaced_in_place;
 };
 
+/**
+ * gvm_get_stats() - what a VM holds.
+ * @vm: the VM.
+ * @st: filled.
+ *
+ * Context: serialized with the VM's writer; no allocation.
+ * Return: nothing.
+ */
 void gvm_get_stats(struct gvm *vm, struct gvm_stats *st);
 
 /**

@@ -123,7 +123,8 @@ int gvm_kva_create(const struct gvm_kva_cfg *cfg, struct gvm_kva **out);
  * gvm_kva_destroy() - free an allocator; live allocations are forgotten.
  * @kva: the allocator, or NULL.
  *
- * Context: no other thread may use @kva any more.
+ * Context: no other thread may use @kva any more; frees only.
+ * Return: nothing.
  */
 void gvm_kva_destroy(struct gvm_kva *kva);
 
@@ -170,7 +171,8 @@ int gvm_kva_free(struct gvm_kva *kva, uint64_t va, uint64_t size);
  *
  * Context: takes each pool lock in turn (not counted in @acquisitions): each
  * pool's counters are consistent, the totals are exact only when no other
- * thread allocates or frees meanwhile.
+ * thread allocates or frees meanwhile. No allocation.
+ * Return: nothing.
  */
 void gvm_kva_stats(struct gvm_kva *kva, struct gvm_kva_stats *st);
 
