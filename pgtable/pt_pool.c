@@ -875,11 +875,9 @@ static void pool_op_free(void *ctx, const struct pt_mem *mem, size_t size, size_
 	int err;
 
 	err = pool_classify(pool, size, align, &kind, &idx);
-	if (err) {
-		/* The pool hands out nothing of this shape: keep it, corrupt no class. */
-		os_assert(!"pt_pool: free of a size and alignment it never allocates");
+	/* The pool hands out nothing of this shape: keep it, corrupt no class. */
+	if (os_misuse(err && "pt_pool: free of a size and alignment it never allocates"))
 		return;
-	}
 	if (kind == POOL_PAGE) {
 		pool_free_page(pool, mem);
 		return;

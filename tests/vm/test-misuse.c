@@ -322,6 +322,38 @@ static void test_pt_destroy_alive(void **state)
 	}
 }
 
+/* A pool refuses to free what it can never have handed out. */
+static void test_pool_free_shape(void **state)
+{
+	struct pt_pool_cfg pcfg = { .page_size = 4096 };
+	struct pt_pool_stats before, after;
+	struct pt_pool *pool;
+	struct pt_mem mem;
+	unsigned int w;
+
+	(void)state;
+	CHECK_ERR("pt_pool_create", pt_pool_create(&pcfg, &pool), 0);
+	CHECK_ERR("alloc", pt_pool_ops.alloc(pool, 4096, 4096, &mem), 0);
+	pt_pool_flush_thread_cache(pool);
+	pt_pool_get_stats(pool, &before);
+	for (int again = 0; again < 2; again++) {
+		w = warns.n;
+		pt_pool_ops.free(pool, &mem, 1u << 20, 4096); /* larger than any block */
+		expect_warned("free of a bad size", w, !again, "never allocates");
+		pt_pool_ops.free(pool, &mem, 4096, 3); /* an alignment not a power of two */
+		expect_warned("free of a bad alignment", w, !again, "never allocates");
+	}
+	pt_pool_flush_thread_cache(pool);
+	pt_pool_get_stats(pool, &after);
+	CHECK_EQ("pages in use", after.pages_in_use, before.pages_in_use);
+	CHECK_EQ("bytes in use", after.bytes_in_use, before.bytes_in_use);
+	CHECK_EQ("pages free", after.pages_free, before.pages_free);
+	pt_pool_ops.free(pool, &mem, 4096, 4096);
+	pt_pool_get_stats(pool, &after);
+	CHECK_EQ("pages in use after the free", after.pages_in_use, before.pages_in_use - 1);
+	pt_pool_destroy(pool);
+}
+
 /* Everything of a VM that a misuse must not change, its tables included. */
 struct vm_snap {
 	struct text vas;
@@ -644,8 +676,8 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_pt_destroy_alive),   /* */
 	cmocka_unit_test(test_vm_txn_order),       /* */
 	cmocka_unit_test(test_vm_obj_fini_mapped), /* */
-	cmocka_unit_test(test_vm_destroy_outstanding),
-	cmocka_unit_test(test_alloc_errno_passes), /* */
+	cmocka_unit_test(test_vm_destroy_outstanding), cmocka_unit_test(test_alloc_errno_passes),
+	cmocka_unit_test(test_pool_free_shape), /* */
 };
 
 int main(void)

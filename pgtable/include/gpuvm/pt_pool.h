@@ -75,7 +75,9 @@ struct pt_pool;
  * A request takes a block of max(size, align, 64) bytes rounded up to a power
  * of two, aligned to its size: sub-page blocks carved from pages, whole pages,
  * or dedicated multi-page blocks of at most 16 pages. Larger requests and an
- * alignment that is not a power of two are -EINVAL.
+ * alignment that is not a power of two are -EINVAL. A free with a size and
+ * alignment no allocation can have is refused with a one-time warning (the
+ * pool is left as it was).
  */
 extern const struct pt_alloc_ops pt_pool_ops;
 
