@@ -740,6 +740,7 @@ struct gvm_bo *gvm_bo_get(struct gvm_bo *bo);
  *
  * Context: the VM's writer lock; never inside a commit; takes the object's
  * link lock and the VM's evicted-list lock.
+ * Return: nothing.
  */
 void gvm_bo_put(struct gvm_bo *bo);
 
@@ -780,6 +781,7 @@ struct gvm_bo *gvm_extobj_next(struct gvm_bo *bo);
  *
  * Context: any thread; takes the VM's evicted-list lock; may sleep. A VM
  * without driver ops: a misuse, warned once, nothing done.
+ * Return: nothing.
  */
 void gvm_bo_set_evicted(struct gvm_bo *bo, bool evicted);
 
@@ -791,6 +793,7 @@ void gvm_bo_set_evicted(struct gvm_bo *bo, bool evicted);
  *
  * Context: any thread; takes the object's link lock, then each VM's
  * evicted-list lock; may sleep.
+ * Return: nothing.
  */
 void gvm_obj_set_evicted(struct gvm_obj *obj, bool evicted);
 
