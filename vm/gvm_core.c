@@ -169,7 +169,12 @@ void gvm_bo_put(struct gvm_bo *bo)
 
 	if (--bo->users)
 		return;
-	os_assert(gvm_list_empty(&bo->vas));
+	/* Committed VAs hold references: the driver put more than it got. */
+	if (os_misuse(!gvm_list_empty(&bo->vas) &&
+		      "gvm_bo_put() would free a link that committed VAs still use")) {
+		bo->users = 1;
+		return;
+	}
 	if (vm->drv && vm->drv->bo_free)
 		vm->drv->bo_free(bo);
 	if (vm->bo_cache[bo_slot(bo->obj)] == bo)

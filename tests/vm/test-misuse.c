@@ -528,6 +528,37 @@ static void test_vm_obj_fini_mapped(void **state)
 	vm_test_fini(&e);
 }
 
+/* A link put more often than it was got is not freed under its VAs. */
+static void test_vm_bo_overput(void **state)
+{
+	struct vm_test_env e;
+	struct vm_test_obj objs[2];
+	struct gvm_bo *bo;
+	struct vm_snap s;
+	unsigned int w;
+
+	(void)state;
+	vm_fx(&e, objs);
+	CHECK_ERR("bind", bind_one(&e, map_req(&objs[0], B0, MiB)), 0);
+	bo = gvm_bo_find(e.vm, &objs[0].obj);
+	assert_non_null(bo);
+	gvm_bo_get(bo);
+	gvm_bo_put(bo); /* balanced: fine */
+	for (int again = 0; again < 2; again++) {
+		vm_snap_take(&e, objs, &s);
+		w = warns.n;
+		gvm_bo_put(bo); /* one too many: the VA's reference */
+		expect_warned("put one too many", w, !again, "committed VAs still use");
+		vm_expect_unchanged("put one too many", &e, objs, &s);
+	}
+	CHECK_EQ("link still found", gvm_bo_find(e.vm, &objs[0].obj) == bo, 1);
+	CHECK_ERR("unmap", bind_one(&e, unmap_req(B0, MiB)), 0);
+	CHECK_EQ("link gone with its last VA", gvm_bo_find(e.vm, &objs[0].obj) == NULL, 1);
+	CHECK_ERR("fini", gvm_obj_fini(&objs[0].obj), 0);
+	CHECK_ERR("fini", gvm_obj_fini(&objs[1].obj), 0);
+	vm_test_fini(&e);
+}
+
 /*
  * gvm_destroy() with transactions not cleaned up: one committed, two
  * prepared. All memory, every table and every reference goes.
@@ -676,8 +707,8 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_pt_destroy_alive),   /* */
 	cmocka_unit_test(test_vm_txn_order),       /* */
 	cmocka_unit_test(test_vm_obj_fini_mapped), /* */
-	cmocka_unit_test(test_vm_destroy_outstanding), cmocka_unit_test(test_alloc_errno_passes),
-	cmocka_unit_test(test_pool_free_shape), /* */
+	cmocka_unit_test(test_vm_destroy_outstanding), cmocka_unit_test(test_vm_bo_overput),
+	cmocka_unit_test(test_alloc_errno_passes),     cmocka_unit_test(test_pool_free_shape), /* */
 };
 
 int main(void)

@@ -738,6 +738,9 @@ struct gvm_bo *gvm_bo_get(struct gvm_bo *bo);
  * (after the driver's bo_free), which may leave the VM's object lists.
  * @bo: the link.
  *
+ * A put that would free the link while committed VAs still use it (more puts
+ * than gets) is refused with a one-time warning, and changes nothing.
+ *
  * Context: the VM's writer lock; never inside a commit; takes the object's
  * link lock and the VM's evicted-list lock.
  * Return: nothing.
