@@ -149,6 +149,17 @@ static void enqueue(struct pt *pt, struct pt_resv_priv *p)
 	pt->queue_tail = p;
 }
 
+/* @p, the oldest (a commit's), leaves the queue. */
+static inline void dequeue_head(struct pt *pt, struct pt_resv_priv *p)
+{
+	os_assert(p == pt->queue);
+	pt->queue = p->qnext;
+	if (!pt->queue)
+		pt->queue_tail = NULL;
+	p->qnext = NULL;
+	p->queued = false;
+}
+
 static void dequeue(struct pt *pt, struct pt_resv_priv *p)
 {
 	struct pt_resv_priv **pp = &pt->queue, *prev = NULL;
@@ -726,7 +737,7 @@ static inline void end_commit(struct pt *pt, struct pt_resv_priv *p)
 	/* Exact, as for tables (resv.consumed == resv.reserved, which tests check). */
 	os_assert(!p->stock.nr_links && "link arrays reserved but not used by the commit");
 	unpin_all(pt, p, &p->gather);
-	dequeue(pt, p);
+	dequeue_head(pt, p); /* pt_commit_begin() checked that it is the oldest */
 	p->state = RESV_COMMITTED;
 	pt_proj_invalidate(pt);
 	/* Last: the flush reads only the gather, complete once the pins dropped. */
