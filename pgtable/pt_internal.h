@@ -574,6 +574,20 @@ void pt_put_subtree(struct pt *pt, struct pt_gather *g, struct pt_table *t);
 struct pt_table *pt_writable_child(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
 				   struct pt_table *t, unsigned int idx, uint64_t item_va);
 
+/*
+ * Is @op (a map or an unmap) whole items of @t's level, and, for a map, can
+ * each be one leaf there (pt_pat_leaf_fits() without a period)?
+ */
+static inline bool pt_leaves_fit(const struct pt *pt, const struct pt_table *t,
+				 const struct pt_op *op)
+{
+	uint64_t mask = pt_size(pt, t->level) - 1;
+
+	if ((op->va | op->size) & mask)
+		return false;
+	return op->type == PT_OP_UNMAP || (pt_leaf_allowed(pt, t->level) && !(op->pa & mask));
+}
+
 /* The commits behind pt_commit() (pt_map.c, pt_unmap.c), and the one-op calls. */
 /*
  * @start: NULL, or the table pt_descend() reaches for the op, with the tables

@@ -161,6 +161,42 @@ static inline int pt_fast_leaf_verdict(const struct pt *pt, const struct pt_op *
 	return -EEXIST;
 }
 
+/*
+ * The same above the leaf level: a map or an unmap of whole items of the
+ * remembered table (2M blocks in a level-2 table), each one leaf for a map
+ * (pt_leaves_fit()). pt_descend() returns the table for them too, and they
+ * take no table either. The table, or NULL.
+ */
+static inline struct pt_table *pt_fast_blocks(const struct pt *pt, const struct pt_op *op)
+{
+	struct pt_table *t = pt->last.t;
+	uint64_t end = op->va + op->size;
+
+	if (op->type == PT_OP_MAP_REPEAT || !t || t->level == PT_LEAF_LEVEL)
+		return NULL;
+	if (op->va < pt->last.va || end > pt->last.end ||
+	    end - op->va >= pt->last.end - pt->last.va || !pt_leaves_fit(pt, t, op))
+		return NULL;
+	return t;
+}
+
+/*
+ * The verdict on an op pt_fast_blocks() took: a map needs its items free. A
+ * valid item may hold an empty table the map would replace (count_map()):
+ * -EAGAIN, the count decides.
+ */
+static inline int pt_fast_blocks_verdict(const struct pt *pt, const struct pt_op *op,
+					 const struct pt_table *t)
+{
+	unsigned int lvl = t->level, a = pt_index(pt, lvl, op->va);
+	unsigned int n = (unsigned int)(op->size >> pt_shift(pt, lvl));
+	uint64_t any = 0;
+
+	for (unsigned int i = 0; op->type == PT_OP_MAP && i < n; i++)
+		any |= t->items[a + i];
+	return any & PT_DESC_VALID ? -EAGAIN : 0;
+}
+
 /* PT_DEBUG_CHECK_RESERVE for an op pt_fast_leaf() took, with verdict @err, reserved by @pinner. */
 void pt_fast_leaf_check(struct pt *pt, const struct pt_op *op, struct pt_table *t, int err,
 			const void *pinner);

@@ -424,6 +424,28 @@ static os_noinline int reserve_leaf_checked(struct pt *pt, const struct pt_op *o
 }
 
 /*
+ * Not pages in the remembered leaf table: whole 2M blocks in the remembered
+ * level-2 table (pt_fast_blocks()) take no table either, and are queued like
+ * pages with only their verdict; over valid items, or anything else, a count.
+ */
+static os_noinline int reserve_not_pages(struct pt *pt, const struct pt_op *op,
+					 struct pt_resv *resv)
+{
+	struct pt_table *t = pt_fast_blocks(pt, op);
+	struct pt_resv_priv *p = pt->spare_priv;
+	int err;
+
+	if (!t || !p)
+		return reserve_counted(pt, op, resv);
+	err = pt_fast_blocks_verdict(pt, op, t);
+	if (err)
+		return reserve_counted(pt, op, resv);
+	if (pt->cfg.debug & PT_DEBUG_CHECK_RESERVE)
+		return reserve_leaf_checked(pt, op, resv, t, p, err);
+	return reserve_leaf(pt, op, resv, t, p, err);
+}
+
+/*
  * The usual small bind, pages inside the remembered leaf table
  * (pt_fast_leaf()): no table to count or take, so no count is made; only the
  * verdict, checked against the projection like every fast count. The spare
@@ -437,7 +459,9 @@ static inline int reserve_fast(struct pt *pt, const struct pt_op *op, struct pt_
 	int err;
 
 	/* A spare has room for an op: it held one (priv_free() keeps no other). */
-	if (!t || !p)
+	if (!t)
+		return reserve_not_pages(pt, op, resv);
+	if (!p)
 		return reserve_counted(pt, op, resv);
 	os_assert(p->cap_ops);
 	err = pt_fast_leaf_verdict(pt, op, t);
