@@ -161,6 +161,8 @@ static os_noinline void bo_fini_driver(struct gvm *vm, struct gvm_bo *bo)
 		os_mutex_unlock(&vm->evict_lock);
 	}
 	gvm_list_del(&l->extobj);
+	if (vm->drv->bo_free)
+		vm->drv->bo_free(bo);
 }
 
 void gvm_bo_put(struct gvm_bo *bo)
@@ -175,13 +177,12 @@ void gvm_bo_put(struct gvm_bo *bo)
 		bo->users = 1;
 		return;
 	}
-	if (vm->drv && vm->drv->bo_free)
-		vm->drv->bo_free(bo);
 	if (vm->bo_cache[bo_slot(bo->obj)] == bo)
 		vm->bo_cache[bo_slot(bo->obj)] = NULL;
 	os_mutex_lock(gvm_obj_lock(bo->obj));
 	gvm_list_del(&bo->obj_link);
 	os_mutex_unlock(gvm_obj_lock(bo->obj));
+	/* Last: bo_free may drop the driver's reference on the object. */
 	if (vm->drv)
 		bo_fini_driver(vm, bo);
 	vm->nr_bos--;

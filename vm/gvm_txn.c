@@ -129,14 +129,19 @@ static int doom(struct gvm_txn *txn, struct gvm_va *va)
 	return err;
 }
 
+/*
+ * The object's put is read first: the link's last put may free an object
+ * whose references the driver keeps in its links (gvm_driver_ops.bo_free).
+ */
 static void drop_va(struct gvm *vm, struct gvm_va *va)
 {
 	struct gvm_obj *obj = va->bo->obj;
+	void (*put)(struct gvm_obj * obj) = obj->ops->put;
 
 	gvm_bo_put(va->bo);
 	gvm_va_release(vm, va);
-	if (obj->ops->put)
-		obj->ops->put(obj);
+	if (put)
+		put(obj);
 }
 
 /*

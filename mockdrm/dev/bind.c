@@ -279,15 +279,6 @@ static int wait_queue_empty(struct mock_vm *vm)
 	return 0;
 }
 
-/* A queue given up while we waited made the VM unusable: no more maps. */
-static bool maps_refused(const struct mock_vm *vm, const struct gvm_req *reqs, unsigned int n)
-{
-	for (unsigned int i = 0; vm->unusable && i < n; i++)
-		if (reqs[i].type == GVM_REQ_MAP)
-			return true;
-	return false;
-}
-
 /**
  * mock_vm_bind_now() - apply @n requests to @vm as one transaction, after
  * the async jobs already queued (vm->lock held; dropped while waiting).
@@ -309,8 +300,7 @@ int mock_vm_bind_now(struct mock_vm *vm, const struct gvm_req *reqs, unsigned in
 	if (!n)
 		return 0;
 	err = wait_queue_empty(vm);
-	if (!err && maps_refused(vm, reqs, n))
-		err = -EINVAL;
+	/* A queue given up while we waited made the VM unusable: maps fail (vm_hooks.c). */
 	if (!err)
 		err = gvm_bind_prepare(vm->gvm, reqs, n, &txn, &failed);
 	if (err)

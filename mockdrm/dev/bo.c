@@ -4,8 +4,8 @@
  * per open file, fake mmap offsets, PRIME export and import.
  *
  * A BO lives while anything refers to it: handles (one reference each, whatever
- * the number of files) and VAs (through the gvm object's get/put); a VM's
- * dummy page belongs to the VM. An exported fd is a new open of the BO's memfd
+ * the number of files), VAs and VM links (through the VM's driver hooks,
+ * vm_hooks.c); a VM's dummy page belongs to the VM. An exported fd is a new open of the BO's memfd
  * (dmabuf.c, DOC: dma-bufs): importing it again finds the live BO by the
  * memfd's inode, so the same object gets the same handle; another device, or
  * this one once the BO is gone (only the fd kept its pages alive), makes a new
@@ -38,20 +38,9 @@ static int bo_phys(struct gvm_obj *obj, uint64_t offset, uint64_t *pa, uint64_t 
 	return 0;
 }
 
-static void bo_obj_get(struct gvm_obj *obj)
-{
-	mock_bo_get((struct mock_bo *)obj);
-}
-
-static void bo_obj_put(struct gvm_obj *obj)
-{
-	mock_bo_put((struct mock_bo *)obj);
-}
-
+/* No get/put: the VM's driver hooks take the references of VAs and links (vm_hooks.c). */
 static const struct gvm_obj_ops bo_obj_ops = {
 	.phys = bo_phys,
-	.get = bo_obj_get,
-	.put = bo_obj_put,
 };
 
 /*
@@ -310,6 +299,7 @@ int mock_ioctl_bo_create(struct mockdrm_file *f, void *arg)
 	err = mock_bo_new(f->dev, page_align(a->size), a->flags, &bo);
 	if (!err) {
 		bo->exclusive = excl ? mock_vm_serial(excl) : 0;
+		bo->obj.resv_id = bo->exclusive; /* private to that VM (gvm's extobj list) */
 		err = add_handle(f, bo, &a->handle);
 		if (err)
 			mock_bo_put(bo);

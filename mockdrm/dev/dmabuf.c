@@ -389,27 +389,22 @@ void mock_dmabuf_name(struct mock_bo *bo, char *name)
 	pthread_mutex_unlock(&dmabufs_lock);
 }
 
-/* Is @bo already in the first @n of @bos? */
-static bool bo_listed(struct mock_bo *const *bos, unsigned int n, const struct mock_bo *bo)
-{
-	while (n--)
-		if (bos[n] == bo)
-			return true;
-	return false;
-}
-
-/* The shareable BOs mapped in @vm, with references (vm->lock taken). */
+/*
+ * The shareable BOs mapped in @vm, with references (vm->lock taken): the
+ * VM's external objects (gvm's extobj list; its dummy page and the BOs
+ * exclusive to it are private) with a committed VA (vm_hooks.c counts them).
+ */
 static int vm_shared_bos(struct mock_vm *vm, struct mock_implicit *im)
 {
 	unsigned int cap = 0;
 	int err = 0;
 
 	pthread_mutex_lock(&vm->lock);
-	for (struct gvm_va *va = gvm_va_first(vm->gvm, 0, UINT64_MAX); va && !err;
-	     va = gvm_va_next(vm->gvm, va, UINT64_MAX)) {
-		struct mock_bo *bo = va->bo ? (struct mock_bo *)va->bo->obj : NULL;
+	for (struct gvm_bo *link = gvm_extobj_first(vm->gvm); link && !err;
+	     link = gvm_extobj_next(link)) {
+		struct mock_bo *bo = (struct mock_bo *)link->obj;
 
-		if (!bo || bo->exclusive || bo->internal || bo_listed(im->bos, im->nr_bos, bo))
+		if (!mock_vm_bo_mapped(link))
 			continue;
 		if (im->nr_bos == cap) {
 			struct mock_bo **bos =

@@ -84,6 +84,10 @@ void mock_vm_commit(struct mock_vm *vm, struct gvm_txn *txn, uint64_t va, uint64
 int mock_vm_start_worker(struct mock_vm *vm);
 int mock_vm_bind_now(struct mock_vm *vm, const struct gvm_req *reqs, unsigned int n);
 
+/* gvm's driver hooks (vm_hooks.c). */
+extern const struct gvm_driver_ops mock_vm_driver_ops;
+bool mock_vm_bo_mapped(struct gvm_bo *bo);
+
 /* Tiler heaps (heap.c): freed with the VM's last reference. */
 void mock_heaps_fini(struct mock_vm *vm);
 void mock_vm_queue(struct mock_vm *vm, struct mock_bind_job *job);

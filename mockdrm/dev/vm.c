@@ -116,6 +116,10 @@ static int vm_make_gvm(struct mock_vm *vm)
 		.backend = &gvm_backend_paging,
 		.backend_cfg = &vm->pt_cfg,
 		.host = &mock_host_ops,
+		.driver = &mock_vm_driver_ops,
+		.driver_ctx = vm,
+		/* Its dummy page and the BOs made exclusive to it are private. */
+		.resv_id = vm->serial,
 	};
 
 	/* The device's table settings, with this VM's flush ops (its slot). */
@@ -135,8 +139,10 @@ static int vm_new(struct mockdrm_file *f, uint64_t user_range, struct mock_vm **
 	vm->dev = f->dev;
 	vm->file = f;
 	vm->as_slot = -1;
+	vm->serial = __atomic_fetch_add(&next_serial, 1, __ATOMIC_RELAXED);
 	err = mock_bo_new_dummy(f->dev, &vm->dummy);
 	if (!err) {
+		vm->dummy->obj.resv_id = vm->serial;
 		err = vm_make_gvm(vm);
 		if (err)
 			mock_bo_put(vm->dummy);
@@ -149,7 +155,6 @@ static int vm_new(struct mockdrm_file *f, uint64_t user_range, struct mock_vm **
 	pthread_cond_init(&vm->cond, NULL);
 	vm->refs = 1;
 	vm->user_range = user_range;
-	vm->serial = __atomic_fetch_add(&next_serial, 1, __ATOMIC_RELAXED);
 	live_link(vm);
 	*out = vm;
 	return 0;

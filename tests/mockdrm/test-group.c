@@ -732,6 +732,78 @@ static void test_submit_implicit_sync(void **state)
 	teardown_vm(&s);
 }
 
+/*
+ * Submit a stream on @group held back by a sw_sync fence; @buf (a dma-buf)
+ * shows the job's fence while it waits exactly when the job is implicitly
+ * synchronized with its BO (@want_pending), and not after it ran.
+ */
+static void submit_held(struct setup *s, uint32_t group, int buf, bool want_pending)
+{
+	struct sw_sync_create_fence_data f = { .value = 1 };
+	int tl = open("/sys/kernel/debug/sync/sw_sync", O_RDWR);
+	uint32_t in = dt_syncobj_create(dt_fd, 0), out = dt_syncobj_create(dt_fd, 0), one = 1;
+	struct drm_panthor_sync_op syncs[2];
+	struct drm_panthor_queue_submit qs = { .stream_addr = CMD_VA, .stream_size = STREAM };
+	struct drm_panthor_group_submit gs = { .group_handle = group,
+					       .queue_submits = DRM_PANTHOR_OBJ_ARRAY(1, &qs) };
+
+	assert_true(tl >= 0);
+	assert_int_equal(ioctl(tl, SW_SYNC_IOC_CREATE_FENCE, &f), 0);
+	assert_int_equal(E(drmSyncobjImportSyncFile(dt_fd, in, f.fence)), 0);
+	syncs[0] = (struct drm_panthor_sync_op){ .flags = DRM_PANTHOR_SYNC_OP_HANDLE_TYPE_SYNCOBJ,
+						 .handle = in };
+	syncs[1] = (struct drm_panthor_sync_op){ .flags = SIG, .handle = out };
+	qs.syncs = (struct drm_panthor_obj_array)DRM_PANTHOR_OBJ_ARRAY(2, syncs);
+	assert_int_equal(dt_ioctl(dt_fd, DRM_IOCTL_PANTHOR_GROUP_SUBMIT, &gs), 0);
+	assert_int_equal(resv_status(buf), want_pending ? 0 : 1);
+	assert_int_equal(ioctl(tl, SW_SYNC_IOC_INC, &one), 0);
+	assert_int_equal(E(drmSyncobjWait(dt_fd, &out, 1, INT64_MAX, 0, NULL)), 0);
+	assert_int_equal(resv_status(buf), 1);
+	(void)s;
+	close(f.fence);
+	close(tl);
+}
+
+#define SHARED_VA 0x2000000ull
+
+static void unmap(uint32_t vm, uint64_t va, uint64_t size)
+{
+	struct drm_panthor_vm_bind_op op = { .flags = DRM_PANTHOR_VM_BIND_OP_TYPE_UNMAP,
+					     .va = va,
+					     .size = size };
+
+	assert_int_equal(dt_bind(dt_fd, vm, 0, &op, sizeof(op), 1), 0);
+}
+
+/*
+ * Implicit sync follows the BO's mappings in the VM, not how they were made:
+ * a mapping cut in two (its pieces are new VAs) still counts, and a BO whose
+ * last VA went is left alone (the mock counts committed VAs per VM-BO link
+ * through gvm's commit hook and walks gvm's extobj list).
+ */
+static void test_submit_implicit_sync_split(void **state)
+{
+	struct setup s;
+	uint32_t group, bo;
+	int buf;
+
+	(void)state;
+	setup_vm(&s);
+	memcpy(s.cmd, deadbeef_stream, sizeof(deadbeef_stream));
+	group = group_create(s.vm);
+	bo = dt_bo_create(dt_fd, 3 * DT_PAGE, 0, 0);
+	assert_int_equal(E(drmPrimeHandleToFD(dt_fd, bo, DRM_CLOEXEC, &buf)), 0);
+	dt_map(dt_fd, s.vm, bo, 0, SHARED_VA, 3 * DT_PAGE);
+	unmap(s.vm, SHARED_VA + DT_PAGE, DT_PAGE);
+	submit_held(&s, group, buf, true);
+	unmap(s.vm, SHARED_VA, 3 * DT_PAGE);
+	submit_held(&s, group, buf, false);
+	close(buf);
+	assert_int_equal(E(drmCloseBufferHandle(dt_fd, bo)), 0);
+	group_destroy(group);
+	teardown_vm(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -746,6 +818,7 @@ int main(void)
 		DT_TEST(test_timeout),
 		DT_TEST(test_queue_order),
 		DT_TEST(test_submit_implicit_sync),
+		DT_TEST(test_submit_implicit_sync_split),
 	};
 
 	/* Read by the shim when the device is created (the first open). */

@@ -304,8 +304,9 @@ struct gvm_txn_op;
  *	gvm_txn_committed()). Never inside a commit.
  * @bo_init: a link was made (at prepare; its private area zeroed). Needs
  *	@bo_free.
- * @bo_free: a link's last reference went; it is freed on return. Never
- *	inside a commit.
+ * @bo_free: a link's last reference went; it is off its object and the
+ *	VM's lists and freed on return (the driver may drop a reference it took
+ *	on the object in @bo_init). Never inside a commit.
  */
 struct gvm_driver_ops {
 	size_t va_priv_size;
