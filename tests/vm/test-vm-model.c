@@ -27,6 +27,14 @@
  * the same (except the VM's caches, which a finished transaction also leaves).
  * Commits run with allocation aborting (the harness).
  *
+ * model-hooks runs half as many rounds on a VM with driver hooks (gvm.h, DOC:
+ * driver hooks) that count: each transaction has exactly the ops the model
+ * predicts (overlapped extents, plus one MAP per map request), seen once each
+ * by prepare, commit and cleanup; the VAs op_prepare pins (the ones an op
+ * creates) and op_cleanup unpins (removed by a committed op, created by a
+ * given-up one) are the committed VAs when idle; each link's count of
+ * committed VAs (op_commit) is the model's; refused arrays leave the counts.
+ *
  * Usage: test-vm-model [--seed N] [--count N]; --count is the number of
  * rounds. A failure prints the arguments that replay it.
  */
@@ -165,7 +173,21 @@ struct snap {
 	struct gvm_stats st;
 };
 
+/* What the driver hooks of model-hooks count. */
+struct hook_counts {
+	long pins;                            /* VAs pinned: prepared minus cleaned up */
+	uint64_t prepares, commits, cleanups; /* op callbacks */
+	long links;                           /* bo_init minus bo_free */
+};
+
+/* A link's private area: its committed VAs, counted by op_commit. */
+struct link_priv {
+	int64_t committed;
+};
+
 struct run {
+	bool hooks;
+	struct hook_counts h;
 	struct vm_test_env env;
 	struct vm_test_obj objs[NR_OBJS];
 	struct vm_test_rules rules; /* what the VM accepts: the model's oracle */
@@ -491,6 +513,28 @@ static void check_refs(struct run *r, bool idle)
 	check_eq(r, "stats.bos", st.bos, bos);
 }
 
+/* The hooks' counts when no transaction is outstanding. */
+static void check_hooks_idle(struct run *r)
+{
+	struct gvm_stats st;
+
+	if (!r->hooks)
+		return;
+	gvm_get_stats(r->env.vm, &st);
+	check_eq(r, "VAs pinned by the hooks", (uint64_t)r->h.pins, r->model.n);
+	check_eq(r, "op_cleanup calls", r->h.cleanups, r->h.prepares);
+	check_eq(r, "links of bo_init/bo_free", (uint64_t)r->h.links, st.bos);
+	for (int i = 0; i < NR_OBJS; i++) {
+		struct gvm_bo *bo = gvm_bo_find(r->env.vm, &r->objs[i].obj);
+		uint64_t want = 0;
+
+		for (size_t k = 0; k < r->model.n; k++)
+			want += r->model.e[k].obj == (uint32_t)i;
+		check_eq(r, obj_specs[i].name,
+			 bo ? (uint64_t)((struct link_priv *)gvm_bo_priv(bo))->committed : 0, want);
+	}
+}
+
 static void check_validators(struct run *r)
 {
 	int err = gvm_validate(r->env.vm, gpuvm_print_file, stderr);
@@ -527,8 +571,10 @@ static void check_committed(struct run *r, bool idle)
 	}
 	check_refs(r, idle);
 	check_validators(r);
-	if (idle)
+	if (idle) {
 		check_pages(r);
+		check_hooks_idle(r);
+	}
 	r->n.max_vas = max_u64(r->n.max_vas, r->model.n);
 }
 
@@ -862,11 +908,57 @@ static void count_ops(struct run *r, const struct model *before, const struct gv
 	}
 }
 
+/* The ops of @q applied to @before: each request's overlapped extents, and its MAP. */
+static uint64_t expected_ops(struct run *r, const struct model *before, const struct gvm_req *q,
+			     unsigned int n)
+{
+	struct model m = { 0 };
+	uint64_t ops = 0;
+
+	model_copy(&m, before);
+	for (unsigned int i = 0; i < n; i++) {
+		for (size_t k = model_find(&m, q[i].va); k < m.n && m.e[k].va < q[i].va + q[i].size;
+		     k++)
+			ops++;
+		ops += q[i].type == GVM_REQ_MAP;
+		vm_test_model_apply(&r->rules, &m, &q[i]);
+	}
+	free(m.e);
+	return ops;
+}
+
+/*
+ * With hooks, a prepared transaction has the ops the model predicts, each
+ * prepared once, none committed or cleaned up yet (the model the arrays start
+ * from is r->model, or @base for a transaction queued behind another).
+ */
 static int prepare(struct run *r, const struct gvm_req *q, unsigned int n, struct gvm_txn **txn,
 		   unsigned int *failed)
 {
+	struct hook_counts h = r->h;
+	int err;
+
 	*failed = ~0u;
-	return gvm_bind_prepare(r->env.vm, q, n, txn, failed);
+	err = gvm_bind_prepare(r->env.vm, q, n, txn, failed);
+	if (!r->hooks)
+		return err;
+	if (err) {
+		check_eq(r, "VAs pinned after a failed prepare", (uint64_t)r->h.pins,
+			 (uint64_t)h.pins);
+		check_eq(r, "cleanups of a failed prepare", r->h.cleanups - h.cleanups,
+			 r->h.prepares - h.prepares);
+		return err;
+	}
+	check_eq(r, "ops prepared", r->h.prepares - h.prepares, gvm_txn_nr_ops(*txn));
+	check_eq(r, "commits during prepare", r->h.commits, h.commits);
+	return err;
+}
+
+static void check_nr_ops(struct run *r, struct gvm_txn *txn, const struct model *base,
+			 const struct gvm_req *q, unsigned int n)
+{
+	if (r->hooks)
+		check_eq(r, "gvm_txn_nr_ops", gvm_txn_nr_ops(txn), expected_ops(r, base, q, n));
 }
 
 /* A prepare the VM must refuse at @want_failed: nothing may change. */
@@ -915,6 +1007,7 @@ static void round_single(struct run *r)
 	} else {
 		count_ops(r, &r->model, q, n);
 		txn = expect_prepared(r, q, n);
+		check_nr_ops(r, txn, &r->model, q, n);
 		gvm_bind_commit(txn);
 		model_copy(&r->model, &proj);
 		check_committed(r, false);
@@ -947,10 +1040,13 @@ static void round_queued(struct run *r)
 	bad = gen_array(r, &pb, qb, &nb);
 	what_arrays(r, "queued arrays A then B", qa, na, qb, nb);
 	ta = expect_prepared(r, qa, na);
+	check_nr_ops(r, ta, &r->model, qa, na);
 	if (bad >= 0)
 		expect_refused(r, qb, nb, bad);
 	else
 		tb = expect_prepared(r, qb, nb);
+	if (tb)
+		check_nr_ops(r, tb, &pa, qb, nb);
 	gvm_bind_commit(ta);
 	model_copy(&r->model, &pa);
 	check_committed(r, false);
@@ -1041,13 +1137,87 @@ static void run_round(struct run *r)
 
 /* ---- Setup, coverage, teardown ---- */
 
-static void run_init(struct run *r)
+static struct run *run_of(struct gvm_txn *txn)
+{
+	return gvm_driver_ctx(gvm_txn_vm(txn));
+}
+
+/* The VAs an op created, by index: the MAP's, the REMAP's pieces. */
+static struct gvm_va *op_new_va(const struct gvm_txn_op *top, unsigned int i)
+{
+	return i == 0 ? top->map_va : i == 1 ? top->prev_va : top->next_va;
+}
+
+static int hook_prepare(struct gvm_txn *txn, const struct gvm_txn_op *top)
+{
+	struct run *r = run_of(txn);
+
+	r->h.prepares++;
+	if ((top->op.type == GVM_OP_MAP) != (top->map_va != NULL) ||
+	    top->op.has_prev != (top->prev_va != NULL) ||
+	    top->op.has_next != (top->next_va != NULL))
+		run_fail(r, "op_prepare: the op's new VAs do not match its type and pieces");
+	for (unsigned int i = 0; i < 3; i++)
+		r->h.pins += op_new_va(top, i) != NULL;
+	return 0;
+}
+
+static void count_committed(struct gvm_va *va, int by)
+{
+	((struct link_priv *)gvm_bo_priv(va->bo))->committed += by;
+}
+
+static void hook_commit(struct gvm_txn *txn, const struct gvm_txn_op *top)
+{
+	run_of(txn)->h.commits++;
+	if (top->op.old)
+		count_committed(top->op.old, -1);
+	for (unsigned int i = 0; i < 3; i++)
+		if (op_new_va(top, i))
+			count_committed(op_new_va(top, i), 1);
+}
+
+static void hook_cleanup(struct gvm_txn *txn, const struct gvm_txn_op *top)
+{
+	struct run *r = run_of(txn);
+
+	r->h.cleanups++;
+	if (gvm_txn_committed(txn)) {
+		r->h.pins -= top->op.old != NULL;
+		return;
+	}
+	for (unsigned int i = 0; i < 3; i++)
+		r->h.pins -= op_new_va(top, i) != NULL;
+}
+
+static void hook_bo_init(struct gvm_bo *bo)
+{
+	((struct run *)gvm_driver_ctx(bo->vm))->h.links++;
+}
+
+static void hook_bo_free(struct gvm_bo *bo)
+{
+	((struct run *)gvm_driver_ctx(bo->vm))->h.links--;
+}
+
+static const struct gvm_driver_ops counting_ops = {
+	.bo_priv_size = sizeof(struct link_priv),
+	.op_prepare = hook_prepare,
+	.op_commit = hook_commit,
+	.op_cleanup = hook_cleanup,
+	.bo_init = hook_bo_init,
+	.bo_free = hook_bo_free,
+};
+
+static void run_init(struct run *r, bool hooks)
 {
 	memset(r, 0, sizeof(*r));
 	current_run = r;
+	r->hooks = hooks;
 	r->rng.s = opt_seed;
 	r->check_seed = opt_seed | 1;
-	vm_test_init(&r->env, reserved, ARRAY_SIZE(reserved));
+	vm_test_init_driver(&r->env, reserved, ARRAY_SIZE(reserved), hooks ? &counting_ops : NULL,
+			    r, 0);
 	for (int i = 0; i < NR_OBJS; i++)
 		vm_test_obj_init(&r->objs[i], obj_specs[i].size, obj_specs[i].pa,
 				 obj_specs[i].frag);
@@ -1082,7 +1252,10 @@ static void check_coverage(struct run *r)
 	for (size_t i = 0; i <= REFUSED_KINDS; i++)
 		printf("%s%u", i ? " " : "  refused by kind:", n->refused_kind[i]);
 	printf("\n");
-	if (opt_count < COVERAGE_MIN_COUNT)
+	if (r->hooks)
+		printf("  hooks: %" PRIu64 " ops prepared, %" PRIu64 " committed\n", r->h.prepares,
+		       r->h.commits);
+	if (n->rounds < COVERAGE_MIN_COUNT)
 		return;
 	snprintf(r->what, sizeof(r->what), "coverage");
 	if (!n->committed || !n->refused || kinds < REFUSED_KINDS ||
@@ -1108,30 +1281,45 @@ static void run_fini(struct run *r)
 	check_eq(r, "pool pages with nothing mapped", vm_test_pages(&r->env), 1);
 	vm_test_fini(&r->env);
 	check_eq(r, "VM memory after gvm_destroy", (uint64_t)r->env.host_live, 0);
+	if (r->hooks)
+		check_eq(r, "links after gvm_destroy", (uint64_t)r->h.links, 0);
 	for (int i = 0; i < NR_OBJS; i++)
 		vm_test_obj_fini(&r->objs[i]);
 	model_free(&r->model);
 }
 
-static void test_model(void **state)
+static void run_model(bool hooks, unsigned int rounds)
 {
 	struct run *r = calloc(1, sizeof(*r));
 
-	(void)state;
 	assert_non_null(r);
-	run_init(r);
+	run_init(r, hooks);
 	check_committed(r, true);
-	for (r->round = 0; r->round < opt_count; r->round++)
+	for (r->round = 0; r->round < rounds; r->round++)
 		run_round(r);
 	check_coverage(r);
 	run_fini(r);
 	free(r);
 }
 
+static void test_model(void **state)
+{
+	(void)state;
+	run_model(false, opt_count);
+}
+
+/* Half as many rounds: the hooks' counts ride on the same checks. */
+static void test_model_hooks(void **state)
+{
+	(void)state;
+	run_model(true, opt_count / 2);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_model),
+		cmocka_unit_test(test_model_hooks),
 	};
 	const struct tu_args args = { "test-vm-model", &opt_seed, &opt_count };
 
