@@ -749,8 +749,8 @@ bool gvm_bt_find_le(const struct gvm_bt *bt, uint64_t start, struct gvm_bt_cur *
  * greatest tie) of a node are its starts below @start + 1, so each level is one
  * search of the starts, with no tie to look at and no node type to ask.
  */
-static struct gvm_bt_node *descend_le(const struct gvm_bt *bt, uint64_t start,
-				      struct gvm_bt_path *p, unsigned int *idx)
+static inline struct gvm_bt_node *descend_le(const struct gvm_bt *bt, uint64_t start,
+					     struct gvm_bt_path *p, unsigned int *idx)
 {
 	struct gvm_bt_node *n = bt->root;
 	unsigned int lvl;
