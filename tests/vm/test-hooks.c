@@ -25,6 +25,8 @@
  * - evicted: marking per link and per object (two VMs), validation that fails
  *   part way, re-eviction during validation, a freed link leaves the list.
  * - create: members that go together, the private area limit.
+ * - bo-free-ends-object: a link's bo_free may end its object (the driver's
+ *   only reference): gvm reads nothing of it after.
  *
  * Usage: test-hooks [--seed N] [--count N] (priv: N random binds).
  */
@@ -787,6 +789,60 @@ static void test_evicted(void **state)
 	fx_fini(&f);
 }
 
+/*
+ * A driver whose links hold the only references on objects without get/put
+ * (mockdrm's): bo_free ends the object, which gvm must not touch after.
+ */
+struct owned_obj {
+	struct gvm_obj obj;
+	bool ended;
+};
+
+static int owned_phys(struct gvm_obj *obj, uint64_t offset, uint64_t *pa, uint64_t *contig)
+{
+	*pa = 4 * GiB + offset;
+	*contig = obj->size - offset;
+	return 0;
+}
+
+static const struct gvm_obj_ops owned_ops = { .phys = owned_phys };
+
+static void owned_bo_init(struct gvm_bo *bo)
+{
+	(void)bo;
+}
+
+/* The object "ends": what gvm reads of it after this reads poison. */
+static void owned_bo_free(struct gvm_bo *bo)
+{
+	struct owned_obj *o = (struct owned_obj *)bo->obj;
+
+	CHECK_ERR("bo-free-ends-object", gvm_obj_fini(&o->obj), 0);
+	memset(&o->obj, 0xa5, sizeof(o->obj));
+	o->ended = true;
+}
+
+static const struct gvm_driver_ops owned_drv = {
+	.bo_init = owned_bo_init,
+	.bo_free = owned_bo_free,
+};
+
+static void test_bo_free_ends_object(void **state)
+{
+	struct vm_test_env e;
+	struct owned_obj o = { 0 };
+	struct gvm_req r = { .type = GVM_REQ_MAP, .va = A, .size = MiB, .obj = &o.obj, .prot = RW };
+
+	(void)state;
+	vm_test_init_driver(&e, NULL, 0, &owned_drv, NULL, 0);
+	CHECK_ERR("bo-free-ends-object", gvm_obj_init(&o.obj, &owned_ops, MiB), 0);
+	CHECK_ERR("bo-free-ends-object", gvm_bind(e.vm, &r, 1, NULL), 0);
+	r = (struct gvm_req){ .type = GVM_REQ_UNMAP, .va = A, .size = MiB };
+	CHECK_ERR("bo-free-ends-object", gvm_bind(e.vm, &r, 1, NULL), 0);
+	assert_true(o.ended);
+	vm_test_fini(&e);
+}
+
 static int noop_prepare(struct gvm_txn *txn, const struct gvm_txn_op *op)
 {
 	(void)txn;
@@ -845,7 +901,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_order),  cmocka_unit_test(test_fail_at_k),
 		cmocka_unit_test(test_priv),   cmocka_unit_test(test_bo_ref),
 		cmocka_unit_test(test_extobj), cmocka_unit_test(test_evicted),
-		cmocka_unit_test(test_create),
+		cmocka_unit_test(test_create), cmocka_unit_test(test_bo_free_ends_object),
 	};
 	const struct tu_args args = { "test-hooks", &opt_seed, &opt_count };
 

@@ -64,7 +64,11 @@
  * @old), in which case the cleanup of a committed transaction sees them as
  * that op's @old. The ops of a transaction stay readable until its cleanup
  * (gvm_txn_op(), gvm_txn_for_each_op()), and only for a VM with driver ops:
- * without them gvm keeps one request's ops at a time.
+ * without them gvm keeps one request's ops at a time. (So a VM with driver
+ * ops collects every request's ops before applying them, also where a VM
+ * without applies a lone request's ops as it finds them: DOC: lazy
+ * transactions, gvm_internal.h. A VM without driver ops pays one test per
+ * request, commit and cleanup for the hooks.)
  *
  * Private areas: the driver asks for @va_priv_size bytes after every VA and
  * @bo_priv_size bytes after every VM-object link (gvm_va_priv(),
