@@ -69,6 +69,10 @@ static int visit_bo(struct vcheck *c, const struct gvm_bo *bo)
 		return 0;
 	c->bos[i] = bo;
 	c->nr_bos++;
+	/* With driver ops, a link is on the extobj list exactly when its object is external. */
+	if (c->vm->drv &&
+	    gvm_list_empty(&gvm_bo_lists((struct gvm_bo *)bo)->extobj) == gvm_bo_is_extobj(bo))
+		return bad(c, NULL, "a link on the extobj list, or off it, against its object");
 	for (const struct gvm_list *l = bo->vas.next; l != &bo->vas; l = l->next) {
 		if (l->next->prev != l)
 			return bad(c, NULL, "broken object list");
@@ -184,6 +188,22 @@ static int check_lazy(struct vcheck *c)
 	return 0;
 }
 
+/* The extobj list: well linked, external objects' links only, no more than there are links. */
+static int check_extobjs(struct vcheck *c)
+{
+	uint64_t n = 0;
+
+	for (struct gvm_bo *bo = gvm_extobj_first(c->vm); bo; bo = gvm_extobj_next(bo)) {
+		const struct gvm_list *l = &gvm_bo_lists(bo)->extobj;
+
+		if (l->next->prev != l || !gvm_bo_is_extobj(bo) || bo->vm != c->vm)
+			return bad(c, NULL, "the extobj list is broken or holds a private link");
+		if (++n > c->vm->nr_bos)
+			return bad(c, NULL, "more links on the extobj list than the VM has");
+	}
+	return 0;
+}
+
 int gvm_validate(struct gvm *vm, pt_print_fn *print, void *ctx)
 {
 	struct vcheck c = { .vm = vm, .print = print, .ctx = ctx };
@@ -202,6 +222,8 @@ int gvm_validate(struct gvm *vm, pt_print_fn *print, void *ctx)
 		err = bad(&c, NULL, "object lists and the committed tree disagree");
 	if (!err && c.nr_bos > vm->nr_bos)
 		err = bad(&c, NULL, "more object links than counted");
+	if (!err)
+		err = check_extobjs(&c);
 	os_free(c.bos);
 	return err;
 }
