@@ -286,7 +286,6 @@ static inline os_mutex *gvm_obj_lock(struct gvm_obj *obj)
 }
 
 /* Requests. */
-int gvm_req_check(const struct gvm *vm, const struct gvm_req *req);
 void gvm_txn_abandon_all(struct gvm *vm);
 void gvm_release_all(struct gvm *vm);
 int gvm_backend_check_cfg(const struct gvm_cfg *cfg);

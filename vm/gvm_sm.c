@@ -49,7 +49,7 @@ static int check_map(const struct gvm *vm, const struct gvm_req *req)
 	return 0;
 }
 
-int gvm_req_check(const struct gvm *vm, const struct gvm_req *req)
+static inline int req_check(const struct gvm *vm, const struct gvm_req *req)
 {
 	uint64_t page = 1ull << vm->cfg.page_lg2, end;
 
@@ -223,7 +223,7 @@ int gvm_sm_ops_path(struct gvm *vm, const struct gvm_req *req, const struct gvm_
 	struct gvm_proj_iter it;
 	struct gvm_va *v = NULL;
 	struct gvm_op op;
-	int err = gvm_req_check(vm, req);
+	int err = req_check(vm, req);
 
 	if (!err && vm->lazy)
 		err = gvm_materialize(vm);
@@ -250,7 +250,7 @@ int gvm_sm_overlaps(struct gvm *vm, const struct gvm_req *req, struct gvm_bt_pat
 		    struct gvm_va **olds, unsigned int max)
 {
 	uint64_t re = req->va + req->size;
-	int n = gvm_req_check(vm, req);
+	int n = req_check(vm, req);
 
 	if (n)
 		return n;
