@@ -659,15 +659,26 @@ static os_noinline int commit_refused(const struct pt_resv_priv *p, const struct
  * the others (and a refusal) in functions of their own: only what a case
  * needs is saved.
  */
-int pt_commit(struct pt *pt, struct pt_resv *resv, const struct pt_op *op, uint64_t *unmapped)
+/* pt_commit() of anything but op 0 of pages where the reservation found their leaf table. */
+static os_noinline int commit_any(struct pt *pt, struct pt_resv *resv, const struct pt_op *op,
+				  uint64_t *unmapped)
 {
 	struct pt_resv_priv *p = resv->priv;
 
 	if (!p || p->state != RESV_COMMITTING || p->next_op == p->nr_ops ||
 	    !same_op(op, &p->ops[p->next_op]))
 		return commit_refused(p, op);
-	if (p->next_op || !p->start || p->start->level != PT_LEAF_LEVEL)
-		return commit_op(pt, resv, p, unmapped);
+	return commit_op(pt, resv, p, unmapped);
+}
+
+int pt_commit(struct pt *pt, struct pt_resv *resv, const struct pt_op *op, uint64_t *unmapped)
+{
+	struct pt_resv_priv *p = resv->priv;
+
+	/* Op 0 (the contract's checks with next_op known) inside its leaf table, or anything else. */
+	if (!p || p->state != RESV_COMMITTING || p->next_op || !p->nr_ops || !p->start ||
+	    p->start->level != PT_LEAF_LEVEL || !same_op(op, &p->ops[0]))
+		return commit_any(pt, resv, op, unmapped);
 	if (op->type == PT_OP_MAP)
 		return commit_map_pages(pt, resv, p, op, unmapped);
 	if (op->type == PT_OP_UNMAP && pt_clear_page(pt, p->start, op->va, op->size))
