@@ -236,6 +236,45 @@ static void test_pt_commit_order(void **state)
 	pt_test_env_fini(&env);
 }
 
+/*
+ * The usual small bind - one page inside the leaf table the last map reached,
+ * reserved and committed on a path of its own (pt_resv.c) - refuses the
+ * wrong op as any other: another PA, protection or size, an unmap of it.
+ * (Its warning site is the one test_pt_commit_order() fires first.)
+ */
+static void test_pt_commit_order_one_page(void **state)
+{
+	struct pt_op first = map_op(B0, 4096, 1ull << 30);
+	struct pt_op c = map_op(B0 + 4096, 4096, (1ull << 30) + 4096);
+	struct pt_op wrong[4] = { c, c, c, { .type = PT_OP_UNMAP, .va = c.va, .size = c.size } };
+	struct pt_test_env env;
+	struct pt *pt = pt_fx(&env);
+	struct pt_resv r;
+	struct pt_snap s;
+
+	(void)state;
+	wrong[0].pa += 4096;
+	wrong[1].prot = PT_PROT_READ;
+	wrong[2].size = 8192;
+	reserve_ok(pt, &r, &first, 1);
+	commit_ok(pt, &r, &first, 1);
+	CHECK_ERR("unreserve first", pt_unreserve(pt, &r), 0);
+	reserve_ok(pt, &r, &c, 1);
+	CHECK_ERR("begin", pt_commit_begin(pt, &r), 0);
+	for (unsigned int k = 0; k < 4; k++) {
+		pt_snap_take(&env, pt, &s);
+		CHECK_ERR("wrong op", pt_commit(pt, &r, &wrong[k], NULL), -EINVAL);
+		pt_expect_unchanged("wrong op", &env, pt, &s);
+	}
+	CHECK_ERR("commit c", pt_commit(pt, &r, &c, NULL), 0);
+	CHECK_ERR("end", pt_commit_end(pt, &r), 0);
+	CHECK_ERR("unreserve c", pt_unreserve(pt, &r), 0);
+	CHECK_ERR("walk c", pt_walk(pt, c.va, &(struct pt_walk_result){ 0 }), 0);
+	pt_destroy(pt);
+	CHECK_EQ("pages after destroy", pt_test_pages_in_use(&env), 0);
+	pt_test_env_fini(&env);
+}
+
 /* Unreserve mid-commit, of an older outstanding one; the end before every op. */
 static void test_pt_unreserve_order(void **state)
 {
@@ -702,13 +741,16 @@ static void test_alloc_errno_passes(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-	cmocka_unit_test(test_pt_commit_order),    /* */
+	cmocka_unit_test(test_pt_commit_order), /* */
+	cmocka_unit_test(test_pt_commit_order_one_page),
 	cmocka_unit_test(test_pt_unreserve_order), /* */
 	cmocka_unit_test(test_pt_destroy_alive),   /* */
 	cmocka_unit_test(test_vm_txn_order),       /* */
 	cmocka_unit_test(test_vm_obj_fini_mapped), /* */
-	cmocka_unit_test(test_vm_destroy_outstanding), cmocka_unit_test(test_vm_bo_overput),
-	cmocka_unit_test(test_alloc_errno_passes),     cmocka_unit_test(test_pool_free_shape), /* */
+	cmocka_unit_test(test_vm_destroy_outstanding),
+	cmocka_unit_test(test_vm_bo_overput),
+	cmocka_unit_test(test_alloc_errno_passes),
+	cmocka_unit_test(test_pool_free_shape), /* */
 };
 
 int main(void)
