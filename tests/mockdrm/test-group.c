@@ -694,50 +694,12 @@ static int resv_status(int buf)
 	return info.status;
 }
 
-static void test_submit_implicit_sync(void **state)
-{
-	struct setup s;
-	struct sw_sync_create_fence_data f = { .value = 1 };
-	int tl = open("/sys/kernel/debug/sync/sw_sync", O_RDWR), buf;
-	uint32_t group, in, out, one = 1;
-	struct drm_panthor_sync_op syncs[2];
-	struct drm_panthor_queue_submit qs = { .stream_addr = CMD_VA, .stream_size = STREAM };
-	struct drm_panthor_group_submit gs = { .queue_submits = DRM_PANTHOR_OBJ_ARRAY(1, &qs) };
-
-	(void)state;
-	assert_true(tl >= 0);
-	setup_vm(&s);
-	memcpy(s.cmd, deadbeef_stream, sizeof(deadbeef_stream));
-	gs.group_handle = group = group_create(s.vm);
-	in = dt_syncobj_create(dt_fd, 0);
-	out = dt_syncobj_create(dt_fd, 0);
-	assert_int_equal(ioctl(tl, SW_SYNC_IOC_CREATE_FENCE, &f), 0);
-	assert_int_equal(E(drmSyncobjImportSyncFile(dt_fd, in, f.fence)), 0);
-	syncs[0] = (struct drm_panthor_sync_op){ .flags = DRM_PANTHOR_SYNC_OP_HANDLE_TYPE_SYNCOBJ,
-						 .handle = in };
-	syncs[1] = (struct drm_panthor_sync_op){ .flags = SIG, .handle = out };
-	qs.syncs = (struct drm_panthor_obj_array)DRM_PANTHOR_OBJ_ARRAY(2, syncs);
-	assert_int_equal(E(drmPrimeHandleToFD(dt_fd, s.result_bo, DRM_CLOEXEC, &buf)), 0);
-	assert_int_equal(resv_status(buf), 1);
-	assert_int_equal(dt_ioctl(dt_fd, DRM_IOCTL_PANTHOR_GROUP_SUBMIT, &gs), 0);
-	assert_int_equal(resv_status(buf), 0);
-	assert_int_equal(ioctl(tl, SW_SYNC_IOC_INC, &one), 0);
-	assert_int_equal(E(drmSyncobjWait(dt_fd, &out, 1, INT64_MAX, 0, NULL)), 0);
-	assert_int_equal(resv_status(buf), 1);
-	assert_int_equal((uint32_t)s.result[0], 0xdeadbeef);
-	close(buf);
-	close(f.fence);
-	close(tl);
-	group_destroy(group);
-	teardown_vm(&s);
-}
-
 /*
  * Submit a stream on @group held back by a sw_sync fence; @buf (a dma-buf)
  * shows the job's fence while it waits exactly when the job is implicitly
  * synchronized with its BO (@want_pending), and not after it ran.
  */
-static void submit_held(struct setup *s, uint32_t group, int buf, bool want_pending)
+static void submit_held(uint32_t group, int buf, bool want_pending)
 {
 	struct sw_sync_create_fence_data f = { .value = 1 };
 	int tl = open("/sys/kernel/debug/sync/sw_sync", O_RDWR);
@@ -759,9 +721,27 @@ static void submit_held(struct setup *s, uint32_t group, int buf, bool want_pend
 	assert_int_equal(ioctl(tl, SW_SYNC_IOC_INC, &one), 0);
 	assert_int_equal(E(drmSyncobjWait(dt_fd, &out, 1, INT64_MAX, 0, NULL)), 0);
 	assert_int_equal(resv_status(buf), 1);
-	(void)s;
 	close(f.fence);
 	close(tl);
+}
+
+static void test_submit_implicit_sync(void **state)
+{
+	struct setup s;
+	uint32_t group;
+	int buf;
+
+	(void)state;
+	setup_vm(&s);
+	memcpy(s.cmd, deadbeef_stream, sizeof(deadbeef_stream));
+	group = group_create(s.vm);
+	assert_int_equal(E(drmPrimeHandleToFD(dt_fd, s.result_bo, DRM_CLOEXEC, &buf)), 0);
+	assert_int_equal(resv_status(buf), 1);
+	submit_held(group, buf, true);
+	assert_int_equal((uint32_t)s.result[0], 0xdeadbeef);
+	close(buf);
+	group_destroy(group);
+	teardown_vm(&s);
 }
 
 #define SHARED_VA 0x2000000ull
@@ -795,9 +775,9 @@ static void test_submit_implicit_sync_split(void **state)
 	assert_int_equal(E(drmPrimeHandleToFD(dt_fd, bo, DRM_CLOEXEC, &buf)), 0);
 	dt_map(dt_fd, s.vm, bo, 0, SHARED_VA, 3 * DT_PAGE);
 	unmap(s.vm, SHARED_VA + DT_PAGE, DT_PAGE);
-	submit_held(&s, group, buf, true);
+	submit_held(group, buf, true);
 	unmap(s.vm, SHARED_VA, 3 * DT_PAGE);
-	submit_held(&s, group, buf, false);
+	submit_held(group, buf, false);
 	close(buf);
 	assert_int_equal(E(drmCloseBufferHandle(dt_fd, bo)), 0);
 	group_destroy(group);
