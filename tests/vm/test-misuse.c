@@ -127,6 +127,22 @@ static void pt_expect_unchanged(const char *ctx, struct pt_test_env *env, const 
 	pt_snap_free(before);
 }
 
+/*
+ * @call, made on a snapshot of the tables (@env, @pt), returns @err, warns
+ * @nwarn times (0 or 1) about @what and changes nothing.
+ */
+#define PT_EXPECT_REFUSED(env, pt, ctx, call, err, nwarn, what) \
+	do {                                                    \
+		struct pt_snap snap_;                           \
+		unsigned int warns_;                            \
+                                                                \
+		pt_snap_take(env, pt, &snap_);                  \
+		warns_ = warns.n;                               \
+		CHECK_ERR(ctx, call, err);                      \
+		expect_warned(ctx, warns_, nwarn, what);        \
+		pt_expect_unchanged(ctx, env, pt, &snap_);      \
+	} while (0)
+
 static struct pt_op map_op(uint64_t va, uint64_t size, uint64_t pa)
 {
 	return (struct pt_op){ .type = PT_OP_MAP,
@@ -167,8 +183,6 @@ static void test_pt_commit_order(void **state)
 	struct pt_test_env env;
 	struct pt *pt = pt_fx(&env);
 	struct pt_resv ra, rb;
-	struct pt_snap s;
-	unsigned int w;
 
 	(void)state;
 	reserve_ok(pt, &ra, a, 2);
@@ -176,54 +190,34 @@ static void test_pt_commit_order(void **state)
 
 	/* The newer one first. */
 	for (int again = 0; again < 2; again++) {
-		pt_snap_take(&env, pt, &s);
-		w = warns.n;
-		CHECK_ERR("begin of the newer", pt_commit_begin(pt, &rb), -EINVAL);
-		expect_warned("begin of the newer", w, !again, "not the oldest");
-		pt_expect_unchanged("begin of the newer", &env, pt, &s);
+		PT_EXPECT_REFUSED(&env, pt, "begin of the newer", pt_commit_begin(pt, &rb), -EINVAL,
+				  !again, "not the oldest");
 	}
 
 	/* An op before the commit began. */
-	pt_snap_take(&env, pt, &s);
-	w = warns.n;
-	CHECK_ERR("commit before begin", pt_commit(pt, &ra, &a[0], NULL), -EINVAL);
-	expect_warned("commit before begin", w, 1, "outside the commit");
-	pt_expect_unchanged("commit before begin", &env, pt, &s);
+	PT_EXPECT_REFUSED(&env, pt, "commit before begin", pt_commit(pt, &ra, &a[0], NULL), -EINVAL,
+			  1, "outside the commit");
 
 	/* The end of a commit that has not begun. */
-	pt_snap_take(&env, pt, &s);
-	w = warns.n;
-	CHECK_ERR("end before begin", pt_commit_end(pt, &ra), -EINVAL);
-	expect_warned("end before begin", w, 1, "has not begun");
-	pt_expect_unchanged("end before begin", &env, pt, &s);
+	PT_EXPECT_REFUSED(&env, pt, "end before begin", pt_commit_end(pt, &ra), -EINVAL, 1,
+			  "has not begun");
 
 	CHECK_ERR("begin", pt_commit_begin(pt, &ra), 0);
 	/* Begun twice: the same site as out of order, which warned already. */
-	pt_snap_take(&env, pt, &s);
-	w = warns.n;
-	CHECK_ERR("begin twice", pt_commit_begin(pt, &ra), -EINVAL);
-	expect_warned("begin twice", w, 0, "");
-	pt_expect_unchanged("begin twice", &env, pt, &s);
+	PT_EXPECT_REFUSED(&env, pt, "begin twice", pt_commit_begin(pt, &ra), -EINVAL, 0, "");
 
 	/* The ops out of their order, and an op never reserved. */
 	for (int k = 0; k < 2; k++) {
 		const struct pt_op *wrong = k ? &b : &a[1];
 
-		pt_snap_take(&env, pt, &s);
-		w = warns.n;
-		CHECK_ERR("wrong op", pt_commit(pt, &ra, wrong, NULL), -EINVAL);
-		expect_warned("wrong op", w, !k, "not the next one reserved");
-		pt_expect_unchanged("wrong op", &env, pt, &s);
+		PT_EXPECT_REFUSED(&env, pt, "wrong op", pt_commit(pt, &ra, wrong, NULL), -EINVAL,
+				  !k, "not the next one reserved");
 	}
 	CHECK_ERR("commit a[0]", pt_commit(pt, &ra, &a[0], NULL), 0);
 	CHECK_ERR("commit a[1]", pt_commit(pt, &ra, &a[1], NULL), 0);
 
 	/* One op too many. */
-	pt_snap_take(&env, pt, &s);
-	w = warns.n;
-	CHECK_ERR("op too many", pt_commit(pt, &ra, &a[1], NULL), -EINVAL);
-	expect_warned("op too many", w, 0, "");
-	pt_expect_unchanged("op too many", &env, pt, &s);
+	PT_EXPECT_REFUSED(&env, pt, "op too many", pt_commit(pt, &ra, &a[1], NULL), -EINVAL, 0, "");
 
 	CHECK_ERR("end", pt_commit_end(pt, &ra), 0);
 	commit_ok(pt, &rb, &b, 1);
@@ -286,7 +280,6 @@ static void test_pt_unreserve_order(void **state)
 	struct pt *pt = pt_fx(&env);
 	struct pt_walk_result res;
 	struct pt_resv ra, rb;
-	struct pt_snap s;
 	unsigned int w;
 
 	(void)state;
@@ -294,19 +287,13 @@ static void test_pt_unreserve_order(void **state)
 	reserve_ok(pt, &rb, &b, 1);
 
 	/* The older of two outstanding: only the newest may be given up. */
-	pt_snap_take(&env, pt, &s);
-	w = warns.n;
-	CHECK_ERR("unreserve the older", pt_unreserve(pt, &ra), -EINVAL);
-	expect_warned("unreserve the older", w, 1, "not the newest");
-	pt_expect_unchanged("unreserve the older", &env, pt, &s);
+	PT_EXPECT_REFUSED(&env, pt, "unreserve the older", pt_unreserve(pt, &ra), -EINVAL, 1,
+			  "not the newest");
 
 	CHECK_ERR("begin", pt_commit_begin(pt, &ra), 0);
 	CHECK_ERR("commit a[0]", pt_commit(pt, &ra, &a[0], NULL), 0);
-	pt_snap_take(&env, pt, &s);
-	w = warns.n;
-	CHECK_ERR("unreserve mid-commit", pt_unreserve(pt, &ra), -EBUSY);
-	expect_warned("unreserve mid-commit", w, 1, "being committed");
-	pt_expect_unchanged("unreserve mid-commit", &env, pt, &s);
+	PT_EXPECT_REFUSED(&env, pt, "unreserve mid-commit", pt_unreserve(pt, &ra), -EBUSY, 1,
+			  "being committed");
 
 	/* Ended with two ops left: they are applied as reserved, flushed, and the section ends. */
 	w = warns.n;
@@ -438,6 +425,19 @@ static void vm_expect_unchanged(const char *ctx, struct vm_test_env *e, struct v
 	free(before->vas.s);
 }
 
+/* As PT_EXPECT_REFUSED(), on a snapshot of the whole VM (@e, @objs). */
+#define VM_EXPECT_REFUSED(e, objs, ctx, call, err, nwarn, what) \
+	do {                                                    \
+		struct vm_snap snap_;                           \
+		unsigned int warns_;                            \
+                                                                \
+		vm_snap_take(e, objs, &snap_);                  \
+		warns_ = warns.n;                               \
+		CHECK_ERR(ctx, call, err);                      \
+		expect_warned(ctx, warns_, nwarn, what);        \
+		vm_expect_unchanged(ctx, e, objs, &snap_);      \
+	} while (0)
+
 static struct gvm_req map_req(struct vm_test_obj *o, uint64_t va, uint64_t size)
 {
 	return (struct gvm_req){ .type = GVM_REQ_MAP,
@@ -483,8 +483,6 @@ static void test_vm_txn_order(void **state)
 	struct vm_test_env e;
 	struct vm_test_obj objs[2];
 	struct gvm_txn *t1, *t2;
-	struct vm_snap s;
-	unsigned int w;
 
 	(void)state;
 	vm_fx(&e, objs);
@@ -492,40 +490,24 @@ static void test_vm_txn_order(void **state)
 	t1 = prepare_ok(&e, unmap_req(B0 + MiB, 4096));
 	t2 = prepare_ok(&e, map_req(&objs[1], B0 + 8 * MiB, 64 * 1024));
 
-	vm_snap_take(&e, objs, &s);
-	w = warns.n;
-	CHECK_ERR("commit the newer", gvm_bind_commit(t2), -EINVAL);
-	expect_warned("commit the newer", w, 1, "not the oldest prepared");
-	vm_expect_unchanged("commit the newer", &e, objs, &s);
+	VM_EXPECT_REFUSED(&e, objs, "commit the newer", gvm_bind_commit(t2), -EINVAL, 1,
+			  "not the oldest prepared");
 
 	/* A one-call bind behind the queue: its commit would not be the oldest. */
-	vm_snap_take(&e, objs, &s);
-	w = warns.n;
-	CHECK_ERR("bind behind a queue", bind_one(&e, map_req(&objs[1], B0 + 16 * MiB, 4096)),
-		  -EINVAL);
-	expect_warned("bind behind a queue", w, 1, "transactions queued");
-	vm_expect_unchanged("bind behind a queue", &e, objs, &s);
+	VM_EXPECT_REFUSED(&e, objs, "bind behind a queue",
+			  bind_one(&e, map_req(&objs[1], B0 + 16 * MiB, 4096)), -EINVAL, 1,
+			  "transactions queued");
 
-	vm_snap_take(&e, objs, &s);
-	w = warns.n;
-	CHECK_ERR("cleanup the older", gvm_bind_cleanup(t1), -EINVAL);
-	expect_warned("cleanup the older", w, 1, "not the newest");
-	vm_expect_unchanged("cleanup the older", &e, objs, &s);
+	VM_EXPECT_REFUSED(&e, objs, "cleanup the older", gvm_bind_cleanup(t1), -EINVAL, 1,
+			  "not the newest");
 
 	CHECK_ERR("commit t1", gvm_bind_commit(t1), 0);
-	vm_snap_take(&e, objs, &s);
-	w = warns.n;
-	CHECK_ERR("commit t1 again", gvm_bind_commit(t1), -EINVAL);
-	expect_warned("commit t1 again", w, 0, "");
-	vm_expect_unchanged("commit t1 again", &e, objs, &s);
+	VM_EXPECT_REFUSED(&e, objs, "commit t1 again", gvm_bind_commit(t1), -EINVAL, 0, "");
 
 	/* t1 becomes the VM's spare (none was left): a handle that must not be used. */
 	CHECK_ERR("cleanup t1", gvm_bind_cleanup(t1), 0);
-	vm_snap_take(&e, objs, &s);
-	w = warns.n;
-	CHECK_ERR("cleanup t1 again", gvm_bind_cleanup(t1), -EINVAL);
-	expect_warned("cleanup t1 again", w, 1, "cleaned up already");
-	vm_expect_unchanged("cleanup t1 again", &e, objs, &s);
+	VM_EXPECT_REFUSED(&e, objs, "cleanup t1 again", gvm_bind_cleanup(t1), -EINVAL, 1,
+			  "cleaned up already");
 
 	CHECK_ERR("commit t2", gvm_bind_commit(t2), 0);
 	CHECK_ERR("cleanup t2", gvm_bind_cleanup(t2), 0);
@@ -544,19 +526,14 @@ static void test_vm_obj_fini_mapped(void **state)
 	struct vm_test_env e;
 	struct vm_test_obj objs[2];
 	struct gvm_txn *txn;
-	struct vm_snap s;
-	unsigned int w;
 
 	(void)state;
 	vm_fx(&e, objs);
 	CHECK_ERR("bind", bind_one(&e, map_req(&objs[0], B0, MiB)), 0);
 	txn = prepare_ok(&e, map_req(&objs[1], B0 + 4 * MiB, MiB));
 	for (int k = 0; k < 2; k++) {
-		vm_snap_take(&e, objs, &s);
-		w = warns.n;
-		CHECK_ERR("fini of a mapped object", gvm_obj_fini(&objs[k].obj), -EBUSY);
-		expect_warned("fini of a mapped object", w, !k, "still mapped");
-		vm_expect_unchanged("fini of a mapped object", &e, objs, &s);
+		VM_EXPECT_REFUSED(&e, objs, "fini of a mapped object", gvm_obj_fini(&objs[k].obj),
+				  -EBUSY, !k, "still mapped");
 	}
 	CHECK_ERR("give up", gvm_bind_cleanup(txn), 0);
 	/* The refused object still works: its lock and links are intact. */
