@@ -39,20 +39,28 @@ struct pt_resv_priv {
 	 */
 	struct pt_resv_priv *rnext, **rpprev;
 	enum resv_state state;
+	/*
+	 * Side by side after @state, so that queueing op 0 sets them in one
+	 * store, and end_commit() and priv_keep() all five in one: queued;
+	 * taken from pt->spare_priv; op 0's pins still to be taken
+	 * (pin_fast_op()); op 0 is pages inside leaf table @start (pt_commit()'s
+	 * lean path).
+	 */
 	bool queued;
-	bool was_spare; /* taken from pt->spare_priv */
+	bool was_spare;
+	bool fast_unpinned;
+	bool op0_pages;
 	struct pt_stock stock;
 	struct pt_op *ops;
-	unsigned int nr_ops, cap_ops, next_op;
+	unsigned int nr_ops, next_op, cap_ops; /* the first two zeroed together (priv_keep()) */
 	struct pt_pin *pins;
 	unsigned int nr_pins, cap_pins;
 	struct pt_gather gather;
 	/*
 	 * Op 0 was counted straight on the tables: where its commit starts;
-	 * whether its pins are still to be taken (pin_fast_op()); the pins.
+	 * the pins pin_fast_op() took.
 	 */
 	struct pt_table *start;
-	bool fast_unpinned;
 	unsigned int nr_fast_pins;
 	struct pt_pin fast_pins[PT_FAST_TOUCHED];
 };
@@ -270,7 +278,12 @@ static inline void priv_keep(struct pt *pt, struct pt_resv_priv *p)
 	os_assert(!p->queued && !p->qnext && !p->nr_pins && !p->nr_fast_pins && !p->fast_unpinned);
 	p->nr_ops = p->next_op = 0;
 	p->start = NULL;
+	/* Every flag with @state, one store (was_spare is set when the spare is taken). */
 	p->state = RESV_OPEN;
+	p->queued = false;
+	p->was_spare = false;
+	p->fast_unpinned = false;
+	p->op0_pages = false;
 	pt->spare_priv = p;
 }
 
@@ -343,19 +356,22 @@ static void pin_fast_op(struct pt *pt, struct pt_resv_priv *p)
 
 /*
  * Queue @p, holding op 0 counted straight on the tables, whose commit starts
- * at @start; its pins are taken only if another op is reserved before it
- * commits (pin_fast_op()).
+ * at @start (@pages: a leaf table the op's pages are all inside); its pins are
+ * taken only if another op is reserved before it commits (pin_fast_op()).
  */
 static void queue_fast_op(struct pt *pt, struct pt_resv_priv *p, const struct pt_op *op,
-			  struct pt_table *start)
+			  struct pt_table *start, bool pages, bool was_spare)
 {
-	p->ops[0] = *op;
-	p->nr_ops = 1;
-	p->fast_unpinned = true;
-	p->start = start;
 	/* enqueue() on the empty queue */
 	os_assert(!pt->queue && !p->qnext);
+	/* Adjacent, one after the other: the compiler merges them into one store. */
 	p->queued = true;
+	p->was_spare = was_spare;
+	p->fast_unpinned = true;
+	p->op0_pages = pages;
+	p->ops[0] = *op;
+	p->nr_ops = 1;
+	p->start = start;
 	pt->queue = pt->queue_tail = p;
 	/* The projection did not see this op: the next reservation replays it. */
 	pt_proj_invalidate(pt);
@@ -395,22 +411,26 @@ static os_noinline int reserve_counted(struct pt *pt, const struct pt_op *op, st
 		priv_free(pt, resv, true);
 		return err;
 	}
-	queue_fast_op(pt, p, op, sim.start);
+	/* An op the lean path does not take lands here too (a new leaf table): any level. */
+	queue_fast_op(pt, p, op, sim.start, sim.start && sim.start->level == PT_LEAF_LEVEL,
+		      p->was_spare);
 	resv->reserved += n;
 	return 0;
 }
 
-/* Op 0 of pages in leaf table @t, with verdict @err: queued on spare record @p. */
+/* Op 0 of pages (or blocks) in the remembered table @t, with verdict @err: queued on spare @p. */
 static inline int reserve_leaf(struct pt *pt, const struct pt_op *op, struct pt_resv *resv,
 			       struct pt_table *t, struct pt_resv_priv *p, int err)
 {
+	/* Before any store: the level is known here when pt_fast_leaf() found @t. */
+	bool pages = t->level == PT_LEAF_LEVEL;
+
 	if (err)
 		return err;
 	pt->spare_priv = NULL;
-	p->was_spare = true;
 	resv->priv = p;
 	pt->resv_alive++;
-	queue_fast_op(pt, p, op, t);
+	queue_fast_op(pt, p, op, t, pages, true);
 	return 0;
 }
 
@@ -676,8 +696,8 @@ int pt_commit(struct pt *pt, struct pt_resv *resv, const struct pt_op *op, uint6
 	struct pt_resv_priv *p = resv->priv;
 
 	/* Op 0 (the contract's checks with next_op known) inside its leaf table, or anything else. */
-	if (!p || p->state != RESV_COMMITTING || p->next_op || !p->nr_ops || !p->start ||
-	    p->start->level != PT_LEAF_LEVEL || !same_op(op, &p->ops[0]))
+	if (!p || p->state != RESV_COMMITTING || p->next_op || !p->op0_pages ||
+	    !same_op(op, &p->ops[0]))
 		return commit_any(pt, resv, op, unmapped);
 	if (op->type == PT_OP_MAP)
 		return commit_map_pages(pt, resv, p, op, unmapped);
@@ -753,17 +773,23 @@ static void unpin(struct pt *pt, const struct pt_pin *pins, unsigned int n, stru
 	}
 }
 
-/* Drop this reservation's pins (op 0's first, as they were taken). */
-static void unpin_all(struct pt *pt, struct pt_resv_priv *p, struct pt_gather *g)
+/* The pins unpin_all() drops, out of line: the usual one-op commit has none to save registers for. */
+static os_noinline void unpin_taken(struct pt *pt, struct pt_resv_priv *p, struct pt_gather *g)
 {
-	p->fast_unpinned = false;
-	if (!(p->nr_fast_pins | p->nr_pins))
-		return; /* one op on an empty queue: its pins were never taken */
 	if (p->nr_fast_pins)
 		unpin(pt, p->fast_pins, p->nr_fast_pins, g);
 	if (p->nr_pins)
 		unpin(pt, p->pins, p->nr_pins, g);
 	p->nr_fast_pins = p->nr_pins = 0;
+}
+
+/* Drop this reservation's pins (op 0's first, as they were taken). */
+static inline void unpin_all(struct pt *pt, struct pt_resv_priv *p, struct pt_gather *g)
+{
+	p->fast_unpinned = false;
+	/* None for one op on an empty queue: its pins were never taken. */
+	if (p->nr_fast_pins | p->nr_pins)
+		unpin_taken(pt, p, g);
 }
 
 /* The end of @p's commit, every op applied: unpin, flush, leave the queue. */
@@ -773,7 +799,15 @@ static inline void end_commit(struct pt *pt, struct pt_resv_priv *p)
 	os_assert(!p->stock.nr_links && "link arrays reserved but not used by the commit");
 	unpin_all(pt, p, &p->gather);
 	dequeue_head(pt, p); /* pt_commit_begin() checked that it is the oldest */
+	/*
+	 * With the flags (which unpin_all() and dequeue_head() cleared already,
+	 * and which mean nothing once committed): one store.
+	 */
 	p->state = RESV_COMMITTED;
+	p->queued = false;
+	p->was_spare = false;
+	p->fast_unpinned = false;
+	p->op0_pages = false;
 	pt_proj_invalidate(pt);
 	/* Last: the flush reads only the gather, complete once the pins dropped. */
 	pt_gather_flush(pt, &p->gather);
@@ -799,6 +833,14 @@ static os_noinline int commit_end_misused(struct pt *pt, struct pt_resv *resv,
 	return -EINVAL;
 }
 
+/* pt_commit_end() with pins to drop: calls to save registers for. */
+static os_noinline int commit_end_full(struct pt *pt, struct pt_resv_priv *p)
+{
+	end_commit(pt, p);
+	pt_signalling_end();
+	return 0;
+}
+
 int pt_commit_end(struct pt *pt, struct pt_resv *resv)
 {
 	struct pt_resv_priv *p = resv->priv;
@@ -806,6 +848,9 @@ int pt_commit_end(struct pt *pt, struct pt_resv *resv)
 	if (p) {
 		if (p->state != RESV_COMMITTING || p->next_op != p->nr_ops)
 			return commit_end_misused(pt, resv, p);
+		/* The usual one-op commit has no pin: its flush is the only call, nothing to keep. */
+		if (p->nr_fast_pins | p->nr_pins)
+			return commit_end_full(pt, p);
 		end_commit(pt, p);
 	}
 	pt_signalling_end();
