@@ -57,6 +57,15 @@
 /* Multi-page blocks of 2..16 pages: stage 2 concatenates at most 16 tables. */
 #define POOL_MAX_MULTI_LG2 4u
 #define POOL_NO_CLASS 0xffu
+/*
+ * Written into what the pool holds free: a whole page's first word, a sub-page
+ * block's second (its first holds the free-block link). A free that finds it
+ * may be a double free; a cold path confirms it on the free lists, since a
+ * caller's data may hold the same value.
+ */
+#define POOL_PAGE_POISON 0x9e3779b97f4a7c15ull
+#define POOL_BLOCK_POISON 0xc2b2ae3d27d4eb4full
+#define POOL_BLOCK_POISON_OFF 8u
 
 /* Defaults of struct pt_pool_cfg. */
 #define POOL_DEFAULT_PA_BASE (1ull << 30)
@@ -137,6 +146,7 @@ struct pt_pool {
 	size_t page_size;
 	unsigned int page_lg2;
 	size_t chunk_bytes;
+	uint64_t pa_base;
 	uint64_t pa_limit;
 	size_t cache_pages;
 	size_t batch_pages;
@@ -146,7 +156,7 @@ struct pt_pool {
 	os_mutex lock;
 	/* Counted outside the lock (a waiter counts before it holds it). */
 	struct os_counter lock_taken, lock_contended;
-	/* Everything below is protected by @lock. */
+	/* Everything below is protected by @lock; @pa_next only grows, read without it too. */
 	uint64_t pa_next;
 	struct pt_pool_chunk **chunks;
 	size_t nchunks, chunks_cap;
@@ -232,6 +242,19 @@ static size_t cache_count(struct pt_pool_cache *cache)
 static void cache_set_count(struct pt_pool_cache *cache, size_t count)
 {
 	os_store_relaxed(&cache->count, count);
+}
+
+static uint64_t word_at(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+static void word_set(char *p, uint64_t w)
+{
+	memcpy(p, &w, sizeof(w));
 }
 
 /* Chunk table entry that contains @pa (possibly retired), or NULL. */
@@ -366,12 +389,14 @@ static void pool_add_chunk_locked(struct pt_pool *pool, struct pt_pool_chunk *c)
 {
 	pool->chunks[pool->nchunks++] = c;
 	/* Pushed last page first, so that pages are handed out in address order. */
-	for (unsigned int i = POOL_CHUNK_PAGES; i--;)
+	for (unsigned int i = POOL_CHUNK_PAGES; i--;) {
+		word_set(c->pages[i].cpu, POOL_PAGE_POISON);
 		pool->free_pages[pool->nfree++] =
 			(struct pt_mem){ c->pages[i].cpu, c->pages[i].pa };
+	}
 	pool->regular_pages += POOL_CHUNK_PAGES;
 	pool->live_chunks++;
-	pool->pa_next = c->pa + pool->chunk_bytes;
+	os_store_relaxed(&pool->pa_next, c->pa + pool->chunk_bytes);
 }
 
 /* Add @n regular chunks, all or nothing. */
@@ -557,13 +582,64 @@ static int pool_alloc_page(struct pt_pool *pool, struct pt_mem *out)
 	return 0;
 }
 
+/* @mem is among the @n pages of @pages. */
+static bool pages_hold(const struct pt_mem *pages, size_t n, const struct pt_mem *mem)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (pages[i].pa == mem->pa)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A page to free carries the poison of a free page: refuse it when it is free
+ * indeed (in the free array or the calling thread's cache; the caches of other
+ * threads are theirs) or carved into blocks; otherwise the poison was the
+ * caller's data.
+ */
+static os_noinline os_cold bool page_free_refused(struct pt_pool *pool, struct pt_pool_cache *cache,
+						  const struct pt_mem *mem)
+{
+	const struct pt_pool_page *pg;
+	bool is_free, carved;
+
+	pool_lock(pool);
+	pg = pool_page_of_locked(pool, mem->pa);
+	carved = !pg || pg->cpu != mem->cpu || pg->cls != POOL_NO_CLASS;
+	is_free = pages_hold(pool->free_pages, pool->nfree, mem) ||
+		  (cache && pages_hold(cache->pages, cache_count(cache), mem));
+	pool_unlock(pool);
+	if (os_misuse(carved && "pt_pool: free of a page it did not hand out whole"))
+		return true;
+	return os_misuse(is_free && "pt_pool: double free of a page");
+}
+
+/*
+ * A whole page of a regular chunk: aligned, at the same offset of its chunk on
+ * both sides, inside the PAs the pool handed out. One branch; the chunk table
+ * is not searched, it needs the lock.
+ */
+static bool page_is_foreign(struct pt_pool *pool, const struct pt_mem *mem)
+{
+	uintptr_t cpu = (uintptr_t)mem->cpu;
+	uint64_t span = os_load_relaxed(&pool->pa_next) - pool->pa_base;
+	uint64_t shape = ((mem->pa | cpu) & (pool->page_size - 1)) |
+			 ((mem->pa ^ cpu) & (pool->chunk_bytes - 1));
+
+	return (shape != 0) | (mem->pa - pool->pa_base >= span);
+}
+
 static void pool_free_page(struct pt_pool *pool, const struct pt_mem *mem)
 {
 	struct pt_pool_cache *cache = cache_get(pool);
 	size_t count;
 
-	os_assert(!(mem->pa & (pool->page_size - 1)));
-	os_assert(!((uintptr_t)mem->cpu & (pool->page_size - 1)));
+	if (os_misuse(page_is_foreign(pool, mem) && "pt_pool: free of a page it never handed out"))
+		return;
+	if (word_at(mem->cpu) == POOL_PAGE_POISON && page_free_refused(pool, cache, mem))
+		return;
+	word_set(mem->cpu, POOL_PAGE_POISON);
 	if (!cache) {
 		pool_lock(pool);
 		pool_put_locked(pool, mem, 1);
@@ -639,6 +715,7 @@ static void class_release_page_locked(struct pt_pool *pool, struct pt_pool_page 
 	pool->classes[pg->cls].pages--;
 	pool->sub_pages--;
 	pg->cls = POOL_NO_CLASS;
+	word_set(pg->cpu, POOL_PAGE_POISON);
 	pool_put_locked(pool, &mem, 1);
 }
 
@@ -659,6 +736,7 @@ static void class_alloc_block_locked(struct pt_pool *pool, unsigned int cls, str
 	} else {
 		off = (uint32_t)(pg->carved++ * bsize);
 	}
+	word_set(pg->cpu + off + POOL_BLOCK_POISON_OFF, 0);
 	if (++pg->used == class_blocks(pool, cls))
 		link_del(&pg->link);
 	k->used++;
@@ -667,18 +745,48 @@ static void class_alloc_block_locked(struct pt_pool *pool, unsigned int cls, str
 	out->pa = pg->pa + off;
 }
 
+/*
+ * The block at @off of @pg, which carries the poison of a free block: on the
+ * page's free-block list indeed, or the poison was the caller's data.
+ */
+static os_noinline os_cold bool block_on_free_list(const struct pt_pool_page *pg, uint32_t off)
+{
+	uint32_t at = pg->free_head;
+
+	for (uint16_t n = pg->carved - pg->used; at && n; n--) {
+		if (at - 1 == off)
+			return true;
+		memcpy(&at, pg->cpu + at - 1, sizeof(at));
+	}
+	return false;
+}
+
+/* @mem is a block of class @cls that @pg handed out once: the offset, when it is one. */
+static bool block_is_foreign(const struct pt_pool_page *pg, unsigned int cls, size_t bsize,
+			     const struct pt_mem *mem, uint32_t *off)
+{
+	if (!pg || pg->cls != cls)
+		return true;
+	*off = (uint32_t)(mem->pa - pg->pa);
+	return (*off & (bsize - 1)) | (mem->cpu != pg->cpu + *off) | (*off >= pg->carved * bsize);
+}
+
 static void class_free_block_locked(struct pt_pool *pool, unsigned int cls,
 				    const struct pt_mem *mem)
 {
 	struct pt_pool_page *pg = pool_page_of_locked(pool, mem->pa);
 	size_t bsize = (size_t)1 << (POOL_MIN_BLOCK_LG2 + cls);
-	uint32_t off;
+	uint32_t off = 0;
 	bool was_full;
 
-	os_assert(pg && pg->cls == cls && pg->used);
-	off = (uint32_t)(mem->pa - pg->pa);
-	os_assert(!(off & (bsize - 1)) && mem->cpu == pg->cpu + off);
+	if (os_misuse(block_is_foreign(pg, cls, bsize, mem, &off) &&
+		      "pt_pool: free of a block it never handed out"))
+		return;
+	if (word_at(pg->cpu + off + POOL_BLOCK_POISON_OFF) == POOL_BLOCK_POISON &&
+	    os_misuse(block_on_free_list(pg, off) && "pt_pool: double free of a block"))
+		return;
 	was_full = pg->used == class_blocks(pool, cls);
+	word_set(pg->cpu + off + POOL_BLOCK_POISON_OFF, POOL_BLOCK_POISON);
 	memcpy(pg->cpu + off, &pg->free_head, sizeof(pg->free_head));
 	pg->free_head = off + 1;
 	pg->used--;
@@ -740,7 +848,7 @@ static struct pt_pool_chunk *multi_new_slot_locked(struct pt_pool *pool, unsigne
 		return NULL;
 	*c = (struct pt_pool_chunk){ .pa = pa, .npages = 1u << npages_lg2 };
 	pool->chunks[pool->nchunks++] = c;
-	pool->pa_next = pa + bytes;
+	os_store_relaxed(&pool->pa_next, pa + bytes);
 	return c;
 }
 
@@ -774,7 +882,11 @@ static void multi_free_locked(struct pt_pool *pool, unsigned int npages_lg2,
 {
 	struct pt_pool_chunk *c = pool_find_chunk_locked(pool, mem->pa);
 
-	os_assert(c && c->npages == 1u << npages_lg2 && c->pa == mem->pa && c->cpu == mem->cpu);
+	/* A retired range has no memory: a second free finds c->cpu NULL. */
+	if (os_misuse((!c || c->npages != 1u << npages_lg2 || c->pa != mem->pa || !c->cpu ||
+		       c->cpu != mem->cpu) &&
+		      "pt_pool: free of a multi-page block it did not hand out, or twice"))
+		return;
 	os_free(c->cpu);
 	c->cpu = NULL;
 	c->next_retired = pool->retired[npages_lg2 - 1];
@@ -941,6 +1053,7 @@ int pt_pool_create(const struct pt_pool_cfg *cfg, struct pt_pool **out)
 	pool->page_size = c.page_size;
 	pool->page_lg2 = lg2(c.page_size);
 	pool->chunk_bytes = c.page_size * POOL_CHUNK_PAGES;
+	pool->pa_base = c.pa_base;
 	pool->pa_next = c.pa_base;
 	pool->pa_limit = c.pa_limit;
 	pool->cache_pages = c.thread_cache_pages;

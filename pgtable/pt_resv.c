@@ -321,10 +321,18 @@ static void record(struct pt_resv_priv *p, const struct pt_op *op, const struct 
 	p->nr_pins += n;
 }
 
+/* pt_reserve() into a reservation committed, being committed, or not the newest: refused. */
+static os_noinline os_cold void reserve_refused(void)
+{
+	os_misuse(true && "pt_reserve() into a reservation committed or not the newest");
+}
+
 static int check_resv(const struct pt *pt, const struct pt_resv_priv *p)
 {
-	if (p && (p->state != RESV_OPEN || (p->queued && p != pt->queue_tail)))
-		return -EBUSY; /* committed, or not the newest */
+	if (p && (p->state != RESV_OPEN || (p->queued && p != pt->queue_tail))) {
+		reserve_refused(); /* void: the caller saves nothing around it */
+		return -EBUSY;
+	}
 	if (pt->queue && pt->queue->state != RESV_OPEN)
 		return -EBUSY; /* no reserving in the middle of a commit */
 	return 0;

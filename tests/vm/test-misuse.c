@@ -314,6 +314,43 @@ static void test_pt_unreserve_order(void **state)
 	pt_test_env_fini(&env);
 }
 
+/* pt_reserve() into a reservation committed already, or older than the newest. */
+static void test_pt_reserve_refused(void **state)
+{
+	struct pt_op a = map_op(B0, 4096, 1ull << 30);
+	struct pt_op b = map_op(B0 + 2 * MiB, 2 * MiB, 1ull << 31);
+	struct pt_op c = map_op(B0 + 1024 * MiB, 4096, 3ull << 30);
+	struct pt_op more = map_op(B0 + 8 * MiB, 4096, 5ull << 30);
+	struct pt_test_env env;
+	struct pt *pt = pt_fx(&env);
+	struct pt_resv ra, rb, rc, copy;
+
+	(void)state;
+	reserve_ok(pt, &ra, &a, 1);
+	commit_ok(pt, &ra, &a, 1);
+	reserve_ok(pt, &rb, &b, 1);
+	copy = ra;
+	PT_EXPECT_REFUSED(&env, pt, "reserve into a committed one", pt_reserve(pt, &more, &ra),
+			  -EBUSY, 1, "committed or not the newest");
+	CHECK_EQ("committed one unchanged", memcmp(&copy, &ra, sizeof(ra)), 0);
+	reserve_ok(pt, &rc, &c, 1);
+	copy = rb;
+	PT_EXPECT_REFUSED(&env, pt, "reserve into the older", pt_reserve(pt, &more, &rb), -EBUSY, 0,
+			  "");
+	CHECK_EQ("older one unchanged", memcmp(&copy, &rb, sizeof(rb)), 0);
+	/* Both still commit as reserved. */
+	commit_ok(pt, &rb, &b, 1);
+	commit_ok(pt, &rc, &c, 1);
+	CHECK_ERR("unreserve a", pt_unreserve(pt, &ra), 0);
+	CHECK_ERR("unreserve b", pt_unreserve(pt, &rb), 0);
+	CHECK_ERR("unreserve c", pt_unreserve(pt, &rc), 0);
+	CHECK_ERR("walk b", pt_walk(pt, b.va + b.size - 4096, &(struct pt_walk_result){ 0 }), 0);
+	CHECK_ERR("walk more", pt_walk(pt, more.va, &(struct pt_walk_result){ 0 }), -ENOENT);
+	pt_destroy(pt);
+	CHECK_EQ("pages after destroy", pt_test_pages_in_use(&env), 0);
+	pt_test_env_fini(&env);
+}
+
 /*
  * pt_destroy() with reservations alive: one committed and not released, one
  * outstanding, or one mid-commit. Every table goes back, the section ends.
@@ -377,6 +414,163 @@ static void test_pool_free_shape(void **state)
 	pt_pool_ops.free(pool, &mem, 4096, 4096);
 	pt_pool_get_stats(pool, &after);
 	CHECK_EQ("pages in use after the free", after.pages_in_use, before.pages_in_use - 1);
+	pt_pool_destroy(pool);
+}
+
+/* The pool's counters a refused free must leave as they were (the thread cache flushed). */
+static void pool_stats_flushed(struct pt_pool *pool, struct pt_pool_stats *st)
+{
+	pt_pool_flush_thread_cache(pool);
+	pt_pool_get_stats(pool, st);
+}
+
+static void pool_expect_same(const char *ctx, const struct pt_pool_stats *a,
+			     const struct pt_pool_stats *b)
+{
+	CHECK_EQ(ctx, a->pages_in_use, b->pages_in_use);
+	CHECK_EQ(ctx, a->bytes_in_use, b->bytes_in_use);
+	CHECK_EQ(ctx, a->pages_free, b->pages_free);
+	CHECK_EQ(ctx, a->chunks, b->chunks);
+}
+
+/*
+ * pt_pool_ops.free(@mem, @size, @align), on a flushed snapshot of @pool: it
+ * warns @nwarn times (0 or 1) about @what and leaves the pool's counters as
+ * they were.
+ */
+static void pool_expect_refused(struct pt_pool *pool, const char *ctx, const struct pt_mem *mem,
+				size_t size, size_t align, unsigned int nwarn, const char *what)
+{
+	struct pt_pool_stats before, after;
+	unsigned int w;
+
+	pool_stats_flushed(pool, &before);
+	w = warns.n;
+	pt_pool_ops.free(pool, mem, size, align);
+	expect_warned(ctx, w, nwarn, what);
+	pool_stats_flushed(pool, &after);
+	pool_expect_same(ctx, &after, &before);
+}
+
+/*
+ * The free lists are intact: @n allocations of @size are all distinct and
+ * distinct from the @nlive blocks still handed out (a block freed twice would
+ * be handed out twice). They are freed again.
+ */
+static void pool_expect_distinct(struct pt_pool *pool, size_t size, unsigned int n,
+				 const struct pt_mem *live, unsigned int nlive)
+{
+	struct pt_mem got[80];
+	struct pt_pool_stats before, after;
+
+	assert_true(n <= 80);
+	pool_stats_flushed(pool, &before);
+	for (unsigned int i = 0; i < n; i++) {
+		CHECK_ERR("alloc after a refused free",
+			  pt_pool_ops.alloc(pool, size, size, &got[i]), 0);
+		for (unsigned int j = 0; j < i; j++)
+			CHECK_EQ("handed out twice", got[i].pa == got[j].pa, 0);
+		for (unsigned int j = 0; j < nlive; j++)
+			CHECK_EQ("handed out while in use", got[i].pa == live[j].pa, 0);
+		CHECK_EQ("cpu of the pa", pt_pool_pa_to_cpu(pool, got[i].pa) == got[i].cpu, 1);
+	}
+	for (unsigned int i = 0; i < n; i++)
+		pt_pool_ops.free(pool, &got[i], size, size);
+	/* The pool may have grown for them: what is in use is what was. */
+	pool_stats_flushed(pool, &after);
+	CHECK_EQ("pages in use after", after.pages_in_use, before.pages_in_use);
+	CHECK_EQ("bytes in use after", after.bytes_in_use, before.bytes_in_use);
+}
+
+/*
+ * Whole pages freed twice (from the thread cache and from the free array), a
+ * page of the pool never handed out, a page that is not the pool's at all.
+ */
+static void test_pool_free_page_twice(void **state)
+{
+	struct pt_pool_cfg pcfg = { .page_size = 4096 };
+	struct pt_pool *pool;
+	struct pt_mem a, b, never, foreign, blk;
+	void *outside = aligned_alloc(4096, 4096);
+
+	(void)state;
+	assert_non_null(outside);
+	CHECK_ERR("pt_pool_create", pt_pool_create(&pcfg, &pool), 0);
+	CHECK_ERR("alloc a", pt_pool_ops.alloc(pool, 4096, 4096, &a), 0);
+	CHECK_ERR("alloc b", pt_pool_ops.alloc(pool, 4096, 4096, &b), 0);
+	memset(a.cpu, 0, 4096); /* used as a caller would: the pool's marks are gone */
+	memset(b.cpu, 0, 4096);
+	pt_pool_ops.free(pool, &a, 4096, 4096);
+	/* In the thread cache: the first time this site warns. */
+	pool_expect_refused(pool, "page freed twice", &a, 4096, 4096, 1, "double free of a page");
+	/* Flushed to the free array (pool_expect_refused() flushes). */
+	pool_expect_refused(pool, "page freed twice, flushed", &a, 4096, 4096, 0, "");
+	/* A page of the pool's chunk that was never handed out: it is free. */
+	never = (struct pt_mem){ (char *)b.cpu + 4096, b.pa + 4096 };
+	CHECK_EQ("a and never differ", never.pa == a.pa, 0);
+	pool_expect_refused(pool, "page never handed out", &never, 4096, 4096, 0, "");
+	/* Not the pool's: outside its PAs, then misaligned, then CPU and PA apart. */
+	foreign = (struct pt_mem){ outside, 1ull << 40 };
+	pool_expect_refused(pool, "foreign page", &foreign, 4096, 4096, 1, "never handed out");
+	foreign = (struct pt_mem){ b.cpu, b.pa + 64 };
+	pool_expect_refused(pool, "misaligned page", &foreign, 4096, 4096, 0, "");
+	foreign = (struct pt_mem){ (char *)b.cpu + 4096, b.pa };
+	pool_expect_refused(pool, "cpu of another page", &foreign, 4096, 4096, 0, "");
+	/* A block freed as the whole page it was carved from (the page's mark still there). */
+	CHECK_ERR("alloc a block", pt_pool_ops.alloc(pool, 256, 256, &blk), 0);
+	CHECK_EQ("block at the page's start", blk.pa & 4095, 0);
+	pool_expect_refused(pool, "block freed as a page", &blk, 4096, 4096, 1,
+			    "did not hand out whole");
+	pt_pool_ops.free(pool, &blk, 256, 256);
+	/* b is still in use, a was freed once: 64 pages, none twice, none b. */
+	pool_expect_distinct(pool, 4096, 64, &b, 1);
+	pt_pool_ops.free(pool, &b, 4096, 4096);
+	pt_pool_destroy(pool);
+	free(outside);
+}
+
+/*
+ * Sub-page blocks freed twice, a block never carved, of another size class or
+ * misaligned; a multi-page block freed twice.
+ */
+static void test_pool_free_block_twice(void **state)
+{
+	struct pt_pool_cfg pcfg = { .page_size = 4096 };
+	struct pt_pool *pool;
+	struct pt_mem blk[3], bad, multi;
+
+	(void)state;
+	CHECK_ERR("pt_pool_create", pt_pool_create(&pcfg, &pool), 0);
+	for (int i = 0; i < 3; i++)
+		CHECK_ERR("alloc block", pt_pool_ops.alloc(pool, 256, 256, &blk[i]), 0);
+	for (int i = 0; i < 3; i++)
+		memset(blk[i].cpu, 0, 256);
+	pt_pool_ops.free(pool, &blk[1], 256, 256);
+	pool_expect_refused(pool, "block freed twice", &blk[1], 256, 256, 1,
+			    "double free of a block");
+	/* The head of the free list, then one behind it. */
+	pt_pool_ops.free(pool, &blk[0], 256, 256);
+	pool_expect_refused(pool, "block behind the head", &blk[1], 256, 256, 0, "");
+	pool_expect_refused(pool, "head freed twice", &blk[0], 256, 256, 0, "");
+
+	/* Past what the page carved: never handed out. */
+	bad = (struct pt_mem){ (char *)blk[2].cpu + 4 * 256, blk[2].pa + 4 * 256 };
+	pool_expect_refused(pool, "block never carved", &bad, 256, 256, 1,
+			    "block it never handed out");
+	pool_expect_refused(pool, "block of another class", &blk[2], 512, 512, 0, "");
+	bad = (struct pt_mem){ (char *)blk[2].cpu + 64, blk[2].pa + 64 };
+	pool_expect_refused(pool, "misaligned block", &bad, 256, 256, 0, "");
+	bad = (struct pt_mem){ blk[2].cpu, 1ull << 40 };
+	pool_expect_refused(pool, "block outside the pool", &bad, 256, 256, 0, "");
+	pool_expect_distinct(pool, 256, 40, &blk[2], 1);
+
+	CHECK_ERR("alloc multi", pt_pool_ops.alloc(pool, 8192, 8192, &multi), 0);
+	memset(multi.cpu, 0, 8192);
+	pt_pool_ops.free(pool, &multi, 8192, 8192);
+	pool_expect_refused(pool, "multi-page block freed twice", &multi, 8192, 8192, 1,
+			    "multi-page block");
+	pool_expect_distinct(pool, 8192, 4, &blk[2], 1);
+	pt_pool_ops.free(pool, &blk[2], 256, 256);
 	pt_pool_destroy(pool);
 }
 
@@ -728,6 +922,9 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_vm_bo_overput),
 	cmocka_unit_test(test_alloc_errno_passes),
 	cmocka_unit_test(test_pool_free_shape), /* */
+	cmocka_unit_test(test_pool_free_page_twice),
+	cmocka_unit_test(test_pool_free_block_twice),
+	cmocka_unit_test(test_pt_reserve_refused),
 };
 
 int main(void)

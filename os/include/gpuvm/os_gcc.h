@@ -13,6 +13,7 @@
 
 /* Attributes under names a kernel build defines too (its noinline is a macro). */
 #define os_noinline __attribute__((noinline))
+#define os_cold __attribute__((cold))
 #define os_fallthrough __attribute__((fallthrough))
 
 /*

@@ -32,6 +32,7 @@
 #define OS_PRIu64 "llu"
 
 #define os_noinline noinline
+#define os_cold __cold
 #define os_fallthrough fallthrough
 
 /* --- memory --- */

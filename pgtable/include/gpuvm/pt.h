@@ -539,7 +539,8 @@ void pt_resv_init(struct pt_resv *resv);
  * Return: 0; the errors of pt_map(), pt_unmap() or pt_map_repeat() for @op
  * (-EEXIST against the projected state); -EINVAL for an unknown op type;
  * -EBUSY when @resv already committed, is not the newest outstanding
- * reservation, or another one is being committed; the alloc op's errno as it
+ * reservation (both with a one-time warning), or another one is being
+ * committed; the alloc op's errno as it
  * returned it; -ENOMEM.
  */
 int pt_reserve(struct pt *pt, const struct pt_op *op, struct pt_resv *resv);

@@ -75,9 +75,25 @@ struct pt_pool;
  * A request takes a block of max(size, align, 64) bytes rounded up to a power
  * of two, aligned to its size: sub-page blocks carved from pages, whole pages,
  * or dedicated multi-page blocks of at most 16 pages. Larger requests and an
- * alignment that is not a power of two are -EINVAL. A free with a size and
- * alignment no allocation can have is refused with a one-time warning (the
- * pool is left as it was).
+ * alignment that is not a power of two are -EINVAL.
+ *
+ * Frees that break the contract hold in release builds too: each is refused
+ * with a one-time warning through the OS layer and leaves the pool as it was:
+ * a size and alignment no allocation can have; a block or page the pool never
+ * handed out (outside its PAs, misaligned, past what a page carved, of another
+ * size class, or CPU and PA that do not belong together); a double free of a
+ * block, of a multi-page block, or of a page that is in the pool's free array
+ * or the calling thread's cache (a page freed first into another thread's
+ * cache is not found there). Freeing writes a poison word into the block or
+ * page (its second or first 64 bits): a free that finds it searches the free
+ * lists, on a cold path, so that a caller's data that holds the same value is
+ * never refused.
+ *
+ * Context: alloc and alloc_bulk may allocate (chunks) and take the pool lock;
+ * free never allocates and takes the lock for sub-page and multi-page blocks,
+ * whole pages through the calling thread's cache without it. Any thread.
+ * Return: alloc and alloc_bulk return 0, -EINVAL for a size or alignment the
+ * pool does not serve, -ENOMEM; free returns nothing.
  */
 extern const struct pt_alloc_ops pt_pool_ops;
 
