@@ -26,7 +26,9 @@
  * alternating from one repetition to the next; the figure is the median ns
  * per request, with the spread (max - min over median). The timed loop is
  * bracketed for tools/bench-instr (DOC: instruction counts in bench-util.h).
- * --threads N runs the slots workload in 1..N threads, each in its own VM.
+ * --threads N runs the slots workload in 1..N threads, each in its own VM,
+ * --reps times, the order of the counts reversed from one repetition to the
+ * next; the figure is the median requests/s.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -101,7 +103,8 @@ struct result {
 	struct census census[NR_WL];
 	double va_bytes_per_va, index_bytes_per_va;
 	size_t va_struct_bytes;
-	double thread_rps[MAX_THREADS + 1];
+	double thread_rps[MAX_THREADS + 1]; /* median of the repetitions */
+	struct bench_stat thread_stat[MAX_THREADS + 1];
 	uint64_t thread_contended[MAX_THREADS + 1];
 	double thread_locks_per_req[MAX_THREADS + 1];
 };
@@ -501,6 +504,34 @@ static double run_threads(const struct opts *op, unsigned int n, uint64_t *conte
 	return (double)n * (double)op->requests / (t0 / 1e9);
 }
 
+/*
+ * Each thread count --reps times, the counts' order reversed from one
+ * repetition to the next (a first run pays the pool's growth and cold
+ * caches; always running one thread first flattered the ratio): the median
+ * requests/s, the contentions summed, the lock use at its worst.
+ */
+static void run_thread_counts(const struct opts *op, struct result *r)
+{
+	double rps[MAX_THREADS + 1][BENCH_MAX_REPS];
+
+	for (unsigned int rep = 0; rep < op->reps; rep++) {
+		for (unsigned int k = 1; k <= op->threads; k++) {
+			unsigned int n = rep % 2 ? op->threads + 1 - k : k;
+			uint64_t contended;
+			double locks;
+
+			rps[n][rep] = run_threads(op, n, &contended, &locks);
+			r->thread_contended[n] += contended;
+			if (locks > r->thread_locks_per_req[n])
+				r->thread_locks_per_req[n] = locks;
+		}
+	}
+	for (unsigned int n = 1; n <= op->threads; n++) {
+		bench_stat(rps[n], op->reps, &r->thread_stat[n]);
+		r->thread_rps[n] = r->thread_stat[n].median;
+	}
+}
+
 static void print_text(const struct opts *op, const struct result *r)
 {
 	printf("vm-bench: --vas %" PRIu64 ", %" PRIu64 " requests per run, median of %u runs "
@@ -532,11 +563,11 @@ static void print_text(const struct opts *op, const struct result *r)
 		       r->va_struct_bytes, r->index_bytes_per_va);
 	for (unsigned int n = 1; n <= op->threads; n++)
 		printf("%s%u thread(s), own VM each (slots, %" PRIu64 " VAs): %.0f requests/s "
-		       "(%.2fx one thread), pool lock taken %.4f times per request, contended "
-		       "%" PRIu64 " times\n",
-		       n == 1 ? "\n" : "", n, op->vas / 8, r->thread_rps[n],
-		       r->thread_rps[n] / r->thread_rps[1], r->thread_locks_per_req[n],
-		       r->thread_contended[n]);
+		       "(median of %u, spread %.0f%%; %.2fx one thread), pool lock taken %.4f "
+		       "times per request, contended %" PRIu64 " times\n",
+		       n == 1 ? "\n" : "", n, op->vas / 8, r->thread_rps[n], op->reps,
+		       bench_spread_pct(&r->thread_stat[n]), r->thread_rps[n] / r->thread_rps[1],
+		       r->thread_locks_per_req[n], r->thread_contended[n]);
 }
 
 static void print_json(const struct opts *op, const struct result *r)
@@ -628,9 +659,7 @@ int main(int argc, char **argv)
 	}
 	bench_env_init(&env);
 	run_workloads(&op, &r);
-	for (unsigned int n = 1; n <= op.threads; n++)
-		r.thread_rps[n] =
-			run_threads(&op, n, &r.thread_contended[n], &r.thread_locks_per_req[n]);
+	run_thread_counts(&op, &r);
 	if (op.json)
 		print_json(&op, &r);
 	else
