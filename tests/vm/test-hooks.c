@@ -484,6 +484,44 @@ static unsigned int fail_array(struct fx *f, struct gvm_req *r)
 	return 4;
 }
 
+/* A prepare failed at op @k: its k prepares were followed by k cleanups, newest first. */
+static void expect_cleanups_mirror(struct fx *f, unsigned int k)
+{
+	CHECK_EQ(f->ctx, f->d.n, 2 * k);
+	for (unsigned int i = 0; i < k; i++) {
+		const struct event *x = &f->d.ev[k + i], *p = &f->d.ev[k - 1 - i];
+
+		if (x->phase != 'x' || x->type != p->type || x->va != p->va || x->committed)
+			fail_msg("%s: k %u: cleanup %u is not of prepared op %u", f->ctx, k, i,
+				 k - 1 - i);
+	}
+}
+
+/* The VM's own allocations failing, each once: the pins stay balanced. */
+static void sweep_vm_alloc_failures(struct fx *f, const struct gvm_req *r, unsigned int n)
+{
+	struct gvm_txn *txn;
+	struct snap before;
+
+	for (uint64_t at = 1;; at++) {
+		int err;
+
+		take_snap(f, &before);
+		f->e.host_attempts = 0;
+		f->e.host_fail_at = at;
+		err = gvm_bind_prepare(f->e.vm, r, n, &txn, NULL);
+		f->e.host_fail_at = 0;
+		if (!err) {
+			gvm_bind_cleanup(txn);
+			return;
+		}
+		CHECK_ERR(f->ctx, err, -ENOMEM);
+		check_snap(f, &before);
+		if (at > 500)
+			fail_msg("%s: the allocation sweep does not end", f->ctx);
+	}
+}
+
 static void test_fail_at_k(void **state)
 {
 	struct fx f;
@@ -503,7 +541,6 @@ static void test_fail_at_k(void **state)
 	gvm_bind_cleanup(txn);
 	CHECK_EQ(f.ctx, nops, 8);
 	for (unsigned int k = 0; k < nops; k++) {
-		struct event prepared[16];
 		unsigned int failed = ~0u;
 
 		take_snap(&f, &before);
@@ -512,36 +549,10 @@ static void test_fail_at_k(void **state)
 		f.d.fail_at = k + 1;
 		CHECK_ERR(f.ctx, gvm_bind_prepare(f.e.vm, r, n, &txn, &failed), -EIO);
 		f.d.fail_at = 0;
-		/* k prepares recorded, then k cleanups newest first. */
-		CHECK_EQ(f.ctx, f.d.n, 2 * k);
-		memcpy(prepared, f.d.ev, k * sizeof(prepared[0]));
-		for (unsigned int i = 0; i < k; i++) {
-			const struct event *x = &f.d.ev[k + i], *p = &prepared[k - 1 - i];
-
-			if (x->phase != 'x' || x->type != p->type || x->va != p->va || x->committed)
-				fail_msg("%s: k %u: cleanup %u is not of prepared op %u", f.ctx, k,
-					 i, k - 1 - i);
-		}
+		expect_cleanups_mirror(&f, k);
 		check_snap(&f, &before);
 	}
-	/* The VM's own allocations failing, each once: the pins stay balanced. */
-	for (uint64_t at = 1;; at++) {
-		int err;
-
-		take_snap(&f, &before);
-		f.e.host_attempts = 0;
-		f.e.host_fail_at = at;
-		err = gvm_bind_prepare(f.e.vm, r, n, &txn, NULL);
-		f.e.host_fail_at = 0;
-		if (!err) {
-			gvm_bind_cleanup(txn);
-			break;
-		}
-		CHECK_ERR(f.ctx, err, -ENOMEM);
-		check_snap(&f, &before);
-		if (at > 500)
-			fail_msg("%s: the allocation sweep does not end", f.ctx);
-	}
+	sweep_vm_alloc_failures(&f, r, n);
 	/* And the array applies. */
 	bind(&f, r, n);
 	check_driver(&f);
