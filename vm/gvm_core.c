@@ -195,8 +195,7 @@ struct gvm_bo *gvm_bo_find(struct gvm *vm, struct gvm_obj *obj)
 
 	os_mutex_lock(gvm_obj_lock(obj));
 	for (struct gvm_list *l = obj->links.next; l != &obj->links && !found; l = l->next) {
-		struct gvm_bo *bo =
-			(struct gvm_bo *)((char *)l - offsetof(struct gvm_bo, obj_link));
+		struct gvm_bo *bo = gvm_bo_of_obj_link(l);
 
 		if (bo->vm == vm)
 			found = bo;

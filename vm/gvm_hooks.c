@@ -58,8 +58,11 @@ static struct gvm_bo *evicted_at(struct gvm_list *l)
 		(struct gvm_bo_lists *)(void *)((char *)l - offsetof(struct gvm_bo_lists, evict)));
 }
 
-/* Under vm->evict_lock. */
-static void set_evicted_locked(struct gvm *vm, struct gvm_bo *bo, bool evicted)
+/*
+ * Under vm->evict_lock. An evicted link goes after @pos: the list's tail
+ * (vm->evicted.prev) keeps the oldest first, its head puts a link first.
+ */
+static void set_evicted_at(struct gvm_bo *bo, bool evicted, struct gvm_list *pos)
 {
 	struct gvm_bo_lists *l = gvm_bo_lists(bo);
 
@@ -67,9 +70,14 @@ static void set_evicted_locked(struct gvm *vm, struct gvm_bo *bo, bool evicted)
 		return;
 	l->evicted = evicted;
 	if (evicted)
-		gvm_list_add(vm->evicted.prev, &l->evict); /* at the tail: oldest first */
+		gvm_list_add(pos, &l->evict);
 	else
 		gvm_list_del(&l->evict);
+}
+
+static void set_evicted_locked(struct gvm *vm, struct gvm_bo *bo, bool evicted)
+{
+	set_evicted_at(bo, evicted, vm->evicted.prev);
 }
 
 void gvm_bo_set_evicted(struct gvm_bo *bo, bool evicted)
@@ -87,8 +95,7 @@ void gvm_obj_set_evicted(struct gvm_obj *obj, bool evicted)
 {
 	os_mutex_lock(gvm_obj_lock(obj));
 	for (struct gvm_list *l = obj->links.next; l != &obj->links; l = l->next) {
-		struct gvm_bo *bo =
-			(struct gvm_bo *)((char *)l - offsetof(struct gvm_bo, obj_link));
+		struct gvm_bo *bo = gvm_bo_of_obj_link(l);
 
 		/* VMs without driver ops keep no evicted list. */
 		if (bo->vm->drv)
@@ -146,13 +153,8 @@ int gvm_evicted_validate(struct gvm *vm, int (*validate)(struct gvm_bo *bo, void
 			break;
 		err = validate(bo, ctx);
 		if (err) {
-			struct gvm_bo_lists *l = gvm_bo_lists(bo);
-
 			os_mutex_lock(&vm->evict_lock);
-			if (!l->evicted) {
-				l->evicted = true;
-				gvm_list_add(&vm->evicted, &l->evict);
-			}
+			set_evicted_at(bo, true, &vm->evicted);
 			os_mutex_unlock(&vm->evict_lock);
 		}
 		gvm_bo_put(bo);

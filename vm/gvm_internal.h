@@ -285,6 +285,12 @@ static inline os_mutex *gvm_obj_lock(struct gvm_obj *obj)
 	return (os_mutex *)(void *)&obj->lock;
 }
 
+/* The link a node of an object's list (struct gvm_obj.links) belongs to. */
+static inline struct gvm_bo *gvm_bo_of_obj_link(struct gvm_list *l)
+{
+	return (struct gvm_bo *)(void *)((char *)l - offsetof(struct gvm_bo, obj_link));
+}
+
 /* Requests. */
 void gvm_txn_abandon_all(struct gvm *vm);
 void gvm_release_all(struct gvm *vm);
