@@ -191,9 +191,15 @@ void pt_links_take(struct pt *pt, struct pt_stock *stock, struct pt_table *t)
 	os_store_release(&t->child, links);
 }
 
+/* Bytes of the root's link array (the root may hold more items than a leaf table). */
+static size_t root_links_bytes(const struct pt *pt)
+{
+	return (size_t)pt_nitems(pt, pt->geo.start_level) * sizeof(struct pt_link);
+}
+
 struct pt_link *pt_links_alloc_root(struct pt *pt)
 {
-	size_t bytes = (size_t)pt_nitems(pt, pt->geo.start_level) * sizeof(struct pt_link);
+	size_t bytes = root_links_bytes(pt);
 	struct pt_link *links = pt_host_zalloc(&pt->cfg, bytes);
 
 	if (links)
@@ -217,7 +223,7 @@ void pt_links_release(struct pt *pt, struct pt_table *t)
 
 	t->child = NULL;
 	if (t->level == pt->geo.start_level) {
-		pt->stats.meta_bytes -= (size_t)pt_nitems(pt, t->level) * sizeof(struct pt_link);
+		pt->stats.meta_bytes -= root_links_bytes(pt);
 		pt_host_free(&pt->cfg, links);
 		return;
 	}
