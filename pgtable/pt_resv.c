@@ -321,6 +321,13 @@ static void record(struct pt_resv_priv *p, const struct pt_op *op, const struct 
 	p->nr_pins += n;
 }
 
+/* @p becomes @resv's record: one more reservation for pt_destroy() to find. */
+static inline void attach_priv(struct pt *pt, struct pt_resv *resv, struct pt_resv_priv *p)
+{
+	resv->priv = p;
+	pt->resv_alive++;
+}
+
 /* pt_reserve() into a reservation committed, being committed, or not the newest: refused. */
 static os_noinline os_cold void reserve_refused(void)
 {
@@ -411,8 +418,7 @@ static os_noinline int reserve_counted(struct pt *pt, const struct pt_op *op, st
 	p = priv_new(pt);
 	if (!p)
 		return -ENOMEM;
-	resv->priv = p;
-	pt->resv_alive++;
+	attach_priv(pt, resv, p);
 	n = sum(sim.need);
 	err = n || !p->cap_ops ? take(pt, p, 0, sim.need, n) : 0;
 	if (err) {
@@ -436,8 +442,7 @@ static inline int reserve_leaf(struct pt *pt, const struct pt_op *op, struct pt_
 	if (err)
 		return err;
 	pt->spare_priv = NULL;
-	resv->priv = p;
-	pt->resv_alive++;
+	attach_priv(pt, resv, p);
 	queue_fast_op(pt, p, op, t, pages, true);
 	return 0;
 }
@@ -521,10 +526,8 @@ static int reserve_projected(struct pt *pt, const struct pt_op *op, struct pt_re
 	if (!err && !p) {
 		p = priv_new(pt);
 		err = p ? 0 : -ENOMEM;
-		if (p) {
-			resv->priv = p;
-			pt->resv_alive++;
-		}
+		if (p)
+			attach_priv(pt, resv, p);
 	}
 	n = sum(sim.need);
 	if (!err)
