@@ -24,8 +24,11 @@
  *
  * Each workload runs --reps times per backend, the backends' order
  * alternating from one repetition to the next; the figure is the median ns
- * per request, with the spread (max - min over median). The timed loop is
- * bracketed for tools/bench-instr (DOC: instruction counts in bench-util.h).
+ * per request, with the spread (max - min over median). The timed loop is one
+ * gvm_bind() call per request, the requests drawn beforehand (the generator
+ * is not what is measured), and is bracketed for tools/bench-instr (DOC:
+ * instruction counts in bench-util.h); a request's figure includes the loop's
+ * few instructions and the error check.
  * --threads N runs the slots workload in 1..N threads, each in its own VM,
  * --reps times, the order of the counts reversed from one repetition to the
  * next; the figure is the median requests/s.
@@ -404,24 +407,44 @@ static void take_census(struct wl *w, struct census *c)
 	}
 }
 
+/*
+ * The next @n requests of the stream, drawn before the timed loop so that it
+ * times gvm_bind() alone (the generator's state never depends on the VM's).
+ */
+static struct gvm_req *draw_requests(struct wl *w, uint64_t n)
+{
+	struct gvm_req *reqs = calloc(n, sizeof(*reqs));
+
+	if (!reqs)
+		bench_die("calloc", -ENOMEM);
+	for (uint64_t i = 0; i < n; i++)
+		reqs[i] = next_req(w);
+	return reqs;
+}
+
+static void bind_all(struct gvm *vm, const struct gvm_req *reqs, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++)
+		bind_one(vm, &reqs[i]);
+}
+
 static void run_one(enum wl_id id, bool tables, unsigned int rep, const struct opts *op,
 		    struct result *r)
 {
+	struct gvm_req *reqs;
 	char name[64];
 	struct wl w;
 	double t0;
 
 	wl_setup(&w, id, tables, op);
+	reqs = draw_requests(&w, op->requests);
 	snprintf(name, sizeof(name), "vm_%s_%s", wl_names[id], bk_names[!tables]);
 	bench_case_begin();
 	t0 = bench_now_ns();
-	for (uint64_t i = 0; i < op->requests; i++) {
-		struct gvm_req req = next_req(&w);
-
-		bind_one(w.vm, &req);
-	}
+	bind_all(w.vm, reqs, op->requests);
 	r->ns[id][!tables][rep] = (bench_now_ns() - t0) / (double)op->requests;
 	bench_case_end(name, op->requests);
+	free(reqs);
 	if (rep == 0 && tables)
 		take_census(&w, &r->census[id]);
 	wl_teardown(&w, r);
@@ -448,6 +471,7 @@ struct thread_arg {
 	const struct opts *op;
 	struct opts small;
 	struct wl w;
+	struct gvm_req *reqs;
 	pthread_barrier_t *start;
 };
 
@@ -456,11 +480,7 @@ static void *thread_main(void *arg)
 	struct thread_arg *a = arg;
 
 	pthread_barrier_wait(a->start);
-	for (uint64_t i = 0; i < a->small.requests; i++) {
-		struct gvm_req req = next_req(&a->w);
-
-		bind_one(a->w.vm, &req);
-	}
+	bind_all(a->w.vm, a->reqs, a->small.requests);
 	return NULL;
 }
 
@@ -483,6 +503,7 @@ static double run_threads(const struct opts *op, unsigned int n, uint64_t *conte
 		args[t].start = &start;
 		wl_setup(&args[t].w, WL_SLOTS, true, &args[t].small);
 		args[t].w.seed += t;
+		args[t].reqs = draw_requests(&args[t].w, op->requests);
 	}
 	for (unsigned int t = 0; t < n; t++)
 		if (pthread_create(&tid[t], NULL, thread_main, &args[t]))
@@ -498,8 +519,10 @@ static double run_threads(const struct opts *op, unsigned int n, uint64_t *conte
 	/* less the one pt_pool_get_stats() took */
 	*locks_per_req = (double)(after.lock_taken - before.lock_taken - 1) /
 			 ((double)n * (double)op->requests);
-	for (unsigned int t = 0; t < n; t++)
+	for (unsigned int t = 0; t < n; t++) {
+		free(args[t].reqs);
 		wl_teardown(&args[t].w, &scratch);
+	}
 	pthread_barrier_destroy(&start);
 	return (double)n * (double)op->requests / (t0 / 1e9);
 }
