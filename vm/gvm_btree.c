@@ -93,94 +93,47 @@ static int cmp(struct gvm_bt_key a, struct gvm_bt_key b)
 	return (a.tie > b.tie) - (a.tie < b.tie);
 }
 
-_Static_assert(GVM_BT_LEAF < 128 && GVM_BT_INNER < 128, "count_below() unrolls up to 127 keys");
-
-/* One step of count_below(): the answer is in the upper half of the window. */
-#define BELOW_STEP(h) (base = base[(h)-1] < x ? base + (h) : base)
-
 /*
- * Number of the @n starts below @x, in an array of @cap. The lines of a cold
- * node are all asked for first, so that their misses overlap: one prefetch
- * per line of the array, unrolled (the capacity is a constant at each call),
- * whatever @n is - a line past the last key is still inside the node.
+ * Number of the starts below @x in an array of @cap (a constant at each call)
+ * whose unused slots past the keys hold UINT64_MAX, below no @x: the answer is
+ * the same without the key count, so every node of a kind is searched in the
+ * same steps, with no count to load and no step count to pick. The lines of a
+ * cold node are all asked for first, so that their misses overlap: one
+ * prefetch per line of the array, unrolled.
  *
- * The search is branch-free and unrolled: with p the greatest power of two
- * <= @n, one comparison leaves a window of p starts that holds the answer
- * (the first p, or the last p), then each step halves it with a conditional
- * move - seven comparisons for a full leaf, no loop to count.
- */
-static inline unsigned int count_below(const uint64_t *start, unsigned int cap, unsigned int n,
-				       uint64_t x)
-{
-	const uint64_t *base = start;
-	unsigned int lg;
-
-	for (unsigned int i = 0; i < cap; i += 64 / sizeof(*start))
-		__builtin_prefetch(&start[i]);
-	if (!n)
-		return 0;
-	lg = 31u - (unsigned int)__builtin_clz(n);
-	if (start[(1u << lg) - 1] < x)
-		base = start + n - (1u << lg);
-	switch (lg) {
-	case 6:
-		BELOW_STEP(32);
-		os_fallthrough;
-	case 5:
-		BELOW_STEP(16);
-		os_fallthrough;
-	case 4:
-		BELOW_STEP(8);
-		os_fallthrough;
-	case 3:
-		BELOW_STEP(4);
-		os_fallthrough;
-	case 2:
-		BELOW_STEP(2);
-		os_fallthrough;
-	case 1:
-		BELOW_STEP(1);
-		break;
-	default:
-		break;
-	}
-	return (unsigned int)(base - start) + (*base < x);
-}
-
-/*
- * count_below() over a node's whole capacity @cap. A node's start slots past
- * its keys hold UINT64_MAX, which is below no lookup's @x (a start + 1), so
- * the answer is the same without the key count: the search then has the same
- * steps for every node of a kind, no count to load and no step count to pick.
+ * The search is branch-free and unrolled. The answer c is one of @cap + 1
+ * values; with w the greatest power of two <= @cap (so @cap + 1 <= 2w), the
+ * first comparison, of start[@cap - w], leaves w candidates, [0, @cap - w] or
+ * [@cap - w + 1, @cap], and each later step halves them with a conditional
+ * move: log2(2w) comparisons in all, six for a leaf and for an inner node.
  */
 static inline unsigned int count_below_all(const uint64_t *start, unsigned int cap, uint64_t x)
 {
 	unsigned int window = 1u << (31u - (unsigned int)__builtin_clz(cap));
-	const uint64_t *base = start;
+	unsigned int c;
 
 	for (unsigned int i = 0; i < cap; i += 64 / sizeof(*start))
 		__builtin_prefetch(&start[i]);
-	if (start[window - 1] < x)
-		base = start + cap - window;
+	c = start[cap - window] < x ? cap - window + 1 : 0;
 	for (unsigned int h = window / 2; h; h /= 2)
-		base = base[h - 1] < x ? base + h : base;
-	return (unsigned int)(base - start) + (*base < x);
+		c = start[c + h - 1] < x ? c + h : c;
+	return c;
 }
 
 /*
  * Number of the keys of @node that are <= @x. Ties are read only where starts
- * are equal; a probe with the greatest tie (lookups by start) needs none.
+ * are equal; a probe with the greatest tie (lookups by start) counts the
+ * starts below @x.start + 1 and needs none.
  */
 static unsigned int count_le(struct gvm_bt_node *node, struct gvm_bt_key x)
 {
 	struct keys k = keys_of(node);
+	bool by_start = x.tie == UINTPTR_MAX && x.start != UINT64_MAX;
+	uint64_t below = by_start ? x.start + 1 : x.start;
 	unsigned int n = node->nr, c;
 
-	if (x.tie == UINTPTR_MAX && x.start != UINT64_MAX)
-		return node->leaf ? count_below(k.start, GVM_BT_LEAF, n, x.start + 1) :
-				    count_below(k.start, GVM_BT_INNER, n, x.start + 1);
-	c = node->leaf ? count_below(k.start, GVM_BT_LEAF, n, x.start) :
-			 count_below(k.start, GVM_BT_INNER, n, x.start);
+	c = node->leaf ? count_below_all(k.start, GVM_BT_LEAF, below) :
+			 count_below_all(k.start, GVM_BT_INNER, below);
 	while (c < n && k.start[c] == x.start && k.tie[c] <= x.tie)
 		c++;
 	return c;
@@ -325,19 +278,31 @@ static void leaf_insert(struct gvm_bt_node *l, struct gvm_bt_key k)
 	leaf_insert_at(l, count_le(l, k), k);
 }
 
+/* Is @i the number of keys <= @k in leaf @l (@i <= its count)? */
+static bool slot_fits(const struct gvm_bt_node *l, unsigned int i, struct gvm_bt_key k)
+{
+	return (!i || !key_below(k.start, k.tie, l->l.start[i - 1], l->l.tie[i - 1])) &&
+	       (i == l->nr || key_below(k.start, k.tie, l->l.start[i], l->l.tie[i]));
+}
+
 /*
- * The number of keys <= @k in the leaf of path @p: the path's slot when the
- * keys around it say so (two comparisons), else a search.
+ * The number of keys <= @k in the leaf of path @p: the path's slot or a slot
+ * next to it when the keys around say so (two comparisons each), else a
+ * search. A request's updates go one after another: an erase finds the next
+ * doomed key one further on, an insert after a piece it made one before.
  */
 static unsigned int slot_of(const struct gvm_bt_path *p, struct gvm_bt_key k)
 {
 	struct gvm_bt_node *l = p->leaf;
 	unsigned int i = p->slot;
 
-	if (i <= l->nr && (!i || !key_below(k.start, k.tie, l->l.start[i - 1], l->l.tie[i - 1])) &&
-	    (i == l->nr || key_below(k.start, k.tie, l->l.start[i], l->l.tie[i])))
+	if (i > l->nr)
+		return count_le(l, k);
+	if (slot_fits(l, i, k))
 		return i;
-	return count_le(l, k);
+	if (i && key_below(k.start, k.tie, l->l.start[i - 1], l->l.tie[i - 1]))
+		return slot_fits(l, i - 1, k) ? i - 1 : count_le(l, k);
+	return i < l->nr && slot_fits(l, i + 1, k) ? i + 1 : count_le(l, k);
 }
 
 /* Does @k go past the end of the tree, whose leaf @l is full? */

@@ -310,7 +310,11 @@ struct gvm_va *gvm_proj_first(struct gvm *vm, struct gvm_proj_iter *it, uint64_t
 int gvm_sm_ops_path(struct gvm *vm, const struct gvm_req *req, const struct gvm_op_cb *cb,
 		    void *priv, struct gvm_bt_path *path);
 struct gvm_va *gvm_proj_next(struct gvm *vm, struct gvm_proj_iter *it);
-/* The op of @req for overlapped VA @v; -EINVAL when a cut is not allowed. */
+/*
+ * The op of @req for overlapped VA @v; -EINVAL when a cut is not allowed. It
+ * writes only what the op's type uses (gvm_sm_map_op() too): clear an op that
+ * goes out to a driver or a caller first.
+ */
 int gvm_sm_op_for(const struct gvm_va *v, const struct gvm_req *req, struct gvm_op *op);
 void gvm_sm_map_op(const struct gvm_req *req, struct gvm_op *op);
 /*

@@ -160,17 +160,22 @@ static bool cuts_ok(const struct gvm_va *v, const struct gvm_req *req)
 	return (v->va >= req->va || cut_ok(v, req->va)) && (gvm_va_end(v) <= re || cut_ok(v, re));
 }
 
-/* The op for one overlapped VA. */
+/*
+ * The op for one overlapped VA. Only what its type uses is written (the
+ * pieces it does not flag and the map piece are left as they were): a
+ * request's ops are made one after another in the same struct.
+ */
 int gvm_sm_op_for(const struct gvm_va *v, const struct gvm_req *req, struct gvm_op *op)
 {
 	uint64_t ra = req->va, re = req->va + req->size, a = v->va, e = gvm_va_end(v);
 
-	*op = (struct gvm_op){ .old = (struct gvm_va *)v, .keep = same_pages(v, req) };
+	op->old = (struct gvm_va *)v;
+	op->keep = same_pages(v, req);
 	op->has_prev = a < ra;
 	op->has_next = e > re;
-	if (!cuts_ok(v, req))
-		return -EINVAL;
 	op->type = op->has_prev || op->has_next ? GVM_OP_REMAP : GVM_OP_UNMAP;
+	if (v->repeat && !cuts_ok(v, req))
+		return -EINVAL;
 	if (op->has_prev)
 		piece(v, a, ra, &op->prev);
 	if (op->has_next)
@@ -178,9 +183,12 @@ int gvm_sm_op_for(const struct gvm_va *v, const struct gvm_req *req, struct gvm_
 	return 0;
 }
 
+/* The request's MAP op; as gvm_sm_op_for(), the REMAP pieces are left as they were. */
 void gvm_sm_map_op(const struct gvm_req *req, struct gvm_op *op)
 {
-	*op = (struct gvm_op){ .type = GVM_OP_MAP };
+	op->type = GVM_OP_MAP;
+	op->old = NULL;
+	op->keep = op->has_prev = op->has_next = false;
 	op->map = (struct gvm_op_piece){
 		.va = req->va,
 		.size = req->size,
@@ -231,12 +239,15 @@ int gvm_sm_ops_path(struct gvm *vm, const struct gvm_req *req, const struct gvm_
 		v = gvm_proj_first(vm, &it, req->va, req->va + req->size, path);
 		err = check_cuts(vm, req, v);
 	}
+	/* The ops go out: what their type does not use reads zero. */
 	for (; v && !err; v = gvm_proj_next(vm, &it)) {
+		op = (struct gvm_op){ 0 };
 		gvm_sm_op_for(v, req, &op);
 		err = cb->op(priv, &op);
 	}
 	if (err || req->type != GVM_REQ_MAP)
 		return err;
+	op = (struct gvm_op){ 0 };
 	gvm_sm_map_op(req, &op);
 	return cb->op(priv, &op);
 }
