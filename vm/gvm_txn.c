@@ -10,9 +10,13 @@
  *      and reserve each with the backend.
  * commit: move doomed and created VAs between the trees, apply the table ops.
  * cleanup: free doomed VAs and drop their references (outside the commit).
+ * gvm_bind() of one request does all three at once without the bookkeeping
+ * (DOC: the lone request, below).
  */
 
 #include "gvm_internal.h"
+
+struct lone;
 
 /* One request being prepared. */
 struct prep {
@@ -20,6 +24,7 @@ struct prep {
 	const struct gvm_req *req;
 	uint64_t mapped_to; /* end of the request already mapped or kept */
 	bool map_replaces;  /* the request's map starts where a committed VA it dooms does */
+	struct lone *lone;  /* a lone request's record (DOC: the lone request), or NULL */
 };
 
 static int reserve_bop(struct gvm_txn *txn, const struct pt_op *op)
@@ -122,9 +127,6 @@ static int doom(struct gvm_txn *txn, struct gvm_va *va)
 		va->state |= GVM_VA_DOOMED;
 		va->doomer = txn;
 		gvm_tree_of(txn->vm, va)->doomed++;
-		/* The commit unlinks it from its object's list: its neighbours are random VAs. */
-		__builtin_prefetch(va->bo_link.prev, 1);
-		__builtin_prefetch(va->bo_link.next, 1);
 	}
 	return err;
 }
@@ -144,37 +146,53 @@ static void drop_va(struct gvm *vm, struct gvm_va *va)
 		put(obj);
 }
 
-/*
- * A new VA, pending until the commit (in the pending tree unless the
- * transaction is lazy); it holds a reference on its object.
- * @replaces: a committed VA this transaction dooms has the same start.
- */
-static int create(struct gvm_txn *txn, const struct gvm_op_piece *pc, bool replaces)
+/* A new VA for @pc, holding a reference on its object; NULL: out of memory. */
+static struct gvm_va *va_new(struct gvm *vm, const struct gvm_op_piece *pc)
 {
-	struct gvm *vm = txn->vm;
-	struct gvm_va *va;
+	struct gvm_va *va = gvm_va_alloc(vm);
 
-	if (!txn->lazy && gvm_tree_promise(vm, &vm->pending, 1))
-		return -ENOMEM;
-	va = gvm_va_alloc(vm);
 	if (!va)
-		goto unpromise;
+		return NULL;
 	va->bo = gvm_bo_obtain(vm, pc->obj);
 	if (!va->bo) {
 		gvm_va_release(vm, va);
-		goto unpromise;
+		return NULL;
 	}
 	if (pc->obj->ops->get)
 		pc->obj->ops->get(pc->obj);
-	if (gvm_vec_push(vm, &txn->created, &va, sizeof(va))) {
-		drop_va(vm, va);
-		goto unpromise;
-	}
 	va->va = pc->va;
 	va->size = pc->size;
 	va->offset = pc->offset;
 	va->repeat = pc->repeat;
 	va->prot = pc->prot;
+	return va;
+}
+
+static int create_lone(struct gvm *vm, struct lone *l, const struct gvm_op_piece *pc,
+		       bool replaces);
+
+/*
+ * A new VA, pending until the commit (in the pending tree unless the
+ * transaction is lazy); it holds a reference on its object.
+ * @replaces: a committed VA this transaction dooms has the same start.
+ */
+static int create(struct prep *p, const struct gvm_op_piece *pc, bool replaces)
+{
+	struct gvm_txn *txn = p->txn;
+	struct gvm *vm = txn->vm;
+	struct gvm_va *va;
+
+	if (p->lone)
+		return create_lone(vm, p->lone, pc, replaces);
+	if (!txn->lazy && gvm_tree_promise(vm, &vm->pending, 1))
+		return -ENOMEM;
+	va = va_new(vm, pc);
+	if (!va)
+		goto unpromise;
+	if (gvm_vec_push(vm, &txn->created, &va, sizeof(va))) {
+		drop_va(vm, va);
+		goto unpromise;
+	}
 	va->state = GVM_VA_PENDING | (replaces ? GVM_VA_REPLACES : 0);
 	va->creator = txn;
 	if (!txn->lazy) {
@@ -198,17 +216,21 @@ static int apply_op(struct prep *p, const struct gvm_op *op)
 	int err;
 
 	if (op->type == GVM_OP_MAP) {
-		err = create(p->txn, &op->map, p->map_replaces);
+		err = create(p, &op->map, p->map_replaces);
 		return err ? err : map_until(p, op->map.va + op->map.size);
 	}
+	/* The commit unlinks it from its object's list: its neighbours are random VAs. */
+	__builtin_prefetch(op->old->bo_link.prev, 1);
+	__builtin_prefetch(op->old->bo_link.next, 1);
 	old_committed = !(op->old->state & GVM_VA_PENDING);
-	err = doom(p->txn, op->old);
+	/* A lone request's olds are its record: nothing reads a doomed mark before they go. */
+	err = p->lone ? 0 : doom(p->txn, op->old);
 	if (!err && op->has_prev)
-		err = create(p->txn, &op->prev, old_committed);
+		err = create(p, &op->prev, old_committed);
 	else if (p->req->va == op->old->va)
 		p->map_replaces = old_committed && p->req->type == GVM_REQ_MAP;
 	if (!err && op->has_next)
-		err = create(p->txn, &op->next, false);
+		err = create(p, &op->next, false);
 	return err ? err : replace_part(p, op);
 }
 
@@ -285,41 +307,60 @@ static os_noinline int prepare_kept(struct gvm_txn *txn, struct prep *p)
 #define DIRECT_TOO_MANY 1
 
 /*
- * A lazy transaction's request (DOC: lazy transactions): each op is made from
- * a committed VA and applied at once, with no projection and no copy of the
- * ops; its VAs are the same as gvm_sm_ops() finds. DIRECT_TOO_MANY: too many
- * VAs for this path, nothing done.
+ * The ops of a request prepared with nothing queued, one for each of the
+ * committed VAs @olds it overlaps (gvm_sm_overlaps()) and its map, each made
+ * from the VA and applied at once: no projection, no copy of the ops; they
+ * are the same as gvm_sm_ops() finds.
+ */
+static int apply_direct(struct prep *p, struct gvm_va *const *olds, int n)
+{
+	const struct gvm_req *req = p->req;
+	struct gvm_op op;
+	int err = 0;
+
+	for (int i = 0; !err && i < n; i++) {
+		gvm_sm_op_for(olds[i], req, &op);
+		err = apply_op(p, &op);
+	}
+	if (!err && req->type == GVM_REQ_MAP) {
+		gvm_sm_map_op(req, &op);
+		err = apply_op(p, &op);
+	}
+	return err;
+}
+
+/*
+ * A lazy transaction's request (DOC: lazy transactions) through
+ * apply_direct(). DIRECT_TOO_MANY: too many VAs for this path, nothing done.
  */
 static int prepare_direct(struct gvm_txn *txn, const struct gvm_req *req)
 {
 	struct gvm_va *olds[DIRECT_MAX_VAS + 1];
 	struct prep p = { .txn = txn, .req = req, .mapped_to = req->va };
-	struct gvm_op op;
-	int n = gvm_sm_overlaps(txn->vm, req, &txn->hint, olds, DIRECT_MAX_VAS), err = 0;
+	int n = gvm_sm_overlaps(txn->vm, req, &txn->hint, olds, DIRECT_MAX_VAS);
 
 	if (n < 0)
 		return n == -ENOSPC ? DIRECT_TOO_MANY : n;
-	for (int i = 0; !err && i < n; i++) {
-		gvm_sm_op_for(olds[i], req, &op);
-		err = apply_op(&p, &op);
-	}
-	if (!err && req->type == GVM_REQ_MAP) {
-		gvm_sm_map_op(req, &op);
-		err = apply_op(&p, &op);
-	}
-	return err;
+	return apply_direct(&p, olds, n);
+}
+
+/* The backend may start loading what the request's reservation will read. */
+static void prefetch_tables(const struct gvm *vm, const struct gvm_req *req)
+{
+	const struct gvm_backend_ops *b = vm->cfg.backend;
+
+	if (b->prefetch)
+		b->prefetch(vm->backend, req->va);
 }
 
 static int prepare_req(struct gvm_txn *txn, const struct gvm_req *req)
 {
 	static const struct gvm_op_cb cb = { .op = collect_op };
 	struct gvm *vm = txn->vm;
-	const struct gvm_backend_ops *b = vm->cfg.backend;
 	struct prep p = { .txn = txn, .req = req, .mapped_to = req->va };
 	int err;
 
-	if (b->prefetch)
-		b->prefetch(vm->backend, req->va);
+	prefetch_tables(vm, req);
 	/* A VM with driver ops keeps its ops (gvm_txn_op()): its own path. */
 	if (vm->drv)
 		return prepare_kept(txn, &p);
@@ -384,6 +425,17 @@ void gvm_txn_destroy(struct gvm *vm, struct gvm_txn *txn)
 	gvm_free(vm, txn);
 }
 
+/* The backend's reservation of @txn goes (what it did not use), ready for the next. */
+static void release_tables(struct gvm_txn *txn)
+{
+	const struct gvm_backend_ops *b = txn->vm->cfg.backend;
+
+	b->unreserve(txn->vm->backend, txn->bresv);
+	txn->bops.nr = 0;
+	if (b->resv_size)
+		memset(txn->bresv, 0, b->resv_size);
+}
+
 /*
  * A finished transaction becomes the VM's spare, buffers and all: binding one
  * request after another then allocates nothing but VAs. A failed prepare puts
@@ -394,7 +446,7 @@ static void txn_free(struct gvm_txn *txn, bool failed)
 	struct gvm *vm = txn->vm;
 	struct gvm_vec *vecs[] = { &txn->created, &txn->doomed, &txn->bops, &txn->scratch };
 
-	vm->cfg.backend->unreserve(vm->backend, txn->bresv);
+	release_tables(txn);
 	if (vm->spare_txn || (failed && !txn->was_spare)) {
 		gvm_txn_destroy(vm, txn);
 		return;
@@ -403,15 +455,13 @@ static void txn_free(struct gvm_txn *txn, bool failed)
 	for (unsigned int i = 0; failed && i < 4; i++)
 		if (!(txn->had_buffer & (1u << i)))
 			gvm_vec_free(vm, vecs[i]);
-	txn->created.nr = txn->doomed.nr = txn->bops.nr = txn->scratch.nr = 0;
+	txn->created.nr = txn->doomed.nr = txn->scratch.nr = 0;
 	txn->nr_prepared = 0;
 	txn->state = GVM_TXN_IDLE;
 	txn->lazy = false;
 	txn->hint.leaf = NULL;
 	txn->qnext = NULL;
 	txn->promised = 0;
-	if (vm->cfg.backend->resv_size)
-		memset(txn->bresv, 0, vm->cfg.backend->resv_size);
 	vm->spare_txn = txn;
 }
 
@@ -545,6 +595,15 @@ int gvm_bind_prepare(struct gvm *vm, const struct gvm_req *reqs, unsigned int n,
 	return 0;
 }
 
+/* A committed VA leaves the VM (its tree slot is gone already if a replacement took it). */
+static void retire_va(struct gvm *vm, struct gvm_va *va, struct gvm_bt_path *path)
+{
+	if (!(va->state & GVM_VA_SWAPPED))
+		gvm_tree_erase_near(&vm->committed, va, path);
+	gvm_list_del(&va->bo_link);
+	vm->nr_vas--;
+}
+
 /* Doomed VAs leave their tree (pending only if this transaction made them). */
 static void commit_doomed(struct gvm_txn *txn)
 {
@@ -555,36 +614,36 @@ static void commit_doomed(struct gvm_txn *txn)
 		struct gvm_va *va = doomed[i];
 
 		gvm_tree_of(vm, va)->doomed--;
-		if (va->state & GVM_VA_PENDING) {
+		if (va->state & GVM_VA_PENDING)
 			gvm_tree_erase(&vm->pending, va);
-		} else {
-			if (!(va->state & GVM_VA_SWAPPED))
-				gvm_tree_erase_near(&vm->committed, va, &txn->hint);
-			gvm_list_del(&va->bo_link);
-			vm->nr_vas--;
-		}
+		else
+			retire_va(vm, va, &txn->hint);
 	}
 }
 
-/* Into the committed tree: in the slot of the VA it replaces, when it can. */
-static void place_committed(struct gvm_txn *txn, struct gvm_va *va)
+/*
+ * A new VA joins the committed tree (a promised insert) and its object's
+ * list: in the slot of the VA it replaces, when it can. That VA, or NULL.
+ */
+static struct gvm_va *commit_va(struct gvm *vm, struct gvm_va *va, struct gvm_bt_path *path)
 {
-	struct gvm *vm = txn->vm;
 	struct gvm_va *old = NULL;
 
 	if (va->state & GVM_VA_REPLACES) {
-		old = gvm_tree_replace(&vm->committed, va, &txn->hint);
+		old = gvm_tree_replace(&vm->committed, va, path);
 		vm->nr_replacements++;
 	}
 	va->state &= ~GVM_VA_REPLACES;
 	if (old) {
-		os_assert((old->state & GVM_VA_DOOMED) && old->doomer == txn);
 		old->state |= GVM_VA_SWAPPED;
 		vm->nr_replaced_in_place++;
 	} else {
-		gvm_tree_insert_near(&vm->committed, va, &txn->hint);
+		gvm_tree_insert_near(&vm->committed, va, path);
 	}
 	vm->committed.promised--;
+	gvm_list_add(&va->bo->vas, &va->bo_link);
+	vm->nr_vas++;
+	return old;
 }
 
 /* Created VAs that survive the transaction become committed. */
@@ -594,7 +653,7 @@ static void commit_created(struct gvm_txn *txn)
 	struct gvm_va **created = txn->created.v;
 
 	for (unsigned int i = 0; i < txn->created.nr; i++) {
-		struct gvm_va *va = created[i];
+		struct gvm_va *va = created[i], *old;
 
 		if (va->doomer == txn)
 			continue;
@@ -606,9 +665,9 @@ static void commit_created(struct gvm_txn *txn)
 		}
 		va->state &= ~GVM_VA_PENDING;
 		va->creator = NULL;
-		place_committed(txn, va);
-		gvm_list_add(&va->bo->vas, &va->bo_link);
-		vm->nr_vas++;
+		old = commit_va(vm, va, &txn->hint);
+		os_assert(!old || ((old->state & GVM_VA_DOOMED) && old->doomer == txn));
+		(void)old;
 	}
 }
 
@@ -705,6 +764,125 @@ int gvm_bind_cleanup(struct gvm_txn *txn)
 	return 0;
 }
 
+/*
+ * DOC: the lone request
+ *
+ * gvm_bind() of one request with nothing queued, in a VM without driver ops
+ * (a synchronous VM_BIND of one op), prepares, commits and cleans up in one
+ * call, and nothing reads the VM between its steps. So it skips a
+ * transaction's bookkeeping: the VAs it removes (committed ones, from
+ * gvm_sm_overlaps()) are not marked doomed, the VAs it makes are not pending,
+ * both are recorded in a struct lone on the stack instead of vectors, and
+ * nothing is queued. It keeps what the contracts need: the same ops applied
+ * by the same functions (apply_direct()); the backend's reserve, commit and
+ * unreserve in the same order, the table ops and the reservation in the
+ * buffers of the VM's spare transaction (which stays the spare); the tree
+ * inserts promised before the commit, which neither fails nor allocates;
+ * and, when the prepare fails, the undo of all of it, the VM's memory
+ * included. A request overlapping more than DIRECT_MAX_VAS VAs, a VM with no
+ * spare transaction yet (its first bind) and a VM with driver ops go through
+ * gvm_bind_prepare().
+ */
+
+/* The piece before the first VA it cuts, the piece after the last, and its map. */
+#define LONE_MAX_MADE 3
+
+struct lone {
+	struct gvm_va *olds[DIRECT_MAX_VAS + 1]; /* the VAs it removes, in order */
+	struct gvm_va *made[LONE_MAX_MADE];      /* the VAs it makes, in order */
+	int nr_olds;
+	unsigned int nr_made;
+	struct gvm_bt_path path; /* the way down the committed tree to the request */
+};
+
+/* create() of a lone request: the new VA is only recorded. */
+static int create_lone(struct gvm *vm, struct lone *l, const struct gvm_op_piece *pc, bool replaces)
+{
+	struct gvm_va *va = va_new(vm, pc);
+
+	if (!va)
+		return -ENOMEM;
+	os_assert(l->nr_made < LONE_MAX_MADE);
+	if (replaces)
+		va->state = GVM_VA_REPLACES;
+	l->made[l->nr_made++] = va;
+	return 0;
+}
+
+/* Prepare @req into @l and the buffers of @txn, the spare. DIRECT_TOO_MANY: nothing done. */
+static int lone_prepare(struct gvm_txn *txn, struct lone *l, const struct gvm_req *req)
+{
+	struct gvm *vm = txn->vm;
+	struct prep p = { .txn = txn, .req = req, .mapped_to = req->va, .lone = l };
+	int err;
+
+	prefetch_tables(vm, req);
+	l->nr_made = 0;
+	l->nr_olds = gvm_sm_overlaps(vm, req, &l->path, l->olds, DIRECT_MAX_VAS);
+	if (l->nr_olds < 0)
+		return l->nr_olds == -ENOSPC ? DIRECT_TOO_MANY : l->nr_olds;
+	err = apply_direct(&p, l->olds, l->nr_olds);
+	return err ? err : gvm_tree_promise(vm, &vm->committed, l->nr_made);
+}
+
+/* A failed lone_prepare(): everything back as it was, memory included (@had_bops: a buffer). */
+static void lone_undo(struct gvm_txn *txn, struct lone *l, bool had_bops,
+		      const struct gvm_mem_mark *mark)
+{
+	struct gvm *vm = txn->vm;
+
+	for (unsigned int i = l->nr_made; i--;)
+		drop_va(vm, l->made[i]);
+	release_tables(txn);
+	if (!had_bops)
+		gvm_vec_free(vm, &txn->bops);
+	gvm_mem_restore(vm, mark);
+}
+
+/* gvm_bind_commit() and gvm_bind_cleanup() of a lone request, in the same order. */
+static void lone_commit_cleanup(struct gvm_txn *txn, struct lone *l)
+{
+	struct gvm *vm = txn->vm;
+
+	pt_signalling_begin();
+	/* Made first: a replacement takes the slot of the VA it replaces (the first old). */
+	for (unsigned int i = 0; i < l->nr_made; i++) {
+		struct gvm_va *old = commit_va(vm, l->made[i], &l->path);
+
+		os_assert(!old || old == l->olds[0]);
+		(void)old;
+	}
+	for (int i = 0; i < l->nr_olds; i++)
+		retire_va(vm, l->olds[i], &l->path);
+	commit_tables(txn);
+	pt_signalling_end();
+	for (int i = 0; i < l->nr_olds; i++)
+		drop_va(vm, l->olds[i]);
+	gvm_tree_unpromise(vm, &vm->committed, 0);
+	release_tables(txn);
+}
+
+/* gvm_bind() of a lone request (DOC: the lone request). DIRECT_TOO_MANY: nothing done. */
+static int bind_lone(struct gvm *vm, const struct gvm_req *req)
+{
+	struct gvm_txn *txn = vm->spare_txn;
+	bool had_bops = txn->bops.v;
+	struct gvm_mem_mark mark;
+	struct lone l;
+	int err;
+
+	gvm_mem_mark(vm, &mark);
+	err = lone_prepare(txn, &l, req);
+	if (err == DIRECT_TOO_MANY)
+		return err;
+	if (err) {
+		lone_undo(txn, &l, had_bops, &mark);
+		return err;
+	}
+	lone_commit_cleanup(txn, &l);
+	return 0;
+}
+
 int gvm_bind(struct gvm *vm, const struct gvm_req *reqs, unsigned int n, unsigned int *failed)
 {
 	struct gvm_txn *txn;
@@ -713,6 +891,14 @@ int gvm_bind(struct gvm *vm, const struct gvm_req *reqs, unsigned int n, unsigne
 	/* Its commit would not be the oldest. */
 	if (os_misuse(vm->queue && "gvm_bind() with transactions queued"))
 		return -EINVAL;
+	if (n == 1 && !vm->drv && vm->spare_txn) {
+		err = bind_lone(vm, reqs);
+		if (err != DIRECT_TOO_MANY) {
+			if (err && failed)
+				*failed = 0;
+			return err;
+		}
+	}
 	err = gvm_bind_prepare(vm, reqs, n, &txn, failed);
 
 	if (err)
