@@ -25,6 +25,8 @@
  * queue two transactions (B prepared against A's projection, then A and B
  * committed in order); some give the newest transaction up, which must restore
  * the same (except the VM's caches, which a finished transaction also leaves).
+ * Some rounds bind one request with gvm_bind() (the lone request's own path,
+ * DOC: the lone request in vm/gvm_txn.c), refused ones included.
  * Commits run with allocation aborting (the harness).
  *
  * model-hooks runs half as many rounds on a VM with driver hooks (gvm.h, DOC:
@@ -150,7 +152,7 @@ static uint64_t ext_offset(const struct extent *x)
 /* ---- A run ---- */
 
 struct counters {
-	unsigned int rounds, committed, refused, queued, given_up;
+	unsigned int rounds, committed, refused, queued, given_up, lone, lone_refused;
 	unsigned int maps, keeps, keep_prot, repeats, unmaps, holes, remaps;
 	unsigned int refused_kind[REFUSED_KINDS + 1];
 	uint64_t block_hits, max_vas, max_tables;
@@ -1122,11 +1124,53 @@ out:
 	r->n.given_up++;
 }
 
+/*
+ * One request through gvm_bind(): without hooks, the lone request's path
+ * (DOC: the lone request, vm/gvm_txn.c) unless it overlaps many VAs. It
+ * commits as the model says, or is refused with nothing changed.
+ */
+static void round_lone(struct run *r)
+{
+	struct model proj = { 0 };
+	struct snap before = { 0 };
+	struct gvm_req q;
+	unsigned int failed = ~0u;
+	bool ok;
+	int err;
+
+	model_copy(&proj, &r->model);
+	ok = gen_req(r, &proj, rng_below(&r->rng, 3) == 0, &q);
+	what_arrays(r, "lone request", &q, 1, NULL, 0);
+	if (ok)
+		count_ops(r, &r->model, &q, 1);
+	else
+		snap_take(r, &before);
+	err = gvm_bind(r->env.vm, &q, 1, &failed);
+	if (ok) {
+		check_rc(r, "gvm_bind", err, 0);
+		model_copy(&r->model, &proj);
+		check_committed(r, true);
+		r->n.committed++;
+	} else {
+		check_rc(r, "gvm_bind", err, -EINVAL);
+		check_eq(r, "failed index", failed, 0);
+		expect_unchanged(r, &before, true, "after a refused gvm_bind()");
+		snap_free(&before);
+		r->n.refused++;
+		r->n.refused_kind[r->refused_kind]++;
+		r->n.lone_refused++;
+	}
+	free(proj.e);
+	r->n.lone++;
+}
+
 static void run_round(struct run *r)
 {
 	unsigned int k = (unsigned int)rng_below(&r->rng, 100);
 
-	if (k < 70)
+	if (k < 25)
+		round_lone(r);
+	else if (k < 70)
 		round_single(r);
 	else if (k < 85)
 		round_queued(r);
@@ -1242,13 +1286,13 @@ static void check_coverage(struct run *r)
 		kinds += n->refused_kind[i] != 0;
 	printf("test-vm-model: %u rounds: %u committed, %u refused (%u of %u kinds made, %u met), "
 	       "%u queued, "
-	       "%u given up; requests: %u maps (%u remaps), %u keeps (%u other prot), "
+	       "%u given up, %u lone (%u refused); requests: %u maps (%u remaps), %u keeps (%u other prot), "
 	       "%u repeats, %u unmaps, %u holes; %" PRIu64 " block hits, up to %" PRIu64
 	       " VAs and %" PRIu64 " tables\n",
 	       n->rounds, n->committed, n->refused, kinds, REFUSED_KINDS,
-	       n->refused_kind[REFUSED_NATURALLY], n->queued, n->given_up, n->maps, n->remaps,
-	       n->keeps, n->keep_prot, n->repeats, n->unmaps, n->holes, n->block_hits, n->max_vas,
-	       n->max_tables);
+	       n->refused_kind[REFUSED_NATURALLY], n->queued, n->given_up, n->lone, n->lone_refused,
+	       n->maps, n->remaps, n->keeps, n->keep_prot, n->repeats, n->unmaps, n->holes,
+	       n->block_hits, n->max_vas, n->max_tables);
 	for (size_t i = 0; i <= REFUSED_KINDS; i++)
 		printf("%s%u", i ? " " : "  refused by kind:", n->refused_kind[i]);
 	printf("\n");
@@ -1259,8 +1303,9 @@ static void check_coverage(struct run *r)
 		return;
 	snprintf(r->what, sizeof(r->what), "coverage");
 	if (!n->committed || !n->refused || kinds < REFUSED_KINDS ||
-	    !n->refused_kind[REFUSED_NATURALLY] || !n->queued || !n->given_up || !n->keeps ||
-	    !n->keep_prot || !n->holes || !n->remaps || !n->block_hits || n->max_vas < 20)
+	    !n->refused_kind[REFUSED_NATURALLY] || !n->queued || !n->given_up || !n->lone_refused ||
+	    n->lone == n->lone_refused || !n->keeps || !n->keep_prot || !n->holes || !n->remaps ||
+	    !n->block_hits || n->max_vas < 20)
 		run_fail(r, "the random run did not cover every kind of array");
 }
 

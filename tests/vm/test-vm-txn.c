@@ -8,6 +8,9 @@
  *   both ends, hole punches, unmaps of many VAs, repeat maps, mixtures, one that
  *   crosses a VA slab, and ones queued behind another prepared transaction
  *   (an array, and one request prepared alone: lazy, gvm_internal.h).
+ * - sweep-lone-*: the same for one request bound with gvm_bind(), the lone
+ *   request's own path (DOC: the lone request, vm/gvm_txn.c), and one that
+ *   overlaps more VAs than that path takes.
  *   Each failure returns -ENOMEM with a failed index in the array and leaves
  *   the committed VAs, every table descriptor, the translations, pool pages,
  *   the VM's memory, object references and gvm_get_stats() as before; the same
@@ -683,6 +686,55 @@ static const struct txn_case txn_cases[] = {
 	},
 };
 
+/*
+ * One request bound with gvm_bind(): the lone request's own path (DOC: the
+ * lone request, vm/gvm_txn.c), or gvm_bind_prepare() for more VAs than it
+ * takes. Each case allocates VM memory and table pages.
+ */
+static const struct txn_case lone_cases[] = {
+	{
+		/* The spare transaction has no table-op buffer yet: the bind makes it. */
+		.name = "first-map",
+		.state = RQS(UNMAP(B0, 1 * MiB)),
+		.reqs = RQS(MAP(B0, 64 * KiB, O_BIG, 0, RW)),
+		.want = XVAS(XVA(B0, 64 * KiB, O_BIG, 0, 0, RW)),
+	},
+	{
+		.name = "remap-split-both-ends",
+		.state = RQS(MAP(B0, 8 * MiB, O_BIG, 0, RW)),
+		.reqs = RQS(MAP(B0 + 1 * MiB, 2 * MiB, O_FRAG, 64 * KiB, RW)),
+		.want = XVAS(XVA(B0, 1 * MiB, O_BIG, 0, 0, RW),
+			     XVA(B0 + 1 * MiB, 2 * MiB, O_FRAG, 64 * KiB, 0, RW),
+			     XVA(B0 + 3 * MiB, 5 * MiB, O_BIG, 3 * MiB, 0, RW)),
+	},
+	{
+		/* 63 of a slab's 64 VAs are used: the three new ones need a new slab. */
+		.name = "new-va-slab",
+		.state = RQS(MAP(B0, 64 * KiB, O_BIG, 0, RW)),
+		.many = 62,
+		.reqs = RQS(MAP(B0 + 16 * KiB, 16 * KiB, O_SMALL, 0, R)),
+		.want = XVAS(XVA(B0, 16 * KiB, O_BIG, 0, 0, RW),
+			     XVA(B0 + 16 * KiB, 16 * KiB, O_SMALL, 0, 0, R),
+			     XVA(B0 + 32 * KiB, 32 * KiB, O_BIG, 32 * KiB, 0, RW)),
+		.many_stay = true,
+	},
+	{
+		.name = "repeat-over-pages",
+		.state = RQS(MAP(B0, 4 * MiB, O_BIG, 0, RW)),
+		.reqs = RQS(REP(B0 + 1 * MiB, 2 * MiB, O_DUMMY, 0, PAGE, R)),
+		.want = XVAS(XVA(B0, 1 * MiB, O_BIG, 0, 0, RW),
+			     XVA(B0 + 1 * MiB, 2 * MiB, O_DUMMY, 0, PAGE, R),
+			     XVA(B0 + 3 * MiB, 1 * MiB, O_BIG, 3 * MiB, 0, RW)),
+	},
+	{
+		/* Over 40 VAs: more than the lone path takes. */
+		.name = "map-over-many",
+		.many = 40,
+		.reqs = RQS(MAP(MANY_BASE, 40 * MANY_STRIDE, O_FRAG, 0, RW)),
+		.want = XVAS(XVA(MANY_BASE, 40 * MANY_STRIDE, O_FRAG, 0, 0, RW)),
+	},
+};
+
 enum inject {
 	INJECT_HOST,
 	INJECT_PT
@@ -712,31 +764,54 @@ static struct gvm_txn *case_setup(struct fx *f, const struct txn_case *c)
 	return c->queued.n ? prepare_ok(f, &c->queued) : NULL;
 }
 
-/* Commit the queued transaction (if any) and @txn, in order; check the result. */
+/*
+ * Commit the queued transaction (if any) and @txn, in order (NULL: the array
+ * went through gvm_bind()); check the result.
+ */
 static void case_finish(struct fx *f, const struct txn_case *c, struct gvm_txn *queued,
 			struct gvm_txn *txn)
 {
 	if (queued)
 		gvm_bind_commit(queued);
-	gvm_bind_commit(txn);
+	if (txn)
+		gvm_bind_commit(txn);
 	if (queued)
 		gvm_bind_cleanup(queued);
-	gvm_bind_cleanup(txn);
+	if (txn)
+		gvm_bind_cleanup(txn);
 	expect_state(f, &c->want, c->many_stay ? c->many : 0, "after the commit");
 	expect_idle(f, "after the cleanup");
 }
 
-/* A clean run: how many allocations of kind @k the prepare makes. */
-static uint64_t case_dry_run(const struct txn_case *c, enum inject k)
+/*
+ * The array of @c: prepared into *@txn, or with @bind through gvm_bind()
+ * (*@txn stays NULL). 0 or the error, *@failed set.
+ */
+static int case_run(struct fx *f, const struct txn_case *c, bool bind, struct gvm_txn **txn,
+		    unsigned int *failed)
+{
+	struct gvm_req q[MAX_REQS];
+	unsigned int nq = to_reqs(f, &c->reqs, q);
+
+	*txn = NULL;
+	*failed = ~0u;
+	if (bind)
+		return gvm_bind(f->e.vm, q, nq, failed);
+	return gvm_bind_prepare(f->e.vm, q, nq, txn, failed);
+}
+
+/* A clean run: how many allocations of kind @k the prepare (or gvm_bind()) makes. */
+static uint64_t case_dry_run(const struct txn_case *c, enum inject k, bool bind)
 {
 	struct fx f;
 	struct gvm_txn *queued, *txn;
+	unsigned int failed;
 	uint64_t made;
 
 	fx_init(&f, "%s: clean run", c->name);
 	queued = case_setup(&f, c);
 	made = attempts(&f, k);
-	txn = prepare_ok(&f, &c->reqs);
+	CHECK_ERR(f.ctx, case_run(&f, c, bind, &txn, &failed), 0);
 	made = attempts(&f, k) - made;
 	case_finish(&f, c, queued, txn);
 	fx_fini(&f);
@@ -744,10 +819,11 @@ static uint64_t case_dry_run(const struct txn_case *c, enum inject k)
 }
 
 /*
- * Fail the @n-th allocation of kind @k in the prepare. Returns whether it
- * failed (then everything is as before, and the array still goes through).
+ * Fail the @n-th allocation of kind @k in the prepare (or gvm_bind()). Returns
+ * whether it failed (then everything is as before, and the array still goes
+ * through).
  */
-static bool case_fail_once(const struct txn_case *c, enum inject k, uint64_t n,
+static bool case_fail_once(const struct txn_case *c, enum inject k, bool bind, uint64_t n,
 			   unsigned int *last_failed)
 {
 	struct fx f;
@@ -758,12 +834,13 @@ static bool case_fail_once(const struct txn_case *c, enum inject k, uint64_t n,
 	int err;
 
 	assert_non_null(before);
-	fx_init(&f, "%s: %s allocation %" PRIu64 " fails", c->name, inject_names[k], n);
+	fx_init(&f, "%s: %s allocation %" PRIu64 " fails%s", c->name, inject_names[k], n,
+		bind ? " (gvm_bind)" : "");
 	queued = case_setup(&f, c);
 	nq = to_reqs(&f, &c->reqs, q);
 	snap_take(&f, before, q, nq);
 	fail_at(&f, k, attempts(&f, k) + n);
-	err = gvm_bind_prepare(f.e.vm, q, nq, &txn, &failed);
+	err = case_run(&f, c, bind, &txn, &failed);
 	fail_at(&f, k, 0);
 	if (err) {
 		CHECK_ERR(f.ctx, err, -ENOMEM);
@@ -772,7 +849,7 @@ static bool case_fail_once(const struct txn_case *c, enum inject k, uint64_t n,
 				 nq, *last_failed);
 		*last_failed = failed;
 		expect_unchanged(&f, before, true, "after the failed prepare");
-		txn = prepare_ok(&f, &c->reqs);
+		CHECK_ERR(f.ctx, case_run(&f, c, bind, &txn, &failed), 0);
 	}
 	case_finish(&f, c, queued, txn);
 	tables_free(&before->tables);
@@ -781,12 +858,11 @@ static bool case_fail_once(const struct txn_case *c, enum inject k, uint64_t n,
 	return err != 0;
 }
 
-static void test_sweep(void **state)
+/* Every allocation of @c's prepare (@bind: of its gvm_bind()) fails once. */
+static void sweep(const struct txn_case *c, bool bind)
 {
-	const struct txn_case *c = *state;
-
 	for (int k = INJECT_HOST; k <= INJECT_PT; k++) {
-		uint64_t clean = case_dry_run(c, (enum inject)k), n;
+		uint64_t clean = case_dry_run(c, (enum inject)k, bind), n;
 		unsigned int last_failed = 0;
 
 		if (!clean)
@@ -794,17 +870,27 @@ static void test_sweep(void **state)
 				 inject_names[k]);
 		assert_true(clean < MAX_SWEEP);
 		for (n = 1; n <= clean; n++)
-			if (!case_fail_once(c, (enum inject)k, n, &last_failed))
+			if (!case_fail_once(c, (enum inject)k, bind, n, &last_failed))
 				fail_msg("%s: failing %s allocation %" PRIu64 " of %" PRIu64
 					 " did not fail the prepare",
 					 c->name, inject_names[k], n, clean);
-		if (case_fail_once(c, (enum inject)k, n, &last_failed))
+		if (case_fail_once(c, (enum inject)k, bind, n, &last_failed))
 			fail_msg("%s: allocation %" PRIu64
 				 " failed; a clean prepare makes %" PRIu64,
 				 c->name, n, clean);
 		printf("  %s: %s: %" PRIu64 " allocations, each failed once\n", c->name,
 		       inject_names[k], clean);
 	}
+}
+
+static void test_sweep(void **state)
+{
+	sweep(*state, false);
+}
+
+static void test_sweep_lone(void **state)
+{
+	sweep(*state, true);
 }
 
 /* ---- Queued transactions ---- */
@@ -1863,7 +1949,8 @@ static void test_stats(void **state)
  * A map over each of many VAs (another offset: nothing kept) takes the old
  * VA's slot in the committed tree, unless the order of the keys forbids it
  * (then it is an erase and an insert). Either way the tree stays valid and
- * the new VA, and its pages, are where they belong.
+ * the new VA, and its pages, are where they belong. Every other one is bound
+ * with gvm_bind() (the lone request's path), the others prepared.
  */
 static void test_replace_in_place(void **state)
 {
@@ -1880,7 +1967,13 @@ static void test_replace_in_place(void **state)
 		struct pt_walk_result w;
 		const struct gvm_va *got;
 
-		bind_ok(&f, &(struct rqs){ &q, 1 });
+		if (i & 1) { /* the lone request's path */
+			struct gvm_req req = to_req(&f, &q);
+
+			CHECK_ERR(f.ctx, gvm_bind(f.e.vm, &req, 1, NULL), 0);
+		} else {
+			bind_ok(&f, &(struct rqs){ &q, 1 });
+		}
 		CHECK_ERR(f.ctx, gvm_validate(f.e.vm, gpuvm_print_file, stderr), 0);
 		got = gvm_va_find(f.e.vm, va + MANY_SIZE - 1);
 		if (!got || got->va != va || got->offset != off)
@@ -1904,7 +1997,7 @@ int main(int argc, char **argv)
 {
 	struct CMUnitTest tests[ARRAY_SIZE(txn_cases) + ARRAY_SIZE(queue_cases) +
 				ARRAY_SIZE(keep_cases) + ARRAY_SIZE(identity_cases) +
-				ARRAY_SIZE(create_cases) + 9];
+				ARRAY_SIZE(create_cases) + ARRAY_SIZE(lone_cases) + 9];
 	char names[ARRAY_SIZE(tests)][64];
 	const struct tu_args args = { "test-vm-txn", &opt_seed, &opt_count };
 	size_t n = 0;
@@ -1918,6 +2011,7 @@ int main(int argc, char **argv)
 		tests[n] = (struct CMUnitTest){ names[n], (fn), NULL, NULL, (void *)&(table)[i] }; \
 	}
 	ADD_CASES("sweep", test_sweep, txn_cases);
+	ADD_CASES("sweep-lone", test_sweep_lone, lone_cases);
 	ADD_CASES("queue", test_queue, queue_cases);
 	ADD_CASES("keep", test_keep, keep_cases);
 	ADD_CASES("identity", test_identity, identity_cases);
