@@ -73,13 +73,6 @@ struct gvm_va *gvm_va_alloc(struct gvm *vm)
 	return va;
 }
 
-/* Back to the slab free list (slabs are freed with the VM). */
-void gvm_va_release(struct gvm *vm, struct gvm_va *va)
-{
-	va->creator = (struct gvm_txn *)vm->free_vas;
-	vm->free_vas = va;
-}
-
 /* @obj's slot in the VM's cache of links (a multiplicative hash of its address). */
 static unsigned int bo_slot(const struct gvm_obj *obj)
 {
@@ -229,11 +222,6 @@ int gvm_obj_fini(struct gvm_obj *obj)
 	return 0;
 }
 
-static struct gvm_bt_key key_of(const struct gvm_va *va)
-{
-	return (struct gvm_bt_key){ .start = va->va, .tie = (uintptr_t)va };
-}
-
 static void *bt_zalloc(void *ctx, size_t size)
 {
 	return gvm_zalloc(ctx, size);
@@ -270,43 +258,12 @@ void gvm_tree_trim(struct gvm *vm, struct gvm_tree *t)
 
 void gvm_tree_insert(struct gvm_tree *t, struct gvm_va *va)
 {
-	gvm_bt_insert(&t->bt, key_of(va));
+	gvm_bt_insert(&t->bt, gvm_va_key(va));
 }
 
 void gvm_tree_erase(struct gvm_tree *t, struct gvm_va *va)
 {
-	gvm_bt_erase(&t->bt, key_of(va));
-}
-
-/*
- * The same with @path from the lookup of the request (the tree unchanged
- * since but for updates through the path; NULL or ended: none): in its leaf
- * when the VA belongs there, else with a descent, which ends the path.
- */
-void gvm_tree_insert_near(struct gvm_tree *t, struct gvm_va *va, struct gvm_bt_path *path)
-{
-	if (path && gvm_bt_insert_at(&t->bt, path, key_of(va)))
-		return;
-	gvm_bt_insert(&t->bt, key_of(va));
-	if (path)
-		path->leaf = NULL;
-}
-
-void gvm_tree_erase_near(struct gvm_tree *t, struct gvm_va *va, struct gvm_bt_path *path)
-{
-	if (path && gvm_bt_erase_at(&t->bt, path, key_of(va)))
-		return;
-	gvm_bt_erase(&t->bt, key_of(va));
-	if (path)
-		path->leaf = NULL;
-}
-
-struct gvm_va *gvm_tree_replace(struct gvm_tree *t, struct gvm_va *va,
-				const struct gvm_bt_path *path)
-{
-	uintptr_t old = path ? gvm_bt_replace_at(&t->bt, path, key_of(va)) : 0;
-
-	return (struct gvm_va *)(old ? old : gvm_bt_replace(&t->bt, key_of(va)));
+	gvm_bt_erase(&t->bt, gvm_va_key(va));
 }
 
 void gvm_tree_fini(struct gvm *vm, struct gvm_tree *t)
@@ -314,13 +271,6 @@ void gvm_tree_fini(struct gvm *vm, struct gvm_tree *t)
 	struct gvm_bt_alloc a = bt_alloc(vm);
 
 	gvm_bt_fini(&t->bt, &a);
-}
-
-void gvm_mem_mark(const struct gvm *vm, struct gvm_mem_mark *m)
-{
-	m->committed_nodes = vm->committed.bt.nodes;
-	m->pending_nodes = vm->pending.bt.nodes;
-	m->slabs = vm->nr_slabs;
 }
 
 /* Free spare nodes the tree gained since it had @nodes, keeping what promises need. */

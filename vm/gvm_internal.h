@@ -175,7 +175,13 @@ void gvm_vec_free(const struct gvm *vm, struct gvm_vec *vec);
 
 /* VAs and object links. */
 struct gvm_va *gvm_va_alloc(struct gvm *vm);
-void gvm_va_release(struct gvm *vm, struct gvm_va *va);
+/* Back to the slab free list (slabs are freed with the VM). Inline: every bind frees VAs. */
+static inline void gvm_va_release(struct gvm *vm, struct gvm_va *va)
+{
+	va->creator = (struct gvm_txn *)vm->free_vas;
+	vm->free_vas = va;
+}
+
 struct gvm_bo *gvm_bo_obtain(struct gvm *vm, struct gvm_obj *obj);
 int gvm_tree_promise_alloc(struct gvm *vm, struct gvm_tree *t, unsigned int inserts);
 void gvm_tree_trim(struct gvm *vm, struct gvm_tree *t);
@@ -214,11 +220,46 @@ static inline void gvm_tree_unpromise(struct gvm *vm, struct gvm_tree *t, unsign
 }
 void gvm_tree_insert(struct gvm_tree *t, struct gvm_va *va);
 void gvm_tree_erase(struct gvm_tree *t, struct gvm_va *va);
+
+static inline struct gvm_bt_key gvm_va_key(const struct gvm_va *va)
+{
+	return (struct gvm_bt_key){ .start = va->va, .tie = (uintptr_t)va };
+}
+
+/*
+ * The commit's tree updates, inline (each bind makes some), with @path from
+ * the lookup of the request (the tree unchanged since but for updates through
+ * the path; NULL or ended: none): in its leaf when the VA belongs there, else
+ * with a descent, which ends the path.
+ */
+static inline void gvm_tree_insert_near(struct gvm_tree *t, struct gvm_va *va,
+					struct gvm_bt_path *path)
+{
+	if (path && gvm_bt_insert_at(&t->bt, path, gvm_va_key(va)))
+		return;
+	gvm_bt_insert(&t->bt, gvm_va_key(va));
+	if (path)
+		path->leaf = NULL;
+}
+
+static inline void gvm_tree_erase_near(struct gvm_tree *t, struct gvm_va *va,
+				       struct gvm_bt_path *path)
+{
+	if (path && gvm_bt_erase_at(&t->bt, path, gvm_va_key(va)))
+		return;
+	gvm_bt_erase(&t->bt, gvm_va_key(va));
+	if (path)
+		path->leaf = NULL;
+}
+
 /* @va takes the slot of the VA with its start, if it can in place: that VA, or NULL. */
-struct gvm_va *gvm_tree_replace(struct gvm_tree *t, struct gvm_va *va,
-				const struct gvm_bt_path *path);
-void gvm_tree_insert_near(struct gvm_tree *t, struct gvm_va *va, struct gvm_bt_path *path);
-void gvm_tree_erase_near(struct gvm_tree *t, struct gvm_va *va, struct gvm_bt_path *path);
+static inline struct gvm_va *gvm_tree_replace(struct gvm_tree *t, struct gvm_va *va,
+					      const struct gvm_bt_path *path)
+{
+	uintptr_t old = path ? gvm_bt_replace_at(&t->bt, path, gvm_va_key(va)) : 0;
+
+	return (struct gvm_va *)(old ? old : gvm_bt_replace(&t->bt, gvm_va_key(va)));
+}
 void gvm_tree_fini(struct gvm *vm, struct gvm_tree *t);
 
 /* What a prepare may add to the VM's memory (tree nodes, VA slabs), to take back if it fails. */
@@ -226,7 +267,14 @@ struct gvm_mem_mark {
 	uint64_t committed_nodes, pending_nodes, slabs;
 };
 
-void gvm_mem_mark(const struct gvm *vm, struct gvm_mem_mark *m);
+/* Inline: every prepare takes one, and most never need it. */
+static inline void gvm_mem_mark(const struct gvm *vm, struct gvm_mem_mark *m)
+{
+	m->committed_nodes = vm->committed.bt.nodes;
+	m->pending_nodes = vm->pending.bt.nodes;
+	m->slabs = vm->nr_slabs;
+}
+
 void gvm_mem_restore(struct gvm *vm, const struct gvm_mem_mark *m);
 
 struct gvm_va *gvm_tree_first_overlap(const struct gvm_tree *t, uint64_t start,

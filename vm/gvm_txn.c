@@ -701,7 +701,7 @@ int gvm_bind_commit(struct gvm_txn *txn)
 	if (os_misuse(txn != vm->queue &&
 		      "gvm_bind_commit() of a transaction that is not the oldest prepared"))
 		return -EINVAL;
-	pt_signalling_begin();
+	os_signalling_begin(); /* pt_signalling_begin(), inline */
 	/* Created first: a replacement takes the slot of the VA it replaces. */
 	commit_created(txn);
 	commit_doomed(txn);
@@ -716,7 +716,7 @@ int gvm_bind_commit(struct gvm_txn *txn)
 	gvm_list_add(&vm->committed_txns, &txn->committed_link);
 	if (vm->drv)
 		driver_commit(txn);
-	pt_signalling_end();
+	os_signalling_end();
 	return 0;
 }
 
@@ -844,7 +844,7 @@ static void lone_commit_cleanup(struct gvm_txn *txn, struct lone *l)
 {
 	struct gvm *vm = txn->vm;
 
-	pt_signalling_begin();
+	os_signalling_begin();
 	/* Made first: a replacement takes the slot of the VA it replaces (the first old). */
 	for (unsigned int i = 0; i < l->nr_made; i++) {
 		struct gvm_va *old = commit_va(vm, l->made[i], &l->path);
@@ -855,15 +855,29 @@ static void lone_commit_cleanup(struct gvm_txn *txn, struct lone *l)
 	for (int i = 0; i < l->nr_olds; i++)
 		retire_va(vm, l->olds[i], &l->path);
 	commit_tables(txn);
-	pt_signalling_end();
+	os_signalling_end();
 	for (int i = 0; i < l->nr_olds; i++)
 		drop_va(vm, l->olds[i]);
 	gvm_tree_unpromise(vm, &vm->committed, 0);
 	release_tables(txn);
 }
 
-/* gvm_bind() of a lone request (DOC: the lone request). DIRECT_TOO_MANY: nothing done. */
-static int bind_lone(struct gvm *vm, const struct gvm_req *req)
+/* gvm_bind() through a transaction: prepare, commit, clean up (out of line: the rare path). */
+static os_noinline int bind_txn(struct gvm *vm, const struct gvm_req *reqs, unsigned int n,
+				unsigned int *failed)
+{
+	struct gvm_txn *txn;
+	int err = gvm_bind_prepare(vm, reqs, n, &txn, failed);
+
+	if (err)
+		return err;
+	gvm_bind_commit(txn);
+	gvm_bind_cleanup(txn);
+	return 0;
+}
+
+/* gvm_bind() of a lone request (DOC: the lone request). */
+static int bind_lone(struct gvm *vm, const struct gvm_req *req, unsigned int *failed)
 {
 	struct gvm_txn *txn = vm->spare_txn;
 	bool had_bops = txn->bops.v;
@@ -874,9 +888,11 @@ static int bind_lone(struct gvm *vm, const struct gvm_req *req)
 	gvm_mem_mark(vm, &mark);
 	err = lone_prepare(txn, &l, req);
 	if (err == DIRECT_TOO_MANY)
-		return err;
+		return bind_txn(vm, req, 1, failed);
 	if (err) {
 		lone_undo(txn, &l, had_bops, &mark);
+		if (failed)
+			*failed = 0;
 		return err;
 	}
 	lone_commit_cleanup(txn, &l);
@@ -885,27 +901,12 @@ static int bind_lone(struct gvm *vm, const struct gvm_req *req)
 
 int gvm_bind(struct gvm *vm, const struct gvm_req *reqs, unsigned int n, unsigned int *failed)
 {
-	struct gvm_txn *txn;
-	int err;
-
 	/* Its commit would not be the oldest. */
 	if (os_misuse(vm->queue && "gvm_bind() with transactions queued"))
 		return -EINVAL;
-	if (n == 1 && !vm->drv && vm->spare_txn) {
-		err = bind_lone(vm, reqs);
-		if (err != DIRECT_TOO_MANY) {
-			if (err && failed)
-				*failed = 0;
-			return err;
-		}
-	}
-	err = gvm_bind_prepare(vm, reqs, n, &txn, failed);
-
-	if (err)
-		return err;
-	gvm_bind_commit(txn);
-	gvm_bind_cleanup(txn);
-	return 0;
+	if (n == 1 && !vm->drv && vm->spare_txn)
+		return bind_lone(vm, reqs, failed);
+	return bind_txn(vm, reqs, n, failed);
 }
 
 /*
