@@ -168,22 +168,16 @@ static struct gvm_va *va_new(struct gvm *vm, const struct gvm_op_piece *pc)
 	return va;
 }
 
-static int create_lone(struct gvm *vm, struct lone *l, const struct gvm_op_piece *pc,
-		       bool replaces);
-
 /*
  * A new VA, pending until the commit (in the pending tree unless the
  * transaction is lazy); it holds a reference on its object.
  * @replaces: a committed VA this transaction dooms has the same start.
  */
-static int create(struct prep *p, const struct gvm_op_piece *pc, bool replaces)
+static os_noinline int create_txn(struct gvm_txn *txn, const struct gvm_op_piece *pc, bool replaces)
 {
-	struct gvm_txn *txn = p->txn;
 	struct gvm *vm = txn->vm;
 	struct gvm_va *va;
 
-	if (p->lone)
-		return create_lone(vm, p->lone, pc, replaces);
 	if (!txn->lazy && gvm_tree_promise(vm, &vm->pending, 1))
 		return -ENOMEM;
 	va = va_new(vm, pc);
@@ -204,6 +198,17 @@ unpromise:
 	if (!txn->lazy)
 		gvm_tree_unpromise(vm, &vm->pending, 1);
 	return -ENOMEM;
+}
+
+static int create_lone(struct gvm *vm, struct lone *l, const struct gvm_op_piece *pc,
+		       bool replaces);
+
+/* A new VA of the request (DOC: the lone request: only recorded). */
+static inline int create(struct prep *p, const struct gvm_op_piece *pc, bool replaces)
+{
+	if (p->lone)
+		return create_lone(p->txn->vm, p->lone, pc, replaces);
+	return create_txn(p->txn, pc, replaces);
 }
 
 /*
