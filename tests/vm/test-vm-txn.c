@@ -18,7 +18,8 @@
  *   every allocation a clean prepare makes.
  * - queue-*: B prepared against A's projected result, commits in order;
  *   giving up the newest restores VAs, tables, pool pages and references
- *   exactly (the VM may keep its caches, as after any finished transaction).
+ *   exactly (the VM may keep its caches, as after any finished transaction);
+ *   B bound alone with gvm_bind() between A's commit and A's cleanup.
  * - flush-*: one flush per coalesced range per array; the tables a commit
  *   unlinks are freed at cleanup, after their flush.
  * - keep-*: an identical remap (keep) leaves the tables alone; other
@@ -1050,10 +1051,40 @@ static void queue_give_up_a(const struct queue_case *c)
 	fx_fini(&f);
 }
 
+/*
+ * B through gvm_bind() (the lone request's path) after A committed, before
+ * A's cleanup: B's result, and A's cleanup does not disturb it. (A holds
+ * the VM's spare transaction: an unmap of nothing through gvm_bind() first
+ * leaves the VM a new one, which the lone path needs.)
+ */
+static void queue_lone_b(const struct queue_case *c)
+{
+	struct rq nothing = UNMAP(FAR + 64 * MiB, PAGE);
+	struct gvm_req q[MAX_REQS], none;
+	struct fx f;
+	struct gvm_txn *a;
+	unsigned int n;
+
+	fx_init(&f, "%s: B through gvm_bind() before A's cleanup", c->name);
+	bind_ok(&f, &c->state);
+	queue_setup(&f, c, &a, NULL);
+	gvm_bind_commit(a);
+	none = to_req(&f, &nothing);
+	CHECK_ERR(f.ctx, gvm_bind(f.e.vm, &none, 1, NULL), 0);
+	n = to_reqs(&f, &c->b, q);
+	CHECK_ERR(f.ctx, gvm_bind(f.e.vm, q, n, NULL), 0);
+	expect_state(&f, &c->after_b, 0, "B bound");
+	gvm_bind_cleanup(a);
+	expect_state(&f, &c->after_b, 0, "A cleaned up");
+	expect_idle(&f, "after A's cleanup");
+	fx_fini(&f);
+}
+
 static void test_queue(void **state)
 {
 	const struct queue_case *c = *state;
 
+	queue_lone_b(c);
 	queue_in_order(c, false);
 	queue_in_order(c, true);
 	queue_give_up_b(c, false);
