@@ -145,10 +145,14 @@ struct pt_slab;
  * whose span is [@va, @end), and the private tables above it (@path): a
  * range inside the span goes down from @t. A change of any link forgets it
  * (pt_set_child()): links are how tables are unlinked, replaced or shared.
+ * @block_mask: above the leaf level where the format allows leaves, the size
+ * of @t's items less one (whole blocks have VA, size and PA aligned to it);
+ * otherwise all ones.
  */
 struct pt_descent {
 	uint64_t va, end;
 	struct pt_table *t;
+	uint64_t block_mask;
 	struct pt_table *path[PT_MAX_LEVELS];
 };
 
@@ -269,6 +273,9 @@ static inline void pt_descend_remember(struct pt *pt, struct pt_table *t, uint64
 	d->t = t;
 	d->va = va & ~(span - 1);
 	d->end = d->va + span;
+	d->block_mask = t->level != PT_LEAF_LEVEL && pt_leaf_allowed(pt, t->level) ?
+				pt_size(pt, t->level) - 1 :
+				~0ull;
 	for (unsigned int l = 0; l < PT_MAX_LEVELS; l++)
 		d->path[l] = path[l];
 }
@@ -612,6 +619,38 @@ static inline void pt_write_pages(const struct pt *pt, struct pt_table *t, uint6
 	for (unsigned int i = 1; i < n; i++)
 		pt_store(&item[i], desc + ((uint64_t)i << shift));
 	t->live += n;
+}
+
+/*
+ * Whole blocks [@va, @va + @size) to @pa in linked table @t above the leaf
+ * level, their items all invalid. The caller makes them visible to the walker
+ * (pt_sync_leaves()).
+ */
+static inline void pt_write_blocks(const struct pt *pt, struct pt_table *t, uint64_t va,
+				   uint64_t pa, uint64_t size, uint64_t attrs)
+{
+	unsigned int lvl = t->level, shift = pt_shift(pt, lvl);
+	unsigned int n = (unsigned int)(size >> shift);
+	uint64_t desc = PT_DESC_BLOCK | pa | attrs; /* above the leaf level */
+	uint64_t *item = &t->items[pt_index(pt, lvl, va)];
+
+	/* At least one: @size is a non-zero multiple of the block size. */
+	pt_store(&item[0], desc);
+	for (unsigned int i = 1; i < n; i++)
+		pt_store(&item[i], desc + ((uint64_t)i << shift));
+	t->live += n;
+}
+
+/* Make the items of leaves [@va, @va + @size), whole items of linked table @t, visible. */
+static inline void pt_sync_leaves(const struct pt *pt, const struct pt_table *t, uint64_t va,
+				  uint64_t size)
+{
+	unsigned int first;
+
+	if (pt->cfg.coherent_walk)
+		return;
+	first = pt_index(pt, t->level, va);
+	pt_sync_items(pt, t, first, first + (unsigned int)(size >> pt_shift(pt, t->level)));
 }
 
 /* Make the items of pages [@va, @va + @size) of leaf table @t visible to the walker. */

@@ -196,36 +196,24 @@ static void map_range(struct map_op *op, struct pt_table *t, uint64_t va, uint64
 }
 
 /*
- * Any map but op 0's pages inside the leaf table where the reservation found
- * them (pt_resv.c commits those itself): down from @start (NULL: the root side).
+ * Any map but op 0's pages or blocks where the reservation found them
+ * (pt_resv.c commits those itself): down from @start (NULL: the root side).
  */
-/* Whole blocks [@va, @va + @size) to @pa in linked table @t above the leaf level, all invalid. */
-static void write_blocks(const struct pt *pt, struct pt_table *t, uint64_t va, uint64_t pa,
-			 uint64_t size, uint64_t attrs)
-{
-	unsigned int lvl = t->level, shift = pt_shift(pt, lvl);
-	unsigned int first = pt_index(pt, lvl, va), n = (unsigned int)(size >> shift);
-	uint64_t desc = pt_leaf_desc(pt, lvl, pa, attrs);
-
-	for (unsigned int i = 0; i < n; i++)
-		pt_store(&t->items[first + i], desc + ((uint64_t)i << shift));
-	t->live += n;
-	pt_sync_items(pt, t, first, first + n);
-}
-
 void pt_map_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
 		   const struct pt_op *op, struct pt_table *start)
 {
 	struct map_op m = { .pt = pt, .stock = stock, .g = g };
 
 	/*
-	 * Whole blocks where the reservation found them (pt_fast_blocks(), or a
-	 * fast count): it found their items free. Not after a descent here: an
-	 * item may hold an empty table to drop (map_item()).
+	 * Whole blocks where a fast count found them (an op the one-op path
+	 * of blocks took commits in pt_resv.c): it found their items free.
+	 * Not after a descent here: an item may hold an empty table to drop
+	 * (map_item()).
 	 */
 	if (start && start->level != PT_LEAF_LEVEL && op->type == PT_OP_MAP &&
 	    pt_leaves_fit(pt, start, op)) {
-		write_blocks(pt, start, op->va, op->pa, op->size, pt->attrs_of_prot[op->prot]);
+		pt_write_blocks(pt, start, op->va, op->pa, op->size, pt->attrs_of_prot[op->prot]);
+		pt_sync_leaves(pt, start, op->va, op->size);
 		pt_gather_range(g, op->va, op->va + op->size, true);
 		return;
 	}

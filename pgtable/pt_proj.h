@@ -121,22 +121,33 @@ int pt_fast_count(struct pt *pt, const struct pt_op *op, struct pt_sim *sim);
 void pt_fast_check(struct pt *pt, const struct pt_op *op, int fast_err, const struct pt_sim *fast);
 
 /*
- * The usual small bind: a map (without a period) or an unmap of pages inside
- * the leaf table the last descent reached, not covering its span whole - the
- * table pt_descend() would return. The table, or NULL. Such an op takes no
- * table; it pins the tables down to it (struct pt_descent.path and itself).
+ * A map (without a period) or an unmap inside the span of the table the last
+ * descent reached, not covering it whole: the table pt_descend() would return
+ * for it. The table, or NULL.
  */
-static inline struct pt_table *pt_fast_leaf(const struct pt *pt, const struct pt_op *op)
+static inline struct pt_table *pt_fast_inside(const struct pt *pt, const struct pt_op *op)
 {
 	struct pt_table *t = pt->last.t;
 	uint64_t end = op->va + op->size;
 
-	if (op->type == PT_OP_MAP_REPEAT || !t || t->level != PT_LEAF_LEVEL)
+	if (op->type == PT_OP_MAP_REPEAT || !t)
 		return NULL;
 	if (op->va < pt->last.va || end > pt->last.end ||
 	    end - op->va >= pt->last.end - pt->last.va)
 		return NULL;
 	return t;
+}
+
+/*
+ * The usual small bind: pages inside the remembered leaf table
+ * (pt_fast_inside()). The table, or NULL. Such an op takes no table; it pins
+ * the tables down to it (struct pt_descent.path and itself).
+ */
+static inline struct pt_table *pt_fast_leaf(const struct pt *pt, const struct pt_op *op)
+{
+	struct pt_table *t = pt_fast_inside(pt, op);
+
+	return t && t->level == PT_LEAF_LEVEL ? t : NULL;
 }
 
 /* The leaf-level items of [@va, @end) in @t are all invalid. */
@@ -162,38 +173,28 @@ static inline int pt_fast_leaf_verdict(const struct pt *pt, const struct pt_op *
 }
 
 /*
- * The same above the leaf level: a map or an unmap of whole items of the
- * remembered table (2M blocks in a level-2 table), each one leaf for a map
- * (pt_leaves_fit()). pt_descend() returns the table for them too, and they
- * take no table either. The table, or NULL.
- */
-static inline struct pt_table *pt_fast_blocks(const struct pt *pt, const struct pt_op *op)
-{
-	struct pt_table *t = pt->last.t;
-	uint64_t end = op->va + op->size;
-
-	if (op->type == PT_OP_MAP_REPEAT || !t || t->level == PT_LEAF_LEVEL)
-		return NULL;
-	if (op->va < pt->last.va || end > pt->last.end ||
-	    end - op->va >= pt->last.end - pt->last.va || !pt_leaves_fit(pt, t, op))
-		return NULL;
-	return t;
-}
-
-/*
- * The verdict on an op pt_fast_blocks() took: a map needs its items free. A
- * valid item may hold an empty table the map would replace (count_map()):
- * -EAGAIN, the count decides.
+ * The same above the leaf level, for @op inside the span of @t
+ * (pt_fast_inside()), a table above the leaf level: whole blocks of @t (2M
+ * blocks in a level-2 table, struct pt_descent.block_mask; an unmap has PA 0)
+ * take no table either. Their verdict: a map needs its items free. A valid
+ * item may hold an empty table the map would replace (count_map()): -EAGAIN,
+ * the count decides; so do ops of anything but whole blocks.
  */
 static inline int pt_fast_blocks_verdict(const struct pt *pt, const struct pt_op *op,
 					 const struct pt_table *t)
 {
-	unsigned int lvl = t->level, a = pt_index(pt, lvl, op->va);
-	unsigned int n = (unsigned int)(op->size >> pt_shift(pt, lvl));
+	unsigned int lvl = t->level, shift = pt_shift(pt, lvl);
+	const uint64_t *item = &t->items[pt_index(pt, lvl, op->va)];
+	const uint64_t *end = item + (op->size >> shift);
 	uint64_t any = 0;
 
-	for (unsigned int i = 0; op->type == PT_OP_MAP && i < n; i++)
-		any |= t->items[a + i];
+	os_assert(t == pt->last.t && (op->type != PT_OP_UNMAP || !op->pa));
+	if ((op->va | op->size | op->pa) & pt->last.block_mask)
+		return -EAGAIN;
+	if (op->type == PT_OP_UNMAP)
+		return 0;
+	for (; item < end; item++)
+		any |= *item;
 	return any & PT_DESC_VALID ? -EAGAIN : 0;
 }
 

@@ -14,7 +14,9 @@
  * five: a verdict instead of a count (reserve_fast()), the spare record, the
  * pages written or cleared where the reservation found them (pt_commit()),
  * the record kept as the spare again (pt_unreserve()). Its pins are taken
- * only if another op is reserved behind it (pin_fast_op()).
+ * only if another op is reserved behind it (pin_fast_op()). A map of whole
+ * blocks inside the remembered table above the leaf level takes the same
+ * path (reserve_blocks(), commit_map_blocks()).
  */
 
 #include "pt_proj.h"
@@ -30,6 +32,18 @@ enum resv_state {
 	RESV_COMMITTED,
 };
 
+/*
+ * Op 0 of a reservation on an empty queue, written where the reservation found
+ * its items free (struct pt_resv_priv.op0_lean): pages inside leaf table
+ * @start, or whole blocks inside table @start above the leaf level; otherwise
+ * through pt_map_commit() or pt_unmap_commit().
+ */
+enum op0_lean {
+	OP0_GENERAL,
+	OP0_PAGES,
+	OP0_BLOCKS,
+};
+
 struct pt_resv_priv {
 	struct pt_resv_priv *qnext;
 	/*
@@ -43,13 +57,13 @@ struct pt_resv_priv {
 	 * Side by side after @state, so that queueing op 0 sets them in one
 	 * store, and end_commit() and priv_keep() all five in one: queued;
 	 * taken from pt->spare_priv; op 0's pins still to be taken
-	 * (pin_fast_op()); op 0 is pages inside leaf table @start (pt_commit()'s
-	 * lean path).
+	 * (pin_fast_op()); how op 0 commits in place in @start (enum op0_lean:
+	 * pt_commit()'s lean paths).
 	 */
 	bool queued;
 	bool was_spare;
 	bool fast_unpinned;
-	bool op0_pages;
+	uint8_t op0_lean;
 	struct pt_stock stock;
 	struct pt_op *ops;
 	unsigned int nr_ops, next_op, cap_ops; /* the first two zeroed together (priv_keep()) */
@@ -283,7 +297,7 @@ static inline void priv_keep(struct pt *pt, struct pt_resv_priv *p)
 	p->queued = false;
 	p->was_spare = false;
 	p->fast_unpinned = false;
-	p->op0_pages = false;
+	p->op0_lean = OP0_GENERAL;
 	pt->spare_priv = p;
 }
 
@@ -371,11 +385,11 @@ static void pin_fast_op(struct pt *pt, struct pt_resv_priv *p)
 
 /*
  * Queue @p, holding op 0 counted straight on the tables, whose commit starts
- * at @start (@pages: a leaf table the op's pages are all inside); its pins are
- * taken only if another op is reserved before it commits (pin_fast_op()).
+ * at @start (@lean: how, enum op0_lean); its pins are taken only if another
+ * op is reserved before it commits (pin_fast_op()).
  */
 static void queue_fast_op(struct pt *pt, struct pt_resv_priv *p, const struct pt_op *op,
-			  struct pt_table *start, bool pages, bool was_spare)
+			  struct pt_table *start, enum op0_lean lean, bool was_spare)
 {
 	/* enqueue() on the empty queue */
 	os_assert(!pt->queue && !p->qnext);
@@ -383,7 +397,7 @@ static void queue_fast_op(struct pt *pt, struct pt_resv_priv *p, const struct pt
 	p->queued = true;
 	p->was_spare = was_spare;
 	p->fast_unpinned = true;
-	p->op0_pages = pages;
+	p->op0_lean = (uint8_t)lean;
 	p->ops[0] = *op;
 	p->nr_ops = 1;
 	p->start = start;
@@ -426,56 +440,55 @@ static os_noinline int reserve_counted(struct pt *pt, const struct pt_op *op, st
 		return err;
 	}
 	/* An op the lean path does not take lands here too (a new leaf table): any level. */
-	queue_fast_op(pt, p, op, sim.start, sim.start && sim.start->level == PT_LEAF_LEVEL,
+	queue_fast_op(pt, p, op, sim.start,
+		      sim.start && sim.start->level == PT_LEAF_LEVEL ? OP0_PAGES : OP0_GENERAL,
 		      p->was_spare);
 	resv->reserved += n;
 	return 0;
 }
 
-/* Op 0 of pages (or blocks) in the remembered table @t, with verdict @err: queued on spare @p. */
+/*
+ * Op 0 of pages (@lean OP0_PAGES) or whole blocks (OP0_BLOCKS) in the
+ * remembered table @t, with verdict @err: queued on spare @p.
+ */
 static inline int reserve_leaf(struct pt *pt, const struct pt_op *op, struct pt_resv *resv,
-			       struct pt_table *t, struct pt_resv_priv *p, int err)
+			       struct pt_table *t, struct pt_resv_priv *p, int err,
+			       enum op0_lean lean)
 {
-	/* Before any store: the level is known here when pt_fast_leaf() found @t. */
-	bool pages = t->level == PT_LEAF_LEVEL;
-
 	if (err)
 		return err;
 	pt->spare_priv = NULL;
 	attach_priv(pt, resv, p);
-	queue_fast_op(pt, p, op, t, pages, true);
+	queue_fast_op(pt, p, op, t, lean, true);
 	return 0;
 }
 
-/* reserve_leaf() behind PT_DEBUG_CHECK_RESERVE's check of the verdict: the same code, checked. */
+/*
+ * reserve_leaf() on the spare behind PT_DEBUG_CHECK_RESERVE's check of the
+ * verdict: the same code, checked.
+ */
 static os_noinline int reserve_leaf_checked(struct pt *pt, const struct pt_op *op,
-					    struct pt_resv *resv, struct pt_table *t,
-					    struct pt_resv_priv *p, int err)
+					    struct pt_resv *resv, struct pt_table *t, int err,
+					    enum op0_lean lean)
 {
 	pt_fast_leaf_check(pt, op, t, err, resv);
-	return reserve_leaf(pt, op, resv, t, p, err);
+	return reserve_leaf(pt, op, resv, t, pt->spare_priv, err, lean);
 }
 
 /*
- * Not pages in the remembered leaf table: whole 2M blocks in the remembered
- * level-2 table (pt_fast_blocks()) take no table either, and are queued like
- * pages with only their verdict; over valid items, or anything else, a count.
+ * Not pages: whole 2M blocks in the remembered level-2 table @t
+ * (pt_fast_blocks_verdict()) take no table either, and are queued on the
+ * spare like pages, with only their verdict; over valid items, or anything
+ * else, a count.
  */
-static os_noinline int reserve_not_pages(struct pt *pt, const struct pt_op *op,
-					 struct pt_resv *resv)
+static os_noinline int reserve_blocks(struct pt *pt, const struct pt_op *op, struct pt_resv *resv,
+				      struct pt_table *t)
 {
-	struct pt_table *t = pt_fast_blocks(pt, op);
-	struct pt_resv_priv *p = pt->spare_priv;
-	int err;
-
-	if (!t || !p)
-		return reserve_counted(pt, op, resv);
-	err = pt_fast_blocks_verdict(pt, op, t);
-	if (err)
+	if (!pt->spare_priv || pt_fast_blocks_verdict(pt, op, t))
 		return reserve_counted(pt, op, resv);
 	if (pt->cfg.debug & PT_DEBUG_CHECK_RESERVE)
-		return reserve_leaf_checked(pt, op, resv, t, p, err);
-	return reserve_leaf(pt, op, resv, t, p, err);
+		return reserve_leaf_checked(pt, op, resv, t, 0, OP0_BLOCKS);
+	return reserve_leaf(pt, op, resv, t, pt->spare_priv, 0, OP0_BLOCKS);
 }
 
 /*
@@ -487,20 +500,22 @@ static os_noinline int reserve_not_pages(struct pt *pt, const struct pt_op *op,
  */
 static inline int reserve_fast(struct pt *pt, const struct pt_op *op, struct pt_resv *resv)
 {
-	struct pt_table *t = pt_fast_leaf(pt, op);
+	struct pt_table *t = pt_fast_inside(pt, op);
 	struct pt_resv_priv *p = pt->spare_priv;
 	int err;
 
-	/* A spare has room for an op: it held one (priv_free() keeps no other). */
 	if (!t)
-		return reserve_not_pages(pt, op, resv);
+		return reserve_counted(pt, op, resv);
+	if (t->level != PT_LEAF_LEVEL)
+		return reserve_blocks(pt, op, resv, t);
+	/* A spare has room for an op: it held one (priv_free() keeps no other). */
 	if (!p)
 		return reserve_counted(pt, op, resv);
 	os_assert(p->cap_ops);
 	err = pt_fast_leaf_verdict(pt, op, t);
 	if (pt->cfg.debug & PT_DEBUG_CHECK_RESERVE)
-		return reserve_leaf_checked(pt, op, resv, t, p, err);
-	return reserve_leaf(pt, op, resv, t, p, err);
+		return reserve_leaf_checked(pt, op, resv, t, err, OP0_PAGES);
+	return reserve_leaf(pt, op, resv, t, p, err, OP0_PAGES);
 }
 
 /*
@@ -613,11 +628,14 @@ static os_noinline int commit_op(struct pt *pt, struct pt_resv *resv, struct pt_
 	return 0;
 }
 
-/* The last step of a commit below for a walker that does not snoop: 0, as pt_commit() returns. */
-static os_noinline int commit_sync_pages(struct pt *pt, struct pt_table *t, uint64_t va,
-					 uint64_t size)
+/*
+ * The last step of a commit below for a walker that does not snoop: the
+ * leaves written or cleared in @t made visible; 0, as pt_commit() returns.
+ */
+static os_noinline int commit_sync_leaves(struct pt *pt, struct pt_table *t, uint64_t va,
+					  uint64_t size)
 {
-	pt_sync_pages(pt, t, va, size);
+	pt_sync_leaves(pt, t, va, size);
 	return 0;
 }
 
@@ -639,7 +657,7 @@ static inline int commit_map_pages(struct pt *pt, struct pt_resv *resv, struct p
 	os_assert(!resv->consumed && resv->reserved == p->stock.total);
 	/* Last: a call only for a walker that does not snoop, with nothing left to do after it. */
 	if (!pt->cfg.coherent_walk)
-		return commit_sync_pages(pt, p->start, op->va, op->size);
+		return commit_sync_leaves(pt, p->start, op->va, op->size);
 	return 0;
 }
 
@@ -670,7 +688,29 @@ static inline int commit_cleared_page(struct pt *pt, struct pt_resv *resv, struc
 	(void)resv;
 	os_assert(!resv->consumed && resv->reserved == p->stock.total);
 	if (!pt->cfg.coherent_walk)
-		return commit_sync_pages(pt, p->start, op->va, op->size);
+		return commit_sync_leaves(pt, p->start, op->va, op->size);
+	return 0;
+}
+
+/*
+ * Op 0, a map of whole blocks inside the table above the leaf level where the
+ * reservation found their items free (pt_fast_blocks_verdict()): no table
+ * taken, none dropped. The op's fields are read once: the stores to the
+ * items could alias them, and would make the compiler read them again.
+ */
+static inline int commit_map_blocks(struct pt *pt, struct pt_resv_priv *p, const struct pt_op *op,
+				    uint64_t *unmapped)
+{
+	uint64_t va = op->va, size = op->size;
+
+	p->next_op = 1;
+	pt_write_blocks(pt, p->start, va, op->pa, size, pt->attrs_of_prot[op->prot]);
+	/* The rest as in commit_map_pages(). */
+	pt_gather_first(&p->gather, va, va + size, true);
+	if (unmapped)
+		*unmapped = 0;
+	if (!pt->cfg.coherent_walk)
+		return commit_sync_leaves(pt, p->start, va, size);
 	return 0;
 }
 
@@ -690,7 +730,7 @@ static os_noinline int commit_refused(const struct pt_resv_priv *p, const struct
  * the others (and a refusal) in functions of their own: only what a case
  * needs is saved.
  */
-/* pt_commit() of anything but op 0 of pages where the reservation found their leaf table. */
+/* pt_commit() of anything but op 0: a later op, or a refusal. */
 static os_noinline int commit_any(struct pt *pt, struct pt_resv *resv, const struct pt_op *op,
 				  uint64_t *unmapped)
 {
@@ -702,13 +742,31 @@ static os_noinline int commit_any(struct pt *pt, struct pt_resv *resv, const str
 	return commit_op(pt, resv, p, unmapped);
 }
 
+/* pt_commit() of op 0 but not of pages inside their leaf table: blocks, or any op. */
+static os_noinline int commit_op0(struct pt *pt, struct pt_resv *resv, const struct pt_op *op,
+				  uint64_t *unmapped)
+{
+	struct pt_resv_priv *p = resv->priv; /* pt_commit()'s arguments: passed as they came */
+
+	if (!same_op(op, &p->ops[0]))
+		return commit_refused(p, op);
+	if (p->op0_lean != OP0_BLOCKS || op->type != PT_OP_MAP)
+		return commit_op(pt, resv, p, unmapped);
+	/* Nothing consumed before op 0, nor by it: resv->consumed stays 0. */
+	os_assert(!resv->consumed && resv->reserved == p->stock.total);
+	return commit_map_blocks(pt, p, op, unmapped);
+}
+
 int pt_commit(struct pt *pt, struct pt_resv *resv, const struct pt_op *op, uint64_t *unmapped)
 {
 	struct pt_resv_priv *p = resv->priv;
 
-	/* Op 0 (the contract's checks with next_op known) inside its leaf table, or anything else. */
-	if (!p || p->state != RESV_COMMITTING || p->next_op || !p->op0_pages ||
-	    !same_op(op, &p->ops[0]))
+	/* Op 0 (the contract's checks with next_op known), or anything else. */
+	if (!p || p->state != RESV_COMMITTING || p->next_op)
+		return commit_any(pt, resv, op, unmapped);
+	if (p->op0_lean != OP0_PAGES)
+		return commit_op0(pt, resv, op, unmapped);
+	if (!same_op(op, &p->ops[0]))
 		return commit_any(pt, resv, op, unmapped);
 	if (op->type == PT_OP_MAP)
 		return commit_map_pages(pt, resv, p, op, unmapped);
@@ -818,7 +876,7 @@ static inline void end_commit(struct pt *pt, struct pt_resv_priv *p)
 	p->queued = false;
 	p->was_spare = false;
 	p->fast_unpinned = false;
-	p->op0_pages = false;
+	p->op0_lean = OP0_GENERAL;
 	pt_proj_invalidate(pt);
 	/* Last: the flush reads only the gather, complete once the pins dropped. */
 	pt_gather_flush(pt, &p->gather);
