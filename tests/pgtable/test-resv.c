@@ -577,7 +577,7 @@ struct req {
 /* Kinds of calls and outcomes a long random run must have produced. */
 struct counters {
 	unsigned int arrays, direct, ops[4], eexist, cuts_reserving, related, related_prev;
-	unsigned int shared_repeats, queued, give_ups, third, empty_arrays;
+	unsigned int shared_repeats, queued, give_ups, third, empty_arrays, next_blocks;
 	uint64_t reserved, max_tables;
 };
 
@@ -586,6 +586,7 @@ struct counters {
  * @t: the page table and the model of committed state.
  * @proj: the model of projected state (committed plus every reserved op).
  * @leaf: leaf sizes, ascending.
+ * @last: the range of the op generated last.
  */
 struct rrun {
 	struct tctx t;
@@ -595,6 +596,7 @@ struct rrun {
 	unsigned int nzones;
 	uint64_t leaf[PT_MAX_LEVELS];
 	unsigned int nleaf;
+	struct req last;
 	struct counters n;
 };
 
@@ -748,12 +750,31 @@ static void pick_pattern(struct rrun *r, struct pt_op *op)
 		op->size = min_u64(op->size, 4 * t->lt);
 }
 
+/*
+ * One or two whole blocks (leaf table spans) from the first boundary at or
+ * after the end of the op generated last: inside the table that op's commit
+ * went down to, where a map on an empty queue takes the one-op path of whole
+ * blocks (pt_resv.c). Size 0 past the end of the input space.
+ */
+static struct req next_blocks(struct rrun *r)
+{
+	uint64_t lt = r->t.lt, va = align_up(r->last.va + r->last.size, lt);
+	uint64_t size = lt * (1 + rng_below(&r->rng, 2));
+
+	if (va > r->t.ias_end || size > r->t.ias_end - va)
+		return (struct req){ 0, 0 };
+	r->n.next_blocks++;
+	return (struct req){ va, size };
+}
+
 static void gen_map(struct rrun *r, struct pt_op *op, bool repeat)
 {
 	struct req q = { 0, 0 };
-	unsigned int k = (unsigned int)rng_below(&r->rng, 10);
+	unsigned int k = (unsigned int)rng_below(&r->rng, 11);
 
-	if (k < 4)
+	if (k == 10 && !repeat)
+		q = next_blocks(r);
+	else if (k < 4)
 		q = clip_free(r, pick_items(r, r->t.lt, 1 + (unsigned int)rng_below(&r->rng, 4)));
 	else if (k < 5)
 		q = clip_free(r, pick_items(r, r->t.big, 1 + (unsigned int)rng_below(&r->rng, 2)));
@@ -934,6 +955,7 @@ static void gen_op(struct rrun *r, const struct arr *a, const struct arr *prev, 
 	} else {
 		gen_unmap(r, op);
 	}
+	r->last = (struct req){ op->va, op->size };
 }
 
 static int want_of(const struct model *proj, const struct pt_op *op)
@@ -1102,16 +1124,16 @@ static void check_coverage(struct rrun *r)
 
 	printf("[%s] %u arrays (%u empty), %u one-op calls, %u maps, %u unmaps, %u repeats "
 	       "(%u shared), %u -EEXIST, %u unmaps reserving tables, %u related ops (%u on the "
-	       "previous reservation), %u queued rounds (%u with C, %u give-ups), %" PRIu64
-	       " tables reserved, up to %" PRIu64 " tables\n",
+	       "previous reservation), %u queued rounds (%u with C, %u give-ups), %u maps of the "
+	       "next blocks, %" PRIu64 " tables reserved, up to %" PRIu64 " tables\n",
 	       r->t.c->name, n->arrays, n->empty_arrays, n->direct, n->ops[PT_OP_MAP],
 	       n->ops[PT_OP_UNMAP], n->ops[PT_OP_MAP_REPEAT], n->shared_repeats, n->eexist,
 	       n->cuts_reserving, n->related, n->related_prev, n->queued, n->third, n->give_ups,
-	       n->reserved, n->max_tables);
+	       n->next_blocks, n->reserved, n->max_tables);
 	if (opt_count < COVERAGE_MIN_COUNT)
 		return;
 	if (!n->eexist || !n->cuts_reserving || !n->related_prev || !n->shared_repeats ||
-	    !n->third || !n->give_ups || !n->direct)
+	    !n->third || !n->give_ups || !n->direct || !n->next_blocks)
 		tfail(&r->t, "the random run did not cover every kind of call");
 }
 

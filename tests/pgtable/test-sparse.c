@@ -1515,7 +1515,7 @@ static void test_resv_case(void **state)
 /* --- Model-based random test ------------------------------------------------------- */
 
 struct counters {
-	unsigned int calls, arrays, queued, given_up, refused, repeats, unmaps_grew;
+	unsigned int calls, arrays, queued, given_up, refused, repeats, unmaps_grew, next_blocks;
 	uint64_t realiased;
 	uint64_t max_aliased, max_tables;
 };
@@ -1529,6 +1529,8 @@ struct rnd {
 	uint64_t period[5];
 	uint32_t prot[3];
 	unsigned int nprot;
+	struct ival last; /* the op picked last */
+	bool last_next;   /* ... was a map of the next blocks */
 	struct counters n;
 };
 
@@ -1640,14 +1642,25 @@ static struct pt_op pick_repeat(struct rnd *r)
 	return op;
 }
 
-/* A linear map: often into a gap between extents (a hole), PA congruent mod a block. */
+/*
+ * A linear map: often into a gap between extents (a hole), PA congruent mod a
+ * block; sometimes whole blocks from the first block boundary at or after the
+ * op picked last, inside the table its commit went down to (where a map on an
+ * empty queue takes the one-op path of whole blocks, pt_resv.c).
+ */
 static struct pt_op pick_map(struct rnd *r, const struct model *m)
 {
 	uint64_t g = r->s.g, size = g * (1 + rnd(r, 8));
 	struct pt_op op = { PT_OP_MAP, 0, 0, 0, 0, r->prot[rnd(r, r->nprot)] };
 	struct ival v;
 
-	if (m->n > 1 && rnd(r, 3)) {
+	r->last_next = !rnd(r, 3);
+	if (r->last_next) {
+		v.va = min_u64(align_down(r->last.end + r->blk - 1, r->blk),
+			       (1ull << r->s.c->ias) - r->blk);
+		size = r->blk * (1 + rnd(r, 2));
+		r->n.next_blocks++;
+	} else if (m->n > 1 && rnd(r, 3)) {
 		size_t i = (size_t)rnd(r, m->n - 1);
 		uint64_t lo = m->e[i].end, hi = m->e[i + 1].va;
 
@@ -1710,12 +1723,19 @@ static struct pt_op pick_unmap(struct rnd *r, const struct model *m)
 static struct pt_op pick_op(struct rnd *r, const struct model *m)
 {
 	uint64_t kind = rnd(r, 100);
+	struct pt_op op;
 
-	if (kind < 35)
-		return pick_repeat(r);
-	if (kind < 50)
-		return pick_map(r, m);
-	return pick_unmap(r, m);
+	/*
+	 * Now and then a map (pick_map(): maybe the next blocks again) after a
+	 * map of the next blocks: the first went down to their table, the next
+	 * starts there.
+	 */
+	if (r->last_next && !rnd(r, 3))
+		kind = 35;
+	r->last_next = false;
+	op = kind < 35 ? pick_repeat(r) : kind < 50 ? pick_map(r, m) : pick_unmap(r, m);
+	r->last = (struct ival){ op.va, op.va + op.size };
+	return op;
 }
 
 /*
@@ -1867,12 +1887,12 @@ static void rnd_report(struct rnd *r)
 	const struct counters *n = &r->n;
 
 	printf("  [%s] %u calls (%u refused, %u repeat maps, %u unmaps that grew), "
-	       "%u arrays, %u queued pairs, %u given up; up to %" PRIu64 " aliased of %" PRIu64
-	       " tables, %" PRIu64 " tables lost an alias and stayed\n",
+	       "%u arrays, %u queued pairs, %u given up, %u maps of the next blocks; up to %" PRIu64
+	       " aliased of %" PRIu64 " tables, %" PRIu64 " tables lost an alias and stayed\n",
 	       r->s.c->name, n->calls, n->refused, n->repeats, n->unmaps_grew, n->arrays, n->queued,
-	       n->given_up, n->max_aliased, n->max_tables, r->s.realiased);
+	       n->given_up, n->next_blocks, n->max_aliased, n->max_tables, r->s.realiased);
 	if (n->refused && n->repeats && n->unmaps_grew && n->arrays && n->queued &&
-	    n->max_aliased && r->s.realiased >= 3)
+	    n->next_blocks && n->max_aliased && r->s.realiased >= 3)
 		return;
 	/*
 	 * The default run is tuned to cover every kind of operation, and must; a
