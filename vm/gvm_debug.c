@@ -98,6 +98,21 @@ static int check_committed(struct vcheck *c, const struct gvm_va *va, const stru
 	return visit_bo(c, va->bo);
 }
 
+/*
+ * Lookups read starts from the trees' keys and never the VAs they rule out:
+ * each key's start must be its VA's (a tree update that made a key from one VA
+ * and put it in another's slot would break that).
+ */
+static bool keys_match(const struct gvm_tree *t)
+{
+	struct gvm_bt_cur cur;
+
+	for (bool more = gvm_bt_first(&t->bt, &cur); more; more = gvm_bt_next(&cur))
+		if (gvm_bt_get(&cur).start != gvm_va_at(&cur)->va)
+			return false;
+	return true;
+}
+
 /* Lookups trust a tree's count of doomed VAs to skip reading VAs: it must be exact. */
 static bool doomed_count_ok(const struct gvm_tree *t)
 {
@@ -123,6 +138,8 @@ static int check_trees(struct vcheck *c)
 		return bad(c, NULL, "pending tree broken, or pending VAs without a transaction");
 	if (!doomed_count_ok(&vm->committed) || !doomed_count_ok(&vm->pending))
 		return bad(c, NULL, "a tree's count of doomed VAs is wrong");
+	if (!keys_match(&vm->committed) || !keys_match(&vm->pending))
+		return bad(c, NULL, "a tree's key does not start where its VA does");
 	for (more = gvm_bt_first(&vm->committed.bt, &cur); more; more = gvm_bt_next(&cur)) {
 		err = check_committed(c, gvm_va_at(&cur), prev);
 		if (err)
