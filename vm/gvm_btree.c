@@ -94,12 +94,21 @@ static int cmp(struct gvm_bt_key a, struct gvm_bt_key b)
 }
 
 /*
+ * Ask for every line of a node's starts at once, so that a cold node's misses
+ * overlap: one prefetch per line of the array, unrolled (@cap is a constant at
+ * each call).
+ */
+static inline void prefetch_starts(const uint64_t *start, unsigned int cap)
+{
+	for (unsigned int i = 0; i < cap; i += 64 / sizeof(*start))
+		__builtin_prefetch(&start[i]);
+}
+
+/*
  * Number of the starts below @x in an array of @cap (a constant at each call)
  * whose unused slots past the keys hold UINT64_MAX, below no @x: the answer is
  * the same without the key count, so every node of a kind is searched in the
- * same steps, with no count to load and no step count to pick. The lines of a
- * cold node are all asked for first, so that their misses overlap: one
- * prefetch per line of the array, unrolled.
+ * same steps, with no count to load and no step count to pick.
  *
  * The search is branch-free and unrolled. The answer c is one of @cap + 1
  * values; with w the greatest power of two <= @cap (so @cap + 1 <= 2w), the
@@ -110,11 +119,8 @@ static int cmp(struct gvm_bt_key a, struct gvm_bt_key b)
 static inline unsigned int count_below_all(const uint64_t *start, unsigned int cap, uint64_t x)
 {
 	unsigned int window = 1u << (31u - (unsigned int)__builtin_clz(cap));
-	unsigned int c;
+	unsigned int c = start[cap - window] < x ? cap - window + 1 : 0;
 
-	for (unsigned int i = 0; i < cap; i += 64 / sizeof(*start))
-		__builtin_prefetch(&start[i]);
-	c = start[cap - window] < x ? cap - window + 1 : 0;
 	for (unsigned int h = window / 2; h; h /= 2)
 		c = start[c + h - 1] < x ? c + h : c;
 	return c;
@@ -235,7 +241,10 @@ static struct gvm_bt_node *descend(const struct gvm_bt *bt, struct gvm_bt_key k,
 	struct gvm_bt_node *n = bt->root;
 
 	for (unsigned int lvl = 0; !n->leaf; lvl++) {
-		unsigned int i = count_le(n, k);
+		unsigned int i;
+
+		prefetch_starts(n->in.start, GVM_BT_INNER);
+		i = count_le(n, k);
 
 		p->node[lvl] = n;
 		p->idx[lvl] = i;
@@ -709,6 +718,17 @@ bool gvm_bt_find_le(const struct gvm_bt *bt, uint64_t start, struct gvm_bt_cur *
 	return gvm_bt_find_le_path(bt, start, cur, &p);
 }
 
+/* One level of descend_le(): the child of inner node @n at depth @lvl holding the starts < @x. */
+static inline struct gvm_bt_node *step_down(struct gvm_bt_node *n, unsigned int lvl, uint64_t x,
+					    struct gvm_bt_path *p)
+{
+	unsigned int i = count_below_all(n->in.start, GVM_BT_INNER, x);
+
+	p->node[lvl] = n;
+	p->idx[lvl] = i;
+	return n->in.child[i];
+}
+
 /*
  * descend() for a lookup by start (the greatest tie): the keys <= (@start,
  * greatest tie) of a node are its starts below @start + 1, so each level is one
@@ -725,13 +745,14 @@ static inline struct gvm_bt_node *descend_le(const struct gvm_bt *bt, uint64_t s
 		*idx = n->nr;
 		return n;
 	}
-	for (lvl = 0; lvl + 1 < bt->height; lvl++) {
-		unsigned int i = count_below_all(n->in.start, GVM_BT_INNER, start + 1);
-
-		p->node[lvl] = n;
-		p->idx[lvl] = i;
-		n = n->in.child[i];
+	/* The upper levels are few nodes (24 at a million VAs), and cached. */
+	for (lvl = 0; lvl + 2 < bt->height; lvl++)
+		n = step_down(n, lvl, start + 1, p);
+	if (lvl + 1 < bt->height) {
+		prefetch_starts(n->in.start, GVM_BT_INNER);
+		n = step_down(n, lvl, start + 1, p);
 	}
+	prefetch_starts(n->l.start, GVM_BT_LEAF);
 	*idx = count_below_all(n->l.start, GVM_BT_LEAF, start + 1);
 	return n;
 }
