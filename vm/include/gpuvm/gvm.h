@@ -642,6 +642,9 @@ int gvm_bind_cleanup(struct gvm_txn *txn);
  * @n: how many (at least one).
  * @failed: index of the request that failed, when the call fails.
  *
+ * The same effects as the three steps. One request in a VM without driver
+ * ops (a synchronous VM_BIND of one op) takes a shorter way, with no
+ * transaction to queue (DOC: the lone request, vm/gvm_txn.c).
  * Context: one writer per VM, outside fence-signalling sections (it enters
  * one for the commit); as gvm_bind_prepare(), gvm_bind_commit() (sync and
  * flush ops inside the commit) and gvm_bind_cleanup() (put ops, frees) in
