@@ -633,6 +633,43 @@ static bool fits_at(const struct gvm_bt *bt, const struct gvm_bt_path *p, struct
 	return within_path(bt, p, k, lo_known, hi_known);
 }
 
+/* Is @k the key at index @i of leaf @l? */
+static inline bool key_is(const struct gvm_bt_node *l, unsigned int i, struct gvm_bt_key k)
+{
+	return i < l->nr && l->l.start[i] == k.start && l->l.tie[i] == k.tie;
+}
+
+/*
+ * The index of key @k in the leaf of path @p, or -1. A request's updates go
+ * one after another, so it is usually right before or at the path's slot.
+ */
+static int index_of(const struct gvm_bt_path *p, struct gvm_bt_key k)
+{
+	unsigned int j = p->slot;
+
+	if (j && key_is(p->leaf, j - 1, k))
+		return (int)j - 1;
+	if (key_is(p->leaf, j, k))
+		return (int)j;
+	j = slot_of(p, k);
+	return j && key_is(p->leaf, j - 1, k) ? (int)j - 1 : -1;
+}
+
+bool gvm_bt_swap_at(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_key old,
+		    struct gvm_bt_key k)
+{
+	int j;
+
+	if (!p->leaf)
+		return false;
+	j = index_of(p, old);
+	if (j < 0 || !fits_at(bt, p, p->leaf, (unsigned int)j, k))
+		return false;
+	key_set(keys_of(p->leaf), (unsigned int)j, k);
+	p->slot = (unsigned int)j + 1;
+	return true;
+}
+
 uintptr_t gvm_bt_replace_at(struct gvm_bt *bt, const struct gvm_bt_path *p, struct gvm_bt_key k)
 {
 	struct gvm_bt_key probe = { .start = k.start, .tie = UINTPTR_MAX };

@@ -133,6 +133,14 @@ bool gvm_bt_erase_at(struct gvm_bt *bt, struct gvm_bt_path *path, struct gvm_bt_
 uintptr_t gvm_bt_replace_at(struct gvm_bt *bt, const struct gvm_bt_path *path,
 			    struct gvm_bt_key key);
 /*
+ * Put @k in place of @old in the leaf of @path, when @old is there and @k
+ * fits between its neighbours (or the path's bounds at the leaf's ends): an
+ * erase and an insert without their two shifts of the leaf's keys. False,
+ * nothing changed, otherwise. The path stays valid.
+ */
+bool gvm_bt_swap_at(struct gvm_bt *bt, struct gvm_bt_path *path, struct gvm_bt_key old,
+		    struct gvm_bt_key k);
+/*
  * The ties of the last key starting at or before @start, if any, and of every
  * key after it that starts before @end, in order, into @ties; the way down to
  * the leaf where @start belongs into @path. The number of ties, or -ENOSPC

@@ -266,6 +266,12 @@ static inline struct gvm_va *gvm_tree_replace(struct gvm_tree *t, struct gvm_va 
 
 	return (struct gvm_va *)(old ? old : gvm_bt_replace(&t->bt, gvm_va_key(va)));
 }
+/* @va takes the slot of @old in @t if its key fits there (gvm_bt_swap_at()); false: nothing done. */
+static inline bool gvm_tree_swap(struct gvm_tree *t, struct gvm_bt_path *path,
+				 const struct gvm_va *old, struct gvm_va *va)
+{
+	return gvm_bt_swap_at(&t->bt, path, gvm_va_key(old), gvm_va_key(va));
+}
 void gvm_tree_fini(struct gvm *vm, struct gvm_tree *t);
 
 /* What a prepare may add to the VM's memory (tree nodes, VA slabs), to take back if it fails. */

@@ -626,6 +626,14 @@ static void commit_doomed(struct gvm_txn *txn)
 	}
 }
 
+/* A new VA in its slot of the committed tree (a promised insert) joins its object's list. */
+static void va_joined(struct gvm *vm, struct gvm_va *va)
+{
+	vm->committed.promised--;
+	gvm_list_add(&va->bo->vas, &va->bo_link);
+	vm->nr_vas++;
+}
+
 /*
  * A new VA joins the committed tree (a promised insert) and its object's
  * list: in the slot of the VA it replaces, when it can. That VA, or NULL.
@@ -645,9 +653,7 @@ static struct gvm_va *commit_va(struct gvm *vm, struct gvm_va *va, struct gvm_bt
 	} else {
 		gvm_tree_insert_near(&vm->committed, va, path);
 	}
-	vm->committed.promised--;
-	gvm_list_add(&va->bo->vas, &va->bo_link);
-	vm->nr_vas++;
+	va_joined(vm, va);
 	return old;
 }
 
@@ -797,6 +803,7 @@ struct lone {
 	struct gvm_va *made[LONE_MAX_MADE];      /* the VAs it makes, in order */
 	int nr_olds;
 	unsigned int nr_made;
+	bool replaces;           /* one of @made starts where the first of @olds did */
 	struct gvm_bt_path path; /* the way down the committed tree to the request */
 };
 
@@ -808,8 +815,10 @@ static int create_lone(struct gvm *vm, struct lone *l, const struct gvm_op_piece
 	if (!va)
 		return -ENOMEM;
 	os_assert(l->nr_made < LONE_MAX_MADE);
-	if (replaces)
+	if (replaces) {
 		va->state = GVM_VA_REPLACES;
+		l->replaces = true;
+	}
 	l->made[l->nr_made++] = va;
 	return 0;
 }
@@ -823,6 +832,7 @@ static int lone_prepare(struct gvm_txn *txn, struct lone *l, const struct gvm_re
 
 	prefetch_tables(vm, req);
 	l->nr_made = 0;
+	l->replaces = false;
 	l->nr_olds = gvm_sm_overlaps(vm, req, &l->path, l->olds, DIRECT_MAX_VAS);
 	if (l->nr_olds < 0)
 		return l->nr_olds == -ENOSPC ? DIRECT_TOO_MANY : l->nr_olds;
@@ -844,21 +854,52 @@ static void lone_undo(struct gvm_txn *txn, struct lone *l, bool had_bops,
 	gvm_mem_restore(vm, mark);
 }
 
+/*
+ * @va takes the slot of @old, a VA the lone request removes, if its key fits
+ * there (out of line: most binds make no VA that does).
+ */
+static os_noinline bool take_slot(struct gvm *vm, struct lone *l, struct gvm_va *old,
+				  struct gvm_va *va)
+{
+	if (!gvm_tree_swap(&vm->committed, &l->path, old, va))
+		return false;
+	old->state |= GVM_VA_SWAPPED;
+	va_joined(vm, va);
+	return true;
+}
+
+/*
+ * The lone request's VAs into and out of the committed tree. Made first, in
+ * the order they were made: a replacement takes the slot of the VA it
+ * replaces, the first the request removes (commit_va()); any other takes the
+ * slot of the next removed VA where its key fits there (gvm_tree_swap(): an
+ * insert and an erase without their shifts of the leaf's keys), else goes in.
+ * Then the removed VAs whose slots nobody took go.
+ */
+static void commit_lone_vas(struct gvm *vm, struct lone *l)
+{
+	unsigned int k = l->replaces; /* the next removed VA whose slot is free */
+
+	for (unsigned int i = 0; i < l->nr_made; i++) {
+		struct gvm_va *va = l->made[i];
+
+		if (!(va->state & GVM_VA_REPLACES) && k < (unsigned int)l->nr_olds &&
+		    take_slot(vm, l, l->olds[k], va))
+			k++;
+		else
+			commit_va(vm, va, &l->path);
+	}
+	for (int i = 0; i < l->nr_olds; i++)
+		retire_va(vm, l->olds[i], &l->path);
+}
+
 /* gvm_bind_commit() and gvm_bind_cleanup() of a lone request, in the same order. */
 static void lone_commit_cleanup(struct gvm_txn *txn, struct lone *l)
 {
 	struct gvm *vm = txn->vm;
 
 	os_signalling_begin();
-	/* Made first: a replacement takes the slot of the VA it replaces (the first old). */
-	for (unsigned int i = 0; i < l->nr_made; i++) {
-		struct gvm_va *old = commit_va(vm, l->made[i], &l->path);
-
-		os_assert(!old || old == l->olds[0]);
-		(void)old;
-	}
-	for (int i = 0; i < l->nr_olds; i++)
-		retire_va(vm, l->olds[i], &l->path);
+	commit_lone_vas(vm, l);
 	commit_tables(txn);
 	os_signalling_end();
 	for (int i = 0; i < l->nr_olds; i++)

@@ -8,7 +8,9 @@
  * or half the time through the path of the step before when that one kept it,
  * in phases of growth and of shrinking (leaves borrow and merge):
  * where the key does not belong there, the _at call must refuse and change
- * nothing, and the update is made without the path (which ends it).
+ * nothing, and the update is made without the path (which ends it). Its
+ * swaps (gvm_bt_swap_at()) put a new key in an old one's slot, as a request's
+ * commit does with a VA it makes and one it removes.
  *
  * Usage: test-btree [--seed N] [--count N]
  */
@@ -44,9 +46,12 @@ static void check_equal(const struct gvm_bt *bt, const struct bt_model *m, unsig
 	CHECK_EQ("keys walked", i, m->n);
 }
 
-/* Updates through a path (random-at): how many the path's leaf took, how many it refused. */
+/*
+ * Updates through a path (random-at): how many the path's leaf took, how many
+ * it refused; of the swaps, how many it took.
+ */
 struct at_counts {
-	unsigned int taken, refused;
+	unsigned int taken, refused, swapped;
 };
 
 /* The path of the step before, if it kept it. */
@@ -140,6 +145,52 @@ static bool do_replace(struct gvm_bt *bt, struct bt_model *m, struct rng *r, uin
 	return true;
 }
 
+/*
+ * A key to put in place of the model's key @i: a random start between its
+ * neighbours' (where it often fits, with a random tie) or anywhere.
+ */
+static struct gvm_bt_key swap_key(const struct bt_model *m, struct rng *r, size_t i,
+				  uintptr_t *next_tie)
+{
+	uint64_t from = i ? m->k[i - 1].start : 0;
+	uint64_t to = i + 1 < m->n ? m->k[i + 1].start : NR_STARTS;
+
+	if (rng_below(r, 4) == 0)
+		from = 0, to = NR_STARTS;
+	return (struct gvm_bt_key){ .start = from + rng_below(r, to - from + 1),
+				    .tie = (uintptr_t)(rng_next(r) << 24 | (*next_tie)++) };
+}
+
+/*
+ * A key gives way to another in its slot (random-at only): through a path,
+ * taken where it fits between the neighbours, else an erase and an insert
+ * without one. A key not in the tree must be refused.
+ */
+static void do_swap(struct gvm_bt *bt, struct bt_model *m, struct rng *r, uintptr_t *next_tie,
+		    struct at_counts *c)
+{
+	size_t i = rng_below(r, m->n);
+	struct gvm_bt_key old = m->k[i], k = swap_key(m, r, i, next_tie), stranger = old;
+	struct gvm_bt_path *p = path_near(bt, r, old.start, c);
+
+	stranger.tie ^= (uintptr_t)1 << 20; /* ties are unique by their low bits */
+	if (gvm_bt_swap_at(bt, p, stranger, k))
+		fail_msg("gvm_bt_swap_at() took a key that is not in the tree");
+	check_equal(bt, m, 0);
+	if (at_outcome(bt, m, gvm_bt_swap_at(bt, p, old, k), c)) {
+		c->swapped++;
+		if (!p->leaf)
+			fail_msg("gvm_bt_swap_at() ended the path");
+	} else {
+		CHECK_ERR("reserve", gvm_bt_reserve(bt, 1, &bt_test_alloc), 0);
+		gvm_bt_erase(bt, old);
+		gvm_bt_insert(bt, k);
+		kept.leaf = NULL;
+	}
+	bt_model_erase(m, i);
+	bt_model_insert(m, k);
+}
+
 static void run_random(bool at)
 {
 	struct gvm_bt bt;
@@ -161,6 +212,8 @@ static void run_random(bool at)
 			do_insert(&bt, &m, &r, &next_tie, c);
 		else if (what < 7)
 			do_erase(&bt, &m, &r, c);
+		else if (at && what == 7)
+			do_swap(&bt, &m, &r, &next_tie, c);
 		else if (do_replace(&bt, &m, &r, &next_tie, c))
 			in_place++;
 		else
@@ -174,8 +227,11 @@ static void run_random(bool at)
 	if (at)
 		printf("  through a path: %u updates in its leaf, %u refused\n", counts.taken,
 		       counts.refused);
-	if (at && opt_count >= 10000 && (!counts.taken || !counts.refused))
-		fail_msg("want both outcomes of the _at updates at --count >= 10000");
+	if (at)
+		printf("  %u swaps in the leaf\n", counts.swapped);
+	if (at && opt_count >= 10000 && (!counts.taken || !counts.refused || !counts.swapped))
+		fail_msg("want both outcomes of the _at updates, swaps among them, at "
+			 "--count >= 10000");
 	gvm_bt_fini(&bt, &bt_test_alloc);
 	free(m.k);
 }
