@@ -472,7 +472,8 @@ void pt_put_subtree(struct pt *pt, struct pt_gather *g, struct pt_table *t)
 {
 	if (--t->refs)
 		return;
-	for (unsigned int i = 0; t->child && i < pt_nitems(pt, t->level); i++) {
+	/* An emptied table (the usual prune) holds no table entry: no link to look at. */
+	for (unsigned int i = 0; t->child && t->live && i < pt_nitems(pt, t->level); i++) {
 		struct pt_table *c = pt_child(t, i);
 
 		if (c) {

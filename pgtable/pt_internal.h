@@ -682,6 +682,29 @@ static inline bool pt_clear_page(const struct pt *pt, struct pt_table *t, uint64
 	return true;
 }
 
+/*
+ * The usual unmap of whole blocks: every item of [@va, @va + @size) in @t,
+ * above the leaf level, a block (no table below to drop), and @t keeps other
+ * entries. Clear them; the caller gathers and syncs them. False, with nothing
+ * done, for any other unmap of whole items of @t.
+ */
+static inline bool pt_clear_blocks(const struct pt *pt, struct pt_table *t, uint64_t va,
+				   uint64_t size)
+{
+	unsigned int lvl = t->level, n = (unsigned int)(size >> pt_shift(pt, lvl));
+	uint64_t *item = &t->items[pt_index(pt, lvl, va)];
+
+	if (t->live <= n)
+		return false;
+	for (unsigned int i = 0; i < n; i++)
+		if ((item[i] & PT_DESC_TYPE_MASK) != PT_DESC_BLOCK)
+			return false;
+	for (unsigned int i = 0; i < n; i++)
+		pt_store(&item[i], 0);
+	t->live -= n;
+	return true;
+}
+
 /* Return the bytes that were mapped in the range. */
 uint64_t pt_unmap_pages(struct pt *pt, struct pt_gather *g, const struct pt_op *op,
 			struct pt_table *t);

@@ -183,18 +183,21 @@ static inline int pt_fast_leaf_verdict(const struct pt *pt, const struct pt_op *
 static inline int pt_fast_blocks_verdict(const struct pt *pt, const struct pt_op *op,
 					 const struct pt_table *t)
 {
-	unsigned int lvl = t->level, shift = pt_shift(pt, lvl);
-	const uint64_t *item = &t->items[pt_index(pt, lvl, op->va)];
-	const uint64_t *end = item + (op->size >> shift);
-	uint64_t any = 0;
+	unsigned int lvl = t->level, shift, n;
+	const uint64_t *item;
+	uint64_t any;
 
 	os_assert(t == pt->last.t && (op->type != PT_OP_UNMAP || !op->pa));
 	if ((op->va | op->size | op->pa) & pt->last.block_mask)
 		return -EAGAIN;
 	if (op->type == PT_OP_UNMAP)
 		return 0;
-	for (; item < end; item++)
-		any |= *item;
+	shift = pt_shift(pt, lvl);
+	n = (unsigned int)(op->size >> shift);
+	item = &t->items[pt_index(pt, lvl, op->va)];
+	any = item[0]; /* at least one: the size is a non-zero multiple of the block */
+	for (unsigned int i = 1; i < n; i++)
+		any |= item[i];
 	return any & PT_DESC_VALID ? -EAGAIN : 0;
 }
 

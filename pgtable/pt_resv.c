@@ -676,7 +676,10 @@ static os_noinline int commit_unmap_pages(struct pt *pt, struct pt_resv *resv,
 	return 0;
 }
 
-/* Op 0, one page pt_clear_page() cleared in the leaf table where the reservation found it. */
+/*
+ * Op 0, one page pt_clear_page() cleared in the leaf table where the
+ * reservation found it, or whole blocks pt_clear_blocks() cleared likewise.
+ */
 static inline int commit_cleared_page(struct pt *pt, struct pt_resv *resv, struct pt_resv_priv *p,
 				      const struct pt_op *op, uint64_t *unmapped)
 {
@@ -742,6 +745,16 @@ static os_noinline int commit_any(struct pt *pt, struct pt_resv *resv, const str
 	return commit_op(pt, resv, p, unmapped);
 }
 
+/* commit_op0() of anything but a map of blocks: an unmap of blocks it clears at once, or any op. */
+static os_noinline int commit_op0_unmap(struct pt *pt, struct pt_resv *resv, struct pt_resv_priv *p,
+					const struct pt_op *op, uint64_t *unmapped)
+{
+	if (p->op0_lean == OP0_BLOCKS && op->type == PT_OP_UNMAP &&
+	    pt_clear_blocks(pt, p->start, op->va, op->size))
+		return commit_cleared_page(pt, resv, p, op, unmapped);
+	return commit_op(pt, resv, p, unmapped);
+}
+
 /* pt_commit() of op 0 but not of pages inside their leaf table: blocks, or any op. */
 static os_noinline int commit_op0(struct pt *pt, struct pt_resv *resv, const struct pt_op *op,
 				  uint64_t *unmapped)
@@ -751,7 +764,7 @@ static os_noinline int commit_op0(struct pt *pt, struct pt_resv *resv, const str
 	if (!same_op(op, &p->ops[0]))
 		return commit_refused(p, op);
 	if (p->op0_lean != OP0_BLOCKS || op->type != PT_OP_MAP)
-		return commit_op(pt, resv, p, unmapped);
+		return commit_op0_unmap(pt, resv, p, op, unmapped);
 	/* Nothing consumed before op 0, nor by it: resv->consumed stays 0. */
 	os_assert(!resv->consumed && resv->reserved == p->stock.total);
 	return commit_map_blocks(pt, p, op, unmapped);
