@@ -900,6 +900,48 @@ static void test_unmap_split(void **state)
 	}
 }
 
+/* ---- whole blocks, one call each ---- */
+
+/*
+ * Blocks of the smallest block size mapped and unmapped one call each, as a
+ * driver binds 2M buffers: the second map goes down to their table, the ones
+ * after it start there and take the one-op path of blocks (pt_resv.c), maps
+ * and unmaps alike, until the last unmap, which empties the table: it must
+ * take the general path and drop the tables.
+ */
+static void blocks_one_op(const struct mcfg *c)
+{
+	struct mt m;
+	uint64_t b, span, va, pa;
+
+	mt_init(&m, c);
+	b = m.sizes[1];
+	span = b << m.geo.bits_per_level; /* the table of blocks */
+	va = 2 * span <= ias_end(&m) ? span : 0;
+	pa = va + 8 * b;
+	for (uint64_t i = 0; i < 3; i++)
+		map_ok(&m, va + i * b, pa + i * b, b, m.prot);
+	for (uint64_t i = 0; i < 3; i++)
+		expect_mapped(&m, va + i * b + 42, pa + i * b + 42, m.prot, b);
+	unmap_ok(&m, va + b, b, b);
+	expect_unmapped(&m, va + b);
+	expect_mapped(&m, va + 42, pa + 42, m.prot, b);
+	expect_mapped(&m, va + 2 * b + 42, pa + 2 * b + 42, m.prot, b);
+	unmap_ok(&m, va + 2 * b, b, b);
+	expect_unmapped(&m, va + 2 * b);
+	unmap_ok(&m, va, b, b);
+	expect_unmapped(&m, va);
+	expect_empty_tree(&m, "unmapping the last block");
+	mt_fini(&m);
+}
+
+static void test_blocks_one_op(void **state)
+{
+	(void)state;
+	for (unsigned int c = 0; c < ARRAY_SIZE(split_cfgs); c++)
+		blocks_one_op(&split_cfgs[c]);
+}
+
 /* ---- the page-size boundary case ---- */
 
 static void boundary_one(const struct mcfg *c)
@@ -1141,10 +1183,10 @@ static void test_bad_args(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_acceptance),         cmocka_unit_test(test_best_leaf),
-		cmocka_unit_test(test_random_oracle),      cmocka_unit_test(test_unmap_split),
-		cmocka_unit_test(test_page_size_boundary), cmocka_unit_test(test_concat_boundary),
-		cmocka_unit_test(test_bad_args),
+		cmocka_unit_test(test_acceptance),      cmocka_unit_test(test_best_leaf),
+		cmocka_unit_test(test_random_oracle),   cmocka_unit_test(test_unmap_split),
+		cmocka_unit_test(test_blocks_one_op),   cmocka_unit_test(test_page_size_boundary),
+		cmocka_unit_test(test_concat_boundary), cmocka_unit_test(test_bad_args),
 	};
 
 	return cmocka_run_group_tests_name("map", tests, NULL, NULL);
