@@ -577,7 +577,8 @@ struct req {
 /* Kinds of calls and outcomes a long random run must have produced. */
 struct counters {
 	unsigned int arrays, direct, ops[4], eexist, cuts_reserving, related, related_prev;
-	unsigned int shared_repeats, queued, give_ups, third, empty_arrays, next_blocks;
+	unsigned int shared_repeats, queued, give_ups, third, empty_arrays, next_blocks,
+		last_blocks;
 	uint64_t reserved, max_tables;
 };
 
@@ -847,7 +848,25 @@ static struct req pick_cut_shared(struct rrun *r, const struct extent *x)
 	return (struct req){ va, end - va };
 }
 
-/* An unmap range: a whole zone, a live extent, a piece of one, a cut of a repeat region. */
+/*
+ * The last whole block (leaf table span) of the op generated last, when it
+ * has one: after a map of the next blocks, an unmap on an empty queue that
+ * takes the one-op path of blocks (pt_resv.c) where the table keeps others.
+ */
+static struct req last_block(struct rrun *r)
+{
+	uint64_t lt = r->t.lt, end = align_down(r->last.va + r->last.size, lt);
+
+	if (end < lt || end - lt < r->last.va)
+		return pick_range(r, r->t.big);
+	r->n.last_blocks++;
+	return (struct req){ end - lt, lt };
+}
+
+/*
+ * An unmap range: a whole zone, a live extent, a piece of one, a cut of a
+ * repeat region, the last block of the op generated last.
+ */
 static void gen_unmap(struct rrun *r, struct pt_op *op)
 {
 	unsigned int kind = (unsigned int)rng_below(&r->rng, 100);
@@ -865,6 +884,8 @@ static void gen_unmap(struct rrun *r, struct pt_op *op)
 		q = pick_cut(r, x);
 	} else if (kind < 70 && rep) {
 		q = pick_cut_shared(r, rep);
+	} else if (kind < 80) {
+		q = last_block(r);
 	} else {
 		q = pick_range(r, r->t.big);
 	}
@@ -1125,15 +1146,16 @@ static void check_coverage(struct rrun *r)
 	printf("[%s] %u arrays (%u empty), %u one-op calls, %u maps, %u unmaps, %u repeats "
 	       "(%u shared), %u -EEXIST, %u unmaps reserving tables, %u related ops (%u on the "
 	       "previous reservation), %u queued rounds (%u with C, %u give-ups), %u maps of the "
-	       "next blocks, %" PRIu64 " tables reserved, up to %" PRIu64 " tables\n",
+	       "next blocks, %u unmaps of a last block, %" PRIu64 " tables reserved, up to %" PRIu64
+	       " tables\n",
 	       r->t.c->name, n->arrays, n->empty_arrays, n->direct, n->ops[PT_OP_MAP],
 	       n->ops[PT_OP_UNMAP], n->ops[PT_OP_MAP_REPEAT], n->shared_repeats, n->eexist,
 	       n->cuts_reserving, n->related, n->related_prev, n->queued, n->third, n->give_ups,
-	       n->next_blocks, n->reserved, n->max_tables);
+	       n->next_blocks, n->last_blocks, n->reserved, n->max_tables);
 	if (opt_count < COVERAGE_MIN_COUNT)
 		return;
 	if (!n->eexist || !n->cuts_reserving || !n->related_prev || !n->shared_repeats ||
-	    !n->third || !n->give_ups || !n->direct || !n->next_blocks)
+	    !n->third || !n->give_ups || !n->direct || !n->next_blocks || !n->last_blocks)
 		tfail(&r->t, "the random run did not cover every kind of call");
 }
 

@@ -1516,6 +1516,7 @@ static void test_resv_case(void **state)
 
 struct counters {
 	unsigned int calls, arrays, queued, given_up, refused, repeats, unmaps_grew, next_blocks;
+	unsigned int last_blocks;
 	uint64_t realiased;
 	uint64_t max_aliased, max_tables;
 };
@@ -1720,19 +1721,35 @@ static struct pt_op pick_unmap(struct rnd *r, const struct model *m)
 	return op;
 }
 
+/* An unmap of the last whole block of the op picked last (the next blocks it mapped). */
+static struct pt_op pick_last_block(struct rnd *r)
+{
+	struct pt_op op = { PT_OP_UNMAP };
+
+	op.va = align_down(r->last.end, r->blk) - r->blk;
+	op.size = r->blk;
+	r->n.last_blocks++;
+	r->last = (struct ival){ op.va, op.va + op.size };
+	return op;
+}
+
 static struct pt_op pick_op(struct rnd *r, const struct model *m)
 {
 	uint64_t kind = rnd(r, 100);
 	struct pt_op op;
 
+	bool after_next = r->last_next;
+
 	/*
-	 * Now and then a map (pick_map(): maybe the next blocks again) after a
-	 * map of the next blocks: the first went down to their table, the next
-	 * starts there.
+	 * Now and then a map (pick_map(): maybe the next blocks again), or an
+	 * unmap of the last of them, after a map of the next blocks: the first
+	 * went down to their table, the next starts there.
 	 */
-	if (r->last_next && !rnd(r, 3))
-		kind = 35;
 	r->last_next = false;
+	if (after_next && !rnd(r, 3))
+		kind = 35;
+	else if (after_next && !rnd(r, 2) && r->last.end - r->last.va >= r->blk)
+		return pick_last_block(r);
 	op = kind < 35 ? pick_repeat(r) : kind < 50 ? pick_map(r, m) : pick_unmap(r, m);
 	r->last = (struct ival){ op.va, op.va + op.size };
 	return op;
@@ -1887,12 +1904,14 @@ static void rnd_report(struct rnd *r)
 	const struct counters *n = &r->n;
 
 	printf("  [%s] %u calls (%u refused, %u repeat maps, %u unmaps that grew), "
-	       "%u arrays, %u queued pairs, %u given up, %u maps of the next blocks; up to %" PRIu64
-	       " aliased of %" PRIu64 " tables, %" PRIu64 " tables lost an alias and stayed\n",
+	       "%u arrays, %u queued pairs, %u given up, %u maps of the next blocks, %u unmaps of "
+	       "the last; up to %" PRIu64 " aliased of %" PRIu64 " tables, %" PRIu64
+	       " tables lost an alias and stayed\n",
 	       r->s.c->name, n->calls, n->refused, n->repeats, n->unmaps_grew, n->arrays, n->queued,
-	       n->given_up, n->next_blocks, n->max_aliased, n->max_tables, r->s.realiased);
+	       n->given_up, n->next_blocks, n->last_blocks, n->max_aliased, n->max_tables,
+	       r->s.realiased);
 	if (n->refused && n->repeats && n->unmaps_grew && n->arrays && n->queued &&
-	    n->next_blocks && n->max_aliased && r->s.realiased >= 3)
+	    n->next_blocks && n->last_blocks && n->max_aliased && r->s.realiased >= 3)
 		return;
 	/*
 	 * The default run is tuned to cover every kind of operation, and must; a
