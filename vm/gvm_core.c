@@ -73,13 +73,6 @@ struct gvm_va *gvm_va_alloc(struct gvm *vm)
 	return va;
 }
 
-/* @obj's slot in the VM's cache of links (a multiplicative hash of its address). */
-static unsigned int bo_slot(const struct gvm_obj *obj)
-{
-	return (unsigned int)(((uint64_t)(uintptr_t)obj * 0x9e3779b97f4a7c15ull) >>
-			      (64 - GVM_BO_CACHE_LG2));
-}
-
 /* A VM with driver ops: the new link's lists, hook and area (which gvm_zalloc() zeroed). */
 static os_noinline void bo_init_driver(struct gvm *vm, struct gvm_bo *bo)
 {
@@ -113,17 +106,12 @@ static struct gvm_bo *bo_create(struct gvm *vm, struct gvm_obj *obj)
 	return bo;
 }
 
-/* The link of @obj to @vm, made if needed; one more user. */
-struct gvm_bo *gvm_bo_obtain(struct gvm *vm, struct gvm_obj *obj)
+/* gvm_bo_obtain() when the cache does not have the link: the locked search, or a new link. */
+struct gvm_bo *gvm_bo_obtain_slow(struct gvm *vm, struct gvm_obj *obj)
 {
-	struct gvm_bo **slot = &vm->bo_cache[bo_slot(obj)], *bo = *slot;
+	struct gvm_bo **slot = &vm->bo_cache[gvm_bo_slot(obj)];
+	struct gvm_bo *bo = gvm_bo_find(vm, obj);
 
-	/* Binds use a few objects again and again: the cache saves the locked search. */
-	if (bo && bo->obj == obj) {
-		bo->users++;
-		return bo;
-	}
-	bo = gvm_bo_find(vm, obj);
 	if (!bo)
 		bo = bo_create(vm, obj);
 	if (!bo)
@@ -170,8 +158,8 @@ void gvm_bo_put(struct gvm_bo *bo)
 		bo->users = 1;
 		return;
 	}
-	if (vm->bo_cache[bo_slot(bo->obj)] == bo)
-		vm->bo_cache[bo_slot(bo->obj)] = NULL;
+	if (vm->bo_cache[gvm_bo_slot(bo->obj)] == bo)
+		vm->bo_cache[gvm_bo_slot(bo->obj)] = NULL;
 	os_mutex_lock(gvm_obj_lock(bo->obj));
 	gvm_list_del(&bo->obj_link);
 	os_mutex_unlock(gvm_obj_lock(bo->obj));

@@ -188,7 +188,29 @@ static inline void gvm_va_release(struct gvm *vm, struct gvm_va *va)
 	vm->free_vas = va;
 }
 
-struct gvm_bo *gvm_bo_obtain(struct gvm *vm, struct gvm_obj *obj);
+struct gvm_bo *gvm_bo_obtain_slow(struct gvm *vm, struct gvm_obj *obj);
+
+/* @obj's slot in the VM's cache of links (a multiplicative hash of its address). */
+static inline unsigned int gvm_bo_slot(const struct gvm_obj *obj)
+{
+	return (unsigned int)(((uint64_t)(uintptr_t)obj * 0x9e3779b97f4a7c15ull) >>
+			      (64 - GVM_BO_CACHE_LG2));
+}
+
+/*
+ * The link of @obj to @vm, made if needed; one more user. Inline: each VA a
+ * bind makes takes one, and the cache usually has it.
+ */
+static inline struct gvm_bo *gvm_bo_obtain(struct gvm *vm, struct gvm_obj *obj)
+{
+	struct gvm_bo *bo = vm->bo_cache[gvm_bo_slot(obj)];
+
+	if (bo && bo->obj == obj) {
+		bo->users++;
+		return bo;
+	}
+	return gvm_bo_obtain_slow(vm, obj);
+}
 int gvm_tree_promise_alloc(struct gvm *vm, struct gvm_tree *t, unsigned int inserts);
 void gvm_tree_trim(struct gvm *vm, struct gvm_tree *t);
 
