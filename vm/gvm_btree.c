@@ -417,11 +417,24 @@ static void insert_up(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_no
 	new_root(bt, left, sep, right);
 }
 
+/*
+ * Insert @k into full leaf @l, reached by path @p: split it and hand the split
+ * up. Out of line: it is rare, and the inserts that do not split then need
+ * fewer registers saved.
+ */
+static os_noinline void split_insert(struct gvm_bt *bt, struct gvm_bt_path *p,
+				     struct gvm_bt_node *l, struct gvm_bt_key k)
+{
+	bool append = appends(l, k);
+	struct gvm_bt_node *r = split_leaf(bt, l, k, append);
+
+	insert_up(bt, p, l, key_at(keys_of(r), 0), r, append);
+}
+
 void gvm_bt_insert(struct gvm_bt *bt, struct gvm_bt_key k)
 {
-	struct gvm_bt_node *l, *r;
+	struct gvm_bt_node *l;
 	struct gvm_bt_path p;
-	bool append;
 
 	bt->count++;
 	if (!bt->root) {
@@ -433,9 +446,7 @@ void gvm_bt_insert(struct gvm_bt *bt, struct gvm_bt_key k)
 		leaf_insert(l, k);
 		return;
 	}
-	append = appends(l, k);
-	r = split_leaf(bt, l, k, append);
-	insert_up(bt, &p, l, key_at(keys_of(r), 0), r, append);
+	split_insert(bt, &p, l, k);
 }
 
 /* Move one entry from the fuller of adjacent leaves @l and @r to the other. */
@@ -564,9 +575,9 @@ static void rebalance(struct gvm_bt *bt, struct gvm_bt_path *p, unsigned int dep
 	shrink_root(bt);
 }
 
-/* Remove entry @i of leaf @l (reached by @p) and restore the fill up the path. */
-static void erase_in(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_node *l,
-		     unsigned int i)
+/* Remove entry @i of leaf @l (reached by @p) and restore the fill up the path (out of line: rare). */
+static os_noinline void erase_in(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_node *l,
+				 unsigned int i)
 {
 	leaf_remove(l, i);
 	bt->count--;
@@ -703,9 +714,8 @@ uintptr_t gvm_bt_replace(struct gvm_bt *bt, struct gvm_bt_key k)
 
 bool gvm_bt_insert_at(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_key k)
 {
-	struct gvm_bt_node *l = p->leaf, *r;
+	struct gvm_bt_node *l = p->leaf;
 	unsigned int i;
-	bool append;
 
 	/* Inside the leaf its keys bound @k; at an end, the path's separators. */
 	if (!l)
@@ -720,9 +730,7 @@ bool gvm_bt_insert_at(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_ke
 		return true;
 	}
 	p->leaf = NULL;
-	append = appends(l, k);
-	r = split_leaf(bt, l, k, append);
-	insert_up(bt, p, l, key_at(keys_of(r), 0), r, append);
+	split_insert(bt, p, l, k);
 	return true;
 }
 
