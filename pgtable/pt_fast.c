@@ -18,8 +18,11 @@
  *   sim_cut_item on a block                count_split(): one table per cut level
  *   sim_cut_item on a table                go down
  *
- * Anything else (a shared table to copy, a leaf over a linked table, a
- * repeat map) returns -EAGAIN: the caller simulates on the projection.
+ * A replace (an unmap, then a map) is handled inside one leaf table, where it
+ * takes no table and its verdict is 0, and over free items of a table above,
+ * where its unmap does nothing: a map. Anything else (a shared table to copy,
+ * a leaf over a linked table, a repeat map, a replace over anything above the
+ * leaf level) returns -EAGAIN: the caller simulates on the projection.
  *
  * It finds the same tables to pin as the simulation (every table but the root
  * that the op goes down into), so that the commit keeps a table it empties
@@ -227,15 +230,26 @@ static int count_unmap(const struct pt *pt, const struct pt_table *t, uint64_t v
 	return 0;
 }
 
-/* Below the first table: count_map() or count_unmap(), kept out of the common path's frame. */
+/* The items of @t's level that [@va, @end) touches are all invalid. */
+static bool items_free(const struct pt *pt, const struct pt_table *t, uint64_t va, uint64_t end)
+{
+	unsigned int last = pt_index(pt, t->level, end - 1);
+	uint64_t any = 0;
+
+	for (unsigned int i = pt_index(pt, t->level, va); i <= last; i++)
+		any |= t->items[i];
+	return !(any & PT_DESC_VALID);
+}
+
+/* Below the first table: count_map() (a replace too) or count_unmap(), out of the common path's frame. */
 static os_noinline int count_below(const struct pt *pt, const struct pt_op *op,
 				   const struct pt_table *t, struct pt_sim *sim)
 {
 	struct pt_pat pat = { .va0 = op->va, .pa0 = op->pa };
 
-	if (op->type == PT_OP_MAP)
-		return count_map(pt, &pat, t, op->va, op->va + op->size, sim);
-	return count_unmap(pt, t, op->va, op->va + op->size, sim);
+	if (op->type == PT_OP_UNMAP)
+		return count_unmap(pt, t, op->va, op->va + op->size, sim);
+	return count_map(pt, &pat, t, op->va, op->va + op->size, sim);
 }
 
 /* Any op the shortcut of pt_fast_count() does not take: go down from the root side. */
@@ -254,6 +268,12 @@ static os_noinline int count_descend(struct pt *pt, const struct pt_op *op, stru
 	/* Inside one leaf table, the usual small bind: what count_map() would do there. */
 	if (t->level == PT_LEAF_LEVEL)
 		return pt_fast_leaf_verdict(pt, op, t);
+	/*
+	 * A replace above the leaf level: over free items its unmap does nothing
+	 * and it counts as a map; else the unmap may drop what the map needs.
+	 */
+	if (op->type == PT_OP_REPLACE && !items_free(pt, t, op->va, end))
+		return -EAGAIN;
 	return count_below(pt, op, t, sim);
 }
 
@@ -271,7 +291,7 @@ int pt_fast_count(struct pt *pt, const struct pt_op *op, struct pt_sim *sim)
 {
 	struct pt_table *t;
 
-	if (op->type != PT_OP_MAP && op->type != PT_OP_UNMAP)
+	if (op->type == PT_OP_MAP_REPEAT)
 		return -EAGAIN;
 	/*
 	 * Pages inside the leaf table the last descent reached: pt_descend()

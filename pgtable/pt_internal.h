@@ -705,6 +705,30 @@ static inline bool pt_clear_blocks(const struct pt *pt, struct pt_table *t, uint
 	return true;
 }
 
+/*
+ * A replace of pages [@op->va, @op->va + @op->size) inside leaf table @t:
+ * written over what was there (no table can empty in between). The live count
+ * gains the items that were invalid. Return the bytes that were mapped. The
+ * caller syncs and gathers them.
+ */
+static inline uint64_t pt_replace_pages(const struct pt *pt, struct pt_table *t,
+					const struct pt_op *op)
+{
+	unsigned int shift = pt_shift(pt, PT_LEAF_LEVEL);
+	unsigned int first = pt_index(pt, PT_LEAF_LEVEL, op->va);
+	unsigned int n = (unsigned int)(op->size >> shift), valid = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		valid += (t->items[first + i] & PT_DESC_VALID) != 0;
+	pt_write_pages(pt, t, op->va, op->pa, op->size, pt->attrs_of_prot[op->prot]);
+	t->live -= valid;
+	return (uint64_t)valid << shift;
+}
+
+/* A REPLACE (pt_map.c): the unmap's commit, then the map's. Return the bytes unmapped. */
+uint64_t pt_replace_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
+			   const struct pt_op *op, struct pt_table *start);
+
 /* Return the bytes that were mapped in the range. */
 uint64_t pt_unmap_pages(struct pt *pt, struct pt_gather *g, const struct pt_op *op,
 			struct pt_table *t);

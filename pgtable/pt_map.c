@@ -235,6 +235,37 @@ void pt_map_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
 	pt_gather_range(g, op->va, op->va + op->size, true);
 }
 
+/*
+ * A replace is the unmap of its range and then the map of it (DOC in pt.h),
+ * flushed once by pt_commit_end(): the unmap gathers the range and the tables
+ * it unlinks, freed after that flush. Both read only the op's range (the map
+ * its pa and prot too): they take it as it is. Pages inside the leaf table the
+ * reservation found them in (@start) are written over in place instead: the
+ * unmap could empty the table, unpinned, for the map to need it again. Above
+ * the leaf level, a reservation starts a replace only where the items it
+ * covers are free (pt_fast.c): there it is a map.
+ */
+uint64_t pt_replace_commit(struct pt *pt, struct pt_stock *stock, struct pt_gather *g,
+			   const struct pt_op *op, struct pt_table *start)
+{
+	uint64_t bytes;
+
+	if (start && start->level != PT_LEAF_LEVEL) {
+		pt_map_commit(pt, stock, g, op, start);
+		return 0;
+	}
+	if (start) {
+		bytes = pt_replace_pages(pt, start, op);
+		pt_sync_pages(pt, start, op->va, op->size);
+		/* Old translations were valid: they go, the walker may hold them. */
+		pt_gather_range(g, op->va, op->va + op->size, true);
+		return bytes;
+	}
+	bytes = pt_unmap_commit(pt, stock, g, op, NULL);
+	pt_map_commit(pt, stock, g, op, NULL);
+	return bytes;
+}
+
 int pt_map(struct pt *pt, uint64_t va, uint64_t pa, uint64_t size, uint32_t prot)
 {
 	struct pt_op op = { .type = PT_OP_MAP, .va = va, .size = size, .pa = pa, .prot = prot };

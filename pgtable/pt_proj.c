@@ -13,6 +13,7 @@
  *   split_block                            sim_cut_item on PK_LEAF: count
  *   cut_item: drop an emptied child        ... unless it stays (pinned)
  *   pt_links_ensure: a table's first child link_item: count its link array
+ *   pt_replace_commit: unmap, then map     sim_unmap_range, then sim_map_range
  */
 #include <stdalign.h>
 
@@ -718,9 +719,12 @@ int pt_proj_run(struct pt_proj *pj, const struct pt_op *op, struct pt_sim *out)
 	s.pat.va0 = op->va;
 	s.pat.pa0 = op->pa;
 	s.pat.period = op->type == PT_OP_MAP_REPEAT ? op->period : 0;
-	if (op->type == PT_OP_UNMAP)
+	/* A replace is an unmap and then a map, as pt_replace_commit() commits it. */
+	if (op->type == PT_OP_UNMAP || op->type == PT_OP_REPLACE)
 		err = sim_unmap_range(&s, pj->root, 0, op->va, op->va + op->size);
 	else
+		err = 0;
+	if (!err && op->type != PT_OP_UNMAP)
 		err = sim_map_range(&s, pj->root, 0, op->va, op->va + op->size);
 	/* A failed op may have changed part of the projection. */
 	if (err)

@@ -121,9 +121,9 @@ int pt_fast_count(struct pt *pt, const struct pt_op *op, struct pt_sim *sim);
 void pt_fast_check(struct pt *pt, const struct pt_op *op, int fast_err, const struct pt_sim *fast);
 
 /*
- * A map (without a period) or an unmap inside the span of the table the last
- * descent reached, not covering it whole: the table pt_descend() would return
- * for it. The table, or NULL.
+ * A map (without a period), an unmap or a replace inside the span of the table
+ * the last descent reached, not covering it whole: the table pt_descend()
+ * would return for it. The table, or NULL.
  */
 static inline struct pt_table *pt_fast_inside(const struct pt *pt, const struct pt_op *op)
 {
@@ -140,8 +140,9 @@ static inline struct pt_table *pt_fast_inside(const struct pt *pt, const struct 
 
 /*
  * The usual small bind: pages inside the remembered leaf table
- * (pt_fast_inside()). The table, or NULL. Such an op takes no table; it pins
- * the tables down to it (struct pt_descent.path and itself).
+ * (pt_fast_inside()). The table, or NULL. Such an op takes no table (a
+ * replace's unmap cannot drop the table: it pins it, and its map fills it
+ * again); it pins the tables down to it (struct pt_descent.path and itself).
  */
 static inline struct pt_table *pt_fast_leaf(const struct pt *pt, const struct pt_op *op)
 {
@@ -163,11 +164,11 @@ static inline bool pt_leaves_free(const struct pt *pt, const struct pt_table *t,
 	return !(any & PT_DESC_VALID);
 }
 
-/* The verdict on an op pt_fast_leaf() took: a map needs its pages free. */
+/* The verdict on an op pt_fast_leaf() took: a map needs its pages free (not an unmap, a replace). */
 static inline int pt_fast_leaf_verdict(const struct pt *pt, const struct pt_op *op,
 				       const struct pt_table *t)
 {
-	if (op->type == PT_OP_UNMAP || pt_leaves_free(pt, t, op->va, op->va + op->size))
+	if (op->type != PT_OP_MAP || pt_leaves_free(pt, t, op->va, op->va + op->size))
 		return 0;
 	return -EEXIST;
 }
@@ -178,7 +179,8 @@ static inline int pt_fast_leaf_verdict(const struct pt *pt, const struct pt_op *
  * blocks in a level-2 table, struct pt_descent.block_mask; an unmap has PA 0)
  * take no table either. Their verdict: a map needs its items free. A valid
  * item may hold an empty table the map would replace (count_map()): -EAGAIN,
- * the count decides; so do ops of anything but whole blocks.
+ * the count decides; so do ops of anything but whole blocks. A replace is
+ * taken as a map: over free items its unmap does nothing.
  */
 static inline int pt_fast_blocks_verdict(const struct pt *pt, const struct pt_op *op,
 					 const struct pt_table *t)
@@ -198,6 +200,7 @@ static inline int pt_fast_blocks_verdict(const struct pt *pt, const struct pt_op
 	any = item[0]; /* at least one: the size is a non-zero multiple of the block */
 	for (unsigned int i = 1; i < n; i++)
 		any |= item[i];
+	/* A replace over free items is a map (pt_replace_commit()). */
 	return any & PT_DESC_VALID ? -EAGAIN : 0;
 }
 

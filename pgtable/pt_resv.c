@@ -144,8 +144,12 @@ static void grow_finish(struct pt *pt, struct grown *g, bool ok)
 
 static int check_op(const struct pt *pt, const struct pt_op *op)
 {
-	/* Tests rather than a switch: a map or an unmap takes one or two. */
-	if (op->type == PT_OP_MAP) {
+	/*
+	 * Tests rather than a switch: a map or an unmap takes one or two. A
+	 * replace is checked like a map (the unmap it starts with takes any
+	 * range a map does).
+	 */
+	if (op->type == PT_OP_MAP || op->type == PT_OP_REPLACE) {
 		if (op->period)
 			return -EINVAL;
 		return pt_check_map_args(pt, op->va, op->size, op->pa, op->size, op->prot);
@@ -611,6 +615,8 @@ static uint64_t commit_next(struct pt *pt, struct pt_resv_priv *p)
 
 	if (op->type == PT_OP_UNMAP)
 		bytes = pt_unmap_commit(pt, &p->stock, &p->gather, op, start);
+	else if (op->type == PT_OP_REPLACE)
+		bytes = pt_replace_commit(pt, &p->stock, &p->gather, op, start);
 	else
 		pt_map_commit(pt, &p->stock, &p->gather, op, start);
 	return bytes;
@@ -787,6 +793,7 @@ int pt_commit(struct pt *pt, struct pt_resv *resv, const struct pt_op *op, uint6
 		return commit_cleared_page(pt, resv, p, op, unmapped);
 	if (op->type == PT_OP_UNMAP)
 		return commit_unmap_pages(pt, resv, p, op, unmapped);
+	/* A REPLACE: pt_replace_commit() overwrites its pages in place from p->start. */
 	return commit_op(pt, resv, p, unmapped);
 }
 

@@ -176,7 +176,10 @@ static int identity_reserve(void *priv, void *resv, const struct pt_op *op)
 	(void)resv;
 	if (op->type == PT_OP_UNMAP)
 		return 0;
-	return op->type == PT_OP_MAP && op->pa == op->va ? 0 : -EINVAL;
+	/* A replace maps like a map (what it unmaps first, nothing here). */
+	if (op->type != PT_OP_MAP && op->type != PT_OP_REPLACE)
+		return -EINVAL;
+	return op->pa == op->va ? 0 : -EINVAL;
 }
 
 static void identity_commit_nop(void *priv, void *resv)

@@ -7,7 +7,8 @@
  *   2. doom the VAs that go, create the VAs that come (into vm->pending);
  *   3. turn the ops into table ops - unmap what leaves, map what comes, except
  *      where keep says the pages stay (same object, offset and protections) -
- *      and reserve each with the backend.
+ *      and reserve each with the backend. A request's unmaps are joined into
+ *      one, and a map over it becomes one replace (struct prep).
  * commit: move doomed and created VAs between the trees, apply the table ops.
  * cleanup: free doomed VAs and drop their references (outside the commit).
  * gvm_bind() of one request does all three at once without the bookkeeping
@@ -18,13 +19,20 @@
 
 struct lone;
 
-/* One request being prepared. */
+/*
+ * One request being prepared. Its ops come in ascending order, and between
+ * the parts of VAs they unmap nothing is mapped: the unmaps since the last
+ * map or kept part wait as one range (@unmap_va, @unmap_end), reserved as one
+ * unmap before the next kept part or map, or turned into one replace by a map
+ * run that covers it (unmapping the holes between the parts changes nothing).
+ */
 struct prep {
 	struct gvm_txn *txn;
 	const struct gvm_req *req;
-	uint64_t mapped_to; /* end of the request already mapped or kept */
-	bool map_replaces;  /* the request's map starts where a committed VA it dooms does */
-	struct lone *lone;  /* a lone request's record (DOC: the lone request), or NULL */
+	uint64_t mapped_to; /* end of the request already mapped or kept (unmapped: an unmap) */
+	uint64_t unmap_va, unmap_end; /* the unmap not reserved yet; empty when equal */
+	bool map_replaces; /* the request's map starts where a committed VA it dooms does */
+	struct lone *lone; /* a lone request's record (DOC: the lone request), or NULL */
 };
 
 static int reserve_bop(struct gvm_txn *txn, const struct pt_op *op)
@@ -38,6 +46,34 @@ static int reserve_bop(struct gvm_txn *txn, const struct pt_op *op)
 	if (err)
 		txn->bops.nr--;
 	return err;
+}
+
+/* Reserve the unmap waiting in @p, if any (out of line: a lone slot's bind has none). */
+static os_noinline int reserve_unmap(struct prep *p)
+{
+	uint64_t va = p->unmap_va, end = p->unmap_end;
+
+	if (va == end)
+		return 0;
+	p->unmap_end = va;
+	return reserve_bop(p->txn,
+			   &(struct pt_op){ .type = PT_OP_UNMAP, .va = va, .size = end - va });
+}
+
+/* Reserve map @op: a replace when it covers the unmap waiting, which goes first otherwise. */
+static int reserve_map(struct prep *p, struct pt_op *op)
+{
+	int err;
+
+	if (p->unmap_va == p->unmap_end)
+		return reserve_bop(p->txn, op);
+	if (p->unmap_va >= op->va && p->unmap_end <= op->va + op->size) {
+		op->type = PT_OP_REPLACE;
+		p->unmap_end = p->unmap_va;
+	} else if ((err = reserve_unmap(p))) {
+		return err;
+	}
+	return reserve_bop(p->txn, op);
 }
 
 /* Table ops mapping [@s, @e) of the request: one per physically contiguous run. */
@@ -55,11 +91,11 @@ static int map_linear(struct prep *p, uint64_t s, uint64_t e)
 		len = (contig < e - s ? contig : e - s) & ~page_mask;
 		if (!len || (pa & page_mask))
 			return -EINVAL;
-		err = reserve_bop(p->txn, &(struct pt_op){ .type = PT_OP_MAP,
-							   .va = s,
-							   .size = len,
-							   .pa = pa,
-							   .prot = req->prot });
+		err = reserve_map(p, &(struct pt_op){ .type = PT_OP_MAP,
+						      .va = s,
+						      .size = len,
+						      .pa = pa,
+						      .prot = req->prot });
 		if (err)
 			return err;
 		s += len;
@@ -67,7 +103,10 @@ static int map_linear(struct prep *p, uint64_t s, uint64_t e)
 	return 0;
 }
 
-/* A repeat request maps its object range as one pattern: it must be contiguous. */
+/*
+ * A repeat request maps its object range as one pattern: it must be
+ * contiguous. The unmap waiting goes first (there is no repeating replace).
+ */
 static int map_repeat(struct prep *p, uint64_t s, uint64_t e)
 {
 	const struct gvm_req *req = p->req;
@@ -78,6 +117,9 @@ static int map_repeat(struct prep *p, uint64_t s, uint64_t e)
 		return err;
 	if (contig < req->repeat)
 		return -EINVAL;
+	err = reserve_unmap(p);
+	if (err)
+		return err;
 	return reserve_bop(p->txn, &(struct pt_op){ .type = PT_OP_MAP_REPEAT,
 						    .va = s,
 						    .size = e - s,
@@ -99,6 +141,28 @@ static int map_until(struct prep *p, uint64_t end)
 }
 
 /*
+ * Part [@s, @e) of the request leaves the VM: its unmap waits (struct prep).
+ * An unmap request has no map to end with, and nothing is mapped after its
+ * first part up to its end: that part's unmap goes to the end, reserved now.
+ */
+static int unmap_part(struct prep *p, uint64_t s, uint64_t e)
+{
+	const struct gvm_req *req = p->req;
+
+	if (req->type == GVM_REQ_MAP) {
+		if (p->unmap_va == p->unmap_end)
+			p->unmap_va = s;
+		p->unmap_end = e;
+		return 0;
+	}
+	if (s < p->mapped_to)
+		return 0; /* unmapped already */
+	p->mapped_to = req->va + req->size;
+	return reserve_bop(
+		p->txn, &(struct pt_op){ .type = PT_OP_UNMAP, .va = s, .size = p->mapped_to - s });
+}
+
+/*
  * The part of @old the request covers leaves the VM: unmap it - unless its
  * pages stay exactly as they are (keep, and the same protections), in which
  * case neither the unmap nor the map of that part reaches the tables.
@@ -112,11 +176,14 @@ static int replace_part(struct prep *p, const struct gvm_op *op)
 	int err;
 
 	if (op->keep && op->old->prot == req->prot) {
+		/* The map before it takes the unmap waiting (s > mapped_to when one waits). */
 		err = map_until(p, s);
+		if (!err)
+			err = reserve_unmap(p);
 		p->mapped_to = e;
 		return err;
 	}
-	return reserve_bop(p->txn, &(struct pt_op){ .type = PT_OP_UNMAP, .va = s, .size = e - s });
+	return unmap_part(p, s, e);
 }
 
 static int doom(struct gvm_txn *txn, struct gvm_va *va)

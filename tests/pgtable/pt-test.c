@@ -390,6 +390,23 @@ void pt_test_shadow_fini(struct pt_test_shadow *sh)
 	sh->npages = 0;
 }
 
+/* A replace has no one-op call: a reservation of it alone, committed at once (as pt_map()'s). */
+static int replace_alone(struct pt *pt, const struct pt_op *op, uint64_t *unmapped)
+{
+	struct pt_resv resv;
+	int err;
+
+	pt_resv_init(&resv);
+	err = pt_reserve(pt, op, &resv);
+	if (!err) {
+		pt_commit_begin(pt, &resv);
+		pt_commit(pt, &resv, op, unmapped);
+		pt_commit_end(pt, &resv);
+	}
+	pt_unreserve(pt, &resv);
+	return err;
+}
+
 int pt_test_call_op(struct pt *pt, const struct pt_op *op, uint64_t *unmapped)
 {
 	struct pt_pattern pat = { op->pa, op->period };
@@ -401,6 +418,8 @@ int pt_test_call_op(struct pt *pt, const struct pt_op *op, uint64_t *unmapped)
 		return pt_map_repeat(pt, op->va, op->size, &pat, op->prot);
 	case PT_OP_UNMAP:
 		return pt_unmap(pt, op->va, op->size, unmapped);
+	case PT_OP_REPLACE:
+		return replace_alone(pt, op, unmapped);
 	}
 	return -EINVAL;
 }
@@ -429,11 +448,12 @@ int pt_test_model_apply(struct model *m, const struct pt_op *op, uint64_t *unmap
 	uint64_t period = op->type == PT_OP_MAP_REPEAT ? op->period : 0;
 	int rc = 0;
 
-	if (op->type == PT_OP_UNMAP)
+	/* A replace is an unmap, then a map that cannot overlap. */
+	if (op->type == PT_OP_UNMAP || op->type == PT_OP_REPLACE)
 		bytes = model_unmap(m, op->va, end);
-	else if (model_overlaps(m, op->va, end))
+	if (op->type != PT_OP_UNMAP && model_overlaps(m, op->va, end))
 		rc = -EEXIST;
-	else
+	else if (op->type != PT_OP_UNMAP)
 		model_insert(m, (struct extent){ op->va, end, op->va, op->pa, period, op->prot });
 	if (unmapped)
 		*unmapped = bytes;

@@ -157,7 +157,8 @@ bool pt_test_shadow_matches(struct pt_test_shadow *sh, uint64_t pa, const void *
 void pt_test_shadow_fini(struct pt_test_shadow *sh);
 
 /**
- * pt_test_call_op() - make the one-op call (pt_map(), pt_map_repeat(), pt_unmap()) for @op.
+ * pt_test_call_op() - make the one-op call (pt_map(), pt_map_repeat(), pt_unmap()) for @op,
+ * or for a PT_OP_REPLACE a reservation of it alone, committed at once.
  * @pt: the page table.
  * @op: the op; its fields as the call takes them.
  * @unmapped: pt_unmap()'s.
@@ -184,8 +185,9 @@ unsigned int pt_test_exact_prots(const struct pt *pt, const uint32_t *cand, size
 /**
  * pt_test_model_apply() - apply @op to the extent model @m as the page table does.
  * @m: the model.
- * @op: a PT_OP_MAP, PT_OP_MAP_REPEAT or PT_OP_UNMAP with valid arguments.
- * @unmapped: NULL, or set to the bytes an unmap removed (0 for a map).
+ * @op: a PT_OP_MAP, PT_OP_MAP_REPEAT, PT_OP_UNMAP or PT_OP_REPLACE with valid
+ *	arguments.
+ * @unmapped: NULL, or set to the bytes an unmap or a replace removed (0 for a map).
  *
  * A map over any mapped byte is refused whole, as pt_map() refuses it.
  *

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Model-based random test of pt_map() and pt_unmap().
+ * Model-based random test of pt_map(), pt_unmap() and PT_OP_REPLACE (reserved
+ * alone and committed at once, as the one-op calls are).
  *
  * A flat reference model (a sorted list of extents VA -> PA, prot) receives the
  * same random requests as the page table. Requests mix granule-sized and
@@ -64,7 +65,7 @@ struct zone {
 };
 
 struct counters {
-	unsigned int maps, map_eexist, unmaps, splits, empty_unmaps;
+	unsigned int maps, map_eexist, unmaps, splits, empty_unmaps, replaces, replaces_over;
 	uint64_t block_hits, page_hits;
 	uint64_t max_tables;
 };
@@ -444,13 +445,44 @@ static void do_unmap(struct run *r)
 	check_samples(r, q.va, q.size);
 }
 
+/* A replace over an unmap's range (pages, cut blocks, whole tables, holes): never refused. */
+static void do_replace(struct run *r)
+{
+	struct req q = pick_unmap_range(r);
+	struct pt_op op = { .type = PT_OP_REPLACE, .va = q.va, .size = q.size };
+	uint64_t unmapped = ~0ull, want;
+	int rc;
+
+	op.pa = pick_pa(r, q.va, q.size);
+	op.prot = r->prot[rng_below(&r->rng, r->nprot)];
+	r->last_va = q.va;
+	r->last_end = q.va + q.size;
+	snprintf(r->what, sizeof(r->what),
+		 "replace(va 0x%" PRIx64 ", pa 0x%" PRIx64 ", size 0x%" PRIx64 ", prot 0x%x)", q.va,
+		 op.pa, q.size, op.prot);
+	rc = pt_test_call_op(r->pt, &op, &unmapped);
+	if (rc)
+		fail_rc(r, "replace", rc, 0);
+	want = model_unmap(&r->model, q.va, q.va + q.size);
+	model_insert(&r->model, (struct extent){ q.va, q.va + q.size, q.va, op.pa, 0, op.prot });
+	if (unmapped != want)
+		run_fail(r, "replace unmapped 0x%" PRIx64 " bytes, model 0x%" PRIx64, unmapped,
+			 want);
+	r->n.replaces++;
+	r->n.replaces_over += want != 0;
+	check_samples(r, q.va, q.size);
+}
+
 static void run_op(struct run *r)
 {
 	struct pt_stats st;
+	unsigned int k = (unsigned int)rng_below(&r->rng, 100);
 	int err;
 
-	if (rng_below(&r->rng, 100) < 55)
+	if (k < 45)
 		do_map(r);
+	else if (k < 60)
+		do_replace(r);
 	else
 		do_unmap(r);
 	err = pt_validate(r->pt, gpuvm_print_file, stderr);
@@ -467,14 +499,14 @@ static void check_coverage(struct run *r)
 {
 	const struct counters *n = &r->n;
 
-	printf("[%s] %u maps, %u -EEXIST, %u unmaps (%u split, %u empty), "
-	       "%" PRIu64 " block and %" PRIu64 " page hits, up to %" PRIu64 " tables\n",
+	printf("[%s] %u maps, %u -EEXIST, %u unmaps (%u split, %u empty), %u replaces (%u over "
+	       "mappings), %" PRIu64 " block and %" PRIu64 " page hits, up to %" PRIu64 " tables\n",
 	       r->c->name, n->maps, n->map_eexist, n->unmaps, n->splits, n->empty_unmaps,
-	       n->block_hits, n->page_hits, n->max_tables);
+	       n->replaces, n->replaces_over, n->block_hits, n->page_hits, n->max_tables);
 	if (opt_count < COVERAGE_MIN_COUNT)
 		return;
 	if (!n->maps || !n->map_eexist || !n->splits || !n->empty_unmaps || !n->block_hits ||
-	    !n->page_hits)
+	    !n->page_hits || !n->replaces_over || n->replaces_over == n->replaces)
 		run_fail(r, "the random run did not cover every kind of call");
 }
 

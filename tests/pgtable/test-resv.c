@@ -102,6 +102,11 @@ static struct pt_op op_unmap(uint64_t va, uint64_t size)
 	return (struct pt_op){ .type = PT_OP_UNMAP, .va = va, .size = size };
 }
 
+static struct pt_op op_replace_at(uint64_t va, uint64_t size, uint64_t pa)
+{
+	return (struct pt_op){ .type = PT_OP_REPLACE, .va = va, .size = size, .pa = pa, .prot = RW };
+}
+
 static bool op_is_map(const struct pt_op *op)
 {
 	return op->type == PT_OP_MAP || op->type == PT_OP_MAP_REPEAT;
@@ -109,9 +114,8 @@ static bool op_is_map(const struct pt_op *op)
 
 static int op_str(char *buf, size_t len, const struct pt_op *op)
 {
-	static const char *const names[] = { "?", "MAP", "UNMAP", "REPEAT" };
-	const char *n = op->type >= PT_OP_MAP && op->type <= PT_OP_MAP_REPEAT ? names[op->type] :
-										"?";
+	static const char *const names[] = { "?", "MAP", "UNMAP", "REPEAT", "REPLACE" };
+	const char *n = op->type >= PT_OP_MAP && op->type <= PT_OP_REPLACE ? names[op->type] : "?";
 
 	if (op->type == PT_OP_UNMAP)
 		return snprintf(buf, len, "%s(0x%" PRIx64 " +0x%" PRIx64 ")", n, op->va, op->size);
@@ -576,7 +580,7 @@ struct req {
 
 /* Kinds of calls and outcomes a long random run must have produced. */
 struct counters {
-	unsigned int arrays, direct, ops[4], eexist, cuts_reserving, related, related_prev;
+	unsigned int arrays, direct, ops[5], eexist, cuts_reserving, related, related_prev;
 	unsigned int shared_repeats, queued, give_ups, third, empty_arrays, next_blocks,
 		last_blocks;
 	uint64_t reserved, max_tables;
@@ -892,6 +896,38 @@ static void gen_unmap(struct rrun *r, struct pt_op *op)
 	*op = op_unmap(q.va, q.size);
 }
 
+/* A replace of [@q.va, @q.va + @q.size) with a fresh output range. */
+static struct pt_op op_replace(struct rrun *r, struct req q)
+{
+	return (struct pt_op){ .type = PT_OP_REPLACE,
+			       .va = q.va,
+			       .size = q.size,
+			       .pa = pick_pa(r, q.va, q.size),
+			       .prot = pick_prot(r) };
+}
+
+/*
+ * A replace: over a piece of a live extent (pages of a leaf table, a block it
+ * cuts), over a whole one, over nothing, or over any range (tables it covers
+ * whole).
+ */
+static void gen_replace(struct rrun *r, struct pt_op *op)
+{
+	unsigned int kind = (unsigned int)rng_below(&r->rng, 10);
+	const struct extent *x = r->proj.n ? random_extent(r, true) : NULL;
+	struct req q = { 0, 0 };
+
+	if (kind < 4 && x)
+		q = pick_cut(r, x);
+	else if (kind < 6 && x)
+		q = (struct req){ x->va, x->end - x->va };
+	else if (kind < 8)
+		q = clip_free(r, pick_range(r, r->t.big));
+	if (!q.size)
+		q = pick_range(r, r->t.big);
+	*op = op_replace(r, q);
+}
+
 /* A granule-aligned piece of [@va, @va + @size). */
 static struct req sub_range(struct rrun *r, uint64_t va, uint64_t size)
 {
@@ -924,14 +960,20 @@ static struct req rest_of_item(const struct rrun *r, const struct pt_op *p)
  * reservation queued before it): map again what it unmapped (the whole range,
  * a piece into the tables it emptied, or a repeat), unmap the rest of the leaf
  * tables it cut, or unmap what it mapped (a piece: a split of a block it
- * creates, a copy of a table it shares; all of it; or across its end).
+ * creates, a copy of a table it shares; all of it; or across its end), or
+ * replace what it unmapped or a piece of what it mapped.
  */
 static void gen_related(struct rrun *r, const struct pt_op *p, struct pt_op *op)
 {
-	unsigned int k = (unsigned int)rng_below(&r->rng, 4);
+	unsigned int k = (unsigned int)rng_below(&r->rng, 5);
 	struct req q = { p->va, p->size };
 
-	if (p->type == PT_OP_UNMAP && k == 3) {
+	if (k == 4) {
+		/* Over what it unmapped, or over a piece of what it mapped. */
+		if (p->type != PT_OP_UNMAP)
+			q = sub_range(r, p->va, p->size);
+		*op = op_replace(r, q);
+	} else if (p->type == PT_OP_UNMAP && k == 3) {
 		q = rest_of_item(r, p);
 		*op = op_unmap(q.va, q.size);
 	} else if (p->type == PT_OP_UNMAP) {
@@ -969,10 +1011,12 @@ static void gen_op(struct rrun *r, const struct arr *a, const struct arr *prev, 
 		gen_related(r, from_prev ? &prev->op[i - (a ? a->n : 0)] : &a->op[i], op);
 		r->n.related++;
 		r->n.related_prev += from_prev;
-	} else if (k < 55) {
+	} else if (k < 50) {
 		gen_map(r, op, false);
-	} else if (k < 72) {
+	} else if (k < 64) {
 		gen_map(r, op, true);
+	} else if (k < 76) {
+		gen_replace(r, op);
 	} else {
 		gen_unmap(r, op);
 	}
@@ -1144,18 +1188,20 @@ static void check_coverage(struct rrun *r)
 	const struct counters *n = &r->n;
 
 	printf("[%s] %u arrays (%u empty), %u one-op calls, %u maps, %u unmaps, %u repeats "
-	       "(%u shared), %u -EEXIST, %u unmaps reserving tables, %u related ops (%u on the "
-	       "previous reservation), %u queued rounds (%u with C, %u give-ups), %u maps of the "
-	       "next blocks, %u unmaps of a last block, %" PRIu64 " tables reserved, up to %" PRIu64
-	       " tables\n",
+	       "(%u shared), %u replaces, %u -EEXIST, %u unmaps reserving tables, %u related ops "
+	       "(%u on the previous reservation), %u queued rounds (%u with C, %u give-ups), %u maps "
+	       "of the next blocks, %u unmaps of a last block, %" PRIu64 " tables reserved, up to "
+	       "%" PRIu64 " tables\n",
 	       r->t.c->name, n->arrays, n->empty_arrays, n->direct, n->ops[PT_OP_MAP],
-	       n->ops[PT_OP_UNMAP], n->ops[PT_OP_MAP_REPEAT], n->shared_repeats, n->eexist,
-	       n->cuts_reserving, n->related, n->related_prev, n->queued, n->third, n->give_ups,
-	       n->next_blocks, n->last_blocks, n->reserved, n->max_tables);
+	       n->ops[PT_OP_UNMAP], n->ops[PT_OP_MAP_REPEAT], n->shared_repeats,
+	       n->ops[PT_OP_REPLACE], n->eexist, n->cuts_reserving, n->related, n->related_prev,
+	       n->queued, n->third, n->give_ups, n->next_blocks, n->last_blocks, n->reserved,
+	       n->max_tables);
 	if (opt_count < COVERAGE_MIN_COUNT)
 		return;
 	if (!n->eexist || !n->cuts_reserving || !n->related_prev || !n->shared_repeats ||
-	    !n->third || !n->give_ups || !n->direct || !n->next_blocks || !n->last_blocks)
+	    !n->third || !n->give_ups || !n->direct || !n->next_blocks || !n->last_blocks ||
+	    !n->ops[PT_OP_REPLACE])
 		tfail(&r->t, "the random run did not cover every kind of call");
 }
 
@@ -1664,10 +1710,10 @@ static void bad_type0(const struct tctx *t, struct pt_op *op)
 	(void)t;
 	op->type = 0;
 }
-static void bad_type4(const struct tctx *t, struct pt_op *op)
+static void bad_type5(const struct tctx *t, struct pt_op *op)
 {
 	(void)t;
-	op->type = 4;
+	op->type = 5;
 }
 static void bad_va(const struct tctx *t, struct pt_op *op)
 {
@@ -1768,9 +1814,46 @@ static void bad_unmap_end(const struct tctx *t, struct pt_op *op)
 	*op = op_unmap(t->ias_end - t->g, 2 * t->g);
 }
 
+static void bad_replace_period(const struct tctx *t, struct pt_op *op)
+{
+	op->type = PT_OP_REPLACE;
+	op->period = t->g;
+}
+
+static void bad_replace_pa(const struct tctx *t, struct pt_op *op)
+{
+	op->type = PT_OP_REPLACE;
+	op->pa += t->g / 2;
+}
+
+static void bad_replace_prot0(const struct tctx *t, struct pt_op *op)
+{
+	(void)t;
+	op->type = PT_OP_REPLACE;
+	op->prot = 0;
+}
+
+static void bad_replace_size0(const struct tctx *t, struct pt_op *op)
+{
+	(void)t;
+	op->type = PT_OP_REPLACE;
+	op->size = 0;
+}
+
+static void bad_replace_end(const struct tctx *t, struct pt_op *op)
+{
+	*op = op_replace_at(t->ias_end - t->g, 2 * t->g, op->pa);
+}
+
+static void bad_replace_pa_end(const struct tctx *t, struct pt_op *op)
+{
+	op->type = PT_OP_REPLACE;
+	op->pa = (1ull << t->c->oas) - t->g;
+}
+
 static const struct bad_case bad_cases[] = {
 	{ "type 0", bad_type0, -EINVAL },
-	{ "type 4", bad_type4, -EINVAL },
+	{ "type 5", bad_type5, -EINVAL },
 	{ "va misaligned", bad_va, -EINVAL },
 	{ "size 0", bad_size0, -EINVAL },
 	{ "size misaligned", bad_size, -EINVAL },
@@ -1790,6 +1873,12 @@ static const struct bad_case bad_cases[] = {
 	{ "pa past the output space", bad_pa_end, -ERANGE },
 	{ "pattern past the output space", bad_pattern_end, -ERANGE },
 	{ "UNMAP past the input space", bad_unmap_end, -ERANGE },
+	{ "REPLACE with a period", bad_replace_period, -EINVAL },
+	{ "REPLACE pa misaligned", bad_replace_pa, -EINVAL },
+	{ "REPLACE prot 0", bad_replace_prot0, -EINVAL },
+	{ "REPLACE size 0", bad_replace_size0, -EINVAL },
+	{ "REPLACE past the input space", bad_replace_end, -ERANGE },
+	{ "REPLACE pa past the output space", bad_replace_pa_end, -ERANGE },
 };
 
 /* Every bad op is refused into an empty reservation and into one holding an op. */
@@ -1895,6 +1984,15 @@ static void sw_behind(struct tctx *t, struct plan *z, struct plan *pre, struct p
 	*target = op_unmap(t->x + t->lt + t->g, t->g);
 }
 
+/* A replace of one granule in the middle of the largest block: a split per level. */
+static void sw_replace_split(struct tctx *t, struct plan *z, struct plan *pre, struct pt_op *target)
+{
+	(void)z;
+	state_op(t, op_map(t->x, 2 * t->big, pa_for(t, t->x)), 0);
+	plan_add(pre, op_map(t->x + 4 * t->big, t->g, pa_for(t, t->x)), 0);
+	*target = op_replace_at(t->x + t->big / 2 + 3 * t->g, t->g, t->dummy);
+}
+
 static const struct sweep_case sweep_cases[] = {
 	{ "sweep-map-fresh", sw_map_fresh, false },
 	{ "sweep-repeat-shared", sw_repeat, false },
@@ -1902,6 +2000,7 @@ static const struct sweep_case sweep_cases[] = {
 	{ "sweep-unmap-copy-shared", sw_cow, false },
 	{ "sweep-fifth-op", sw_fifth, false },
 	{ "sweep-behind-a-queued-split", sw_behind, true },
+	{ "sweep-replace-split", sw_replace_split, false },
 };
 
 /* Another reservation, in a top-level item of its own: a block map and a split. */
@@ -2303,6 +2402,33 @@ static void fl_nine(struct tctx *t, struct pt_op *ops, unsigned int *n, struct f
 	want[(*nwant)++] = (struct fl){ 0, 0, false, true };
 }
 
+/* A replace of pages inside their leaf table, written over in place: the old ones flushed. */
+static void fl_replace_pages(struct tctx *t, struct pt_op *ops, unsigned int *n, struct fl *want,
+			     unsigned int *nwant)
+{
+	state_op(t, op_map(t->x, 8 * t->g, pa_for(t, t->x)), 0);
+	ops[(*n)++] = op_replace_at(t->x + 2 * t->g, 3 * t->g, t->dummy);
+	want[(*nwant)++] = (struct fl){ t->x + 2 * t->g, 3 * t->g, true, false };
+}
+
+/* A replace of a block's granule: the split flushes the block. */
+static void fl_replace_cut(struct tctx *t, struct pt_op *ops, unsigned int *n, struct fl *want,
+			   unsigned int *nwant)
+{
+	state_op(t, op_map(t->x, t->big, pa_for(t, t->x)), 0);
+	ops[(*n)++] = op_replace_at(t->x + t->g, t->g, t->dummy);
+	want[(*nwant)++] = (struct fl){ t->x, t->big, false, false };
+}
+
+/* A replace over a leaf table's span whole: the table goes, freed after the flush. */
+static void fl_replace_table(struct tctx *t, struct pt_op *ops, unsigned int *n, struct fl *want,
+			     unsigned int *nwant)
+{
+	state_op(t, op_map(t->x, 3 * t->g, pa_for(t, t->x)), 0);
+	ops[(*n)++] = op_replace_at(t->x, t->lt, pa_for(t, t->x) + t->g);
+	want[(*nwant)++] = (struct fl){ t->x, t->lt, false, false };
+}
+
 static const struct flush_case flush_cases[] = {
 	{ "two adjacent maps", fl_adjacent_maps },
 	{ "two separate maps", fl_separate_maps },
@@ -2310,6 +2436,9 @@ static const struct flush_case flush_cases[] = {
 	{ "map then unmap", fl_map_unmap },
 	{ "unmap in pieces", fl_prune },
 	{ "nine separate maps", fl_nine },
+	{ "replace pages", fl_replace_pages },
+	{ "replace a block's granule", fl_replace_cut },
+	{ "replace a leaf table whole", fl_replace_table },
 };
 
 static void check_flushes(struct tctx *t, size_t from, const struct fl *want, unsigned int nwant)
@@ -2375,6 +2504,158 @@ static void flush_one(const struct pt_test_cfg *c, const struct flush_case *fc)
 	check_validate(&t, "after pt_unreserve()");
 	check_probes(&t);
 	tctx_fini(&t);
+}
+
+/* ---- replace: an unmap and then a map, in one op ---- */
+
+/**
+ * struct replace_case - a replace, alone in its reservation, over what @setup maps.
+ * @setup: map the state; fill the replace; return the tables it must reserve
+ *	(and consume), or -1 for a new path's (not checked).
+ * @want_freed: tables pt_unreserve() frees, after the flush.
+ */
+struct replace_case {
+	const char *name;
+	int (*setup)(struct tctx *t, struct pt_op *op);
+	unsigned int want_freed;
+};
+
+static int rp_nothing(struct tctx *t, struct pt_op *op)
+{
+	*op = op_replace_at(t->x + 5 * t->g, 2 * t->g, t->dummy);
+	return -1;
+}
+
+/* Inside the leaf table: written over in place. */
+static int rp_pages(struct tctx *t, struct pt_op *op)
+{
+	state_op(t, op_map(t->x, 8 * t->g, pa_for(t, t->x)), 0);
+	*op = op_replace_at(t->x + t->g, 4 * t->g, t->dummy);
+	return 0;
+}
+
+static int rp_pages_and_holes(struct tctx *t, struct pt_op *op)
+{
+	state_op(t, op_map(t->x, 2 * t->g, pa_for(t, t->x)), 0);
+	state_op(t, op_map(t->x + 4 * t->g, 2 * t->g, pa_for(t, t->x + 4 * t->g)), 0);
+	*op = op_replace_at(t->x + t->g, 6 * t->g, t->dummy);
+	return 0;
+}
+
+/* Across two leaf tables: the projection counts it (nothing to take). */
+static int rp_two_tables(struct tctx *t, struct pt_op *op)
+{
+	state_op(t, op_map(t->x + t->lt - 2 * t->g, 4 * t->g, pa_for(t, t->x)), 0);
+	*op = op_replace_at(t->x + t->lt - 3 * t->g, 6 * t->g, t->dummy);
+	return 0;
+}
+
+static int rp_block_whole(struct tctx *t, struct pt_op *op)
+{
+	state_op(t, op_map(t->x, t->big, pa_for(t, t->x)), 0);
+	*op = op_replace_at(t->x, t->big, pa_for(t, t->x) + t->big);
+	return 0;
+}
+
+/*
+ * A block of a leaf table's span, then an unmap of nothing beside it that
+ * remembers its table (pt_descend()): a replace there takes the one-op path
+ * of blocks.
+ */
+static void map_remembered_block(struct tctx *t)
+{
+	state_op(t, op_map(t->x, t->lt, pa_for(t, t->x)), 0);
+	state_op(t, op_unmap(t->x + 3 * t->lt, t->lt), 0);
+}
+
+/* Over the free item next to the block: a map of a block. */
+static int rp_free_blocks(struct tctx *t, struct pt_op *op)
+{
+	map_remembered_block(t);
+	*op = op_replace_at(t->x + t->lt, t->lt, pa_for(t, t->x) + 2 * t->lt);
+	return t->geo.leaf_sizes & t->lt ? 0 : 1;
+}
+
+/* Over the block and the free item next to it: counted on the projection. */
+static int rp_blocks(struct tctx *t, struct pt_op *op)
+{
+	map_remembered_block(t);
+	*op = op_replace_at(t->x, 2 * t->lt, pa_for(t, t->x) + 2 * t->lt);
+	return t->geo.leaf_sizes & t->lt ? 0 : 1;
+}
+
+/* One granule out of the largest block: a split per level below it. */
+static int rp_block_cut(struct tctx *t, struct pt_op *op)
+{
+	state_op(t, op_map(t->x, 2 * t->big, pa_for(t, t->x)), 0);
+	*op = op_replace_at(t->x + t->big / 2 + 3 * t->g, t->g, t->dummy);
+	return (int)(PT_LEAF_LEVEL - t->big_level);
+}
+
+/* A leaf table's span whole, to a block: the table goes (a new one if no block fits). */
+static int rp_table_to_block(struct tctx *t, struct pt_op *op)
+{
+	state_op(t, op_map(t->x, 3 * t->g, pa_for(t, t->x)), 0);
+	*op = op_replace_at(t->x, t->lt, pa_for(t, t->x));
+	return t->geo.leaf_sizes & t->lt ? 0 : 1;
+}
+
+/* The same to pages: the unmap drops the table, the map takes a new one. */
+static int rp_table_to_pages(struct tctx *t, struct pt_op *op)
+{
+	state_op(t, op_map(t->x, 3 * t->g, pa_for(t, t->x)), 0);
+	*op = op_replace_at(t->x, t->lt, pa_for(t, t->x) + t->g);
+	return 1;
+}
+
+static const struct replace_case replace_cases[] = {
+	{ "over nothing", rp_nothing, 0 },
+	{ "over pages", rp_pages, 0 },
+	{ "over pages and holes", rp_pages_and_holes, 0 },
+	{ "over pages of two leaf tables", rp_two_tables, 0 },
+	{ "over a block whole", rp_block_whole, 0 },
+	{ "over a free item beside a block", rp_free_blocks, 0 },
+	{ "over a block and a free item", rp_blocks, 0 },
+	{ "cutting a block", rp_block_cut, 0 },
+	{ "over a leaf table whole, to a block", rp_table_to_block, 1 },
+	{ "over a leaf table whole, to pages", rp_table_to_pages, 1 },
+};
+
+static void replace_one(const struct pt_test_cfg *c, const struct replace_case *rc)
+{
+	struct tctx t;
+	struct arr a;
+	struct pt_op op;
+	int64_t tables;
+	int want;
+	size_t mark;
+
+	tctx_init(&t, c, "replace");
+	what(&t, "%s", rc->name);
+	want = rc->setup(&t, &op);
+	t.env.record = true;
+	pt_test_log_clear(&t.env);
+	arr_init(&a);
+	tables = reserve_one(&t, &a, NULL, op, 0);
+	if (want >= 0 && tables != want)
+		tfail(&t, "reserved %" PRId64 " tables, want %d", tables, want);
+	commit_arr(&t, &a);
+	mark = t.env.nr_log;
+	unreserve_arr(&t, &a);
+	if (count_events(&t.env, mark, PT_EV_FREE) != rc->want_freed)
+		tfail(&t, "%u tables freed, want %u", count_events(&t.env, mark, PT_EV_FREE),
+		      rc->want_freed);
+	check_free_after_flush(&t, mark);
+	check_probes(&t);
+	tctx_fini(&t);
+}
+
+static void test_replace(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < NR_CFGS; i++)
+		for (size_t k = 0; k < ARRAY_SIZE(replace_cases); k++)
+			replace_one(&cfg_cases[i], &replace_cases[k]);
 }
 
 static void test_flushes(void **state)
@@ -2606,6 +2887,7 @@ int main(int argc, char **argv)
 		SWEEP_TEST(3),
 		SWEEP_TEST(4),
 		SWEEP_TEST(5),
+		SWEEP_TEST(6),
 		NAMED_TEST("misuse-busy", test_misuse_busy),
 		NAMED_TEST("misuse-mid-commit", test_misuse_mid_commit),
 		NAMED_TEST("misuse-args", test_misuse_args),
@@ -2613,6 +2895,7 @@ int main(int argc, char **argv)
 		NAMED_TEST("pins-prune", test_pins_prune),
 		NAMED_TEST("pins-second-alias", test_pins_second_alias),
 		NAMED_TEST("flushes", test_flushes),
+		NAMED_TEST("replace", test_replace),
 		NAMED_TEST("debug-alloc-abort", test_debug_alloc_abort),
 	};
 	const struct tu_args args = { "test-resv", &opt_seed, &opt_count };
@@ -2620,7 +2903,7 @@ int main(int argc, char **argv)
 
 	_Static_assert(ARRAY_SIZE(cfg_cases) == 4, "one random test per configuration");
 	_Static_assert(ARRAY_SIZE(qcases) == 9, "one test per queue case");
-	_Static_assert(ARRAY_SIZE(sweep_cases) == 6, "one test per sweep case");
+	_Static_assert(ARRAY_SIZE(sweep_cases) == 7, "one test per sweep case");
 	if (tu_parse_args(&args, argc, argv))
 		return 2;
 	for (size_t i = 0; i < NR_CFGS; i++)

@@ -202,7 +202,7 @@ static void sctx_fini(struct sctx *s)
 
 static void describe_op(struct sctx *s, const char *prefix, const struct pt_op *op)
 {
-	static const char *const names[] = { "?", "map", "unmap", "map_repeat" };
+	static const char *const names[] = { "?", "map", "unmap", "map_repeat", "replace" };
 
 	snprintf(s->op, sizeof(s->op),
 		 "%s%s(va 0x%" PRIx64 ", size 0x%" PRIx64 ", pa 0x%" PRIx64 ", period 0x%" PRIx64
@@ -1431,7 +1431,7 @@ static void commit_ops(struct sctx *s, struct pt_resv *resv, const struct pt_op 
 			sfail(s, "the model refuses a reserved op");
 		unmapped = ~0ull;
 		pt_commit(s->pt, resv, &ops[i], &unmapped);
-		if (unmapped != (ops[i].type == PT_OP_UNMAP ? bytes : 0))
+		if (unmapped != bytes) /* the model's: 0 for a map */
 			sfail(s, "unmapped 0x%" PRIx64 ", model 0x%" PRIx64, unmapped, bytes);
 	}
 	pt_commit_end(s->pt, resv);
@@ -1516,7 +1516,7 @@ static void test_resv_case(void **state)
 
 struct counters {
 	unsigned int calls, arrays, queued, given_up, refused, repeats, unmaps_grew, next_blocks;
-	unsigned int last_blocks;
+	unsigned int last_blocks, replaces;
 	uint64_t realiased;
 	uint64_t max_aliased, max_tables;
 };
@@ -1733,6 +1733,17 @@ static struct pt_op pick_last_block(struct rnd *r)
 	return op;
 }
 
+/* A replace where an unmap would go: holes and pieces of repeat regions, their aliases copied. */
+static struct pt_op pick_replace(struct rnd *r, const struct model *m)
+{
+	struct pt_op op = pick_unmap(r, m);
+
+	op.type = PT_OP_REPLACE;
+	op.prot = r->prot[rnd(r, r->nprot)];
+	op.pa = pick_pa(r, op.size + r->blk, r->blk) + (op.va & (r->blk - 1));
+	return op;
+}
+
 static struct pt_op pick_op(struct rnd *r, const struct model *m)
 {
 	uint64_t kind = rnd(r, 100);
@@ -1750,7 +1761,14 @@ static struct pt_op pick_op(struct rnd *r, const struct model *m)
 		kind = 35;
 	else if (after_next && !rnd(r, 2) && r->last.end - r->last.va >= r->blk)
 		return pick_last_block(r);
-	op = kind < 35 ? pick_repeat(r) : kind < 50 ? pick_map(r, m) : pick_unmap(r, m);
+	if (kind < 35)
+		op = pick_repeat(r);
+	else if (kind < 50)
+		op = pick_map(r, m);
+	else if (kind < 92)
+		op = pick_unmap(r, m);
+	else
+		op = pick_replace(r, m);
 	r->last = (struct ival){ op.va, op.va + op.size };
 	return op;
 }
@@ -1886,6 +1904,7 @@ static void rnd_step(struct rnd *r)
 		r->n.calls++;
 		r->n.refused += rc != 0;
 		r->n.repeats += !rc && op.type == PT_OP_MAP_REPEAT;
+		r->n.replaces += op.type == PT_OP_REPLACE;
 		r->n.unmaps_grew += op.type == PT_OP_UNMAP && r->cp.stats.tables > before.tables;
 	} else {
 		rnd_reservations(r, mode < 84 ? RESV_ARRAY :
@@ -1903,14 +1922,14 @@ static void rnd_report(struct rnd *r)
 {
 	const struct counters *n = &r->n;
 
-	printf("  [%s] %u calls (%u refused, %u repeat maps, %u unmaps that grew), "
+	printf("  [%s] %u calls (%u refused, %u repeat maps, %u unmaps that grew, %u replaces), "
 	       "%u arrays, %u queued pairs, %u given up, %u maps of the next blocks, %u unmaps of "
 	       "the last; up to %" PRIu64 " aliased of %" PRIu64 " tables, %" PRIu64
 	       " tables lost an alias and stayed\n",
-	       r->s.c->name, n->calls, n->refused, n->repeats, n->unmaps_grew, n->arrays, n->queued,
-	       n->given_up, n->next_blocks, n->last_blocks, n->max_aliased, n->max_tables,
-	       r->s.realiased);
-	if (n->refused && n->repeats && n->unmaps_grew && n->arrays && n->queued &&
+	       r->s.c->name, n->calls, n->refused, n->repeats, n->unmaps_grew, n->replaces,
+	       n->arrays, n->queued, n->given_up, n->next_blocks, n->last_blocks, n->max_aliased,
+	       n->max_tables, r->s.realiased);
+	if (n->refused && n->repeats && n->unmaps_grew && n->replaces && n->arrays && n->queued &&
 	    n->next_blocks && n->last_blocks && n->max_aliased && r->s.realiased >= 3)
 		return;
 	/*

@@ -709,14 +709,17 @@ static const struct txn_case lone_cases[] = {
 			     XVA(B0 + 3 * MiB, 5 * MiB, O_BIG, 3 * MiB, 0, RW)),
 	},
 	{
-		/* 63 of a slab's 64 VAs are used: the three new ones need a new slab. */
+		/*
+		 * 63 of a slab's 64 VAs are used: the three new ones need a new
+		 * slab. The map's one table op cuts a 2M block: a table to allocate.
+		 */
 		.name = "new-va-slab",
-		.state = RQS(MAP(B0, 64 * KiB, O_BIG, 0, RW)),
+		.state = RQS(MAP(B0, 2 * MiB, O_BIG, 0, RW)),
 		.many = 62,
 		.reqs = RQS(MAP(B0 + 16 * KiB, 16 * KiB, O_SMALL, 0, R)),
 		.want = XVAS(XVA(B0, 16 * KiB, O_BIG, 0, 0, RW),
 			     XVA(B0 + 16 * KiB, 16 * KiB, O_SMALL, 0, 0, R),
-			     XVA(B0 + 32 * KiB, 32 * KiB, O_BIG, 32 * KiB, 0, RW)),
+			     XVA(B0 + 32 * KiB, 2 * MiB - 32 * KiB, O_BIG, 32 * KiB, 0, RW)),
 		.many_stay = true,
 	},
 	{
@@ -2022,13 +2025,234 @@ static void test_replace_in_place(void **state)
 	fx_fini(&f);
 }
 
+/* ---- Table ops: a request's unmaps joined, a map over them one replace ---- */
+
+#define MAX_ROPS 8u
+
+/*
+ * The paging backend again, over pgtable's public calls, with the table ops
+ * reserved recorded (the real one's page table is not ours to reach).
+ */
+static struct rec_backend {
+	struct pt *pt;
+	struct pt_op op[MAX_ROPS];
+	unsigned int n;
+} rec;
+
+static int rec_create(const void *cfg, void **priv)
+{
+	*priv = &rec;
+	return pt_create(cfg, &rec.pt);
+}
+
+static void rec_destroy(void *priv)
+{
+	(void)priv;
+	pt_destroy(rec.pt);
+}
+
+static int rec_attach(void *priv, unsigned int slot)
+{
+	(void)priv;
+	(void)slot;
+	return 0;
+}
+
+static void rec_detach(void *priv)
+{
+	(void)priv;
+}
+
+static int rec_reserve(void *priv, void *resv, const struct pt_op *op)
+{
+	int err = pt_reserve(rec.pt, op, resv);
+
+	(void)priv;
+	if (!err && rec.n < MAX_ROPS)
+		rec.op[rec.n++] = *op;
+	return err;
+}
+
+static void rec_commit_begin(void *priv, void *resv)
+{
+	(void)priv;
+	pt_commit_begin(rec.pt, resv);
+}
+
+static void rec_commit(void *priv, void *resv, const struct pt_op *op)
+{
+	(void)priv;
+	pt_commit(rec.pt, resv, op, NULL);
+}
+
+static void rec_commit_end(void *priv, void *resv)
+{
+	(void)priv;
+	pt_commit_end(rec.pt, resv);
+}
+
+static void rec_unreserve(void *priv, void *resv)
+{
+	(void)priv;
+	pt_unreserve(rec.pt, resv);
+}
+
+static const struct gvm_backend_ops rec_backend_ops = {
+	.name = "recording",
+	.create = rec_create,
+	.destroy = rec_destroy,
+	.attach = rec_attach,
+	.detach = rec_detach,
+	.resv_size = sizeof(struct pt_resv),
+	.reserve = rec_reserve,
+	.commit_begin = rec_commit_begin,
+	.commit = rec_commit,
+	.commit_end = rec_commit_end,
+	.unreserve = rec_unreserve,
+};
+
+/* One request and the table ops it must reserve (size 0 ends the list). */
+struct ops_case {
+	const char *name;
+	struct rq req;
+	struct pt_op want[3];
+};
+
+#define TOP(t, v, s, p)                                                              \
+	{                                                                            \
+		.type = (t), .va = (v), .size = (s), .pa = (p), .prot = (p) ? RW : 0 \
+	}
+
+/*
+ * VAs at B0 + [0, 16K) (big at 0), [32K, 48K) (small at 0), [64K, 80K) (big
+ * at 1M); at B0 + 1M + [0, 64K) (big at 0) and [128K, 144K) (small at 0); at
+ * B0 + 2M + [0, 16K) and [96K, 112K) (big at 0).
+ */
+static const struct rq ops_setup[] = {
+	MAP(B0, 16 * KiB, O_BIG, 0, RW),
+	MAP(B0 + 32 * KiB, 16 * KiB, O_SMALL, 0, RW),
+	MAP(B0 + 64 * KiB, 16 * KiB, O_BIG, 1 * MiB, RW),
+	MAP(B0 + 1 * MiB, 64 * KiB, O_BIG, 0, RW),
+	MAP(B0 + 1 * MiB + 128 * KiB, 16 * KiB, O_SMALL, 0, RW),
+	MAP(B0 + 2 * MiB, 16 * KiB, O_BIG, 0, RW),
+	MAP(B0 + 2 * MiB + 96 * KiB, 16 * KiB, O_BIG, 0, RW),
+};
+
+static const struct ops_case ops_cases[] = {
+	/* Cuts the first VA's end, dooms the second, cuts the third's start: one replace. */
+	{ "map-over-three",
+	  MAP(B0 + 8 * KiB, 64 * KiB, O_BIG, 2 * MiB, RW),
+	  { TOP(PT_OP_REPLACE, B0 + 8 * KiB, 64 * KiB, 4 * GiB + 2 * MiB) } },
+	/* The first part's unmap goes to the request's end. */
+	{ "unmap-over-three",
+	  UNMAP(B0 + 4 * KiB, 96 * KiB),
+	  { TOP(PT_OP_UNMAP, B0 + 4 * KiB, 96 * KiB, 0) } },
+	/* The first VA stays (keep); the map after it covers the other's unmap. */
+	{ "map-over-kept-and-one",
+	  MAP(B0 + 1 * MiB, 192 * KiB, O_BIG, 0, RW),
+	  { TOP(PT_OP_REPLACE, B0 + 1 * MiB + 64 * KiB, 128 * KiB, 4 * GiB + 64 * KiB) } },
+	/* Two physical runs: the first does not cover the unmap, which goes first. */
+	{ "map-fragmented-over-two",
+	  MAP(B0 + 2 * MiB, 128 * KiB, O_FRAG, 0, RW),
+	  { TOP(PT_OP_UNMAP, B0 + 2 * MiB, 112 * KiB, 0),
+	    TOP(PT_OP_MAP, B0 + 2 * MiB, 64 * KiB, 6 * GiB),
+	    TOP(PT_OP_MAP, B0 + 2 * MiB + 64 * KiB, 64 * KiB, 6 * GiB + 128 * KiB) } },
+};
+
+/* Every page of [B0, B0 + 3M) translates as the VA tree of @vm says, or not at all. */
+static void check_rec_tables(struct gvm *vm, const char *name)
+{
+	for (uint64_t a = B0; a < B0 + 3 * MiB; a += PAGE) {
+		const struct gvm_va *va = gvm_va_find(vm, a);
+		struct pt_walk_result w;
+		int err = pt_walk(rec.pt, a, &w);
+
+		CHECK_ERR(name, err, va ? 0 : -ENOENT);
+		if (va && w.pa != vm_test_expected_pa(va, a))
+			fail_msg("%s: 0x%" PRIx64 " at 0x%" PRIx64 ", want 0x%" PRIx64, name, a,
+				 w.pa, vm_test_expected_pa(va, a));
+	}
+	CHECK_ERR(name, pt_validate(rec.pt, gpuvm_print_file, stderr), 0);
+}
+
+static void bind_rec(struct fx *f, struct gvm *vm, const struct rq *q)
+{
+	struct gvm_req r = to_req(f, q);
+	unsigned int failed = ~0u;
+
+	rec.n = 0;
+	CHECK_ERR(f->ctx, gvm_bind(vm, &r, 1, &failed), 0);
+}
+
+/*
+ * A request's table ops (struct prep in gvm_txn.c): the unmaps of the VAs it
+ * cuts joined into one, made one replace by a map that covers them; the
+ * tables translate what the VA tree says after each.
+ */
+static void test_table_ops(void **state)
+{
+	struct gvm_cfg cfg = { .start = VM_TEST_START,
+			       .end = VM_TEST_END,
+			       .page_lg2 = 12,
+			       .backend = &rec_backend_ops };
+	struct gvm *vm;
+	struct fx f;
+
+	(void)state;
+	fx_init(&f, "table-ops");
+	cfg.backend_cfg = &f.e.pt.cfg;
+	CHECK_ERR(f.ctx, gvm_create(&cfg, &vm), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(ops_setup); i++)
+		bind_rec(&f, vm, &ops_setup[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(ops_cases); i++) {
+		const struct ops_case *c = &ops_cases[i];
+		unsigned int n = 0;
+
+		bind_rec(&f, vm, &c->req);
+		while (n < ARRAY_SIZE(c->want) && c->want[n].size)
+			n++;
+		CHECK_EQ(c->name, rec.n, n);
+		for (unsigned int k = 0; k < n && k < rec.n; k++) {
+			CHECK_EQ(c->name, rec.op[k].type, c->want[k].type);
+			CHECK_EQ(c->name, rec.op[k].va, c->want[k].va);
+			CHECK_EQ(c->name, rec.op[k].size, c->want[k].size);
+			CHECK_EQ(c->name, rec.op[k].pa, c->want[k].pa);
+		}
+		check_rec_tables(vm, c->name);
+	}
+	gvm_destroy(vm);
+	fx_fini(&f);
+}
+
+/* The identity backend takes a replace like a map: a map over part of a VA, at PA == VA. */
+static void test_identity_replace(void **state)
+{
+	struct rq over = MAP(ID_BASE, 64 * KiB, O_FRAG, 0, RW);
+	struct rq first = MAP(ID_BASE, 1 * MiB, O_BIG, 0, RW);
+	struct identity_fx x;
+	struct gvm_req q;
+	unsigned int failed = ~0u;
+
+	(void)state;
+	identity_init(&x);
+	q = identity_req(&x, &first);
+	CHECK_ERR("identity replace: first", gvm_bind(x.vm, &q, 1, &failed), 0);
+	q = identity_req(&x, &over);
+	CHECK_ERR("identity replace: over", gvm_bind(x.vm, &q, 1, &failed), 0);
+	CHECK_EQ("identity replace", count_vas(x.vm), 2);
+	CHECK_EQ("identity replace", gvm_va_find(x.vm, ID_BASE)->bo->obj, &x.obj[O_FRAG].obj);
+	q = (struct gvm_req){ .type = GVM_REQ_UNMAP, .va = ID_BASE, .size = 1 * MiB };
+	CHECK_ERR("identity replace: unmap", gvm_bind(x.vm, &q, 1, &failed), 0);
+	identity_fini(&x);
+}
+
 /* ---- main ---- */
 
 int main(int argc, char **argv)
 {
 	struct CMUnitTest tests[ARRAY_SIZE(txn_cases) + ARRAY_SIZE(queue_cases) +
 				ARRAY_SIZE(keep_cases) + ARRAY_SIZE(identity_cases) +
-				ARRAY_SIZE(create_cases) + ARRAY_SIZE(lone_cases) + 9];
+				ARRAY_SIZE(create_cases) + ARRAY_SIZE(lone_cases) + 11];
 	char names[ARRAY_SIZE(tests)][64];
 	const struct tu_args args = { "test-vm-txn", &opt_seed, &opt_count };
 	size_t n = 0;
@@ -2056,5 +2280,7 @@ int main(int argc, char **argv)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_destroy_enomem);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_stats);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_replace_in_place);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_table_ops);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_identity_replace);
 	return _cmocka_run_group_tests("test-vm-txn", tests, n, NULL, NULL);
 }

@@ -481,11 +481,18 @@ int pt_map_repeat(struct pt *pt, uint64_t va, uint64_t size, const struct pt_pat
  * @PT_OP_MAP: map [va, va + size) to [pa, pa + size).
  * @PT_OP_UNMAP: unmap [va, va + size), splitting blocks it cuts.
  * @PT_OP_MAP_REPEAT: map [va, va + size) to the pattern (pa, period).
+ * @PT_OP_REPLACE: map [va, va + size) to [pa, pa + size) replacing whatever is
+ *	mapped there: by definition exactly a @PT_OP_UNMAP of the range followed
+ *	by a @PT_OP_MAP of it, in one op and one invalidation (what a driver gets
+ *	for a VM_BIND map over existing mappings). Its arguments are checked like
+ *	a map's; it never fails with -EEXIST. It reserves and consumes what the
+ *	two ops would, and its commit's @unmapped is the unmap's.
  */
 enum pt_op_type {
 	PT_OP_MAP = 1,
 	PT_OP_UNMAP,
 	PT_OP_MAP_REPEAT,
+	PT_OP_REPLACE,
 };
 
 /**
@@ -493,9 +500,9 @@ enum pt_op_type {
  * @type: see enum pt_op_type.
  * @va: input address.
  * @size: bytes.
- * @pa: output address (MAP), start of the pattern (MAP_REPEAT).
+ * @pa: output address (MAP, REPLACE), start of the pattern (MAP_REPEAT).
  * @period: MAP_REPEAT only: pattern length; 0 otherwise.
- * @prot: PT_PROT_* (maps only).
+ * @prot: PT_PROT_* (maps and REPLACE only).
  */
 struct pt_op {
 	enum pt_op_type type;
@@ -537,7 +544,8 @@ void pt_resv_init(struct pt_resv *resv);
  * allocate (tables through the alloc ops, bookkeeping through the host ops);
  * changes no descriptor and calls no sync or flush op.
  * Return: 0; the errors of pt_map(), pt_unmap() or pt_map_repeat() for @op
- * (-EEXIST against the projected state); -EINVAL for an unknown op type;
+ * (-EEXIST against the projected state), those of pt_map() but -EEXIST for a
+ * REPLACE; -EINVAL for an unknown op type;
  * -EBUSY when @resv already committed, is not the newest outstanding
  * reservation (both with a one-time warning), or another one is being
  * committed; the alloc op's errno as it
@@ -566,7 +574,8 @@ int pt_commit_begin(struct pt *pt, struct pt_resv *resv);
  * @pt: page table.
  * @resv: the reservation being committed.
  * @op: the op, equal to the next one reserved.
- * @unmapped: optional; bytes that were mapped in an UNMAP's range.
+ * @unmapped: optional; bytes that were mapped in an UNMAP's or a REPLACE's
+ *	range.
  *
  * Context: inside the fence-signalling section of pt_commit_begin(); never
  * allocates, never sleeps; calls the sync op (non-coherent walkers) for the
