@@ -108,6 +108,7 @@ struct result {
 	size_t va_struct_bytes;
 	double thread_rps[MAX_THREADS + 1]; /* median of the repetitions */
 	struct bench_stat thread_stat[MAX_THREADS + 1];
+	struct bench_stat thread_speedup[MAX_THREADS + 1]; /* of each repetition's pair */
 	uint64_t thread_contended[MAX_THREADS + 1];
 	double thread_locks_per_req[MAX_THREADS + 1];
 };
@@ -471,7 +472,6 @@ struct thread_arg {
 	const struct opts *op;
 	struct opts small;
 	struct wl w;
-	struct gvm_req *reqs;
 	pthread_barrier_t *start;
 };
 
@@ -480,7 +480,16 @@ static void *thread_main(void *arg)
 	struct thread_arg *a = arg;
 
 	pthread_barrier_wait(a->start);
-	bind_all(a->w.vm, a->reqs, a->small.requests);
+	/*
+	 * Drawn as they go, unlike run_one()'s: two threads streaming their
+	 * drawn requests from memory would compete for its bandwidth, which is
+	 * not what this measures.
+	 */
+	for (uint64_t i = 0; i < a->small.requests; i++) {
+		struct gvm_req req = next_req(&a->w);
+
+		bind_one(a->w.vm, &req);
+	}
 	return NULL;
 }
 
@@ -503,14 +512,14 @@ static double run_threads(const struct opts *op, unsigned int n, uint64_t *conte
 		args[t].start = &start;
 		wl_setup(&args[t].w, WL_SLOTS, true, &args[t].small);
 		args[t].w.seed += t;
-		args[t].reqs = draw_requests(&args[t].w, op->requests);
 	}
 	for (unsigned int t = 0; t < n; t++)
 		if (pthread_create(&tid[t], NULL, thread_main, &args[t]))
 			bench_die("pthread_create", -EAGAIN);
 	pt_pool_get_stats(env.pool, &before);
-	pthread_barrier_wait(&start);
+	/* Before the threads are released: read after, it could follow their end. */
 	t0 = bench_now_ns();
+	pthread_barrier_wait(&start);
 	for (unsigned int t = 0; t < n; t++)
 		pthread_join(tid[t], NULL);
 	t0 = bench_now_ns() - t0;
@@ -519,10 +528,8 @@ static double run_threads(const struct opts *op, unsigned int n, uint64_t *conte
 	/* less the one pt_pool_get_stats() took */
 	*locks_per_req = (double)(after.lock_taken - before.lock_taken - 1) /
 			 ((double)n * (double)op->requests);
-	for (unsigned int t = 0; t < n; t++) {
-		free(args[t].reqs);
+	for (unsigned int t = 0; t < n; t++)
 		wl_teardown(&args[t].w, &scratch);
-	}
 	pthread_barrier_destroy(&start);
 	return (double)n * (double)op->requests / (t0 / 1e9);
 }
@@ -550,7 +557,17 @@ static void run_thread_counts(const struct opts *op, struct result *r)
 		}
 	}
 	for (unsigned int n = 1; n <= op->threads; n++) {
+		double speedup[BENCH_MAX_REPS];
+
+		/*
+		 * Each repetition runs every count back to back: their ratio sees
+		 * the same state of a shared host, which the ratio of medians
+		 * taken from different moments does not.
+		 */
+		for (unsigned int rep = 0; rep < op->reps; rep++)
+			speedup[rep] = rps[n][rep] / rps[1][rep];
 		bench_stat(rps[n], op->reps, &r->thread_stat[n]);
+		bench_stat(speedup, op->reps, &r->thread_speedup[n]);
 		r->thread_rps[n] = r->thread_stat[n].median;
 	}
 }
@@ -586,11 +603,13 @@ static void print_text(const struct opts *op, const struct result *r)
 		       r->va_struct_bytes, r->index_bytes_per_va);
 	for (unsigned int n = 1; n <= op->threads; n++)
 		printf("%s%u thread(s), own VM each (slots, %" PRIu64 " VAs): %.0f requests/s "
-		       "(median of %u, spread %.0f%%; %.2fx one thread), pool lock taken %.4f "
-		       "times per request, contended %" PRIu64 " times\n",
+		       "(median of %u, spread %.0f%%); %.2fx one thread (median of the "
+		       "repetitions' ratios, spread %.0f%%), pool lock taken %.4f times per "
+		       "request, contended %" PRIu64 " times\n",
 		       n == 1 ? "\n" : "", n, op->vas / 8, r->thread_rps[n], op->reps,
-		       bench_spread_pct(&r->thread_stat[n]), r->thread_rps[n] / r->thread_rps[1],
-		       r->thread_locks_per_req[n], r->thread_contended[n]);
+		       bench_spread_pct(&r->thread_stat[n]), r->thread_speedup[n].median,
+		       bench_spread_pct(&r->thread_speedup[n]), r->thread_locks_per_req[n],
+		       r->thread_contended[n]);
 }
 
 static void print_json(const struct opts *op, const struct result *r)
@@ -612,10 +631,11 @@ static void print_json(const struct opts *op, const struct result *r)
 		       r->va_bytes_per_va + r->index_bytes_per_va, r->va_bytes_per_va,
 		       r->index_bytes_per_va, r->va_struct_bytes);
 	for (unsigned int n = 1; n <= op->threads; n++)
-		printf(", \"threads_%u_requests_per_s\": %.0f, \"threads_%u_lock_contended\": %" PRIu64
+		printf(", \"threads_%u_requests_per_s\": %.0f, \"threads_%u_speedup\": %.3f"
+		       ", \"threads_%u_lock_contended\": %" PRIu64
 		       ", \"threads_%u_locks_per_request\": %.4f",
-		       n, r->thread_rps[n], n, r->thread_contended[n], n,
-		       r->thread_locks_per_req[n]);
+		       n, r->thread_rps[n], n, r->thread_speedup[n].median, n,
+		       r->thread_contended[n], n, r->thread_locks_per_req[n]);
 	printf("}\n");
 }
 
