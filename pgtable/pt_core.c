@@ -24,9 +24,16 @@ static void default_free(void *ctx, void *ptr)
 	os_free(ptr);
 }
 
+static void *default_alloc(void *ctx, size_t size)
+{
+	(void)ctx;
+	return os_malloc(size);
+}
+
 const struct pt_host_ops pt_host_malloc_ops = {
 	.zalloc = default_zalloc,
 	.free = default_free,
+	.alloc = default_alloc,
 };
 
 /* A commit runs where the kernel could not allocate: catch it doing so. */

@@ -10,6 +10,18 @@ void *gvm_zalloc(const struct gvm *vm, size_t size)
 	return vm->cfg.host->zalloc(vm->cfg.host_ctx, size);
 }
 
+/*
+ * Memory its user fills anyway: the host's alloc, which need not clear it
+ * (zeroing a VA slab cost more than a request's worth of instructions per
+ * slab, and each VA is cleared when it is handed out); zalloc without one.
+ */
+static void *gvm_alloc(const struct gvm *vm, size_t size)
+{
+	const struct pt_host_ops *h = vm->cfg.host;
+
+	return h->alloc ? h->alloc(vm->cfg.host_ctx, size) : h->zalloc(vm->cfg.host_ctx, size);
+}
+
 void gvm_free(const struct gvm *vm, void *ptr)
 {
 	if (ptr)
@@ -49,15 +61,16 @@ static size_t slab_bytes(const struct gvm *vm)
 }
 
 /*
- * A VA from the VM's slabs; a new slab when they are full. Its private area
- * is left as it was: the driver's op hook path initializes it (gvm_txn.c).
+ * A VA from the VM's slabs; a new slab when they are full (not cleared:
+ * gvm_alloc()). Its private area is left as it was: the driver's op hook
+ * path initializes it (gvm_txn.c).
  */
 struct gvm_va *gvm_va_alloc(struct gvm *vm)
 {
 	struct gvm_va *va = vm->free_vas;
 
 	if (!va) {
-		struct gvm_slab *slab = gvm_zalloc(vm, slab_bytes(vm));
+		struct gvm_slab *slab = gvm_alloc(vm, slab_bytes(vm));
 
 		if (!slab)
 			return NULL;

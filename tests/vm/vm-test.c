@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 uint64_t vm_test_obj_pa(const struct vm_test_obj *o, uint64_t off, uint64_t *contig)
 {
@@ -73,6 +74,19 @@ static void *host_zalloc(void *ctx, size_t size)
 	return calloc(1, size);
 }
 
+/*
+ * The non-zeroing allocation, counted and failing like host_zalloc(), its
+ * memory filled with a pattern: what reads it before writing it misbehaves.
+ */
+static void *host_alloc(void *ctx, size_t size)
+{
+	void *p = host_zalloc(ctx, size);
+
+	if (p)
+		memset(p, 0xa5, size);
+	return p;
+}
+
 static void host_free(void *ctx, void *ptr)
 {
 	struct vm_test_env *e = ctx;
@@ -84,6 +98,7 @@ static void host_free(void *ctx, void *ptr)
 static const struct pt_host_ops vm_host_ops = {
 	.zalloc = host_zalloc,
 	.free = host_free,
+	.alloc = host_alloc,
 };
 
 void vm_test_init(struct vm_test_env *e, const struct gvm_range *reserved, unsigned int nr)

@@ -157,17 +157,21 @@ struct pt_sync_ops {
  * struct pt_host_ops - CPU-side metadata memory (optional as a whole).
  * @zalloc: allocate @size zeroed bytes or return NULL.
  * @free: release them.
+ * @alloc: optional: allocate @size bytes of any content or return NULL, for
+ *	memory its user initializes anyway (gvm's VA slabs: each VA is cleared
+ *	when it is handed out); without it @zalloc serves.
  *
- * Defaults to calloc()/free(). Metadata is allocated with the table it
+ * Defaults to calloc()/free()/malloc(). Metadata is allocated with the table it
  * describes, so reservation covers it too. Tests use this hook to make every
  * allocation site fail once.
  */
 struct pt_host_ops {
 	void *(*zalloc)(void *ctx, size_t size);
 	void (*free)(void *ctx, void *ptr);
+	void *(*alloc)(void *ctx, size_t size);
 };
 
-/* calloc() and free(): the default when a configuration names no host ops. */
+/* calloc(), free() and malloc(): the default when a configuration names no host ops. */
 extern const struct pt_host_ops pt_host_malloc_ops;
 
 /**
