@@ -121,10 +121,16 @@ struct gvm {
 	uint64_t nr_vas, nr_bos, nr_slabs;
 	uint64_t nr_replacements, nr_replaced_in_place; /* struct gvm_stats */
 	const struct gvm_driver_ops *drv; /* NULL: no hooks (the fast paths test this) */
-	size_t va_stride;                 /* a VA and its private area */
-	struct gvm_list extobjs;          /* links of external objects (writer lock) */
-	struct gvm_txn *teardown;         /* with op_cleanup: gvm_destroy()'s UNMAPs' transaction */
-	os_mutex evict_lock;              /* @evicted and each link's evicted state */
+	/*
+	 * The identity backend: its commit_begin, commit, commit_end and
+	 * unreserve do nothing, and the calls to them are skipped (its reserve,
+	 * which checks each op, is not).
+	 */
+	bool identity;
+	size_t va_stride;         /* a VA and its private area */
+	struct gvm_list extobjs;  /* links of external objects (writer lock) */
+	struct gvm_txn *teardown; /* with op_cleanup: gvm_destroy()'s UNMAPs' transaction */
+	os_mutex evict_lock;      /* @evicted and each link's evicted state */
 	struct gvm_list evicted;
 };
 

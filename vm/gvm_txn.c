@@ -502,8 +502,10 @@ static void release_tables(struct gvm_txn *txn)
 {
 	const struct gvm_backend_ops *b = txn->vm->cfg.backend;
 
-	b->unreserve(txn->vm->backend, txn->bresv);
 	txn->bops.nr = 0;
+	if (txn->vm->identity)
+		return;
+	b->unreserve(txn->vm->backend, txn->bresv);
 	if (b->resv_size)
 		memset(txn->bresv, 0, b->resv_size);
 }
@@ -783,7 +785,8 @@ int gvm_bind_commit(struct gvm_txn *txn)
 	/* Created first: a replacement takes the slot of the VA it replaces. */
 	commit_created(txn);
 	commit_doomed(txn);
-	commit_tables(txn);
+	if (!vm->identity)
+		commit_tables(txn);
 	vm->queue = txn->qnext;
 	if (!vm->queue)
 		vm->queue_tail = NULL;
@@ -967,7 +970,8 @@ static void lone_commit_cleanup(struct gvm_txn *txn, struct lone *l)
 
 	os_signalling_begin();
 	commit_lone_vas(vm, l);
-	commit_tables(txn);
+	if (!vm->identity)
+		commit_tables(txn);
 	os_signalling_end();
 	for (int i = 0; i < l->nr_olds; i++)
 		drop_va(vm, l->olds[i]);
