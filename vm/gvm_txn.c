@@ -128,16 +128,25 @@ static int map_repeat(struct prep *p, uint64_t s, uint64_t e)
 						    .prot = req->prot });
 }
 
+/* map_until() with something to map (out of line: a kept part or a map after one has not). */
+static os_noinline int map_from(struct prep *p, uint64_t s, uint64_t end)
+{
+	p->mapped_to = end;
+	return p->req->repeat ? map_repeat(p, s, end) : map_linear(p, s, end);
+}
+
 /* Map the request up to @end (what was not kept). */
-static int map_until(struct prep *p, uint64_t end)
+static inline int map_until(struct prep *p, uint64_t end)
 {
 	uint64_t s = p->mapped_to;
-	int err = 0;
 
-	if (p->req->type == GVM_REQ_MAP && s < end)
-		err = p->req->repeat ? map_repeat(p, s, end) : map_linear(p, s, end);
-	p->mapped_to = end > p->mapped_to ? end : p->mapped_to;
-	return err;
+	if (s >= end)
+		return 0;
+	if (p->req->type != GVM_REQ_MAP) {
+		p->mapped_to = end;
+		return 0;
+	}
+	return map_from(p, s, end);
 }
 
 /*
