@@ -135,18 +135,11 @@ static os_noinline int map_from(struct prep *p, uint64_t s, uint64_t end)
 	return p->req->repeat ? map_repeat(p, s, end) : map_linear(p, s, end);
 }
 
-/* Map the request up to @end (what was not kept). */
+/* Map the request, a map, up to @end (what was not kept). */
 static inline int map_until(struct prep *p, uint64_t end)
 {
-	uint64_t s = p->mapped_to;
-
-	if (s >= end)
-		return 0;
-	if (p->req->type != GVM_REQ_MAP) {
-		p->mapped_to = end;
-		return 0;
-	}
-	return map_from(p, s, end);
+	os_assert(p->req->type == GVM_REQ_MAP && "only a map request maps");
+	return p->mapped_to < end ? map_from(p, p->mapped_to, end) : 0;
 }
 
 /*
