@@ -405,12 +405,65 @@ struct gvm_va *gvm_proj_next(struct gvm *vm, struct gvm_proj_iter *it);
  */
 int gvm_sm_op_for(const struct gvm_va *v, const struct gvm_req *req, struct gvm_op *op);
 void gvm_sm_map_op(const struct gvm_req *req, struct gvm_op *op);
+
 /*
- * Nothing queued: the committed VAs @req overlaps, in order, into @olds (room
- * for @max + 1; cuts checked), and the way down to them into @path. The number
- * of VAs; -EINVAL for a bad request; -ENOSPC when there are more than @max.
+ * A request's checks, inline: a lone request (gvm_txn.c) makes them in its
+ * own frame.
  */
-int gvm_sm_overlaps(struct gvm *vm, const struct gvm_req *req, struct gvm_bt_path *path,
-		    struct gvm_va **olds, unsigned int max);
+static inline bool gvm_touches_reserved(const struct gvm *vm, uint64_t start, uint64_t end)
+{
+	for (unsigned int i = 0; i < vm->cfg.nr_reserved; i++)
+		if (start < vm->reserved[i].end && vm->reserved[i].start < end)
+			return true;
+	return false;
+}
+
+static inline int gvm_check_map(const struct gvm *vm, const struct gvm_req *req)
+{
+	uint64_t page = 1ull << vm->cfg.page_lg2, used, end;
+
+	if (!req->obj || (req->offset | req->repeat) & (page - 1))
+		return -EINVAL;
+	if (req->repeat && os_mod_u64(req->size, req->repeat))
+		return -EINVAL;
+	used = req->repeat ? req->repeat : req->size;
+	if (__builtin_add_overflow(req->offset, used, &end) || end > req->obj->size)
+		return -EINVAL;
+	return 0;
+}
+
+/* Is @req a valid request (0) or not (-EINVAL)? */
+static inline int gvm_req_check(const struct gvm *vm, const struct gvm_req *req)
+{
+	uint64_t page = 1ull << vm->cfg.page_lg2, end;
+
+	if (req->type != GVM_REQ_MAP && req->type != GVM_REQ_UNMAP)
+		return -EINVAL;
+	if (!req->size || (req->va | req->size) & (page - 1))
+		return -EINVAL;
+	if (__builtin_add_overflow(req->va, req->size, &end) || req->va < vm->cfg.start ||
+	    end > vm->cfg.end || gvm_touches_reserved(vm, req->va, end))
+		return -EINVAL;
+	if (req->type == GVM_REQ_UNMAP)
+		return req->obj || req->offset || req->repeat || req->prot ? -EINVAL : 0;
+	return gvm_check_map(vm, req);
+}
+
+/* A repeat VA may only be cut on a multiple of its period. */
+static inline bool gvm_sm_cut_ok(const struct gvm_va *v, uint64_t at)
+{
+	return !v->repeat || os_mod_u64(at - v->va, v->repeat) == 0;
+}
+
+/* Are the cuts @req makes in @v (before and after the request) allowed? */
+static inline bool gvm_sm_cuts_ok(const struct gvm_va *v, const struct gvm_req *req)
+{
+	uint64_t re = req->va + req->size;
+
+	if (!v->repeat)
+		return true;
+	return (v->va >= req->va || gvm_sm_cut_ok(v, req->va)) &&
+	       (gvm_va_end(v) <= re || gvm_sm_cut_ok(v, re));
+}
 
 #endif /* GPUVM_GVM_INTERNAL_H */

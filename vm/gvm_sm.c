@@ -27,44 +27,6 @@
 
 #include "gvm_internal.h"
 
-static bool touches_reserved(const struct gvm *vm, uint64_t start, uint64_t end)
-{
-	for (unsigned int i = 0; i < vm->cfg.nr_reserved; i++)
-		if (start < vm->reserved[i].end && vm->reserved[i].start < end)
-			return true;
-	return false;
-}
-
-static int check_map(const struct gvm *vm, const struct gvm_req *req)
-{
-	uint64_t page = 1ull << vm->cfg.page_lg2, used, end;
-
-	if (!req->obj || (req->offset | req->repeat) & (page - 1))
-		return -EINVAL;
-	if (req->repeat && os_mod_u64(req->size, req->repeat))
-		return -EINVAL;
-	used = req->repeat ? req->repeat : req->size;
-	if (__builtin_add_overflow(req->offset, used, &end) || end > req->obj->size)
-		return -EINVAL;
-	return 0;
-}
-
-static inline int req_check(const struct gvm *vm, const struct gvm_req *req)
-{
-	uint64_t page = 1ull << vm->cfg.page_lg2, end;
-
-	if (req->type != GVM_REQ_MAP && req->type != GVM_REQ_UNMAP)
-		return -EINVAL;
-	if (!req->size || (req->va | req->size) & (page - 1))
-		return -EINVAL;
-	if (__builtin_add_overflow(req->va, req->size, &end) || req->va < vm->cfg.start ||
-	    end > vm->cfg.end || touches_reserved(vm, req->va, end))
-		return -EINVAL;
-	if (req->type == GVM_REQ_UNMAP)
-		return req->obj || req->offset || req->repeat || req->prot ? -EINVAL : 0;
-	return check_map(vm, req);
-}
-
 /* The VA under @cur, or the first live one after it, if it starts before @end. */
 static struct gvm_va *skip_doomed(const struct gvm_tree *t, struct gvm_bt_cur *cur,
 				  struct gvm_va *va, uint64_t end)
@@ -146,20 +108,6 @@ static void piece(const struct gvm_va *v, uint64_t start, uint64_t end, struct g
 	p->prot = v->prot;
 }
 
-/* A repeat VA may only be cut on a multiple of its period. */
-static bool cut_ok(const struct gvm_va *v, uint64_t at)
-{
-	return !v->repeat || os_mod_u64(at - v->va, v->repeat) == 0;
-}
-
-/* Are the cuts @req makes in @v (before and after the request) allowed? */
-static bool cuts_ok(const struct gvm_va *v, const struct gvm_req *req)
-{
-	uint64_t re = req->va + req->size;
-
-	return (v->va >= req->va || cut_ok(v, req->va)) && (gvm_va_end(v) <= re || cut_ok(v, re));
-}
-
 /*
  * The op for one overlapped VA. Only what its type uses is written (the
  * pieces it does not flag and the map piece are left as they were): a
@@ -174,7 +122,7 @@ int gvm_sm_op_for(const struct gvm_va *v, const struct gvm_req *req, struct gvm_
 	op->has_prev = a < ra;
 	op->has_next = e > re;
 	op->type = op->has_prev || op->has_next ? GVM_OP_REMAP : GVM_OP_UNMAP;
-	if (v->repeat && !cuts_ok(v, req))
+	if (v->repeat && !gvm_sm_cuts_ok(v, req))
 		return -EINVAL;
 	if (op->has_prev)
 		piece(v, a, ra, &op->prev);
@@ -231,7 +179,7 @@ int gvm_sm_ops_path(struct gvm *vm, const struct gvm_req *req, const struct gvm_
 	struct gvm_proj_iter it;
 	struct gvm_va *v = NULL;
 	struct gvm_op op;
-	int err = req_check(vm, req);
+	int err = gvm_req_check(vm, req);
 
 	if (!err && vm->lazy)
 		err = gvm_materialize(vm);
@@ -250,36 +198,6 @@ int gvm_sm_ops_path(struct gvm *vm, const struct gvm_req *req, const struct gvm_
 	op = (struct gvm_op){ 0 };
 	gvm_sm_map_op(req, &op);
 	return cb->op(priv, &op);
-}
-
-/*
- * With nothing queued the projection is the committed tree - no VA doomed,
- * none pending - so a request prepared then needs no projection: its VAs are
- * the committed ones it overlaps, found by the tree's keys alone.
- */
-int gvm_sm_overlaps(struct gvm *vm, const struct gvm_req *req, struct gvm_bt_path *path,
-		    struct gvm_va **olds, unsigned int max)
-{
-	uint64_t re = req->va + req->size;
-	int n = req_check(vm, req);
-
-	if (n)
-		return n;
-	os_assert(!vm->queue && !vm->committed.doomed &&
-		  "the projection is not the committed tree");
-	/* The VAs starting before the end, from the last one starting at or before the start. */
-	_Static_assert(sizeof(struct gvm_va *) == sizeof(uintptr_t), "ties are VA pointers");
-	n = gvm_bt_collect(&vm->committed.bt, req->va, re, path, (uintptr_t *)olds, max + 1);
-	if (n > 0 && gvm_va_end(olds[0]) <= req->va) { /* that one ends before the request */
-		for (int i = 1; i < n; i++)
-			olds[i - 1] = olds[i];
-		n--;
-	}
-	if (n > (int)max || n == -ENOSPC)
-		return -ENOSPC;
-	if (n > 0 && (!cuts_ok(olds[0], req) || !cuts_ok(olds[n - 1], req)))
-		return -EINVAL;
-	return n;
 }
 
 int gvm_sm_ops(struct gvm *vm, const struct gvm_req *req, const struct gvm_op_cb *cb, void *priv)

@@ -381,8 +381,42 @@ static os_noinline int prepare_kept(struct gvm_txn *txn, struct prep *p)
 #define DIRECT_TOO_MANY 1
 
 /*
+ * Nothing queued: the committed VAs @req overlaps, in order, into @olds (room
+ * for @max + 1; cuts checked), and the way down to them into @path. The number
+ * of VAs; -EINVAL for a bad request; -ENOSPC when there are more than @max.
+ *
+ * With nothing queued the projection is the committed tree - no VA doomed,
+ * none pending - so a request prepared then needs no projection: its VAs are
+ * the committed ones it overlaps, found by the tree's keys alone.
+ */
+static int direct_overlaps(struct gvm *vm, const struct gvm_req *req, struct gvm_bt_path *path,
+			   struct gvm_va **olds, unsigned int max)
+{
+	uint64_t re = req->va + req->size;
+	int n = gvm_req_check(vm, req);
+
+	if (n)
+		return n;
+	os_assert(!vm->queue && !vm->committed.doomed &&
+		  "the projection is not the committed tree");
+	/* The VAs starting before the end, from the last one starting at or before the start. */
+	_Static_assert(sizeof(struct gvm_va *) == sizeof(uintptr_t), "ties are VA pointers");
+	n = gvm_bt_collect(&vm->committed.bt, req->va, re, path, (uintptr_t *)olds, max + 1);
+	if (n > 0 && gvm_va_end(olds[0]) <= req->va) { /* that one ends before the request */
+		for (int i = 1; i < n; i++)
+			olds[i - 1] = olds[i];
+		n--;
+	}
+	if (n > (int)max || n == -ENOSPC)
+		return -ENOSPC;
+	if (n > 0 && (!gvm_sm_cuts_ok(olds[0], req) || !gvm_sm_cuts_ok(olds[n - 1], req)))
+		return -EINVAL;
+	return n;
+}
+
+/*
  * The ops of a request prepared with nothing queued, one for each of the
- * committed VAs @olds it overlaps (gvm_sm_overlaps()) and its map, each made
+ * committed VAs @olds it overlaps (direct_overlaps()) and its map, each made
  * from the VA and applied at once: no projection, no copy of the ops; they
  * are the same as gvm_sm_ops() finds.
  */
@@ -411,7 +445,7 @@ static int prepare_direct(struct gvm_txn *txn, const struct gvm_req *req)
 {
 	struct gvm_va *olds[DIRECT_MAX_VAS + 1];
 	struct prep p = { .txn = txn, .req = req, .mapped_to = req->va };
-	int n = gvm_sm_overlaps(txn->vm, req, &txn->hint, olds, DIRECT_MAX_VAS);
+	int n = direct_overlaps(txn->vm, req, &txn->hint, olds, DIRECT_MAX_VAS);
 
 	if (n < 0)
 		return n == -ENOSPC ? DIRECT_TOO_MANY : n;
@@ -854,7 +888,7 @@ int gvm_bind_cleanup(struct gvm_txn *txn)
  * (a synchronous VM_BIND of one op), prepares, commits and cleans up in one
  * call, and nothing reads the VM between its steps. So it skips a
  * transaction's bookkeeping: the VAs it removes (committed ones, from
- * gvm_sm_overlaps()) are not marked doomed, the VAs it makes are not pending,
+ * direct_overlaps()) are not marked doomed, the VAs it makes are not pending,
  * both are recorded in a struct lone on the stack instead of vectors, and
  * nothing is queued. It keeps what the contracts need: the same ops applied
  * by the same functions (apply_direct()); the backend's reserve, commit and
@@ -905,7 +939,7 @@ static int lone_prepare(struct gvm_txn *txn, struct lone *l, const struct gvm_re
 	prefetch_tables(vm, req);
 	l->nr_made = 0;
 	l->replaces = false;
-	l->nr_olds = gvm_sm_overlaps(vm, req, &l->path, l->olds, DIRECT_MAX_VAS);
+	l->nr_olds = direct_overlaps(vm, req, &l->path, l->olds, DIRECT_MAX_VAS);
 	if (l->nr_olds < 0)
 		return l->nr_olds == -ENOSPC ? DIRECT_TOO_MANY : l->nr_olds;
 	err = apply_direct(&p, l->olds, l->nr_olds);
