@@ -389,8 +389,8 @@ static os_noinline int prepare_kept(struct gvm_txn *txn, struct prep *p)
  * none pending - so a request prepared then needs no projection: its VAs are
  * the committed ones it overlaps, found by the tree's keys alone.
  */
-static int direct_overlaps(struct gvm *vm, const struct gvm_req *req, struct gvm_bt_path *path,
-			   struct gvm_va **olds, unsigned int max)
+static inline int direct_overlaps(struct gvm *vm, const struct gvm_req *req,
+				  struct gvm_bt_path *path, struct gvm_va **olds, unsigned int max)
 {
 	uint64_t re = req->va + req->size;
 	int n = gvm_req_check(vm, req);
