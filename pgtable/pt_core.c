@@ -400,6 +400,12 @@ static void derive_fields(struct pt *pt)
 		if (geo->leaf_sizes & (1ull << geo->level_shift[l]))
 			pt->leaf_levels |= (uint8_t)(1u << l);
 	}
+	/* What pt_descend_remember() derives from a table's level. */
+	for (unsigned int l = geo->start_level + 1; l <= PT_LEAF_LEVEL; l++) {
+		pt->span_mask[l] = ~(pt_size(pt, l - 1) - 1);
+		pt->block_mask[l] =
+			l != PT_LEAF_LEVEL && pt_leaf_allowed(pt, l) ? pt_size(pt, l) - 1 : ~0ull;
+	}
 }
 
 static int alloc_root(struct pt *pt)

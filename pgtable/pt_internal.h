@@ -174,6 +174,8 @@ struct pt {
 	uint64_t prot_ok;                        /* bit p: PT_PROT_* combination p is valid */
 	uint8_t descend_to[64];                  /* pt_descend(): deepest level by highest bit */
 	uint64_t attrs_of_prot[PT_PROT_ALL + 1]; /* fmt->leaf_attrs() of each valid one */
+	/* Per level below the root: ~(span - 1) of a table's span, its struct pt_descent.block_mask. */
+	uint64_t span_mask[PT_MAX_LEVELS], block_mask[PT_MAX_LEVELS];
 	struct pt_table *root;
 	struct pt_descent last;
 	struct pt_stats stats;
@@ -263,21 +265,18 @@ static inline bool pt_covers_item(const struct pt *pt, unsigned int lvl, uint64_
 	return !(va & mask) && end - va > mask;
 }
 
-/* Remember where pt_descend() got to: @t, below the root, with @path above it. */
-static inline void pt_descend_remember(struct pt *pt, struct pt_table *t, uint64_t va,
-				       struct pt_table *const path[PT_MAX_LEVELS])
+/*
+ * Remember where pt_descend() got to: @t, below the root, found for @va; the
+ * tables above it are in pt->last.path already.
+ */
+static inline void pt_descend_remember(struct pt *pt, struct pt_table *t, uint64_t va)
 {
 	struct pt_descent *d = &pt->last;
-	uint64_t span = pt_size(pt, t->level - 1u);
 
 	d->t = t;
-	d->va = va & ~(span - 1);
-	d->end = d->va + span;
-	d->block_mask = t->level != PT_LEAF_LEVEL && pt_leaf_allowed(pt, t->level) ?
-				pt_size(pt, t->level) - 1 :
-				~0ull;
-	for (unsigned int l = 0; l < PT_MAX_LEVELS; l++)
-		d->path[l] = path[l];
+	d->va = va & pt->span_mask[t->level];
+	d->end = d->va + pt_size(pt, t->level - 1u);
+	d->block_mask = pt->block_mask[t->level];
 }
 
 /*
@@ -295,24 +294,24 @@ static inline void pt_descend_remember(struct pt *pt, struct pt_table *t, uint64
 static inline struct pt_table *pt_descend(struct pt *pt, uint64_t va, uint64_t end,
 					  struct pt_table **path)
 {
-	struct pt_table *t = pt->root, *own[PT_MAX_LEVELS] = { 0 };
+	struct pt_descent *d = &pt->last;
 	unsigned int top = 63 - (unsigned int)os_clz64((va ^ (end - 1)) | (end - va));
 	unsigned int to = pt->descend_to[top];
-	unsigned int lvl = pt->geo.start_level;
+	struct pt_table *t = d->t;
+	unsigned int lvl;
 
 	/* Not when the range covers the table's span whole: it stops above. */
-	if (pt->last.t && va >= pt->last.va && end <= pt->last.end && pt->last.t->level <= to) {
-		t = pt->last.t;
+	if (t && va >= d->va && end <= d->end && t->level <= to) {
 		lvl = t->level;
-		if (lvl == to) {
-			if (path)
-				for (unsigned int l = 0; l < PT_MAX_LEVELS; l++)
-					path[l] = pt->last.path[l];
-			return t;
-		}
-		for (unsigned int l = 0; l < PT_MAX_LEVELS; l++)
-			own[l] = pt->last.path[l];
+	} else {
+		t = pt->root;
+		lvl = pt->geo.start_level;
 	}
+	/*
+	 * The path is written in place: going down from the root, the first
+	 * level passed overwrites it, and a descent that passes a level ends
+	 * below the root, remembered.
+	 */
 	for (; lvl < to; lvl++) {
 		unsigned int idx = (unsigned int)(va >> pt->geo.level_shift[lvl]) &
 				   pt->index_mask[lvl];
@@ -320,14 +319,14 @@ static inline struct pt_table *pt_descend(struct pt *pt, uint64_t va, uint64_t e
 
 		if (!c || c->refs > 1)
 			break;
-		own[lvl] = t;
+		d->path[lvl] = t;
 		t = c;
 	}
-	if (t != pt->root)
-		pt_descend_remember(pt, t, va, own);
+	if (t != d->t && t != pt->root)
+		pt_descend_remember(pt, t, va);
 	if (path)
 		for (unsigned int l = 0; l < PT_MAX_LEVELS; l++)
-			path[l] = own[l];
+			path[l] = d->path[l];
 	return t;
 }
 

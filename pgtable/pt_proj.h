@@ -139,6 +139,21 @@ static inline struct pt_table *pt_fast_inside(const struct pt *pt, const struct 
 }
 
 /*
+ * An op (not a repeat) outside the remembered span: the table pt_descend()
+ * reaches for it, which it remembers (pt_fast_inside() would return it now),
+ * or NULL where the descent stays at the root.
+ */
+static inline struct pt_table *pt_fast_descend(struct pt *pt, const struct pt_op *op)
+{
+	struct pt_table *t;
+
+	if (op->type == PT_OP_MAP_REPEAT)
+		return NULL;
+	t = pt_descend(pt, op->va, op->va + op->size, NULL);
+	return t != pt->root ? t : NULL;
+}
+
+/*
  * The usual small bind: pages inside the remembered leaf table
  * (pt_fast_inside()). The table, or NULL. Such an op takes no table (a
  * replace's unmap cannot drop the table: it pins it, and its map fills it

@@ -496,20 +496,18 @@ static os_noinline int reserve_blocks(struct pt *pt, const struct pt_op *op, str
 }
 
 /*
- * The usual small bind, pages inside the remembered leaf table
+ * The usual small bind, pages inside the remembered leaf table @t
  * (pt_fast_leaf()): no table to count or take, so no count is made; only the
  * verdict, checked against the projection like every fast count. The spare
  * record has room for the op (without one, reserve_counted() makes it).
  * Every call is the last thing done: nothing needs saving on the way.
  */
-static inline int reserve_fast(struct pt *pt, const struct pt_op *op, struct pt_resv *resv)
+static inline int reserve_in(struct pt *pt, const struct pt_op *op, struct pt_resv *resv,
+			     struct pt_table *t)
 {
-	struct pt_table *t = pt_fast_inside(pt, op);
 	struct pt_resv_priv *p = pt->spare_priv;
 	int err;
 
-	if (!t)
-		return reserve_counted(pt, op, resv);
 	if (t->level != PT_LEAF_LEVEL)
 		return reserve_blocks(pt, op, resv, t);
 	/* A spare has room for an op: it held one (priv_free() keeps no other). */
@@ -520,6 +518,32 @@ static inline int reserve_fast(struct pt *pt, const struct pt_op *op, struct pt_
 	if (pt->cfg.debug & PT_DEBUG_CHECK_RESERVE)
 		return reserve_leaf_checked(pt, op, resv, t, err, OP0_PAGES);
 	return reserve_leaf(pt, op, resv, t, p, err, OP0_PAGES);
+}
+
+/*
+ * An op outside the span of the remembered table: the table pt_descend()
+ * reaches for it, remembered, is where it starts; at the root (or for a
+ * repeat), a count. Random binds land here: the descent is made once, and
+ * the pages in their leaf table take the lean path as neighbours do.
+ */
+static os_noinline int reserve_descended(struct pt *pt, const struct pt_op *op,
+					 struct pt_resv *resv)
+{
+	struct pt_table *t = pt_fast_descend(pt, op);
+
+	if (!t)
+		return reserve_counted(pt, op, resv);
+	return reserve_in(pt, op, resv, t);
+}
+
+/* The first op of a reservation on an empty queue: in the remembered table, or after a descent. */
+static inline int reserve_fast(struct pt *pt, const struct pt_op *op, struct pt_resv *resv)
+{
+	struct pt_table *t = pt_fast_inside(pt, op);
+
+	if (!t)
+		return reserve_descended(pt, op, resv);
+	return reserve_in(pt, op, resv, t);
 }
 
 /*
