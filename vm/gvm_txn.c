@@ -280,19 +280,23 @@ static inline int create(struct prep *p, const struct gvm_op_piece *pc, bool rep
 	return create_txn(p->txn, pc, replaces);
 }
 
+/* A MAP op: its VA, and the map of what was not kept. */
+static int apply_map_op(struct prep *p, const struct gvm_op *op)
+{
+	int err = create(p, &op->map, p->map_replaces);
+
+	return err ? err : map_until(p, op->map.va + op->map.size);
+}
+
 /*
- * The piece that starts where a committed @old did (the piece before a cut,
- * or the request's map) replaces it.
+ * An UNMAP or REMAP op. The piece that starts where a committed @old did
+ * (the piece before a cut, or the request's map) replaces it.
  */
-static int apply_op(struct prep *p, const struct gvm_op *op)
+static int apply_old_op(struct prep *p, const struct gvm_op *op)
 {
 	bool old_committed;
 	int err;
 
-	if (op->type == GVM_OP_MAP) {
-		err = create(p, &op->map, p->map_replaces);
-		return err ? err : map_until(p, op->map.va + op->map.size);
-	}
 	/* The commit unlinks it from its object's list: its neighbours are random VAs. */
 	__builtin_prefetch(op->old->bo_link.prev, 1);
 	__builtin_prefetch(op->old->bo_link.next, 1);
@@ -306,6 +310,11 @@ static int apply_op(struct prep *p, const struct gvm_op *op)
 	if (!err && op->has_next)
 		err = create(p, &op->next, false);
 	return err ? err : replace_part(p, op);
+}
+
+static int apply_op(struct prep *p, const struct gvm_op *op)
+{
+	return op->type == GVM_OP_MAP ? apply_map_op(p, op) : apply_old_op(p, op);
 }
 
 /* The ops of a request are all computed before the first applies. */
@@ -428,11 +437,11 @@ static int apply_direct(struct prep *p, struct gvm_va *const *olds, int n)
 
 	for (int i = 0; !err && i < n; i++) {
 		gvm_sm_op_for(olds[i], req, &op);
-		err = apply_op(p, &op);
+		err = apply_old_op(p, &op);
 	}
 	if (!err && req->type == GVM_REQ_MAP) {
 		gvm_sm_map_op(req, &op);
-		err = apply_op(p, &op);
+		err = apply_map_op(p, &op);
 	}
 	return err;
 }
