@@ -58,15 +58,15 @@ struct gvm_bt {
 };
 
 /*
- * The way down to a leaf: each inner node and the child taken, and the leaf
- * (NULL: no path). Valid until the tree's next insert or erase. @slot: where
+ * The way down to a leaf: each inner node and where in its starts the search
+ * stopped (&start[i] for child i taken), and the leaf (NULL: no path). Valid until the tree's next insert or erase. @slot: where
  * in the leaf the last key looked up or updated through the path goes (a
  * guess the updates check before they use it: the next update of a request
  * is usually there).
  */
 struct gvm_bt_path {
 	struct gvm_bt_node *node[GVM_BT_MAX_HEIGHT];
-	unsigned int idx[GVM_BT_MAX_HEIGHT];
+	const uint64_t *pos[GVM_BT_MAX_HEIGHT];
 	struct gvm_bt_node *leaf;
 	unsigned int slot;
 };
