@@ -267,27 +267,33 @@ static struct gvm_bt_node *descend(const struct gvm_bt *bt, struct gvm_bt_key k,
 	return n;
 }
 
-/* Insert @k at index @i of leaf @l, which has room. */
+/*
+ * Insert @k at index @i of leaf @l, which has room. The ties are shifted
+ * first: only the starts' place and @k.start are then needed after the calls.
+ */
 static void leaf_insert_at(struct gvm_bt_node *l, unsigned int i, struct gvm_bt_key k)
 {
-	unsigned int n = l->nr - i;
+	uint64_t *start = &l->l.start[i];
+	uintptr_t *tie = &l->l.tie[i];
+	size_t bytes = (l->nr - i) * sizeof(*start);
 
-	memmove(&l->l.start[i + 1], &l->l.start[i], n * sizeof(l->l.start[0]));
-	memmove(&l->l.tie[i + 1], &l->l.tie[i], n * sizeof(l->l.tie[0]));
-	l->l.start[i] = k.start;
-	l->l.tie[i] = k.tie;
+	memmove(tie + 1, tie, bytes);
+	*tie = k.tie;
+	memmove(start + 1, start, bytes);
+	*start = k.start;
 	l->nr++;
 }
 
 /* Remove entry @i of leaf @l. */
 static void leaf_remove(struct gvm_bt_node *l, unsigned int i)
 {
-	unsigned int n = l->nr - i - 1u;
+	uint64_t *start = &l->l.start[i];
+	uintptr_t *tie = &l->l.tie[i];
+	size_t bytes = (l->nr - i - 1u) * sizeof(*start);
 
-	memmove(&l->l.start[i], &l->l.start[i + 1], n * sizeof(l->l.start[0]));
-	memmove(&l->l.tie[i], &l->l.tie[i + 1], n * sizeof(l->l.tie[0]));
-	l->nr--;
-	clear_last(l);
+	memmove(tie, tie + 1, bytes);
+	memmove(start, start + 1, bytes);
+	l->l.start[--l->nr] = UINT64_MAX; /* the slot left unused (count_below_all()) */
 }
 
 /* Is key (@s1, @t1) below key (@s2, @t2)? cmp() without its three ways. */
@@ -665,6 +671,17 @@ static inline bool key_is(const struct gvm_bt_node *l, unsigned int i, struct gv
 }
 
 /*
+ * Is slot @i of leaf @l, inside it, between two keys with other starts than
+ * @start: the starts alone then bound @start. The usual update of a request
+ * (VAs rarely share a start) at the slot of the path; checked inline without
+ * the general search, the calls it makes and the registers they need.
+ */
+static inline bool between_starts(const struct gvm_bt_node *l, unsigned int i, uint64_t start)
+{
+	return i > 0 && i < l->nr && l->l.start[i - 1] < start && start < l->l.start[i];
+}
+
+/*
  * The index of key @k in the leaf of path @p, or -1. A request's updates go
  * one after another, so it is usually right before or at the path's slot.
  */
@@ -680,8 +697,9 @@ static int index_of(const struct gvm_bt_path *p, struct gvm_bt_key k)
 	return j && key_is(p->leaf, j - 1, k) ? (int)j - 1 : -1;
 }
 
-bool gvm_bt_swap_at(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_key old,
-		    struct gvm_bt_key k)
+/* gvm_bt_swap_at() where the fast case does not apply. */
+static os_noinline bool swap_at_slow(struct gvm_bt *bt, struct gvm_bt_path *p,
+				     struct gvm_bt_key old, struct gvm_bt_key k)
 {
 	int j;
 
@@ -695,7 +713,39 @@ bool gvm_bt_swap_at(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_key 
 	return true;
 }
 
-uintptr_t gvm_bt_replace_at(struct gvm_bt *bt, const struct gvm_bt_path *p, struct gvm_bt_key k)
+/*
+ * The index of @k in leaf @l when it is right before or at slot @j (where a
+ * request's next update usually is), else -1.
+ */
+static inline int index_near(const struct gvm_bt_node *l, unsigned int j, struct gvm_bt_key k)
+{
+	if (j && key_is(l, j - 1, k))
+		return (int)j - 1;
+	return key_is(l, j, k) ? (int)j : -1;
+}
+
+bool gvm_bt_swap_at(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_key old,
+		    struct gvm_bt_key k)
+{
+	struct gvm_bt_node *l = p->leaf;
+	int j;
+
+	if (!l)
+		return false;
+	j = index_near(l, p->slot, old);
+	/* Between neighbours of other starts, the starts alone bound @k. */
+	if (j < 1 || (unsigned int)j + 1 >= l->nr || l->l.start[j - 1] >= k.start ||
+	    k.start >= l->l.start[j + 1])
+		return swap_at_slow(bt, p, old, k);
+	l->l.start[j] = k.start;
+	l->l.tie[j] = k.tie;
+	p->slot = (unsigned int)j + 1;
+	return true;
+}
+
+/* gvm_bt_replace_at() where the fast case does not apply. */
+static os_noinline uintptr_t replace_at_slow(struct gvm_bt *bt, const struct gvm_bt_path *p,
+					     struct gvm_bt_key k)
 {
 	struct gvm_bt_key probe = { .start = k.start, .tie = UINTPTR_MAX };
 	struct gvm_bt_node *l = p->leaf;
@@ -714,6 +764,24 @@ uintptr_t gvm_bt_replace_at(struct gvm_bt *bt, const struct gvm_bt_path *p, stru
 	return old;
 }
 
+uintptr_t gvm_bt_replace_at(struct gvm_bt *bt, const struct gvm_bt_path *p, struct gvm_bt_key k)
+{
+	struct gvm_bt_node *l = p->leaf;
+	unsigned int i = p->slot;
+	uintptr_t old;
+
+	/*
+	 * The key before the slot has @k's start and its neighbours in the leaf
+	 * other starts: it is the last with that start, and @k fits in its place.
+	 */
+	if (!l || i < 2 || i >= l->nr || l->l.start[i - 1] != k.start ||
+	    l->l.start[i - 2] >= k.start || l->l.start[i] <= k.start)
+		return replace_at_slow(bt, p, k);
+	old = l->l.tie[i - 1];
+	l->l.tie[i - 1] = k.tie;
+	return old;
+}
+
 uintptr_t gvm_bt_replace(struct gvm_bt *bt, struct gvm_bt_key k)
 {
 	struct gvm_bt_key probe = { .start = k.start, .tie = UINTPTR_MAX };
@@ -726,7 +794,9 @@ uintptr_t gvm_bt_replace(struct gvm_bt *bt, struct gvm_bt_key k)
 	return gvm_bt_replace_at(bt, &p, k);
 }
 
-bool gvm_bt_insert_at(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_key k)
+/* gvm_bt_insert_at() where the fast case does not apply. */
+static os_noinline bool insert_at_slow(struct gvm_bt *bt, struct gvm_bt_path *p,
+				       struct gvm_bt_key k)
 {
 	struct gvm_bt_node *l = p->leaf;
 	unsigned int i;
@@ -748,7 +818,26 @@ bool gvm_bt_insert_at(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_ke
 	return true;
 }
 
-bool gvm_bt_erase_at(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_key k)
+bool gvm_bt_insert_at(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_key k)
+{
+	struct gvm_bt_node *l = p->leaf;
+	unsigned int i = p->slot;
+
+	if (!l)
+		return false;
+	/* At the slot, or before it: a request's second piece of a VA it cuts comes first. */
+	if (!between_starts(l, i, k.start) && !between_starts(l, --i, k.start))
+		return insert_at_slow(bt, p, k);
+	if (l->nr == GVM_BT_LEAF)
+		return insert_at_slow(bt, p, k);
+	bt->count++;
+	leaf_insert_at(l, i, k);
+	p->slot = i + 1;
+	return true;
+}
+
+/* gvm_bt_erase_at() where the fast case does not apply. */
+static os_noinline bool erase_at_slow(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_key k)
 {
 	struct gvm_bt_node *l = p->leaf;
 	unsigned int i;
@@ -766,6 +855,20 @@ bool gvm_bt_erase_at(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_key
 		return true;
 	}
 	leaf_remove(l, i - 1);
+	bt->count--;
+	return true;
+}
+
+bool gvm_bt_erase_at(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_key k)
+{
+	struct gvm_bt_node *l = p->leaf;
+	int i = l ? index_near(l, p->slot, k) : -1;
+
+	/* A leaf that keeps enough keys keeps its bounds: no rebalance, the path stays. */
+	if (i < 0 || l->nr <= LEAF_MIN || bt->height == 1)
+		return erase_at_slow(bt, p, k);
+	p->slot = (unsigned int)i;
+	leaf_remove(l, (unsigned int)i);
 	bt->count--;
 	return true;
 }
