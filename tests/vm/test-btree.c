@@ -10,7 +10,9 @@
  * where the key does not belong there, the _at call must refuse and change
  * nothing, and the update is made without the path (which ends it). Its
  * swaps (gvm_bt_swap_at()) put a new key in an old one's slot, as a request's
- * commit does with a VA it makes and one it removes.
+ * commit does with a VA it makes and one it removes. random-at-spread does the
+ * same with keys that rarely share a start, as VAs, where the updates take
+ * their fast paths; a reused path's slot guess is sometimes made wrong.
  *
  * Usage: test-btree [--seed N] [--count N]
  */
