@@ -492,6 +492,7 @@ int gvm_create(const struct gvm_cfg *cfg, struct gvm **out)
 	gvm_list_init(&vm->committed_txns);
 	vm->drv = c.driver;
 	vm->identity = c.backend == &gvm_backend_identity;
+	vm->paging = c.backend == &gvm_backend_paging;
 	/* Without driver ops, VAs are as small as they can be. */
 	vm->va_stride = c.driver ? GVM_VA_PRIV_OFFSET + GVM_ALIGN8(c.driver->va_priv_size) :
 				   sizeof(struct gvm_va);

@@ -127,6 +127,12 @@ struct gvm {
 	 * which checks each op, is not).
 	 */
 	bool identity;
+	/*
+	 * The paging backend: its unreserve leaves the reservation empty
+	 * (pt_unreserve(): all zero, as pt_resv_init() makes it), which is then
+	 * not cleared again (debug builds check it).
+	 */
+	bool paging;
 	size_t va_stride;         /* a VA and its private area */
 	struct gvm_list extobjs;  /* links of external objects (writer lock) */
 	struct gvm_txn *teardown; /* with op_cleanup: gvm_destroy()'s UNMAPs' transaction */

@@ -542,6 +542,17 @@ void gvm_txn_destroy(struct gvm *vm, struct gvm_txn *txn)
 	gvm_free(vm, txn);
 }
 
+/* Is the backend's reservation all zero, as a new one? */
+static inline bool resv_is_new(const struct gvm_txn *txn)
+{
+	const unsigned char *r = txn->bresv;
+
+	for (size_t i = 0; i < txn->vm->cfg.backend->resv_size; i++)
+		if (r[i])
+			return false;
+	return true;
+}
+
 /* The backend's reservation of @txn goes (what it did not use), ready for the next. */
 static void release_tables(struct gvm_txn *txn)
 {
@@ -551,8 +562,9 @@ static void release_tables(struct gvm_txn *txn)
 	if (txn->vm->identity)
 		return;
 	b->unreserve(txn->vm->backend, txn->bresv);
-	if (b->resv_size)
+	if (!txn->vm->paging && b->resv_size)
 		memset(txn->bresv, 0, b->resv_size);
+	os_assert(resv_is_new(txn) && "pt_unreserve() left its reservation empty");
 }
 
 /*
