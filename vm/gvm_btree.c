@@ -682,17 +682,24 @@ static inline bool between_starts(const struct gvm_bt_node *l, unsigned int i, u
 }
 
 /*
- * The index of key @k in the leaf of path @p, or -1. A request's updates go
- * one after another, so it is usually right before or at the path's slot.
+ * The index of @k in leaf @l when it is right before or at slot @j (where a
+ * request's next update usually is), else -1.
  */
+static inline int index_near(const struct gvm_bt_node *l, unsigned int j, struct gvm_bt_key k)
+{
+	if (j && key_is(l, j - 1, k))
+		return (int)j - 1;
+	return key_is(l, j, k) ? (int)j : -1;
+}
+
+/* The index of key @k in the leaf of path @p, or -1: near the path's slot, else searched. */
 static int index_of(const struct gvm_bt_path *p, struct gvm_bt_key k)
 {
-	unsigned int j = p->slot;
+	int near = index_near(p->leaf, p->slot, k);
+	unsigned int j;
 
-	if (j && key_is(p->leaf, j - 1, k))
-		return (int)j - 1;
-	if (key_is(p->leaf, j, k))
-		return (int)j;
+	if (near >= 0)
+		return near;
 	j = slot_of(p, k);
 	return j && key_is(p->leaf, j - 1, k) ? (int)j - 1 : -1;
 }
@@ -711,17 +718,6 @@ static os_noinline bool swap_at_slow(struct gvm_bt *bt, struct gvm_bt_path *p,
 	key_set(keys_of(p->leaf), (unsigned int)j, k);
 	p->slot = (unsigned int)j + 1;
 	return true;
-}
-
-/*
- * The index of @k in leaf @l when it is right before or at slot @j (where a
- * request's next update usually is), else -1.
- */
-static inline int index_near(const struct gvm_bt_node *l, unsigned int j, struct gvm_bt_key k)
-{
-	if (j && key_is(l, j - 1, k))
-		return (int)j - 1;
-	return key_is(l, j, k) ? (int)j : -1;
 }
 
 bool gvm_bt_swap_at(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_key old,
