@@ -404,13 +404,6 @@ struct gvm_va *gvm_proj_first(struct gvm *vm, struct gvm_proj_iter *it, uint64_t
 int gvm_sm_ops_path(struct gvm *vm, const struct gvm_req *req, const struct gvm_op_cb *cb,
 		    void *priv, struct gvm_bt_path *path);
 struct gvm_va *gvm_proj_next(struct gvm *vm, struct gvm_proj_iter *it);
-/*
- * The op of @req for overlapped VA @v; -EINVAL when a cut is not allowed. It
- * writes only what the op's type uses (gvm_sm_map_op() too): clear an op that
- * goes out to a driver or a caller first.
- */
-int gvm_sm_op_for(const struct gvm_va *v, const struct gvm_req *req, struct gvm_op *op);
-void gvm_sm_map_op(const struct gvm_req *req, struct gvm_op *op);
 
 /*
  * A request's checks, inline: a lone request (gvm_txn.c) makes them in its
@@ -470,6 +463,81 @@ static inline bool gvm_sm_cuts_ok(const struct gvm_va *v, const struct gvm_req *
 		return true;
 	return (v->va >= req->va || gvm_sm_cut_ok(v, req->va)) &&
 	       (gvm_va_end(v) <= re || gvm_sm_cut_ok(v, re));
+}
+
+/*
+ * Split/merge's ops (DOC in gvm_sm.c), inline: a request prepared with
+ * nothing queued makes them in its own frame (apply_direct()).
+ */
+static inline struct gvm_obj *gvm_sm_obj(const struct gvm_va *va)
+{
+	return va->bo->obj;
+}
+
+/* Does @req map the part of @v it covers to the very same pages? */
+static inline bool gvm_sm_same_pages(const struct gvm_va *v, const struct gvm_req *req)
+{
+	if (req->type != GVM_REQ_MAP || gvm_sm_obj(v) != req->obj || v->repeat != req->repeat)
+		return false;
+	if (v->repeat)
+		return v->offset == req->offset &&
+		       os_mod_u64(v->va > req->va ? v->va - req->va : req->va - v->va, v->repeat) ==
+			       0;
+	return v->offset - v->va == req->offset - req->va;
+}
+
+/* The piece of @v from @start to @end that stays. */
+static inline void gvm_sm_piece(const struct gvm_va *v, uint64_t start, uint64_t end,
+				struct gvm_op_piece *p)
+{
+	p->va = start;
+	p->size = end - start;
+	p->obj = gvm_sm_obj(v);
+	p->repeat = v->repeat;
+	p->offset = v->repeat ? v->offset : v->offset + (start - v->va);
+	p->prot = v->prot;
+}
+
+/*
+ * The op of @req for overlapped VA @v; -EINVAL when a cut is not allowed.
+ * Only what its type uses is written (the pieces it does not flag and the
+ * map piece are left as they were): a request's ops are made one after
+ * another in the same struct, and one that goes out to a driver or a caller
+ * is cleared first.
+ */
+static inline int gvm_sm_op_for(const struct gvm_va *v, const struct gvm_req *req,
+				struct gvm_op *op)
+{
+	uint64_t ra = req->va, re = req->va + req->size, a = v->va, e = gvm_va_end(v);
+
+	op->old = (struct gvm_va *)v;
+	op->keep = gvm_sm_same_pages(v, req);
+	op->has_prev = a < ra;
+	op->has_next = e > re;
+	op->type = op->has_prev || op->has_next ? GVM_OP_REMAP : GVM_OP_UNMAP;
+	if (v->repeat && !gvm_sm_cuts_ok(v, req))
+		return -EINVAL;
+	if (op->has_prev)
+		gvm_sm_piece(v, a, ra, &op->prev);
+	if (op->has_next)
+		gvm_sm_piece(v, re, e, &op->next);
+	return 0;
+}
+
+/* The request's MAP op; as gvm_sm_op_for(), the REMAP pieces are left as they were. */
+static inline void gvm_sm_map_op(const struct gvm_req *req, struct gvm_op *op)
+{
+	op->type = GVM_OP_MAP;
+	op->old = NULL;
+	op->keep = op->has_prev = op->has_next = false;
+	op->map = (struct gvm_op_piece){
+		.va = req->va,
+		.size = req->size,
+		.obj = req->obj,
+		.offset = req->offset,
+		.repeat = req->repeat,
+		.prot = req->prot,
+	};
 }
 
 #endif /* GPUVM_GVM_INTERNAL_H */
