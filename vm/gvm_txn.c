@@ -427,9 +427,11 @@ static inline int direct_overlaps(struct gvm *vm, const struct gvm_req *req,
  * The ops of a request prepared with nothing queued, one for each of the
  * committed VAs @olds it overlaps (direct_overlaps()) and its map, each made
  * from the VA and applied at once: no projection, no copy of the ops; they
- * are the same as gvm_sm_ops() finds.
+ * are the same as gvm_sm_ops() finds. Out of line: the ops are made in a
+ * frame of their own (inside the lone request's, with its tree updates, the
+ * registers run short).
  */
-static int apply_direct(struct prep *p, struct gvm_va *const *olds, int n)
+static os_noinline int apply_direct(struct prep *p, struct gvm_va *const *olds, int n)
 {
 	const struct gvm_req *req = p->req;
 	struct gvm_op op;
