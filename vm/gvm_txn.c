@@ -35,7 +35,7 @@ struct prep {
 	struct lone *lone; /* a lone request's record (DOC: the lone request), or NULL */
 };
 
-static int reserve_bop(struct gvm_txn *txn, const struct pt_op *op)
+static inline int reserve_bop(struct gvm_txn *txn, const struct pt_op *op)
 {
 	struct gvm *vm = txn->vm;
 	int err = gvm_vec_push(vm, &txn->bops, op, sizeof(*op));
