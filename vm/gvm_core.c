@@ -159,12 +159,11 @@ static os_noinline void bo_fini_driver(struct gvm *vm, struct gvm_bo *bo)
 		vm->drv->bo_free(bo);
 }
 
-void gvm_bo_put(struct gvm_bo *bo)
+/* gvm_bo_put() of the last reference (@bo->users 0 now). */
+void gvm_bo_put_last(struct gvm_bo *bo)
 {
 	struct gvm *vm = bo->vm;
 
-	if (--bo->users)
-		return;
 	/* Committed VAs hold references: the driver put more than it got. */
 	if (os_misuse(!gvm_list_empty(&bo->vas) &&
 		      "gvm_bo_put() would free a link that committed VAs still use")) {
@@ -181,6 +180,11 @@ void gvm_bo_put(struct gvm_bo *bo)
 		bo_fini_driver(vm, bo);
 	vm->nr_bos--;
 	gvm_free(vm, bo);
+}
+
+void gvm_bo_put(struct gvm_bo *bo)
+{
+	gvm_bo_unref(bo);
 }
 
 struct gvm_bo *gvm_bo_find(struct gvm *vm, struct gvm_obj *obj)

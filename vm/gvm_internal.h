@@ -223,6 +223,15 @@ static inline struct gvm_bo *gvm_bo_obtain(struct gvm *vm, struct gvm_obj *obj)
 	}
 	return gvm_bo_obtain_slow(vm, obj);
 }
+void gvm_bo_put_last(struct gvm_bo *bo);
+
+/* gvm_bo_put(), inline: each VA a bind removes drops one. */
+static inline void gvm_bo_unref(struct gvm_bo *bo)
+{
+	if (!--bo->users)
+		gvm_bo_put_last(bo);
+}
+
 int gvm_tree_promise_alloc(struct gvm *vm, struct gvm_tree *t, unsigned int inserts);
 void gvm_tree_trim(struct gvm *vm, struct gvm_tree *t);
 

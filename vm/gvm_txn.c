@@ -209,7 +209,7 @@ static void drop_va(struct gvm *vm, struct gvm_va *va)
 	struct gvm_obj *obj = va->bo->obj;
 	void (*put)(struct gvm_obj * obj) = obj->ops->put;
 
-	gvm_bo_put(va->bo);
+	gvm_bo_unref(va->bo);
 	gvm_va_release(vm, va);
 	if (put)
 		put(obj);
