@@ -61,29 +61,21 @@ static size_t slab_bytes(const struct gvm *vm)
 }
 
 /*
- * A VA from the VM's slabs; a new slab when they are full (not cleared:
- * gvm_alloc()). Its private area is left as it was: the driver's op hook
- * path initializes it (gvm_txn.c).
+ * gvm_va_alloc() with no free VA: a new slab (not cleared: gvm_alloc()), its
+ * VAs on the free list. 0 or -ENOMEM.
  */
-struct gvm_va *gvm_va_alloc(struct gvm *vm)
+int gvm_va_slab_new(struct gvm *vm)
 {
-	struct gvm_va *va = vm->free_vas;
+	struct gvm_slab *slab = gvm_alloc(vm, slab_bytes(vm));
 
-	if (!va) {
-		struct gvm_slab *slab = gvm_alloc(vm, slab_bytes(vm));
-
-		if (!slab)
-			return NULL;
-		slab->next = vm->slabs;
-		vm->slabs = slab;
-		vm->nr_slabs++;
-		for (unsigned int i = 0; i < GVM_SLAB_VAS; i++)
-			gvm_va_release(vm, slab_va(vm, slab, i));
-		va = vm->free_vas;
-	}
-	vm->free_vas = (struct gvm_va *)va->creator;
-	memset(va, 0, sizeof(*va));
-	return va;
+	if (!slab)
+		return -ENOMEM;
+	slab->next = vm->slabs;
+	vm->slabs = slab;
+	vm->nr_slabs++;
+	for (unsigned int i = 0; i < GVM_SLAB_VAS; i++)
+		gvm_va_release(vm, slab_va(vm, slab, i));
+	return 0;
 }
 
 /* A VM with driver ops: the new link's lists, hook and area (which gvm_zalloc() zeroed). */

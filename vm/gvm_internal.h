@@ -192,12 +192,32 @@ static inline int gvm_vec_push(const struct gvm *vm, struct gvm_vec *vec, const 
 void gvm_vec_free(const struct gvm *vm, struct gvm_vec *vec);
 
 /* VAs and object links. */
-struct gvm_va *gvm_va_alloc(struct gvm *vm);
 /* Back to the slab free list (slabs are freed with the VM). Inline: every bind frees VAs. */
 static inline void gvm_va_release(struct gvm *vm, struct gvm_va *va)
 {
 	va->creator = (struct gvm_txn *)vm->free_vas;
 	vm->free_vas = va;
+}
+
+int gvm_va_slab_new(struct gvm *vm);
+
+/*
+ * A cleared VA from the VM's slabs, a new slab when they are full; NULL: out
+ * of memory. Its private area is left as it was: the driver's op hook path
+ * initializes it (gvm_txn.c). Inline: every bind that maps makes VAs.
+ */
+static inline struct gvm_va *gvm_va_alloc(struct gvm *vm)
+{
+	struct gvm_va *va = vm->free_vas;
+
+	if (!va) {
+		if (gvm_va_slab_new(vm))
+			return NULL;
+		va = vm->free_vas;
+	}
+	vm->free_vas = (struct gvm_va *)va->creator;
+	memset(va, 0, sizeof(*va));
+	return va;
 }
 
 struct gvm_bo *gvm_bo_obtain_slow(struct gvm *vm, struct gvm_obj *obj);
