@@ -275,11 +275,11 @@ static void leaf_insert_at(struct gvm_bt_node *l, unsigned int i, struct gvm_bt_
 {
 	uint64_t *start = &l->l.start[i];
 	uintptr_t *tie = &l->l.tie[i];
-	size_t bytes = (l->nr - i) * sizeof(*start);
+	size_t after = l->nr - i;
 
-	memmove(tie + 1, tie, bytes);
+	memmove(tie + 1, tie, after * sizeof(*tie));
 	*tie = k.tie;
-	memmove(start + 1, start, bytes);
+	memmove(start + 1, start, after * sizeof(*start));
 	*start = k.start;
 	l->nr++;
 }
@@ -289,10 +289,10 @@ static void leaf_remove(struct gvm_bt_node *l, unsigned int i)
 {
 	uint64_t *start = &l->l.start[i];
 	uintptr_t *tie = &l->l.tie[i];
-	size_t bytes = (l->nr - i - 1u) * sizeof(*start);
+	size_t after = l->nr - i - 1u;
 
-	memmove(tie, tie + 1, bytes);
-	memmove(start, start + 1, bytes);
+	memmove(tie, tie + 1, after * sizeof(*tie));
+	memmove(start, start + 1, after * sizeof(*start));
 	l->l.start[--l->nr] = UINT64_MAX; /* the slot left unused (count_below_all()) */
 }
 
@@ -877,20 +877,31 @@ bool gvm_bt_find_le(const struct gvm_bt *bt, uint64_t start, struct gvm_bt_cur *
 }
 
 /*
- * One level of descend_le(): the child of inner node @n at depth @lvl holding
- * the starts < @x. The child is read at the byte offset in its array of the
- * start the search stopped at: the search's pointer then needs no conversion
- * to an index.
+ * Child i of inner node @n, for @pos = &start[i]. Where a child pointer is as
+ * wide as a start, child i lies a fixed distance after start i in the node:
+ * it is read at that distance from @pos (bytes within the node), and the
+ * search's pointer needs no conversion to an index.
  */
+static inline struct gvm_bt_node *child_at(struct gvm_bt_node *n, const uint64_t *pos)
+{
+	size_t in_node = (size_t)((const char *)pos - (const char *)n);
+
+	if (sizeof(n->in.child[0]) != sizeof(*pos))
+		return n->in.child[pos - n->in.start];
+	return *(struct gvm_bt_node **)((char *)n + in_node +
+					offsetof(struct gvm_bt_node, in.child) -
+					offsetof(struct gvm_bt_node, in.start));
+}
+
+/* One level of descend_le(): the child of inner node @n at depth @lvl holding the starts < @x. */
 static inline struct gvm_bt_node *step_down(struct gvm_bt_node *n, unsigned int lvl, uint64_t x,
 					    struct gvm_bt_path *p)
 {
 	const uint64_t *pos = first_not_below(n->in.start, GVM_BT_INNER, x);
-	size_t offset = (size_t)((const char *)pos - (const char *)n->in.start);
 
 	p->node[lvl] = n;
 	p->pos[lvl] = pos;
-	return *(struct gvm_bt_node **)((char *)n->in.child + offset);
+	return child_at(n, pos);
 }
 
 /*
