@@ -35,16 +35,26 @@ struct prep {
 	struct lone *lone; /* a lone request's record (DOC: the lone request), or NULL */
 };
 
-static inline int reserve_bop(struct gvm_txn *txn, const struct pt_op *op)
+/*
+ * Reserve a table op with the backend: it joins @txn's ops. Written straight
+ * into its slot (no copy of a struct built on the stack).
+ */
+static inline int reserve_bop(struct gvm_txn *txn, enum pt_op_type type, uint64_t va, uint64_t size,
+			      uint64_t pa, uint64_t period, uint32_t prot)
 {
 	struct gvm *vm = txn->vm;
-	int err = gvm_vec_push(vm, &txn->bops, op, sizeof(*op));
+	struct gvm_vec *v = &txn->bops;
+	struct pt_op *op;
+	int err;
 
-	if (err)
-		return err;
+	if (v->nr == v->cap && gvm_vec_grow(vm, v, sizeof(*op)))
+		return -ENOMEM;
+	op = (struct pt_op *)v->v + v->nr;
+	*op = (struct pt_op){
+		.type = type, .va = va, .size = size, .pa = pa, .period = period, .prot = prot
+	};
 	err = vm->cfg.backend->reserve(vm->backend, txn->bresv, op);
-	if (err)
-		txn->bops.nr--;
+	v->nr += !err;
 	return err;
 }
 
@@ -56,24 +66,26 @@ static os_noinline int reserve_unmap(struct prep *p)
 	if (va == end)
 		return 0;
 	p->unmap_end = va;
-	return reserve_bop(p->txn,
-			   &(struct pt_op){ .type = PT_OP_UNMAP, .va = va, .size = end - va });
+	return reserve_bop(p->txn, PT_OP_UNMAP, va, end - va, 0, 0, 0);
 }
 
-/* Reserve map @op: a replace when it covers the unmap waiting, which goes first otherwise. */
-static int reserve_map(struct prep *p, struct pt_op *op)
+/*
+ * Reserve the map of [@va, @va + @size) to @pa: a replace when it covers the
+ * unmap waiting, which goes first otherwise.
+ */
+static int reserve_map(struct prep *p, uint64_t va, uint64_t size, uint64_t pa)
 {
+	bool waits = p->unmap_va != p->unmap_end;
+	enum pt_op_type type = PT_OP_MAP;
 	int err;
 
-	if (p->unmap_va == p->unmap_end)
-		return reserve_bop(p->txn, op);
-	if (p->unmap_va >= op->va && p->unmap_end <= op->va + op->size) {
-		op->type = PT_OP_REPLACE;
+	if (waits && p->unmap_va >= va && p->unmap_end <= va + size) {
+		type = PT_OP_REPLACE;
 		p->unmap_end = p->unmap_va;
-	} else if ((err = reserve_unmap(p))) {
+	} else if (waits && (err = reserve_unmap(p))) {
 		return err;
 	}
-	return reserve_bop(p->txn, op);
+	return reserve_bop(p->txn, type, va, size, pa, 0, p->req->prot);
 }
 
 /* Table ops mapping [@s, @e) of the request: one per physically contiguous run. */
@@ -91,11 +103,7 @@ static int map_linear(struct prep *p, uint64_t s, uint64_t e)
 		len = (contig < e - s ? contig : e - s) & ~page_mask;
 		if (!len || (pa & page_mask))
 			return -EINVAL;
-		err = reserve_map(p, &(struct pt_op){ .type = PT_OP_MAP,
-						      .va = s,
-						      .size = len,
-						      .pa = pa,
-						      .prot = req->prot });
+		err = reserve_map(p, s, len, pa);
 		if (err)
 			return err;
 		s += len;
@@ -120,12 +128,7 @@ static int map_repeat(struct prep *p, uint64_t s, uint64_t e)
 	err = reserve_unmap(p);
 	if (err)
 		return err;
-	return reserve_bop(p->txn, &(struct pt_op){ .type = PT_OP_MAP_REPEAT,
-						    .va = s,
-						    .size = e - s,
-						    .pa = pa,
-						    .period = req->repeat,
-						    .prot = req->prot });
+	return reserve_bop(p->txn, PT_OP_MAP_REPEAT, s, e - s, pa, req->repeat, req->prot);
 }
 
 /* map_until() with something to map (out of line: a kept part or a map after one has not). */
@@ -160,8 +163,7 @@ static int unmap_part(struct prep *p, uint64_t s, uint64_t e)
 	if (s < p->mapped_to)
 		return 0; /* unmapped already */
 	p->mapped_to = req->va + req->size;
-	return reserve_bop(
-		p->txn, &(struct pt_op){ .type = PT_OP_UNMAP, .va = s, .size = p->mapped_to - s });
+	return reserve_bop(p->txn, PT_OP_UNMAP, s, p->mapped_to - s, 0, 0, 0);
 }
 
 /*
