@@ -485,6 +485,7 @@ int gvm_create(const struct gvm_cfg *cfg, struct gvm **out)
 	if (!vm)
 		return -ENOMEM;
 	vm->cfg = c;
+	vm->page_mask = (1ull << c.page_lg2) - 1;
 	gvm_list_init(&vm->committed_txns);
 	vm->drv = c.driver;
 	vm->identity = c.backend == &gvm_backend_identity;

@@ -108,6 +108,7 @@ struct gvm_tree {
 
 struct gvm {
 	struct gvm_cfg cfg;
+	uint64_t page_mask; /* page size - 1: every request is checked against it */
 	struct gvm_range *reserved;
 	void *backend;
 	struct gvm_tree committed, pending;
@@ -448,9 +449,9 @@ static inline bool gvm_touches_reserved(const struct gvm *vm, uint64_t start, ui
 
 static inline int gvm_check_map(const struct gvm *vm, const struct gvm_req *req)
 {
-	uint64_t page = 1ull << vm->cfg.page_lg2, used, end;
+	uint64_t used, end;
 
-	if (!req->obj || (req->offset | req->repeat) & (page - 1))
+	if (!req->obj || (req->offset | req->repeat) & vm->page_mask)
 		return -EINVAL;
 	if (req->repeat && os_mod_u64(req->size, req->repeat))
 		return -EINVAL;
@@ -463,11 +464,11 @@ static inline int gvm_check_map(const struct gvm *vm, const struct gvm_req *req)
 /* Is @req a valid request (0) or not (-EINVAL)? */
 static inline int gvm_req_check(const struct gvm *vm, const struct gvm_req *req)
 {
-	uint64_t page = 1ull << vm->cfg.page_lg2, end;
+	uint64_t end;
 
 	if (req->type != GVM_REQ_MAP && req->type != GVM_REQ_UNMAP)
 		return -EINVAL;
-	if (!req->size || (req->va | req->size) & (page - 1))
+	if (!req->size || (req->va | req->size) & vm->page_mask)
 		return -EINVAL;
 	if (__builtin_add_overflow(req->va, req->size, &end) || req->va < vm->cfg.start ||
 	    end > vm->cfg.end || gvm_touches_reserved(vm, req->va, end))

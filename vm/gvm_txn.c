@@ -92,7 +92,7 @@ static int reserve_map(struct prep *p, uint64_t va, uint64_t size, uint64_t pa)
 static int map_linear(struct prep *p, uint64_t s, uint64_t e)
 {
 	const struct gvm_req *req = p->req;
-	uint64_t page_mask = (1ull << p->txn->vm->cfg.page_lg2) - 1;
+	uint64_t page_mask = p->txn->vm->page_mask;
 
 	while (s < e) {
 		uint64_t off = req->offset + (s - req->va), pa, contig, len;
