@@ -291,9 +291,9 @@ static void leaf_remove(struct gvm_bt_node *l, unsigned int i)
 	uintptr_t *tie = &l->l.tie[i];
 	size_t after = l->nr - i - 1u;
 
-	memmove(tie, tie + 1, after * sizeof(*tie));
 	memmove(start, start + 1, after * sizeof(*start));
 	l->l.start[--l->nr] = UINT64_MAX; /* the slot left unused (count_below_all()) */
+	memmove(tie, tie + 1, after * sizeof(*tie));
 }
 
 /* Is key (@s1, @t1) below key (@s2, @t2)? cmp() without its three ways. */
@@ -827,8 +827,8 @@ bool gvm_bt_insert_at(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_ke
 	if (l->nr == GVM_BT_LEAF)
 		return insert_at_slow(bt, p, k);
 	bt->count++;
-	leaf_insert_at(l, i, k);
 	p->slot = i + 1;
+	leaf_insert_at(l, i, k);
 	return true;
 }
 
@@ -864,8 +864,8 @@ bool gvm_bt_erase_at(struct gvm_bt *bt, struct gvm_bt_path *p, struct gvm_bt_key
 	if (i < 0 || l->nr <= LEAF_MIN || bt->height == 1)
 		return erase_at_slow(bt, p, k);
 	p->slot = (unsigned int)i;
-	leaf_remove(l, (unsigned int)i);
 	bt->count--;
+	leaf_remove(l, (unsigned int)i);
 	return true;
 }
 
