@@ -539,12 +539,13 @@ static inline int gvm_sm_op_for(const struct gvm_va *v, const struct gvm_req *re
 				struct gvm_op *op)
 {
 	uint64_t ra = req->va, re = req->va + req->size, a = v->va, e = gvm_va_end(v);
+	bool prev = a < ra, next = e > re;
 
 	op->old = (struct gvm_va *)v;
 	op->keep = gvm_sm_same_pages(v, req);
-	op->has_prev = a < ra;
-	op->has_next = e > re;
-	op->type = op->has_prev || op->has_next ? GVM_OP_REMAP : GVM_OP_UNMAP;
+	op->has_prev = prev;
+	op->has_next = next;
+	op->type = prev || next ? GVM_OP_REMAP : GVM_OP_UNMAP;
 	if (v->repeat && !gvm_sm_cuts_ok(v, req))
 		return -EINVAL;
 	if (op->has_prev)
