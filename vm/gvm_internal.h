@@ -539,7 +539,8 @@ static inline int gvm_sm_op_for(const struct gvm_va *v, const struct gvm_req *re
 				struct gvm_op *op)
 {
 	uint64_t ra = req->va, re = req->va + req->size, a = v->va, e = gvm_va_end(v);
-	bool prev = a<ra, next = e> re;
+	bool prev = a < ra;
+	bool next = e > re;
 
 	op->old = (struct gvm_va *)v;
 	op->keep = gvm_sm_same_pages(v, req);
