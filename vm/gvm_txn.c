@@ -968,7 +968,10 @@ static int lone_prepare(struct gvm_txn *txn, struct lone *l, const struct gvm_re
 	if (l->nr_olds < 0)
 		return l->nr_olds == -ENOSPC ? DIRECT_TOO_MANY : l->nr_olds;
 	err = apply_direct(&p, l->olds, l->nr_olds);
-	return err ? err : gvm_tree_promise(vm, &vm->committed, l->nr_made);
+	/* Only inserts take spare nodes (an erase gives them back). */
+	if (err || !l->nr_made)
+		return err;
+	return gvm_tree_promise(vm, &vm->committed, l->nr_made);
 }
 
 /* A failed lone_prepare(): everything back as it was, memory included (@had_bops: a buffer). */
