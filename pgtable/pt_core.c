@@ -483,7 +483,7 @@ int pt_create(const struct pt_cfg *cfg, struct pt **out)
  */
 void pt_put_subtree(struct pt *pt, struct pt_gather *g, struct pt_table *t)
 {
-	if (--t->refs)
+	if (pt_ref_put(pt, t))
 		return;
 	/* An emptied table (the usual prune) holds no table entry: no link to look at. */
 	for (unsigned int i = 0; t->child && t->live && i < pt_nitems(pt, t->level); i++) {
@@ -521,13 +521,13 @@ struct pt_table *pt_writable_child(struct pt *pt, struct pt_stock *stock, struct
 		if (pt_child(child, i)) {
 			pt_links_ensure(pt, stock, copy);
 			pt_set_child(pt, copy, i, pt_child(child, i));
-			pt_child(child, i)->refs++;
+			pt_ref_get(pt, pt_child(child, i));
 		}
 	}
 	copy->live = child->live;
 	pt_sync_table(pt, copy);
 	pt_link_table(pt, stock, t, idx, copy);
-	child->refs--;
+	pt_ref_put(pt, child);
 	pt_gather_range(g, item_va, item_va + pt_size(pt, t->level), false);
 	return copy;
 }

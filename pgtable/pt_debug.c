@@ -153,13 +153,17 @@ static int check_table(struct check *c, const struct pt_table *t)
 static int check_refs(struct check *c)
 {
 	const struct pt *pt = c->pt;
+	unsigned int shared = 0;
 
 	for (size_t i = 0; i < c->seen.cap; i++) {
 		const struct pt_table *t = c->seen.tab[i];
 
 		if (t && c->seen.visits[i] != t->refs)
 			return fail(c, t, -1, "refcount differs from the items pointing here");
+		shared += t && t->refs > 1;
 	}
+	if (shared != pt->shared)
+		return fail(c, pt->root, -1, "shared table count differs from the tables shared");
 	/* Reservations hold tables off the tree (stock, orphans, to free). */
 	if (!pt->resv_alive && c->seen.nr != pt->stats.tables)
 		return fail(c, pt->root, -1, "table count differs from the tables reachable");

@@ -152,6 +152,7 @@ struct pt_slab;
 struct pt_descent {
 	uint64_t va, end;
 	struct pt_table *t;
+	unsigned int level; /* @t's (read here, not from @t: a descent need not load @t) */
 	uint64_t block_mask;
 	struct pt_table *path[PT_MAX_LEVELS];
 };
@@ -177,6 +178,7 @@ struct pt {
 	/* Per level below the root: ~(span - 1) of a table's span, its struct pt_descent.block_mask. */
 	uint64_t span_mask[PT_MAX_LEVELS], block_mask[PT_MAX_LEVELS];
 	struct pt_table *root;
+	unsigned int shared; /* tables more than one item points at (refs > 1): pt_ref_get() */
 	struct pt_descent last;
 	struct pt_stats stats;
 	struct pt_proj *proj;       /* projection of the queue */
@@ -209,6 +211,19 @@ static inline void pt_set_child(struct pt *pt, struct pt_table *t, unsigned int 
 	}
 	os_store_relaxed(&t->child[idx].items, child ? child->items : NULL);
 	os_store_release(&t->child[idx].table, child);
+}
+
+/* One more item points at @t: pt->shared counts the tables it makes shared. */
+static inline void pt_ref_get(struct pt *pt, struct pt_table *t)
+{
+	pt->shared += t->refs++ == 1;
+}
+
+/* One item fewer points at @t; return how many still do. */
+static inline uint32_t pt_ref_put(struct pt *pt, struct pt_table *t)
+{
+	pt->shared -= t->refs-- == 2;
+	return t->refs;
 }
 
 const struct pt_fmt *pt_fmt_find(enum pt_format fmt);
@@ -266,25 +281,60 @@ static inline bool pt_covers_item(const struct pt *pt, unsigned int lvl, uint64_
 }
 
 /*
- * Remember where pt_descend() got to: @t, below the root, found for @va; the
- * tables above it are in pt->last.path already.
+ * Remember where pt_descend() got to: @t, of level @lvl below the root, found
+ * for @va; the tables above it are in pt->last.path already.
  */
-static inline void pt_descend_remember(struct pt *pt, struct pt_table *t, uint64_t va)
+static inline void pt_descend_remember(struct pt *pt, struct pt_table *t, unsigned int lvl,
+				       uint64_t va)
 {
 	struct pt_descent *d = &pt->last;
 
 	d->t = t;
-	d->va = va & pt->span_mask[t->level];
-	d->end = d->va + pt_size(pt, t->level - 1u);
-	d->block_mask = pt->block_mask[t->level];
+	d->level = lvl;
+	d->va = va & pt->span_mask[lvl];
+	d->end = d->va - pt->span_mask[lvl]; /* the mask is minus the span */
+	d->block_mask = pt->block_mask[lvl];
+}
+
+/*
+ * Go down from @t, of level @lvl (the root, or the remembered table), towards
+ * level @to through private tables, writing the path in place: going down
+ * from the root, the first level passed overwrites it, and a descent that
+ * passes a level ends below the root, remembered. The table reached is not
+ * read: with no shared table anywhere (pt->shared), neither is a child's
+ * reference count, so that a descent to a leaf table waits for nothing but
+ * the tables above it (pt_seek() starts loading the leaf table's record).
+ * @link receives the link that led to the table returned, NULL if none.
+ */
+static inline struct pt_table *pt_descend_from(struct pt *pt, struct pt_table *t, unsigned int lvl,
+					       unsigned int to, uint64_t va,
+					       const struct pt_link **link)
+{
+	struct pt_descent *d = &pt->last;
+
+	*link = NULL;
+	for (; lvl < to && t->child; lvl++) {
+		const struct pt_link *l = &t->child[pt_index(pt, lvl, va)];
+		struct pt_table *c = l->table;
+
+		if (!c || (pt->shared && c->refs > 1))
+			break;
+		d->path[lvl] = t;
+		*link = l;
+		t = c;
+	}
+	if (t != d->t && t != pt->root)
+		pt_descend_remember(pt, t, lvl, va);
+	return t;
 }
 
 /*
  * The deepest table below which [@va, @end) lies inside one item too small
  * for a leaf of the item's size, reached through private tables only. Every
  * level skipped is one where a map or an unmap would only go down into the
- * item's table: operations start here instead of at the root. @path, when
- * given, receives the table at each level passed.
+ * item's table: operations start here instead of at the root. pt_descend()'s
+ * @path, when given, receives the table at each level passed (above the one
+ * returned).
  *
  * The range passes level l when its highest differing or size bit is below
  * the level's shift: pt->descend_to[] gives the deepest level for that bit.
@@ -298,32 +348,15 @@ static inline struct pt_table *pt_descend(struct pt *pt, uint64_t va, uint64_t e
 	unsigned int top = 63 - (unsigned int)os_clz64((va ^ (end - 1)) | (end - va));
 	unsigned int to = pt->descend_to[top];
 	struct pt_table *t = d->t;
-	unsigned int lvl;
+	unsigned int lvl = d->level;
+	const struct pt_link *link;
 
 	/* Not when the range covers the table's span whole: it stops above. */
-	if (t && va >= d->va && end <= d->end && t->level <= to) {
-		lvl = t->level;
-	} else {
+	if (!t || va < d->va || end > d->end || lvl > to) {
 		t = pt->root;
 		lvl = pt->geo.start_level;
 	}
-	/*
-	 * The path is written in place: going down from the root, the first
-	 * level passed overwrites it, and a descent that passes a level ends
-	 * below the root, remembered.
-	 */
-	for (; lvl < to; lvl++) {
-		unsigned int idx = (unsigned int)(va >> pt->geo.level_shift[lvl]) &
-				   pt->index_mask[lvl];
-		struct pt_table *c = pt_child(t, idx);
-
-		if (!c || c->refs > 1)
-			break;
-		d->path[lvl] = t;
-		t = c;
-	}
-	if (t != d->t && t != pt->root)
-		pt_descend_remember(pt, t, va);
+	t = pt_descend_from(pt, t, lvl, to, va, &link);
 	if (path)
 		for (unsigned int l = 0; l < PT_MAX_LEVELS; l++)
 			path[l] = d->path[l];

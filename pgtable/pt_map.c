@@ -129,7 +129,7 @@ static bool map_item(struct map_op *op, struct pt_table *t, unsigned int idx, ui
 		return true;
 	}
 	if (op->tmpl[lvl + 1]) {
-		op->tmpl[lvl + 1]->refs++;
+		pt_ref_get(pt, op->tmpl[lvl + 1]);
 		pt_link_table(pt, op->stock, t, idx, op->tmpl[lvl + 1]);
 		t->live++;
 	} else {

@@ -77,34 +77,73 @@ int pt_walk(const struct pt *pt, uint64_t va, struct pt_walk_result *res)
 }
 
 /*
+ * From @t at level @lvl, reached through @link (NULL: none, read @t->items),
+ * follow the links towards @va and start loading the deepest table's
+ * metadata and @va's item there. The loop follows table pointers only; the
+ * items pointer is read once at the end, from the parent's link (reading
+ * t->items would wait for t). A link being cleared may give a table without
+ * items: nothing is loaded then. Unrolled, as pt_walk()'s loop.
+ */
+static inline void prefetch_from(const struct pt *pt, const struct pt_table *t,
+				 const struct pt_link *link, unsigned int lvl, uint64_t va)
+{
+	const uint64_t *items;
+
+#pragma GCC unroll 3
+	for (; lvl < PT_LEAF_LEVEL; lvl++) {
+		const struct pt_link *links = os_load_acquire(&t->child);
+		const struct pt_table *c;
+
+		if (!links)
+			break; /* no child table ever: only leaves here */
+		links += pt_index(pt, lvl, va);
+		c = os_load_acquire(&links->table);
+		if (!c)
+			break;
+		link = links;
+		t = c;
+	}
+	__builtin_prefetch(t);
+	items = link ? os_load_relaxed(&link->items) : t->items;
+	if (items)
+		__builtin_prefetch(&items[pt_index(pt, lvl, va)]);
+}
+
+/*
  * The tables above the leaf level are few and stay cached; the leaf table's
  * descriptor and metadata are what a random bind misses on. Start loading
  * them and return: the caller has other misses (its VA index) to overlap.
  */
 void pt_prefetch(const struct pt *pt, uint64_t va)
 {
-	const struct pt_table *t = pt->root;
-	const uint64_t *items = t->items;
-	unsigned int lvl = pt->geo.start_level;
+	if (va >> pt->cfg.ias)
+		return;
+	prefetch_from(pt, pt->root, NULL, pt->geo.start_level, va);
+}
+
+/*
+ * pt_prefetch() for the writer: the descent a change at @va makes is made
+ * now, and remembered (pt_descend()), so that the reservation of an op there
+ * starts at its table instead of going down again; below the tables it may
+ * start at (a shared one), the links are followed as pt_prefetch() does.
+ */
+void pt_seek(struct pt *pt, uint64_t va)
+{
+	const struct pt_link *link;
+	struct pt_table *t;
+	unsigned int lvl;
 
 	if (va >> pt->cfg.ias)
 		return;
-	for (; lvl < PT_LEAF_LEVEL; lvl++) {
-		const struct pt_link *links = os_load_acquire(&t->child);
-		const struct pt_link *link;
-		const struct pt_table *c;
-		const uint64_t *ci;
-
-		if (!links)
-			break; /* no child table ever: only leaves here */
-		link = &links[pt_index(pt, lvl, va)];
-		c = os_load_acquire(&link->table);
-		ci = os_load_relaxed(&link->items);
-		if (!c || !ci)
-			break;
-		t = c;
-		items = ci; /* from the parent's link: reading t->items would wait for t */
+	t = pt->last.t;
+	lvl = pt->last.level;
+	if (!t || va < pt->last.va || va >= pt->last.end) {
+		t = pt->root;
+		lvl = pt->geo.start_level;
 	}
-	__builtin_prefetch(t);
-	__builtin_prefetch(&items[pt_index(pt, lvl, va)]);
+	/* A page is inside one leaf-level item: pt_descend() of it would go down to the leaf level. */
+	t = pt_descend_from(pt, t, lvl, PT_LEAF_LEVEL, va, &link);
+	/* Below the root, the table reached is the remembered one: its level is there. */
+	lvl = t == pt->root ? pt->geo.start_level : pt->last.level;
+	prefetch_from(pt, t, link, lvl, va);
 }

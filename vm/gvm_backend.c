@@ -69,11 +69,12 @@ static int paging_reserve(void *priv, void *resv, const struct pt_op *op)
 	return pt_reserve(p->pt, op, resv);
 }
 
+/* The writer's prefetch: the reservation that follows starts where it went down. */
 static void paging_prefetch(void *priv, uint64_t va)
 {
 	struct paging *p = priv;
 
-	pt_prefetch(p->pt, va);
+	pt_seek(p->pt, va);
 }
 
 static void paging_commit_begin(void *priv, void *resv)

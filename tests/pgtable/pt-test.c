@@ -407,9 +407,30 @@ static int replace_alone(struct pt *pt, const struct pt_op *op, uint64_t *unmapp
 	return err;
 }
 
+void pt_test_seek(struct pt *pt, const struct pt_op *op)
+{
+	uint64_t mix = ((op->va ^ op->size) >> 12) * 0x9e3779b97f4a7c15ull;
+
+	switch (mix >> 62) {
+	case 0:
+		pt_seek(pt, op->va);
+		break;
+	case 1:
+		pt_seek(pt, op->va + op->size - 1);
+		break;
+	case 2:
+		pt_seek(pt, op->va ^ (1ull << 30)); /* out of range in a small ias: ignored */
+		break;
+	default:
+		break;
+	}
+}
+
 int pt_test_call_op(struct pt *pt, const struct pt_op *op, uint64_t *unmapped)
 {
 	struct pt_pattern pat = { op->pa, op->period };
+
+	pt_test_seek(pt, op);
 
 	switch (op->type) {
 	case PT_OP_MAP:

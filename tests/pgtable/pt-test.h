@@ -158,7 +158,8 @@ void pt_test_shadow_fini(struct pt_test_shadow *sh);
 
 /**
  * pt_test_call_op() - make the one-op call (pt_map(), pt_map_repeat(), pt_unmap()) for @op,
- * or for a PT_OP_REPLACE a reservation of it alone, committed at once.
+ * or for a PT_OP_REPLACE a reservation of it alone, committed at once; after
+ * pt_test_seek().
  * @pt: the page table.
  * @op: the op; its fields as the call takes them.
  * @unmapped: pt_unmap()'s.
@@ -166,6 +167,16 @@ void pt_test_shadow_fini(struct pt_test_shadow *sh);
  * Return: the call's; -EINVAL for an unknown op type.
  */
 int pt_test_call_op(struct pt *pt, const struct pt_op *op, uint64_t *unmapped);
+
+/**
+ * pt_test_seek() - what a VM manager does before it reserves @op: pt_seek() at
+ * @op's first page, at its last (another table when @op crosses one), at a VA
+ * of another table, or nowhere, as @op's bits choose (the random tests reach
+ * every reservation path after it without threading their generators here).
+ * @pt: page table.
+ * @op: the op about to be reserved or made.
+ */
+void pt_test_seek(struct pt *pt, const struct pt_op *op);
 
 /**
  * pt_test_exact_prots() - the protections of @cand that @pt expresses exactly.

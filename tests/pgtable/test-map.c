@@ -699,8 +699,9 @@ static void oracle_unmap(struct oracle *o, uint64_t first, uint64_t n)
 }
 
 /*
- * pt_prefetch() is a hint: at mapped, unmapped and out-of-range addresses it
- * calls no op, takes no page and changes no translation.
+ * pt_prefetch() is a hint, and so is pt_seek(): at mapped, unmapped and
+ * out-of-range addresses they call no op, take no page and change no
+ * translation.
  */
 static void prefetch_changes_nothing(struct oracle *o, uint64_t first, uint64_t n)
 {
@@ -715,6 +716,8 @@ static void prefetch_changes_nothing(struct oracle *o, uint64_t first, uint64_t 
 	rc = pt_walk(m->pt, vas[0], &before);
 	for (size_t i = 0; i < ARRAY_SIZE(vas); i++)
 		pt_prefetch(m->pt, vas[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(vas); i++)
+		pt_seek(m->pt, vas[i]);
 	CHECK_ERR(m->name, pt_walk(m->pt, vas[0], &after), rc);
 	CHECK_EQ(m->name, after.desc, before.desc);
 	CHECK_EQ(m->name, m->env.nr_log, log0);

@@ -369,6 +369,7 @@ static void do_map(struct run *r)
 		 "pt_map(va 0x%" PRIx64 ", pa 0x%" PRIx64 ", size 0x%" PRIx64 ", prot 0x%x)", q.va,
 		 pa, q.size, prot);
 	pt_get_stats(r->pt, &before);
+	pt_test_seek(r->pt, &(struct pt_op){ .type = PT_OP_MAP, .va = q.va, .size = q.size });
 	rc = pt_map(r->pt, q.va, pa, q.size, prot);
 	if (rc != want)
 		fail_rc(r, "pt_map", rc, want);
@@ -432,6 +433,7 @@ static void do_unmap(struct run *r)
 	snprintf(r->what, sizeof(r->what), "pt_unmap(va 0x%" PRIx64 ", size 0x%" PRIx64 ")", q.va,
 		 q.size);
 	pt_get_stats(r->pt, &before);
+	pt_test_seek(r->pt, &(struct pt_op){ .type = PT_OP_UNMAP, .va = q.va, .size = q.size });
 	rc = pt_unmap(r->pt, q.va, q.size, &unmapped);
 	if (rc)
 		fail_rc(r, "pt_unmap", rc, 0);

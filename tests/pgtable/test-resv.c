@@ -494,6 +494,7 @@ static int64_t reserve_one(struct tctx *t, struct arr *a, struct model *proj, st
 
 	op_str(buf, sizeof(buf), op);
 	snap_take(t, &before);
+	pt_test_seek(t->pt, op); /* changes nothing a refusal is checked for */
 	rc = pt_reserve(t->pt, op, &a->resv);
 	if (rc != want)
 		fail_rc(t, buf, rc, want);

@@ -1409,6 +1409,7 @@ static void reserve_ops(struct sctx *s, struct pt_resv *resv, const struct pt_op
 		int rc, expect = model_apply(proj, &ops[i], &bytes, NULL);
 
 		describe_op(s, "pt_reserve: ", &ops[i]);
+		pt_test_seek(s->pt, &ops[i]);
 		rc = pt_reserve(s->pt, &ops[i], resv);
 		if (rc != expect)
 			sfail(s, "returned %s, want %d", errname(rc), expect);
@@ -1792,6 +1793,7 @@ static size_t rnd_reserve(struct rnd *r, struct pt_resv *resv, struct pt_op *ops
 		ops[i] = pick_op(r, proj);
 		want = model_apply(proj, &ops[i], &bytes, NULL);
 		describe_op(s, "pt_reserve: ", &ops[i]);
+		pt_test_seek(s->pt, &ops[i]);
 		rc = pt_reserve(s->pt, &ops[i], resv);
 		if (rc != want)
 			sfail(s, "returned %s, want %d", errname(rc), want);

@@ -682,6 +682,26 @@ int pt_walk(const struct pt *pt, uint64_t va, struct pt_walk_result *res);
 void pt_prefetch(const struct pt *pt, uint64_t va);
 
 /**
+ * pt_seek() - pt_prefetch() for the writer, remembering the way down.
+ * @pt: page table.
+ * @va: any address.
+ *
+ * Starts loading what pt_prefetch() does, and also goes down, as a change at
+ * @va would, to the table that holds @va's item and remembers it: the next
+ * reservation (or map, unmap) of an op there starts at that table instead
+ * of going down from the root again. A writer that knows where its next
+ * change will be (a VA manager about to look up @va) calls this instead of
+ * pt_prefetch(). No effect on the tables, the reservations or what any call
+ * returns: only on the instructions the next one takes.
+ *
+ * Context: the writer's, serialized with pt_reserve() and the commit calls
+ * (not lock-free: it updates the table's cache of the last descent); never
+ * allocates.
+ * Return: nothing.
+ */
+void pt_seek(struct pt *pt, uint64_t va);
+
+/**
  * pt_get_geometry() - geometry of an existing table.
  * @pt: page table.
  * @geo: filled.

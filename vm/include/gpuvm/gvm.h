@@ -259,7 +259,8 @@ struct gvm_range {
  *	up the newest transaction).
  * @prefetch: optional hint, called with each request's address before the VA
  *	manager looks it up: start loading what @reserve will read there, so
- *	that both sets of cache misses overlap. Must not change any state.
+ *	that both sets of cache misses overlap. Must not change any state a
+ *	caller can see (paging: pt_seek(), which remembers its descent).
  */
 struct gvm_backend_ops {
 	const char *name;
