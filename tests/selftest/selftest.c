@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * The core's self-tests (see selftest.h): table formats, map/unmap/split, walk,
- * exact reservation and an allocation-free commit, repeat mapping, bind
- * transactions of random requests against a page model, and tables freed only
- * after the flush that waits for readers (RCU-style deferred free).
+ * random maps and unmaps above 4 GiB against a page model, exact reservation
+ * and an allocation-free commit, repeat mapping, bind transactions of random
+ * requests against a page model, tables freed only after the flush that waits
+ * for readers (RCU-style deferred free), and vm/'s B+ tree at scale against a
+ * model. tools/kmod/run-m32 runs them as 32-bit code.
  *
  * Tables come from a pt_pool (kmalloc'd chunks in the kernel) through counting
  * ops, flushes wait for a grace period of the OS layer, and descriptor writes
@@ -14,6 +16,7 @@
 #include <gpuvm/os.h>
 #include <gpuvm/pt_pool.h>
 
+#include "gvm_btree.h" /* vm/'s private tree: the self-tests run it at scale */
 #include "selftest.h"
 
 #define ST_MAX_POOLS 3 /* one per granule */
@@ -41,6 +44,8 @@ struct st_mem_ctx {
  * @grace_periods: flushes, each waiting for an RCU grace period.
  * @mem: the context of the test's table memory ops.
  * @objs: the bind test's objects (VAs of a VM left by a failed test point at them).
+ * @bt: the tree test's tree (empty in the other tests).
+ * @scratch: a test's model, os_kvcalloc'd (NULL: none).
  */
 struct st {
 	pt_print_fn *print;
@@ -57,6 +62,8 @@ struct st {
 	uint64_t rng;
 	struct st_mem_ctx mem;
 	struct st_obj objs[2];
+	struct gvm_bt bt;
+	void *scratch;
 };
 
 /* Record a failed check with its line; the test returns early on it. */
@@ -394,6 +401,99 @@ static void st_deferred_free(struct st *st)
 	ST_CHECK(st, st_unmapped(st, 5ull << 30) && st_valid(st));
 }
 
+/* --- page tables against a page model, above 4 GiB --- */
+
+#define ST_PT_PAGES 1024u
+/* 2 MiB aligned, above 4 GiB, across a 1 GiB boundary: two level-1 items, two blocks */
+#define ST_PT_BASE 0x53fe00000ull
+#define ST_PT_PA 0x7c0000000ull
+#define ST_PT_OPS 400u
+
+/* What each page of the window maps: 0 or the PA. */
+struct st_pt_model {
+	uint64_t pa[ST_PT_PAGES];
+};
+
+/* A random run of the window: often a whole aligned 2 MiB, mostly short, sometimes long. */
+static void st_pt_run(struct st *st, uint64_t *first, uint64_t *len)
+{
+	if (!st_below(st, 4)) {
+		*len = 512;
+		*first = st_below(st, 2) * 512;
+		return;
+	}
+	*len = 1 + st_below(st, st_below(st, 8) ? 16 : 600);
+	*first = st_below(st, ST_PT_PAGES - *len + 1);
+}
+
+/* Map a run: -EEXIST when any page of it is mapped (the walks then find nothing changed). */
+static void st_pt_map(struct st *st, struct st_pt_model *m, uint64_t first, uint64_t len)
+{
+	/* The PA keeps the VA's offset in 2 MiB: whole blocks map as blocks. */
+	uint64_t va = ST_PT_BASE + (first << 12),
+		 pa = ST_PT_PA + (st_below(st, 4) << 30) + (first << 12);
+	bool busy = false;
+
+	for (uint64_t i = first; i < first + len; i++)
+		busy |= m->pa[i] != 0;
+	ST_CHECK(st, pt_map(st->pt, va, pa, len << 12, PT_PROT_READ) == (busy ? -EEXIST : 0));
+	if (busy)
+		return;
+	for (uint64_t i = 0; i < len; i++)
+		m->pa[first + i] = pa + (i << 12);
+	ST_CHECK(st, len != 512 || (first & 511) || st_maps(st, va, pa, 0x200000));
+}
+
+/* Unmap a run: the bytes reported are those the model had mapped. */
+static void st_pt_unmap(struct st *st, struct st_pt_model *m, uint64_t first, uint64_t len)
+{
+	uint64_t mapped = 0, unmapped = ~0ull;
+
+	for (uint64_t i = first; i < first + len; i++) {
+		mapped += m->pa[i] ? 0x1000 : 0;
+		m->pa[i] = 0;
+	}
+	ST_CHECK(st, pt_unmap(st->pt, ST_PT_BASE + (first << 12), len << 12, &unmapped) == 0);
+	ST_CHECK(st, unmapped == mapped);
+}
+
+/* Every page of the window and one on each side walks as the model says. */
+static bool st_pt_matches(struct st *st, const struct st_pt_model *m)
+{
+	for (uint64_t i = 0; i < ST_PT_PAGES; i++) {
+		uint64_t va = ST_PT_BASE + (i << 12);
+
+		if (m->pa[i] ? !st_maps(st, va, m->pa[i], 0) : !st_unmapped(st, va))
+			return false;
+	}
+	return st_unmapped(st, ST_PT_BASE - 0x1000) &&
+	       st_unmapped(st, ST_PT_BASE + ((uint64_t)ST_PT_PAGES << 12)) && st_valid(st);
+}
+
+/*
+ * Random maps and unmaps of pages and blocks at VAs and PAs above 4 GiB,
+ * walked page by page after each: on a 32-bit machine an address or a size
+ * cut to a long or a size_t fails here.
+ */
+static void st_pt_random(struct st *st)
+{
+	struct st_pt_model *m = os_kvcalloc(1, sizeof(*m));
+	uint64_t first, len;
+
+	st->scratch = m;
+	ST_CHECK(st, m != NULL && st_new_pt(st));
+	for (unsigned int n = 0; n < ST_PT_OPS && !st->failed; n++) {
+		st_pt_run(st, &first, &len);
+		if (st_below(st, 2))
+			st_pt_map(st, m, first, len);
+		else
+			st_pt_unmap(st, m, first, len);
+		ST_CHECK(st, st_pt_matches(st, m));
+	}
+	st_pt_unmap(st, m, 0, ST_PT_PAGES);
+	ST_CHECK(st, st_pt_matches(st, m));
+}
+
 /* --- bind transactions against a page model --- */
 
 #define ST_VM_PAGES 64
@@ -508,6 +608,286 @@ static void st_bind_random(struct st *st)
 	ST_CHECK(st, st->allocs == st->frees);
 }
 
+/* --- the B+ tree at scale: sparse starts, updates through paths, against a model --- */
+
+#define ST_BT_KEYS 65536u /* the keys that may be in the tree */
+#define ST_BT_STEPS 150000u
+#define ST_BT_SPAN (1ull << 40) /* starts are drawn from it: few are shared */
+
+/*
+ * The model: key i of the universe starts at @start[i] (non-decreasing) and
+ * is in the tree when @variant[i] is 1 or 2, with the tie of st_bt_key(m, i, variant).
+ * Two variants give replace a new tie for the same start.
+ */
+struct st_bt_model {
+	uint64_t start[ST_BT_KEYS];
+	uint8_t variant[ST_BT_KEYS];
+	uint64_t count;
+	unsigned int by_path, not_by_path; /* updates done through a path, and without */
+};
+
+static void *st_bt_zalloc(void *ctx, size_t size)
+{
+	(void)ctx;
+	return os_zalloc(size);
+}
+
+static void st_bt_free(void *ctx, void *ptr)
+{
+	(void)ctx;
+	os_free(ptr);
+}
+
+static const struct gvm_bt_alloc st_bt_alloc = { .zalloc = st_bt_zalloc, .free = st_bt_free };
+
+/*
+ * Ties order the keys of one start by index (i < j: every tie of i below
+ * every tie of j) and lie at the top of uintptr_t: their high bits are set,
+ * so a tie cut to fewer bits or read from the wrong offset does not match.
+ */
+static struct gvm_bt_key st_bt_key(const struct st_bt_model *m, unsigned int i, unsigned int v)
+{
+	return (struct gvm_bt_key){ m->start[i],
+				    UINTPTR_MAX - ((uintptr_t)(ST_BT_KEYS - i) << 2) + v };
+}
+
+static bool st_key_eq(struct gvm_bt_key a, struct gvm_bt_key b)
+{
+	return a.start == b.start && a.tie == b.tie;
+}
+
+/* Sorted starts with random gaps over ST_BT_SPAN; one in 16 repeats the previous start. */
+static void st_bt_universe(struct st *st, struct st_bt_model *m)
+{
+	uint64_t at = st_below(st, 1000);
+
+	for (unsigned int i = 0; i < ST_BT_KEYS; i++) {
+		if (st_below(st, 16))
+			at += 1 + st_below(st, 2 * (ST_BT_SPAN / ST_BT_KEYS));
+		m->start[i] = at;
+	}
+}
+
+/* The model's last key starting at or before @x, or -1. */
+static int st_bt_model_le(const struct st_bt_model *m, uint64_t x)
+{
+	unsigned int lo = 0, hi = ST_BT_KEYS;
+	int i;
+
+	while (lo < hi) { /* the first start above @x */
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (m->start[mid] <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (i = (int)lo - 1; i >= 0 && !m->variant[i]; i--)
+		;
+	return i;
+}
+
+/* The tree's answer for the last key starting at or before @x is the model's. */
+static bool st_bt_find_matches(struct st *st, const struct st_bt_model *m, uint64_t x)
+{
+	struct gvm_bt_cur cur;
+	bool found = gvm_bt_find_le(&st->bt, x, &cur);
+	int i = st_bt_model_le(m, x);
+
+	if (i < 0)
+		return !found;
+	return found && st_key_eq(gvm_bt_get(&cur), st_bt_key(m, (unsigned int)i, m->variant[i]));
+}
+
+/* Every key of the tree in order, the model's present keys, and every invariant. */
+static bool st_bt_all_match(struct st *st, const struct st_bt_model *m)
+{
+	struct gvm_bt_cur cur;
+	bool more = gvm_bt_first(&st->bt, &cur);
+
+	for (unsigned int i = 0; i < ST_BT_KEYS; i++) {
+		if (!m->variant[i])
+			continue;
+		if (!more || !st_key_eq(gvm_bt_get(&cur), st_bt_key(m, i, m->variant[i])))
+			return false;
+		more = gvm_bt_next(&cur);
+	}
+	return !more && st->bt.count == m->count && gvm_bt_validate(&st->bt) == 0;
+}
+
+static void st_bt_insert(struct st *st, struct st_bt_model *m, struct gvm_bt_path *p,
+			 unsigned int i)
+{
+	unsigned int v = 1 + (unsigned int)st_below(st, 2);
+
+	if (gvm_bt_insert_at(&st->bt, p, st_bt_key(m, i, v))) {
+		m->by_path++;
+	} else {
+		gvm_bt_insert(&st->bt, st_bt_key(m, i, v));
+		p->leaf = NULL; /* the tree changed under the path */
+		m->not_by_path++;
+	}
+	m->variant[i] = (uint8_t)v;
+	m->count++;
+}
+
+static void st_bt_erase(struct st *st, struct st_bt_model *m, struct gvm_bt_path *p, unsigned int i)
+{
+	if (gvm_bt_erase_at(&st->bt, p, st_bt_key(m, i, m->variant[i]))) {
+		m->by_path++;
+	} else {
+		gvm_bt_erase(&st->bt, st_bt_key(m, i, m->variant[i]));
+		p->leaf = NULL;
+		m->not_by_path++;
+	}
+	m->variant[i] = 0;
+	m->count--;
+}
+
+/* Is key i the last present key of its start (the key replace finds)? */
+static bool st_bt_last_of_start(const struct st_bt_model *m, unsigned int i)
+{
+	for (unsigned int j = i + 1; j < ST_BT_KEYS && m->start[j] == m->start[i]; j++) {
+		if (m->variant[j])
+			return false;
+	}
+	return true;
+}
+
+/* Key i takes its other tie: through the path, else a descent, else erase and insert. */
+static void st_bt_replace(struct st *st, struct st_bt_model *m, struct gvm_bt_path *p,
+			  unsigned int i)
+{
+	struct gvm_bt_key old = st_bt_key(m, i, m->variant[i]);
+	struct gvm_bt_key k = st_bt_key(m, i, 3u - m->variant[i]);
+	uintptr_t was = gvm_bt_replace_at(&st->bt, p, k);
+
+	m->by_path += was != 0;
+	m->not_by_path += was == 0;
+	if (!was)
+		was = gvm_bt_replace(&st->bt, k);
+	if (!was) { /* a separator holds the old key */
+		gvm_bt_erase(&st->bt, old);
+		gvm_bt_insert(&st->bt, k);
+		p->leaf = NULL;
+		was = old.tie;
+	}
+	ST_CHECK(st, was == old.tie);
+	m->variant[i] = (uint8_t)(3u - m->variant[i]);
+}
+
+/*
+ * Key i moves to an absent key a few places away, in place in the leaf of the
+ * path when it fits between the neighbours there; else nothing changes.
+ */
+static void st_bt_swap(struct st *st, struct st_bt_model *m, struct gvm_bt_path *p, unsigned int i)
+{
+	unsigned int d = 1 + (unsigned int)st_below(st, 3);
+	unsigned int j = st_below(st, 2) ? i + d : i - d, v = 1 + (unsigned int)st_below(st, 2);
+
+	if (j >= ST_BT_KEYS || m->variant[j])
+		return;
+	if (gvm_bt_swap_at(&st->bt, p, st_bt_key(m, i, m->variant[i]), st_bt_key(m, j, v))) {
+		m->variant[j] = (uint8_t)v;
+		m->variant[i] = 0;
+		m->by_path++;
+	}
+}
+
+/* Insert key i when absent; else erase it, give it its other tie or move it. */
+static void st_bt_update(struct st *st, struct st_bt_model *m, struct gvm_bt_path *p,
+			 unsigned int i)
+{
+	uint64_t choice = st_below(st, 4);
+
+	if (!m->variant[i])
+		st_bt_insert(st, m, p, i);
+	else if (choice < 2)
+		st_bt_erase(st, m, p, i);
+	else if (choice == 2 && st_bt_last_of_start(m, i))
+		st_bt_replace(st, m, p, i);
+	else
+		st_bt_swap(st, m, p, i);
+}
+
+/*
+ * One step: a path from a lookup (mostly of the key's own start, sometimes of
+ * a neighbour's, whose leaf may not be the key's; a quarter of the time with
+ * a stale slot guess), an update through it, often a second one of the next
+ * key through what the first left of the path; then lookups against the model.
+ */
+static void st_bt_step(struct st *st, struct st_bt_model *m)
+{
+	unsigned int i = (unsigned int)st_below(st, ST_BT_KEYS), near = i;
+	struct gvm_bt_path p;
+	struct gvm_bt_cur cur;
+
+	if (!st_below(st, 8) && i >= 4 && i + 4 < ST_BT_KEYS)
+		near = i + (unsigned int)st_below(st, 9) - 4;
+	ST_CHECK(st, gvm_bt_reserve(&st->bt, 2, &st_bt_alloc) == 0);
+	gvm_bt_find_le_path(&st->bt, m->start[near], &cur, &p);
+	if (!st_below(st, 4))
+		p.slot = st_below(st, 8) ? (unsigned int)st_below(st, GVM_BT_LEAF + 2) : ~0u;
+	st_bt_update(st, m, &p, i);
+	if (i + 1 < ST_BT_KEYS && st_below(st, 2))
+		st_bt_update(st, m, &p, i + 1);
+	ST_CHECK(st, st->bt.count == m->count);
+	ST_CHECK(st, st_bt_find_matches(st, m, m->start[i]));
+	ST_CHECK(st, st_bt_find_matches(st, m, st_below(st, ST_BT_SPAN + ST_BT_SPAN / 8)));
+}
+
+/* Erase every key, in order from a random one round to it, through paths. */
+static void st_bt_drain(struct st *st, struct st_bt_model *m)
+{
+	unsigned int from = (unsigned int)st_below(st, ST_BT_KEYS);
+	struct gvm_bt_path p = { .leaf = NULL };
+	struct gvm_bt_cur cur;
+
+	for (unsigned int n = 0; n < ST_BT_KEYS && !st->failed; n++) {
+		unsigned int i = (from + n) % ST_BT_KEYS;
+
+		if (!m->variant[i])
+			continue;
+		if (!p.leaf || !st_below(st, 8))
+			gvm_bt_find_le_path(&st->bt, m->start[i], &cur, &p);
+		st_bt_erase(st, m, &p, i);
+		ST_CHECK(st, st->bt.count == m->count);
+		if (n % 1024 == 0)
+			ST_CHECK(st, st_bt_all_match(st, m));
+	}
+}
+
+/*
+ * The VA tree at scale, as vm/ uses it: sparse starts from 2^40 through the
+ * updates by path, checked against the model and gvm_bt_validate(). On a
+ * 32-bit machine (a child pointer narrower than a start) a descent or a leaf
+ * shift sized for 64-bit pointers fails here.
+ */
+static void st_btree_sparse(struct st *st)
+{
+	struct st_bt_model *m = os_kvcalloc(1, sizeof(*m));
+
+	st->scratch = m;
+	ST_CHECK(st, m != NULL);
+	st_bt_universe(st, m);
+	for (unsigned int n = 1; n <= ST_BT_STEPS && !st->failed; n++) {
+		st_bt_step(st, m);
+		if (n % 4096 == 0) {
+			ST_CHECK(st, st_bt_all_match(st, m));
+			gvm_bt_trim(&st->bt, 0, &st_bt_alloc);
+		}
+	}
+	ST_CHECK(st, !st->failed && st_bt_all_match(st, m));
+	st->print(st->ctx, "# btree: %u keys, height %u\n", (unsigned int)m->count, st->bt.height);
+	ST_CHECK(st, st->bt.height >= 3);
+	st_bt_drain(st, m);
+	ST_CHECK(st, !st->failed && st->bt.count == 0 && st_bt_all_match(st, m));
+	st->print(st->ctx, "# btree: %u updates through a path, %u without\n", m->by_path,
+		  m->not_by_path);
+	/* Both ways ran: a path that is never used (or always) tests half the tree. */
+	ST_CHECK(st, m->by_path > m->not_by_path && m->not_by_path > 0);
+}
+
 struct st_case {
 	const char *name;
 	void (*run)(struct st *st);
@@ -517,10 +897,12 @@ static const struct st_case st_cases[] = {
 	{ "table_formats", st_table_formats },
 	{ "map_unmap_split", st_map_unmap_split },
 	{ "walk", st_walk },
+	{ "map_unmap_walk_random_vs_model", st_pt_random },
 	{ "reserve_exact_commit_alloc_free", st_reserve_commit },
 	{ "repeat_mapping", st_repeat },
 	{ "bind_txn_random_vs_model", st_bind_random },
 	{ "tables_freed_after_flush_rcu", st_deferred_free },
+	{ "btree_sparse_paths_vs_model", st_btree_sparse },
 };
 
 /* Tear down what a test left, failed or not (a failed bind test may leak its objects). */
@@ -532,6 +914,8 @@ static void st_teardown(struct st *st)
 		pt_destroy(st->pt);
 	for (unsigned int i = 0; i < ST_MAX_POOLS; i++)
 		pt_pool_destroy(st->pool[i]);
+	gvm_bt_fini(&st->bt, &st_bt_alloc);
+	os_kvfree(st->scratch);
 }
 
 unsigned int gpuvm_selftest_run(pt_print_fn *print, void *ctx, uint64_t seed)

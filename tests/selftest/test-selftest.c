@@ -15,5 +15,8 @@ int main(int argc, char **argv)
 {
 	uint64_t seed = argc > 1 ? strtoull(argv[1], NULL, 0) : 1;
 
+	/* Each line as it comes: a test that crashes leaves the lines before it. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
 	return gpuvm_selftest_run(gpuvm_print_file, stdout, seed) ? 1 : 0;
 }
