@@ -311,13 +311,14 @@ static inline struct pt_table *pt_descend_from(struct pt *pt, struct pt_table *t
 					       const struct pt_link **link)
 {
 	struct pt_descent *d = &pt->last;
+	bool shared = pt->shared; /* read once: the stores to the path could alias it */
 
 	*link = NULL;
 	for (; lvl < to && t->child; lvl++) {
 		const struct pt_link *l = &t->child[pt_index(pt, lvl, va)];
 		struct pt_table *c = l->table;
 
-		if (!c || (pt->shared && c->refs > 1))
+		if (!c || (shared && c->refs > 1))
 			break;
 		d->path[lvl] = t;
 		*link = l;
