@@ -4,8 +4,9 @@
  * random maps and unmaps above 4 GiB against a page model, exact reservation
  * and an allocation-free commit, repeat mapping, bind transactions of random
  * requests against a page model, tables freed only after the flush that waits
- * for readers (RCU-style deferred free), and vm/'s B+ tree at scale against a
- * model. tools/kmod/run-m32 runs them as 32-bit code.
+ * for readers (RCU-style deferred free), and at scale against models: a VM of
+ * ~23000 VAs over 2^40 and vm/'s B+ tree on its own. tools/kmod/run-m32 runs
+ * them as 32-bit code.
  *
  * Tables come from a pt_pool (kmalloc'd chunks in the kernel) through counting
  * ops, flushes wait for a grace period of the OS layer, and descriptor writes
@@ -608,6 +609,155 @@ static void st_bind_random(struct st *st)
 	ST_CHECK(st, st->allocs == st->frees);
 }
 
+/* --- a VM of many VAs spread over 2^40, against a model of its VAs --- */
+
+#define ST_VS_SLOTS 8192u
+#define ST_VS_PAGES 16u            /* pages of a slot: every request stays in one */
+#define ST_VS_SPACING (1ull << 27) /* ST_VS_SLOTS of them span 2^40 */
+#define ST_VS_STEPS 40000u
+
+/*
+ * Slot s is ST_VS_PAGES pages from @base[s] (a random place in its 2^27);
+ * @id[s * ST_VS_PAGES + k] names the VA that maps page k of it (0: none): a
+ * VA is a maximal run of one id, as no two VAs share one.
+ */
+struct st_vs_model {
+	uint64_t base[ST_VS_SLOTS];
+	uint32_t id[ST_VS_SLOTS * ST_VS_PAGES];
+	uint32_t last_id;
+	uint64_t vas;
+};
+
+/*
+ * Map (a new VA) or unmap pages [@a, @b) of the slot whose ids are @pg. A VA
+ * over both ends loses its middle and leaves two: the right one a new id.
+ */
+static void st_vs_apply(struct st_vs_model *m, uint32_t *pg, unsigned int a, unsigned int b,
+			bool map)
+{
+	uint32_t id = map ? ++m->last_id : 0;
+
+	if (a > 0 && b < ST_VS_PAGES && pg[a - 1] && pg[a - 1] == pg[b]) {
+		uint32_t old = pg[b], right = ++m->last_id;
+
+		for (unsigned int k = b; k < ST_VS_PAGES && pg[k] == old; k++)
+			pg[k] = right;
+	}
+	for (unsigned int k = a; k < b; k++)
+		pg[k] = id;
+}
+
+/* The VAs over slot @s, in order, are the model's runs; identity: offset == VA. */
+static bool st_vs_slot_matches(struct st *st, const struct st_vs_model *m, unsigned int s)
+{
+	uint64_t base = m->base[s], end = base + ((uint64_t)ST_VS_PAGES << 12);
+	const uint32_t *pg = &m->id[s * ST_VS_PAGES];
+	struct gvm_va *va = gvm_va_first(st->vm, base, end);
+
+	for (unsigned int k = 0, e; k < ST_VS_PAGES; k = e) {
+		for (e = k + 1; e < ST_VS_PAGES && pg[e] == pg[k]; e++)
+			;
+		if (!pg[k])
+			continue;
+		if (!va || va->va != base + ((uint64_t)k << 12) ||
+		    va->size != (uint64_t)(e - k) << 12 || va->offset != va->va)
+			return false;
+		va = gvm_va_next(st->vm, va, end);
+	}
+	return va == NULL;
+}
+
+/* The VAs of the model, counted. */
+static uint64_t st_vs_count(const struct st_vs_model *m)
+{
+	uint64_t n = 0;
+
+	for (unsigned int i = 0; i < ST_VS_SLOTS * ST_VS_PAGES; i++)
+		n += m->id[i] && (i % ST_VS_PAGES == 0 || m->id[i - 1] != m->id[i]);
+	return n;
+}
+
+/* A request over pages of slot @s: a map (identity: offset == VA) or an unmap. */
+static void st_vs_req(struct st *st, const struct st_vs_model *m, unsigned int s,
+		      struct gvm_req *req, unsigned int *a, unsigned int *b)
+{
+	*a = (unsigned int)st_below(st, ST_VS_PAGES);
+	*b = *a + 1 + (unsigned int)st_below(st, ST_VS_PAGES - *a);
+	*req = (struct gvm_req){ .va = m->base[s] + ((uint64_t)*a << 12),
+				 .size = (uint64_t)(*b - *a) << 12 };
+	if (st_below(st, 3)) {
+		req->type = GVM_REQ_MAP;
+		req->obj = &st->objs[0].base;
+		req->offset = req->va;
+		req->prot = PT_PROT_READ;
+	} else {
+		req->type = GVM_REQ_UNMAP;
+	}
+}
+
+/* One bind of one request, or two: the second in the same slot or the next. */
+static void st_vs_step(struct st *st, struct st_vs_model *m)
+{
+	unsigned int s[2], a[2], b[2], n = 1 + (unsigned int)st_below(st, 2), failed;
+	struct gvm_req reqs[2];
+
+	s[0] = (unsigned int)st_below(st, ST_VS_SLOTS - 1);
+	s[1] = s[0] + (unsigned int)st_below(st, 2);
+	for (unsigned int r = 0; r < n; r++)
+		st_vs_req(st, m, s[r], &reqs[r], &a[r], &b[r]);
+	ST_CHECK(st, gvm_bind(st->vm, reqs, n, &failed) == 0);
+	for (unsigned int r = 0; r < n; r++)
+		st_vs_apply(m, &m->id[s[r] * ST_VS_PAGES], a[r], b[r], reqs[r].type == GVM_REQ_MAP);
+	for (unsigned int r = 0; r < n; r++)
+		ST_CHECK(st, st_vs_slot_matches(st, m, s[r]));
+}
+
+static bool st_vs_create(struct st *st, struct st_vs_model *m)
+{
+	struct gvm_cfg cfg = {
+		.start = 0,
+		.end = ST_VS_SPACING * ST_VS_SLOTS,
+		.page_lg2 = 12,
+		.backend = &gvm_backend_identity,
+	};
+
+	for (unsigned int s = 0; s < ST_VS_SLOTS; s++)
+		m->base[s] = s * ST_VS_SPACING +
+			     (st_below(st, (ST_VS_SPACING >> 12) - ST_VS_PAGES) << 12);
+	st->objs[0].pa = 0;
+	return gvm_obj_init(&st->objs[0].base, &st_obj_ops, cfg.end) == 0 &&
+	       gvm_create(&cfg, &st->vm) == 0;
+}
+
+/*
+ * The VA manager's own use of its tree at scale: ~30000 VAs at sparse starts,
+ * maps over VAs and cuts through them (in place in the tree, or erase and
+ * insert), checked against the model slot by slot after each bind and in
+ * full with gvm_validate() every 4096 binds.
+ */
+static void st_vm_sparse(struct st *st)
+{
+	struct st_vs_model *m = os_kvcalloc(1, sizeof(*m));
+	struct gvm_stats stats;
+
+	st->scratch = m;
+	ST_CHECK(st, m != NULL && st_vs_create(st, m));
+	for (unsigned int n = 1; n <= ST_VS_STEPS && !st->failed; n++) {
+		st_vs_step(st, m);
+		if (n % 4096 == 0)
+			ST_CHECK(st, gvm_validate(st->vm, st->print, st->ctx) == 0);
+	}
+	gvm_get_stats(st->vm, &stats);
+	st->print(st->ctx, "# vm: %u VAs, %u replaced in place\n", (unsigned int)stats.vas,
+		  (unsigned int)stats.replaced_in_place);
+	ST_CHECK(st, stats.vas == st_vs_count(m) && stats.replaced_in_place > 0);
+	for (unsigned int s = 0; s < ST_VS_SLOTS; s++)
+		ST_CHECK(st, st_vs_slot_matches(st, m, s));
+	gvm_destroy(st->vm);
+	st->vm = NULL;
+	ST_CHECK(st, gvm_obj_fini(&st->objs[0].base) == 0);
+}
+
 /* --- the B+ tree at scale: sparse starts, updates through paths, against a model --- */
 
 #define ST_BT_KEYS 65536u /* the keys that may be in the tree */
@@ -903,6 +1053,7 @@ static const struct st_case st_cases[] = {
 	{ "bind_txn_random_vs_model", st_bind_random },
 	{ "tables_freed_after_flush_rcu", st_deferred_free },
 	{ "btree_sparse_paths_vs_model", st_btree_sparse },
+	{ "vm_sparse_vas_vs_model", st_vm_sparse },
 };
 
 /* Tear down what a test left, failed or not (a failed bind test may leak its objects). */
