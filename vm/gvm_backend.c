@@ -117,6 +117,7 @@ const struct gvm_backend_ops gvm_backend_paging = {
 	.commit = paging_commit,
 	.commit_end = paging_commit_end,
 	.unreserve = paging_unreserve,
+	.unreserve_zeroes = true, /* pt_unreserve() leaves it as pt_resv_init() does */
 	.prefetch = paging_prefetch,
 };
 
@@ -183,19 +184,6 @@ static int identity_reserve(void *priv, void *resv, const struct pt_op *op)
 	return op->pa == op->va ? 0 : -EINVAL;
 }
 
-static void identity_commit_nop(void *priv, void *resv)
-{
-	(void)priv;
-	(void)resv;
-}
-
-static void identity_commit(void *priv, void *resv, const struct pt_op *op)
-{
-	(void)priv;
-	(void)resv;
-	(void)op;
-}
-
 const struct gvm_backend_ops gvm_backend_identity = {
 	.name = "identity",
 	.create = identity_create,
@@ -204,8 +192,5 @@ const struct gvm_backend_ops gvm_backend_identity = {
 	.detach = identity_nop,
 	.resv_size = 0,
 	.reserve = identity_reserve,
-	.commit_begin = identity_commit_nop,
-	.commit = identity_commit,
-	.commit_end = identity_commit_nop,
-	.unreserve = identity_commit_nop,
+	/* No commit_begin, commit, commit_end nor unreserve: a commit writes nothing. */
 };

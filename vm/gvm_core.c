@@ -407,13 +407,21 @@ static int check_driver(const struct gvm_driver_ops *d)
 	return 0;
 }
 
+/* The four members that write go together; without them nothing is held between binds. */
+static bool backend_writes_ok(const struct gvm_backend_ops *b)
+{
+	unsigned int n = !!b->commit_begin + !!b->commit + !!b->commit_end + !!b->unreserve;
+
+	return n == 4 || (n == 0 && !b->resv_size);
+}
+
 static int check_cfg(const struct gvm_cfg *cfg)
 {
 	const struct gvm_backend_ops *b = cfg->backend;
 	uint64_t page;
 
 	if (!b || !b->create || !b->destroy || !b->attach || !b->detach || !b->reserve ||
-	    !b->commit_begin || !b->commit || !b->commit_end || !b->unreserve)
+	    !backend_writes_ok(b))
 		return -EINVAL;
 	if (cfg->page_lg2 < 12 || cfg->page_lg2 > 16)
 		return -EINVAL;
@@ -488,8 +496,8 @@ int gvm_create(const struct gvm_cfg *cfg, struct gvm **out)
 	vm->page_mask = (1ull << c.page_lg2) - 1;
 	gvm_list_init(&vm->committed_txns);
 	vm->drv = c.driver;
-	vm->identity = c.backend == &gvm_backend_identity;
-	vm->paging = c.backend == &gvm_backend_paging;
+	vm->writes = c.backend->commit != NULL;
+	vm->clear_resv = c.backend->resv_size && !c.backend->unreserve_zeroes;
 	/* Without driver ops, VAs are as small as they can be. */
 	vm->va_stride = c.driver ? GVM_VA_PRIV_OFFSET + GVM_ALIGN8(c.driver->va_priv_size) :
 				   sizeof(struct gvm_va);

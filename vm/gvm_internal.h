@@ -123,18 +123,13 @@ struct gvm {
 	uint64_t nr_replacements, nr_replaced_in_place; /* struct gvm_stats */
 	const struct gvm_driver_ops *drv; /* NULL: no hooks (the fast paths test this) */
 	/*
-	 * The identity backend: its commit_begin, commit, commit_end and
-	 * unreserve do nothing, and the calls to them are skipped (its reserve,
-	 * which checks each op, is not).
+	 * The backend has commit ops (struct gvm_backend_ops: the identity
+	 * backend has none, its commit writes nothing): without, the calls are
+	 * skipped (its reserve, which checks each op, is not).
 	 */
-	bool identity;
-	/*
-	 * The paging backend: its unreserve leaves the reservation empty
-	 * (pt_unreserve(): all zero, as pt_resv_init() makes it), which is then
-	 * not cleared again (debug builds check it).
-	 */
-	bool paging;
-	size_t va_stride;         /* a VA and its private area */
+	bool writes;
+	bool clear_resv;  /* a reservation is cleared after unreserve (not unreserve_zeroes) */
+	size_t va_stride; /* a VA and its private area */
 	struct gvm_list extobjs;  /* links of external objects (writer lock) */
 	struct gvm_txn *teardown; /* with op_cleanup: gvm_destroy()'s UNMAPs' transaction */
 	os_mutex evict_lock;      /* @evicted and each link's evicted state */

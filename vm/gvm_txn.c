@@ -563,12 +563,12 @@ static void release_tables(struct gvm_txn *txn)
 	const struct gvm_backend_ops *b = txn->vm->cfg.backend;
 
 	txn->bops.nr = 0;
-	if (txn->vm->identity)
+	if (!txn->vm->writes)
 		return;
 	b->unreserve(txn->vm->backend, txn->bresv);
-	if (!txn->vm->paging && b->resv_size)
+	if (txn->vm->clear_resv)
 		memset(txn->bresv, 0, b->resv_size);
-	os_assert(resv_is_new(txn) && "pt_unreserve() left its reservation empty");
+	os_assert(resv_is_new(txn) && "unreserve left the reservation as new");
 }
 
 /*
@@ -846,7 +846,7 @@ int gvm_bind_commit(struct gvm_txn *txn)
 	/* Created first: a replacement takes the slot of the VA it replaces. */
 	commit_created(txn);
 	commit_doomed(txn);
-	if (!vm->identity)
+	if (vm->writes)
 		commit_tables(txn);
 	vm->queue = txn->qnext;
 	if (!vm->queue)
@@ -1034,7 +1034,7 @@ static void lone_commit_cleanup(struct gvm_txn *txn, struct lone *l)
 
 	os_signalling_begin();
 	commit_lone_vas(vm, l);
-	if (!vm->identity)
+	if (vm->writes)
 		commit_tables(txn);
 	os_signalling_end();
 	for (int i = 0; i < l->nr_olds; i++)

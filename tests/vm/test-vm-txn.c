@@ -2246,13 +2246,141 @@ static void test_identity_replace(void **state)
 	identity_fini(&x);
 }
 
+/*
+ * The backend members that write go together (struct gvm_backend_ops): all
+ * four, or none with nothing held between binds (the identity backend).
+ * A backend whose unreserve leaves its reservation dirty has it cleared by gvm
+ * unless it says unreserve_zeroes: "dirty" counts transactions that began on
+ * bytes their backend did not write.
+ */
+#define DIRTY_MAGIC 0x5e5e5e5eu
+
+struct dirty_resv {
+	uint32_t magic; /* DIRTY_MAGIC once this transaction's first op reserved */
+	uint32_t ops;
+	uint64_t pad;
+};
+
+static struct {
+	unsigned int dirty, begins, commits, ends, unreserves;
+} dirty;
+
+static int dirty_reserve(void *priv, void *resv, const struct pt_op *op)
+{
+	static const struct dirty_resv zero;
+	struct dirty_resv *r = resv;
+
+	if (r->magic != DIRTY_MAGIC && memcmp(r, &zero, sizeof(zero)))
+		dirty.dirty++;
+	r->magic = DIRTY_MAGIC;
+	r->ops++;
+	return gvm_backend_identity.reserve(priv, NULL, op);
+}
+
+static void dirty_commit_begin(void *priv, void *resv)
+{
+	(void)priv;
+	(void)resv;
+	dirty.begins++;
+}
+
+static void dirty_commit(void *priv, void *resv, const struct pt_op *op)
+{
+	(void)priv;
+	(void)op;
+	dirty.commits += ((struct dirty_resv *)resv)->magic == DIRTY_MAGIC;
+}
+
+static void dirty_commit_end(void *priv, void *resv)
+{
+	(void)priv;
+	(void)resv;
+	dirty.ends++;
+}
+
+static void dirty_unreserve(void *priv, void *resv)
+{
+	(void)priv;
+	memset(resv, 0xa5, sizeof(struct dirty_resv));
+	dirty.unreserves++;
+}
+
+static struct gvm_backend_ops dirty_backend(void)
+{
+	struct gvm_backend_ops b = gvm_backend_identity;
+
+	b.name = "dirty";
+	b.resv_size = sizeof(struct dirty_resv);
+	b.reserve = dirty_reserve;
+	b.commit_begin = dirty_commit_begin;
+	b.commit = dirty_commit;
+	b.commit_end = dirty_commit_end;
+	b.unreserve = dirty_unreserve;
+	return b;
+}
+
+static int create_with(const struct gvm_backend_ops *b, struct gvm **vm)
+{
+	struct gvm_cfg cfg = {
+		.start = VM_TEST_START, .end = VM_TEST_END, .page_lg2 = 12, .backend = b
+	};
+
+	return gvm_create(&cfg, vm);
+}
+
+/* Map and unmap @rounds pages at PA == VA; every bind must succeed. */
+static void bind_rounds(struct gvm *vm, struct vm_test_obj *obj, unsigned int rounds)
+{
+	unsigned int failed;
+
+	for (unsigned int i = 0; i < rounds; i++) {
+		struct gvm_req q = { .type = GVM_REQ_MAP,
+				     .va = ID_BASE + i * PAGE,
+				     .size = PAGE,
+				     .obj = &obj->obj,
+				     .offset = i * PAGE,
+				     .prot = RW };
+
+		CHECK_ERR("dirty map", gvm_bind(vm, &q, 1, &failed), 0);
+		q = (struct gvm_req){ .type = GVM_REQ_UNMAP, .va = q.va, .size = PAGE };
+		CHECK_ERR("dirty unmap", gvm_bind(vm, &q, 1, &failed), 0);
+	}
+}
+
+static void test_backend_writes(void **state)
+{
+	struct gvm_backend_ops some = gvm_backend_identity, held = gvm_backend_identity;
+	struct gvm_backend_ops b = dirty_backend();
+	struct gvm *vm = (struct gvm *)&b;
+	struct vm_test_obj obj;
+
+	(void)state;
+	some.commit = dirty_commit; /* one of the four */
+	CHECK_ERR("some writes", create_with(&some, &vm), -EINVAL);
+	held.resv_size = 8; /* none of the four, but a reservation */
+	CHECK_ERR("held without writes", create_with(&held, &vm), -EINVAL);
+	assert_ptr_equal(vm, (struct gvm *)&b);
+
+	vm_test_obj_init(&obj, 16 * MiB, ID_BASE, 0);
+	memset(&dirty, 0, sizeof(dirty));
+	CHECK_ERR("dirty create", create_with(&b, &vm), 0);
+	bind_rounds(vm, &obj, 8);
+	gvm_destroy(vm);
+	CHECK_EQ("dirty: cleared after unreserve", dirty.dirty, 0);
+	CHECK_EQ("dirty: begins", dirty.begins, 16);
+	CHECK_EQ("dirty: ends", dirty.ends, 16);
+	CHECK_EQ("dirty: commits of reserved ops", dirty.commits, 16);
+	CHECK_EQ("dirty: unreserves", dirty.unreserves, 16);
+	vm_test_obj_fini(&obj);
+}
+
 /* ---- main ---- */
 
 int main(int argc, char **argv)
 {
 	struct CMUnitTest tests[ARRAY_SIZE(txn_cases) + ARRAY_SIZE(queue_cases) +
 				ARRAY_SIZE(keep_cases) + ARRAY_SIZE(identity_cases) +
-				ARRAY_SIZE(create_cases) + ARRAY_SIZE(lone_cases) + 11];
+				ARRAY_SIZE(create_cases) + ARRAY_SIZE(lone_cases) + 12];
 	char names[ARRAY_SIZE(tests)][64];
 	const struct tu_args args = { "test-vm-txn", &opt_seed, &opt_count };
 	size_t n = 0;
@@ -2282,5 +2410,6 @@ int main(int argc, char **argv)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_replace_in_place);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_table_ops);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_identity_replace);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_backend_writes);
 	return _cmocka_run_group_tests("test-vm-txn", tests, n, NULL, NULL);
 }

@@ -242,7 +242,11 @@ struct gvm_range {
 
 /**
  * struct gvm_backend_ops - an address-space backend: how requests reach the
- * hardware. Every member is mandatory but @prefetch.
+ * hardware. Every member is mandatory but @prefetch, @unreserve_zeroes and,
+ * together, the four that write: a backend whose commit writes nothing (the
+ * identity backend) leaves @commit_begin, @commit, @commit_end and @unreserve
+ * all NULL, holds nothing between @reserve and the commit (@resv_size 0), and
+ * gvm calls none of them; gvm_create() refuses some of the four but not all.
  * @name: for messages.
  * @create: make the backend's state for a VM from @cfg (the backend's own
  *	configuration type); Return 0, -EINVAL, -ENOMEM.
@@ -257,6 +261,8 @@ struct gvm_range {
  *	fail, never allocate.
  * @unreserve: release the transaction's state (after commit_end, or to give
  *	up the newest transaction).
+ * @unreserve_zeroes: @unreserve leaves the @resv_size bytes all zero, as a
+ *	new transaction's are: gvm does not clear them again (debug builds check).
  * @prefetch: optional hint, called with each request's address before the VA
  *	manager looks it up: start loading what @reserve will read there, so
  *	that both sets of cache misses overlap. Must not change any state a
@@ -274,6 +280,7 @@ struct gvm_backend_ops {
 	void (*commit)(void *priv, void *resv, const struct pt_op *op);
 	void (*commit_end)(void *priv, void *resv);
 	void (*unreserve)(void *priv, void *resv);
+	bool unreserve_zeroes;
 	void (*prefetch)(void *priv, uint64_t va);
 };
 
