@@ -865,6 +865,31 @@ static bool st_bt_all_match(struct st *st, const struct st_bt_model *m)
 	return !more && st->bt.count == m->count && gvm_bt_validate(&st->bt) == 0;
 }
 
+#define ST_BT_COLLECT 8
+
+/*
+ * gvm_bt_collect() from @x over a few keys' span: the ties the model has
+ * there (-ENOSPC past ST_BT_COLLECT); its path is left in @p.
+ */
+static bool st_bt_collect_matches(struct st *st, const struct st_bt_model *m, uint64_t x,
+				  struct gvm_bt_path *p)
+{
+	uint64_t end = x + 1 + st_below(st, 8 * (ST_BT_SPAN / ST_BT_KEYS));
+	uintptr_t ties[ST_BT_COLLECT];
+	int n = gvm_bt_collect(&st->bt, x, end, p, ties, ST_BT_COLLECT), want = 0;
+	int i = st_bt_model_le(m, x);
+
+	for (unsigned int j = i < 0 ? 0 : (unsigned int)i; j < ST_BT_KEYS && m->start[j] < end;
+	     j++) {
+		if (!m->variant[j])
+			continue;
+		if (want < n && ties[want] != st_bt_key(m, j, m->variant[j]).tie)
+			return false;
+		want++;
+	}
+	return n == (want > ST_BT_COLLECT ? -ENOSPC : want);
+}
+
 static void st_bt_insert(struct st *st, struct st_bt_model *m, struct gvm_bt_path *p,
 			 unsigned int i)
 {
@@ -961,10 +986,11 @@ static void st_bt_update(struct st *st, struct st_bt_model *m, struct gvm_bt_pat
 }
 
 /*
- * One step: a path from a lookup (mostly of the key's own start, sometimes of
- * a neighbour's, whose leaf may not be the key's; a quarter of the time with
- * a stale slot guess), an update through it, often a second one of the next
- * key through what the first left of the path; then lookups against the model.
+ * One step: a path from a lookup (find_le, a quarter of the time collect;
+ * mostly of the key's own start, sometimes of a neighbour's, whose leaf may
+ * not be the key's; a quarter of the time with a stale slot guess), an update
+ * through it, often a second one of the next key through what the first left
+ * of the path; then lookups against the model.
  */
 static void st_bt_step(struct st *st, struct st_bt_model *m)
 {
@@ -975,7 +1001,10 @@ static void st_bt_step(struct st *st, struct st_bt_model *m)
 	if (!st_below(st, 8) && i >= 4 && i + 4 < ST_BT_KEYS)
 		near = i + (unsigned int)st_below(st, 9) - 4;
 	ST_CHECK(st, gvm_bt_reserve(&st->bt, 2, &st_bt_alloc) == 0);
-	gvm_bt_find_le_path(&st->bt, m->start[near], &cur, &p);
+	if (st_below(st, 4))
+		gvm_bt_find_le_path(&st->bt, m->start[near], &cur, &p);
+	else
+		ST_CHECK(st, st_bt_collect_matches(st, m, m->start[near], &p));
 	if (!st_below(st, 4))
 		p.slot = st_below(st, 8) ? (unsigned int)st_below(st, GVM_BT_LEAF + 2) : ~0u;
 	st_bt_update(st, m, &p, i);
