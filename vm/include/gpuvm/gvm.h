@@ -261,12 +261,12 @@ struct gvm_range {
  *	fail, never allocate.
  * @unreserve: release the transaction's state (after commit_end, or to give
  *	up the newest transaction).
- * @unreserve_zeroes: @unreserve leaves the @resv_size bytes all zero, as a
- *	new transaction's are: gvm does not clear them again (debug builds check).
  * @prefetch: optional hint, called with each request's address before the VA
  *	manager looks it up: start loading what @reserve will read there, so
  *	that both sets of cache misses overlap. Must not change any state a
  *	caller can see (paging: pt_seek(), which remembers its descent).
+ * @unreserve_zeroes: @unreserve leaves the @resv_size bytes all zero, as a
+ *	new transaction's are: gvm does not clear them again (debug builds check).
  */
 struct gvm_backend_ops {
 	const char *name;
@@ -280,8 +280,8 @@ struct gvm_backend_ops {
 	void (*commit)(void *priv, void *resv, const struct pt_op *op);
 	void (*commit_end)(void *priv, void *resv);
 	void (*unreserve)(void *priv, void *resv);
-	bool unreserve_zeroes;
 	void (*prefetch)(void *priv, uint64_t va);
+	bool unreserve_zeroes;
 };
 
 /*
@@ -341,7 +341,8 @@ struct gvm_driver_ops {
  *	touching them are -EINVAL (gvm_kva allocates there).
  * @backend/@backend_cfg: mandatory backend and its configuration.
  * @host/@host_ctx: optional memory for VAs and bookkeeping (default
- *	calloc/free); tests inject failures through it.
+ *	pt_host_malloc_ops; VA slabs come from its @alloc where it has one);
+ *	tests inject failures through it.
  * @driver/@driver_ctx: optional driver hooks (DOC: driver hooks) and what
  *	gvm_driver_ctx() returns to them.
  * @resv_id: 0, or the identity of the reservation the VM's private objects
