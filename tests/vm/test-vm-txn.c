@@ -1566,14 +1566,19 @@ struct identity_fx {
 	struct vm_test_obj obj[NR_OBJS];
 };
 
+/* A VM over the test range with backend @b (its configuration: none). */
+static int create_with(const struct gvm_backend_ops *b, struct gvm **vm)
+{
+	struct gvm_cfg cfg = {
+		.start = VM_TEST_START, .end = VM_TEST_END, .page_lg2 = 12, .backend = b
+	};
+
+	return gvm_create(&cfg, vm);
+}
+
 static void identity_init(struct identity_fx *x)
 {
-	struct gvm_cfg cfg = { .start = VM_TEST_START,
-			       .end = VM_TEST_END,
-			       .page_lg2 = 12,
-			       .backend = &gvm_backend_identity };
-
-	CHECK_ERR("identity gvm_create", gvm_create(&cfg, &x->vm), 0);
+	CHECK_ERR("identity gvm_create", create_with(&gvm_backend_identity, &x->vm), 0);
 	assert_null(gvm_get_pt(x->vm));
 	vm_test_obj_init(&x->obj[O_BIG], 16 * MiB, ID_BASE, 0);
 	vm_test_obj_init(&x->obj[O_FRAG], 4 * MiB, ID_BASE, 64 * KiB);
@@ -2317,15 +2322,6 @@ static struct gvm_backend_ops dirty_backend(void)
 	b.commit_end = dirty_commit_end;
 	b.unreserve = dirty_unreserve;
 	return b;
-}
-
-static int create_with(const struct gvm_backend_ops *b, struct gvm **vm)
-{
-	struct gvm_cfg cfg = {
-		.start = VM_TEST_START, .end = VM_TEST_END, .page_lg2 = 12, .backend = b
-	};
-
-	return gvm_create(&cfg, vm);
 }
 
 /* Map and unmap @rounds pages at PA == VA; every bind must succeed. */
